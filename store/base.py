@@ -1,0 +1,148 @@
+"""The store protocol: what every backend (SQL, file store, REST) must do.
+
+Method names follow MlflowClient where it has them. Every method documents its result and the
+`StoreError` children it raises; nothing else should escape a backend. Optional abilities have
+a capability flag the UI checks before offering the action.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Sequence
+
+from .errors import NotFound, ReadOnlyError
+from .model import Experiment, Keys, MetricPoint, Page, Run, ViewType
+
+
+class Store(ABC):
+    """A tracking store opened from a URI. Thread-safe: the TUI calls it from worker threads."""
+
+    #: The URI as opened, with credentials masked; safe to show and log.
+    display_uri: str = ""
+    #: Why writes are refused, or None when writes are allowed.
+    read_only_reason: str | None = None
+    #: Warnings about the store a user should see (unknown schema revision, skipped files...).
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
+    def _check_writable(self) -> None:
+        if self.read_only_reason is not None:
+            raise ReadOnlyError(f"Refusing to write: {self.read_only_reason}")
+
+    # -- experiments -------------------------------------------------------------------------
+
+    @abstractmethod
+    def search_experiments(
+        self,
+        filter_string: str | None = None,
+        view: ViewType = "active",
+        max_results: int = 1000,
+        page_token: str | None = None,
+        order_by: Sequence[str] = (),
+    ) -> Page[Experiment]:
+        """Experiments matching MLflow's experiment filter grammar, default order
+        `creation_time DESC, experiment_id ASC`. Raises FilterSyntaxError."""
+
+    @abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment (active or deleted). Raises NotFound."""
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with exactly this name, or None (as MlflowClient does)."""
+        if "'" not in name:
+            literal = f"'{name}'"
+        elif '"' not in name:
+            literal = f'"{name}"'
+        else:  # MLflow's grammar has no escapes: scan instead
+            token = None
+            while True:
+                page = self.search_experiments(view="all", page_token=token)
+                found = next((e for e in page if e.name == name), None)
+                if found or not page.next_page_token:
+                    return found
+                token = page.next_page_token
+        page = self.search_experiments(f"name = {literal}", view="all", max_results=10)
+        return next((e for e in page if e.name == name), None)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        view: ViewType = "active",
+        max_results: int = 100,
+        page_token: str | None = None,
+        include_keys: Keys | None = None,
+    ) -> Page[Run]:
+        """Runs of the experiments matching MLflow's run filter grammar, ordered as MLflow
+        orders them (given keys, then `start_time DESC`, then run id).
+
+        `include_keys` limits which params/metrics/tags are loaded into each Run (None: all).
+        Raises FilterSyntaxError for a bad filter or order_by."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """The run with all its params, latest metrics and tags. Raises NotFound."""
+
+    def get_child_runs(self, run_id: str, view: ViewType = "all") -> list[Run]:
+        """Runs whose `mlflow.parentRunId` tag names this run, in default order."""
+        parent = self.get_run(run_id)
+        out: list[Run] = []
+        token = None
+        while True:
+            page = self.search_runs(
+                [parent.experiment_id],
+                f"tags.`mlflow.parentRunId` = '{run_id}'",
+                view=view,
+                max_results=1000,
+                page_token=token,
+            )
+            out.extend(page.items)
+            token = page.next_page_token
+            if not token:
+                return out
+
+    @abstractmethod
+    def list_keys(self, experiment_ids: Sequence[str]) -> Keys:
+        """Distinct metric, param and tag keys over the experiments' runs, sorted."""
+
+    @abstractmethod
+    def count_runs(self, experiment_id: str, view: ViewType = "active") -> int:
+        """Number of runs in the experiment, cheaply."""
+
+    def count_runs_by_experiment(
+        self, experiment_ids: Sequence[str], view: ViewType = "active"
+    ) -> dict[str, int]:
+        """Run counts for many experiments; backends override with one grouped query."""
+        return {eid: self.count_runs(eid, view) for eid in experiment_ids}
+
+    @abstractmethod
+    def get_metric_history(
+        self, run_id: str, key: str, max_points: int | None = None
+    ) -> list[MetricPoint]:
+        """Every point of the metric ordered by step then timestamp, or at most `max_points`
+        points chosen so each bucket's min and max survive (spikes stay visible).
+        Raises NotFound for an unknown run; an unknown key gives []."""
+
+    def close(self) -> None:
+        """Release connections. Safe to call twice."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def not_found_run(run_id: str) -> NotFound:
+    return NotFound(f"Run '{run_id}' not found")
+
+
+def not_found_experiment(experiment_id: str) -> NotFound:
+    return NotFound(f"Experiment '{experiment_id}' not found")

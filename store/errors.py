@@ -1,0 +1,67 @@
+"""The one family of errors the store layer raises; each message is something a person can act on."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base of every error the store layer raises on purpose."""
+
+    title = "Store error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UnsupportedURI(StoreError):
+    title = "Unsupported tracking URI"
+
+
+class NotFound(StoreError):
+    title = "Not found"
+
+
+class ReadOnlyError(StoreError):
+    title = "Read-only store"
+
+
+class SchemaError(StoreError):
+    title = "Unknown schema"
+
+
+class Unreachable(StoreError):
+    title = "Server unreachable"
+
+
+class AuthFailed(StoreError):
+    title = "Authentication failed"
+
+
+class UnsafePath(StoreError):
+    title = "Unsafe artifact path"
+
+
+class InvalidValue(StoreError):
+    """A value the store refuses before writing anything (mirrors MLflow's validation)."""
+
+    title = "Invalid value"
+
+
+class FilterSyntaxError(StoreError):
+    """A filter or order_by string that does not parse.
+
+    `position` is the 0-based character offset in `text` where the problem starts;
+    `expected` says what would have been valid there.
+    """
+
+    title = "Bad filter"
+
+    def __init__(self, message: str, *, text: str, position: int, expected: str = ""):
+        self.text = text
+        self.position = max(0, min(position, len(text)))
+        self.expected = expected
+        detail = f"{message} at position {self.position}"
+        if expected:
+            detail += f" (expected {expected})"
+        super().__init__(detail)
+        self.reason = message

@@ -1,0 +1,89 @@
+"""Immutable values the store layer hands upward: what a user sees, never a row or a response.
+
+Times are epoch milliseconds (ints), ids are strings, metric values are floats with NaN and
+±inf kept as the backend returns them (SQL stores clamp inf to ±1.7976931348623157e308, as
+mlflow does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, Literal, Mapping, TypeVar
+
+T = TypeVar("T")
+
+ViewType = Literal["active", "deleted", "all"]
+VIEW_TYPES: tuple[str, ...] = ("active", "deleted", "all")
+
+RUN_STATUSES: tuple[str, ...] = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+
+PARENT_RUN_TAG = "mlflow.parentRunId"
+RUN_NAME_TAG = "mlflow.runName"
+NOTE_TAG = "mlflow.note.content"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One logged metric value."""
+
+    value: float
+    step: int
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    id: str
+    name: str
+    artifact_location: str | None
+    lifecycle_stage: str
+    creation_time: int | None
+    last_update_time: int | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: str
+    name: str
+    experiment_id: str
+    status: str
+    user_id: str | None
+    start_time: int | None
+    end_time: int | None
+    lifecycle_stage: str
+    artifact_uri: str | None
+    parent_run_id: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    metrics: Mapping[str, MetricPoint] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.start_time is None or self.end_time is None:
+            return None
+        return self.end_time - self.start_time
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Distinct metric, param and tag keys of some experiments, each sorted.
+
+    Also used as `include_keys` for `search_runs`: only these keys' values are loaded.
+    """
+
+    metrics: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    next_page_token: str | None = None
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)

@@ -1,0 +1,70 @@
+"""MLflow's search grammar, once: filter and order_by strings → small AST, plus the Python
+evaluator the file store uses. The SQL backend compiles the same AST to SQL; the REST backend
+parses locally (so syntax errors show before a round trip) and sends the string.
+
+Grammar (see mlflow-formats §4): `clause [AND clause]...`, no OR/NOT/parentheses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+Kind = Literal["metric", "param", "tag", "attribute", "dataset"]
+
+#: Canonical run attribute keys (aliases like `created`, `run name` map onto these).
+RUN_STRING_ATTRIBUTES = ("run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage")
+RUN_NUMERIC_ATTRIBUTES = ("start_time", "end_time")
+EXPERIMENT_STRING_ATTRIBUTES = ("name", "experiment_id")
+EXPERIMENT_NUMERIC_ATTRIBUTES = ("creation_time", "last_update_time")
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One `identifier op value` clause.
+
+    kind: which namespace the key lives in. key: the metric/param/tag name or a canonical
+    attribute key. op: one of `= != < <= > >= LIKE ILIKE IN NOT IN IS NULL IS NOT NULL`
+    (upper case). value: float for metrics and numeric attributes, str for strings,
+    tuple[str, ...] for IN / NOT IN, None for IS [NOT] NULL.
+    """
+
+    kind: Kind
+    key: str
+    op: str
+    value: float | int | str | tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    kind: Kind
+    key: str
+    ascending: bool = True
+
+
+def parse_run_filter(text: str | None) -> tuple[Comparison, ...]:
+    """Parse a run filter. Empty/None → (). Raises FilterSyntaxError (only)."""
+    from ._filter_parser import parse_filter
+
+    return parse_filter(text or "", target="run")
+
+
+def parse_experiment_filter(text: str | None) -> tuple[Comparison, ...]:
+    """Parse an experiment filter (attributes name, experiment_id, creation_time,
+    last_update_time; tags). Raises FilterSyntaxError (only)."""
+    from ._filter_parser import parse_filter
+
+    return parse_filter(text or "", target="experiment")
+
+
+def parse_run_order_by(items: Sequence[str]) -> tuple[OrderKey, ...]:
+    """Parse run order_by clauses like "metrics.`a b` DESC". Raises FilterSyntaxError."""
+    from ._filter_parser import parse_order_by
+
+    return parse_order_by(items, target="run")
+
+
+def parse_experiment_order_by(items: Sequence[str]) -> tuple[OrderKey, ...]:
+    from ._filter_parser import parse_order_by
+
+    return parse_order_by(items, target="experiment")

@@ -1,0 +1,93 @@
+"""Tracking-URI resolution exactly as MLflow does it, and the backend registry.
+
+A new backend is one module plus one line in `_BACKENDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from .base import Store
+from .errors import UnsupportedURI
+
+#: scheme → "module:Class". DB schemes may carry a driver (`mysql+pymysql`).
+_BACKENDS = {
+    "sqlite": "store.sql:SqlStore",
+    "postgresql": "store.sql:SqlStore",
+    "postgres": "store.sql:SqlStore",
+    "mysql": "store.sql:SqlStore",
+    "mssql": "store.sql:SqlStore",
+    "file": "store.files:FileStore",
+    "http": "store.rest:RestStore",
+    "https": "store.rest:RestStore",
+}
+
+_EXPECTED = (
+    "sqlite:///path.db, postgresql://…, mysql+pymysql://…, mssql+pyodbc://…, "
+    "file:///path/mlruns or a plain path, http(s)://host:port"
+)
+
+
+def default_tracking_uri(cwd: Path | None = None) -> str:
+    """MLflow 3.7+'s default: `./mlruns` if it already holds experiments, else `sqlite:///mlflow.db`."""
+    cwd = cwd or Path.cwd()
+    mlruns = cwd / "mlruns"
+    if mlruns.is_dir() and any((child / "meta.yaml").is_file() for child in mlruns.iterdir()):
+        return str(mlruns)
+    return "sqlite:///mlflow.db"
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """Explicit argument, else MLFLOW_TRACKING_URI, else the default local store."""
+    if uri:
+        return uri
+    env = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    return env or default_tracking_uri()
+
+
+def uri_scheme(uri: str) -> str:
+    """The backend scheme of a URI: `mysql+pymysql://` → `mysql`; a plain path → `file`."""
+    if re.match(r"^[A-Za-z]:[\\/]", uri):  # Windows drive letter
+        return "file"
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*):", uri)
+    if not match:
+        return "file"
+    return match.group(1).split("+", 1)[0].lower()
+
+
+def mask_uri(uri: str) -> str:
+    """The URI with any password or token replaced by `***`, safe to show and log."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri
+    if parts.password is None and parts.username is None:
+        return uri
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    netloc = f"{user}:***@{host}" if parts.password is not None else f"{user}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def open_store(uri: str | None = None, *, read_only: bool = False) -> Store:
+    """Open the store a tracking URI names. Raises UnsupportedURI for anything else."""
+    resolved = resolve_tracking_uri(uri)
+    scheme = uri_scheme(resolved)
+    target = _BACKENDS.get(scheme)
+    if target is None:
+        raise UnsupportedURI(
+            f"Unsupported tracking URI {mask_uri(resolved)!r} (scheme {scheme!r}); expected one of: {_EXPECTED}"
+        )
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise UnsupportedURI(f"Backend for {scheme!r} URIs is not available yet ({exc.name})") from exc
+    backend = getattr(module, class_name)
+    return backend(resolved, read_only=read_only)
