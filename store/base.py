@@ -8,7 +8,7 @@ a capability flag the UI checks before offering the action.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from .errors import NotFound, ReadOnlyError
 from .model import Experiment, Keys, MetricPoint, Page, Run, ViewType
@@ -129,6 +129,99 @@ class Store(ABC):
         """Every point of the metric ordered by step then timestamp, or at most `max_points`
         points chosen so each bucket's min and max survive (spikes stay visible).
         Raises NotFound for an unknown run; an unknown key gives []."""
+
+    # -- writes -----------------------------------------------------------------------------
+    # Backends override these; the defaults refuse clearly. Every write calls
+    # `_check_writable()` first and validates (store.validation) before touching anything.
+
+    #: True when `purge_deleted_runs` can work on this backend.
+    can_purge: bool = False
+
+    def _unsupported(self, what: str):
+        return ReadOnlyError(f"{what} is not supported by the {type(self).__name__} backend")
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> str:
+        """Create an active experiment; returns its id. Raises InvalidValue if the name is taken."""
+        raise self._unsupported("Creating experiments")
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        start_time: int | None = None,
+        user_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        parent_run_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run as mlflow does (name column + `mlflow.runName`, `mlflow.user`,
+        `mlflow.parentRunId` tags). `run_id` lets import keep ids where the backend can."""
+        raise self._unsupported("Creating runs")
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[tuple[str, MetricPoint]] = (),
+        params: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        """Log metric points, params and tags, keeping `latest_metrics` (or its equivalent) right."""
+        raise self._unsupported("Logging")
+
+    def update_run(self, run_id: str, *, status: str | None = None, end_time: int | None = None) -> None:
+        raise self._unsupported("Updating runs")
+
+    def delete_runs(self, run_ids: Sequence[str]) -> None:
+        """Soft-delete runs (lifecycle `deleted`, `deleted_time` set) in one transaction/batch."""
+        raise self._unsupported("Deleting runs")
+
+    def restore_runs(self, run_ids: Sequence[str]) -> None:
+        raise self._unsupported("Restoring runs")
+
+    def delete_run(self, run_id: str) -> None:
+        self.delete_runs([run_id])
+
+    def restore_run(self, run_id: str) -> None:
+        self.restore_runs([run_id])
+
+    def set_tags(self, run_ids: Sequence[str], tags: Mapping[str, str]) -> None:
+        """Set the same tags on many runs in one transaction/batch."""
+        raise self._unsupported("Tagging runs")
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None:
+        self.set_tags([run_id], {key: value})
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Raises NotFound when the run has no such tag (as mlflow does)."""
+        raise self._unsupported("Deleting tags")
+
+    def rename_run(self, run_id: str, name: str) -> None:
+        """Set the name column and the `mlflow.runName` tag, as mlflow does."""
+        raise self._unsupported("Renaming runs")
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete the experiment and all its runs, as mlflow does."""
+        raise self._unsupported("Deleting experiments")
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        raise self._unsupported("Restoring experiments")
+
+    def rename_experiment(self, experiment_id: str, name: str) -> None:
+        raise self._unsupported("Renaming experiments")
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        raise self._unsupported("Tagging experiments")
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        raise self._unsupported("Deleting experiment tags")
+
+    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
+        """Permanently remove deleted runs (deleted at least `older_than_ms` ago), their data and
+        local artifacts, as `mlflow gc` does. Returns the ids removed."""
+        raise self._unsupported("Purging runs")
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""
