@@ -13,7 +13,8 @@ from typing import Literal, Sequence
 Kind = Literal["metric", "param", "tag", "attribute", "dataset"]
 
 #: Canonical run attribute keys (aliases like `created`, `run name` map onto these).
-RUN_STRING_ATTRIBUTES = ("run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage")
+#: (MLflow does not let filters or order_by use `lifecycle_stage`: that is the `view` argument.)
+RUN_STRING_ATTRIBUTES = ("run_id", "run_name", "status", "user_id", "artifact_uri")
 RUN_NUMERIC_ATTRIBUTES = ("start_time", "end_time")
 EXPERIMENT_STRING_ATTRIBUTES = ("name", "experiment_id")
 EXPERIMENT_NUMERIC_ATTRIBUTES = ("creation_time", "last_update_time")
@@ -44,7 +45,7 @@ class OrderKey:
 
 def parse_run_filter(text: str | None) -> tuple[Comparison, ...]:
     """Parse a run filter. Empty/None → (). Raises FilterSyntaxError (only)."""
-    from ._filter_parser import parse_filter
+    from .search_parser import parse_filter
 
     return parse_filter(text or "", target="run")
 
@@ -52,19 +53,20 @@ def parse_run_filter(text: str | None) -> tuple[Comparison, ...]:
 def parse_experiment_filter(text: str | None) -> tuple[Comparison, ...]:
     """Parse an experiment filter (attributes name, experiment_id, creation_time,
     last_update_time; tags). Raises FilterSyntaxError (only)."""
-    from ._filter_parser import parse_filter
+    from .search_parser import parse_filter
 
     return parse_filter(text or "", target="experiment")
 
 
 def parse_run_order_by(items: Sequence[str]) -> tuple[OrderKey, ...]:
     """Parse run order_by clauses like "metrics.`a b` DESC". Raises FilterSyntaxError."""
-    from ._filter_parser import parse_order_by
+    from .search_parser import parse_order_by
 
     return parse_order_by(items, target="run")
 
 
 def parse_experiment_order_by(items: Sequence[str]) -> tuple[OrderKey, ...]:
-    from ._filter_parser import parse_order_by
+    """Parse experiment order_by clauses (attributes only). Raises FilterSyntaxError."""
+    from .search_parser import parse_order_by
 
     return parse_order_by(items, target="experiment")
