@@ -70,3 +70,36 @@ def parse_experiment_order_by(items: Sequence[str]) -> tuple[OrderKey, ...]:
     from .search_parser import parse_order_by
 
     return parse_order_by(items, target="experiment")
+
+
+# -- Python evaluation (the file store, and anything else that filters in memory) ------------
+# Thin wrappers so `store.search` stays the one public entry; the work is in search_eval.py.
+
+
+def run_matches(run, comparisons: Sequence[Comparison], datasets=None) -> bool:
+    """True when the Run satisfies every comparison, with MLflow's semantics (see
+    store/search_eval.py). `datasets`: the run's (name, digest, context) inputs, if known."""
+    from .search_eval import run_matches as _impl
+
+    return _impl(run, comparisons, datasets)
+
+
+def sort_runs(runs, order_keys: Sequence[OrderKey] = ()) -> list:
+    """Runs ordered by the keys, then start_time DESC, then run id; missing values last."""
+    from .search_eval import sort_runs as _impl
+
+    return _impl(runs, order_keys)
+
+
+def experiment_matches(exp, comparisons: Sequence[Comparison]) -> bool:
+    """True when the Experiment satisfies every comparison of an experiment filter."""
+    from .search_eval import experiment_matches as _impl
+
+    return _impl(exp, comparisons)
+
+
+def sort_experiments(exps, order_keys: Sequence[OrderKey] = ()) -> list:
+    """Experiments ordered as MLflow's SQL store does (default creation_time DESC, id ASC)."""
+    from .search_eval import sort_experiments as _impl
+
+    return _impl(exps, order_keys)

@@ -57,7 +57,14 @@ _WS = " \t\n\r\f\v"
 _WORD = re.compile(r"\w+")
 # A number literal: optional minus, digits with optional fraction (or a bare fraction),
 # optional exponent; it must not run into a word character or another dot.
-_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])")
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE]-?\d+)?(?![\w.])")
+_QUOTED = {
+    "'": re.compile(r"'(?:''|\\'|[^'])*'"),
+    '"': re.compile(r'"(?:""|\\"|[^"])*"'),
+    "`": re.compile(r"`(?:``|[^`])*`"),
+}
+# Further dotted parts of a bare key must start like a name (`tags.mlflow.runName`).
+_KEY_PART = re.compile(r"[^\W\d]\w*")
 _SYMBOL_OPS = ("!=", "<=", ">=", "<>", "==", "=", "<", ">")
 
 
@@ -241,7 +248,7 @@ class _Parser:
     def _key(self) -> str:
         """The key after `prefix.`: quoted, or bare words joined by dots (tags.mlflow.runName)."""
         ch = self._peek()
-        if ch in ("`", '"'):
+        if ch in ("`", '"', "'"):
             return self._quoted(ch, what="key")
         parts = []
         while True:
@@ -251,7 +258,7 @@ class _Parser:
                            "a key name (quote keys with special characters in `backticks`)")
             self.pos += len(word)
             parts.append(word)
-            if self._peek() == "." and self._peek_word(self.pos + 1) is not None:
+            if self._peek() == "." and _KEY_PART.match(self.text, self.pos + 1):
                 self.pos += 1
                 continue
             return ".".join(parts)
@@ -404,24 +411,13 @@ class _Parser:
     def _quoted(self, quote: str, *, what: str) -> str:
         """Text between quotes, verbatim (no escape processing, as MLflow).
 
-        Like sqlparse, a doubled quote (and for ' and ", a backslash-quote) does not end it."""
-        start = self.pos
-        text = self.text
-        i = start + 1
-        n = len(text)
-        while i < n:
-            c = text[i]
-            if c == quote:
-                if i + 1 < n and text[i + 1] == quote:
-                    i += 2
-                    continue
-                self.pos = i + 1
-                return text[start + 1:i]
-            if c == "\\" and quote != "`" and i + 1 < n and text[i + 1] == quote:
-                i += 2
-                continue
-            i += 1
-        self._fail(f"Unterminated {quote}-quoted {what}", f"a closing {quote}", start)
+        Quoted text ends where sqlparse's would: a doubled quote (and for ' and ", a
+        backslash-quote, unless no later quote closes the text) does not end it."""
+        m = _QUOTED[quote].match(self.text, self.pos)
+        if m is None:
+            self._fail(f"Unterminated {quote}-quoted {what}", f"a closing {quote}")
+        self.pos = m.end()
+        return m.group()[1:-1]
 
     def _skip_ws(self) -> None:
         text, n, i = self.text, len(self.text), self.pos

@@ -1,0 +1,46 @@
+"""Page tokens in MLflow's own format, so tokens mean the same thing on every backend.
+
+A token is `base64(json.dumps({"offset": N}))` — e.g. `eyJvZmZzZXQiOiAxfQ==` is offset 1 —
+exactly what MLflow's stores hand out. Callers treat it as opaque.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from .errors import InvalidValue
+
+
+def encode_page_token(offset: int) -> str:
+    """The token for the page that starts `offset` items into the ordered result."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidValue(f"A page offset must be a non-negative integer, got {offset!r}")
+    return base64.b64encode(json.dumps({"offset": offset}).encode("utf-8")).decode("ascii")
+
+
+def decode_page_token(token: str | bytes | None) -> int:
+    """The offset a token stands for; None or "" means the first page (offset 0).
+
+    Raises InvalidValue naming what is wrong with a token that did not come from us."""
+    if token is None or token == "" or token == b"":
+        return 0
+    if not isinstance(token, (str, bytes)):
+        raise InvalidValue(f"A page token must be a string, got {type(token).__name__}")
+    shown = token if len(token) <= 60 else token[:57] + "..."
+    hint = "pass the next_page_token of the previous page unchanged, or none for the first page"
+    try:
+        raw = base64.b64decode(token, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise InvalidValue(f"Invalid page token {shown!r}: not base64; {hint}") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidValue(f"Invalid page token {shown!r}: not JSON; {hint}") from None
+    offset = data.get("offset") if isinstance(data, dict) else None
+    if isinstance(offset, str) and offset.isdigit():  # MLflow itself accepts stringified ints
+        offset = int(offset)
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidValue(f"Invalid page token {shown!r}: no non-negative offset; {hint}")
+    return offset

@@ -1,0 +1,255 @@
+"""Evaluate parsed filters and order_by keys in Python, with MLflow's semantics.
+
+Used by backends that cannot push the search into a database (the `mlruns` file store) so
+that they answer exactly as the SQL backend does:
+
+* metric filters compare the latest value; NaN matches only `!=` (always);
+* a run without the key matches nothing but `IS NULL`;
+* `=` and `LIKE` are case-sensitive, `ILIKE` is not; `%` and `_` are the only wildcards
+  (no escape character, as on SQLite);
+* ordering puts missing values last in both directions, and for metrics NaN after numbers
+  but before missing values; the tail order is `start_time DESC` (unless ordered by it),
+  then run id ascending.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Sequence
+
+from .model import Experiment, Run
+from .search import Comparison, OrderKey
+
+#: One logged dataset of a run as the evaluator sees it: (name, digest, context or None).
+DatasetRef = tuple[str, str, "str | None"]
+
+_NUMERIC = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+_MISSING = object()
+
+
+def like_regex(pattern: str, *, case_sensitive: bool) -> re.Pattern[str]:
+    """The regex equivalent of SQL `LIKE pattern`: `%` → any run, `_` → one character."""
+    return _like_regex(pattern, case_sensitive)
+
+
+@lru_cache(maxsize=256)
+def _like_regex(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
+    parts = []
+    for ch in pattern:
+        if ch == "%":
+            parts.append(".*")
+        elif ch == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    flags = re.DOTALL if case_sensitive else re.DOTALL | re.IGNORECASE
+    return re.compile("".join(parts), flags)
+
+
+def compare_string(lhs: str, op: str, value: Any) -> bool:
+    """`lhs op value` for a present string value (value per Comparison's conventions)."""
+    if op == "=":
+        return lhs == value
+    if op == "!=":
+        return lhs != value
+    if op == "LIKE":
+        return like_regex(value, case_sensitive=True).fullmatch(lhs) is not None
+    if op == "ILIKE":
+        return like_regex(value, case_sensitive=False).fullmatch(lhs) is not None
+    if op == "IN":
+        return lhs in value
+    if op == "NOT IN":
+        return lhs not in value
+    raise ValueError(f"operator {op} does not apply to strings")
+
+
+def compare_number(lhs: float | int, op: str, value: float | int) -> bool:
+    """`lhs op value` with IEEE semantics: NaN fails everything but `!=`."""
+    return _NUMERIC[op](lhs, value)
+
+
+# -- runs ------------------------------------------------------------------------------------
+
+
+def run_matches(
+    run: Run,
+    comparisons: Iterable[Comparison],
+    datasets: Sequence[DatasetRef] | None = None,
+) -> bool:
+    """True when `run` satisfies every comparison (an empty filter matches every run).
+
+    `datasets` lists the run's logged dataset inputs for `dataset.*` clauses; a backend
+    that does not know them passes None and such clauses match nothing."""
+    for c in comparisons:
+        if not _run_clause(run, c, datasets):
+            return False
+    return True
+
+
+def _run_clause(run: Run, c: Comparison, datasets: Sequence[DatasetRef] | None) -> bool:
+    kind, op = c.kind, c.op
+    if kind == "metric":
+        point = run.metrics.get(c.key)
+        return point is not None and compare_number(point.value, op, c.value)
+    if kind in ("param", "tag"):
+        lhs = (run.params if kind == "param" else run.tags).get(c.key)
+        if op == "IS NULL":
+            return lhs is None
+        if op == "IS NOT NULL":
+            return lhs is not None
+        return lhs is not None and compare_string(lhs, op, c.value)
+    if kind == "attribute":
+        lhs = run_attribute(run, c.key)
+        if lhs is None:
+            return False
+        if isinstance(lhs, str):
+            return compare_string(lhs, op, c.value)
+        return compare_number(lhs, op, c.value)
+    if kind == "dataset":
+        if not datasets:
+            return False
+        field = ("name", "digest", "context").index(c.key)
+        # As MLflow: the run matches if any of its datasets does.
+        return any(d[field] is not None and compare_string(d[field], op, c.value) for d in datasets)
+    return False
+
+
+def run_attribute(run: Run, key: str) -> str | int | None:
+    """A run's value for a canonical attribute key (`run_name` is `Run.name`)."""
+    if key == "run_id":
+        return run.id
+    if key == "run_name":
+        return run.name
+    return getattr(run, key)
+
+
+def sort_runs(runs: Iterable[Run], order_keys: Sequence[OrderKey] = ()) -> list[Run]:
+    """Runs in MLflow's order: the given keys, then `start_time DESC`, then run id."""
+    tail: list[OrderKey] = []
+    if not any(k.kind == "attribute" and k.key == "start_time" for k in order_keys):
+        tail.append(OrderKey("attribute", "start_time", ascending=False))
+    return _multi_sort(list(runs), list(order_keys) + tail, _run_sort_value,
+                       tiebreak=lambda r: r.id)
+
+
+def _run_sort_value(run: Run, key: OrderKey) -> Any:
+    if key.kind == "metric":
+        point = run.metrics.get(key.key)
+        return _MISSING if point is None else point.value
+    if key.kind == "param":
+        return run.params.get(key.key, _MISSING)
+    if key.kind == "tag":
+        return run.tags.get(key.key, _MISSING)
+    value = run_attribute(run, key.key)
+    return _MISSING if value is None else value
+
+
+# -- experiments -----------------------------------------------------------------------------
+
+
+def experiment_matches(exp: Experiment, comparisons: Iterable[Comparison]) -> bool:
+    """True when `exp` satisfies every comparison of an experiment filter."""
+    for c in comparisons:
+        if not _experiment_clause(exp, c):
+            return False
+    return True
+
+
+def _experiment_clause(exp: Experiment, c: Comparison) -> bool:
+    if c.kind == "tag":
+        lhs = exp.tags.get(c.key)
+        if c.op == "IS NULL":
+            return lhs is None
+        if c.op == "IS NOT NULL":
+            return lhs is not None
+        return lhs is not None and compare_string(lhs, c.op, c.value)
+    if c.kind != "attribute":
+        return False
+    if c.key == "experiment_id":
+        # An integer column in MLflow's SQL store: '007' names experiment 7.
+        lhs = _id_key(exp.id)
+        if c.op in ("IN", "NOT IN"):
+            found = lhs in {_id_key(v) for v in c.value}
+            return found if c.op == "IN" else not found
+        equal = lhs == _id_key(c.value)
+        return equal if c.op == "=" else not equal
+    if c.key == "name":
+        return compare_string(exp.name, c.op, c.value)
+    lhs = getattr(exp, c.key)
+    return lhs is not None and compare_number(lhs, c.op, c.value)
+
+
+DEFAULT_EXPERIMENT_ORDER = (
+    OrderKey("attribute", "creation_time", ascending=False),
+    OrderKey("attribute", "experiment_id", ascending=True),
+)
+
+
+def sort_experiments(exps: Iterable[Experiment], order_keys: Sequence[OrderKey] = ()) -> list[Experiment]:
+    """Experiments in MLflow's SQL-store order.
+
+    No keys: `creation_time DESC, experiment_id ASC`. Given keys without experiment_id get
+    `experiment_id DESC` appended as tie-breaker (what MLflow's SQL store does). Ids compare
+    as integers when both are digit strings."""
+    keys = list(order_keys) or list(DEFAULT_EXPERIMENT_ORDER)
+    if not any(k.key == "experiment_id" for k in keys):
+        keys.append(OrderKey("attribute", "experiment_id", ascending=False))
+    return _multi_sort(list(exps), keys, _experiment_sort_value, tiebreak=None)
+
+
+def _experiment_sort_value(exp: Experiment, key: OrderKey) -> Any:
+    if key.kind == "tag":
+        return exp.tags.get(key.key, _MISSING)
+    if key.key == "experiment_id":
+        return _id_key(exp.id)
+    if key.key == "name":
+        return exp.name
+    value = getattr(exp, key.key)
+    return _MISSING if value is None else value
+
+
+def _id_key(experiment_id: str) -> tuple[int, int | str]:
+    s = str(experiment_id)
+    return (0, int(s)) if s.isdigit() else (1, s)
+
+
+# -- shared ----------------------------------------------------------------------------------
+
+
+def _multi_sort(
+    items: list,
+    keys: Sequence[OrderKey],
+    value_of: Callable[[Any, OrderKey], Any],
+    tiebreak: Callable[[Any], Any] | None,
+) -> list:
+    """Stable sorts from the last key to the first, so earlier keys dominate."""
+    if tiebreak is not None:
+        items.sort(key=tiebreak)
+    for key in reversed(keys):
+        items.sort(key=lambda item: _rank(value_of(item, key), key.ascending),
+                   reverse=not key.ascending)
+    return items
+
+
+def _rank(value: Any, ascending: bool) -> tuple:
+    """Sort key that puts numbers/strings first, then NaN, then missing, in either direction.
+
+    With reverse=True for descending, group ranks are negated so the groups keep their
+    place at the end."""
+    if value is _MISSING:
+        group, value = 2, 0
+    elif isinstance(value, float) and math.isnan(value):
+        group, value = 1, 0
+    else:
+        group = 0
+    return (group, value) if ascending else (-group, value)
