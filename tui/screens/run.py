@@ -1,0 +1,300 @@
+"""One run, in tabs: Overview, Params, Metrics, System, Tags, Artifacts, Traces.
+
+The screen owns every store call (thread workers, so a slow server never freezes the UI) and
+hands the results to widgets that only display. Related runs open as new RunScreens, so Esc
+walks back along the path the user took.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from store.errors import NotFound, StoreError
+from store.model import PARENT_RUN_TAG, Experiment, MetricPoint, Run
+
+from ..widgets.artifact_browser import ArtifactBrowser
+from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsTable
+from ..widgets.params_table import KeyValueTable
+from ..widgets.run_overview import RunOverview
+
+#: MLflow's system-metrics monitor logs under this prefix; those get their own tab.
+SYSTEM_METRIC_PREFIX = "system/"
+#: Points asked for per sparkline: a few more than its width so each cell has a real bucket.
+SPARKLINE_POINTS = SPARKLINE_WIDTH * 5 // 2
+
+#: (pane id, title) in tab order; number keys 1..7 follow this order.
+TABS: tuple[tuple[str, str], ...] = (
+    ("overview", "Overview"),
+    ("params", "Params"),
+    ("metrics", "Metrics"),
+    ("system", "System"),
+    ("tags", "Tags"),
+    ("artifacts", "Artifacts"),
+    ("traces", "Traces"),
+)
+
+
+class RunScreen(Screen):
+    """Everything about one run. Opened with `app.push_screen(RunScreen(run_id))`."""
+
+    CSS_PATH = "run.tcss"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="run.back"),
+        Binding("y", "copy_run_id", "Copy ID", id="run.copy_id"),
+        Binding("Y", "copy_artifact_uri", "Copy artifact URI", show=False, id="run.copy_uri"),
+        Binding("slash", "search", "Search", id="run.search"),
+        Binding("left_square_bracket", "previous_tab", "Previous tab", show=False, id="run.prev_tab"),
+        Binding("right_square_bracket", "next_tab", "Next tab", show=False, id="run.next_tab"),
+        *(
+            Binding(str(n), f"show_tab('{pane}')", f"{title} tab", show=False, id=f"run.tab_{pane}")
+            for n, (pane, title) in enumerate(TABS, start=1)
+        ),
+        Binding("p", "open_parent", "Open parent run", show=False, id="run.parent"),
+        Binding("h", "toggle_system_tags", "mlflow.* tags", id="run.toggle_tags"),
+        Binding("r", "reload", "Reload", id="run.reload"),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.run: Run | None = None
+        self.experiment_name: str | None = None
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(f"Run {self.run_id}"), id="run-title")
+        with TabbedContent(id="run-tabs"):
+            for number, (pane_id, title) in enumerate(TABS, start=1):
+                with TabPane(f"{number} {title}", id=pane_id):
+                    yield from self._pane_content(pane_id)
+        yield Footer()
+
+    def _pane_content(self, pane_id: str) -> ComposeResult:
+        if pane_id == "overview":
+            yield RunOverview(id="run-overview")
+        elif pane_id == "params":
+            yield KeyValueTable("params", id="run-params")
+        elif pane_id == "metrics":
+            yield MetricsTable(id="run-metrics", empty_text="No metrics logged.")
+        elif pane_id == "system":
+            yield MetricsTable(
+                id="run-system",
+                empty_text="No system metrics (MLflow logs them when system metrics logging is on).",
+            )
+        elif pane_id == "tags":
+            yield KeyValueTable("tags", hidden_prefix="mlflow.", id="run-tags")
+        elif pane_id == "artifacts":
+            yield ArtifactBrowser(id="run-artifacts")
+        elif pane_id == "traces":
+            yield Static(
+                "Traces linked to this run will be listed here once trace browsing lands.",
+                id="run-traces",
+            )
+
+    def on_mount(self) -> None:
+        self._set_loading(True)
+        self.load_run()
+
+    # -- loading (store calls run in threads; results come back through worker events) ------
+
+    @work(thread=True, exclusive=True, group="run", name="load-run", exit_on_error=False)
+    def load_run(self) -> tuple[Run, str | None]:
+        """The run, and its experiment's name when the experiment still exists."""
+        store = self.app.store
+        run = store.get_run(self.run_id)
+        try:
+            experiment: Experiment | None = store.get_experiment(run.experiment_id)
+        except NotFound:
+            experiment = None
+        return run, experiment.name if experiment else None
+
+    @work(thread=True, exclusive=True, group="relatives", name="load-relatives", exit_on_error=False)
+    def load_relatives(self, run: Run) -> tuple[str | None, Run | None, list[Run]]:
+        """(parent id, parent run or None when it is gone, children)."""
+        store = self.app.store
+        children = store.get_child_runs(run.id)
+        parent_id = run.parent_run_id or run.tags.get(PARENT_RUN_TAG)
+        parent = None
+        if parent_id:
+            try:
+                parent = store.get_run(parent_id)
+            except NotFound:
+                parent = None
+        return parent_id, parent, children
+
+    def load_histories(self, table: MetricsTable, keys: Sequence[str]) -> None:
+        """Fetch downsampled histories for `keys`, handing each to the table as it arrives.
+
+        One exclusive worker per table: a newer request (the user scrolled) cancels the older.
+        """
+        run_id = self.run_id
+        store = self.app.store
+
+        def fetch() -> None:
+            worker = get_current_worker()
+            for key in keys:
+                if worker.is_cancelled:
+                    return
+                points = store.get_metric_history(run_id, key, max_points=SPARKLINE_POINTS)
+                if worker.is_cancelled:
+                    return
+                self.app.call_from_thread(table.show_history, key, points)
+
+        self.run_worker(
+            fetch,
+            name="load-histories",
+            group=f"histories-{table.id}",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS:
+            if worker.name == "load-run":
+                self._show_run(*worker.result)
+            elif worker.name == "load-relatives":
+                self.query_one(RunOverview).show_relatives(*worker.result)
+        elif event.state == WorkerState.ERROR:
+            message = _error_message(worker.error)
+            if worker.name == "load-run":
+                self._set_loading(False)
+                self.query_one("#run-title", Static).update(
+                    Content(f"Run {self.run_id}: could not load it")
+                )
+            elif worker.name == "load-relatives":
+                self.query_one(RunOverview).show_relatives_failed(message)
+            title = getattr(worker.error, "title", "Unexpected error")
+            self.notify(message, title=title, severity="error")
+
+    def _show_run(self, run: Run, experiment_name: str | None) -> None:
+        self.run = run
+        self.experiment_name = experiment_name
+        name = run.name or run.tags.get("mlflow.runName") or run.id
+        where = f"{experiment_name} › " if experiment_name else ""
+        self.query_one("#run-title", Static).update(Content(f"{where}{name}"))
+        self.query_one(RunOverview).show_run(run, experiment_name)
+        self.query_one("#run-params", KeyValueTable).show_items(run.params)
+        metrics = {k: p for k, p in run.metrics.items() if not k.startswith(SYSTEM_METRIC_PREFIX)}
+        system = {k: p for k, p in run.metrics.items() if k.startswith(SYSTEM_METRIC_PREFIX)}
+        self.query_one("#run-metrics", MetricsTable).show_metrics(metrics)
+        self.query_one("#run-system", MetricsTable).show_metrics(system)
+        self.query_one("#run-tags", KeyValueTable).show_items(run.tags)
+        self.query_one(ArtifactBrowser).show_uri(run.artifact_uri)
+        self._set_loading(False)
+        self.load_relatives(run)
+        self._focus_active_pane()
+
+    def _set_loading(self, loading: bool) -> None:
+        for widget_id in ("run-overview", "run-params", "run-metrics", "run-system", "run-tags"):
+            self.query_one(f"#{widget_id}", Widget).loading = loading
+
+    @on(MetricsTable.HistoryWanted)
+    def _history_wanted(self, event: MetricsTable.HistoryWanted) -> None:
+        self.load_histories(event.table, event.keys)
+
+    @on(RunOverview.OpenRun)
+    def _open_related(self, event: RunOverview.OpenRun) -> None:
+        self.app.push_screen(RunScreen(event.run_id))
+
+    # -- tabs ---------------------------------------------------------------------------------
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def action_show_tab(self, pane_id: str) -> None:
+        self.query_one(TabbedContent).active = pane_id
+
+    def action_next_tab(self) -> None:
+        self._step_tab(+1)
+
+    def action_previous_tab(self) -> None:
+        self._step_tab(-1)
+
+    def _step_tab(self, delta: int) -> None:
+        ids = [pane_id for pane_id, _ in TABS]
+        index = ids.index(self.active_tab) if self.active_tab in ids else 0
+        self.action_show_tab(ids[(index + delta) % len(ids)])
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._focus_active_pane()
+        self.refresh_bindings()
+
+    def _focus_active_pane(self) -> None:
+        """Put focus where the keys of the active tab act (its table or list)."""
+        tab = self.active_tab
+        if tab in ("params", "tags"):
+            self.query_one(f"#run-{tab}", KeyValueTable).focus_table()
+        elif tab in ("metrics", "system"):
+            self.query_one(f"#run-{tab}", MetricsTable).focus()
+        elif tab == "overview":
+            overview = self.query_one(RunOverview)
+            related = overview.query_one("#overview-relatives")
+            (related if related.display else overview).focus()
+        elif tab == "artifacts":
+            self.query_one(ArtifactBrowser).focus()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_system_tags":
+            return self.active_tab == "tags"
+        if action == "open_parent":
+            return bool(self.run and (self.run.parent_run_id or self.run.tags.get(PARENT_RUN_TAG)))
+        return True
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_copy_run_id(self) -> None:
+        self.app.copy_to_clipboard(self.run_id)
+        self.notify(f"Copied run ID {self.run_id}", timeout=2)
+
+    def action_copy_artifact_uri(self) -> None:
+        if self.run and self.run.artifact_uri:
+            self.app.copy_to_clipboard(self.run.artifact_uri)
+            self.notify(f"Copied {self.run.artifact_uri}", timeout=2)
+        else:
+            self.notify("This run has no artifact URI.", severity="warning", timeout=2)
+
+    def action_search(self) -> None:
+        tab = self.active_tab if self.active_tab in ("params", "tags") else "params"
+        self.action_show_tab(tab)
+        # After the tab switch, which moves focus to the table, so the filter keeps it.
+        self.call_after_refresh(self.query_one(f"#run-{tab}", KeyValueTable).focus_filter)
+
+    def action_open_parent(self) -> None:
+        parent_id = self.run and (self.run.parent_run_id or self.run.tags.get(PARENT_RUN_TAG))
+        if parent_id:
+            self.app.push_screen(RunScreen(parent_id))
+
+    def action_toggle_system_tags(self) -> None:
+        tags = self.query_one("#run-tags", KeyValueTable)
+        tags.hide_prefixed = not tags.hide_prefixed
+
+    def action_reload(self) -> None:
+        self._set_loading(True)
+        self.load_run()
+
+
+def _error_message(error: BaseException | None) -> str:
+    """The store's own message for a StoreError; type and text for anything unexpected."""
+    if isinstance(error, StoreError):
+        return error.message
+    if error is None:
+        return "Unknown error"
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,164 @@
+"""A run's metrics: latest value, a sparkline of its history, step and time, one row per key.
+
+The table only displays. Histories are expensive (one store call per key), so it asks for the
+ones its visible rows lack with a `HistoryWanted` message; the screen loads them in a worker
+and hands each back through `show_history`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Mapping, Sequence
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from store.model import MetricPoint
+
+from .run_format import MISSING, format_metric_value, format_time, natural_key
+
+#: Characters of the sparkline column; the store is asked for a few more points than this.
+SPARKLINE_WIDTH = 16
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+class MetricsTable(DataTable):
+    """Latest metric values with lazily loaded sparklines."""
+
+    COMPONENT_CLASSES = {"metrics-table--sparkline", "metrics-table--pending"}
+    DEFAULT_CSS = """
+    MetricsTable > .metrics-table--sparkline { color: $accent; }
+    MetricsTable > .metrics-table--pending { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    class HistoryWanted(Message):
+        """Visible rows whose sparkline has not been loaded yet."""
+
+        def __init__(self, table: "MetricsTable", keys: tuple[str, ...]) -> None:
+            super().__init__()
+            self.table = table
+            self.keys = keys
+
+        @property
+        def control(self) -> "MetricsTable":
+            return self.table
+
+    def __init__(self, *, empty_text: str = "No metrics logged.", **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.empty_text = empty_text
+        self._keys: list[str] = []
+        self._loaded: set[str] = set()
+        self._last_wanted: tuple[str, ...] = ()
+
+    def on_mount(self) -> None:
+        self.add_column("Metric", key="key")
+        self.add_column("Latest", key="value")
+        self.add_column("Trend", key="trend", width=SPARKLINE_WIDTH)
+        self.add_column("Step", key="step")
+        self.add_column("Logged", key="time")
+
+    # -- what the screen calls ------------------------------------------------------------
+
+    def show_metrics(self, metrics: Mapping[str, MetricPoint]) -> None:
+        """Replace the rows with these latest values, sorted by key; sparklines start pending."""
+        self.clear()
+        self._keys = sorted(metrics, key=natural_key)
+        self._loaded.clear()
+        self._last_wanted = ()
+        pending = Text("…", style=self.get_component_rich_style("metrics-table--pending"))
+        for key in self._keys:
+            point = metrics[key]
+            self.add_row(
+                key,
+                Text(format_metric_value(point.value), justify="right"),
+                pending,
+                Text(str(point.step), justify="right"),
+                format_time(point.timestamp),
+                key=key,
+            )
+        if not self._keys:
+            self.add_row(self.empty_text, "", "", "", "", key="")
+        self.call_after_refresh(self._ask_for_visible_histories)
+
+    def show_history(self, key: str, points: Sequence[MetricPoint]) -> None:
+        """Draw the sparkline of one metric from its (downsampled) history."""
+        if key not in self._keys:
+            return
+        self._loaded.add(key)
+        line = sparkline([p.value for p in points], SPARKLINE_WIDTH)
+        style = self.get_component_rich_style("metrics-table--sparkline")
+        self.update_cell(key, "trend", Text(line or MISSING, style=style))
+
+    @property
+    def metric_keys(self) -> tuple[str, ...]:
+        return tuple(self._keys)
+
+    @property
+    def highlighted_key(self) -> str | None:
+        if not self._keys or not self.is_valid_row_index(self.cursor_row):
+            return None
+        return self._keys[self.cursor_row]
+
+    # -- lazy history requests ------------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._ask_for_visible_histories()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._ask_for_visible_histories()
+
+    def on_show(self, event: events.Show) -> None:
+        self._ask_for_visible_histories()
+
+    def visible_keys(self) -> list[str]:
+        """Keys of the rows currently on screen (none while the table is hidden)."""
+        if not self._keys or not self.display or self.size.height == 0:
+            return []
+        header = self.header_height if self.show_header else 0
+        first = int(self.scroll_y)
+        count = max(0, self.size.height - header)
+        return self._keys[first : first + count]
+
+    def _ask_for_visible_histories(self) -> None:
+        wanted = tuple(k for k in self.visible_keys() if k not in self._loaded)
+        if wanted and wanted != self._last_wanted:
+            self._last_wanted = wanted
+            self.post_message(self.HistoryWanted(self, wanted))
+
+
+def sparkline(values: Iterable[float], width: int) -> str:
+    """Block characters showing the shape of `values` in at most `width` cells.
+
+    Values are bucketed left to right; each bucket shows its extreme farthest from the middle
+    so spikes stay visible. Non-finite values are skipped. Empty input gives ''.
+    """
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return ""
+    if len(finite) > width:
+        finite = [_extreme(bucket) for bucket in _buckets(finite, width)]
+    low, high = min(finite), max(finite)
+    if high == low:
+        return _BARS[len(_BARS) // 2] * len(finite)
+    top = len(_BARS) - 1
+    return "".join(_BARS[round((v - low) / (high - low) * top)] for v in finite)
+
+
+def _buckets(values: list[float], count: int) -> Iterable[list[float]]:
+    size = len(values) / count
+    for i in range(count):
+        yield values[int(i * size) : max(int((i + 1) * size), int(i * size) + 1)]
+
+
+def _extreme(bucket: list[float]) -> float:
+    mean = sum(bucket) / len(bucket)
+    low, high = min(bucket), max(bucket)
+    return high if high - mean >= mean - low else low

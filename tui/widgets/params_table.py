@@ -1,0 +1,174 @@
+"""A searchable key/value table: a run's params, or its tags (optionally without `mlflow.*`).
+
+It only displays what it is given; typing in the filter box narrows the rows to keys or values
+containing the text (case-insensitive).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Static
+
+from .run_format import natural_key
+
+#: Long values (JSON model histories, notes) are cut in the table; `c` copies the whole value.
+MAX_SHOWN_VALUE = 200
+
+
+class KeyValueTable(Vertical):
+    """Filter box over a two-column table of keys and values."""
+
+    DEFAULT_CSS = """
+    KeyValueTable { height: 1fr; }
+    KeyValueTable > .kv-filter-row { height: auto; }
+    KeyValueTable > .kv-filter-row > Input { width: 1fr; }
+    KeyValueTable > .kv-filter-row > .kv-count {
+        width: auto; padding: 0 1; color: $text-muted;
+    }
+    KeyValueTable > DataTable { height: 1fr; }
+    """
+
+    filter_text: reactive[str] = reactive("", init=False)
+    #: When true, keys starting with `hidden_prefix` are left out.
+    hide_prefixed: reactive[bool] = reactive(False, init=False)
+
+    def __init__(
+        self,
+        noun: str,
+        *,
+        hidden_prefix: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.noun = noun
+        self.hidden_prefix = hidden_prefix
+        self._items: dict[str, str] = {}
+        self._shown_keys: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="kv-filter-row"):
+            yield FilterInput(placeholder=f"/ filter {self.noun} by key or value", compact=True)
+            yield Static("", classes="kv-count")
+        yield KeyValueGrid(cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(KeyValueGrid)
+        table.add_column("Key", key="key")
+        table.add_column("Value", key="value")
+        self._refill()
+
+    # -- what the screen calls ------------------------------------------------------------
+
+    def show_items(self, items: Mapping[str, str]) -> None:
+        """Replace the data; the current filter stays applied."""
+        self._items = dict(items)
+        self._refill()
+
+    def focus_filter(self) -> None:
+        self.query_one(FilterInput).focus()
+
+    def focus_table(self) -> None:
+        self.query_one(KeyValueGrid).focus()
+
+    @property
+    def shown_keys(self) -> tuple[str, ...]:
+        """Keys of the rows on display, in order (what the filter let through)."""
+        return tuple(self._shown_keys)
+
+    @property
+    def highlighted_item(self) -> tuple[str, str] | None:
+        table = self.query_one(KeyValueGrid)
+        if not self._shown_keys or not table.is_valid_row_index(table.cursor_row):
+            return None
+        key = self._shown_keys[table.cursor_row]
+        return key, self._items[key]
+
+    # -- reacting ---------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_table()
+
+    def watch_filter_text(self) -> None:
+        self._refill()
+
+    def watch_hide_prefixed(self) -> None:
+        self._refill()
+
+    def _refill(self) -> None:
+        if not self.is_mounted:
+            return
+        needle = self.filter_text.strip().lower()
+        keys = [
+            key
+            for key in sorted(self._items, key=natural_key)
+            if not (self.hide_prefixed and self.hidden_prefix and key.startswith(self.hidden_prefix))
+            and (not needle or needle in key.lower() or needle in self._items[key].lower())
+        ]
+        self._shown_keys = keys
+        table = self.query_one(KeyValueGrid)
+        table.clear()
+        for key in keys:
+            table.add_row(key, Text(_one_line(self._items[key])), key=key)
+        if not keys:
+            table.add_row(Text(self._empty_message(), style="italic"), "", key="")
+        count = f"{len(keys)} of {len(self._items)}" if len(keys) != len(self._items) else str(len(keys))
+        self.query_one(".kv-count", Static).update(f"{count} {self.noun}")
+
+    def _empty_message(self) -> str:
+        if not self._items:
+            return f"No {self.noun}."
+        if self.filter_text.strip():
+            return f"No {self.noun} match '{self.filter_text.strip()}'."
+        return f"Only {self.hidden_prefix}* {self.noun}; press h to show them."
+
+
+class FilterInput(Input):
+    """The filter box: Esc clears it, then hands focus back to the table."""
+
+    BINDINGS = [Binding("escape", "leave", "Leave filter", show=False)]
+
+    def action_leave(self) -> None:
+        if self.value:
+            self.value = ""
+        else:
+            owner = self.parent.parent if self.parent is not None else None
+            if isinstance(owner, KeyValueTable):
+                owner.focus_table()
+
+
+class KeyValueGrid(DataTable):
+    """The rows of a KeyValueTable; `c` copies the highlighted value."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("c", "copy_value", "Copy value"),
+    ]
+
+    def action_copy_value(self) -> None:
+        owner = self.parent
+        item = owner.highlighted_item if isinstance(owner, KeyValueTable) else None
+        if item is None:
+            return
+        key, value = item
+        self.app.copy_to_clipboard(value)
+        self.notify(f"Copied the value of {key}", timeout=2)
+
+
+def _one_line(value: str) -> str:
+    flat = value.replace("\r\n", "\n").replace("\n", " ⏎ ")
+    if len(flat) > MAX_SHOWN_VALUE:
+        return flat[: MAX_SHOWN_VALUE - 1] + "…"
+    return flat

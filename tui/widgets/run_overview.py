@@ -1,0 +1,194 @@
+"""The Overview tab of a run: who, what, when, where it came from, its parent and children, and
+the description written in MLflow's note tag.
+
+Displays only: the screen passes the run (`show_run`) and its relatives (`show_relatives`).
+Choosing a related run posts `OpenRun`; the screen decides how to open it.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from store.model import NOTE_TAG, Run
+
+from .run_format import MISSING, format_duration, format_time
+
+SOURCE_NAME_TAG = "mlflow.source.name"
+SOURCE_TYPE_TAG = "mlflow.source.type"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+GIT_BRANCH_TAG = "mlflow.source.git.branch"
+
+#: (field id, label) in display order.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("run-id", "Run ID"),
+    ("experiment", "Experiment"),
+    ("status", "Status"),
+    ("start", "Started"),
+    ("end", "Ended"),
+    ("duration", "Duration"),
+    ("user", "User"),
+    ("source", "Source"),
+    ("git", "Git commit"),
+    ("artifacts", "Artifact URI"),
+)
+
+STATUS_CLASSES = {
+    "FINISHED": "status-finished",
+    "FAILED": "status-failed",
+    "KILLED": "status-killed",
+    "RUNNING": "status-running",
+    "SCHEDULED": "status-scheduled",
+}
+
+
+class RunOverview(VerticalScroll):
+    """Run facts in a label/value grid, then related runs, then the description."""
+
+    BINDINGS = [
+        Binding("j", "scroll_down", "Scroll down", show=False),
+        Binding("k", "scroll_up", "Scroll up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    RunOverview { height: 1fr; padding: 0 1; }
+    RunOverview > #overview-fields {
+        grid-size: 2; grid-columns: 14 1fr; grid-rows: auto; height: auto;
+    }
+    RunOverview .field-label { color: $text-muted; }
+    RunOverview .field-value { color: $text; }
+    RunOverview .status-finished { color: $success; text-style: bold; }
+    RunOverview .status-failed { color: $error; text-style: bold; }
+    RunOverview .status-killed { color: $warning; text-style: bold; }
+    RunOverview .status-running, RunOverview .status-scheduled { color: $accent; text-style: bold; }
+    RunOverview .overview-heading { color: $primary; text-style: bold; margin-top: 1; }
+    RunOverview > #overview-relatives { height: auto; max-height: 10; }
+    RunOverview > #overview-no-relatives { color: $text-muted; }
+    RunOverview > #overview-description { padding: 0; }
+    """
+
+    class OpenRun(Message):
+        """The user chose a related run (parent or child) to open."""
+
+        def __init__(self, run_id: str) -> None:
+            super().__init__()
+            self.run_id = run_id
+
+    def compose(self) -> ComposeResult:
+        with Grid(id="overview-fields"):
+            for field_id, label in FIELDS:
+                yield Static(label, classes="field-label")
+                yield Static(MISSING, id=f"field-{field_id}", classes="field-value", markup=False)
+        yield Static("Parent and child runs", classes="overview-heading")
+        yield Static("Loading…", id="overview-no-relatives", markup=False)
+        yield RelatedRuns(id="overview-relatives", compact=True)
+        yield Static("Description", id="overview-description-heading", classes="overview-heading")
+        yield Markdown("", id="overview-description")
+
+    def on_mount(self) -> None:
+        self.query_one(RelatedRuns).display = False
+        self.query_one("#overview-description-heading").display = False
+        self.query_one("#overview-description").display = False
+
+    # -- what the screen calls ------------------------------------------------------------
+
+    def show_run(self, run: Run, experiment_name: str | None = None) -> None:
+        """Fill the fields and the description from the run."""
+        tags = run.tags
+        status = run.status + (" (deleted)" if run.lifecycle_stage == "deleted" else "")
+        experiment = f"{experiment_name} ({run.experiment_id})" if experiment_name else run.experiment_id
+        values = {
+            "name": run.name or tags.get("mlflow.runName") or MISSING,
+            "run-id": run.id,
+            "experiment": experiment,
+            "status": status,
+            "start": format_time(run.start_time),
+            "end": format_time(run.end_time) if run.end_time else MISSING,
+            "duration": format_duration(run.duration_ms) if run.end_time else MISSING,
+            "user": run.user_id or tags.get("mlflow.user") or MISSING,
+            "source": _source(tags),
+            "git": _git(tags),
+            "artifacts": run.artifact_uri or MISSING,
+        }
+        for field_id, value in values.items():
+            self.query_one(f"#field-{field_id}", Static).update(value)
+        status_widget = self.query_one("#field-status", Static)
+        status_widget.remove_class(*STATUS_CLASSES.values())
+        if run.status in STATUS_CLASSES:
+            status_widget.add_class(STATUS_CLASSES[run.status])
+
+        note = tags.get(NOTE_TAG, "").strip()
+        self.query_one("#overview-description-heading").display = bool(note)
+        description = self.query_one("#overview-description", Markdown)
+        description.display = bool(note)
+        description.update(note)
+
+    def show_relatives(
+        self, parent_id: str | None, parent: Run | None, children: list[Run]
+    ) -> None:
+        """List the parent (by name when it could be loaded) and the children."""
+        related = self.query_one(RelatedRuns)
+        related.clear_options()
+        if parent_id:
+            label = _run_label(parent) if parent else f"{parent_id} (not found)"
+            related.add_option(Option(Content(f"↑ parent  {label}"), id=parent_id))
+        for child in children:
+            related.add_option(Option(Content(f"↳ child   {_run_label(child)}"), id=child.id))
+        has_any = related.option_count > 0
+        related.display = has_any
+        placeholder = self.query_one("#overview-no-relatives", Static)
+        placeholder.display = not has_any
+        placeholder.update("No parent or child runs.")
+        if has_any:
+            related.highlighted = 0
+
+    def show_relatives_failed(self, message: str) -> None:
+        placeholder = self.query_one("#overview-no-relatives", Static)
+        placeholder.display = True
+        placeholder.update(f"Could not load related runs: {message}")
+
+    @property
+    def related_run_ids(self) -> tuple[str, ...]:
+        related = self.query_one(RelatedRuns)
+        return tuple(related.get_option_at_index(i).id or "" for i in range(related.option_count))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.OpenRun(event.option.id))
+
+
+class RelatedRuns(OptionList):
+    """Parent and children of the run; Enter opens one."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
+def _run_label(run: Run) -> str:
+    name = run.name or run.tags.get("mlflow.runName") or "(unnamed)"
+    return f"{name}  {run.status.lower()}  {run.id}"
+
+
+def _source(tags) -> str:
+    name = tags.get(SOURCE_NAME_TAG)
+    kind = tags.get(SOURCE_TYPE_TAG)
+    if name and kind:
+        return f"{name} ({kind.lower()})"
+    return name or (kind.lower() if kind else MISSING)
+
+
+def _git(tags) -> str:
+    commit = tags.get(GIT_COMMIT_TAG)
+    if not commit:
+        return MISSING
+    branch = tags.get(GIT_BRANCH_TAG)
+    return f"{commit[:12]} on {branch}" if branch else commit[:12]
