@@ -1,0 +1,131 @@
+"""Session-wide fixtures: one populated fixture store per backend, built lazily.
+
+`<kind>_backend` (kind in BACKENDS) builds the store the first time a test asks for it and
+returns its `FixtureInfo`; `<kind>_store` opens it with tracktui's `open_store` once per session.
+`tracking_server` / `tracking_server_url` expose the live `mlflow server` the REST backend uses.
+Tests that write must not touch these shared stores: use `sqlite_copy` (a fresh copy) or
+create their own experiments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import warnings
+
+import pytest
+
+from fixtures import backends
+from fixtures.backends import BACKENDS, require_backend_module
+from fixtures.data import FixtureInfo
+
+# Hermetic: never talk to a user's tracking server, never phone home.
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+
+_SERVER_ENV = {"postgres": backends.POSTGRES_ENV, "mysql": backends.MYSQL_ENV}
+_NOT_RUN: dict[str, str] = {}  # kind -> reason, repeated in the terminal summary
+
+
+def _server_url_or_skip(kind: str) -> str:
+    env = _SERVER_ENV[kind]
+    url = os.environ.get(env, "").strip()
+    if not url:
+        reason = f"{env} is not set: the {kind} contract tests did NOT run"
+        if kind not in _NOT_RUN:
+            _NOT_RUN[kind] = reason
+            warnings.warn(reason, UserWarning, stacklevel=1)
+        pytest.skip(reason)
+    return url
+
+
+def pytest_terminal_summary(terminalreporter):
+    for kind, reason in _NOT_RUN.items():
+        terminalreporter.write_line(f"WARNING: {reason}", yellow=True, bold=True)
+
+
+# -- populated backends -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_backend(tmp_path_factory) -> FixtureInfo:
+    return backends.build_sqlite(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def file_backend(tmp_path_factory) -> FixtureInfo:
+    return backends.build_file(tmp_path_factory.mktemp("file"))
+
+
+@pytest.fixture(scope="session")
+def postgres_backend(tmp_path_factory):
+    url = _server_url_or_skip("postgres")
+    info, drop = backends.build_server_db(tmp_path_factory.mktemp("postgres"), "postgres", url)
+    yield info
+    drop()
+
+
+@pytest.fixture(scope="session")
+def mysql_backend(tmp_path_factory):
+    url = _server_url_or_skip("mysql")
+    info, drop = backends.build_server_db(tmp_path_factory.mktemp("mysql"), "mysql", url)
+    yield info
+    drop()
+
+
+@pytest.fixture(scope="session")
+def tracking_server(tmp_path_factory):
+    """A live `mlflow server` (sqlite backend, `--serve-artifacts`), killed at session end."""
+    server = backends.start_tracking_server(tmp_path_factory.mktemp("server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tracking_server_url(tracking_server) -> str:
+    return tracking_server.url
+
+
+@pytest.fixture(scope="session")
+def rest_backend(tracking_server) -> FixtureInfo:
+    """The fixture data written into the live server through its REST API."""
+    return backends.build_rest(tracking_server)
+
+
+# -- tracktui stores over them, opened once per session -----------------------------------------
+
+
+def _make_store_fixture(kind: str):
+    @pytest.fixture(scope="session", name=f"{kind}_store")
+    def _store(request):
+        require_backend_module(kind)
+        info = request.getfixturevalue(f"{kind}_backend")
+        from store import open_store
+
+        opened = open_store(info.uri)
+        yield opened
+        opened.close()
+
+    return _store
+
+
+for _kind in BACKENDS:
+    globals()[f"_{_kind}_store_fixture"] = _make_store_fixture(_kind)
+
+
+@pytest.fixture
+def sqlite_copy(sqlite_backend, tmp_path) -> FixtureInfo:
+    """A private, writable copy of the populated SQLite store (same ids) for write tests."""
+    src = sqlite_backend.uri.removeprefix("sqlite:///")
+    dst = tmp_path / "mlflow.db"
+    shutil.copyfile(src, dst)
+    return dataclasses.replace(sqlite_backend, uri=f"sqlite:///{dst}")
+
+
+@pytest.fixture
+def file_store_allowed(monkeypatch):
+    """Let the real mlflow client read/write file stores in this test."""
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+
