@@ -1,0 +1,481 @@
+"""The legacy `./mlruns` file store, read directly (no mlflow), tolerant of old and damaged trees.
+
+Answers as mlflow's own FileStore does for the same tree (run names, statuses, lifecycle,
+NaN/inf values), with these differences on purpose:
+
+* a corrupt or half-written file (invalid YAML, an empty meta.yaml of a run being created, a
+  truncated metric line) is skipped and named in `warnings`; it never aborts a listing;
+* trees written by mlflow 1.x/2.x are read even when optional fields are missing;
+* 5-field metric lines (logged with a dataset) keep their step;
+* search reads only what the filter and order need for every run, and everything else only
+  for the runs of the requested page; latest metric values come from the end of the file
+  (see files_metrics for the exact rule).
+
+Writes live in files_writes.FileWrites.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+from urllib.parse import unquote, urlsplit
+
+from .base import Store, not_found_experiment, not_found_run
+from .downsample import downsample_minmax
+from .errors import InvalidValue, NotFound, StoreError
+from .files_layout import (
+    ARTIFACTS,
+    META,
+    METRICS,
+    NON_EXPERIMENT_FOLDERS,
+    PARAMS,
+    RESERVED_EXPERIMENT_FOLDERS,
+    TAGS,
+    TRASH,
+    is_safe_id,
+    iter_key_files,
+    key_names,
+    key_path,
+    list_dirs,
+    read_value,
+    read_values,
+)
+from .files_meta import MetaError, as_id, as_millis, read_meta, run_status
+from .files_metrics import LatestCache, read_history
+from .files_writes import FileWrites
+from .model import (
+    PARENT_RUN_TAG,
+    RUN_NAME_TAG,
+    VIEW_TYPES,
+    Experiment,
+    Keys,
+    MetricPoint,
+    Page,
+    Run,
+    ViewType,
+)
+from .paging import decode_page_token, encode_page_token
+from .search import (
+    experiment_matches,
+    parse_experiment_filter,
+    parse_experiment_order_by,
+    parse_run_filter,
+    parse_run_order_by,
+    run_matches,
+    sort_experiments,
+    sort_runs,
+)
+
+log = logging.getLogger(__name__)
+
+#: At most this many distinct warnings are kept (a huge damaged tree must not eat memory).
+MAX_WARNINGS = 500
+
+
+@dataclass(slots=True)
+class RunRef:
+    """A run as listed: its meta-only Run, its directory and its experiment's directory."""
+
+    run: Run
+    path: str
+    experiment_path: str
+
+
+class FileStore(FileWrites, Store):
+    """An `mlruns` directory opened from `file:///path`, `file:path` or a plain path."""
+
+    def __init__(self, uri: str, read_only: bool = False):
+        self.root = uri_to_path(uri)
+        self.trash = os.path.join(self.root, TRASH)
+        self.display_uri = uri
+        self.read_only_reason = "the store was opened read-only" if read_only else None
+        self._warnings: dict[str, None] = {}
+        self._lock = threading.Lock()
+        self._latest = LatestCache()
+        if not os.path.isdir(self.root):
+            if os.path.exists(self.root):
+                raise NotFound(f"{self.root} is not a directory; a file store is an mlruns folder")
+            if read_only:
+                raise NotFound(f"No mlruns directory at {self.root}")
+            self._warn(f"{self.root}: does not exist yet; it will be created on the first write")
+
+    # -- warnings ----------------------------------------------------------------------------
+
+    @property
+    def warnings(self) -> tuple[str, ...]:  # type: ignore[override]
+        with self._lock:
+            return tuple(self._warnings)
+
+    def _warn(self, message: str) -> None:
+        with self._lock:
+            if message in self._warnings or len(self._warnings) >= MAX_WARNINGS:
+                return
+            self._warnings[message] = None
+        log.warning("%s", message)
+
+    def _warn_all(self, problems: Iterable[str]) -> None:
+        for problem in problems:
+            self._warn(problem)
+
+    # -- experiments -------------------------------------------------------------------------
+
+    def search_experiments(
+        self,
+        filter_string: str | None = None,
+        view: ViewType = "active",
+        max_results: int = 1000,
+        page_token: str | None = None,
+        order_by: Sequence[str] = (),
+    ) -> Page[Experiment]:
+        comparisons = parse_experiment_filter(filter_string)
+        order_keys = parse_experiment_order_by(order_by)
+        _check_view(view)
+        _check_max_results(max_results)
+        offset = decode_page_token(page_token)
+        experiments = [
+            exp
+            for exp in self._list_experiments(view)
+            if not comparisons or experiment_matches(exp, comparisons)
+        ]
+        return _page(sort_experiments(experiments, order_keys), offset, max_results)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        path = self._experiment_path(experiment_id)
+        if path is None:
+            raise not_found_experiment(experiment_id)
+        try:
+            return self._load_experiment(str(experiment_id), path)
+        except MetaError as exc:
+            raise StoreError(
+                f"Experiment '{experiment_id}' cannot be read: {os.path.join(path, META)}: {exc}"
+            ) from None
+
+    def _experiment_dirs(self, view: ViewType) -> list[tuple[str, str]]:
+        """(experiment id, directory) for the view: active ones at the root, deleted in .trash."""
+        out: list[tuple[str, str]] = []
+        if view in ("active", "all"):
+            out += [
+                (e.name, e.path)
+                for e in list_dirs(self.root)
+                if e.name not in NON_EXPERIMENT_FOLDERS and not e.name.startswith(".")
+            ]
+        if view in ("deleted", "all"):
+            out += [(e.name, e.path) for e in list_dirs(self.trash) if not e.name.startswith(".")]
+        return out
+
+    def _experiment_path(self, experiment_id: str) -> str | None:
+        experiment_id = str(experiment_id)
+        if not is_safe_id(experiment_id) or experiment_id in NON_EXPERIMENT_FOLDERS:
+            return None
+        for parent in (self.root, self.trash):
+            path = os.path.join(parent, experiment_id)
+            if os.path.isdir(path):
+                return path
+        return None
+
+    def _list_experiments(self, view: ViewType) -> list[Experiment]:
+        out = []
+        for experiment_id, path in self._experiment_dirs(view):
+            try:
+                out.append(self._load_experiment(experiment_id, path))
+            except MetaError as exc:
+                self._warn(f"{os.path.join(path, META)}: experiment skipped: {exc}")
+        return out
+
+    def _load_experiment(self, experiment_id: str, path: str) -> Experiment:
+        meta = read_meta(os.path.join(path, META))
+        recorded = as_id(meta.get("experiment_id"))
+        if recorded is not None and recorded != experiment_id:
+            raise MetaError(f"experiment_id {recorded!r} does not match the folder name")
+        problems: list[str] = []
+        tags = read_values(os.path.join(path, TAGS), None, problems)
+        self._warn_all(problems)
+        name = meta.get("name")
+        return Experiment(
+            id=experiment_id,
+            name="" if name is None else str(name),
+            artifact_location=_opt_str(meta.get("artifact_location")),
+            lifecycle_stage=str(meta.get("lifecycle_stage") or "active"),
+            creation_time=as_millis(meta.get("creation_time")),
+            last_update_time=as_millis(meta.get("last_update_time")),
+            tags=tags,
+        )
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        view: ViewType = "active",
+        max_results: int = 100,
+        page_token: str | None = None,
+        include_keys: Keys | None = None,
+    ) -> Page[Run]:
+        comparisons = parse_run_filter(filter_string)
+        order_keys = parse_run_order_by(order_by)
+        _check_view(view)
+        _check_max_results(max_results)
+        offset = decode_page_token(page_token)
+        refs = self._list_runs(experiment_ids, view)
+
+        # Load for every run only what the filter and the ordering look at.
+        needed = _needed_keys(comparisons, order_keys)
+        if needed is not None:
+            refs = [RunRef(self._with_data(ref, needed), ref.path, ref.experiment_path) for ref in refs]
+        if comparisons:
+            wants_datasets = any(c.kind == "dataset" for c in comparisons)
+            refs = [
+                ref
+                for ref in refs
+                if run_matches(
+                    ref.run, comparisons, self._run_datasets(ref) if wants_datasets else None
+                )
+            ]
+        by_identity = {id(ref.run): ref for ref in refs}
+        ordered = [by_identity[id(run)] for run in sort_runs([r.run for r in refs], order_keys)]
+        page = _page(ordered, offset, max_results)
+        items = tuple(self._with_data(ref, include_keys) for ref in page.items)
+        return Page(items, page.next_page_token)
+
+    def get_run(self, run_id: str) -> Run:
+        ref = self._find_run(run_id)
+        return self._with_data(ref, None)
+
+    def _find_run(self, run_id: str) -> RunRef:
+        run_id = str(run_id)
+        if not is_safe_id(run_id):
+            raise not_found_run(run_id)
+        for experiment_id, experiment_path in self._experiment_dirs("all"):
+            path = os.path.join(experiment_path, run_id)
+            if run_id in RESERVED_EXPERIMENT_FOLDERS or not os.path.isdir(path):
+                continue
+            try:
+                run = self._load_run_meta(experiment_id, path)
+            except MetaError as exc:
+                raise StoreError(
+                    f"Run '{run_id}' cannot be read: {os.path.join(path, META)}: {exc}"
+                ) from None
+            return RunRef(run, path, experiment_path)
+        raise not_found_run(run_id)
+
+    def _list_runs(self, experiment_ids: Sequence[str], view: ViewType) -> list[RunRef]:
+        refs: list[RunRef] = []
+        for experiment_id in dict.fromkeys(str(e) for e in experiment_ids):
+            experiment_path = self._experiment_path(experiment_id)
+            if experiment_path is None:
+                continue
+            for entry in list_dirs(experiment_path):
+                name = entry.name
+                if name in RESERVED_EXPERIMENT_FOLDERS or name.startswith("."):
+                    continue
+                try:
+                    run = self._load_run_meta(experiment_id, entry.path)
+                except MetaError as exc:
+                    self._warn(f"{os.path.join(entry.path, META)}: run skipped: {exc}")
+                    continue
+                if view == "all" or run.lifecycle_stage == view:
+                    refs.append(RunRef(run, entry.path, experiment_path))
+        return refs
+
+    def _load_run_meta(self, experiment_id: str, path: str) -> Run:
+        """The run as its meta.yaml describes it (no params, metrics or tags yet)."""
+        meta = read_meta(os.path.join(path, META))
+        folder = os.path.basename(path)
+        run_id = as_id(meta.get("run_id") or meta.get("run_uuid")) or folder
+        if run_id != folder:
+            raise MetaError(f"run_id {run_id!r} does not match the folder name")
+        recorded = as_id(meta.get("experiment_id"))
+        if recorded is not None and recorded != experiment_id:
+            raise MetaError(f"experiment_id {recorded!r} does not match the experiment folder")
+        name = meta.get("run_name")
+        if not name:  # runs logged by mlflow <= 1.29 keep their name only in the tag
+            try:
+                name = read_value(os.path.join(path, TAGS, RUN_NAME_TAG))
+            except OSError:
+                name = ""
+        user = meta.get("user_id")
+        return Run(
+            id=run_id,
+            name=str(name),
+            experiment_id=experiment_id,
+            status=run_status(meta.get("status")),
+            user_id=None if user is None else str(user),
+            start_time=as_millis(meta.get("start_time")),
+            end_time=as_millis(meta.get("end_time")),
+            lifecycle_stage=str(meta.get("lifecycle_stage") or "active"),
+            artifact_uri=_opt_str(meta.get("artifact_uri")),
+        )
+
+    def _with_data(self, ref: RunRef, keys: Keys | None) -> Run:
+        """The run with its params, latest metrics and tags: all, or just `keys`."""
+        problems: list[str] = []
+        path = ref.path
+        params = read_values(os.path.join(path, PARAMS), None if keys is None else keys.params, problems)
+        tags = read_values(os.path.join(path, TAGS), None if keys is None else keys.tags, problems)
+        metrics = self._latest_metrics(
+            os.path.join(path, METRICS), None if keys is None else keys.metrics, problems
+        )
+        self._warn_all(problems)
+        parent = tags.get(PARENT_RUN_TAG)
+        if parent is None and keys is not None and PARENT_RUN_TAG not in keys.tags:
+            try:
+                parent = read_value(os.path.join(path, TAGS, PARENT_RUN_TAG))
+            except OSError:
+                parent = None
+        run = ref.run
+        return Run(
+            id=run.id,
+            name=run.name,
+            experiment_id=run.experiment_id,
+            status=run.status,
+            user_id=run.user_id,
+            start_time=run.start_time,
+            end_time=run.end_time,
+            lifecycle_stage=run.lifecycle_stage,
+            artifact_uri=run.artifact_uri,
+            parent_run_id=parent,
+            params=params,
+            metrics=metrics,
+            tags=tags,
+        )
+
+    def _latest_metrics(
+        self, base: str, keys: Sequence[str] | None, problems: list[str]
+    ) -> dict[str, MetricPoint]:
+        if keys is None:
+            pairs: Iterable[tuple[str, str]] = iter_key_files(base)
+        else:
+            pairs = ((k, p) for k in keys if (p := key_path(base, k)) is not None)
+        out: dict[str, MetricPoint] = {}
+        for key, path in pairs:
+            try:
+                point, found = self._latest.latest(path)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                continue
+            except OSError as exc:
+                problems.append(f"{path}: unreadable metric file ({exc.strerror or exc})")
+                continue
+            if found:
+                problems.extend(f"{path}: {p}" for p in found)
+            if point is not None:
+                out[key] = point
+        return out
+
+    def _run_datasets(self, ref: RunRef) -> list[tuple[str, str, str | None]]:
+        """(name, digest, context) of the datasets the run logged as inputs."""
+        out = []
+        for entry in list_dirs(os.path.join(ref.path, "inputs")):
+            try:
+                meta = read_meta(os.path.join(entry.path, META))
+                if meta.get("source_type") != "DATASET":
+                    continue
+                dataset = read_meta(
+                    os.path.join(ref.experiment_path, "datasets", str(meta.get("source_id")), META)
+                )
+            except MetaError as exc:
+                self._warn(f"{os.path.join(entry.path, META)}: dataset input skipped: {exc}")
+                continue
+            tags = meta.get("tags") if isinstance(meta.get("tags"), dict) else {}
+            context = tags.get("mlflow.data.context")
+            out.append(
+                (str(dataset.get("name")), str(dataset.get("digest")), None if context is None else str(context))
+            )
+        return out
+
+    # -- counts, keys, histories -------------------------------------------------------------
+
+    def list_keys(self, experiment_ids: Sequence[str]) -> Keys:
+        metrics: set[str] = set()
+        params: set[str] = set()
+        tags: set[str] = set()
+        for ref in self._list_runs(experiment_ids, "all"):
+            metrics.update(key_names(os.path.join(ref.path, METRICS)))
+            params.update(key_names(os.path.join(ref.path, PARAMS)))
+            tags.update(key_names(os.path.join(ref.path, TAGS)))
+        return Keys(tuple(sorted(metrics)), tuple(sorted(params)), tuple(sorted(tags)))
+
+    def count_runs(self, experiment_id: str, view: ViewType = "active") -> int:
+        _check_view(view)
+        return len(self._list_runs([experiment_id], view))
+
+    def count_runs_by_experiment(
+        self, experiment_ids: Sequence[str], view: ViewType = "active"
+    ) -> dict[str, int]:
+        _check_view(view)
+        counts = {str(e): 0 for e in experiment_ids}
+        for ref in self._list_runs(list(counts), view):
+            counts[ref.run.experiment_id] += 1
+        return counts
+
+    def get_metric_history(
+        self, run_id: str, key: str, max_points: int | None = None
+    ) -> list[MetricPoint]:
+        ref = self._find_run(run_id)
+        path = key_path(os.path.join(ref.path, METRICS), key)
+        if path is None or not os.path.isfile(path):
+            return []
+        try:
+            points, problems = read_history(path)
+        except OSError as exc:
+            raise StoreError(f"Cannot read metric file {path}: {exc.strerror or exc}") from None
+        self._warn_all(f"{path}: {p}" for p in problems)
+        points.sort(key=lambda p: (p.step, p.timestamp))
+        if max_points is not None and len(points) > max_points:
+            return downsample_minmax(points, max_points)
+        return points
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def uri_to_path(uri: str) -> str:
+    """The absolute local path of a `file:` URI or a plain path (as mlflow resolves them)."""
+    if uri.lower().startswith("file:"):
+        parts = urlsplit(uri)
+        if parts.netloc not in ("", "localhost"):
+            raise InvalidValue(
+                f"Cannot open {uri!r}: file URIs on another host ({parts.netloc}) are not supported"
+            )
+        path = unquote(parts.path)
+    else:
+        path = uri
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _opt_str(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _check_view(view: str) -> None:
+    if view not in VIEW_TYPES:
+        raise InvalidValue(f"Unknown view {view!r}; expected one of {', '.join(VIEW_TYPES)}")
+
+
+def _check_max_results(max_results: int) -> None:
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+
+
+def _page(items: list, offset: int, max_results: int) -> Page:
+    end = offset + max_results
+    token = encode_page_token(end) if end < len(items) else None
+    return Page(tuple(items[offset:end]), token)
+
+
+def _needed_keys(comparisons, order_keys) -> Keys | None:
+    """The metric/param/tag keys a filter and ordering read, or None if they read none."""
+    wanted: dict[str, dict[str, None]] = {"metric": {}, "param": {}, "tag": {}}
+    for item in (*comparisons, *order_keys):
+        if item.kind in wanted:
+            wanted[item.kind][item.key] = None
+    if not any(wanted.values()):
+        return None
+    return Keys(tuple(wanted["metric"]), tuple(wanted["param"]), tuple(wanted["tag"]))
+
+
+__all__ = ["FileStore", "uri_to_path", "ARTIFACTS"]

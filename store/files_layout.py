@@ -1,0 +1,106 @@
+"""Where things live in an `mlruns` tree, and reading its one-file-per-key directories.
+
+Params, tags and metrics are stored one file per key (`params/<key>`, `tags/<key>`,
+`metrics/<key>`); a key with `/` in it is a nested path (`metrics/val/loss`). Values are the
+raw file content, no trailing newline added.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Iterable, Iterator
+
+from .files_meta import read_bytes
+
+TRASH = ".trash"
+META = "meta.yaml"
+METRICS, PARAMS, TAGS, ARTIFACTS = "metrics", "params", "tags", "artifacts"
+#: Sub-folders of an experiment that are never runs.
+RESERVED_EXPERIMENT_FOLDERS = frozenset(("tags", "datasets", "traces", "models"))
+#: Top-level folders of the root that are not experiments (`models` is the model registry).
+NON_EXPERIMENT_FOLDERS = frozenset((TRASH, "models"))
+#: Temp files our atomic writes leave for an instant next to the file they replace.
+TEMP_PREFIX = ".tracktui-"
+
+_ID = re.compile(r"[a-zA-Z0-9][\w\-]{0,255}")
+
+
+def is_safe_id(value: str) -> bool:
+    """An experiment/run id that is a single path component (mlflow's id pattern)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def key_path(base: str, key: str) -> str | None:
+    """The file of `key` under `base`, or None if the key would escape it (`..`, absolute)."""
+    if not key or key.startswith("/") or "\\" in key or "\0" in key:
+        return None
+    parts = key.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return None
+    return os.path.join(base, *parts)
+
+
+def iter_key_files(base: str, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(key, path) of every file under `base`, recursively; a missing dir yields nothing."""
+    try:
+        entries = list(os.scandir(base))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith(TEMP_PREFIX):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_dir:
+            yield from iter_key_files(entry.path, f"{prefix}{name}/")
+        else:
+            yield f"{prefix}{name}", entry.path
+
+
+def read_value(path: str) -> str:
+    """A param/tag value: the raw file content. Raises OSError."""
+    return read_bytes(path).decode("utf-8", errors="replace")
+
+
+def read_values(base: str, keys: Iterable[str] | None, problems: list[str]) -> dict[str, str]:
+    """Values of the files under `base`: all of them (keys None) or just `keys` that exist.
+
+    Unreadable files are skipped and described in `problems`."""
+    out: dict[str, str] = {}
+    if keys is None:
+        pairs: Iterable[tuple[str, str]] = iter_key_files(base)
+    else:
+        pairs = ((k, p) for k in keys if (p := key_path(base, k)) is not None)
+    for key, path in pairs:
+        try:
+            out[key] = read_value(path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            if keys is None:
+                problems.append(f"{path}: vanished while reading")
+        except OSError as exc:
+            problems.append(f"{path}: unreadable ({exc.strerror or exc})")
+    return out
+
+
+def key_names(base: str) -> list[str]:
+    return [key for key, _ in iter_key_files(base)]
+
+
+def list_dirs(base: str) -> list[os.DirEntry]:
+    """Sub-directories of `base` (none if it does not exist)."""
+    try:
+        entries = list(os.scandir(base))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    out = []
+    for entry in entries:
+        try:
+            if entry.is_dir():
+                out.append(entry)
+        except OSError:
+            continue
+    return out

@@ -1,0 +1,200 @@
+"""Metric files of an `mlruns` run: one line per point, `timestamp value [step [dataset digest]]`.
+
+The latest value of a metric is the point with the greatest `(step, timestamp, value)`, as
+mlflow computes it (file order breaks ties, NaN never wins a tie on value). Finding it is the
+hot path of a listing (10k runs × a few metrics), so:
+
+* files up to `EXACT_LIMIT` bytes (≈2000 points) are read whole and the maximum is exact; a
+  file of well-formed 3-field lines is checked with one regex pass and its steps compared in
+  C (`map(int, ...)`), without a Python loop per line;
+* bigger files are read from the end only (`TAIL_BYTES`): the latest point is the maximum of
+  the points in that tail. This is exact whenever steps were logged in non-decreasing order
+  (or never went back further than the tail) — the normal case; a history logged with steps
+  far out of order can show a different "latest" than mlflow would. Full histories are only
+  read on demand (`read_history`).
+
+Unlike mlflow 3.17's own reader, 5-field lines (logged with a dataset) keep their step.
+Lines that do not parse are skipped and reported; an unterminated last line is a point being
+written right now and is ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .model import MetricPoint
+
+EXACT_LIMIT = 64 * 1024
+TAIL_BYTES = 8 * 1024
+
+_THREE_FIELD_FILE = re.compile(rb"(?:-?[0-9]+ [^ \n]+ -?[0-9]+\n)*")
+
+
+class MetricFileProblem(Exception):
+    """Something a reader should warn about (the path is added by the caller)."""
+
+
+def parse_line(line: bytes) -> tuple[int, float, int] | None:
+    """(timestamp, value, step) of one line, or None when it is malformed."""
+    parts = line.split(b" ")
+    n = len(parts)
+    if n not in (2, 3, 5):
+        return None
+    try:
+        ts = int(parts[0])
+        value = float(parts[1])
+        step = int(parts[2]) if n >= 3 else 0
+    except ValueError:
+        return None
+    return ts, value, step
+
+
+def read_history(path: str) -> tuple[list[MetricPoint], list[str]]:
+    """Every point of the file in file order, and the problems found (bad lines...)."""
+    data = _read_all(path)
+    lines, problems = _complete_lines(data)
+    points: list[MetricPoint] = []
+    bad = 0
+    for line in lines:
+        parsed = parse_line(line)
+        if parsed is None:
+            if line:
+                bad += 1
+            continue
+        ts, value, step = parsed
+        points.append(MetricPoint(value=value, step=step, timestamp=ts))
+    if bad:
+        problems.append(f"{bad} malformed line(s) skipped")
+    return points, problems
+
+
+class LatestCache:
+    """Latest points of metric files, remembered per file and updated as files grow.
+
+    Metric files are append-only, so a file whose inode is unchanged and which only grew is
+    updated by parsing just the appended lines: polling a live run re-reads a few bytes, and
+    an exact answer stays exact. Safe to share between threads (dict operations only)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[int, int, int, MetricPoint | None, bool]] = {}
+
+    def latest(self, path: str) -> tuple[MetricPoint | None, list[str]]:
+        """The latest point of a metric file and the problems found. Raises OSError."""
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            st = os.fstat(fd)
+            size = st.st_size
+            cached = self._entries.get(path)
+            if cached is not None and cached[0] == st.st_ino:
+                _, parsed_to, mtime, point, exact = cached
+                if parsed_to == size and mtime == st.st_mtime_ns:
+                    return point, []
+                if exact and parsed_to < size and size - parsed_to <= EXACT_LIMIT:
+                    data = os.pread(fd, size - parsed_to, parsed_to)
+                    new_point, problems, used = _max_point(data, start=point)
+                    self._entries[path] = (st.st_ino, parsed_to + used, st.st_mtime_ns, new_point, True)
+                    return new_point, problems
+            if size <= EXACT_LIMIT:
+                data = os.read(fd, size + 1) if size else b""
+                exact, skipped = True, 0
+            else:
+                skipped = size - TAIL_BYTES
+                data = os.pread(fd, TAIL_BYTES, skipped)
+                cut = data.find(b"\n")
+                skipped += cut + 1 if cut >= 0 else len(data)
+                data = data[cut + 1 :] if cut >= 0 else b""
+                exact = False
+        finally:
+            os.close(fd)
+        point, problems, used = _max_point(data)
+        self._entries[path] = (st.st_ino, skipped + used, st.st_mtime_ns, point, exact)
+        return point, problems
+
+    def forget(self, prefix: str) -> None:
+        """Drop entries under a directory (after it was deleted or rewritten)."""
+        for key in [k for k in self._entries if k.startswith(prefix)]:
+            self._entries.pop(key, None)
+
+
+def latest_point(path: str) -> tuple[MetricPoint | None, list[str]]:
+    """The latest point of a metric file (see module doc for big files), and problems found.
+
+    Raises OSError when the file cannot be read."""
+    return LatestCache().latest(path)
+
+
+def _max_point(
+    data: bytes, start: MetricPoint | None = None
+) -> tuple[MetricPoint | None, list[str], int]:
+    """The maximum of `start` and the complete lines of `data`, problems, and how many bytes
+    of `data` were complete lines."""
+    problems: list[str] = []
+    if data and not data.endswith(b"\n"):
+        problems.append("unterminated last line ignored (being written?)")
+        data = data[: data.rfind(b"\n") + 1]
+    used = len(data)
+    if not data:
+        if start is None and not problems:
+            problems.append("no data")
+        return start, problems, used
+    if start is None and _THREE_FIELD_FILE.fullmatch(data):
+        best = _max_three_field(data)
+        if best is not None:
+            return best, problems, used
+    best_key = None if start is None else (start.step, start.timestamp, start.value)
+    bad = 0
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        parsed = parse_line(line)
+        if parsed is None:
+            bad += 1
+            continue
+        ts, value, step = parsed
+        key = (step, ts, value)
+        if best_key is None or key > best_key:
+            best_key = key
+    if bad:
+        problems.append(f"{bad} malformed line(s) skipped")
+    if best_key is None:
+        return None, problems, used
+    step, ts, value = best_key
+    return MetricPoint(value=value, step=step, timestamp=ts), problems, used
+
+
+def _max_three_field(data: bytes) -> MetricPoint | None:
+    tokens = data.split()
+    steps = list(map(int, tokens[2::3]))
+    top = max(steps)
+    if steps.count(top) == 1:
+        i = 3 * steps.index(top)
+        try:
+            return MetricPoint(value=float(tokens[i + 1]), step=top, timestamp=int(tokens[i]))
+        except ValueError:
+            return None
+    best_key = None
+    for j, step in enumerate(steps):
+        if step != top:
+            continue
+        try:
+            key = (step, int(tokens[3 * j]), float(tokens[3 * j + 1]))
+        except ValueError:
+            return None
+        if best_key is None or key > best_key:
+            best_key = key
+    step, ts, value = best_key
+    return MetricPoint(value=value, step=step, timestamp=ts)
+
+
+def _read_all(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _complete_lines(data: bytes) -> tuple[list[bytes], list[str]]:
+    problems: list[str] = []
+    if data and not data.endswith(b"\n"):
+        problems.append("unterminated last line ignored (being written?)")
+        data = data[: data.rfind(b"\n") + 1]
+    return data.split(b"\n"), problems
