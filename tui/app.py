@@ -1,0 +1,143 @@
+"""The Textual app: wires an already-opened store to the screens. Nothing else lives here.
+
+Screens load data with `app.run_store_call(...)`: the call runs in a thread worker, stale
+results are dropped, and every failure goes through `report_error` (one notification path).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, TypeVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.worker import Worker, get_current_worker
+
+from store.base import Store
+from store.errors import StoreError
+
+from .commands import ActionsProvider
+from .config import Config
+
+T = TypeVar("T")
+
+
+class TrackApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tracktui"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("escape", "back", "Back", id="app.back"),
+    ]
+
+    def __init__(self, store: Store, *, config: Config | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.config = config if config is not None else Config.load()
+        if self.config.theme and self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+
+    def get_default_screen(self) -> Screen:
+        from .screens.experiments import ExperimentsScreen
+
+        return ExperimentsScreen()
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        for warning in self.store.warnings:
+            self.notify(warning, title="Store warning", severity="warning", timeout=10)
+
+    # -- the one way screens talk to the store ---------------------------------------------
+
+    def run_store_call(
+        self,
+        node: DOMNode,
+        call: Callable[[], T],
+        on_result: Callable[[T], Any],
+        *,
+        group: str,
+        loading: Widget | None = None,
+        on_error: Callable[[StoreError], bool] | None = None,
+        exclusive: bool = True,
+    ) -> Worker[None]:
+        """Run `call()` (a store call) in a thread worker owned by `node`.
+
+        `on_result` runs on the UI thread with the result, unless a newer call in the same
+        `group` superseded this one (exclusive) or the node went away. `loading` shows a loading
+        indicator meanwhile. Failures go to `on_error` first (return True if handled there),
+        else become one notification carrying the StoreError's message.
+        """
+        if loading is not None:
+            loading.loading = True
+
+        def finish(result: Any, error: BaseException | None, worker: Worker) -> None:
+            if worker.is_cancelled:
+                return
+            if loading is not None:
+                loading.loading = False
+            if error is None:
+                on_result(result)
+            elif not (isinstance(error, StoreError) and on_error is not None and on_error(error)):
+                self.report_error(error)
+
+        def in_thread() -> None:
+            worker = get_current_worker()
+            try:
+                result, error = call(), None
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
+                result, error = None, exc
+            if worker.is_cancelled:
+                return
+            try:
+                self.call_from_thread(finish, result, error, worker)
+            except RuntimeError:  # the app is shutting down
+                pass
+
+        return node.run_worker(in_thread, group=group, exclusive=exclusive, thread=True, exit_on_error=False)
+
+    def report_error(self, error: BaseException) -> None:
+        """Show a failure as a notification: the StoreError message, never a traceback."""
+        if isinstance(error, StoreError):
+            self.notify(error.message, title=error.title, severity="error", timeout=8)
+        else:
+            self.log.error(repr(error))
+            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=8)
+
+    # -- app-wide actions --------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return len(self.screen_stack) > 1
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Textual's own entries, renamed to our "area: Action" scheme.
+        yield SystemCommand("app: Change theme", "Pick a colour theme (remembered)", self.action_change_theme)
+        yield SystemCommand("app: Quit", "Quit tracktui", self.action_quit)
+        yield SystemCommand("app: Help", "Every key binding on this screen", self.action_help)
+        yield SystemCommand("app: Save screenshot", "Save an SVG of the screen in the current directory", self.action_screenshot)
+
+    def action_screenshot(self) -> None:
+        path = self.save_screenshot()
+        self.notify(f"Saved {path}", title="Screenshot")
+
+    def _remember_theme(self, theme: Any) -> None:
+        self.config.theme = self.theme
+        problem = self.config.save()
+        if problem:
+            self.notify(problem, severity="warning")
+

@@ -1,0 +1,58 @@
+"""Command palette: every action bound on the current screen, named `area: Action`.
+
+Entries are generated from the same `BINDINGS` the footer and help screen use, so a new
+binding shows up in all three without extra code. A screen names its area with `AREA`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Iterator
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+from textual.screen import Screen
+
+#: Actions the app's system commands already offer (see TrackApp.get_system_commands).
+_SKIP = {"quit", "help", "command_palette"}
+
+
+def area_of(node: DOMNode, screen: Screen) -> str:
+    """The palette/help area for a binding defined on `node`: "app" or the screen's AREA."""
+    from textual.app import App
+
+    if isinstance(node, App):
+        return "app"
+    return getattr(screen, "AREA", type(screen).__name__.removesuffix("Screen").lower())
+
+
+def screen_actions(screen: Screen) -> Iterator[tuple[str, str, DOMNode, str]]:
+    """(title, action, node, key) for each enabled, described binding active on `screen`."""
+    seen: set[str] = set()
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not active.enabled or not binding.description or binding.action in _SKIP:
+            continue
+        title = f"{area_of(active.node, screen)}: {binding.description}"
+        if title in seen:
+            continue
+        seen.add(title)
+        yield title, binding.action, active.node, binding.key_display or key
+
+
+class ActionsProvider(Provider):
+    """Offers the current screen's bindings as palette commands."""
+
+    def _commands(self) -> list[tuple[str, str, DOMNode, str]]:
+        return sorted(screen_actions(self.screen), key=lambda c: c[0])
+
+    async def discover(self) -> Hits:
+        for title, action, node, key in self._commands():
+            yield DiscoveryHit(title, partial(self.app.run_action, action, node), help=f"key: {key}")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, node, key in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action, node), help=f"key: {key}")

@@ -1,0 +1,191 @@
+"""ExperimentsScreen: every experiment with its run count; type to filter, Enter opens its runs.
+
+Experiments are few (hundreds at most), so they load once and filter locally as you type;
+run counts arrive afterwards from one grouped count query, so the list paints first.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label
+
+from store.model import Experiment
+
+from ..columns import format_start
+from ..widgets.status_bar import StatusBar
+
+#: Experiments listed at most (a store with more would need server-side filtering).
+MAX_EXPERIMENTS = 10_000
+
+
+class ExperimentsTable(DataTable):
+    BINDINGS = [
+        Binding("k", "cursor_up", "Up", show=False, id="experiments.up"),
+        Binding("j", "cursor_down", "Down", show=False, id="experiments.down"),
+        Binding("g", "scroll_top", "First", show=False, id="experiments.first"),
+        Binding("G", "scroll_bottom", "Last", show=False, id="experiments.last"),
+    ]
+
+
+class ExperimentsScreen(Screen):
+    AREA = "experiments"
+    AUTO_FOCUS = "ExperimentsTable"
+    BINDINGS = [
+        Binding("enter", "open", "Open runs", id="experiments.open"),
+        Binding("slash", "focus_filter", "Filter", id="experiments.filter"),
+        Binding("d", "toggle_deleted", "Deleted", id="experiments.deleted"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="experiments.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.show_deleted = False
+        self.experiments: list[Experiment] = []
+        self.counts: dict[str, int] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("Experiments", id="experiments-title", classes="screen-title")
+        yield Input(placeholder="type to filter by name, id or tag", id="experiments-filter")
+        table = ExperimentsTable(id="experiments-table", cursor_type="row", zebra_stripes=False)
+        yield table
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(ExperimentsTable)
+        table.add_column("Name", key="name")
+        table.add_column("ID", key="id")
+        table.add_column("Runs", key="runs")
+        table.add_column("Last update", key="updated")
+        table.add_column("Tags", key="tags")
+        table.focus()
+        self.load()
+
+    # -- data --------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        store = self.app.store
+        view = "all" if self.show_deleted else "active"
+
+        def fetch() -> list[Experiment]:
+            out: list[Experiment] = []
+            token = None
+            while len(out) < MAX_EXPERIMENTS:
+                page = store.search_experiments(view=view, max_results=1000, page_token=token)
+                out.extend(page.items)
+                token = page.next_page_token
+                if not token:
+                    break
+            return out
+
+        self.app.run_store_call(self, fetch, self._loaded, group="experiments", loading=self.query_one(ExperimentsTable))
+
+    def _loaded(self, experiments: list[Experiment]) -> None:
+        self.experiments = experiments
+        self._fill()
+        ids = [e.id for e in experiments]
+        store = self.app.store
+        if ids:
+            self.app.run_store_call(self, lambda: store.count_runs_by_experiment(ids), self._counted, group="counts")
+
+    def _counted(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        table = self.query_one(ExperimentsTable)
+        for row_key in table.rows:
+            if row_key.value in counts:
+                table.update_cell(row_key, "runs", _count_text(counts[row_key.value]))
+
+    def _fill(self) -> None:
+        table = self.query_one(ExperimentsTable)
+        needle = self.query_one("#experiments-filter", Input).value.strip().lower()
+        selected = self.current_id
+        table.clear()
+        shown = [e for e in self.experiments if not needle or needle in _haystack(e)]
+        for exp in shown:
+            deleted = exp.lifecycle_stage == "deleted"
+            name = Text(exp.name + (" (deleted)" if deleted else ""), style="strike" if deleted else "")
+            count = _count_text(self.counts[exp.id]) if exp.id in self.counts else Text("…", justify="right")
+            table.add_row(name, exp.id, count, format_start(exp.last_update_time), _tags_text(exp), key=exp.id)
+        if selected is not None and selected in {e.id for e in shown}:
+            table.move_cursor(row=table.get_row_index(selected))
+        total = len(self.experiments)
+        title = f"Experiments ({len(shown)} of {total})" if needle else f"Experiments ({total})"
+        if self.show_deleted:
+            title += " · including deleted"
+        self.query_one("#experiments-title", Label).update(title)
+
+    @property
+    def current_id(self) -> str | None:
+        table = self.query_one(ExperimentsTable)
+        if table.row_count == 0:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - no valid cursor yet
+            return None
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._fill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(ExperimentsTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def on_key(self, event: events.Key) -> None:
+        """Type-to-filter: a printable key the list doesn't use starts the filter."""
+        table = self.query_one(ExperimentsTable)
+        if self.focused is table and event.is_printable and event.character and event.key not in self.active_bindings:
+            filter_input = self.query_one("#experiments-filter", Input)
+            filter_input.focus()
+            filter_input.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
+        elif event.key in ("escape", "down") and self.focused is self.query_one("#experiments-filter", Input):
+            if event.key == "escape":
+                self.query_one("#experiments-filter", Input).value = ""
+            table.focus()
+            event.stop()
+
+    def action_open(self) -> None:
+        exp_id = self.current_id
+        experiment = next((e for e in self.experiments if e.id == exp_id), None)
+        if experiment is None:
+            return
+        from .runs import RunsScreen
+
+        self.app.push_screen(RunsScreen(experiment))
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#experiments-filter", Input).focus()
+
+    def action_toggle_deleted(self) -> None:
+        self.show_deleted = not self.show_deleted
+        self.notify("Showing deleted experiments" if self.show_deleted else "Hiding deleted experiments", timeout=2)
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.counts = {}
+        self.load()
+
+
+def _haystack(exp: Experiment) -> str:
+    return " ".join([exp.name, exp.id, *(f"{k}={v}" for k, v in exp.tags.items())]).lower()
+
+
+def _count_text(count: int) -> Text:
+    return Text(f"{count:,}", justify="right")
+
+
+def _tags_text(exp: Experiment) -> str:
+    shown = [f"{k}={v}" for k, v in sorted(exp.tags.items()) if not k.startswith("mlflow.")]
+    text = ", ".join(shown)
+    return text if len(text) <= 40 else text[:39] + "…"

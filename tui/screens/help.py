@@ -1,0 +1,72 @@
+"""HelpScreen (`?`): every key binding active on the screen it was opened from.
+
+Generated from the same `BINDINGS` as the footer and the command palette, grouped by area,
+so it can never disagree with what the keys do.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from ..commands import area_of
+
+
+def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
+    """(area, keys, description) for every described binding active on `screen`, grouped."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.description:
+            continue
+        area = area_of(active.node, screen)
+        keys = grouped.setdefault((area, binding.description), [])
+        shown = screen.app.get_key_display(binding) if binding.key_display else _key_name(key)
+        if shown not in keys:
+            keys.append(shown)
+    rows = [(area, " ".join(keys), description) for (area, description), keys in grouped.items()]
+    order = {"app": 1}
+    return sorted(rows, key=lambda r: (order.get(r[0], 0), r[0]))
+
+
+def _key_name(key: str) -> str:
+    names = {
+        "question_mark": "?",
+        "slash": "/",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+        "escape": "esc",
+        "space": "space",
+    }
+    if key in names:
+        return names[key]
+    return key.replace("ctrl+", "^")
+
+
+class HelpScreen(ModalScreen[None]):
+    AREA = "help"
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self._target = screen
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, show_header=True, header_style="bold", pad_edge=False)
+        table.add_column("Area", no_wrap=True)
+        table.add_column("Keys", no_wrap=True)
+        table.add_column("Action")
+        for area, keys, description in binding_rows(self._target):
+            table.add_row(area, keys, description)
+        with VerticalScroll(id="help-body"):
+            yield Static("Keys  (ctrl+p: every action by name · esc closes)", id="help-title")
+            yield Static(table)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

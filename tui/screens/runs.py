@@ -1,0 +1,342 @@
+"""RunsScreen: one experiment's runs, paged lazily from the store, as a tree of nested runs.
+
+Every query (first page, next page, children, keys, count) is a store call in a worker;
+changing the filter, sort, columns or view starts a new generation and results of older
+generations are dropped. Sorting and filtering are done by the store, never on loaded rows.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from store.errors import FilterSyntaxError, StoreError
+from store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run
+
+from ..columns import Column, column, default_column_ids, keys_to_fetch
+from ..widgets.column_chooser import ColumnChooser
+from ..widgets.filter_bar import FilterBar
+from ..widgets.runs_table import RunsTable
+from ..widgets.sort_picker import SortPicker
+from ..widgets.status_bar import StatusBar
+
+#: Runs fetched per request; the next page is asked for when the cursor nears the end.
+PAGE_SIZE = 200
+#: Child runs shown under one parent (a larger sweep: use a filter on the parent id).
+MAX_CHILDREN = 1000
+#: Pages of child-run ids read to learn which runs have children (the rest show on expand).
+PARENT_SCAN_PAGES = 5
+_ROOTS_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NULL"
+_CHILDREN_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NOT NULL"
+
+
+class RunsScreen(Screen):
+    AREA = "runs"
+    AUTO_FOCUS = "RunsTable"
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="runs.filter"),
+        Binding("c", "choose_columns", "Columns", id="runs.columns"),
+        Binding("s", "sort", "Sort", id="runs.sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, id="runs.reverse_sort"),
+        Binding("d", "toggle_deleted", "Deleted", id="runs.deleted"),
+        Binding("t", "toggle_tree", "Tree/flat", show=False, id="runs.tree"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="runs.refresh"),
+    ]
+
+    def __init__(self, experiment: Experiment) -> None:
+        super().__init__()
+        self.experiment = experiment
+        self.column_ids: list[str] = []
+        self.keys: Keys | None = None
+        self.filter_text = ""
+        self.sort_column: str | None = None
+        self.sort_ascending = True
+        self.lifecycle_view = "active"
+        self.nested = True
+        self.total: int | None = None
+        self._generation = 0
+        self._next_token: str | None = None
+        self._loading_more = False
+        self._parents: set[str] = set()
+        self._parents_complete = False
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.experiment.name, id="runs-title", classes="screen-title")
+        yield FilterBar(id="runs-filter")
+        yield RunsTable(id="runs-table")
+        yield StatusBar()
+        yield Footer()
+
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    @property
+    def columns(self) -> list[Column]:
+        return self.table.columns
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        saved = self.app.config.columns_for(self.app.store.display_uri, self.experiment.id)
+        if saved:
+            self._set_columns(saved)
+            self.query_runs()
+        self.load_keys(then_query=not saved)
+
+    # -- store calls -------------------------------------------------------------------------
+
+    def load_keys(self, then_query: bool = False, then_choose: bool = False) -> None:
+        """Distinct keys of the experiment: default columns and the column chooser need them."""
+        store, eid = self.app.store, self.experiment.id
+
+        def done(keys: Keys) -> None:
+            self.keys = keys
+            if then_query:
+                self._set_columns(default_column_ids(keys))
+                self.query_runs()
+            if then_choose:
+                self.action_choose_columns()
+
+        self.app.run_store_call(self, lambda: store.list_keys([eid]), done, group="keys",
+                                loading=self.table if then_query else None)
+
+    def query_runs(self) -> None:
+        """Start over: first page of runs for the current filter, sort, view and columns."""
+        self._generation += 1
+        generation = self._generation
+        self._next_token = None
+        self._loading_more = False
+        self._parents, self._parents_complete = set(), False
+        self.table.sort_column, self.table.sort_ascending = self.sort_column, self.sort_ascending
+        self.table.clear("Loading runs…")
+        self._update_title()
+        store, eid = self.app.store, self.experiment.id
+        filter_string, order_by, view, include = self._filter_string(), self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
+
+        def first_page() -> Page[Run]:
+            return store.search_runs([eid], filter_string, order_by, view, PAGE_SIZE, None, include)
+
+        self.app.run_store_call(self, first_page, lambda page: self._page_loaded(generation, page),
+                                group="runs", loading=self.table, on_error=self._query_failed)
+        if self.nested and not self.filter_text:
+            self._scan_parents(generation)
+        self._count(generation)
+
+    def _page_loaded(self, generation: int, page: Page[Run]) -> None:
+        if generation != self._generation:
+            return
+        self._loading_more = False
+        self._next_token = page.next_page_token
+        first = self.table.top_level_count == 0
+        self.table.append_runs(list(page.items), self._parents if self._parents_complete else None)
+        if not self._parents_complete and self._parents:
+            self.table.mark_parents(self._parents, complete=False)
+        if first:
+            self.table.empty_text = "No runs match." if self.filter_text else "No runs in this experiment."
+            self.query_one(FilterBar).clear_error()
+        self._update_title()
+
+    def _query_failed(self, error: StoreError) -> bool:
+        self.table.clear("Query failed — see the notification.")
+        if isinstance(error, FilterSyntaxError) and error.text == self.filter_text:
+            self.query_one(FilterBar).show_error(error)
+            self.table.clear("Fix the filter: the error is shown above.")
+            return True
+        return False
+
+    def _load_more(self) -> None:
+        if self._loading_more or not self._next_token:
+            return
+        self._loading_more = True
+        generation, token = self._generation, self._next_token
+        store, eid = self.app.store, self.experiment.id
+        filter_string, order_by, view, include = self._filter_string(), self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
+
+        def next_page() -> Page[Run]:
+            return store.search_runs([eid], filter_string, order_by, view, PAGE_SIZE, token, include)
+
+        def failed(error: StoreError) -> bool:
+            self._next_token = None  # stop asking on every keypress; ctrl+r retries
+            return False
+
+        self._update_title()
+        self.app.run_store_call(self, next_page, lambda page: self._page_loaded(generation, page),
+                                group="runs", on_error=failed)
+
+    def _scan_parents(self, generation: int) -> None:
+        """Learn which runs have children, so the tree shows ▸ only where expanding helps."""
+        store, eid, view = self.app.store, self.experiment.id, self.lifecycle_view
+
+        def scan() -> tuple[set[str], bool]:
+            parents: set[str] = set()
+            token = None
+            for _ in range(PARENT_SCAN_PAGES):
+                page = store.search_runs([eid], _CHILDREN_ONLY, (), view, 1000, token, Keys(tags=(PARENT_RUN_TAG,)))
+                parents.update(r.parent_run_id or r.tags.get(PARENT_RUN_TAG, "") for r in page.items)
+                token = page.next_page_token
+                if not token:
+                    return parents, True
+            return parents, False
+
+        def done(result: tuple[set[str], bool]) -> None:
+            if generation != self._generation:
+                return
+            self._parents, self._parents_complete = result
+            self.table.mark_parents(self._parents, self._parents_complete)
+
+        self.app.run_store_call(self, scan, done, group="parents")
+
+    def _count(self, generation: int) -> None:
+        store, eid, view = self.app.store, self.experiment.id, self.lifecycle_view
+
+        def done(total: int) -> None:
+            if generation == self._generation:
+                self.total = total
+                self._update_title()
+
+        self.total = None
+        self.app.run_store_call(self, lambda: store.count_runs(eid, view), done, group="count")
+
+    def on_runs_table_expand_requested(self, event: RunsTable.ExpandRequested) -> None:
+        parent_id, generation = event.row.run.id, self._generation
+        store, eid = self.app.store, self.experiment.id
+        order_by, view, include = self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
+
+        def children() -> list[Run]:
+            page = store.search_runs([eid], f"tags.`{PARENT_RUN_TAG}` = '{parent_id}'", order_by, view,
+                                     MAX_CHILDREN, None, include)
+            return list(page.items)
+
+        def done(runs: list[Run]) -> None:
+            if generation == self._generation:
+                self.table.insert_children(parent_id, runs)
+                if not runs:
+                    self.notify("This run has no child runs.", timeout=2)
+
+        def failed(error: StoreError) -> bool:
+            self.table.expand_failed(parent_id)
+            return False
+
+        self.app.run_store_call(self, children, done, group=f"children-{parent_id}", on_error=failed)
+
+    def on_runs_table_near_end(self, event: RunsTable.NearEnd) -> None:
+        self._load_more()
+
+    def on_runs_table_chosen(self, event: RunsTable.Chosen) -> None:
+        try:
+            from .run import RunScreen
+        except ImportError:
+            self.notify("The run screen is not available in this build.", severity="warning")
+            return
+        self.app.push_screen(RunScreen(event.row.run.id))
+
+    def on_runs_table_header_clicked(self, event: RunsTable.HeaderClicked) -> None:
+        self._sort_by(event.column.id)
+
+    def on_filter_bar_submitted(self, event: FilterBar.Submitted) -> None:
+        self.filter_text = event.text
+        self.table.focus()
+        self.query_runs()
+
+    def on_filter_bar_left(self, event: FilterBar.Left) -> None:
+        self.table.focus()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterBar).input.focus()
+
+    def action_choose_columns(self) -> None:
+        if self.keys is None:
+            self.load_keys(then_choose=True)
+            return
+        defaults = default_column_ids(self.keys)
+
+        def chosen(column_ids: list[str] | None) -> None:
+            if not column_ids or column_ids == self.column_ids:
+                return
+            self._set_columns(column_ids)
+            self.app.config.set_columns_for(self.app.store.display_uri, self.experiment.id, column_ids)
+            problem = self.app.config.save()
+            if problem:
+                self.notify(problem, severity="warning")
+            self.query_runs()
+
+        self.app.push_screen(ColumnChooser(self.keys, self.column_ids, defaults), chosen)
+
+    def action_sort(self) -> None:
+        def picked(column_id: str | None) -> None:
+            if column_id:
+                self._sort_by(column_id)
+
+        self.app.push_screen(SortPicker(self.columns, self.sort_column, self.sort_ascending), picked)
+
+    def action_reverse_sort(self) -> None:
+        if self.sort_column is None:
+            self.sort_column, self.sort_ascending = "attr:start", False
+        self.sort_ascending = not self.sort_ascending
+        self.query_runs()
+
+    def action_toggle_deleted(self) -> None:
+        self.lifecycle_view = "all" if self.lifecycle_view == "active" else "active"
+        self.query_runs()
+
+    def action_toggle_tree(self) -> None:
+        self.nested = not self.nested
+        self.query_runs()
+
+    def action_refresh(self) -> None:
+        self.query_runs()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _sort_by(self, column_id: str) -> None:
+        col = column(column_id)
+        if col.order_by is None:
+            self.notify(f"The store cannot sort by {col.label.lower() or 'this column'}.", severity="warning")
+            return
+        if column_id == self.sort_column:
+            self.sort_ascending = not self.sort_ascending
+        else:
+            self.sort_column, self.sort_ascending = column_id, col.kind == "attr" and col.key in ("name", "user", "status")
+        self.query_runs()
+
+    def _set_columns(self, column_ids: list[str]) -> None:
+        cols = []
+        for cid in column_ids:
+            try:
+                cols.append(column(cid))
+            except ValueError:
+                continue  # a saved id from an older version: skip it
+        self.column_ids = [c.id for c in cols]
+        self.table.set_columns(cols)
+
+    def _filter_string(self) -> str:
+        if self.filter_text:
+            return self.filter_text
+        return _ROOTS_ONLY if self.nested else ""
+
+    def _order_by(self) -> list[str]:
+        if self.sort_column is None:
+            return []
+        col = column(self.sort_column)
+        return [f"{col.order_by} {'ASC' if self.sort_ascending else 'DESC'}"]
+
+    def _update_title(self) -> None:
+        loaded = self.table.top_level_count
+        parts = [self.experiment.name]
+        if self.total is not None and not self.filter_text and not self.nested:
+            parts.append(f"{loaded:,} of {self.total:,} runs")
+        elif self.total is not None and not self.filter_text:
+            parts.append(f"{loaded:,} top-level runs loaded · {self.total:,} in all")
+        else:
+            parts.append(f"{loaded:,} runs loaded")
+        if self._next_token:
+            parts.append("more below" if not self._loading_more else "loading more…")
+        if self.lifecycle_view == "all":
+            parts.append("incl. deleted")
+        if self.filter_text or not self.nested:
+            parts.append("flat")
+        self.query_one("#runs-title", Label).update(" · ".join(parts))

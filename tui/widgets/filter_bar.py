@@ -1,0 +1,85 @@
+"""FilterBar: an MLflow search filter with its parse error shown inline, a caret at the spot.
+
+The bar never parses anything itself: the screen sends the text to the store and hands back
+the `FilterSyntaxError` (which carries `text`, `position` and `expected`).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from store.errors import FilterSyntaxError
+
+#: How many characters of the filter the error line shows around the bad position.
+_WINDOW = 60
+
+
+class FilterBar(Vertical):
+    DEFAULT_CSS = """
+    FilterBar { height: auto; }
+    FilterBar > #filter-error { display: none; height: auto; }
+    FilterBar.-error > #filter-error { display: block; }
+    """
+
+    BINDINGS = [Binding("escape", "leave", "Leave filter", id="filter.leave")]
+
+    class Submitted(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Left(Message):
+        """The user pressed Escape in the filter: the screen moves focus back."""
+
+    def __init__(self, placeholder: str = "filter, e.g. metrics.loss < 0.5 and params.lr = '0.01'  (/ to edit)", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self._placeholder, id="filter-input")
+        yield Static(id="filter-error")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    @property
+    def value(self) -> str:
+        return self.input.value.strip()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Submitted(event.value.strip()))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
+
+    def show_error(self, error: FilterSyntaxError) -> None:
+        """Show the filter text, a caret under `error.position` and what was expected there."""
+        self.query_one("#filter-error", Static).update(caret_text(error))
+        self.add_class("-error")
+        self.input.cursor_position = error.position
+
+    def clear_error(self) -> None:
+        self.remove_class("-error")
+        self.query_one("#filter-error", Static).update("")
+
+
+def caret_text(error: FilterSyntaxError) -> Text:
+    """Two lines: a window of the filter around the position, then `^ reason (expected …)`."""
+    text, pos = error.text, error.position
+    start = max(0, pos - _WINDOW // 2)
+    snippet = text[start : start + _WINDOW]
+    prefix = "…" if start > 0 else ""
+    caret_at = len(prefix) + pos - start
+    reason = error.reason + (f" (expected {error.expected})" if error.expected else "")
+    out = Text(no_wrap=True, overflow="ellipsis")
+    out.append(" " + prefix + snippet + "\n", style="bold")
+    out.append(" " + " " * caret_at + "^ ", style="bold")
+    out.append(reason)
+    return out

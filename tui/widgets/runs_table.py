@@ -1,0 +1,401 @@
+"""RunsTable: a virtual table of runs that only draws the visible lines.
+
+Why not Textual's DataTable: it appends rows only (nested children must be inserted under
+their parent) and keeps per-cell state and width bookkeeping for every loaded row, which grows
+without bound while a user scrolls a 100k-run experiment (numbers in tui/README-dev.md).
+This widget holds one small `RunRow` per loaded run and renders a line on demand.
+
+It only displays what the screen gives it (`set_columns`, `append_runs`, `insert_children`);
+when the cursor gets near the last loaded row it posts `NearEnd`, and the screen decides
+whether to fetch another page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from store.model import Run
+
+from ..columns import Column
+
+#: Post NearEnd when the cursor is this close to the last loaded row.
+NEAR_END_ROWS = 60
+_STATUS_CLASSES = {
+    "FINISHED": "runs-table--finished",
+    "FAILED": "runs-table--failed",
+    "RUNNING": "runs-table--running",
+    "SCHEDULED": "runs-table--scheduled",
+    "KILLED": "runs-table--killed",
+}
+
+
+@dataclass(slots=True)
+class RunRow:
+    """One visible line: a run, its depth in the tree and whether its children are shown.
+
+    `has_children` is None while unknown (the screen may learn it later).
+    """
+
+    run: Run
+    depth: int = 0
+    expanded: bool = False
+    has_children: bool | None = None
+    loading: bool = False
+
+
+class RunsTable(ScrollView, can_focus=True):
+    """Runs as rows, chosen columns as cells; status colours come from the theme (app.tcss)."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="runs_table.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="runs_table.down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="runs_table.page_up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="runs_table.page_down"),
+        Binding("home,g", "first", "First run", show=False, id="runs_table.first"),
+        Binding("end,G", "last", "Last loaded run", show=False, id="runs_table.last"),
+        Binding("enter", "choose", "Open run", id="runs_table.open"),
+        Binding("space,right,l", "expand", "Expand/collapse", id="runs_table.expand"),
+        Binding("left,h", "collapse", "Collapse / to parent", show=False, id="runs_table.collapse"),
+        Binding("right_square_bracket", "scroll_columns(1)", "Columns →", show=False, id="runs_table.scroll_right"),
+        Binding("left_square_bracket", "scroll_columns(-1)", "Columns ←", show=False, id="runs_table.scroll_left"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "runs-table--header",
+        "runs-table--cursor",
+        "runs-table--finished",
+        "runs-table--failed",
+        "runs-table--running",
+        "runs-table--scheduled",
+        "runs-table--killed",
+        "runs-table--deleted",
+        "runs-table--muted",
+        "runs-table--sorted",
+    }
+
+    DEFAULT_CSS = """
+    RunsTable { height: 1fr; }
+    """
+
+    cursor_row: reactive[int] = reactive(0, always_update=True)
+
+    class Highlighted(Message):
+        """The cursor moved to `row` (None when the table is empty)."""
+
+        def __init__(self, row: RunRow | None) -> None:
+            super().__init__()
+            self.row = row
+
+    class Chosen(Message):
+        """Enter (or a click on the selected row) on a run."""
+
+        def __init__(self, row: RunRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class ExpandRequested(Message):
+        """The user wants this row's children shown; the screen fetches them."""
+
+        def __init__(self, row: RunRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class NearEnd(Message):
+        """The cursor is within NEAR_END_ROWS of the last loaded row."""
+
+    class HeaderClicked(Message):
+        def __init__(self, column: Column) -> None:
+            super().__init__()
+            self.column = column
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[RunRow] = []
+        self.columns: list[Column] = []
+        self.sort_column: str | None = None
+        self.sort_ascending = True
+        self.empty_text = "No runs."
+        self._offsets: list[int] = []
+        self._total_width = 0
+
+    # -- what the screen calls -------------------------------------------------------------
+
+    def set_columns(self, columns: list[Column]) -> None:
+        self.columns = list(columns)
+        self._offsets = []
+        x = 0
+        for col in self.columns:
+            self._offsets.append(x)
+            x += col.width + 1
+        self._total_width = max(0, x - 1)
+        self._resize()
+
+    def clear(self, empty_text: str = "No runs.") -> None:
+        self.rows = []
+        self.empty_text = empty_text
+        self.cursor_row = 0
+        self.scroll_to(0, 0, animate=False)
+        self._resize()
+
+    def append_runs(self, runs: list[Run], children_of: set[str] | None = None) -> None:
+        """Add top-level runs at the end; `children_of` names runs known to have children."""
+        had_rows = bool(self.rows)
+        known = children_of or set()
+        self.rows.extend(
+            RunRow(run, has_children=(run.id in known) if children_of is not None else None) for run in runs
+        )
+        self._resize()
+        if not had_rows:
+            self.cursor_row = 0
+
+    def mark_parents(self, parent_ids: set[str], complete: bool) -> None:
+        """Record which loaded runs have children (`complete`: the rest have none)."""
+        for row in self.rows:
+            if row.depth == 0 and row.run.id in parent_ids:
+                row.has_children = True
+            elif row.depth == 0 and complete and not row.expanded:
+                row.has_children = False
+        self.refresh()
+
+    def insert_children(self, parent_id: str, children: list[Run]) -> None:
+        """Show `children` indented under the (expanded) parent row, if it is still loaded."""
+        index = self._index_of(parent_id)
+        if index is None:
+            return
+        parent = self.rows[index]
+        parent.loading = False
+        parent.has_children = bool(children)
+        parent.expanded = bool(children)
+        new = [RunRow(run, depth=parent.depth + 1) for run in children]
+        self.rows[index + 1 : index + 1] = new
+        if self.cursor_row > index:
+            self.cursor_row += len(new)
+        self._resize()
+        self.refresh()
+
+    def expand_failed(self, parent_id: str) -> None:
+        index = self._index_of(parent_id)
+        if index is not None:
+            self.rows[index].loading = False
+            self.refresh()
+
+    @property
+    def current(self) -> RunRow | None:
+        if 0 <= self.cursor_row < len(self.rows):
+            return self.rows[self.cursor_row]
+        return None
+
+    @property
+    def top_level_count(self) -> int:
+        return sum(1 for row in self.rows if row.depth == 0)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self._move(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self._move(self.cursor_row - max(1, self._body_height - 1))
+
+    def action_page_down(self) -> None:
+        self._move(self.cursor_row + max(1, self._body_height - 1))
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(len(self.rows) - 1)
+
+    def action_choose(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Chosen(self.current))
+
+    def action_expand(self) -> None:
+        row = self.current
+        if row is None or row.depth > 0 and not row.has_children:
+            return
+        if row.expanded:
+            self._collapse(self.cursor_row)
+        elif row.has_children is not False and not row.loading:
+            row.loading = True
+            self.refresh()
+            self.post_message(self.ExpandRequested(row))
+
+    def action_collapse(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        if row.expanded:
+            self._collapse(self.cursor_row)
+            return
+        for index in range(self.cursor_row - 1, -1, -1):  # jump to the parent
+            if self.rows[index].depth < row.depth:
+                self._move(index)
+                return
+
+    def action_scroll_columns(self, direction: int) -> None:
+        x = int(self.scroll_x)
+        stops = [o for o in self._offsets if (o > x if direction > 0 else o < x)]
+        if stops:
+            self.scroll_to(x=stops[0] if direction > 0 else stops[-1], animate=False)
+
+    # -- internals -------------------------------------------------------------------------
+
+    @property
+    def _body_height(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def _index_of(self, run_id: str) -> int | None:
+        return next((i for i, row in enumerate(self.rows) if row.run.id == run_id), None)
+
+    def _collapse(self, index: int) -> None:
+        row = self.rows[index]
+        end = index + 1
+        while end < len(self.rows) and self.rows[end].depth > row.depth:
+            end += 1
+        del self.rows[index + 1 : end]
+        row.expanded = False
+        if self.cursor_row > index:
+            self.cursor_row = index
+        self._resize()
+        self.refresh()
+
+    def _move(self, row: int) -> None:
+        if not self.rows:
+            return
+        self.cursor_row = max(0, min(row, len(self.rows) - 1))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + self._body_height:
+            self.scroll_to(y=new - self._body_height + 1, animate=False)
+        self.refresh()
+        self.post_message(self.Highlighted(self.current))
+        if self.rows and new >= len(self.rows) - NEAR_END_ROWS:
+            self.post_message(self.NearEnd())
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._total_width, len(self.rows) + 1)
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._resize()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + int(self.scroll_x)
+            for col, start in zip(self.columns, self._offsets):
+                if start <= x < start + col.width + 1:
+                    self.post_message(self.HeaderClicked(col))
+                    return
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if 0 <= index < len(self.rows):
+            if index == self.cursor_row and event.chain >= 2:
+                self.action_choose()
+            self._move(index)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            strip = self._header_strip()
+        else:
+            index = scroll_y + y - 1
+            if index < len(self.rows):
+                strip = self._row_strip(self.rows[index], index == self.cursor_row and self.has_focus_within)
+            elif index == 0 and not self.rows:
+                strip = Strip([Segment(self.empty_text, self.get_component_rich_style("runs-table--muted"))])
+            else:
+                strip = Strip([])
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header_strip(self) -> Strip:
+        header = self.get_component_rich_style("runs-table--header")
+        sorted_style = header + self.get_component_rich_style("runs-table--sorted")
+        segments: list[Segment] = []
+        for i, col in enumerate(self.columns):
+            label = col.label
+            style = header
+            if col.id == self.sort_column:
+                label = f"{'▲' if self.sort_ascending else '▼'}{label}"
+                style = sorted_style
+            if i:
+                segments.append(Segment(" ", header))
+            segments.append(Segment(_fit(label, col.width, right=col.kind == "metrics"), style))
+        return Strip(segments).extend_cell_length(max(self._total_width, self.size.width), header)
+
+    def _row_strip(self, row: RunRow, is_cursor: bool) -> Strip:
+        run = row.run
+        deleted = run.lifecycle_stage == "deleted"
+        base = self.get_component_rich_style("runs-table--deleted") if deleted else Style()
+        status_style = self.get_component_rich_style(_STATUS_CLASSES.get(run.status, "runs-table--muted"))
+        muted = self.get_component_rich_style("runs-table--muted")
+        segments: list[Segment] = []
+        for i, col in enumerate(self.columns):
+            if i:
+                segments.append(Segment(" ", base))
+            if col.id == "attr:status":
+                segments.append(Segment(_fit(col.text(run), col.width), base + status_style))
+            elif col.id == "attr:name":
+                segments.extend(self._name_segments(row, col.width, base, muted))
+            else:
+                text = col.text(run)
+                style = base + muted if text == "—" else base
+                if col.kind == "metrics":
+                    segments.append(Segment(_fit(text, col.width, right=True), style))
+                else:
+                    segments.append(Segment(_fit(text, col.width), style))
+        strip = Strip(segments)
+        if is_cursor:
+            cursor = self.get_component_rich_style("runs-table--cursor")
+            strip = strip.extend_cell_length(max(self._total_width, self.size.width)).apply_style(cursor)
+        return strip
+
+    def _name_segments(self, row: RunRow, width: int, base: Style, muted: Style) -> list[Segment]:
+        if row.loading:
+            marker = "… "
+        elif row.expanded:
+            marker = "▾ "
+        elif row.has_children:
+            marker = "▸ "
+        elif row.depth > 0 or row.run.parent_run_id:
+            marker = "↳ "
+        else:
+            marker = "  "
+        prefix = "  " * row.depth + marker
+        name = row.run.name or row.run.id[:8]
+        prefix = _fit(prefix, min(cell_len(prefix), width))
+        return [Segment(prefix, base + muted), Segment(_fit(name, width - cell_len(prefix)), base)]
+
+
+def _fit(text: str, width: int, right: bool = False) -> str:
+    """Pad or cut `text` to exactly `width` cells, marking a cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…"
+    if right:
+        return " " * (width - length) + text
+    return set_cell_size(text, width)
