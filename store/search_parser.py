@@ -212,9 +212,12 @@ class _Parser:
             key_start = self.pos
             key = self._key()
         else:
-            if first_quoted is False and first.upper() in ("NOT", "OR") and self.target:
+            if not first_quoted and first.upper() in ("NOT", "OR"):
                 self._fail(f"{first.upper()} is not supported; combine conditions with AND",
                            "a field such as metrics.acc", start)
+            if not first_quoted and first.upper() == "AND" and not order:
+                self._fail("AND must stand between two conditions",
+                           "a condition such as metrics.acc > 0, not another AND", start)
             kind, key, key_start = "attribute", first, start
         if kind == "attribute":
             key = self._attribute_key(key, key_start, order)
