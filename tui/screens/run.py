@@ -1,7 +1,8 @@
 """One run, in tabs: Overview, Params, Metrics, System, Tags, Artifacts, Traces.
 
-The screen owns every store call (thread workers, so a slow server never freezes the UI) and
-hands the results to widgets that only display. Related runs open as new RunScreens, so Esc
+The screen owns every store call (thread workers through `app.run_store_call`, so a slow server
+never freezes the UI and failures become notifications) and hands the results to widgets that
+only display. Related runs open as new RunScreens, so Esc
 walks back along the path the user took.
 """
 
@@ -9,22 +10,23 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from store.errors import NotFound, StoreError
-from store.model import PARENT_RUN_TAG, Experiment, MetricPoint, Run
+from store.model import PARENT_RUN_TAG, Experiment, Run
 
 from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsTable
 from ..widgets.params_table import KeyValueTable
 from ..widgets.run_overview import RunOverview
+from ..widgets.status_bar import StatusBar
 
 #: MLflow's system-metrics monitor logs under this prefix; those get their own tab.
 SYSTEM_METRIC_PREFIX = "system/"
@@ -49,7 +51,6 @@ class RunScreen(Screen):
     CSS_PATH = "run.tcss"
 
     BINDINGS = [
-        Binding("escape", "back", "Back", id="run.back"),
         Binding("y", "copy_run_id", "Copy ID", id="run.copy_id"),
         Binding("Y", "copy_artifact_uri", "Copy artifact URI", show=False, id="run.copy_uri"),
         Binding("slash", "search", "Search", id="run.search"),
@@ -73,11 +74,12 @@ class RunScreen(Screen):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(Content(f"Run {self.run_id}"), id="run-title")
+        yield Label(Content(f"Run {self.run_id}"), id="run-title", classes="screen-title")
         with TabbedContent(id="run-tabs"):
             for number, (pane_id, title) in enumerate(TABS, start=1):
                 with TabPane(f"{number} {title}", id=pane_id):
                     yield from self._pane_content(pane_id)
+        yield StatusBar()
         yield Footer()
 
     def _pane_content(self, pane_id: str) -> ComposeResult:
@@ -103,14 +105,22 @@ class RunScreen(Screen):
             )
 
     def on_mount(self) -> None:
-        self._set_loading(True)
         self.load_run()
 
-    # -- loading (store calls run in threads; results come back through worker events) ------
+    # -- loading: every store call runs in a thread worker via the app's one store-call path --
 
-    @work(thread=True, exclusive=True, group="run", name="load-run", exit_on_error=False)
-    def load_run(self) -> tuple[Run, str | None]:
-        """The run, and its experiment's name when the experiment still exists."""
+    def load_run(self) -> None:
+        self._set_loading(True)
+        self.app.run_store_call(
+            self,
+            self._fetch_run,
+            lambda result: self._show_run(*result),
+            group="run",
+            on_error=self._run_failed,
+        )
+
+    def _fetch_run(self) -> tuple[Run, str | None]:
+        """(In a thread.) The run, and its experiment's name when the experiment still exists."""
         store = self.app.store
         run = store.get_run(self.run_id)
         try:
@@ -119,24 +129,40 @@ class RunScreen(Screen):
             experiment = None
         return run, experiment.name if experiment else None
 
-    @work(thread=True, exclusive=True, group="relatives", name="load-relatives", exit_on_error=False)
-    def load_relatives(self, run: Run) -> tuple[str | None, Run | None, list[Run]]:
-        """(parent id, parent run or None when it is gone, children)."""
+    def _run_failed(self, error: StoreError) -> bool:
+        self._set_loading(False)
+        self.query_one("#run-title", Label).update(Content(f"Run {self.run_id}: {error.message}"))
+        return False  # still notify through the app's one error path
+
+    def load_relatives(self, run: Run) -> None:
         store = self.app.store
-        children = store.get_child_runs(run.id)
         parent_id = run.parent_run_id or run.tags.get(PARENT_RUN_TAG)
-        parent = None
-        if parent_id:
-            try:
-                parent = store.get_run(parent_id)
-            except NotFound:
-                parent = None
-        return parent_id, parent, children
+
+        def fetch() -> tuple[str | None, Run | None, list[Run]]:
+            children = store.get_child_runs(run.id)
+            parent = None
+            if parent_id:
+                try:
+                    parent = store.get_run(parent_id)
+                except NotFound:  # purged parent: still show its id
+                    parent = None
+            return parent_id, parent, children
+
+        overview = self.query_one(RunOverview)
+
+        def failed(error: StoreError) -> bool:
+            overview.show_relatives_failed(error.message)
+            return False
+
+        self.app.run_store_call(
+            self, fetch, lambda result: overview.show_relatives(*result), group="relatives", on_error=failed
+        )
 
     def load_histories(self, table: MetricsTable, keys: Sequence[str]) -> None:
         """Fetch downsampled histories for `keys`, handing each to the table as it arrives.
 
-        One exclusive worker per table: a newer request (the user scrolled) cancels the older.
+        One exclusive worker per table: a newer request (the user scrolled) cancels the older,
+        and whatever it did not deliver is asked for again by the table.
         """
         run_id = self.run_id
         store = self.app.store
@@ -161,30 +187,15 @@ class RunScreen(Screen):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if event.state == WorkerState.SUCCESS:
-            if worker.name == "load-run":
-                self._show_run(*worker.result)
-            elif worker.name == "load-relatives":
-                self.query_one(RunOverview).show_relatives(*worker.result)
-        elif event.state == WorkerState.ERROR:
-            message = _error_message(worker.error)
-            if worker.name == "load-run":
-                self._set_loading(False)
-                self.query_one("#run-title", Static).update(
-                    Content(f"Run {self.run_id}: could not load it")
-                )
-            elif worker.name == "load-relatives":
-                self.query_one(RunOverview).show_relatives_failed(message)
-            title = getattr(worker.error, "title", "Unexpected error")
-            self.notify(message, title=title, severity="error")
+        if event.state == WorkerState.ERROR and event.worker.name == "load-histories":
+            self.app.report_error(event.worker.error)
 
     def _show_run(self, run: Run, experiment_name: str | None) -> None:
         self.run = run
         self.experiment_name = experiment_name
         name = run.name or run.tags.get("mlflow.runName") or run.id
         where = f"{experiment_name} › " if experiment_name else ""
-        self.query_one("#run-title", Static).update(Content(f"{where}{name}"))
+        self.query_one("#run-title", Label).update(Content(f"{where}{name}"))
         self.query_one(RunOverview).show_run(run, experiment_name)
         self.query_one("#run-params", KeyValueTable).show_items(run.params)
         metrics = {k: p for k, p in run.metrics.items() if not k.startswith(SYSTEM_METRIC_PREFIX)}
@@ -257,9 +268,6 @@ class RunScreen(Screen):
             return bool(self.run and (self.run.parent_run_id or self.run.tags.get(PARENT_RUN_TAG)))
         return True
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
     def action_copy_run_id(self) -> None:
         self.app.copy_to_clipboard(self.run_id)
         self.notify(f"Copied run ID {self.run_id}", timeout=2)
@@ -287,14 +295,5 @@ class RunScreen(Screen):
         tags.hide_prefixed = not tags.hide_prefixed
 
     def action_reload(self) -> None:
-        self._set_loading(True)
         self.load_run()
 
-
-def _error_message(error: BaseException | None) -> str:
-    """The store's own message for a StoreError; type and text for anything unexpected."""
-    if isinstance(error, StoreError):
-        return error.message
-    if error is None:
-        return "Unknown error"
-    return f"{type(error).__name__}: {error}"

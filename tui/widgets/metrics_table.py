@@ -8,6 +8,7 @@ and hands each back through `show_history`.
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Iterable, Mapping, Sequence
 
 from rich.text import Text
@@ -137,14 +138,16 @@ class MetricsTable(DataTable):
 def sparkline(values: Iterable[float], width: int) -> str:
     """Block characters showing the shape of `values` in at most `width` cells.
 
-    Values are bucketed left to right; each bucket shows its extreme farthest from the middle
-    so spikes stay visible. Non-finite values are skipped. Empty input gives ''.
+    Values are bucketed left to right; each bucket shows whichever of its min and max lies
+    farther from the series' median, so spikes and dips both stay visible. Non-finite values
+    are skipped. Empty input gives ''.
     """
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return ""
     if len(finite) > width:
-        finite = [_extreme(bucket) for bucket in _buckets(finite, width)]
+        middle = statistics.median(finite)
+        finite = [_extreme(bucket, middle) for bucket in _buckets(finite, width)]
     low, high = min(finite), max(finite)
     if high == low:
         return _BARS[len(_BARS) // 2] * len(finite)
@@ -158,7 +161,6 @@ def _buckets(values: list[float], count: int) -> Iterable[list[float]]:
         yield values[int(i * size) : max(int((i + 1) * size), int(i * size) + 1)]
 
 
-def _extreme(bucket: list[float]) -> float:
-    mean = sum(bucket) / len(bucket)
+def _extreme(bucket: list[float], middle: float) -> float:
     low, high = min(bucket), max(bucket)
-    return high if high - mean >= mean - low else low
+    return high if high - middle >= middle - low else low

@@ -65,8 +65,9 @@ class RunOverview(VerticalScroll):
     RunOverview .field-value { color: $text; }
     RunOverview .status-finished { color: $success; text-style: bold; }
     RunOverview .status-failed { color: $error; text-style: bold; }
-    RunOverview .status-killed { color: $warning; text-style: bold; }
-    RunOverview .status-running, RunOverview .status-scheduled { color: $accent; text-style: bold; }
+    RunOverview .status-killed { color: $text-muted; text-style: bold; }
+    RunOverview .status-running { color: $warning; text-style: bold; }
+    RunOverview .status-scheduled { color: $secondary; text-style: bold; }
     RunOverview .overview-heading { color: $primary; text-style: bold; margin-top: 1; }
     RunOverview > #overview-relatives { height: auto; max-height: 10; }
     RunOverview > #overview-no-relatives { color: $text-muted; }
