@@ -103,3 +103,18 @@ def sort_experiments(exps, order_keys: Sequence[OrderKey] = ()) -> list:
     from .search_eval import sort_experiments as _impl
 
     return _impl(exps, order_keys)
+
+
+def format_filter(comparisons: Sequence[Comparison], *, target: str = "run") -> str:
+    """Canonical MLflow filter text for parsed comparisons (what the REST backend sends).
+    Raises InvalidValue if no MLflow literal can express them."""
+    from .search_format import format_filter as _impl
+
+    return _impl(comparisons, target=target)
+
+
+def format_order_by(keys: Sequence[OrderKey]) -> list[str]:
+    """Canonical MLflow order_by strings, e.g. ["metrics.`a b` DESC"]."""
+    from .search_format import format_order_by as _impl
+
+    return _impl(keys)

@@ -724,3 +724,55 @@ def test_fuzz_page_token_raises_only_invalid_value(token):
 def test_encode_refuses_bad_offsets(bad):
     with pytest.raises(InvalidValue):
         encode_page_token(bad)
+
+
+# -- canonical formatting (what the REST backend sends to a server) ---------------------------
+
+from store.search import format_filter, format_order_by  # noqa: E402
+
+
+@pytest.mark.parametrize("text", sorted({t for t, _ in ACCEPT} | {t for t in DEVIATIONS
+                                                                   if DEVIATIONS[t]}))
+def test_format_filter_round_trips_and_mlflow_agrees(text):
+    parsed = parse_run_filter(text)
+    canonical = format_filter(parsed)
+    assert parse_run_filter(canonical) == parsed
+    if canonical:
+        theirs = _mlflow_run_filter(canonical)
+        assert theirs is not None, canonical
+        assert tuple(_from_mlflow(c) for c in theirs) == parsed
+
+
+@settings(max_examples=500, deadline=None)
+@given(grammar_text)
+def test_fuzz_format_filter_round_trips(text):
+    try:
+        parsed = parse_run_filter(text)
+    except FilterSyntaxError:
+        return
+    assert parse_run_filter(format_filter(parsed)) == parsed
+
+
+@pytest.mark.parametrize("text", [t for t, _ in EXPERIMENT_ACCEPT])
+def test_format_experiment_filter_is_accepted_by_mlflow(text, tmp_path):
+    parsed = parse_experiment_filter(text)
+    canonical = format_filter(parsed, target="experiment")
+    assert parse_experiment_filter(canonical) == parsed
+    _mlflow_sql_store(tmp_path).search_experiments(filter_string=canonical)  # raises if refused
+
+
+@pytest.mark.parametrize("items", [i for i, _ in ORDER_ACCEPT])
+def test_format_order_by_is_accepted_by_mlflow(items):
+    from mlflow.utils.search_utils import SearchUtils
+
+    keys = parse_run_order_by(items)
+    canonical = format_order_by(keys)
+    assert parse_run_order_by(canonical) == keys
+    for entry, key in zip(canonical, keys):
+        kind, name, ascending = SearchUtils.parse_order_by_for_search_runs(entry)
+        assert (_MLFLOW_KIND[kind], name, ascending) == (key.kind, key.key, key.ascending)
+
+
+def test_format_refuses_values_no_literal_can_hold():
+    with pytest.raises(InvalidValue):
+        format_filter([Comparison("param", "p", "=", "'\"")])
