@@ -1,0 +1,233 @@
+"""What the REST backend does when the server, or the network, misbehaves.
+
+Each test runs a real HTTP server on a loopback port that answers as scripted (see
+fake_http_server) and checks that tracktui raises the specific StoreError a user can act on,
+retries exactly what MLflow's client retries, and never hangs (timeouts of a fraction of a
+second, retries without backoff).
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from fake_http_server import FakeServer, Reply, run_json
+from store.errors import AuthFailed, FilterSyntaxError, InvalidValue, NotFound, StoreError, Unreachable
+from store.rest import RestStore
+from store.rest_transport import HostNotAllowed, ServerError
+
+EXPERIMENT = {"experiment": {"experiment_id": "1", "name": "e", "lifecycle_stage": "active"}}
+RUN_ID = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_credentials(monkeypatch, tmp_path):
+    """The developer's own MLflow credentials must not leak into these requests."""
+    for name in (
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT",
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def open_rest(url: str, **overrides) -> RestStore:
+    settings = {"timeout": 5.0, "max_retries": 2, "backoff_factor": 0, "backoff_jitter": 0}
+    settings.update(overrides)
+    return RestStore(url, **settings)
+
+
+def test_slow_server_times_out_with_the_timeout_in_the_message():
+    with FakeServer(Reply(body=EXPERIMENT, delay=30)) as server:
+        store = open_rest(server.url, timeout=0.3)
+        with pytest.raises(Unreachable, match=r"timed out after 0\.3 s"):
+            store.get_experiment("1")
+        # a slow server is not hammered: read timeouts are not retried
+        assert len(server.requests) == 1
+
+
+def test_timeout_comes_from_mlflow_environment_variable(monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")
+    with FakeServer(Reply(body=EXPERIMENT, delay=30)) as server:
+        store = RestStore(server.url, max_retries=0)
+        with pytest.raises(Unreachable, match=r"timed out after 1 s"):
+            store.get_experiment("1")
+
+
+def test_500_then_200_is_retried_and_succeeds():
+    script = lambda n, req: Reply(500, {"error_code": "INTERNAL_ERROR", "message": "boom"}) if n == 0 else Reply(body=EXPERIMENT)
+    with FakeServer(script) as server:
+        experiment = open_rest(server.url).get_experiment("1")
+        assert experiment.name == "e"
+        assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("status", [408, 429, 502, 503, 504])
+def test_transient_statuses_are_retried(status):
+    script = lambda n, req: Reply(status, "busy") if n < 2 else Reply(body=EXPERIMENT)
+    with FakeServer(script) as server:
+        assert open_rest(server.url, max_retries=2).get_experiment("1").id == "1"
+        assert len(server.requests) == 3
+
+
+def test_retry_after_header_is_honoured():
+    script = lambda n, req: Reply(429, "slow down", headers={"Retry-After": "0"}) if n == 0 else Reply(body=EXPERIMENT)
+    with FakeServer(script) as server:
+        assert open_rest(server.url, backoff_factor=100).get_experiment("1").id == "1"
+        assert len(server.requests) == 2
+
+
+def test_persistent_500_gives_server_error_after_all_retries(monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0")
+    reply = Reply(500, {"error_code": "INTERNAL_ERROR", "message": "database is on fire"})
+    with FakeServer(reply) as server:
+        with pytest.raises(ServerError, match="HTTP 500 after 4 attempts.*database is on fire"):
+            RestStore(server.url, timeout=5).get_experiment("1")
+        assert len(server.requests) == 4
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
+def test_client_errors_are_never_retried(status):
+    reply = Reply(status, {"error_code": "INVALID_PARAMETER_VALUE", "message": "no"})
+    with FakeServer(reply) as server:
+        with pytest.raises(StoreError):
+            open_rest(server.url, max_retries=5).get_experiment("1")
+        assert len(server.requests) == 1
+
+
+def test_401_is_auth_failed_and_says_how_to_send_credentials():
+    reply = Reply(401, "You are not authenticated.", headers={"WWW-Authenticate": 'Basic realm="mlflow"'})
+    with FakeServer(reply) as server:
+        with pytest.raises(AuthFailed, match="MLFLOW_TRACKING_USERNAME") as caught:
+            open_rest(server.url).search_experiments()
+        assert not isinstance(caught.value, HostNotAllowed)
+
+
+def test_403_invalid_host_names_the_server_option_that_fixes_it():
+    # mlflow 3.17's exact answer (test_rest_auth checks it against a real server too)
+    with FakeServer(Reply(403, "Invalid Host header - possible DNS rebinding attack detected")) as server:
+        with pytest.raises(HostNotAllowed) as caught:
+            open_rest(server.url).search_experiments()
+    message = str(caught.value)
+    assert "--allowed-hosts" in message and "MLFLOW_SERVER_ALLOWED_HOSTS" in message
+    assert f"127.0.0.1:{server.port}" in message
+
+
+def test_403_permission_denied_is_auth_failed_with_the_servers_reason():
+    with FakeServer(Reply(403, "Permission denied")) as server:
+        with pytest.raises(AuthFailed, match="Permission denied") as caught:
+            open_rest(server.url).get_experiment("1")
+        assert not isinstance(caught.value, HostNotAllowed)
+
+
+def test_mlflow_error_json_becomes_a_specific_error():
+    not_found = Reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Run '{RUN_ID}' not found"})
+    with FakeServer(not_found) as server:
+        with pytest.raises(NotFound, match=RUN_ID):
+            open_rest(server.url).get_run(RUN_ID)
+    bad = Reply(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "max_results must be between 1 and 50000"})
+    with FakeServer(bad) as server:
+        with pytest.raises(InvalidValue, match="INVALID_PARAMETER_VALUE.*max_results must be"):
+            open_rest(server.url).search_experiments()
+
+
+def test_html_404_means_wrong_url_not_missing_object():
+    with FakeServer(Reply(404, "<html><body>Not Found</body></html>", headers={"Content-Type": "text/html"})) as server:
+        with pytest.raises(ServerError, match="no such endpoint.*--static-prefix"):
+            open_rest(server.url).search_experiments()
+
+
+def test_garbage_instead_of_json_is_reported_as_not_mlflow():
+    with FakeServer(Reply(200, "<html>captive portal</html>")) as server:
+        with pytest.raises(ServerError, match="not MLflow JSON") as caught:
+            open_rest(server.url).search_experiments()
+    assert "captive portal" in str(caught.value)
+    with FakeServer(Reply(200, b"\x00\xff{not json")) as server:
+        with pytest.raises(ServerError, match="not MLflow JSON"):
+            open_rest(server.url).get_run(RUN_ID)
+
+
+def test_connection_refused_is_unreachable_naming_the_masked_url():
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = open_rest(f"http://alice:hunter2-secret@127.0.0.1:{port}", max_retries=1)
+    with pytest.raises(Unreachable) as caught:
+        store.search_experiments()
+    message = str(caught.value)
+    assert f"http://alice:***@127.0.0.1:{port}" in message
+    assert "refused" in message and "after 2 attempts" in message
+    assert "hunter2" not in message and "hunter2" not in repr(store) and "hunter2" not in store.display_uri
+
+
+def test_server_killed_mid_listing_fails_the_second_page():
+    page_one = {"runs": [run_json(RUN_ID, "first")], "next_page_token": "eyJvZmZzZXQiOiAxfQ=="}
+    with FakeServer(Reply(body=page_one)) as server:
+        store = open_rest(server.url, max_retries=1)
+        first = store.search_runs(["1"], max_results=1)
+        assert [r.name for r in first] == ["first"] and first.next_page_token
+        server.stop()
+        with pytest.raises(Unreachable, match="Cannot reach"):
+            store.search_runs(["1"], max_results=1, page_token=first.next_page_token)
+
+
+def test_connection_dropped_mid_answer_is_retried_then_unreachable():
+    page = {"runs": [run_json(RUN_ID, "first")]}
+    with FakeServer(Reply(body=page, drop=True)) as server:
+        with pytest.raises(Unreachable, match="closed before a full answer"):
+            open_rest(server.url, max_retries=1).search_runs(["1"])
+        assert len(server.requests) == 2
+
+
+def test_bad_filter_fails_locally_before_any_request():
+    with FakeServer(Reply(body={"runs": []})) as server:
+        store = open_rest(server.url)
+        with pytest.raises(FilterSyntaxError) as caught:
+            store.search_runs(["1"], "metrics.acc >")
+        assert caught.value.position == len("metrics.acc >")
+        with pytest.raises(FilterSyntaxError):
+            store.search_experiments("name = 'a' OR name = 'b'")
+        with pytest.raises(FilterSyntaxError):
+            store.search_runs(["1"], order_by=["metrics.acc sideways"])
+        assert server.requests == []
+
+
+def test_filter_is_sent_as_typed_with_page_token_and_one_request_per_page():
+    filter_string = "metrics.`a b` > 0.5 and tags.`mlflow.runName` LIKE 'x%'"
+    with FakeServer(Reply(body={"runs": [run_json(RUN_ID)] * 3})) as server:
+        page = open_rest(server.url).search_runs(
+            ["1", "2"], filter_string, ["metrics.`a b` DESC"], "all", 3, "tok"
+        )
+        assert len(page) == 3 and page.next_page_token is None
+        (sent,) = server.requests
+    assert sent.path == "/api/2.0/mlflow/runs/search"
+    assert sent.body == {
+        "experiment_ids": ["1", "2"],
+        "filter": filter_string,
+        "order_by": ["metrics.`a b` DESC"],
+        "run_view_type": "ALL",
+        "max_results": 3,
+        "page_token": "tok",
+    }
+
+
+def test_max_results_is_kept_within_the_servers_limit():
+    with FakeServer(Reply(body={})) as server:
+        store = open_rest(server.url)
+        store.search_experiments(max_results=10**6)
+        store.search_runs(["1"], max_results=10**6)
+    assert [r.body["max_results"] for r in server.requests] == [50000, 50000]
+
+
+def test_static_prefix_in_the_uri_is_kept():
+    with FakeServer(Reply(body=EXPERIMENT)) as server:
+        open_rest(server.url + "/mlflow/").get_experiment("1")
+        assert server.requests[0].path.startswith("/mlflow/api/2.0/mlflow/experiments/get?")
