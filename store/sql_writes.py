@@ -34,6 +34,7 @@ from .base import not_found_experiment, not_found_run
 from .errors import InvalidValue, NotFound, StoreError, UnsafePath
 from .model import PARENT_RUN_TAG, RUN_NAME_TAG, RUN_STATUSES, MetricPoint, Run
 from .run_names import random_run_name
+from .sql_connect import database_error
 
 T = TypeVar("T")
 
@@ -461,9 +462,14 @@ class SqlWrites:
                     return result
             except (OperationalError, DBAPIError) as exc:
                 if delay is None or not _is_transient(exc):
-                    raise _translate(exc) from exc
+                    raise self._translate(exc) from None
                 time.sleep(delay * (1 + random.random()))
         raise AssertionError("unreachable")
+
+    def _translate(self, exc: DBAPIError) -> StoreError:
+        if isinstance(exc, IntegrityError):
+            return InvalidValue(f"The database refused the write: {str(exc.orig).strip().splitlines()[0]}")
+        return database_error(exc, getattr(self, "display_uri", "the database"), _dialect_of(self))
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         for delay in (*_RETRY_DELAYS, None):
@@ -472,7 +478,7 @@ class SqlWrites:
                     return work(conn)
             except (OperationalError, DBAPIError) as exc:
                 if delay is None or not _is_transient(exc):
-                    raise _translate(exc) from exc
+                    raise self._translate(exc) from None
                 time.sleep(delay * (1 + random.random()))
         raise AssertionError("unreachable")
 
@@ -798,8 +804,5 @@ def _is_transient(exc: DBAPIError) -> bool:
     return False
 
 
-def _translate(exc: DBAPIError) -> StoreError:
-    orig = getattr(exc, "orig", None) or exc
-    if isinstance(exc, IntegrityError):
-        return InvalidValue(f"The database refused the write: {orig}")
-    return StoreError(f"Database error while writing: {orig}")
+def _dialect_of(store) -> str:
+    return getattr(store, "dialect", None) or store.engine.dialect.name
