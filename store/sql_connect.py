@@ -41,8 +41,8 @@ def create_engine(uri: str) -> tuple[sa.Engine, str]:
     if dialect == "postgres":  # an alias people type; SQLAlchemy only knows "postgresql"
         url = url.set(drivername="postgresql" + (f"+{url.get_driver_name()}" if "+" in url.drivername else ""))
         dialect = "postgresql"
-    if dialect == "mysql" and "+" not in url.drivername:
-        url = _mysql_default_driver(url)
+    if "+" not in url.drivername:
+        url = _default_driver(url, dialect)
     kwargs: dict = {}
     if dialect == "sqlite":
         _check_sqlite_file(url, shown)
@@ -76,11 +76,21 @@ def create_engine(uri: str) -> tuple[sa.Engine, str]:
     return engine, dialect
 
 
-def _mysql_default_driver(url):
-    """`mysql://` means MySQLdb to SQLAlchemy; fall back to PyMySQL (our extra) when only it
-    is installed. Neither installed: SQLAlchemy's ImportError becomes the install hint."""
-    if importlib.util.find_spec("MySQLdb") is None and importlib.util.find_spec("pymysql") is not None:
-        return url.set(drivername="mysql+pymysql")
+#: For a URI without a driver: the installed driver to use, in order of preference. mlflow's
+#: `postgresql://` meant psycopg2 (SQLAlchemy 2.1 now defaults to psycopg 3); `mysql://` means
+#: MySQLdb, and PyMySQL is what our extra installs.
+_DEFAULT_DRIVERS = {
+    "postgresql": (("psycopg2", "psycopg2"), ("psycopg", "psycopg")),
+    "mysql": (("mysqldb", "MySQLdb"), ("pymysql", "pymysql")),
+}
+
+
+def _default_driver(url, dialect: str):
+    """Pick an installed driver for a driver-less URI. None installed: SQLAlchemy's own default
+    stays, and its ImportError becomes the install hint."""
+    for driver, module in _DEFAULT_DRIVERS.get(dialect, ()):
+        if importlib.util.find_spec(module) is not None:
+            return url.set(drivername=f"{dialect}+{driver}")
     return url
 
 

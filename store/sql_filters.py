@@ -82,7 +82,8 @@ def _case_sensitive(column, dialect: str):
     """The column as the dialect compares it case-sensitively (MySQL/MSSQL default collations
     ignore case; SQLite runs with case_sensitive_like and PostgreSQL is case-sensitive)."""
     if dialect == "mysql":
-        return sa.cast(column, sa.LargeBinary)
+        # CAST(... AS BINARY), still bound and compared as a string on the Python side.
+        return sa.type_coerce(sa.cast(column, sa.LargeBinary), sa.String)
     if dialect == "mssql":
         return column.collate(MSSQL_CASE_SENSITIVE_COLLATION)
     return column
