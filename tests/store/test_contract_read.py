@@ -1,0 +1,580 @@
+"""The read contract every backend honours, written once and run on each backend.
+
+Most tests are differential: tracktui's answer must equal the real `MlflowClient`'s answer on
+the same store (same ids in the same order, same names, times, params, metrics, tags). So what
+a backend really returns (SQL stores clamp inf to ±1.7976931348623157e308, REST returns
+experiment ids as strings, …) is compared to what mlflow itself returns there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from fixtures.data import (
+    ALPHA,
+    BETA,
+    DELETED_EXP,
+    EMPTY_EXP,
+    MANY_STEPS,
+    MANY_STEPS_MAX,
+    MANY_STEPS_MIN,
+    MINUTE,
+    QUOTED_EXP,
+    T0,
+    UNICODE_EXP,
+    UNICODE_RUN,
+)
+from store import FilterSyntaxError, Keys, NotFound
+
+MLFLOW_VIEW = {"active": 1, "deleted": 2, "all": 3}  # mlflow.entities.ViewType values
+BIG = 1000
+
+# -- normalisers: mlflow objects and tracktui objects to one comparable shape -----------------
+
+
+def _num(value):
+    """NaN != NaN; compare it as a marker instead."""
+    return "NaN" if isinstance(value, float) and math.isnan(value) else value
+
+
+def mlflow_run(run) -> dict:
+    info, data = run.info, run.data
+    return {
+        "id": info.run_id,
+        "name": info.run_name,
+        "experiment_id": str(info.experiment_id),
+        "status": info.status,
+        "user_id": info.user_id,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "lifecycle_stage": info.lifecycle_stage,
+        "artifact_uri": info.artifact_uri,
+        "parent_run_id": data.tags.get("mlflow.parentRunId"),
+        "params": dict(data.params),
+        "metrics": {m.key: (_num(m.value), m.step, m.timestamp) for m in data._metric_objs},
+        "tags": dict(data.tags),
+    }
+
+
+def our_run(run) -> dict:
+    return {
+        "id": run.id,
+        "name": run.name,
+        "experiment_id": run.experiment_id,
+        "status": run.status,
+        "user_id": run.user_id,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "lifecycle_stage": run.lifecycle_stage,
+        "artifact_uri": run.artifact_uri,
+        "parent_run_id": run.parent_run_id,
+        "params": dict(run.params),
+        "metrics": {k: (_num(p.value), p.step, p.timestamp) for k, p in run.metrics.items()},
+        "tags": dict(run.tags),
+    }
+
+
+def mlflow_experiment(exp) -> dict:
+    return {
+        "id": str(exp.experiment_id),
+        "name": exp.name,
+        "artifact_location": exp.artifact_location,
+        "lifecycle_stage": exp.lifecycle_stage,
+        "creation_time": exp.creation_time,
+        "last_update_time": exp.last_update_time,
+        "tags": dict(exp.tags),
+    }
+
+
+def our_experiment(exp) -> dict:
+    return {
+        "id": exp.id,
+        "name": exp.name,
+        "artifact_location": exp.artifact_location,
+        "lifecycle_stage": exp.lifecycle_stage,
+        "creation_time": exp.creation_time,
+        "last_update_time": exp.last_update_time,
+        "tags": dict(exp.tags),
+    }
+
+
+def points(history) -> list[tuple]:
+    return [(_num(p.value), p.step, p.timestamp) for p in history]
+
+
+def expand(text: str, info) -> str:
+    """Fill `<run:NAME>`, `<exp:NAME>` and `<t:MINUTES>` placeholders for this backend."""
+    text = re.sub(r"<run:([^>]+)>", lambda m: info.runs[m.group(1)], text)
+    text = re.sub(r"<exp:([^>]+)>", lambda m: info.experiments[m.group(1)], text)
+    return re.sub(r"<t:([\d.]+)>", lambda m: str(T0 + int(float(m.group(1)) * MINUTE)), text)
+
+
+def assert_same_runs(ours, theirs) -> None:
+    """Same ids in the same order first (readable failure), then every field of every run."""
+    assert [r.id for r in ours] == [r.info.run_id for r in theirs]
+    for mine, ref in zip(ours, theirs):
+        assert our_run(mine) == mlflow_run(ref), f"run {ref.info.run_name!r} differs"
+
+
+def both_search_runs(store, client, experiment_ids, filter_string="", order_by=(), view="active"):
+    ours = store.search_runs(
+        experiment_ids, filter_string, order_by=list(order_by), view=view, max_results=BIG
+    )
+    theirs = client.search_runs(
+        experiment_ids,
+        filter_string,
+        run_view_type=MLFLOW_VIEW[view],
+        max_results=BIG,
+        order_by=list(order_by),
+    )
+    assert ours.next_page_token is None
+    return list(ours), list(theirs)
+
+
+# -- the tables --------------------------------------------------------------------------------
+
+RUN_FILTERS = [
+    "",
+    "metrics.loss < 0.4",
+    "metrics.loss >= 0.3",
+    "metrics.loss = 0.3",
+    "metrics.loss != 0.3",  # NaN matches != (and only !=)
+    "metrics.loss > 1e300",  # +inf (clamped or not)
+    "metrics.loss < -1e300",  # -inf
+    "metrics.loss <= 0.45 AND metrics.loss > 0.2",
+    "metrics.`val/loss` <= 0.6",
+    'metrics."eval.f1" > 0.5',
+    "metrics.`train-acc` > 0.9",
+    "metrics.`odd metric` = 1",
+    "metrics.`system/cpu_utilization_percentage` >= 0",
+    "metrics.accuracy > 0.5 AND metrics.loss < 0.4 AND params.lr != '0.1'",
+    "params.lr = '0.01'",
+    "params.lr != '0.01'",
+    "params.optimizer = 'adam'",
+    "params.optimizer != 'adam'",
+    "params.optimizer LIKE 'ad%'",
+    "params.optimizer ILIKE 'ADAM'",
+    "params.optimizer LIKE '_dam'",
+    "params.`batch size` = '32'",
+    "params.`model/arch` LIKE '%resnet%'",
+    "params.`data.version` = 'v1' AND params.`drop-out` = '0.1'",
+    "params.`說明` = 'ünï'",
+    "params.empty = ''",
+    "params.long_value LIKE '0000:abc%'",
+    "params.lr IS NULL",
+    "params.optimizer IS NOT NULL",
+    "tags.stage = 'prod'",
+    "tags.stage ILIKE 'prod'",
+    "tags.stage IS NULL",
+    "tags.`tag with space` LIKE 'a%'",
+    "tags.`mlflow.parentRunId` = '<run:parent>'",
+    "tags.quoted LIKE '%\"quoted\"%'",
+    "tags.emoji = '✨ ok'",
+    "tags.`mlflow.note.content` ILIKE '%DESCRIPTION%'",
+    "attributes.run_name = 'tuned lr'",
+    "attributes.run_name LIKE 'child-%'",
+    "attributes.run_name ILIKE 'tuned%'",
+    f"run_name = '{UNICODE_RUN}'",
+    "attributes.status = 'FINISHED'",
+    "attributes.status != 'FINISHED'",
+    "attributes.status LIKE 'F%'",
+    "attributes.start_time > <t:5>",
+    "attributes.start_time <= <t:9>",
+    "attributes.start_time = <t:15>",
+    "created >= <t:12>",
+    "attributes.end_time > <t:20>",
+    "attributes.run_id IN ('<run:baseline>', '<run:beta-1>', '<run:nan-loss>')",
+    "attributes.run_id NOT IN ('<run:baseline>')",
+    "attributes.run_id = '<run:parent>'",
+    "attributes.user_id = 'alice'",
+    "attributes.user_id LIKE '%a%' and metrics.loss > 0",
+    "attributes.artifact_uri LIKE '%<run:baseline>%'",
+]
+
+RUN_ORDERINGS = [
+    ["metrics.loss DESC"],
+    ["metrics.loss ASC"],
+    ["metrics.loss"],
+    ["metrics.`val/loss` DESC"],
+    ["metrics.`eval.f1` DESC"],
+    ["metrics.accuracy ASC", "params.lr DESC"],
+    ["params.lr"],
+    ["params.lr DESC"],
+    ["params.`batch size` DESC"],
+    ["params.optimizer ASC", "metrics.loss DESC"],
+    ["tags.stage"],
+    ["tags.stage DESC"],
+    ["tags.`tag with space` ASC"],
+    ["attributes.start_time ASC"],
+    ["attributes.start_time DESC"],
+    ["created"],
+    ["attributes.run_name"],
+    ["run_name DESC"],
+    ["attributes.status ASC"],
+    ["attributes.status DESC", "metrics.accuracy DESC"],
+    ["attributes.end_time DESC"],
+    ["attributes.end_time"],
+    ["attributes.user_id", "metrics.loss DESC"],
+    ["attributes.run_id"],
+]
+
+
+def _ids(text):
+    return re.sub(r"[^\w.]+", "_", text)[:60]
+
+
+# -- search_runs: filters, orderings, paging, views --------------------------------------------
+
+
+@pytest.mark.parametrize("filter_template", RUN_FILTERS, ids=_ids)
+def test_search_runs_filter_matches_mlflow(store, mlflow_client, info, filter_template):
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    ours, theirs = both_search_runs(store, mlflow_client, exps, expand(filter_template, info))
+    assert_same_runs(ours, theirs)
+
+
+def test_filters_are_not_vacuous(mlflow_client, info):
+    """Guard for the table itself: most filters select some but not all runs."""
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    total = len(mlflow_client.search_runs(exps, max_results=BIG))
+    counts = [
+        len(mlflow_client.search_runs(exps, expand(f, info), max_results=BIG))
+        for f in RUN_FILTERS[1:]
+    ]
+    selective = [c for c in counts if 0 < c < total]
+    assert len(selective) >= len(counts) - 3
+
+
+@pytest.mark.parametrize("order_by", RUN_ORDERINGS, ids=lambda o: _ids(",".join(o)))
+def test_search_runs_order_matches_mlflow(store, mlflow_client, info, order_by):
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    ours, theirs = both_search_runs(store, mlflow_client, exps, order_by=order_by)
+    assert_same_runs(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "filter_string, order_by",
+    [
+        ("metrics.loss < 1", ["metrics.loss DESC"]),
+        ("params.optimizer ILIKE 'adam%'", ["params.lr ASC", "attributes.run_name DESC"]),
+        ("attributes.status != 'RUNNING'", ["attributes.end_time ASC"]),
+    ],
+)
+def test_search_runs_filter_and_order_match_mlflow(store, mlflow_client, info, filter_string, order_by):
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    ours, theirs = both_search_runs(store, mlflow_client, exps, filter_string, order_by)
+    assert_same_runs(ours, theirs)
+
+
+@pytest.mark.parametrize("view", ["active", "deleted", "all"])
+def test_search_runs_view_matches_mlflow(store, mlflow_client, info, view):
+    exps = list(info.experiments.values())  # includes the deleted experiment
+    ours, theirs = both_search_runs(store, mlflow_client, exps, view=view)
+    assert_same_runs(ours, theirs)
+    if view != "active":
+        assert info.deleted_run in {r.id for r in ours}
+    else:
+        assert info.deleted_run not in {r.id for r in ours}
+
+
+@pytest.mark.parametrize(
+    "filter_string, order_by",
+    [("", []), ("", ["metrics.loss DESC"]), ("params.lr != '0.5'", ["params.lr", "run_name"])],
+)
+def test_paging_by_three_equals_one_big_page(store, mlflow_client, info, filter_string, order_by):
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    big = store.search_runs(exps, filter_string, order_by=order_by, max_results=BIG)
+    walked, token, pages = [], None, 0
+    while True:
+        page = store.search_runs(
+            exps, filter_string, order_by=order_by, max_results=3, page_token=token
+        )
+        assert len(page) <= 3
+        walked.extend(page)
+        pages += 1
+        token = page.next_page_token
+        if not token:
+            break
+        assert pages < 100, "page tokens do not advance"
+    assert [r.id for r in walked] == [r.id for r in big]
+    assert [our_run(r) for r in walked] == [our_run(r) for r in big]
+    assert pages >= len(big) // 3
+    theirs = mlflow_client.search_runs(exps, filter_string, max_results=BIG, order_by=order_by)
+    assert [r.id for r in walked] == [r.info.run_id for r in theirs]
+
+
+def test_search_runs_max_results_limits_page(store, info):
+    page = store.search_runs([info.experiments[ALPHA]], max_results=5)
+    assert len(page) == 5
+    assert page.next_page_token
+
+
+def test_search_runs_in_empty_experiment(store, info):
+    page = store.search_runs([info.experiments[EMPTY_EXP]])
+    assert list(page) == [] and page.next_page_token is None
+
+
+def test_include_keys_loads_only_chosen_keys(store, mlflow_client, info):
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    keys = Keys(metrics=("loss", "val/loss"), params=("lr", "batch size"), tags=("stage",))
+    ours = store.search_runs(exps, max_results=BIG, include_keys=keys)
+    theirs = mlflow_client.search_runs(exps, max_results=BIG)
+    assert [r.id for r in ours] == [r.info.run_id for r in theirs]
+    for mine, ref in zip(ours, theirs):
+        full, got = mlflow_run(ref), our_run(mine)
+        assert got["params"] == {k: v for k, v in full["params"].items() if k in keys.params}
+        assert got["metrics"] == {k: v for k, v in full["metrics"].items() if k in keys.metrics}
+        assert got["tags"] == {k: v for k, v in full["tags"].items() if k in keys.tags}
+        assert (got["name"], got["status"], got["start_time"]) == (
+            full["name"], full["status"], full["start_time"],
+        )
+
+
+def test_include_keys_empty_loads_no_values(store, info):
+    page = store.search_runs([info.experiments[ALPHA]], max_results=BIG, include_keys=Keys())
+    assert len(page) > 0
+    assert all(not r.params and not r.metrics and not r.tags for r in page)
+
+
+# -- bad filters ----------------------------------------------------------------------------------
+
+BAD_RUN_FILTERS = [
+    "metrics.loss <",
+    "metrics.loss < 'abc'",
+    "params.lr = 0.1",
+    "nosuchprefix.x = '1'",
+    "metrics.loss > 1 OR metrics.loss < 0",
+    "(metrics.loss > 1)",
+    "params.lr == '0.1'",
+    "attributes.status IN ('FINISHED')",
+    "tags.stage = 'unterminated",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_RUN_FILTERS, ids=_ids)
+def test_bad_run_filter_raises_filter_syntax_error(store, mlflow_client, info, bad):
+    import mlflow
+
+    exps = [info.experiments[ALPHA]]
+    with pytest.raises(mlflow.exceptions.MlflowException):  # the filter really is bad
+        mlflow_client.search_runs(exps, bad)
+    with pytest.raises(FilterSyntaxError) as caught:
+        store.search_runs(exps, bad)
+    err = caught.value
+    assert err.text == bad
+    assert 0 <= err.position <= len(bad)
+    assert str(err.position) in str(err)
+
+
+@pytest.mark.parametrize("bad", [["metrics.loss SIDEWAYS"], ["nosuch.x"], ["metrics.loss", "metrics.loss DESC"]])
+def test_bad_order_by_raises_filter_syntax_error(store, info, bad):
+    with pytest.raises(FilterSyntaxError):
+        store.search_runs([info.experiments[ALPHA]], order_by=bad)
+
+
+def test_bad_experiment_filter_raises_filter_syntax_error(store):
+    bad = "name = "
+    with pytest.raises(FilterSyntaxError) as caught:
+        store.search_experiments(bad)
+    assert 0 <= caught.value.position <= len(bad)
+
+
+# -- experiments --------------------------------------------------------------------------------
+
+EXPERIMENT_FILTERS = [
+    None,
+    "name = 'alpha'",
+    "name != 'beta'",
+    "name LIKE 'a%'",
+    "name ILIKE '%EXP%'",
+    f"attributes.name = '{UNICODE_EXP}'",
+    "tags.team = 'vision'",
+    "tags.team ILIKE 'vision'",
+    "tags.priority IS NULL",
+    "tags.`mlflow.note.content` LIKE '%baseline%'",
+    "creation_time > 0",
+    "experiment_id IN ('<exp:alpha>', '<exp:beta>')",
+]
+EXPERIMENT_ORDERS = [[], ["name"], ["name DESC"], ["experiment_id DESC"], ["last_update_time ASC", "name"]]
+
+
+@pytest.mark.parametrize("view", ["active", "deleted", "all"])
+@pytest.mark.parametrize("filter_template", EXPERIMENT_FILTERS, ids=lambda f: _ids(f or "none"))
+def test_search_experiments_matches_mlflow(store, mlflow_client, info, filter_template, view):
+    flt = expand(filter_template, info) if filter_template else None
+    ours = store.search_experiments(flt, view=view, max_results=BIG)
+    theirs = mlflow_client.search_experiments(
+        view_type=MLFLOW_VIEW[view], max_results=BIG, filter_string=flt
+    )
+    assert [e.id for e in ours] == [str(e.experiment_id) for e in theirs]
+    assert [our_experiment(e) for e in ours] == [mlflow_experiment(e) for e in theirs]
+
+
+@pytest.mark.parametrize("order_by", EXPERIMENT_ORDERS, ids=lambda o: _ids(",".join(o) or "default"))
+def test_search_experiments_order_and_paging_match_mlflow(store, mlflow_client, order_by):
+    theirs = mlflow_client.search_experiments(view_type=3, max_results=BIG, order_by=order_by)
+    walked, token = [], None
+    for _ in range(100):
+        page = store.search_experiments(view="all", max_results=2, order_by=order_by, page_token=token)
+        assert len(page) <= 2
+        walked.extend(page)
+        token = page.next_page_token
+        if not token:
+            break
+    assert [e.id for e in walked] == [str(e.experiment_id) for e in theirs]
+
+
+def test_get_experiment_matches_mlflow(store, mlflow_client, info):
+    for name, eid in info.experiments.items():
+        assert our_experiment(store.get_experiment(eid)) == mlflow_experiment(
+            mlflow_client.get_experiment(eid)
+        ), name
+    assert store.get_experiment(info.deleted_experiment).lifecycle_stage == "deleted"
+
+
+def test_get_experiment_missing_raises_not_found(store):
+    with pytest.raises(NotFound):
+        store.get_experiment("987654321")
+
+
+@pytest.mark.parametrize("name", [ALPHA, UNICODE_EXP, QUOTED_EXP, DELETED_EXP, "Default"])
+def test_get_experiment_by_name_matches_mlflow(store, mlflow_client, name):
+    ours = store.get_experiment_by_name(name)
+    assert ours is not None
+    assert our_experiment(ours) == mlflow_experiment(mlflow_client.get_experiment_by_name(name))
+
+
+def test_get_experiment_by_name_missing_is_none(store):
+    assert store.get_experiment_by_name("no such experiment") is None
+    assert store.get_experiment_by_name("ALPHA") is None  # exact, case-sensitive
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+def test_get_run_matches_mlflow_for_every_run(store, mlflow_client, info):
+    for name, run_id in info.runs.items():
+        assert our_run(store.get_run(run_id)) == mlflow_run(mlflow_client.get_run(run_id)), name
+
+
+def test_get_run_keeps_fixture_specials(store, info):
+    """Spot checks that do not depend on mlflow: the values planted in the fixtures survive."""
+    from fixtures.data import LONG_PARAM_VALUE, QUOTED_TAG_VALUE
+
+    baseline = store.get_run(info.runs["baseline"])
+    assert baseline.tags["quoted"] == QUOTED_TAG_VALUE
+    assert baseline.params["model/arch"] == "resnet-18"
+    assert baseline.metrics["loss"].step == 2
+    assert store.get_run(info.runs["long-param"]).params["long_value"] == LONG_PARAM_VALUE
+    assert math.isnan(store.get_run(info.runs["nan-loss"]).metrics["loss"].value)
+    assert store.get_run(info.runs["inf-loss"]).metrics["loss"].value > 1e300
+    assert store.get_run(info.runs["neg-inf"]).metrics["loss"].value < -1e300
+    out_of_order = store.get_run(info.runs["out-of-order"])
+    assert (out_of_order.metrics["loss"].value, out_of_order.metrics["loss"].step) == (0.33, 5)
+    assert out_of_order.metrics["accuracy"].value == 0.55
+    assert store.get_run(info.runs[UNICODE_RUN]).name == UNICODE_RUN
+    assert store.get_run(info.deleted_run).lifecycle_stage == "deleted"
+    assert store.get_run(info.runs["child-1"]).parent_run_id == info.parent_run
+    assert store.get_run(info.runs["scheduled"]).status == "SCHEDULED"
+    assert store.get_run(info.runs["neg-inf"]).end_time is None
+
+
+def test_get_run_missing_raises_not_found(store):
+    with pytest.raises(NotFound):
+        store.get_run("0" * 32)
+
+
+def test_get_child_runs(store, mlflow_client, info):
+    children = store.get_child_runs(info.parent_run)
+    assert sorted(r.id for r in children) == sorted(info.child_runs)
+    theirs = mlflow_client.search_runs(
+        [info.experiments[ALPHA]], f"tags.`mlflow.parentRunId` = '{info.parent_run}'", run_view_type=3
+    )
+    assert [r.id for r in children] == [r.info.run_id for r in theirs]
+    assert store.get_child_runs(info.runs["baseline"]) == []
+
+
+def test_list_keys_is_union_of_keys_seen_via_mlflow(store, mlflow_client, info):
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    runs = mlflow_client.search_runs(exps, run_view_type=3, max_results=BIG)
+    keys = store.list_keys(exps)
+    assert keys.metrics == tuple(sorted({k for r in runs for k in r.data.metrics}))
+    assert keys.params == tuple(sorted({k for r in runs for k in r.data.params}))
+    assert keys.tags == tuple(sorted({k for r in runs for k in r.data.tags}))
+    assert "system/cpu_utilization_percentage" in keys.metrics
+    assert "bleu" in keys.metrics  # beta's keys count too
+
+
+def test_list_keys_of_one_experiment(store, info):
+    keys = store.list_keys([info.experiments[BETA]])
+    assert "tokenizer" in keys.params and "batch size" not in keys.params
+
+
+@pytest.mark.parametrize("view", ["active", "deleted", "all"])
+def test_count_runs_matches_mlflow(store, mlflow_client, info, view):
+    counts = {}
+    for name, eid in info.experiments.items():
+        expected = len(mlflow_client.search_runs([eid], run_view_type=MLFLOW_VIEW[view], max_results=BIG))
+        assert store.count_runs(eid, view) == expected, name
+        counts[eid] = expected
+    assert store.count_runs_by_experiment(list(counts), view) == counts
+
+
+# -- metric history -------------------------------------------------------------------------------
+
+
+def _mlflow_history(client, run_id, key):
+    return sorted(points(client.get_metric_history(run_id, key)), key=lambda p: (p[1], p[2]))
+
+
+def test_metric_history_matches_mlflow(store, mlflow_client, info):
+    for name in ["baseline", "nan-loss", "inf-loss", "neg-inf", "many-steps", "out-of-order", UNICODE_RUN]:
+        run_id = info.runs[name]
+        for key in mlflow_client.get_run(run_id).data.metrics:
+            ours = points(store.get_metric_history(run_id, key))
+            assert ours == _mlflow_history(mlflow_client, run_id, key), (name, key)
+
+
+def test_many_step_history_is_complete(store, info):
+    history = store.get_metric_history(info.many_steps_run, info.many_steps_key)
+    assert [p.step for p in history] == list(range(MANY_STEPS))
+
+
+def test_metric_history_unknown_key_is_empty(store, info):
+    assert store.get_metric_history(info.runs["baseline"], "no such metric") == []
+
+
+def test_metric_history_unknown_run_raises_not_found(store):
+    with pytest.raises(NotFound):
+        store.get_metric_history("0" * 32, "loss")
+
+
+@pytest.mark.parametrize("max_points", [4, 10, 50, 100, 999])
+def test_downsampled_history_keeps_extremes(store, info, max_points):
+    full = points(store.get_metric_history(info.many_steps_run, info.many_steps_key))
+    sampled = points(
+        store.get_metric_history(info.many_steps_run, info.many_steps_key, max_points=max_points)
+    )
+    assert 0 < len(sampled) <= max_points
+    assert set(sampled) <= set(full)  # real points, not interpolated ones
+    assert [p[1] for p in sampled] == sorted(p[1] for p in sampled)
+    values = {(p[1], p[0]) for p in sampled}
+    assert MANY_STEPS_MAX in values and MANY_STEPS_MIN in values
+
+
+@pytest.mark.parametrize("max_points", [MANY_STEPS, 5000])
+def test_downsampling_a_short_history_returns_it_whole(store, info, max_points):
+    full = store.get_metric_history(info.many_steps_run, info.many_steps_key)
+    assert store.get_metric_history(
+        info.many_steps_run, info.many_steps_key, max_points=max_points
+    ) == full
+
+
+def test_downsampled_history_with_nan(store, info):
+    full = points(store.get_metric_history(info.runs["nan-loss"], "loss"))
+    sampled = points(store.get_metric_history(info.runs["nan-loss"], "loss", max_points=2))
+    assert 0 < len(sampled) <= 2
+    assert all(p in full for p in sampled)
