@@ -367,9 +367,14 @@ class _Parser:
             # MLflow's SQL store rejects non-integer times for experiments.
             self._fail(f"{what} takes an integer (epoch milliseconds)",
                        "an integer such as 1700000000000", start)
-        if is_int_literal:
-            return int(literal)
-        return int(value) if value.is_integer() else value
+        if value != value or value in (float("inf"), float("-inf")):
+            self._fail(f"Number out of range for {what}", "a time in epoch milliseconds", start)
+        try:
+            if is_int_literal:
+                return int(literal)
+            return int(value) if value.is_integer() else value
+        except (ValueError, OverflowError):  # thousands of digits, or 1e999 as an integer
+            self._fail(f"Number out of range for {what}", "a time in epoch milliseconds", start)
 
     def _string(self, ident: _Ident) -> str:
         ch = self._peek()
