@@ -43,7 +43,8 @@ from .files_layout import (
     read_value,
     read_values,
 )
-from .files_meta import MetaError, as_id, as_millis, read_meta, run_status
+from .files_cache import TreeCache
+from .files_meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .files_metrics import LatestCache, read_history
 from .files_writes import FileWrites
 from .model import (
@@ -95,6 +96,7 @@ class FileStore(FileWrites, Store):
         self._warnings: dict[str, None] = {}
         self._lock = threading.Lock()
         self._latest = LatestCache()
+        self._cache = TreeCache()
         if not os.path.isdir(self.root):
             if os.path.exists(self.root):
                 raise NotFound(f"{self.root} is not a directory; a file store is an mlruns folder")
@@ -158,12 +160,12 @@ class FileStore(FileWrites, Store):
         out: list[tuple[str, str]] = []
         if view in ("active", "all"):
             out += [
-                (e.name, e.path)
-                for e in list_dirs(self.root)
-                if e.name not in NON_EXPERIMENT_FOLDERS and not e.name.startswith(".")
+                (name, path)
+                for name, path in list_dirs(self._cache, self.root)
+                if name not in NON_EXPERIMENT_FOLDERS and not name.startswith(".")
             ]
         if view in ("deleted", "all"):
-            out += [(e.name, e.path) for e in list_dirs(self.trash) if not e.name.startswith(".")]
+            out += [(n, p) for n, p in list_dirs(self._cache, self.trash) if not n.startswith(".")]
         return out
 
     def _experiment_path(self, experiment_id: str) -> str | None:
@@ -186,12 +188,12 @@ class FileStore(FileWrites, Store):
         return out
 
     def _load_experiment(self, experiment_id: str, path: str) -> Experiment:
-        meta = read_meta(os.path.join(path, META))
+        meta = self._read_meta(os.path.join(path, META))
         recorded = as_id(meta.get("experiment_id"))
         if recorded is not None and recorded != experiment_id:
             raise MetaError(f"experiment_id {recorded!r} does not match the folder name")
         problems: list[str] = []
-        tags = read_values(os.path.join(path, TAGS), None, problems)
+        tags = read_values(self._cache, os.path.join(path, TAGS), None, problems)
         self._warn_all(problems)
         name = meta.get("name")
         return Experiment(
@@ -269,22 +271,21 @@ class FileStore(FileWrites, Store):
             experiment_path = self._experiment_path(experiment_id)
             if experiment_path is None:
                 continue
-            for entry in list_dirs(experiment_path):
-                name = entry.name
+            for name, path in list_dirs(self._cache, experiment_path):
                 if name in RESERVED_EXPERIMENT_FOLDERS or name.startswith("."):
                     continue
                 try:
-                    run = self._load_run_meta(experiment_id, entry.path)
+                    run = self._load_run_meta(experiment_id, path)
                 except MetaError as exc:
-                    self._warn(f"{os.path.join(entry.path, META)}: run skipped: {exc}")
+                    self._warn(f"{path}/{META}: run skipped: {exc}")
                     continue
                 if view == "all" or run.lifecycle_stage == view:
-                    refs.append(RunRef(run, entry.path, experiment_path))
+                    refs.append(RunRef(run, path, experiment_path))
         return refs
 
     def _load_run_meta(self, experiment_id: str, path: str) -> Run:
         """The run as its meta.yaml describes it (no params, metrics or tags yet)."""
-        meta = read_meta(os.path.join(path, META))
+        meta = self._read_meta(f"{path}/{META}")
         folder = os.path.basename(path)
         run_id = as_id(meta.get("run_id") or meta.get("run_uuid")) or folder
         if run_id != folder:
@@ -315,10 +316,11 @@ class FileStore(FileWrites, Store):
         """The run with its params, latest metrics and tags: all, or just `keys`."""
         problems: list[str] = []
         path = ref.path
-        params = read_values(os.path.join(path, PARAMS), None if keys is None else keys.params, problems)
-        tags = read_values(os.path.join(path, TAGS), None if keys is None else keys.tags, problems)
+        cache = self._cache
+        params = read_values(cache, f"{path}/{PARAMS}", None if keys is None else keys.params, problems)
+        tags = read_values(cache, f"{path}/{TAGS}", None if keys is None else keys.tags, problems)
         metrics = self._latest_metrics(
-            os.path.join(path, METRICS), None if keys is None else keys.metrics, problems
+            f"{path}/{METRICS}", None if keys is None else keys.metrics, problems
         )
         self._warn_all(problems)
         parent = tags.get(PARENT_RUN_TAG)
@@ -348,7 +350,7 @@ class FileStore(FileWrites, Store):
         self, base: str, keys: Sequence[str] | None, problems: list[str]
     ) -> dict[str, MetricPoint]:
         if keys is None:
-            pairs: Iterable[tuple[str, str]] = iter_key_files(base)
+            pairs: Iterable[tuple[str, str]] = iter_key_files(self._cache, base)
         else:
             pairs = ((k, p) for k in keys if (p := key_path(base, k)) is not None)
         out: dict[str, MetricPoint] = {}
@@ -369,16 +371,16 @@ class FileStore(FileWrites, Store):
     def _run_datasets(self, ref: RunRef) -> list[tuple[str, str, str | None]]:
         """(name, digest, context) of the datasets the run logged as inputs."""
         out = []
-        for entry in list_dirs(os.path.join(ref.path, "inputs")):
+        for _, input_path in list_dirs(self._cache, os.path.join(ref.path, "inputs")):
             try:
-                meta = read_meta(os.path.join(entry.path, META))
+                meta = self._read_meta(os.path.join(input_path, META))
                 if meta.get("source_type") != "DATASET":
                     continue
-                dataset = read_meta(
+                dataset = self._read_meta(
                     os.path.join(ref.experiment_path, "datasets", str(meta.get("source_id")), META)
                 )
             except MetaError as exc:
-                self._warn(f"{os.path.join(entry.path, META)}: dataset input skipped: {exc}")
+                self._warn(f"{os.path.join(input_path, META)}: dataset input skipped: {exc}")
                 continue
             tags = meta.get("tags") if isinstance(meta.get("tags"), dict) else {}
             context = tags.get("mlflow.data.context")
@@ -387,6 +389,15 @@ class FileStore(FileWrites, Store):
             )
         return out
 
+    def _read_meta(self, path: str) -> dict:
+        """A meta.yaml's mapping (cached while unchanged). Raises MetaError."""
+        try:
+            return self._cache.content(path, parse_meta)
+        except FileNotFoundError:
+            raise MetaError("missing meta.yaml") from None
+        except OSError as exc:
+            raise MetaError(f"unreadable meta.yaml ({exc.strerror or exc})") from None
+
     # -- counts, keys, histories -------------------------------------------------------------
 
     def list_keys(self, experiment_ids: Sequence[str]) -> Keys:
@@ -394,9 +405,9 @@ class FileStore(FileWrites, Store):
         params: set[str] = set()
         tags: set[str] = set()
         for ref in self._list_runs(experiment_ids, "all"):
-            metrics.update(key_names(os.path.join(ref.path, METRICS)))
-            params.update(key_names(os.path.join(ref.path, PARAMS)))
-            tags.update(key_names(os.path.join(ref.path, TAGS)))
+            metrics.update(key_names(self._cache, f"{ref.path}/{METRICS}"))
+            params.update(key_names(self._cache, f"{ref.path}/{PARAMS}"))
+            tags.update(key_names(self._cache, f"{ref.path}/{TAGS}"))
         return Keys(tuple(sorted(metrics)), tuple(sorted(params)), tuple(sorted(tags)))
 
     def count_runs(self, experiment_id: str, view: ViewType = "active") -> int:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterable, Iterator
+from typing import Iterable
 
+from .files_cache import TreeCache
 from .files_meta import read_bytes
 
 TRASH = ".trash"
@@ -41,43 +42,51 @@ def key_path(base: str, key: str) -> str | None:
     return os.path.join(base, *parts)
 
 
-def iter_key_files(base: str, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(key, path) of every file under `base`, recursively; a missing dir yields nothing."""
+def iter_key_files(cache: TreeCache, base: str, prefix: str = "") -> list[tuple[str, str]]:
+    """(key, path) of every file under `base`, recursively; a missing dir gives []."""
+    out: list[tuple[str, str]] = []
+    _collect(cache, base, prefix, out)
+    return out
+
+
+def _collect(cache: TreeCache, base: str, prefix: str, out: list[tuple[str, str]]) -> None:
     try:
-        entries = list(os.scandir(base))
+        entries = cache.entries(base)
     except (FileNotFoundError, NotADirectoryError):
         return
-    for entry in entries:
-        name = entry.name
+    for name, is_dir in entries:
         if name.startswith(TEMP_PREFIX):
             continue
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            continue
         if is_dir:
-            yield from iter_key_files(entry.path, f"{prefix}{name}/")
+            _collect(cache, f"{base}/{name}", f"{prefix}{name}/", out)
         else:
-            yield f"{prefix}{name}", entry.path
+            out.append((f"{prefix}{name}", f"{base}/{name}"))
 
 
 def read_value(path: str) -> str:
     """A param/tag value: the raw file content. Raises OSError."""
-    return read_bytes(path).decode("utf-8", errors="replace")
+    return _decode(read_bytes(path))
 
 
-def read_values(base: str, keys: Iterable[str] | None, problems: list[str]) -> dict[str, str]:
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def read_values(
+    cache: TreeCache, base: str, keys: Iterable[str] | None, problems: list[str]
+) -> dict[str, str]:
     """Values of the files under `base`: all of them (keys None) or just `keys` that exist.
 
     Unreadable files are skipped and described in `problems`."""
     out: dict[str, str] = {}
     if keys is None:
-        pairs: Iterable[tuple[str, str]] = iter_key_files(base)
+        pairs: Iterable[tuple[str, str]] = iter_key_files(cache, base)
     else:
         pairs = ((k, p) for k in keys if (p := key_path(base, k)) is not None)
+    content = cache.content
     for key, path in pairs:
         try:
-            out[key] = read_value(path)
+            out[key] = content(path, _decode)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             if keys is None:
                 problems.append(f"{path}: vanished while reading")
@@ -86,21 +95,14 @@ def read_values(base: str, keys: Iterable[str] | None, problems: list[str]) -> d
     return out
 
 
-def key_names(base: str) -> list[str]:
-    return [key for key, _ in iter_key_files(base)]
+def key_names(cache: TreeCache, base: str) -> list[str]:
+    return [key for key, _ in iter_key_files(cache, base)]
 
 
-def list_dirs(base: str) -> list[os.DirEntry]:
-    """Sub-directories of `base` (none if it does not exist)."""
+def list_dirs(cache: TreeCache, base: str) -> list[tuple[str, str]]:
+    """(name, path) of the sub-directories of `base` (none if it does not exist)."""
     try:
-        entries = list(os.scandir(base))
+        entries = cache.entries(base)
     except (FileNotFoundError, NotADirectoryError):
         return []
-    out = []
-    for entry in entries:
-        try:
-            if entry.is_dir():
-                out.append(entry)
-        except OSError:
-            continue
-    return out
+    return [(name, f"{base}/{name}") for name, is_dir in entries if is_dir]

@@ -26,13 +26,11 @@ CODE_BY_STATUS = {name: code for code, name in STATUS_BY_CODE.items()}
 
 _LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): ?(.*)")
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
-# A plain scalar YAML 1.1 can only read as a string: starts with a letter, no spaces at the
-# ends, no ": " or " #", no characters with meaning in flow or block context.
-_PLAIN_STR = re.compile(r"[A-Za-z][A-Za-z0-9_./@+\-: ]*")
-_RESERVED_WORDS = frozenset(
-    "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
-    "null Null NULL".split()
-)
+# A plain scalar: starts with a letter or digit, no spaces at the ends, no ": " or " #", no
+# characters with meaning in flow or block context. Whether YAML reads it as a string is then
+# decided by PyYAML's own implicit resolvers (bools, nulls, numbers, dates...).
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./@+\-: ]*")
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
 _NULLS = frozenset(("null", "Null", "NULL", "~", ""))
 
 
@@ -132,11 +130,11 @@ def _scalar(raw: str) -> Any:
     if _INT.fullmatch(raw):
         return int(raw)
     if (
-        _PLAIN_STR.fullmatch(raw)
-        and raw not in _RESERVED_WORDS
+        _PLAIN.fullmatch(raw)
         and not raw.endswith((" ", ":"))
         and ": " not in raw
         and "  " not in raw
+        and not any(regexp.match(raw) for _, regexp in _RESOLVERS.get(first, ()))
     ):
         return raw
     return _UNSURE
