@@ -219,8 +219,12 @@ def _experiment_sort_value(exp: Experiment, key: OrderKey) -> Any:
 
 
 def _id_key(experiment_id: str) -> tuple[int, int | str]:
+    """Integer ids compare as integers (MLflow's SQL column is an INTEGER), others as text."""
     s = str(experiment_id)
-    return (0, int(s)) if s.isdigit() else (1, s)
+    try:
+        return (0, int(s))
+    except ValueError:
+        return (1, s)
 
 
 # -- shared ----------------------------------------------------------------------------------

@@ -194,10 +194,13 @@ class _Parser:
             return Comparison(ident.kind, ident.key, op, None)
         self._skip_ws()
         if op in _LIST_OPS:
-            return Comparison(ident.kind, ident.key, op, self._string_list())
+            return Comparison(ident.kind, ident.key, op, self._string_list(ident))
         if self._is_numeric(ident):
             return Comparison(ident.kind, ident.key, op, self._number(ident))
-        return Comparison(ident.kind, ident.key, op, self._string(ident))
+        start = self.pos
+        value = self._string(ident)
+        self._check_experiment_id(ident, value, start)
+        return Comparison(ident.kind, ident.key, op, value)
 
     def _identifier(self, *, order: bool) -> _Ident:
         start = self.pos
@@ -230,7 +233,7 @@ class _Parser:
                            key_start)
         elif order and self.target == "experiment":
             self._fail("Experiments can only be ordered by attributes",
-                       "one of " + ", ".join(self._attribute_keys(order)), start)
+                       "one of " + ", ".join(self._attribute_keys()), start)
         return _Ident(kind, key, start, key_start)
 
     def _name_part(self, start: int) -> tuple[str, bool]:
@@ -270,12 +273,12 @@ class _Parser:
         if self.target == "run":
             aliases = _RUN_ORDER_ALIASES if order else _RUN_ATTRIBUTE_ALIASES
             key = aliases.get(key, key)
-        valid = self._attribute_keys(order)
+        valid = self._attribute_keys()
         if key not in valid:
             self._fail(f"Unknown attribute '{key}'", "one of " + ", ".join(valid), key_start)
         return key
 
-    def _attribute_keys(self, order: bool) -> tuple[str, ...]:
+    def _attribute_keys(self) -> tuple[str, ...]:
         if self.target == "run":
             return RUN_STRING_ATTRIBUTES + RUN_NUMERIC_ATTRIBUTES
         return EXPERIMENT_STRING_ATTRIBUTES + EXPERIMENT_NUMERIC_ATTRIBUTES
@@ -386,7 +389,16 @@ class _Parser:
         self._fail(f"{what} compares with a quoted string, found {self._describe_here()}",
                    "a quoted string such as 'value'")
 
-    def _string_list(self) -> tuple[str, ...]:
+    def _check_experiment_id(self, ident: _Ident, value: str, start: int) -> None:
+        """Experiment ids are integers in MLflow's SQL store, which refuses anything else."""
+        if self.target != "experiment" or ident.key != "experiment_id":
+            return
+        try:
+            int(value)
+        except ValueError:
+            self._fail(f"Experiment id {value!r} is not an integer", "an id such as '1'", start)
+
+    def _string_list(self, ident: _Ident) -> tuple[str, ...]:
         if self._peek() != "(":
             self._fail(f"Expected a list after IN, found {self._describe_here()}",
                        "a parenthesised list such as ('a', 'b')")
@@ -403,7 +415,9 @@ class _Parser:
                     self._fail("Empty list", "at least one quoted string")
                 self._fail(f"Expected a quoted string in the list, found {self._describe_here()}",
                            "a quoted string such as 'a'")
+            start = self.pos
             values.append(self._quoted(ch, what="value"))
+            self._check_experiment_id(ident, values[-1], start)
             self._skip_ws()
             ch = self._peek()
             if ch == ",":

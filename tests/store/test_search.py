@@ -298,6 +298,9 @@ EXPERIMENT_REJECT = [
     ("creation_time > 1.5", 16),  # ditto: integer milliseconds only
     ("creation_time > '1'", 16),
     ("name = 1", 7),
+    ("experiment_id = 'abc'", 16),  # the SQL store refuses ids that are not integers
+    ("experiment_id IN ('1', '1.0')", 23),
+    ("experiment_id = ''", 16),
 ]
 
 
@@ -645,6 +648,7 @@ EXPS = [
     ("name LIKE 'exp%'", ["2", "10"]),
     ("name ILIKE 'exp%'", ["2", "10", "7"]),
     ("experiment_id = '007'", ["7"]),
+    ("experiment_id = ' 2'", ["2"]),  # int() semantics, as the SQL store binds the value
     ("experiment_id IN ('0', '10')", ["0", "10"]),
     ("experiment_id NOT IN ('0', '10')", ["2", "7"]),
     ("experiment_id != '2'", ["0", "10", "7"]),
