@@ -128,6 +128,7 @@ class _Parser:
         self.text = text
         self.pos = 0
         self.target = target
+        self._ident_start = 0
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -203,7 +204,7 @@ class _Parser:
         return Comparison(ident.kind, ident.key, op, value)
 
     def _identifier(self, *, order: bool) -> _Ident:
-        start = self.pos
+        start = self._ident_start = self.pos
         prefixes = _RUN_PREFIXES if self.target == "run" else _EXPERIMENT_PREFIXES
         first, first_quoted = self._name_part(start)
         if self._peek() == ".":  # `prefix.key`
@@ -275,7 +276,13 @@ class _Parser:
             key = aliases.get(key, key)
         valid = self._attribute_keys()
         if key not in valid:
-            self._fail(f"Unknown attribute '{key}'", "one of " + ", ".join(valid), key_start)
+            message = f"Unknown attribute '{key}'"
+            if key_start == self._ident_start:  # bare: probably a logged key without prefix
+                logged = ("metrics", "params", "tags") if self.target == "run" else ("tags",)
+                message += " (logged keys need a prefix: " + ", ".join(
+                    f"{p}.{key}" if _KEY_PART.fullmatch(key) else f"{p}.`{key}`"
+                    for p in logged) + ")"
+            self._fail(message, "one of " + ", ".join(valid), key_start)
         return key
 
     def _attribute_keys(self) -> tuple[str, ...]:
