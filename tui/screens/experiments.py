@@ -82,7 +82,9 @@ class ExperimentsScreen(Screen):
                     break
             return out
 
-        self.app.run_store_call(self, fetch, self._loaded, group="experiments", loading=self.query_one(ExperimentsTable))
+        # No `loading` overlay: it would take focus from the list while the user types.
+        self.query_one("#experiments-title", Label).update("Experiments · loading…")
+        self.app.run_store_call(self, fetch, self._loaded, group="experiments")
 
     def _loaded(self, experiments: list[Experiment]) -> None:
         self.experiments = experiments

@@ -59,6 +59,7 @@ class RunsScreen(Screen):
         self._generation = 0
         self._next_token: str | None = None
         self._loading_more = False
+        self._loading_first = False
         self._parents: set[str] = set()
         self._parents_complete = False
 
@@ -99,8 +100,9 @@ class RunsScreen(Screen):
             if then_choose:
                 self.action_choose_columns()
 
-        self.app.run_store_call(self, lambda: store.list_keys([eid]), done, group="keys",
-                                loading=self.table if then_query else None)
+        if then_query:
+            self.table.clear("Loading runs…")
+        self.app.run_store_call(self, lambda: store.list_keys([eid]), done, group="keys")
 
     def query_runs(self) -> None:
         """Start over: first page of runs for the current filter, sort, view and columns."""
@@ -108,6 +110,7 @@ class RunsScreen(Screen):
         generation = self._generation
         self._next_token = None
         self._loading_more = False
+        self._loading_first = True
         self._parents, self._parents_complete = set(), False
         self.table.sort_column, self.table.sort_ascending = self.sort_column, self.sort_ascending
         self.table.clear("Loading runs…")
@@ -119,7 +122,7 @@ class RunsScreen(Screen):
             return store.search_runs([eid], filter_string, order_by, view, PAGE_SIZE, None, include)
 
         self.app.run_store_call(self, first_page, lambda page: self._page_loaded(generation, page),
-                                group="runs", loading=self.table, on_error=self._query_failed)
+                                group="runs", on_error=self._query_failed)
         if self.nested and not self.filter_text:
             self._scan_parents(generation)
         self._count(generation)
@@ -127,7 +130,7 @@ class RunsScreen(Screen):
     def _page_loaded(self, generation: int, page: Page[Run]) -> None:
         if generation != self._generation:
             return
-        self._loading_more = False
+        self._loading_more = self._loading_first = False
         self._next_token = page.next_page_token
         first = self.table.top_level_count == 0
         self.table.append_runs(list(page.items), self._parents if self._parents_complete else None)
@@ -139,6 +142,8 @@ class RunsScreen(Screen):
         self._update_title()
 
     def _query_failed(self, error: StoreError) -> bool:
+        self._loading_first = False
+        self._update_title()
         self.table.clear("Query failed — see the notification.")
         if isinstance(error, FilterSyntaxError) and error.text == self.filter_text:
             self.query_one(FilterBar).show_error(error)
@@ -327,6 +332,10 @@ class RunsScreen(Screen):
     def _update_title(self) -> None:
         loaded = self.table.top_level_count
         parts = [self.experiment.name]
+        if self._loading_first:
+            parts.append("loading…")
+            self.query_one("#runs-title", Label).update(" · ".join(parts))
+            return
         if self.total is not None and not self.filter_text and not self.nested:
             parts.append(f"{loaded:,} of {self.total:,} runs")
         elif self.total is not None and not self.filter_text:

@@ -87,6 +87,8 @@ class ColumnChooser(ModalScreen[list[str] | None]):
         selection_list = self.query_one("#chooser-list", SelectionList)
         selection_list.clear_options()
         selection_list.add_options([Selection(describe(c), c, c in self._chosen) for c in listed])
+        if listed:
+            selection_list.highlighted = 0
         more = len(matches) - len(listed)
         self.query_one("#chooser-more", Label).update(f"{more} more keys match: type to narrow" if more > 0 else "")
 

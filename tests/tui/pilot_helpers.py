@@ -1,0 +1,34 @@
+"""Driving the app in pilot tests: wait for workers, type text, open an experiment."""
+
+from __future__ import annotations
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Wait until no worker runs and their results have been delivered (twice in a row)."""
+    app = pilot.app
+    quiet = 0
+    for _ in range(200):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = any(not w.is_finished for w in app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= rounds:
+            break
+    for node in app.screen.query("Input"):
+        node.cursor_blink = False
+    await pilot.pause()
+
+
+async def type_text(pilot, text: str) -> None:
+    names = {" ": "space", "-": "minus", ".": "full_stop", "'": "apostrophe", "<": "less_than_sign",
+             "=": "equals_sign", ">": "greater_than_sign", "/": "slash", "_": "underscore"}
+    await pilot.press(*(names.get(ch, ch) for ch in text))
+
+
+async def open_experiment(pilot, name: str) -> None:
+    """From the experiments screen: type-to-filter the name, Enter, Enter."""
+    await settle(pilot)
+    await type_text(pilot, name)
+    await pilot.press("enter", "enter")
+    await settle(pilot)

@@ -1,0 +1,109 @@
+"""Experiments screen: listing with run counts, type-to-filter, deleted toggle, opening runs."""
+
+from __future__ import annotations
+
+import pytest
+from pilot_helpers import settle, type_text
+
+from tui.screens.experiments import ExperimentsScreen, ExperimentsTable
+from tui.screens.runs import RunsScreen
+
+pytestmark = pytest.mark.anyio
+
+
+def names(app) -> list[str]:
+    table = app.screen.query_one(ExperimentsTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+def cell(app, exp_name: str, column: str) -> str:
+    table = app.screen.query_one(ExperimentsTable)
+    for row_key in table.rows:
+        if str(table.get_cell(row_key, "name")) == exp_name:
+            return str(table.get_cell(row_key, column))
+    raise AssertionError(f"{exp_name} not listed")
+
+
+async def test_lists_active_experiments_with_run_counts(make_app, demo_store_uri):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        listed = names(app)
+        assert set(listed) == {"Default", "mnist-classifier", "lr-sweep", "text-sentiment-bert", "sales-forecasting", "scratch"}
+        # counts come from the store's grouped count, same as counting run by run
+        store = app.store
+        for exp in store.search_experiments().items:
+            assert cell(app, exp.name, "runs") == f"{store.count_runs(exp.id):,}"
+        assert cell(app, "scratch", "runs") == "0"
+        assert "team=vision" in cell(app, "mnist-classifier", "tags")
+
+
+async def test_type_to_filter_then_enter_opens_runs(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "sweep")
+        assert names(app) == ["lr-sweep"]
+        await pilot.press("enter")  # leaves the filter for the list
+        assert app.screen.focused is app.screen.query_one(ExperimentsTable)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        assert app.screen.experiment.name == "lr-sweep"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        assert names(app) == ["lr-sweep"]  # the filter survives going back
+
+
+async def test_escape_in_filter_clears_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "zzz")
+        assert names(app) == []
+        await pilot.press("escape")
+        assert len(names(app)) == 6
+
+
+async def test_toggle_deleted_shows_deleted_experiments(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not any("old-baselines" in n for n in names(app))
+        await pilot.press("d")
+        await settle(pilot)
+        assert "old-baselines (deleted)" in names(app)
+        await pilot.press("d")
+        await settle(pilot)
+        assert not any("old-baselines" in n for n in names(app))
+
+
+async def test_j_k_move_and_q_quits(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ExperimentsTable)
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_dead_server_becomes_a_notification_not_a_freeze(make_app, monkeypatch):
+    """A tracking server that refuses connections: the store's message, the UI keeps working."""
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    app = make_app("http://127.0.0.1:9")  # discard port: nothing listens
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert errors, "no error notification"
+        assert errors[0].title == "Server unreachable"
+        assert "Traceback" not in errors[0].message
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"

@@ -1,0 +1,229 @@
+"""Runs screen: lazy paging, filter (and its inline error), sort, tree, columns, deleted, open run."""
+
+from __future__ import annotations
+
+import pytest
+from pilot_helpers import open_experiment, settle, type_text
+
+import tui.screens.runs as runs_module
+from store.model import PARENT_RUN_TAG
+from tui.commands import screen_actions
+from tui.screens.runs import RunsScreen
+from tui.widgets.column_chooser import ColumnChooser
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.runs_table import RunsTable
+
+pytestmark = pytest.mark.anyio
+
+
+def table(app) -> RunsTable:
+    return app.screen.query_one(RunsTable)
+
+
+def run_names(app) -> list[str]:
+    return [row.run.name for row in table(app).rows]
+
+
+async def test_opens_with_default_columns_and_root_runs_newest_first(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        assert isinstance(app.screen, RunsScreen)
+        cols = [c.id for c in table(app).columns]
+        assert cols[:5] == ["attr:status", "attr:name", "attr:start", "attr:duration", "attr:user"]
+        assert cols[5:] == ["metrics:train/loss", "metrics:val/accuracy", "metrics:val/loss"]
+        starts = [row.run.start_time for row in table(app).rows]
+        assert starts == sorted(starts, reverse=True)
+        expected = app.store.count_runs(app.screen.experiment.id)
+        assert len(table(app).rows) == expected
+        assert all(row.run.lifecycle_stage == "active" for row in table(app).rows)
+
+
+async def test_only_chosen_columns_values_are_fetched(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        for row in table(app).rows:
+            assert set(row.run.params) == set()
+            assert set(row.run.metrics) <= {"train/loss", "val/accuracy", "val/loss"}
+            assert set(row.run.tags) <= {PARENT_RUN_TAG}
+
+
+async def test_pages_lazily_as_the_cursor_nears_the_end(make_app, monkeypatch):
+    monkeypatch.setattr(runs_module, "PAGE_SIZE", 5)
+    monkeypatch.setattr("tui.widgets.runs_table.NEAR_END_ROWS", 2)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_experiment(pilot, "mnist")
+        total = app.store.count_runs(app.screen.experiment.id)
+        assert total > 20
+        assert len(table(app).rows) == 5  # one page, not everything
+        await pilot.press("G")  # last loaded row → the next page is fetched
+        await settle(pilot)
+        assert len(table(app).rows) == 10
+        seen = [row.run.id for row in table(app).rows]
+        assert len(set(seen)) == 10  # pages don't repeat runs
+        while len(table(app).rows) < total:
+            before = len(table(app).rows)
+            await pilot.press("G")
+            await settle(pilot)
+            assert len(table(app).rows) > before
+        assert len({row.run.id for row in table(app).rows}) == total
+        starts = [row.run.start_time for row in table(app).rows]
+        assert starts == sorted(starts, reverse=True)
+
+
+async def test_filter_is_sent_to_the_store(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("slash")
+        await type_text(pilot, "params.optimizer = 'adam'")
+        await pilot.press("enter")
+        await settle(pilot)
+        names = run_names(app)
+        assert names and all(n.startswith("adam-") for n in names)
+        assert app.screen.focused is table(app)
+
+
+async def test_bad_filter_shows_the_error_inline_at_its_position(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("slash")
+        await type_text(pilot, "metrics.loss < 'x'")
+        await pilot.press("enter")
+        await settle(pilot)
+        bar = app.screen.query_one(FilterBar)
+        assert bar.has_class("-error")
+        lines = str(bar.query_one("#filter-error").render()).splitlines()
+        assert lines[0].strip() == "metrics.loss < 'x'"
+        caret = lines[1].index("^") - lines[0].index("m")
+        assert caret == 15  # the quoted string where a number was expected
+        assert table(app).rows == []
+        assert not [n for n in app._notifications if n.severity == "error"]  # inline, not a toast
+        # fixing it clears the error
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "metrics.`val/loss` < 0.2")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not bar.has_class("-error")
+        assert table(app).rows and all(r.run.metrics["val/loss"].value < 0.2 for r in table(app).rows)
+
+
+async def test_sort_by_column_is_done_by_the_store(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("down")  # Status, Name: pick Name
+        await pilot.press("enter")
+        await settle(pilot)
+        names = run_names(app)
+        assert names == sorted(names)
+        assert app.screen.sort_column == "attr:name"
+        await pilot.press("S")  # reverse
+        await settle(pilot)
+        assert run_names(app) == sorted(names, reverse=True)
+
+
+async def test_nested_runs_expand_under_their_parent(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "lr-sweep")
+        rows = table(app).rows
+        assert rows and all(row.run.parent_run_id is None for row in rows)  # roots only
+        assert all(row.has_children for row in rows)
+        parent = rows[0].run
+        await pilot.press("space")
+        await settle(pilot)
+        rows = table(app).rows
+        children = [row for row in rows if row.depth == 1]
+        expected = app.store.get_child_runs(parent.id, view="active")
+        assert {row.run.id for row in children} == {r.id for r in expected}
+        assert all(row.run.parent_run_id == parent.id for row in children)
+        assert [row.run.id for row in rows[1 : 1 + len(children)]] == [row.run.id for row in children]
+        await pilot.press("left")  # collapse
+        await pilot.pause()
+        assert all(row.depth == 0 for row in table(app).rows)
+
+
+async def test_deleted_toggle_includes_deleted_runs(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_experiment(pilot, "mnist")
+        active = len(table(app).rows)
+        await pilot.press("d")
+        await settle(pilot)
+        rows = table(app).rows
+        deleted = [r for r in rows if r.run.lifecycle_stage == "deleted"]
+        assert deleted and len(rows) == active + len(deleted)
+
+
+async def test_column_chooser_adds_a_param_column_and_remembers_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ColumnChooser)
+        await type_text(pilot, "optimizer")
+        await pilot.press("enter", "space", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        assert "params:optimizer" in [c.id for c in table(app).columns]
+        for row in table(app).rows:
+            assert set(row.run.params) == {"optimizer"}
+            assert row.run.name.startswith(row.run.params["optimizer"] + "-")
+        saved = app.config.columns_for(app.store.display_uri, app.screen.experiment.id)
+        assert "params:optimizer" in saved
+        assert app.config.path.exists()
+
+
+async def test_open_run_and_back(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        first = table(app).rows[0].run.id
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "RunScreen"
+        assert app.screen.run_id == first
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_help_lists_every_binding_of_the_screen(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        runs_screen = app.screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        from tui.screens.help import binding_rows
+
+        described = {b.description for b in RunsScreen.BINDINGS} | {b.description for b in RunsTable.BINDINGS}
+        listed = {desc for _area, _keys, desc in binding_rows(runs_screen)}
+        assert described <= listed
+        await pilot.press("escape")
+        assert app.screen is runs_screen
+
+
+async def test_every_action_is_in_the_palette(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        titles = {title for title, *_ in screen_actions(app.screen)}
+        for expected in ("runs: Columns", "runs: Sort", "runs: Filter", "runs: Deleted", "runs: Tree/flat",
+                         "runs: Open run", "runs: Expand/collapse", "app: Back"):
+            assert expected in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await type_text(pilot, "runs: Columns")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ColumnChooser)
