@@ -154,9 +154,12 @@ class RunScreen(Screen):
             overview.show_relatives_failed(error.message)
             return False
 
-        self.app.run_store_call(
-            self, fetch, lambda result: overview.show_relatives(*result), group="relatives", on_error=failed
-        )
+        def show(result: tuple[str | None, Run | None, list[Run]]) -> None:
+            overview.show_relatives(*result)
+            if self.active_tab == "overview":  # the list just appeared: let Enter act on it
+                self._focus_active_pane()
+
+        self.app.run_store_call(self, fetch, show, group="relatives", on_error=failed)
 
     def load_histories(self, table: MetricsTable, keys: Sequence[str]) -> None:
         """Fetch downsampled histories for `keys`, handing each to the table as it arrives.

@@ -1,0 +1,252 @@
+"""The run screen driven by keys on the mlflow-written SQLite fixture store (real data, real SQL).
+
+Snapshots (Overview and Metrics at 80x24 and 120x40) live in test_run_screen_snapshots.py on
+the deterministic demo store.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from fixtures.data import LONG_PARAM_VALUE
+from store.base import Store
+from tui.app import TrackApp
+from tui.config import Config
+from tui.screens.run import RunScreen
+from tui.widgets.metrics_table import MetricsTable
+from tui.widgets.params_table import KeyValueTable
+from tui.widgets.run_overview import RunOverview
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    """Times render in local time; pin it so expectations are fixed."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def settle(pilot) -> None:
+    """Wait until every worker (run, relatives, sparklines it triggers) has finished."""
+    app = pilot.app
+    for _ in range(20):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            return
+
+
+async def open_run(pilot, run_id: str) -> RunScreen:
+    screen = RunScreen(run_id)
+    await pilot.app.push_screen(screen)
+    await settle(pilot)
+    assert pilot.app.screen is screen
+    return screen
+
+
+def field(screen: RunScreen, name: str) -> str:
+    return str(screen.query_one(f"#field-{name}").render())
+
+
+def make_app(store: Store) -> TrackApp:
+    return TrackApp(store, config=Config())
+
+
+async def test_overview_shows_the_run(sqlite_store, sqlite_backend):
+    run_id = sqlite_backend.runs["child-1"]
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, run_id)
+        assert field(screen, "name") == "child-1"
+        assert field(screen, "run-id") == run_id
+        assert field(screen, "status") == "FAILED"
+        assert field(screen, "start") == "2023-11-14 22:24:20"  # T0 + 11 minutes, UTC
+        assert field(screen, "duration") == "4m 00s"
+        assert field(screen, "user") == "alice"
+        assert field(screen, "experiment") == f"alpha ({sqlite_backend.experiments['alpha']})"
+        assert run_id in field(screen, "artifacts")
+        assert screen.query_one("#field-status").has_class("status-failed")
+        overview = screen.query_one(RunOverview)
+        assert overview.related_run_ids == (sqlite_backend.parent_run,)
+
+
+async def test_description_comes_from_the_note_tag(sqlite_store, sqlite_backend):
+    async with make_app(sqlite_store).run_test(size=(120, 40)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["baseline"])
+        description = screen.query_one("#overview-description")
+        assert description.display
+        assert description.source == "Baseline **run** description"
+
+
+async def test_number_keys_and_brackets_switch_tabs(sqlite_store, sqlite_backend):
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["baseline"])
+        assert screen.active_tab == "overview"
+        seen = []
+        for key in "2345671":
+            await pilot.press(key)
+            seen.append(screen.active_tab)
+        assert seen == ["params", "metrics", "system", "tags", "artifacts", "traces", "overview"]
+        await pilot.press("left_square_bracket")
+        assert screen.active_tab == "traces"
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert screen.active_tab == "params"
+        assert isinstance(pilot.app.focused.parent, KeyValueTable)  # keys act on the tab's table
+
+
+async def test_search_params(sqlite_store, sqlite_backend):
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["baseline"])
+        params = screen.query_one("#run-params", KeyValueTable)
+        assert params.shown_keys == ("batch size", "data.version", "drop-out", "lr", "model/arch", "optimizer")
+        await pilot.press("slash")
+        await pilot.pause()
+        assert screen.active_tab == "params"
+        await pilot.press(*"ADAM")  # matches the value 'adam', case-insensitively
+        assert params.shown_keys == ("optimizer",)
+        await pilot.press("escape")  # clears the filter
+        assert params.shown_keys[0] == "batch size" and len(params.shown_keys) == 6
+        await pilot.press(*"resnet")
+        assert params.shown_keys == ("model/arch",)
+        await pilot.press("enter")  # back to the table, filter kept
+        assert not isinstance(pilot.app.focused, type(screen.query_one("Input")))
+        assert params.shown_keys == ("model/arch",)
+        await pilot.press("escape")  # from the table: leave the run screen
+        assert not isinstance(pilot.app.screen, RunScreen)
+
+
+async def test_filter_box_swallows_screen_keys(sqlite_store, sqlite_backend):
+    """Typing 'y', digits or 'j' into the filter must not copy, switch tabs or move."""
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["baseline"])
+        await pilot.press("slash", "y", "3", "j")
+        assert screen.active_tab == "params"
+        assert screen.query_one("#run-params", KeyValueTable).filter_text == "y3j"
+        assert pilot.app.clipboard == ""
+
+
+async def test_long_values_are_cut_and_copied_whole(sqlite_store, sqlite_backend):
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["long-param"])
+        await pilot.press("2")
+        params = screen.query_one("#run-params", KeyValueTable)
+        assert params.shown_keys == ("empty", "long_value", "lr")
+        await pilot.press("j")
+        assert params.highlighted_item == ("long_value", LONG_PARAM_VALUE)
+        table = params.query_one("DataTable")
+        shown = str(table.get_cell("long_value", "value"))
+        assert len(shown) < 300 and shown.endswith("…")
+        await pilot.press("c")
+        assert pilot.app.clipboard == LONG_PARAM_VALUE
+
+
+async def test_metrics_tab_latest_values_and_sparklines(sqlite_store, sqlite_backend):
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["many-steps"])
+        await pilot.press("3")
+        await settle(pilot)
+        table = screen.query_one("#run-metrics", MetricsTable)
+        assert table.metric_keys == ("accuracy", "loss")
+        assert str(table.get_cell("loss", "step")) == "999"
+        trend = str(table.get_cell("loss", "trend"))
+        # The 1000-step history has a spike (10.0 at step 500) and a dip (-5.0 at step 777)
+        # planted in it: both survive downsampling to the sparkline.
+        assert trend.count("█") == 1 and trend.count("▁") == 1, trend
+        assert trend.index("█") < trend.index("▁")
+        # system/* metrics (MLflow's system-metrics monitor) live on their own tab
+        await pilot.press("4")
+        await settle(pilot)
+        system = screen.query_one("#run-system", MetricsTable)
+        assert system.metric_keys == (
+            "system/cpu_utilization_percentage",
+            "system/gpu_0_memory_usage_megabytes",
+        )
+        assert str(system.get_cell("system/gpu_0_memory_usage_megabytes", "value")) == "1073"
+        gpu_trend = str(system.get_cell("system/gpu_0_memory_usage_megabytes", "trend"))
+        assert gpu_trend[0] == "▁" and gpu_trend[-1] == "█"  # a steady climb
+
+
+async def test_non_finite_metrics(sqlite_store, sqlite_backend):
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["nan-loss"])
+        await pilot.press("3")
+        await settle(pilot)
+        table = screen.query_one("#run-metrics", MetricsTable)
+        assert str(table.get_cell("loss", "value")) == "NaN"
+        assert str(table.get_cell("accuracy", "value")) == "0.1"
+        screen = await open_run(pilot, sqlite_backend.runs["inf-loss"])
+        table = screen.query_one("#run-metrics", MetricsTable)
+        value = str(table.get_cell("loss", "value"))
+        # SQL stores clamp inf to the largest double, as mlflow does
+        assert value in ("inf", format(1.7976931348623157e308, ".6g")), value
+        assert not math.isnan(sqlite_store.get_run(screen.run_id).metrics["loss"].value)
+
+
+async def test_jump_to_parent_and_child_and_back(sqlite_store, sqlite_backend):
+    child_1 = sqlite_backend.runs["child-1"]
+    parent = sqlite_backend.parent_run
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        first = await open_run(pilot, child_1)
+        await pilot.press("enter")  # the parent is the highlighted related run
+        await settle(pilot)
+        parent_screen = pilot.app.screen
+        assert isinstance(parent_screen, RunScreen) and parent_screen.run_id == parent
+        children = parent_screen.query_one(RunOverview).related_run_ids
+        assert set(children) == set(sqlite_backend.child_runs) and len(children) == 3
+        # children in the store's default order: newest start first
+        assert children[0] == sqlite_backend.runs["child-2"]
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        assert pilot.app.screen.run_id == children[1]
+        await pilot.press("escape")
+        assert pilot.app.screen is parent_screen
+        await pilot.press("escape")
+        assert pilot.app.screen is first
+        await pilot.press("p")  # the parent, by key
+        await settle(pilot)
+        assert pilot.app.screen.run_id == parent
+
+
+async def test_copy_run_id(sqlite_store, sqlite_backend):
+    run_id = sqlite_backend.runs["baseline"]
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        await open_run(pilot, run_id)
+        await pilot.press("3", "y")
+        assert pilot.app.clipboard == run_id
+        await pilot.press("Y")
+        assert pilot.app.clipboard == sqlite_store.get_run(run_id).artifact_uri
+
+
+async def test_tags_toggle_hides_mlflow_tags(sqlite_store, sqlite_backend):
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["child-0"])
+        await pilot.press("5")
+        tags = screen.query_one("#run-tags", KeyValueTable)
+        assert {"mlflow.parentRunId", "mlflow.user", "mlflow.runName"} <= set(tags.shown_keys)
+        await pilot.press("h")
+        assert tags.shown_keys == ("stage",)
+        await pilot.press("h")
+        assert "mlflow.parentRunId" in tags.shown_keys
+
+
+async def test_unknown_run_is_a_notification_not_a_crash(sqlite_store):
+    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, "0" * 32)
+        messages = [n.message for n in pilot.app._notifications]
+        assert any("0" * 32 in m and "not found" in m.lower() for m in messages), messages
+        assert "not found" in str(screen.query_one("#run-title").render()).lower()
+        assert not screen.query_one(RunOverview).loading
+        await pilot.press("escape")
+        assert not isinstance(pilot.app.screen, RunScreen)
