@@ -14,6 +14,8 @@ from typing import Sequence
 
 from .model import MetricPoint
 
+_INF = float("inf")
+
 
 def bucket_count(max_points: int) -> int:
     """How many min/max buckets fit in `max_points` next to the first and last point."""
@@ -77,7 +79,19 @@ def minmax_indices(values: Sequence[float], max_points: int) -> list[int]:
 
 
 def _keep_slow(chunk: list[float], lo: int, keep: set[int]) -> None:
-    """Min/max of a chunk that contains NaN: NaN is skipped, an all-NaN chunk keeps one."""
+    """Min/max of a chunk whose sum is NaN: NaN is skipped, an all-NaN chunk keeps one.
+
+    NaN is swapped for +inf when looking for the min (and -inf for the max), which leaves
+    the C-speed min/index path intact; only a chunk whose real extreme is that infinity
+    needs the element-by-element loop."""
+    for_min = [v if v == v else _INF for v in chunk]
+    low = min(for_min)
+    for_max = [v if v == v else -_INF for v in chunk]
+    high = max(for_max)
+    if low != _INF and high != -_INF:
+        keep.add(lo + for_min.index(low))
+        keep.add(lo + for_max.index(high))
+        return
     lo_i = hi_i = -1
     for i, v in enumerate(chunk):
         if v != v:
