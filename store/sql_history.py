@@ -1,10 +1,17 @@
-"""Metric histories from the `metrics` table, whole or downsampled without losing extremes.
+"""Metric histories from the `metrics` table, whole or downsampled in the database.
 
-Downsampling uses the buckets of store.downsample (point i of `total` goes to bucket
-`i * n_buckets // total`; each bucket keeps its min and max, the first and last point are
-always kept), so every backend returns the same points. The points are ordered by step, then
-timestamp, then value. Discarded points never become objects: the database returns only raw
-values, and only kept points become MetricPoints.
+Downsampling returns exactly the points of store.downsample.downsample_minmax (point i of
+`total`, ordered by step, timestamp, value, is in bucket `i * n_buckets // total`; a bucket
+keeps its first-occurring min and max, NaN ignored, an all-NaN bucket its first point; the
+first and last point are always kept), so every backend agrees. The database computes the
+buckets; Python only sees one row per bucket and the few kept points:
+
+1. count / min step / max step (index only);
+2. per bucket: row count, min, max, first step — bucketing by step when the steps are evenly
+   spaced (the usual `log_metric(..., step=i)`), checked exact by comparing every bucket's
+   row count with the expected size; otherwise by `ROW_NUMBER()` (a sort, slower but exact);
+3. per bucket: the first step holding its min and its max;
+4. the rows at those steps.
 """
 
 from __future__ import annotations
@@ -21,45 +28,119 @@ from .sql_schema import Tables
 def metric_history(
     conn: sa.Connection, t: Tables, dialect: str, run_id: str, key: str, max_points: int | None
 ) -> list[MetricPoint]:
-    """All points of the run's metric `key` (or at most `max_points` of them)."""
+    """All points of the run's metric `key` ordered by step, timestamp, value (or at most
+    `max_points` of them, extremes kept)."""
     m = t.metrics
     where = (m.c.run_uuid == run_id, m.c.key == key)
-    order = (m.c.step, m.c.timestamp, m.c.value)
     if max_points is not None:
         if max_points <= 0:
             return []
-        total = conn.execute(sa.select(sa.func.count()).select_from(m).where(*where)).scalar() or 0
+        stats = sa.select(sa.func.count(), sa.func.min(m.c.step), sa.func.max(m.c.step)).where(*where)
+        total, lo, hi = conn.execute(stats).one()
+        total = total or 0
         if total > max_points:
-            return _downsampled(conn, m, where, order, total, max_points)
-    stmt = sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan).where(*where).order_by(*order)
-    nan = math.nan
-    return [MetricPoint(nan if is_nan else value, step, ts) for step, ts, value, is_nan in conn.execute(stmt)]
+            return _downsampled(conn, m, where, dialect, total, lo, hi, max_points)
+    return [_point(row) for row in conn.execute(_ordered(m, where))]
 
 
-def _downsampled(conn, m, where, order, total: int, max_points: int) -> list[MetricPoint]:
-    """One pass over raw (value, is_nan) values in order, then the kept rows only."""
-    if max_points == 1:
-        stmt = sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan).where(*where).order_by(*order).limit(1)
-        return [_point(row) for row in conn.execute(stmt)]
-    stmt = sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan).where(*where).order_by(*order)
-    rows = conn.execute(stmt).all()
-    total = len(rows)
-    values = [math.nan if r[3] else r[2] for r in rows]
-    keep = {0, total - 1}
-    for lo, hi in bucket_bounds(total, bucket_count(max_points)):
-        chunk = values[lo:hi]
-        s = sum(chunk)
-        if s == s:
-            keep.add(lo + chunk.index(min(chunk)))
-            keep.add(lo + chunk.index(max(chunk)))
+def _ordered(m, where):
+    return (
+        sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+        .where(*where)
+        .order_by(m.c.step, m.c.timestamp, m.c.value)
+    )
+
+
+def _downsampled(conn, m, where, dialect, total, lo, hi, max_points) -> list[MetricPoint]:
+    n_buckets = bucket_count(max_points)
+    if n_buckets == 0:  # room for the first and last point only
+        rows = conn.execute(_ordered(m, (*where, m.c.step.in_([lo, hi])))).all()
+        return [_point(rows[0])] + ([_point(rows[-1])] if max_points > 1 and len(rows) > 1 else [])
+    expected = [b - a for a, b in bucket_bounds(total, n_buckets)]
+    by_position = True
+    stride, rest = divmod(hi - lo, total - 1)
+    if stride > 0 and rest == 0:
+        # Evenly spaced steps: a point's position is (step - lo) / stride, if the bucket sizes
+        # agree; then all rows of a step share a bucket and the step identifies a point.
+        index = _idiv(m.c.step - lo, stride, dialect) if stride > 1 else m.c.step - lo
+        source = _with_bucket(m, where, index, n_buckets, total, dialect)
+        buckets = _bucket_stats(conn, source, source.c.step)
+        by_position = [b[1] for b in buckets] != expected
+    if by_position:
+        index = sa.func.row_number().over(order_by=(m.c.step, m.c.timestamp, m.c.value)) - 1
+        source = _with_bucket(m, where, index, n_buckets, total, dialect)
+        buckets = _bucket_stats(conn, source, source.c.pos)
+    ident = source.c.pos if by_position else source.c.step
+    # 3. per bucket, the first point holding its min and its max: one grouped pass over the
+    #    rows whose value is some bucket's extreme (it may be another bucket's extreme too, so
+    #    group by bucket and value and pick the pair in Python; NaN rows never match).
+    wanted = {v for _b, _n, mn, mx, _f in buckets if mn is not None for v in (mn, mx)}
+    first_of: dict[tuple[int, float], int] = {}
+    if wanted:
+        query = (
+            sa.select(source.c.b, source.c.value, sa.func.min(ident))
+            .where(source.c.is_nan == sa.false(), source.c.value.in_(sorted(wanted)))
+            .group_by(source.c.b, source.c.value)
+        )
+        for b, value, first in conn.execute(query):
+            first_of[(b, value)] = first
+    # 4. fetch the kept points: (identifier, value to match or None for "first row")
+    picks: list[tuple[int, float | None]] = [(0 if by_position else lo, None)]
+    for b, _n, mn, mx, first in buckets:
+        if mn is None:  # only NaN in this bucket: its first point
+            picks.append((first, None))
         else:
-            finite = [(v, i) for i, v in enumerate(chunk) if v == v]
-            if not finite:
-                keep.add(lo)
-            else:
-                keep.add(lo + min(finite)[1])
-                keep.add(lo + max(finite, key=lambda vi: (vi[0], -vi[1]))[1])
-    return [_point(rows[i]) for i in sorted(keep)]
+            picks += [(first_of[(b, mn)], mn), (first_of[(b, mx)], mx)]
+    last = (total - 1) if by_position else hi
+    idents = sorted({i for i, _v in picks} | {last})
+    if by_position:
+        stmt = sa.select(source.c.pos, source.c.step, source.c.timestamp, source.c.value, source.c.is_nan)
+        rows = conn.execute(stmt.where(source.c.pos.in_(idents))).all()
+    else:
+        rows = conn.execute(
+            sa.select(m.c.step, m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+            .where(*where, m.c.step.in_(idents))
+            .order_by(m.c.step, m.c.timestamp, m.c.value)
+        ).all()
+    at: dict[int, list] = {}
+    for row in rows:
+        at.setdefault(row[0], []).append(row[1:])
+    keep = {at[last][-1]}
+    for i, value in picks:
+        candidates = at[i]
+        keep.add(candidates[0] if value is None else next(r for r in candidates if not r[3] and r[2] == value))
+    return [_point(r) for r in sorted(keep, key=lambda r: (r[0], r[1], r[2]))]
+
+
+def _with_bucket(m, where, index, n_buckets: int, total: int, dialect: str):
+    bucket = _idiv(index * n_buckets, total, dialect)
+    return (
+        sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan, index.label("pos"), bucket.label("b"))
+        .where(*where)
+        .subquery("points")
+    )
+
+
+def _bucket_stats(conn, source, ident) -> list[tuple]:
+    """(bucket, rows, min, max, first identifier) per bucket, NaN excluded from min/max."""
+    finite = sa.case((source.c.is_nan == sa.false(), source.c.value))
+    query = (
+        sa.select(
+            source.c.b, sa.func.count(), sa.func.min(finite), sa.func.max(finite),
+            sa.func.min(ident),
+        )
+        .group_by(source.c.b)
+        .order_by(source.c.b)
+    )
+    return [tuple(r) for r in conn.execute(query)]
+
+
+def _idiv(numerator, denominator: int, dialect: str):
+    """Integer division of non-negative integers, in every dialect."""
+    denominator = sa.literal(denominator, sa.BigInteger)
+    if dialect == "mysql":
+        return numerator.op("DIV", return_type=sa.BigInteger)(denominator)
+    return sa.type_coerce(numerator, sa.BigInteger) // denominator
 
 
 def _point(row) -> MetricPoint:
