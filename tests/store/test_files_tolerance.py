@@ -381,3 +381,101 @@ def test_parse_meta_rejects_non_mappings():
     for bad in (b"", b"   \n", b"- 1\n", b"scalar\n", b"a: [\n"):
         with pytest.raises(MetaError):
             parse_meta(bad)
+
+
+# -- writes: what lands on disk -----------------------------------------------------------------
+
+
+def leftovers(root: Path) -> list[str]:
+    return [str(p) for p in root.rglob(".tracktui-*")]
+
+
+def test_writes_keep_unknown_meta_fields_and_leave_no_temp_files(tree):
+    meta = run_dir(tree, "first") / "meta.yaml"
+    meta.write_text(meta.read_text() + f"run_uuid: {tree['first']}\nfuture_field: kept\n")
+    store = FileStore(str(tree["root"]))
+    store.rename_run(tree["first"], "renamed")
+    store.set_tags([tree["first"], tree["second"]], {"a/b": "nested", "k": "new"})
+    store.delete_run(tree["first"])
+    data = yaml.safe_load(meta.read_text())
+    assert data["future_field"] == "kept" and data["run_uuid"] == tree["first"]
+    assert data["run_name"] == "renamed" and data["lifecycle_stage"] == "deleted"
+    assert isinstance(data["deleted_time"], int) and data["status"] == 3
+    store.restore_run(tree["first"])
+    assert "deleted_time" not in yaml.safe_load(meta.read_text())  # as mlflow's rewrite drops it
+    assert (run_dir(tree, "second") / "tags" / "a" / "b").read_bytes() == b"nested"
+    assert leftovers(tree["root"]) == []
+
+
+def test_failed_atomic_replace_leaves_the_old_file(tree, monkeypatch):
+    tag = run_dir(tree, "first") / "tags" / "k"
+    store = FileStore(str(tree["root"]))
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        store.set_tag(tree["first"], "k", "never written")
+    monkeypatch.undo()
+    assert tag.read_text() == "first"
+    assert leftovers(tree["root"]) == []
+
+
+def test_delete_experiment_moves_it_to_trash_and_restore_brings_it_back(tree):
+    store = FileStore(str(tree["root"]))
+    store.delete_run(tree["second"])
+    second_deleted_at = yaml.safe_load((run_dir(tree, "second") / "meta.yaml").read_text())["deleted_time"]
+    store.delete_experiment(tree["exp"])
+    trashed = tree["root"] / ".trash" / tree["exp"]
+    assert trashed.is_dir() and not tree["exp_dir"].exists()
+    metas = {n: yaml.safe_load((trashed / tree[n] / "meta.yaml").read_text()) for n in ("first", "second")}
+    assert all(m["lifecycle_stage"] == "deleted" for m in metas.values())
+    # as mlflow's file store: only the runs that were active get the experiment's time
+    assert metas["second"]["deleted_time"] == second_deleted_at
+    store.restore_experiment(tree["exp"])
+    assert tree["exp_dir"].is_dir() and not trashed.exists()
+    assert names(store, tree) == ["first", "second"]
+
+
+def test_create_experiment_in_a_new_folder_makes_a_store_mlflow_reads(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    root = tmp_path / "new" / "mlruns"
+    store = FileStore(str(root))
+    eid = store.create_experiment("made here", tags={"t": "1"})
+    run = store.create_run(eid, name="r", tags={"x": "y"})
+    store.log_batch(run.id, [("m", __import__("store").model.MetricPoint(0.5, 1, 10))], {"p": "1"})
+    import mlflow
+
+    client = mlflow.MlflowClient(root.as_uri())
+    assert {e.name for e in client.search_experiments()} == {"Default", "made here"}
+    got = client.get_run(run.id)
+    assert (got.info.run_name, got.data.params, got.data.metrics, got.data.tags["x"]) == ("r", {"p": "1"}, {"m": 0.5}, "y")
+    assert leftovers(root) == []
+
+
+def test_purge_skips_a_run_whose_outside_artifact_path_looks_unsafe(tree):
+    victim = tree["root"].parent / "precious"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("keep")
+    meta = run_dir(tree, "first") / "meta.yaml"
+    data = yaml.safe_load(meta.read_text())
+    data["artifact_uri"] = victim.as_uri()
+    meta.write_text(yaml.safe_dump(data))
+    store = FileStore(str(tree["root"]))
+    store.delete_runs([tree["first"], tree["second"]])
+    assert store.purge_deleted_runs() == [tree["second"]]
+    assert (victim / "keep.txt").read_text() == "keep"
+    assert run_dir(tree, "first").is_dir() and not run_dir(tree, "second").exists()
+    assert any(tree["first"] in line for line in store.last_purge_skipped)
+
+
+def test_purge_counts_a_deleted_run_without_deleted_time_as_old_enough(tree):
+    """mlflow's file-store gc does the same (trees from before deleted_time existed)."""
+    store = FileStore(str(tree["root"]))
+    store.delete_run(tree["first"])
+    meta = run_dir(tree, "first") / "meta.yaml"
+    data = yaml.safe_load(meta.read_text())
+    del data["deleted_time"]
+    meta.write_text(yaml.safe_dump(data))
+    assert store.purge_deleted_runs(older_than_ms=10**12) == [tree["first"]]
