@@ -273,6 +273,42 @@ def test_run_filter_matches_mlflow(text):
         assert ours == tuple(_from_mlflow(c) for c in theirs)
 
 
+_IDENTS = ["metrics.acc", "metric.`a b`", "params.lr", 'param."x y"', "tags.t",
+           "tags.mlflow.runName", "attributes.status", "status", "run_id", "run_name",
+           "`Run name`", "start_time", "created", "end_time", "dataset.name", "datasets.context",
+           "user_id", "attr.artifact_uri", "tags.'q'", "lifecycle_stage", "dataset.bogus"]
+_OPS = ["=", "!=", "<", "<=", ">", ">=", "LIKE", "ilike", "IN", "NOT IN", "IS NULL",
+        "is not null", "<>"]
+_VALUES = ["1", "-1.5", "1e3", ".5", "'x'", '"y"', "'a%'", "0", "'it''s'", "5e-2", "('a', 'b')",
+           "('a',)", "abc", "'1'"]
+
+
+@st.composite
+def grammar_filters(draw):
+    """Clause-shaped filters: any identifier, operator and value, joined by AND."""
+    clauses = []
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(_OPS))
+        value = "" if "NULL" in op.upper() else draw(st.sampled_from(_VALUES))
+        if value.startswith("(") and op.upper() not in ("IN", "NOT IN"):
+            value = "'v'"  # mlflow parses `= ('a')`, then compares a string with a tuple
+        clauses.append(f"{draw(st.sampled_from(_IDENTS))} {op} {value}".rstrip())
+    return draw(st.sampled_from([" AND ", " and "])).join(clauses)
+
+
+@settings(max_examples=400, deadline=None)
+@given(grammar_filters())
+def test_fuzz_grammar_shaped_filters_match_mlflow(text):
+    theirs = _mlflow_run_filter(text)
+    try:
+        ours = parse_run_filter(text)
+    except FilterSyntaxError:
+        ours = None
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert ours == tuple(_from_mlflow(c) for c in theirs)
+
+
 def test_differential_table_is_substantial():
     assert len(set(DIFFERENTIAL)) >= 60
 
