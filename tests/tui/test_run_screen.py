@@ -1,52 +1,31 @@
-"""The run screen driven by keys on the mlflow-written SQLite fixture store (real data, real SQL).
-
-Snapshots (Overview and Metrics at 80x24 and 120x40) live in test_run_screen_snapshots.py on
-the deterministic demo store.
+"""The run screen: pilot tests drive the keys on the mlflow-written SQLite fixture store (real
+data, real SQL); snapshot tests show Overview and Metrics at 80x24 and 120x40 on the
+deterministic demo store, built in a fixed directory so paths in the picture never change.
 """
 
 from __future__ import annotations
 
 import math
-import time
+import shutil
+import tempfile
+from pathlib import Path
+from unittest import mock
 
 import pytest
+from pilot_helpers import settle
 
 from fixtures.data import LONG_PARAM_VALUE
+from store import open_store
 from store.base import Store
 from tui.app import TrackApp
 from tui.config import Config
+from tui.demo import BASE_TIME_MS, create_demo_store
 from tui.screens.run import RunScreen
 from tui.widgets.metrics_table import MetricsTable
 from tui.widgets.params_table import KeyValueTable
 from tui.widgets.run_overview import RunOverview
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    """Times render in local time; pin it so expectations are fixed."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-async def settle(pilot) -> None:
-    """Wait until every worker (run, relatives, sparklines it triggers) has finished."""
-    app = pilot.app
-    for _ in range(20):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            return
 
 
 async def open_run(pilot, run_id: str) -> RunScreen:
@@ -61,13 +40,14 @@ def field(screen: RunScreen, name: str) -> str:
     return str(screen.query_one(f"#field-{name}").render())
 
 
-def make_app(store: Store) -> TrackApp:
-    return TrackApp(store, config=Config())
+def app_on(store: Store, tmp_path) -> TrackApp:
+    """The app on an already-open store (the session's mlflow-written fixture)."""
+    return TrackApp(store, config=Config(path=tmp_path / "tracktui.json"))
 
 
-async def test_overview_shows_the_run(sqlite_store, sqlite_backend):
+async def test_overview_shows_the_run(sqlite_store, sqlite_backend, tmp_path):
     run_id = sqlite_backend.runs["child-1"]
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, run_id)
         assert field(screen, "name") == "child-1"
         assert field(screen, "run-id") == run_id
@@ -82,16 +62,16 @@ async def test_overview_shows_the_run(sqlite_store, sqlite_backend):
         assert overview.related_run_ids == (sqlite_backend.parent_run,)
 
 
-async def test_description_comes_from_the_note_tag(sqlite_store, sqlite_backend):
-    async with make_app(sqlite_store).run_test(size=(120, 40)) as pilot:
+async def test_description_comes_from_the_note_tag(sqlite_store, sqlite_backend, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(120, 40)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["baseline"])
         description = screen.query_one("#overview-description")
         assert description.display
         assert description.source == "Baseline **run** description"
 
 
-async def test_number_keys_and_brackets_switch_tabs(sqlite_store, sqlite_backend):
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+async def test_number_keys_and_brackets_switch_tabs(sqlite_store, sqlite_backend, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["baseline"])
         assert screen.active_tab == "overview"
         seen = []
@@ -106,8 +86,8 @@ async def test_number_keys_and_brackets_switch_tabs(sqlite_store, sqlite_backend
         assert isinstance(pilot.app.focused.parent, KeyValueTable)  # keys act on the tab's table
 
 
-async def test_search_params(sqlite_store, sqlite_backend):
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+async def test_search_params(sqlite_store, sqlite_backend, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["baseline"])
         params = screen.query_one("#run-params", KeyValueTable)
         assert params.shown_keys == ("batch size", "data.version", "drop-out", "lr", "model/arch", "optimizer")
@@ -127,9 +107,9 @@ async def test_search_params(sqlite_store, sqlite_backend):
         assert not isinstance(pilot.app.screen, RunScreen)
 
 
-async def test_filter_box_swallows_screen_keys(sqlite_store, sqlite_backend):
+async def test_filter_box_swallows_screen_keys(sqlite_store, sqlite_backend, tmp_path):
     """Typing 'y', digits or 'j' into the filter must not copy, switch tabs or move."""
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["baseline"])
         await pilot.press("slash", "y", "3", "j")
         assert screen.active_tab == "params"
@@ -137,8 +117,8 @@ async def test_filter_box_swallows_screen_keys(sqlite_store, sqlite_backend):
         assert pilot.app.clipboard == ""
 
 
-async def test_long_values_are_cut_and_copied_whole(sqlite_store, sqlite_backend):
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+async def test_long_values_are_cut_and_copied_whole(sqlite_store, sqlite_backend, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["long-param"])
         await pilot.press("2")
         params = screen.query_one("#run-params", KeyValueTable)
@@ -152,8 +132,8 @@ async def test_long_values_are_cut_and_copied_whole(sqlite_store, sqlite_backend
         assert pilot.app.clipboard == LONG_PARAM_VALUE
 
 
-async def test_metrics_tab_latest_values_and_sparklines(sqlite_store, sqlite_backend):
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+async def test_metrics_tab_latest_values_and_sparklines(sqlite_store, sqlite_backend, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["many-steps"])
         await pilot.press("3")
         await settle(pilot)
@@ -178,8 +158,8 @@ async def test_metrics_tab_latest_values_and_sparklines(sqlite_store, sqlite_bac
         assert gpu_trend[0] == "▁" and gpu_trend[-1] == "█"  # a steady climb
 
 
-async def test_non_finite_metrics(sqlite_store, sqlite_backend):
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+async def test_non_finite_metrics(sqlite_store, sqlite_backend, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["nan-loss"])
         await pilot.press("3")
         await settle(pilot)
@@ -194,10 +174,10 @@ async def test_non_finite_metrics(sqlite_store, sqlite_backend):
         assert not math.isnan(sqlite_store.get_run(screen.run_id).metrics["loss"].value)
 
 
-async def test_jump_to_parent_and_child_and_back(sqlite_store, sqlite_backend):
+async def test_jump_to_parent_and_child_and_back(sqlite_store, sqlite_backend, tmp_path):
     child_1 = sqlite_backend.runs["child-1"]
     parent = sqlite_backend.parent_run
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         first = await open_run(pilot, child_1)
         await pilot.press("enter")  # the parent is the highlighted related run
         await settle(pilot)
@@ -219,9 +199,9 @@ async def test_jump_to_parent_and_child_and_back(sqlite_store, sqlite_backend):
         assert pilot.app.screen.run_id == parent
 
 
-async def test_copy_run_id(sqlite_store, sqlite_backend):
+async def test_copy_run_id(sqlite_store, sqlite_backend, tmp_path):
     run_id = sqlite_backend.runs["baseline"]
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         await open_run(pilot, run_id)
         await pilot.press("3", "y")
         assert pilot.app.clipboard == run_id
@@ -229,8 +209,8 @@ async def test_copy_run_id(sqlite_store, sqlite_backend):
         assert pilot.app.clipboard == sqlite_store.get_run(run_id).artifact_uri
 
 
-async def test_tags_toggle_hides_mlflow_tags(sqlite_store, sqlite_backend):
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+async def test_tags_toggle_hides_mlflow_tags(sqlite_store, sqlite_backend, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["child-0"])
         await pilot.press("5")
         tags = screen.query_one("#run-tags", KeyValueTable)
@@ -241,8 +221,8 @@ async def test_tags_toggle_hides_mlflow_tags(sqlite_store, sqlite_backend):
         assert "mlflow.parentRunId" in tags.shown_keys
 
 
-async def test_unknown_run_is_a_notification_not_a_crash(sqlite_store):
-    async with make_app(sqlite_store).run_test(size=(80, 24)) as pilot:
+async def test_unknown_run_is_a_notification_not_a_crash(sqlite_store, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, "0" * 32)
         messages = [n.message for n in pilot.app._notifications]
         assert any("0" * 32 in m and "not found" in m.lower() for m in messages), messages
@@ -250,3 +230,61 @@ async def test_unknown_run_is_a_notification_not_a_crash(sqlite_store):
         assert not screen.query_one(RunOverview).loading
         await pilot.press("escape")
         assert not isinstance(pilot.app.screen, RunScreen)
+
+
+# -- snapshots ----------------------------------------------------------------------------------
+
+#: Fixed, so the artifact URIs and the store URI in the status bar are the same on every run.
+SNAPSHOT_DEMO_DIR = Path(tempfile.gettempdir()) / "tracktui-run-screen-snapshots"
+SNAPSHOT_SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+
+
+@pytest.fixture(scope="module")
+def snapshot_demo_uri():
+    """The demo store (seed 7, 60 runs), built with a frozen clock as tests/tui/conftest.py does."""
+    shutil.rmtree(SNAPSHOT_DEMO_DIR, ignore_errors=True)
+    with mock.patch("time.time", return_value=(BASE_TIME_MS + 3 * 86_400_000) / 1000):
+        uri = create_demo_store(SNAPSHOT_DEMO_DIR, runs=60, seed=7)
+    yield uri
+    shutil.rmtree(SNAPSHOT_DEMO_DIR, ignore_errors=True)
+
+
+def first_run(store: Store, experiment: str, run_filter: str = "") -> str:
+    """Id of the earliest run of the experiment matching the filter."""
+    exp = store.get_experiment_by_name(experiment)
+    page = store.search_runs([exp.id], run_filter, order_by=["attributes.start_time ASC"], max_results=1)
+    return page.items[0].id
+
+
+def snapshot_app(uri: str, tmp_path, experiment: str, run_filter: str = "", tab: str = "1"):
+    store = open_store(uri, read_only=True)
+    app = TrackApp(store, config=Config(path=tmp_path / "tracktui.json"))
+    run_id = first_run(store, experiment, run_filter)
+
+    async def run_before(pilot) -> None:
+        await pilot.app.push_screen(RunScreen(run_id))
+        await settle(pilot)
+        await pilot.press(tab)
+        await settle(pilot)
+
+    return app, run_before
+
+
+@SNAPSHOT_SIZES
+def test_overview_snapshot(snap_compare, snapshot_demo_uri, tmp_path, size):
+    """A sweep parent: source and git commit, its children listed under it."""
+    app, run_before = snapshot_app(snapshot_demo_uri, tmp_path, "lr-sweep", "tags.sweep = 'lr'")
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        app.store.close()
+
+
+@SNAPSHOT_SIZES
+def test_metrics_snapshot(snap_compare, snapshot_demo_uri, tmp_path, size):
+    """A BERT fine-tuning run: curves as sparklines; its system/* metrics are not on this tab."""
+    app, run_before = snapshot_app(snapshot_demo_uri, tmp_path, "text-sentiment-bert", tab="3")
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        app.store.close()

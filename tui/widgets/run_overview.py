@@ -86,7 +86,7 @@ class RunOverview(VerticalScroll):
             for field_id, label in FIELDS:
                 yield Static(label, classes="field-label")
                 yield Static(MISSING, id=f"field-{field_id}", classes="field-value", markup=False)
-        yield Static("Parent and child runs", classes="overview-heading")
+        yield Static("Parent and child runs", id="overview-relatives-heading", classes="overview-heading")
         yield Static("Loading…", id="overview-no-relatives", markup=False)
         yield RelatedRuns(id="overview-relatives", compact=True)
         yield Static("Description", id="overview-description-heading", classes="overview-heading")
@@ -138,10 +138,11 @@ class RunOverview(VerticalScroll):
         related.clear_options()
         if parent_id:
             label = _run_label(parent) if parent else f"{parent_id} (not found)"
-            related.add_option(Option(Content(f"↑ parent  {label}"), id=parent_id))
+            related.add_option(Option(Content(f"↑ {label}"), id=parent_id))
         for child in children:
-            related.add_option(Option(Content(f"↳ child   {_run_label(child)}"), id=child.id))
+            related.add_option(Option(Content(f"↳ {_run_label(child)}"), id=child.id))
         has_any = related.option_count > 0
+        self.query_one("#overview-relatives-heading", Static).update(_relatives_heading(parent_id, children))
         related.display = has_any
         placeholder = self.query_one("#overview-no-relatives", Static)
         placeholder.display = not has_any
@@ -176,7 +177,16 @@ class RelatedRuns(OptionList):
 
 def _run_label(run: Run) -> str:
     name = run.name or run.tags.get("mlflow.runName") or "(unnamed)"
-    return f"{name}  {run.status.lower()}  {run.id}"
+    return f"{name}  {run.status.lower():<9} {run.id}"
+
+
+def _relatives_heading(parent_id: str | None, children: list[Run]) -> str:
+    parts = ["Parent run"] if parent_id else []
+    if children:
+        parts.append(f"{len(children)} child run{'s' if len(children) != 1 else ''}")
+    if not parts:
+        return "Parent and child runs"
+    return " and ".join(parts) + " (Enter opens)"
 
 
 def _source(tags) -> str:
