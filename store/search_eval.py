@@ -14,7 +14,6 @@ that they answer exactly as the SQL backend does:
 
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
@@ -138,20 +137,20 @@ def sort_runs(runs: Iterable[Run], order_keys: Sequence[OrderKey] = ()) -> list[
     tail: list[OrderKey] = []
     if not any(k.kind == "attribute" and k.key == "start_time" for k in order_keys):
         tail.append(OrderKey("attribute", "start_time", ascending=False))
-    return _multi_sort(list(runs), list(order_keys) + tail, _run_sort_value,
+    return _multi_sort(list(runs), list(order_keys) + tail, _run_sort_values,
                        tiebreak=lambda r: r.id)
 
 
-def _run_sort_value(run: Run, key: OrderKey) -> Any:
+def _run_sort_values(runs: list[Run], key: OrderKey) -> list[Any]:
+    """The key's value for every run (one comprehension per key: this runs on 10k runs)."""
+    k = key.key
     if key.kind == "metric":
-        point = run.metrics.get(key.key)
-        return _MISSING if point is None else point.value
+        return [_MISSING if (p := r.metrics.get(k)) is None else p.value for r in runs]
     if key.kind == "param":
-        return run.params.get(key.key, _MISSING)
+        return [r.params.get(k, _MISSING) for r in runs]
     if key.kind == "tag":
-        return run.tags.get(key.key, _MISSING)
-    value = run_attribute(run, key.key)
-    return _MISSING if value is None else value
+        return [r.tags.get(k, _MISSING) for r in runs]
+    return [_MISSING if (v := run_attribute(r, k)) is None else v for r in runs]
 
 
 # -- experiments -----------------------------------------------------------------------------
@@ -204,7 +203,11 @@ def sort_experiments(exps: Iterable[Experiment], order_keys: Sequence[OrderKey] 
     keys = list(order_keys) or list(DEFAULT_EXPERIMENT_ORDER)
     if not any(k.key == "experiment_id" for k in keys):
         keys.append(OrderKey("attribute", "experiment_id", ascending=False))
-    return _multi_sort(list(exps), keys, _experiment_sort_value, tiebreak=None)
+    return _multi_sort(list(exps), keys, _experiment_sort_values, tiebreak=None)
+
+
+def _experiment_sort_values(exps: list[Experiment], key: OrderKey) -> list[Any]:
+    return [_experiment_sort_value(e, key) for e in exps]
 
 
 def _experiment_sort_value(exp: Experiment, key: OrderKey) -> Any:
@@ -233,27 +236,24 @@ def _id_key(experiment_id: str) -> tuple[int, int | str]:
 def _multi_sort(
     items: list,
     keys: Sequence[OrderKey],
-    value_of: Callable[[Any, OrderKey], Any],
+    values_of: Callable[[list, OrderKey], list[Any]],
     tiebreak: Callable[[Any], Any] | None,
 ) -> list:
     """Stable sorts from the last key to the first, so earlier keys dominate."""
     if tiebreak is not None:
         items.sort(key=tiebreak)
     for key in reversed(keys):
-        items.sort(key=lambda item: _rank(value_of(item, key), key.ascending),
-                   reverse=not key.ascending)
+        ranks = _ranks(values_of(items, key), key.ascending)
+        order = sorted(range(len(items)), key=ranks.__getitem__, reverse=not key.ascending)
+        items = [items[i] for i in order]
     return items
 
 
-def _rank(value: Any, ascending: bool) -> tuple:
-    """Sort key that puts numbers/strings first, then NaN, then missing, in either direction.
+def _ranks(values: list[Any], ascending: bool) -> list[tuple]:
+    """Sort keys that put values first, then NaN, then missing, in either direction.
 
-    With reverse=True for descending, group ranks are negated so the groups keep their
-    place at the end."""
-    if value is _MISSING:
-        group, value = 2, 0
-    elif isinstance(value, float) and math.isnan(value):
-        group, value = 1, 0
-    else:
-        group = 0
-    return (group, value) if ascending else (-group, value)
+    Descending sorts use reverse=True, so there the group ranks are negated to keep NaN and
+    missing values at the end. `v != v` is true only for NaN."""
+    if ascending:
+        return [(2, 0) if v is _MISSING else (1, 0) if v != v else (0, v) for v in values]
+    return [(-2, 0) if v is _MISSING else (-1, 0) if v != v else (0, v) for v in values]
