@@ -90,8 +90,16 @@ def parse_order_by(items: Sequence[str], *, target: Target) -> tuple[OrderKey, .
     """Parse order_by entries `<identifier> [ASC|DESC]`; duplicates are an error.
 
     Errors carry the offending entry as `text`."""
+    if items is None:
+        return ()
     if isinstance(items, str):  # a lone string is a common slip; treat it as one entry
         items = (items,)
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise FilterSyntaxError(
+            f"order_by must be a list of strings, got {type(items).__name__}", text="", position=0
+        ) from None
     keys: list[OrderKey] = []
     seen: set[tuple[str, str]] = set()
     for item in items:

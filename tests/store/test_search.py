@@ -519,6 +519,17 @@ def test_non_string_filter_is_a_filter_syntax_error(bad):
         parse_run_filter(bad)
 
 
+@pytest.mark.parametrize("bad", [123, [None], [b"metrics.a"]])
+def test_non_string_order_by_is_a_filter_syntax_error(bad):
+    with pytest.raises(FilterSyntaxError):
+        parse_run_order_by(bad)
+
+
+def test_order_by_none_or_a_lone_string():
+    assert parse_run_order_by(None) == ()
+    assert parse_run_order_by("metrics.a DESC") == (OrderKey("metric", "a", False),)
+
+
 # -- evaluator --------------------------------------------------------------------------------
 
 
