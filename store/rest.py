@@ -2,7 +2,9 @@
 
 One request per page of runs or experiments (the server returns each run whole, so there is
 no N+1). Filters and order_by are parsed locally first, so a syntax error shows with its
-position before any round trip; the original string is then sent for the server to evaluate.
+position before any round trip; the server then gets the canonical spelling of what was
+parsed (MLflow's own parser refuses a few spellings tracktui accepts, such as padded order_by
+entries), or the text as typed when no canonical spelling exists.
 Transport, auth, retries and error mapping live in `rest_transport`.
 """
 
@@ -18,6 +20,8 @@ from .model import Experiment, Keys, MetricPoint, Page, Run, ViewType
 from .rest_json import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
 from .rest_transport import RestTransport, TransportSettings
 from .search import (
+    format_filter,
+    format_order_by,
     parse_experiment_filter,
     parse_experiment_order_by,
     parse_run_filter,
@@ -81,8 +85,8 @@ class RestStore(Store):
         page_token: str | None = None,
         order_by: Sequence[str] = (),
     ) -> Page[Experiment]:
-        parse_experiment_filter(filter_string)
-        parse_experiment_order_by(order_by)
+        filter_string = _server_filter(filter_string, parse_experiment_filter(filter_string), "experiment")
+        order_by = format_order_by(parse_experiment_order_by(order_by))
         body: dict[str, Any] = {
             "max_results": _clamp(max_results),
             "view_type": _view(view),
@@ -125,8 +129,8 @@ class RestStore(Store):
         page_token: str | None = None,
         include_keys: Keys | None = None,
     ) -> Page[Run]:
-        parse_run_filter(filter_string)
-        parse_run_order_by(order_by)
+        filter_string = _server_filter(filter_string, parse_run_filter(filter_string), "run")
+        order_by = format_order_by(parse_run_order_by(order_by))
         if not experiment_ids:
             return Page(())
         data = self._search_runs_raw(experiment_ids, filter_string, order_by, view, max_results, page_token)
@@ -257,6 +261,15 @@ class RestStore(Store):
         """(a run exists at `offset`, another follows it)."""
         data = self._search_runs_raw([experiment_id], "", (), view, 1, _offset_token(offset))
         return bool(data.get("runs")), bool(data.get("next_page_token"))
+
+
+def _server_filter(text: str | None, parsed, target: str) -> str:
+    if not parsed:
+        return ""
+    try:
+        return format_filter(parsed, target=target)
+    except InvalidValue:
+        return text or ""
 
 
 def _view(view: ViewType) -> str:

@@ -14,6 +14,7 @@ import email.utils
 import json
 import os
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -152,14 +153,16 @@ class RestTransport:
             self._client = httpx.Client(
                 headers=headers,
                 timeout=httpx.Timeout(settings.timeout),
-                verify=settings.verify,
-                cert=settings.client_cert,
+                verify=_ssl_context(settings),
                 limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
                 follow_redirects=os.environ.get("MLFLOW_ALLOW_HTTP_REDIRECTS", "true").lower() in ("true", "1"),
                 trust_env=True,
             )
-        except (OSError, ValueError) as exc:  # unreadable CA bundle or client certificate
-            raise StoreError(f"Cannot set up TLS for {self.display_uri}: {self._scrub(str(exc))}") from None
+        except (OSError, ValueError, ssl.SSLError) as exc:  # unreadable CA bundle or client certificate
+            raise StoreError(
+                f"Cannot set up TLS for {self.display_uri} (check MLFLOW_TRACKING_SERVER_CERT_PATH and "
+                f"MLFLOW_TRACKING_CLIENT_CERT_PATH): {self._scrub(str(exc))}"
+            ) from None
         self._closed = False
         self._lock = threading.Lock()
 
@@ -320,6 +323,26 @@ class RestTransport:
         for secret in self.settings.secrets:
             text = text.replace(secret, "***")
         return text
+
+
+def _ssl_context(settings: TransportSettings) -> ssl.SSLContext:
+    """Verification as MLflow's client does it: system CAs, a CA bundle, or none; plus an
+    optional client certificate (one PEM file holding certificate and key, or the certificate
+    alone when the key is built in)."""
+    if settings.verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif isinstance(settings.verify, str):
+        path = Path(settings.verify)
+        context = ssl.create_default_context(
+            cafile=str(path) if not path.is_dir() else None, capath=str(path) if path.is_dir() else None
+        )
+    else:
+        context = ssl.create_default_context()
+    if settings.client_cert:
+        context.load_cert_chain(settings.client_cert)
+    return context
 
 
 def _strip_userinfo(uri: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,7 +46,7 @@ Script = Callable[[int, Seen], Reply]
 class FakeServer:
     """`with FakeServer(script) as server:` — `script(n, request)` answers the n-th request (0-based)."""
 
-    def __init__(self, script: Script | Reply):
+    def __init__(self, script: Script | Reply, *, tls: "ssl.SSLContext | None" = None):
         self.script = script if callable(script) else (lambda n, req: script)
         self.requests: list[Seen] = []
         self._stopping = threading.Event()
@@ -53,8 +54,10 @@ class FakeServer:
         self._connections: list = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.port = self._httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -89,6 +92,12 @@ class FakeServer:
 
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (ssl.SSLError, ConnectionError):  # a client refusing our certificate
+                    pass
 
             def setup(self) -> None:
                 super().setup()

@@ -200,18 +200,18 @@ def test_bad_filter_fails_locally_before_any_request():
         assert server.requests == []
 
 
-def test_filter_is_sent_as_typed_with_page_token_and_one_request_per_page():
-    filter_string = "metrics.`a b` > 0.5 and tags.`mlflow.runName` LIKE 'x%'"
+def test_filter_is_sent_canonical_with_page_token_and_one_request_per_page():
+    filter_string = "metrics.`a b`>0.5 and tags.`mlflow.runName` LIKE 'x%'"
     with FakeServer(Reply(body={"runs": [run_json(RUN_ID)] * 3})) as server:
         page = open_rest(server.url).search_runs(
-            ["1", "2"], filter_string, ["metrics.`a b` DESC"], "all", 3, "tok"
+            ["1", "2"], filter_string, ["  metrics.`a b`   desc "], "all", 3, "tok"
         )
         assert len(page) == 3 and page.next_page_token is None
         (sent,) = server.requests
     assert sent.path == "/api/2.0/mlflow/runs/search"
     assert sent.body == {
         "experiment_ids": ["1", "2"],
-        "filter": filter_string,
+        "filter": "metrics.`a b` > 0.5 AND tags.`mlflow.runName` LIKE 'x%'",
         "order_by": ["metrics.`a b` DESC"],
         "run_view_type": "ALL",
         "max_results": 3,
