@@ -232,6 +232,53 @@ async def test_unknown_run_is_a_notification_not_a_crash(sqlite_store, tmp_path)
         assert not isinstance(pilot.app.screen, RunScreen)
 
 
+async def test_sparklines_load_only_for_visible_rows(sqlite_copy, tmp_path):
+    """A run with 60 metrics: histories are fetched for the rows on screen, the rest on scroll."""
+    import mlflow
+    from mlflow.entities import Metric
+
+    client = mlflow.MlflowClient(sqlite_copy.uri)
+    run_id = client.create_run(sqlite_copy.experiments["alpha"], run_name="wide").info.run_id
+    keys = [f"m{i:02d}" for i in range(60)]
+    client.log_batch(
+        run_id, metrics=[Metric(k, float(s * (i + 1)), 1_700_000_000_000 + s, s) for i, k in enumerate(keys) for s in range(5)]
+    )
+    store = open_store(sqlite_copy.uri, read_only=True)
+    try:
+        async with app_on(store, tmp_path).run_test(size=(80, 24)) as pilot:
+            screen = await open_run(pilot, run_id)
+            await pilot.press("3")
+            await settle(pilot)
+            table = screen.query_one("#run-metrics", MetricsTable)
+
+            def loaded() -> list[str]:
+                return [k for k in keys if str(table.get_cell(k, "trend")) != "…"]
+
+            visible = table.visible_keys()
+            assert 10 <= len(visible) < 30 and visible[0] == "m00"
+            assert loaded() == visible
+            assert str(table.get_cell("m00", "trend")) == "▁▃▅▆█"  # 0,1,2,3,4: a straight climb
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+            assert table.visible_keys()[-1] == "m59"
+            assert set(table.visible_keys()) <= set(loaded()) and "m59" in loaded()
+            assert len(loaded()) < len(keys)  # the middle was scrolled past, never fetched
+    finally:
+        store.close()
+
+
+async def test_run_actions_are_in_the_palette_and_help(sqlite_store, sqlite_backend, tmp_path):
+    from tui.commands import screen_actions
+
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.runs["child-0"])
+        titles = {title for title, *_ in screen_actions(screen)}
+        assert {"run: Copy ID", "run: Search", "run: Metrics tab", "run: Next tab", "run: Open parent run"} <= titles
+        assert "run: mlflow.* tags" not in titles  # only on the Tags tab
+        await pilot.press("5")
+        assert "run: mlflow.* tags" in {title for title, *_ in screen_actions(screen)}
+
+
 # -- snapshots ----------------------------------------------------------------------------------
 
 #: Fixed, so the artifact URIs and the store URI in the status bar are the same on every run.

@@ -48,6 +48,7 @@ TABS: tuple[tuple[str, str], ...] = (
 class RunScreen(Screen):
     """Everything about one run. Opened with `app.push_screen(RunScreen(run_id))`."""
 
+    AREA = "run"
     CSS_PATH = "run.tcss"
 
     BINDINGS = [
