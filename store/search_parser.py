@@ -55,9 +55,10 @@ _LIST_OPS = ("IN", "NOT IN")
 
 _WS = " \t\n\r\f\v"
 _WORD = re.compile(r"\w+")
-# A number literal: optional minus, digits with optional fraction (or a bare fraction),
-# optional exponent; it must not run into a word character or another dot.
-_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE]-?\d+)?(?![\w.])")
+# A number literal as sqlparse reads one: an exponent only after digits with an optional
+# complete fraction (1e5, 1.5E-3; not 1.e5, .5e3, 1e+5); else 1, 1., 1.5 or .5. It must not
+# run into a word character or another dot.
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d+)?[eE]-?\d+|\d+\.\d*|\.\d+|\d+)(?![\w.])")
 _QUOTED = {
     "'": re.compile(r"'(?:''|\\'|[^'])*'"),
     '"': re.compile(r'"(?:""|\\"|[^"])*"'),
