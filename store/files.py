@@ -40,6 +40,7 @@ from .files_layout import (
     key_names,
     key_path,
     list_dirs,
+    decode_value,
     read_value,
     read_values,
 )
@@ -317,7 +318,10 @@ class FileStore(FileWrites, Store):
         problems: list[str] = []
         path = ref.path
         cache = self._cache
-        params = read_values(cache, f"{path}/{PARAMS}", None if keys is None else keys.params, problems)
+        if keys is None:  # params are written once: one stat per folder, not per file
+            params = cache.write_once_values(f"{path}/{PARAMS}", decode_value)
+        else:
+            params = read_values(cache, f"{path}/{PARAMS}", keys.params, problems)
         tags = read_values(cache, f"{path}/{TAGS}", None if keys is None else keys.tags, problems)
         metrics = self._latest_metrics(
             f"{path}/{METRICS}", None if keys is None else keys.metrics, problems

@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 #: Entries whose mtime is this recent are not cached (coarse filesystem timestamps).
 RACY_NS = 2_000_000_000
+#: Names our own atomic writes use for temp files: never a key.
+SKIP_PREFIX = ".tracktui-"
 #: Upper bound on remembered entries; the cache is dropped whole when it is exceeded.
 MAX_ENTRIES = 2_000_000
 
@@ -29,6 +31,7 @@ class TreeCache:
     def __init__(self) -> None:
         self._files: dict[str, tuple[tuple[int, int, int], object]] = {}
         self._dirs: dict[str, tuple[tuple[int, int], tuple[tuple[str, bool], ...]]] = {}
+        self._trees: dict[str, tuple[tuple[int, int], tuple[dict[str, str], tuple[str, ...]]]] = {}
 
     def content(self, path: str, parse: Callable[[bytes], T]) -> T:
         """`parse(bytes of path)`, reused while the file is unchanged. Raises OSError and
@@ -62,9 +65,53 @@ class TreeCache:
             self._remember(self._dirs, path, (key, listing))
         return listing
 
+    def write_once_values(self, path: str, decode: Callable[[bytes], str], prefix: str = "") -> dict[str, str]:
+        """Every file under `path` (keys with `/` for nested ones) → decoded content, for
+        trees whose files are written once and never changed (params: mlflow refuses to
+        change a logged param). Validated by each directory's own (inode, mtime) only, which
+        any added file changes: one stat per directory instead of one per file.
+        A missing directory gives {}."""
+        out: dict[str, str] = {}
+        self._write_once(path, decode, prefix, out)
+        return out
+
+    def _write_once(self, path: str, decode, prefix: str, out: dict[str, str]) -> None:
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        key = (st.st_ino, st.st_mtime_ns)
+        hit = self._trees.get(path)
+        if hit is not None and hit[0] == key:
+            files, subdirs = hit[1]
+        else:
+            files, dirs = {}, []
+            try:
+                with os.scandir(path) as it:
+                    for entry in it:
+                        name = entry.name
+                        if name.startswith(SKIP_PREFIX):
+                            continue
+                        try:
+                            if entry.is_dir():
+                                dirs.append(name)
+                            else:
+                                files[name] = decode(read_bytes(entry.path))
+                        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                            continue
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            subdirs = tuple(dirs)
+            if time.time_ns() - st.st_mtime_ns > RACY_NS:
+                self._remember(self._trees, path, (key, (files, subdirs)))
+        for name, value in files.items():
+            out[f"{prefix}{name}"] = value
+        for name in subdirs:
+            self._write_once(f"{path}/{name}", decode, f"{prefix}{name}/", out)
+
     def forget(self, prefix: str) -> None:
         """Drop everything at or under `prefix` (after we changed it ourselves)."""
-        for table in (self._files, self._dirs):
+        for table in (self._files, self._dirs, self._trees):
             for key in [k for k in table if k == prefix or k.startswith(prefix + os.sep)]:
                 table.pop(key, None)
 

@@ -11,7 +11,7 @@ import os
 import re
 from typing import Iterable
 
-from .files_cache import TreeCache
+from .files_cache import SKIP_PREFIX, TreeCache
 from .files_meta import read_bytes
 
 TRASH = ".trash"
@@ -22,7 +22,7 @@ RESERVED_EXPERIMENT_FOLDERS = frozenset(("tags", "datasets", "traces", "models")
 #: Top-level folders of the root that are not experiments (`models` is the model registry).
 NON_EXPERIMENT_FOLDERS = frozenset((TRASH, "models"))
 #: Temp files our atomic writes leave for an instant next to the file they replace.
-TEMP_PREFIX = ".tracktui-"
+TEMP_PREFIX = SKIP_PREFIX
 
 _ID = re.compile(r"[a-zA-Z0-9][\w\-]{0,255}")
 
@@ -68,8 +68,12 @@ def read_value(path: str) -> str:
     return _decode(read_bytes(path))
 
 
-def _decode(data: bytes) -> str:
+def decode_value(data: bytes) -> str:
+    """A param/tag file's bytes as the value (UTF-8; undecodable bytes shown as U+FFFD)."""
     return data.decode("utf-8", errors="replace")
+
+
+_decode = decode_value
 
 
 def read_values(
