@@ -471,6 +471,34 @@ def test_run_order_by_matches_mlflow(items):
     assert ours == theirs
 
 
+_ORDER_IDENTS = ["metrics.acc", "metric.`a b`", "params.lr", 'param."x y"', "tags.t",
+                 "tags.mlflow.runName", "attributes.status", "status", "run_id", "run_name",
+                 "`Run name`", "start_time", "created", "Created", "end_time", "dataset.name",
+                 "attr.artifact_uri", "tags.'q'", "lifecycle_stage", "experiment_id",
+                 "metrics.`a.b`", "timestamp", "attributes.created"]
+_ORDER_DIRS = ["", " ASC", " DESC", " asc", " desc", "  DESC", " Desc", " up"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_ORDER_IDENTS), st.sampled_from(_ORDER_DIRS))
+def test_fuzz_order_by_entries_match_mlflow(ident, direction):
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.search_utils import SearchUtils
+
+    entry = ident + direction
+    try:
+        kind, key, ascending = SearchUtils.parse_order_by_for_search_runs(entry)
+        theirs = None if kind == "dataset" else OrderKey(
+            _MLFLOW_KIND[kind], SearchUtils.translate_key_alias(key), ascending)
+    except MlflowException:
+        theirs = None
+    try:
+        (ours,) = parse_run_order_by([entry])
+    except FilterSyntaxError:
+        ours = None
+    assert ours == theirs
+
+
 def test_experiment_order_by():
     assert parse_experiment_order_by(["name", "creation_time DESC"]) == (
         OrderKey("attribute", "name", True), OrderKey("attribute", "creation_time", False))
