@@ -578,3 +578,96 @@ def test_downsampled_history_with_nan(store, info):
     sampled = points(store.get_metric_history(info.runs["nan-loss"], "loss", max_points=2))
     assert 0 < len(sampled) <= 2
     assert all(p in full for p in sampled)
+
+
+# -- random conjunctions: the grammar's semantics, differential ----------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_METRIC_KEYS = ["loss", "accuracy", "val/loss", "eval.f1", "bleu", "odd metric", "train-acc"]
+_METRIC_VALUES = ["0", "0.3", "0.4", "0.5", "0.9", "1", "2", "-1", "1e300", "-1e300", "0.45"]
+_PARAM_KEYS = ["lr", "optimizer", "batch size", "tokenizer", "empty", "model/arch"]
+_TAG_KEYS = ["stage", "mlflow.user", "emoji", "tag with space", "mlflow.runName", "quoted"]
+_STRINGS = ["0.01", "adam", "Adam", "%a%", "_dam", "32", "", "0.1%", "prod", "%", "alice", "b%"]
+_STRING_OPS = ["=", "!=", "LIKE", "ILIKE"]
+_NUMERIC_OPS = ["=", "!=", "<", "<=", ">", ">="]
+
+
+def _quote_key(key):
+    return f"`{key}`"
+
+
+_metric_clause = st.builds(
+    lambda k, op, v: f"metrics.{_quote_key(k)} {op} {v}",
+    st.sampled_from(_METRIC_KEYS), st.sampled_from(_NUMERIC_OPS), st.sampled_from(_METRIC_VALUES),
+)
+_string_clause = st.builds(
+    lambda prefix, k, op, v: f"{prefix}.{_quote_key(k)} {op} '{v}'",
+    st.sampled_from(["params", "tags"]),
+    st.sampled_from(_PARAM_KEYS + _TAG_KEYS),
+    st.sampled_from(_STRING_OPS),
+    st.sampled_from(_STRINGS),
+)
+_null_clause = st.builds(
+    lambda prefix, k, op: f"{prefix}.{_quote_key(k)} {op}",
+    st.sampled_from(["params", "tags"]),
+    st.sampled_from(_PARAM_KEYS + _TAG_KEYS),
+    st.sampled_from(["IS NULL", "IS NOT NULL"]),
+)
+_attribute_clause = st.one_of(
+    st.builds(
+        lambda k, op, v: f"attributes.{k} {op} '{v}'",
+        st.sampled_from(["run_name", "status", "user_id"]),
+        st.sampled_from(_STRING_OPS),
+        st.sampled_from(["FINISHED", "%ED", "f%", "alice", "%a%", "tuned lr", "child-_", "%"]),
+    ),
+    st.builds(
+        lambda k, op, minutes: f"attributes.{k} {op} {T0 + minutes * MINUTE}",
+        st.sampled_from(["start_time", "end_time"]),
+        st.sampled_from(_NUMERIC_OPS),
+        st.sampled_from([0, 3, 9, 15, 20, 60]),
+    ),
+)
+_clause = st.one_of(_metric_clause, _string_clause, _null_clause, _attribute_clause)
+_ORDER_KEYS = [
+    "metrics.loss", "metrics.accuracy", "metrics.`val/loss`", "params.lr", "params.optimizer",
+    "tags.stage", "attributes.start_time", "attributes.end_time", "attributes.run_name",
+    "attributes.status", "attributes.user_id",
+]
+_order = st.lists(
+    st.tuples(st.sampled_from(_ORDER_KEYS), st.sampled_from(["", " ASC", " DESC"])),
+    max_size=2,
+    unique_by=lambda t: t[0],
+).map(lambda items: [key + direction for key, direction in items])
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(clauses=st.lists(_clause, min_size=1, max_size=3), order_by=_order)
+def test_random_filters_and_orders_match_mlflow(store, mlflow_client, info, clauses, order_by):
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    filter_string = " AND ".join(clauses)
+    ours = store.search_runs(exps, filter_string, order_by=order_by, max_results=BIG)
+    theirs = mlflow_client.search_runs(exps, filter_string, max_results=BIG, order_by=order_by)
+    assert [r.id for r in ours] == [r.info.run_id for r in theirs], (filter_string, order_by)
+
+
+def test_include_keys_does_not_change_filtering_or_order(store, mlflow_client, info):
+    """Filtering and sorting by keys that are not loaded still works."""
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    flt, order = "metrics.accuracy > 0.5 AND params.optimizer != 'sgd'", ["metrics.loss DESC"]
+    ours = store.search_runs(exps, flt, order_by=order, max_results=BIG, include_keys=Keys(tags=("stage",)))
+    theirs = mlflow_client.search_runs(exps, flt, max_results=BIG, order_by=order)
+    assert [r.id for r in ours] == [r.info.run_id for r in theirs]
+    assert all(not r.metrics and not r.params for r in ours)
+
+
+def test_search_runs_with_unknown_experiment_id(store, mlflow_client, info):
+    ours = store.search_runs([info.experiments[BETA], "987654321"], max_results=BIG)
+    theirs = mlflow_client.search_runs([info.experiments[BETA], "987654321"], max_results=BIG)
+    assert [r.id for r in ours] == [r.info.run_id for r in theirs]
