@@ -8,11 +8,13 @@ to the same SQLite file is never blocked by a reader left open.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from typing import Iterable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from .base import Store, not_found_experiment, not_found_run
 from .errors import InvalidValue, SchemaError
@@ -38,7 +40,7 @@ from .uris import mask_uri
 
 _STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "deleted")}
 #: Tags a Run needs for its name and parent even when `include_keys` leaves them out.
-_SYSTEM_TAGS = (RUN_NAME_TAG, PARENT_RUN_TAG)
+_SYSTEM_TAGS = frozenset((RUN_NAME_TAG, PARENT_RUN_TAG))
 
 
 class SqlStore(SqlWrites, Store):
@@ -188,8 +190,9 @@ class SqlStore(SqlWrites, Store):
         if not ids:
             return Page(())
         source, order = run_order_clauses(order_keys, t, self.dialect)
+        # The page query sorts narrow rows (ids only); the run rows come by id afterwards.
         stmt = (
-            sa.select(*self._run_columns())
+            sa.select(runs.c.run_uuid)
             .select_from(source)
             .where(
                 runs.c.experiment_id.in_(ids),
@@ -202,10 +205,11 @@ class SqlStore(SqlWrites, Store):
         if max_results is not None:
             stmt = stmt.limit(_limit(max_results) + 1)
         with self._errors(), self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-            more = max_results is not None and len(rows) > max_results
+            page_ids = [run_uuid for (run_uuid,) in _raw_rows(conn, stmt)]
+            more = max_results is not None and len(page_ids) > max_results
             if more:
-                rows = rows[:max_results]
+                page_ids = page_ids[:max_results]
+            rows = self._run_rows(conn, page_ids)
             items = self._runs_with_data(conn, rows, include_keys)
         token = encode_page_token(offset + max_results) if more else None
         return Page(tuple(items), token)
@@ -245,12 +249,17 @@ class SqlStore(SqlWrites, Store):
         out = []
         with self._errors(), self.engine.connect() as conn:
             for table in (t.latest_metrics, t.params, t.tags):
-                stmt = (
-                    sa.select(table.c.key)
-                    .distinct()
-                    .select_from(table.join(t.runs, t.runs.c.run_uuid == table.c.run_uuid))
-                    .where(t.runs.c.experiment_id.in_(ids))
+                # Distinct keys come cheaply off the (key, run_uuid) primary key; each is then
+                # checked for one run in the experiments, instead of joining every row to runs.
+                keys = sa.select(table.c.key).distinct().subquery("k")
+                x = table.alias("x")
+                in_experiments = (
+                    sa.select(sa.literal(1))
+                    .select_from(x.join(t.runs, t.runs.c.run_uuid == x.c.run_uuid))
+                    .where(x.c.key == keys.c.key, t.runs.c.experiment_id.in_(ids))
+                    .exists()
                 )
+                stmt = sa.select(keys.c.key).where(in_experiments)
                 out.append(tuple(sorted(k for (k,) in conn.execute(stmt))))
         return Keys(metrics=out[0], params=out[1], tags=out[2])
 
@@ -288,6 +297,17 @@ class SqlStore(SqlWrites, Store):
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _run_rows(self, conn, run_ids: list[str]) -> list:
+        """The `runs` rows of these ids, in the order of `run_ids`."""
+        if not run_ids:
+            return []
+        by_id = {}
+        for chunk in _chunks(run_ids, self._id_chunk()):
+            stmt = sa.select(*self._run_columns()).where(self._id_filter(chunk)(self.tables.runs.c.run_uuid))
+            for row in conn.execute(stmt).all():
+                by_id[row.run_uuid] = row
+        return [by_id[rid] for rid in run_ids]
+
     def _run_columns(self):
         c = self.tables.runs.c
         return (c.run_uuid, c.name, c.experiment_id, c.status, c.user_id, c.start_time,
@@ -318,21 +338,28 @@ class SqlStore(SqlWrites, Store):
         want_tags = include_keys.tags if include_keys is not None else None
         nan = math.nan
         for chunk in _chunks(ids, self._id_chunk()):
+            in_page = self._id_filter(chunk)
             if want_params is None or want_params:
-                for run_uuid, key, value in conn.execute(_data_query(t.params, ("key", "value"), chunk, want_params)):
+                for run_uuid, key, value in _raw_rows(conn, _data_query(t.params, ("key", "value"), in_page, want_params)):
                     params[run_uuid][key] = value
             if want_metrics is None or want_metrics:
                 lm = t.latest_metrics
-                stmt = _data_query(lm, ("key", "value", "step", "timestamp", "is_nan"), chunk, want_metrics)
-                for run_uuid, key, value, step, timestamp, is_nan in conn.execute(stmt):
+                stmt = _data_query(lm, ("key", "value", "step", "timestamp", "is_nan"), in_page, want_metrics)
+                for run_uuid, key, value, step, timestamp, is_nan in _raw_rows(conn, stmt):
                     metrics[run_uuid][key] = MetricPoint(nan if is_nan else value, step, timestamp)
-            tag_keys = None if want_tags is None else tuple(dict.fromkeys((*want_tags, *_SYSTEM_TAGS)))
-            wanted = None if want_tags is None else set(want_tags)
-            for run_uuid, key, value in conn.execute(_data_query(t.tags, ("key", "value"), chunk, tag_keys)):
-                if wanted is None or key in wanted:
+            if want_tags is None:  # the system tags are among all tags
+                for run_uuid, key, value in _raw_rows(conn, _data_query(t.tags, ("key", "value"), in_page, None)):
                     tags[run_uuid][key] = value
-                if key in _SYSTEM_TAGS:
-                    system[run_uuid][key] = value
+            else:
+                wanted = frozenset(want_tags)
+                tag_keys = tuple(wanted | _SYSTEM_TAGS)
+                for run_uuid, key, value in _raw_rows(conn, _data_query(t.tags, ("key", "value"), in_page, tag_keys)):
+                    if key in wanted:
+                        tags[run_uuid][key] = value
+                    if key in _SYSTEM_TAGS:
+                        system[run_uuid][key] = value
+        if want_tags is None:
+            system = tags
         out = []
         for r in rows:
             rid = r.run_uuid
@@ -354,16 +381,39 @@ class SqlStore(SqlWrites, Store):
             ))
         return out
 
+    def _id_filter(self, run_ids: list[str]):
+        """A cheap `run_uuid IN (page ids)` for a table: one bound value on SQLite (json_each)
+        and PostgreSQL (= ANY(array)) instead of thousands of bound parameters."""
+        if self.dialect == "sqlite" and len(run_ids) > 50:
+            ids = sa.select(sa.column("value", sa.String)).select_from(
+                sa.func.json_each(sa.literal(json.dumps(run_ids))).table_valued("value")
+            )
+            return lambda column: column.in_(ids.scalar_subquery())
+        if self.dialect == "postgresql" and len(run_ids) > 50:
+            array = sa.literal(run_ids, postgresql.ARRAY(sa.String))
+            return lambda column: column == sa.any_(array)
+        return lambda column: column.in_(run_ids)
+
     def _id_chunk(self) -> int:
         # SQL Server allows ~2100 bound parameters; the others take far more.
         return 1000 if self.dialect == "mssql" else 20000
 
 
-def _data_query(table, columns: Iterable[str], run_ids: list[str], keys):
-    stmt = sa.select(table.c.run_uuid, *(table.c[c] for c in columns)).where(table.c.run_uuid.in_(run_ids))
+def _data_query(table, columns: Iterable[str], in_page, keys):
+    stmt = sa.select(table.c.run_uuid, *(table.c[c] for c in columns)).where(in_page(table.c.run_uuid))
     if keys is not None:
         stmt = stmt.where(table.c.key.in_(list(keys)))
     return stmt
+
+
+def _raw_rows(conn, stmt) -> list:
+    """The driver's own row tuples, skipping SQLAlchemy's per-row Row objects: the data tables
+    hold only strings, integers, floats and a 0/1 flag, which drivers already return as such."""
+    result = conn.execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _chunks(items: list, size: int):
