@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 from urllib.parse import unquote, urlsplit
@@ -73,6 +74,8 @@ from .search import (
 
 log = logging.getLogger(__name__)
 
+#: Pauses between attempts to read a run's meta.yaml that is being rewritten (None: give up).
+RETRY_DELAYS = (0.02, 0.1, None)
 #: At most this many distinct warnings are kept (a huge damaged tree must not eat memory).
 MAX_WARNINGS = 500
 
@@ -95,6 +98,7 @@ class FileStore(FileWrites, Store):
         self.display_uri = uri
         self.read_only_reason = "the store was opened read-only" if read_only else None
         self._warnings: dict[str, None] = {}
+        self._warned_paths: dict[str, set[str]] = {}
         self._lock = threading.Lock()
         self._latest = LatestCache()
         self._cache = TreeCache()
@@ -113,11 +117,20 @@ class FileStore(FileWrites, Store):
             return tuple(self._warnings)
 
     def _warn(self, message: str) -> None:
+        """Record a warning; every message starts with the path it is about ("path: what")."""
+        path = message.split(": ", 1)[0]
         with self._lock:
             if message in self._warnings or len(self._warnings) >= MAX_WARNINGS:
                 return
             self._warnings[message] = None
+            self._warned_paths.setdefault(path, set()).add(message)
         log.warning("%s", message)
+
+    def _resolved(self, path: str) -> None:
+        """A file that was warned about reads fine now (a live run finished writing it)."""
+        with self._lock:
+            for message in self._warned_paths.pop(path, ()):
+                self._warnings.pop(message, None)
 
     def _warn_all(self, problems: Iterable[str]) -> None:
         for problem in problems:
@@ -182,10 +195,14 @@ class FileStore(FileWrites, Store):
     def _list_experiments(self, view: ViewType) -> list[Experiment]:
         out = []
         for experiment_id, path in self._experiment_dirs(view):
+            meta_path = os.path.join(path, META)
             try:
                 out.append(self._load_experiment(experiment_id, path))
             except MetaError as exc:
-                self._warn(f"{os.path.join(path, META)}: experiment skipped: {exc}")
+                self._warn(f"{meta_path}: experiment skipped: {exc}")
+                continue
+            if self._warned_paths and meta_path in self._warned_paths:
+                self._resolved(meta_path)
         return out
 
     def _load_experiment(self, experiment_id: str, path: str) -> Experiment:
@@ -257,12 +274,18 @@ class FileStore(FileWrites, Store):
             path = os.path.join(experiment_path, run_id)
             if run_id in RESERVED_EXPERIMENT_FOLDERS or not os.path.isdir(path):
                 continue
-            try:
-                run = self._load_run_meta(experiment_id, path)
-            except MetaError as exc:
-                raise StoreError(
-                    f"Run '{run_id}' cannot be read: {os.path.join(path, META)}: {exc}"
-                ) from None
+            for delay in RETRY_DELAYS:
+                try:
+                    run = self._load_run_meta(experiment_id, path)
+                    break
+                except MetaError as exc:
+                    # mlflow rewrites meta.yaml in place: a live run's file can be caught
+                    # empty or half-written for an instant. Retry briefly, as mlflow does.
+                    if delay is None:
+                        raise StoreError(
+                            f"Run '{run_id}' cannot be read: {os.path.join(path, META)}: {exc}"
+                        ) from None
+                    time.sleep(delay)
             return RunRef(run, path, experiment_path)
         raise not_found_run(run_id)
 
@@ -280,6 +303,8 @@ class FileStore(FileWrites, Store):
                 except MetaError as exc:
                     self._warn(f"{path}/{META}: run skipped: {exc}")
                     continue
+                if self._warned_paths and f"{path}/{META}" in self._warned_paths:
+                    self._resolved(f"{path}/{META}")
                 if view == "all" or run.lifecycle_stage == view:
                     refs.append(RunRef(run, path, experiment_path))
         return refs
@@ -368,6 +393,8 @@ class FileStore(FileWrites, Store):
                 continue
             if found:
                 problems.extend(f"{path}: {p}" for p in found)
+            elif self._warned_paths and path in self._warned_paths:
+                self._resolved(path)
             if point is not None:
                 out[key] = point
         return out

@@ -479,3 +479,81 @@ def test_purge_counts_a_deleted_run_without_deleted_time_as_old_enough(tree):
     del data["deleted_time"]
     meta.write_text(yaml.safe_dump(data))
     assert store.purge_deleted_runs(older_than_ms=10**12) == [tree["first"]]
+
+
+# -- a live mlflow process writing while we read --------------------------------------------------
+
+_TRAINER = r"""
+import os, sys
+os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+import mlflow
+client = mlflow.MlflowClient(sys.argv[1])
+exp = sys.argv[2]
+for r in range(4):
+    run = client.create_run(exp, run_name=f"live-{r}")
+    rid = run.info.run_id
+    client.log_param(rid, "r", str(r))
+    for step in range(60):
+        client.log_metric(rid, "loss", 1.0 / (step + 1), step=step, timestamp=1000 + step)
+        if step % 20 == 0:
+            client.set_tag(rid, "progress", str(step))
+    client.set_terminated(rid)
+print("done", flush=True)
+"""
+
+
+def test_reading_while_real_mlflow_logs_never_fails(tmp_path, monkeypatch):
+    """A training process writes runs, metrics, tags and status rewrites through real mlflow;
+    tracktui lists and opens runs throughout. Nothing raises, latest values only move forward,
+    and the final state equals what mlflow itself reads."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    import mlflow
+
+    root = tmp_path / "mlruns"
+    client = mlflow.MlflowClient(root.as_uri())
+    exp = client.create_experiment("live")
+    store = FileStore(str(root))
+    trainer = subprocess.Popen([sys.executable, "-c", _TRAINER, root.as_uri(), exp], stdout=subprocess.PIPE, text=True)
+    seen_steps: dict[str, int] = {}
+    polls = 0
+    try:
+        while trainer.poll() is None or polls == 0:
+            polls += 1
+            for run in store.search_runs([exp], max_results=100, order_by=["metrics.loss"]):
+                point = run.metrics.get("loss")
+                if point is not None:
+                    assert point.step >= seen_steps.get(run.id, -1)
+                    seen_steps[run.id] = point.step
+                store.get_run(run.id)
+                store.get_metric_history(run.id, "loss", max_points=20)
+            store.count_runs(exp)
+    finally:
+        out, _ = trainer.communicate(timeout=300)
+    assert trainer.returncode == 0 and "done" in out
+    assert polls > 1
+    ours = {r.id: (r.name, r.status, r.params, r.tags, r.metrics["loss"].step) for r in store.search_runs([exp])}
+    theirs = {
+        r.info.run_id: (r.info.run_name, r.info.status, r.data.params, r.data.tags, 59)
+        for r in client.search_runs([exp])
+    }
+    assert ours == theirs and len(ours) == 4
+
+
+def test_warning_about_a_half_written_file_goes_away_once_it_is_complete(tree):
+    meta = run_dir(tree, "first") / "meta.yaml"
+    content = meta.read_bytes()
+    meta.write_bytes(b"")
+    metric = run_dir(tree, "second") / "metrics" / "loss"
+    with open(metric, "ab") as f:
+        f.write(b"9 0.5")
+    store = FileStore(str(tree["root"]))
+    assert names(store, tree) == ["second"]
+    assert warned(store, meta) and warned(store, metric)
+    meta.write_bytes(content)
+    with open(metric, "ab") as f:
+        f.write(b" 9\n")
+    assert names(store, tree) == ["first", "second"]
+    assert store.warnings == ()
