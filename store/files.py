@@ -73,6 +73,8 @@ from .search import (
 )
 
 log = logging.getLogger(__name__)
+# A library never prints: without this, Python's last-resort handler writes warnings to stderr.
+log.addHandler(logging.NullHandler())
 
 #: Pauses between attempts to read a run's meta.yaml that is being rewritten (None: give up).
 RETRY_DELAYS = (0.02, 0.1, None)
