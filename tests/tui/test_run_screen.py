@@ -274,9 +274,9 @@ async def test_run_actions_are_in_the_palette_and_help(sqlite_store, sqlite_back
         screen = await open_run(pilot, sqlite_backend.runs["child-0"])
         titles = {title for title, *_ in screen_actions(screen)}
         assert {"run: Copy ID", "run: Search", "run: Metrics tab", "run: Next tab", "run: Open parent run"} <= titles
-        assert "run: mlflow.* tags" not in titles  # only on the Tags tab
+        assert "run: Hide/show mlflow.* tags" not in titles  # only on the Tags tab
         await pilot.press("5")
-        assert "run: mlflow.* tags" in {title for title, *_ in screen_actions(screen)}
+        assert "run: Hide/show mlflow.* tags" in {title for title, *_ in screen_actions(screen)}
 
 
 # -- snapshots ----------------------------------------------------------------------------------

@@ -62,8 +62,8 @@ class RunScreen(Screen):
             for n, (pane, title) in enumerate(TABS, start=1)
         ),
         Binding("p", "open_parent", "Open parent run", show=False, id="run.parent"),
-        Binding("h", "toggle_system_tags", "mlflow.* tags", id="run.toggle_tags"),
-        Binding("r", "reload", "Reload", id="run.reload"),
+        Binding("h", "toggle_system_tags", "Hide/show mlflow.* tags", show=False, id="run.toggle_tags"),
+        Binding("r", "reload", "Reload", show=False, id="run.reload"),
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -93,6 +93,7 @@ class RunScreen(Screen):
         elif pane_id == "system":
             yield MetricsTable(
                 id="run-system",
+                shown_prefix=SYSTEM_METRIC_PREFIX,
                 empty_text="No system metrics (MLflow logs them when system metrics logging is on).",
             )
         elif pane_id == "tags":

@@ -51,9 +51,11 @@ class MetricsTable(DataTable):
         def control(self) -> "MetricsTable":
             return self.table
 
-    def __init__(self, *, empty_text: str = "No metrics logged.", **kwargs) -> None:
+    def __init__(self, *, empty_text: str = "No metrics logged.", shown_prefix: str = "", **kwargs) -> None:
+        """`shown_prefix` is left off the displayed names (the System tab drops `system/`)."""
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.empty_text = empty_text
+        self.shown_prefix = shown_prefix
         self._keys: list[str] = []
         self._loaded: set[str] = set()
         self._last_wanted: tuple[str, ...] = ()
@@ -77,7 +79,7 @@ class MetricsTable(DataTable):
         for key in self._keys:
             point = metrics[key]
             self.add_row(
-                key,
+                key.removeprefix(self.shown_prefix) if self.shown_prefix else key,
                 Text(format_metric_value(point.value), justify="right"),
                 pending,
                 Text(str(point.step), justify="right"),

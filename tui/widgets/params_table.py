@@ -54,9 +54,15 @@ class KeyValueTable(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="kv-filter-row"):
-            yield FilterInput(placeholder=f"/ filter {self.noun} by key or value", compact=True)
+            yield FilterInput(placeholder=self._placeholder(), compact=True)
             yield Static("", classes="kv-count")
         yield KeyValueGrid(cursor_type="row", zebra_stripes=True)
+
+    def _placeholder(self) -> str:
+        hint = f"/ filter {self.noun} by key or value"
+        if self.hidden_prefix:
+            hint += f"  ·  h hides/shows {self.hidden_prefix}*"
+        return hint
 
     def on_mount(self) -> None:
         table = self.query_one(KeyValueGrid)

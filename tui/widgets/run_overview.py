@@ -110,7 +110,7 @@ class RunOverview(VerticalScroll):
             "experiment": experiment,
             "status": status,
             "start": format_time(run.start_time),
-            "end": format_time(run.end_time) if run.end_time else MISSING,
+            "end": format_time(run.end_time) if run.end_time else _not_ended(run.status),
             "duration": format_duration(run.duration_ms) if run.end_time else MISSING,
             "user": run.user_id or tags.get("mlflow.user") or MISSING,
             "source": _source(tags),
@@ -187,6 +187,10 @@ def _relatives_heading(parent_id: str | None, children: list[Run]) -> str:
     if not parts:
         return "Parent and child runs"
     return " and ".join(parts) + " (Enter opens)"
+
+
+def _not_ended(status: str) -> str:
+    return {"RUNNING": "still running", "SCHEDULED": "not started"}.get(status, MISSING)
 
 
 def _source(tags) -> str:
