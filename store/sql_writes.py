@@ -27,7 +27,7 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from . import validation as v
 from .base import not_found_experiment, not_found_run
@@ -42,6 +42,7 @@ USER_TAG = "mlflow.user"
 _MAX_DOUBLE = 1.7976931348623157e308
 _CHUNK = 500  # ids per IN (...) clause: well under every dialect's bound-parameter limit
 _RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+_MAX_CONFLICT_RETRIES = 2
 _ASSESSMENT_SOURCE_RUN = '"mlflow.assessment.sourceRunId": "{}"'
 
 
@@ -452,15 +453,27 @@ class SqlWrites:
     # -- transactions ------------------------------------------------------------------------
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in one write transaction, retrying it whole on lock or deadlock errors."""
-        for attempt, delay in enumerate((*_RETRY_DELAYS, None)):
+        """Run `work` in one write transaction, retrying it whole on lock or deadlock errors.
+
+        A key conflict is retried too (a few times): every write checks before it inserts, so
+        a conflict means another writer inserted the same row meanwhile (PostgreSQL/MySQL; on
+        SQLite the write lock is taken first). On the retry the check sees that row, and the
+        write becomes an update or a clear refusal.
+        """
+        conflicts = 0
+        for delay in (*_RETRY_DELAYS, None):
             try:
                 with self.engine.connect() as conn:
                     self._begin_write(conn)
                     result = work(conn)
                     conn.commit()
                     return result
-            except (OperationalError, DBAPIError) as exc:
+            except IntegrityError as exc:
+                conflicts += 1
+                if delay is None or conflicts > _MAX_CONFLICT_RETRIES:
+                    raise self._translate(exc) from None
+                time.sleep(delay * (1 + random.random()))
+            except DBAPIError as exc:
                 if delay is None or not _is_transient(exc):
                     raise self._translate(exc) from None
                 time.sleep(delay * (1 + random.random()))
@@ -476,7 +489,7 @@ class SqlWrites:
             try:
                 with self.engine.connect() as conn:
                     return work(conn)
-            except (OperationalError, DBAPIError) as exc:
+            except DBAPIError as exc:
                 if delay is None or not _is_transient(exc):
                     raise self._translate(exc) from None
                 time.sleep(delay * (1 + random.random()))

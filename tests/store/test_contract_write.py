@@ -512,6 +512,31 @@ def test_rename_experiment_and_its_tags(w):
         w.store.set_experiment_tag(eid, "k", "v")
 
 
+def test_concurrent_writes_from_worker_threads_all_land(w):
+    """The TUI writes from worker threads: racing inserts of the same new tag or metric key on
+    one run must neither fail nor lose a point."""
+    requires(w.store, "set_tags", "log_batch")
+    from concurrent.futures import ThreadPoolExecutor
+
+    eid = fresh_experiment(w)
+    (run_id,) = fresh_runs(w, eid, 1)
+
+    def worker(n: int) -> None:
+        for i in range(8):
+            w.store.set_tags([run_id], {f"shared-{i}": f"w{n}", f"own-{n}": str(i)})
+            w.store.log_batch(run_id, [(f"key-{i}", MetricPoint(float(n), n, 1000 + i))])
+
+    with ThreadPoolExecutor(4) as pool:
+        for future in [pool.submit(worker, n) for n in range(4)]:
+            future.result()
+    run = w.client.get_run(run_id)
+    for i in range(8):
+        assert run.data.tags[f"shared-{i}"] in {"w0", "w1", "w2", "w3"}
+        assert run.data.metrics[f"key-{i}"] == 3.0  # the greatest step wins, whoever came last
+        assert sorted(m.step for m in w.client.get_metric_history(run_id, f"key-{i}")) == [0, 1, 2, 3]
+    assert all(run.data.tags[f"own-{n}"] == "7" for n in range(4))
+
+
 # -- refusals ---------------------------------------------------------------------------------
 
 
