@@ -192,7 +192,7 @@ class _Parser:
         self._skip_ws()
         ident = self._identifier(order=False)
         self._skip_ws()
-        op, op_start = self._operator()
+        op, op_start = self._operator(ident)
         allowed = self._allowed_ops(ident)
         if op not in allowed:
             self._fail(
@@ -322,8 +322,9 @@ class _Parser:
         numeric = RUN_NUMERIC_ATTRIBUTES if self.target == "run" else EXPERIMENT_NUMERIC_ATTRIBUTES
         return ident.key in numeric
 
-    def _operator(self) -> tuple[str, int]:
+    def _operator(self, ident: _Ident) -> tuple[str, int]:
         start = self.pos
+        expected = "one of " + ", ".join(self._allowed_ops(ident))
         for sym in _SYMBOL_OPS:
             if self.text.startswith(sym, start):
                 if sym in ("<>", "=="):
@@ -334,9 +335,8 @@ class _Parser:
         word = self._peek_word()
         if word is None:
             if self._at_end():
-                self._fail("Condition is missing its comparison", "an operator such as = or LIKE")
-            self._fail(f"Expected an operator, found {self._describe_here()}",
-                       "an operator such as =, !=, <, LIKE, IN or IS NULL", start)
+                self._fail("Condition is missing its comparison", expected)
+            self._fail(f"Expected an operator, found {self._describe_here()}", expected, start)
         upper = word.upper()
         if upper in ("LIKE", "ILIKE", "IN"):
             self.pos += len(word)
@@ -363,19 +363,36 @@ class _Parser:
                            "NULL" if negate else "NULL or NOT NULL")
             self.pos += len(nxt)
             return ("IS NOT NULL" if negate else "IS NULL"), start
-        self._fail(f"Unknown operator '{word}'",
-                   "an operator such as =, !=, <, LIKE, IN or IS NULL", start)
+        message = f"Unknown operator '{word}'"
+        if self._looks_like_unquoted_space(ident, word):
+            prefix = self.text[ident.start:ident.key_start]
+            message += f" (quote keys with spaces: {prefix}`{ident.key} {word}`)"
+        self._fail(message, expected, start)
+
+    def _looks_like_unquoted_space(self, ident: _Ident, word: str) -> bool:
+        """`metrics.val loss > 1`: a bare key, a space, one word, then an operator."""
+        if ident.kind == "attribute" or self.text[ident.key_start] in "`\"'":
+            return False
+        after = self.pos + len(word)
+        while after < len(self.text) and self.text[after] in _WS:
+            after += 1
+        if self.text.startswith(_SYMBOL_OPS, after):
+            return True
+        nxt = _WORD.match(self.text, after)
+        return nxt is not None and nxt.group().upper() in ("LIKE", "ILIKE", "IN", "NOT", "IS")
 
     def _number(self, ident: _Ident) -> float | int:
         start = self.pos
         m = _NUMBER.match(self.text, start)
         what = self._describe_ident(ident)
         if m is None:
+            example = ("a number such as 0.5 or -1e3" if ident.kind == "metric"
+                       else "epoch milliseconds such as 1700000000000")
             if self._peek() in ("'", '"'):
                 self._fail(f"{what} compares with a number, not a quoted string",
-                           "an unquoted number such as 0.5", start)
+                           f"unquoted {example}", start)
             self._fail(f"Expected a number for {what}, found {self._describe_here()}",
-                       "a number such as 0.5 or -1e3", start)
+                       example, start)
         literal = m.group()
         self.pos = m.end()
         value = float(literal)

@@ -119,10 +119,10 @@ REJECT = [
     ("metrics.a = - 1", 12, "number"),
     ("metrics.a LIKE 1", 10, "="),
     ("metrics.a IS NULL", 10, "<="),
-    ("metrics.a", 9, "operator"),
+    ("metrics.a", 9, ">="),
     ("metrics.a =", 11, "number"),
     ("metrics.", 8, "key"),
-    ("metrics.a-b = 1", 9, "operator"),
+    ("metrics.a-b = 1", 9, "<="),
     ("METRICS.a = 1", 0, "metrics"),
     ("foo.a = 1", 0, "metrics"),
     ("params.a = 1", 11, "quoted"),
@@ -135,13 +135,13 @@ REJECT = [
     ("params.`a = 'x'", 7, "closing `"),
     ("params.a IS", 11, "NULL"),
     ("params.a IS NOT", 15, "NULL"),
-    ("params.a ISNULL", 9, "operator"),
+    ("params.a ISNULL", 9, "IS NULL"),
     ("lifecycle_stage = 'active'", 0, "run_id"),
     ("attributes.name = 'x'", 11, "run_name"),
     ("status IS NULL", 7, "LIKE"),
     ("status IN ('a')", 7, "LIKE"),
     ("status > 'a'", 7, "LIKE"),
-    ("start_time = '1'", 13, "number"),
+    ("start_time = '1'", 13, "milliseconds"),
     ("start_time LIKE 1", 11, "<="),
     ("run_id IN ()", 11, "quoted"),
     ("run_id IN (1, 2)", 11, "quoted"),
@@ -160,6 +160,16 @@ REJECT = [
     ("start_time > " + "9" * 5000, 13, "milliseconds"),
     ("start_time > 1e999", 13, "milliseconds"),
 ]
+
+
+def test_unquoted_key_with_space_gets_a_hint():
+    with pytest.raises(FilterSyntaxError) as info:
+        parse_run_filter("metrics.val loss > 1")
+    assert info.value.position == 12
+    assert "metrics.`val loss`" in info.value.reason
+    with pytest.raises(FilterSyntaxError) as info:
+        parse_run_filter("metrics.acc BETWEEN 1 AND 2")
+    assert "quote" not in info.value.reason
 
 
 @pytest.mark.parametrize(("text", "position", "expected"), REJECT)
