@@ -279,6 +279,18 @@ async def test_run_actions_are_in_the_palette_and_help(sqlite_store, sqlite_back
         assert "run: Hide/show mlflow.* tags" in {title for title, *_ in screen_actions(screen)}
 
 
+async def test_dead_server_is_a_notification_and_the_screen_still_answers(make_app, monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    app = make_app("http://127.0.0.1:9")  # discard port: nothing listens
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, "a" * 32)
+        errors = [n for n in app._notifications if n.title == "Server unreachable"]
+        assert errors and "Traceback" not in errors[-1].message
+        assert not screen.query_one(RunOverview).loading
+        await pilot.press("3", "y")
+        assert screen.active_tab == "metrics" and app.clipboard == "a" * 32
+
+
 # -- snapshots ----------------------------------------------------------------------------------
 
 #: Fixed, so the artifact URIs and the store URI in the status bar are the same on every run.
