@@ -15,7 +15,10 @@ search_format.py (AST → canonical text), paging.py (page tokens).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
+
+if TYPE_CHECKING:
+    from .model import Experiment, Run
 
 Kind = Literal["metric", "param", "tag", "attribute", "dataset"]
 
@@ -45,6 +48,8 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class OrderKey:
+    """One order_by entry: kind and canonical key as in Comparison; ascending unless DESC."""
+
     kind: Kind
     key: str
     ascending: bool = True
@@ -83,7 +88,11 @@ def parse_experiment_order_by(items: Sequence[str]) -> tuple[OrderKey, ...]:
 # Thin wrappers so `store.search` stays the one public entry; the work is in search_eval.py.
 
 
-def run_matches(run, comparisons: Sequence[Comparison], datasets=None) -> bool:
+def run_matches(
+    run: Run,
+    comparisons: Sequence[Comparison],
+    datasets: Sequence[tuple[str, str, str | None]] | None = None,
+) -> bool:
     """True when the Run satisfies every comparison, with MLflow's semantics (see
     store/search_eval.py). `datasets`: the run's (name, digest, context) inputs, if known."""
     from .search_eval import run_matches as _impl
@@ -91,21 +100,23 @@ def run_matches(run, comparisons: Sequence[Comparison], datasets=None) -> bool:
     return _impl(run, comparisons, datasets)
 
 
-def sort_runs(runs, order_keys: Sequence[OrderKey] = ()) -> list:
+def sort_runs(runs: Sequence[Run], order_keys: Sequence[OrderKey] = ()) -> list[Run]:
     """Runs ordered by the keys, then start_time DESC, then run id; missing values last."""
     from .search_eval import sort_runs as _impl
 
     return _impl(runs, order_keys)
 
 
-def experiment_matches(exp, comparisons: Sequence[Comparison]) -> bool:
+def experiment_matches(exp: Experiment, comparisons: Sequence[Comparison]) -> bool:
     """True when the Experiment satisfies every comparison of an experiment filter."""
     from .search_eval import experiment_matches as _impl
 
     return _impl(exp, comparisons)
 
 
-def sort_experiments(exps, order_keys: Sequence[OrderKey] = ()) -> list:
+def sort_experiments(
+    exps: Sequence[Experiment], order_keys: Sequence[OrderKey] = ()
+) -> list[Experiment]:
     """Experiments ordered as MLflow's SQL store does (default creation_time DESC, id ASC)."""
     from .search_eval import sort_experiments as _impl
 
