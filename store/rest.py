@@ -19,6 +19,7 @@ from .errors import InvalidValue, NotFound
 from .model import Experiment, Keys, MetricPoint, Page, Run, ViewType
 from .rest_json import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
 from .rest_transport import RestTransport, TransportSettings
+from .rest_writes import RestWrites
 from .search import (
     format_filter,
     format_order_by,
@@ -37,14 +38,12 @@ HISTORY_PAGE = 25000
 SCAN_PAGE = 5000
 
 
-class RestStore(Store):
+class RestStore(RestWrites, Store):
     """An MLflow tracking server at `http(s)://host[:port][/static-prefix]`.
 
     Timeouts and retries come from MLflow's environment variables unless given here (tests
     and the TUI pass small values to stay responsive).
     """
-
-    can_purge = False
 
     def __init__(
         self,
