@@ -1,0 +1,156 @@
+"""The requests the REST backend sends: how many, how big, in what shape.
+
+The contract suite proves the answers equal MlflowClient's on a live server; these tests pin
+what it costs to get them (no N+1, counting without downloading every run, server-sized
+batches) using a scripted server that records each request.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+
+import pytest
+
+from fake_http_server import FakeServer, Reply, run_json
+from store.errors import InvalidValue, NotFound, ReadOnlyError
+from store.model import MetricPoint
+from store.rest import RestStore
+
+RUN_ID = "0123456789abcdef0123456789abcdef"
+
+
+def open_rest(url: str, **kw) -> RestStore:
+    return RestStore(url, timeout=5, max_retries=0, **kw)
+
+
+def offset_of(token: str | None) -> int:
+    return json.loads(base64.b64decode(token))["offset"] if token else 0
+
+
+def token_for(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def runs_server(total: int, opaque_tokens: bool = False):
+    """Answers runs/search like MLflow's SQL store over `total` runs (offset page tokens)."""
+    opaque: dict[str, int] = {}
+
+    def script(n, req):
+        body = req.body or {}
+        token = body.get("page_token")
+        start = opaque[token] if opaque_tokens and token else offset_of(token)
+        end = min(total, start + body["max_results"])
+        page = {"runs": [run_json(f"{i:032x}", f"r{i}") for i in range(start, end)]}
+        if end < total:
+            if opaque_tokens:
+                key = f"opaque-{end}"
+                opaque[key] = end
+                page["next_page_token"] = key
+            else:
+                page["next_page_token"] = token_for(end)
+        return Reply(body=page)
+
+    return script
+
+
+@pytest.mark.parametrize("total", [0, 1, 2, 3, 4, 7, 8, 9, 100, 1000, 4097])
+def test_count_runs_probes_with_one_run_pages(total):
+    with FakeServer(runs_server(total)) as server:
+        assert open_rest(server.url).count_runs("1") == total
+    assert all(r.body["max_results"] == 1 for r in server.requests)
+    assert len(server.requests) <= 2 * math.log2(total + 2) + 2
+
+
+def test_count_runs_falls_back_to_paging_when_tokens_are_not_offsets():
+    with FakeServer(runs_server(12_000, opaque_tokens=True)) as server:
+        assert open_rest(server.url).count_runs("1", view="all") == 12_000
+    assert [r.body["max_results"] for r in server.requests] == [1, 5000, 5000, 5000]
+    assert {r.body["run_view_type"] for r in server.requests} == {"ALL"}
+
+
+def test_a_page_of_runs_is_one_request():
+    with FakeServer(runs_server(250)) as server:
+        store = open_rest(server.url)
+        page = store.search_runs(["1"], max_results=100)
+        assert len(page) == 100 and len(server.requests) == 1
+        page = store.search_runs(["1"], max_results=100, page_token=page.next_page_token)
+        assert page.items[0].name == "r100" and len(server.requests) == 2
+
+
+def test_list_keys_walks_pages_of_all_runs():
+    def script(n, req):
+        page = {"runs": [run_json(RUN_ID, "a")]}
+        page["runs"][0]["data"].update(
+            metrics=[{"key": f"m{n}", "value": "NaN", "step": 0, "timestamp": 0}],
+            params=[{"key": "p", "value": "1"}],
+        )
+        if n == 0:
+            page["next_page_token"] = token_for(5000)
+        return Reply(body=page)
+
+    with FakeServer(script) as server:
+        keys = open_rest(server.url).list_keys(["1", "2"])
+    assert keys.metrics == ("m0", "m1") and keys.params == ("p",) and keys.tags == ("mlflow.runName",)
+    assert [r.body["run_view_type"] for r in server.requests] == ["ALL", "ALL"]
+
+
+def test_metric_history_pages_and_sorts_by_step_then_time():
+    pages = [
+        {"metrics": [{"key": "m", "value": 2.0, "step": 2, "timestamp": 5}, {"key": "m", "value": "NaN", "step": 1, "timestamp": 9}],
+         "next_page_token": "p2"},
+        {"metrics": [{"key": "m", "value": "-Infinity", "step": 0, "timestamp": 10}, {"key": "m", "value": 1, "timestamp": 11}]},
+    ]
+    with FakeServer(lambda n, req: Reply(body=pages[n])) as server:
+        points = open_rest(server.url).get_metric_history(RUN_ID, "m")
+    assert [(p.step, p.timestamp) for p in points] == [(0, 10), (0, 11), (1, 9), (2, 5)]
+    assert points[0].value == -math.inf and math.isnan(points[2].value)
+    assert "max_results=25000" in server.requests[0].path and "page_token=p2" in server.requests[1].path
+
+
+def test_log_batch_is_split_into_server_sized_requests():
+    metrics = [("m", MetricPoint(float(i), i, i)) for i in range(2500)]
+    metrics.append(("odd", MetricPoint(float("nan"), 0, 1)))
+    params = {f"p{i}": str(i) for i in range(150)}
+
+    def script(n, req):
+        if req.path.startswith("/api/2.0/mlflow/runs/get"):
+            return Reply(body={"run": run_json(RUN_ID)})
+        return Reply(body={})
+
+    with FakeServer(script) as server:
+        open_rest(server.url).log_batch(RUN_ID, metrics, params, {"t": "v"})
+    batches = [r.body for r in server.requests if r.path.endswith("/runs/log-batch")]
+    assert [(len(b["metrics"]), len(b["params"]), len(b["tags"])) for b in batches] == [
+        (1000, 100, 1), (1000, 50, 0), (501, 0, 0)
+    ]
+    assert batches[2]["metrics"][-1] == {"key": "odd", "value": "NaN", "timestamp": 1, "step": 0}
+
+
+def test_writes_check_the_run_before_sending_anything():
+    deleted = run_json(RUN_ID)
+    deleted["info"]["lifecycle_stage"] = "deleted"
+    with FakeServer(Reply(body={"run": deleted})) as server:
+        store = open_rest(server.url)
+        with pytest.raises(InvalidValue, match="deleted"):
+            store.set_tags([RUN_ID], {"k": "v"})
+        with pytest.raises(InvalidValue, match="deleted"):
+            store.rename_run(RUN_ID, "new")
+    assert all("/runs/get" in r.path for r in server.requests)
+    missing = Reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "nope"})
+    with FakeServer(missing) as server:
+        with pytest.raises(NotFound):
+            open_rest(server.url).delete_runs([RUN_ID])
+        assert len(server.requests) == 1
+
+
+def test_purge_is_refused_with_the_alternative():
+    with FakeServer(Reply(body={})) as server:
+        store = open_rest(server.url)
+        assert store.can_purge is False
+        with pytest.raises(ReadOnlyError, match="mlflow gc"):
+            store.purge_deleted_runs()
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            open_rest(server.url, read_only=True).purge_deleted_runs()
+    assert server.requests == []
