@@ -312,6 +312,16 @@ def test_search_runs_max_results_limits_page(store, info):
     assert page.next_page_token
 
 
+def test_search_runs_beyond_server_page_limits(store, mlflow_client, info):
+    """A "load everything" request above MLflow's 50,000 limit still answers (capped if need be)."""
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    ours = store.search_runs(exps, max_results=60_000)
+    theirs = mlflow_client.search_runs(exps, max_results=BIG)
+    assert [r.id for r in ours] == [r.info.run_id for r in theirs]
+    experiments = store.search_experiments(view="all", max_results=60_000)
+    assert len(experiments) == len(mlflow_client.search_experiments(view_type=3, max_results=BIG))
+
+
 def test_search_runs_in_empty_experiment(store, info):
     page = store.search_runs([info.experiments[EMPTY_EXP]])
     assert list(page) == [] and page.next_page_token is None
