@@ -28,7 +28,6 @@ from .base import Store, not_found_experiment, not_found_run
 from .downsample import downsample_minmax
 from .errors import InvalidValue, NotFound, StoreError
 from .files_layout import (
-    ARTIFACTS,
     META,
     METRICS,
     NON_EXPERIMENT_FOLDERS,
@@ -36,12 +35,12 @@ from .files_layout import (
     RESERVED_EXPERIMENT_FOLDERS,
     TAGS,
     TRASH,
+    decode_value,
     is_safe_id,
     iter_key_files,
     key_names,
     key_path,
     list_dirs,
-    decode_value,
     read_value,
     read_values,
 )
@@ -248,7 +247,10 @@ class FileStore(FileWrites, Store):
         # Load for every run only what the filter and the ordering look at.
         needed = _needed_keys(comparisons, order_keys)
         if needed is not None:
-            refs = [RunRef(self._with_data(ref, needed), ref.path, ref.experiment_path) for ref in refs]
+            refs = [
+                RunRef(self._with_data(ref, needed, parent_link=False), ref.path, ref.experiment_path)
+                for ref in refs
+            ]
         if comparisons:
             wants_datasets = any(c.kind == "dataset" for c in comparisons)
             refs = [
@@ -340,8 +342,9 @@ class FileStore(FileWrites, Store):
             artifact_uri=_opt_str(meta.get("artifact_uri")),
         )
 
-    def _with_data(self, ref: RunRef, keys: Keys | None) -> Run:
-        """The run with its params, latest metrics and tags: all, or just `keys`."""
+    def _with_data(self, ref: RunRef, keys: Keys | None, parent_link: bool = True) -> Run:
+        """The run with its params, latest metrics and tags: all, or just `keys` (plus the
+        parent run id unless `parent_link` is False)."""
         problems: list[str] = []
         path = ref.path
         cache = self._cache
@@ -355,9 +358,9 @@ class FileStore(FileWrites, Store):
         )
         self._warn_all(problems)
         parent = tags.get(PARENT_RUN_TAG)
-        if parent is None and keys is not None and PARENT_RUN_TAG not in keys.tags:
+        if parent is None and parent_link and keys is not None and PARENT_RUN_TAG not in keys.tags:
             try:
-                parent = read_value(os.path.join(path, TAGS, PARENT_RUN_TAG))
+                parent = cache.content(f"{path}/{TAGS}/{PARENT_RUN_TAG}", decode_value)
             except OSError:
                 parent = None
         run = ref.run
@@ -522,4 +525,4 @@ def _needed_keys(comparisons, order_keys) -> Keys | None:
     return Keys(tuple(wanted["metric"]), tuple(wanted["param"]), tuple(wanted["tag"]))
 
 
-__all__ = ["FileStore", "uri_to_path", "ARTIFACTS"]
+__all__ = ["FileStore", "uri_to_path"]

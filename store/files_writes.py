@@ -368,6 +368,7 @@ class FileWrites:
         os.makedirs(self.trash, exist_ok=True)
         if not os.path.isdir(os.path.join(self.root, DEFAULT_EXPERIMENT_ID)):
             self._write_new_experiment(DEFAULT_EXPERIMENT_ID, "Default", None, {})
+        self._resolved(self.root)  # the "does not exist yet" warning
 
     def _write_new_experiment(
         self, experiment_id: str, name: str, artifact_location: str | None, tags: Mapping[str, str]

@@ -452,6 +452,7 @@ def test_create_experiment_in_a_new_folder_makes_a_store_mlflow_reads(tmp_path, 
     got = client.get_run(run.id)
     assert (got.info.run_name, got.data.params, got.data.metrics, got.data.tags["x"]) == ("r", {"p": "1"}, {"m": 0.5}, "y")
     assert leftovers(root) == []
+    assert store.warnings == ()
 
 
 def test_purge_skips_a_run_whose_outside_artifact_path_looks_unsafe(tree):
