@@ -183,7 +183,8 @@ class FileWrites:
             if self._run_exists(run_id):
                 raise InvalidValue(f"A run with id '{run_id}' already exists")
             experiment_path = self._experiment_path(experiment_id)
-            artifact_uri = _append_path(experiment.artifact_location or "", f"{run_id}/{ARTIFACTS}")
+            location = experiment.artifact_location or Path(experiment_path).as_uri()  # 1.x metas may lack it
+            artifact_uri = _append_path(location, f"{run_id}/{ARTIFACTS}")
             meta = {
                 "artifact_uri": artifact_uri,
                 "deleted_time": None,
