@@ -51,6 +51,8 @@ def make_app(demo_store_uri, tmp_path):
 
     def make(uri: str | None = None, **kwargs) -> TrackApp:
         store = open_store(uri or demo_store_uri, read_only=True)
+        if uri is None:  # the temp path differs per run; snapshots need a stable status bar
+            store.display_uri = "sqlite:///demo/mlflow.db"
         stores.append(store)
         return TrackApp(store, config=Config(path=Path(tmp_path) / "tracktui.json"), **kwargs)
 

@@ -107,3 +107,21 @@ async def test_dead_server_becomes_a_notification_not_a_freeze(make_app, monkeyp
         await pilot.press("question_mark")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+# -- snapshots ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_experiments(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle)
+
+
+def test_snapshot_experiments_filtered_with_deleted(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await type_text(pilot, "e")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

@@ -102,8 +102,9 @@ async def test_bad_filter_shows_the_error_inline_at_its_position(make_app):
         assert caret == 15  # the quoted string where a number was expected
         assert table(app).rows == []
         assert not [n for n in app._notifications if n.severity == "error"]  # inline, not a toast
+        assert app.screen.focused is bar.input and bar.input.cursor_position == 15  # ready to fix
         # fixing it clears the error
-        await pilot.press("slash", "ctrl+u")
+        await pilot.press("end", "ctrl+u")
         await type_text(pilot, "metrics.`val/loss` < 0.2")
         await pilot.press("enter")
         await settle(pilot)
@@ -218,7 +219,7 @@ async def test_every_action_is_in_the_palette(make_app):
         await open_experiment(pilot, "mnist")
         titles = {title for title, *_ in screen_actions(app.screen)}
         for expected in ("runs: Columns", "runs: Sort", "runs: Filter", "runs: Deleted", "runs: Tree/flat",
-                         "runs: Open run", "runs: Expand/collapse", "app: Back"):
+                         "runs: Open", "runs: Expand", "app: Back"):
             assert expected in titles
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -227,3 +228,41 @@ async def test_every_action_is_in_the_palette(make_app):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ColumnChooser)
+
+
+# -- snapshots ------------------------------------------------------------------------------------
+
+def opened(name: str, *keys: str, text: str | None = None):
+    async def run_before(pilot):
+        await open_experiment(pilot, name)
+        if keys:
+            await pilot.press(*keys)
+        if text is not None:
+            await type_text(pilot, text)
+            await pilot.press("enter")
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_runs(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=opened("mnist"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_runs_nested_expanded(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=opened("sweep", "space"))
+
+
+def test_snapshot_runs_bad_filter(snap_compare, make_app):
+    run_before = opened("mnist", "slash", text="params.lr = 0.1")
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_help(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=opened("mnist", "question_mark"))
+
+
+def test_snapshot_column_chooser(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=opened("mnist", "c"))

@@ -24,6 +24,7 @@ MAX_EXPERIMENTS = 10_000
 
 class ExperimentsTable(DataTable):
     BINDINGS = [
+        Binding("enter", "select_cursor", "Open runs", id="experiments.open"),
         Binding("k", "cursor_up", "Up", show=False, id="experiments.up"),
         Binding("j", "cursor_down", "Down", show=False, id="experiments.down"),
         Binding("g", "scroll_top", "First", show=False, id="experiments.first"),
@@ -35,7 +36,6 @@ class ExperimentsScreen(Screen):
     AREA = "experiments"
     AUTO_FOCUS = "ExperimentsTable"
     BINDINGS = [
-        Binding("enter", "open", "Open runs", id="experiments.open"),
         Binding("slash", "focus_filter", "Filter", id="experiments.filter"),
         Binding("d", "toggle_deleted", "Deleted", id="experiments.deleted"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="experiments.refresh"),
@@ -53,7 +53,7 @@ class ExperimentsScreen(Screen):
         table = ExperimentsTable(id="experiments-table", cursor_type="row", zebra_stripes=False)
         yield table
         yield StatusBar()
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ^p is listed by ? help
 
     def on_mount(self) -> None:
         table = self.query_one(ExperimentsTable)

@@ -23,14 +23,17 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
         binding = active.binding
         if not binding.description:
             continue
-        area = area_of(active.node, screen)
+        # Our bindings carry ids; a widget's built-in keys are listed under the widget's name.
+        area = area_of(active.node, screen) if binding.id else type(active.node).__name__
         keys = grouped.setdefault((area, binding.description), [])
-        shown = screen.app.get_key_display(binding) if binding.key_display else _key_name(key)
+        shown = _key_name(key)
         if shown not in keys:
             keys.append(shown)
     rows = [(area, " ".join(keys), description) for (area, description), keys in grouped.items()]
-    order = {"app": 1}
-    return sorted(rows, key=lambda r: (order.get(r[0], 0), r[0]))
+    def rank(area: str) -> int:
+        return 2 if area[:1].isupper() else 1 if area == "app" else 0
+
+    return sorted(rows, key=lambda r: (rank(r[0]), r[0]))
 
 
 def _key_name(key: str) -> str:
@@ -65,7 +68,7 @@ class HelpScreen(ModalScreen[None]):
         for area, keys, description in binding_rows(self._target):
             table.add_row(area, keys, description)
         with VerticalScroll(id="help-body"):
-            yield Static("Keys  (ctrl+p: every action by name · esc closes)", id="help-title")
+            yield Static("Keys  ·  ctrl+p: every action by name  ·  esc closes", id="help-title")
             yield Static(table)
 
     def action_close(self) -> None:

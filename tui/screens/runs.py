@@ -68,7 +68,7 @@ class RunsScreen(Screen):
         yield FilterBar(id="runs-filter")
         yield RunsTable(id="runs-table")
         yield StatusBar()
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ^p is listed by ? help
 
     @property
     def table(self) -> RunsTable:

@@ -41,7 +41,7 @@ class FilterBar(Vertical):
         self._placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self._placeholder, id="filter-input")
+        yield Input(placeholder=self._placeholder, id="filter-input", select_on_focus=False)
         yield Static(id="filter-error")
 
     @property
@@ -63,6 +63,7 @@ class FilterBar(Vertical):
         """Show the filter text, a caret under `error.position` and what was expected there."""
         self.query_one("#filter-error", Static).update(caret_text(error))
         self.add_class("-error")
+        self.input.focus()  # stay where the fix is typed, cursor at the problem
         self.input.cursor_position = error.position
 
     def clear_error(self) -> None:

@@ -28,6 +28,7 @@ from textual.strip import Strip
 from store.model import Run
 
 from ..columns import Column
+from .run_format import MISSING
 
 #: Post NearEnd when the cursor is this close to the last loaded row.
 NEAR_END_ROWS = 60
@@ -64,8 +65,8 @@ class RunsTable(ScrollView, can_focus=True):
         Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="runs_table.page_down"),
         Binding("home,g", "first", "First run", show=False, id="runs_table.first"),
         Binding("end,G", "last", "Last loaded run", show=False, id="runs_table.last"),
-        Binding("enter", "choose", "Open run", id="runs_table.open"),
-        Binding("space,right,l", "expand", "Expand/collapse", id="runs_table.expand"),
+        Binding("enter", "choose", "Open", id="runs_table.open"),
+        Binding("space,right,l", "expand", "Expand", key_display="space", id="runs_table.expand"),
         Binding("left,h", "collapse", "Collapse / to parent", show=False, id="runs_table.collapse"),
         Binding("right_square_bracket", "scroll_columns(1)", "Columns →", show=False, id="runs_table.scroll_right"),
         Binding("left_square_bracket", "scroll_columns(-1)", "Columns ←", show=False, id="runs_table.scroll_left"),
@@ -314,6 +315,13 @@ class RunsTable(ScrollView, can_focus=True):
                 self.action_choose()
             self._move(index)
 
+    def _style(self, *names: str) -> Style:
+        """The widget's own style plus only what the component classes declare (app.tcss)."""
+        style = self.rich_style
+        for name in names:
+            style += self.get_component_rich_style(name, partial=True)
+        return style
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
@@ -325,14 +333,14 @@ class RunsTable(ScrollView, can_focus=True):
             if index < len(self.rows):
                 strip = self._row_strip(self.rows[index], index == self.cursor_row and self.has_focus_within)
             elif index == 0 and not self.rows:
-                strip = Strip([Segment(self.empty_text, self.get_component_rich_style("runs-table--muted"))])
+                strip = Strip([Segment(self.empty_text, self._style("runs-table--muted"))])
             else:
                 strip = Strip([])
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _header_strip(self) -> Strip:
-        header = self.get_component_rich_style("runs-table--header")
-        sorted_style = header + self.get_component_rich_style("runs-table--sorted")
+        header = self._style("runs-table--header")
+        sorted_style = self._style("runs-table--header", "runs-table--sorted")
         segments: list[Segment] = []
         for i, col in enumerate(self.columns):
             label = col.label
@@ -347,29 +355,26 @@ class RunsTable(ScrollView, can_focus=True):
 
     def _row_strip(self, row: RunRow, is_cursor: bool) -> Strip:
         run = row.run
-        deleted = run.lifecycle_stage == "deleted"
-        base = self.get_component_rich_style("runs-table--deleted") if deleted else Style()
-        status_style = self.get_component_rich_style(_STATUS_CLASSES.get(run.status, "runs-table--muted"))
-        muted = self.get_component_rich_style("runs-table--muted")
+        extra = ("runs-table--deleted",) if run.lifecycle_stage == "deleted" else ()
+        base = self._style(*extra)
+        muted = self._style(*extra, "runs-table--muted")
+        status_style = self._style(*extra, _STATUS_CLASSES.get(run.status, "runs-table--muted"))
         segments: list[Segment] = []
         for i, col in enumerate(self.columns):
             if i:
                 segments.append(Segment(" ", base))
             if col.id == "attr:status":
-                segments.append(Segment(_fit(col.text(run), col.width), base + status_style))
+                segments.append(Segment(_fit(col.text(run), col.width), status_style))
             elif col.id == "attr:name":
                 segments.extend(self._name_segments(row, col.width, base, muted))
             else:
                 text = col.text(run)
-                style = base + muted if text == "—" else base
-                if col.kind == "metrics":
-                    segments.append(Segment(_fit(text, col.width, right=True), style))
-                else:
-                    segments.append(Segment(_fit(text, col.width), style))
-        strip = Strip(segments)
+                style = muted if text == MISSING else base
+                segments.append(Segment(_fit(text, col.width, right=col.kind == "metrics"), style))
+        strip = Strip(segments).extend_cell_length(max(self._total_width, self.size.width), base)
         if is_cursor:
-            cursor = self.get_component_rich_style("runs-table--cursor")
-            strip = strip.extend_cell_length(max(self._total_width, self.size.width)).apply_style(cursor)
+            cursor = self.get_component_rich_style("runs-table--cursor", partial=True)
+            strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip
 
     def _name_segments(self, row: RunRow, width: int, base: Style, muted: Style) -> list[Segment]:
@@ -386,7 +391,7 @@ class RunsTable(ScrollView, can_focus=True):
         prefix = "  " * row.depth + marker
         name = row.run.name or row.run.id[:8]
         prefix = _fit(prefix, min(cell_len(prefix), width))
-        return [Segment(prefix, base + muted), Segment(_fit(name, width - cell_len(prefix)), base)]
+        return [Segment(prefix, muted), Segment(_fit(name, width - cell_len(prefix)), base)]
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:
