@@ -14,6 +14,7 @@ import email.utils
 import json
 import os
 import random
+import re
 import ssl
 import threading
 import time
@@ -24,7 +25,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
-from .errors import AuthFailed, InvalidValue, NotFound, StoreError, Unreachable
+from .errors import AuthFailed, InvalidValue, NotFound, StoreError, Unreachable, UnsupportedURI
 from .uris import mask_uri
 
 #: Statuses MLflow's client retries (mlflow.utils.request_utils._TRANSIENT_FAILURE_RESPONSE_CODES).
@@ -87,6 +88,7 @@ class TransportSettings:
         settings MLflow would also reject.
         """
         env = os.environ if env is None else env
+        check_server_url(uri)
         parts = urlsplit(uri)
         user = unquote(parts.username) if parts.username else None
         password = unquote(parts.password) if parts.password else None
@@ -143,7 +145,8 @@ class RestTransport:
     """One pooled httpx client to one server. Thread-safe (httpx.Client is)."""
 
     def __init__(self, uri: str, settings: TransportSettings):
-        self.display_uri = mask_uri(uri)
+        check_server_url(uri)
+        self.display_uri = safe_display_uri(uri)
         self.settings = settings
         self.base_url = _strip_userinfo(uri).rstrip("/")
         headers = {"User-Agent": "tracktui"}
@@ -323,6 +326,24 @@ class RestTransport:
         for secret in self.settings.secrets:
             text = text.replace(secret, "***")
         return text
+
+
+def check_server_url(uri: str) -> None:
+    """Raise UnsupportedURI unless `uri` is http(s)://host[:port][/path]."""
+    try:
+        parts = urlsplit(uri)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise UnsupportedURI(
+            f"{safe_display_uri(uri)!r} is not a valid tracking server URL; expected http(s)://host[:port][/path]"
+        )
+
+
+def safe_display_uri(uri: str) -> str:
+    """mask_uri, plus a textual mask for URIs too broken to parse (they can hold a password too)."""
+    return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", mask_uri(uri))
 
 
 def _ssl_context(settings: TransportSettings) -> ssl.SSLContext:

@@ -231,3 +231,12 @@ def test_static_prefix_in_the_uri_is_kept():
     with FakeServer(Reply(body=EXPERIMENT)) as server:
         open_rest(server.url + "/mlflow/").get_experiment("1")
         assert server.requests[0].path.startswith("/mlflow/api/2.0/mlflow/experiments/get?")
+
+
+@pytest.mark.parametrize("uri", ["http://", "https://:80", "http://u:hunter2@[::1", "ftp://host"])
+def test_malformed_server_urls_are_refused_up_front_without_the_password(uri):
+    from store.errors import UnsupportedURI
+
+    with pytest.raises(UnsupportedURI, match="not a valid tracking server URL") as caught:
+        RestStore(uri)
+    assert "hunter2" not in str(caught.value)

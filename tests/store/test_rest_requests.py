@@ -154,3 +154,12 @@ def test_purge_is_refused_with_the_alternative():
         with pytest.raises(ReadOnlyError, match="read-only"):
             open_rest(server.url, read_only=True).purge_deleted_runs()
     assert server.requests == []
+
+
+def test_counts_for_many_experiments_each_use_their_own_probes():
+    totals = {"1": 0, "2": 1, "3": 17, "4": 300}
+    scripts = {eid: runs_server(n) for eid, n in totals.items()}
+    with FakeServer(lambda n, req: scripts[req.body["experiment_ids"][0]](n, req)) as server:
+        counts = open_rest(server.url).count_runs_by_experiment(["1", "2", "3", "4"], view="deleted")
+    assert counts == totals
+    assert {r.body["run_view_type"] for r in server.requests} == {"DELETED_ONLY"}
