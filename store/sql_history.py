@@ -35,11 +35,21 @@ def metric_history(
     if max_points is not None:
         if max_points <= 0:
             return []
-        stats = sa.select(sa.func.count(), sa.func.min(m.c.step), sa.func.max(m.c.step)).where(*where)
-        total, lo, hi = conn.execute(stats).one()
-        total = total or 0
+        # First and last step are two index seeks; counting a long history is a full scan, so
+        # a wide step range is assumed dense (one point per step) and checked while bucketing.
+        lo, hi = conn.execute(sa.select(
+            sa.select(sa.func.min(m.c.step)).where(*where).scalar_subquery(),
+            sa.select(sa.func.max(m.c.step)).where(*where).scalar_subquery(),
+        )).one()
+        if lo is None:
+            return []
+        total = hi - lo + 1
+        if total <= 4 * max_points:
+            total = conn.execute(sa.select(sa.func.count()).select_from(m).where(*where)).scalar()
         if total > max_points:
-            return _downsampled(conn, m, where, dialect, total, lo, hi, max_points)
+            points = _downsampled(conn, m, where, dialect, total, lo, hi, max_points)
+            if points is not None:
+                return points
     return [_point(row) for row in conn.execute(_ordered(m, where))]
 
 
@@ -51,9 +61,13 @@ def _ordered(m, where):
     )
 
 
-def _downsampled(conn, m, where, dialect, total, lo, hi, max_points) -> list[MetricPoint]:
+def _downsampled(conn, m, where, dialect, total, lo, hi, max_points) -> list[MetricPoint] | None:
+    """The kept points, or None when the history turns out to have at most `max_points`
+    points (`total` was a guess)."""
     n_buckets = bucket_count(max_points)
     if n_buckets == 0:  # room for the first and last point only
+        if conn.execute(sa.select(sa.func.count()).select_from(m).where(*where)).scalar() <= max_points:
+            return None
         rows = conn.execute(_ordered(m, (*where, m.c.step.in_([lo, hi])))).all()
         return [_point(rows[0])] + ([_point(rows[-1])] if max_points > 1 and len(rows) > 1 else [])
     expected = [b - a for a, b in bucket_bounds(total, n_buckets)]
@@ -66,6 +80,11 @@ def _downsampled(conn, m, where, dialect, total, lo, hi, max_points) -> list[Met
         source = _with_bucket(m, where, index, n_buckets, total, dialect)
         buckets = _bucket_stats(conn, source, source.c.step)
         by_position = [b[1] for b in buckets] != expected
+        real_total = sum(b[1] for b in buckets)
+        if by_position and real_total != total:  # the guess was wrong: start again, knowing
+            if real_total <= max_points:
+                return None
+            return _downsampled(conn, m, where, dialect, real_total, lo, hi, max_points)
     if by_position:
         index = sa.func.row_number().over(order_by=(m.c.step, m.c.timestamp, m.c.value)) - 1
         source = _with_bucket(m, where, index, n_buckets, total, dialect)
