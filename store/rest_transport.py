@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import configparser
+import contextlib
 import email.utils
 import json
 import os
@@ -20,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
@@ -222,6 +223,45 @@ class RestTransport:
                     return self._decode(response, path, attempt)
             attempt += 1
             time.sleep(wait)
+
+    @contextlib.contextmanager
+    def stream(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[httpx.Response]:
+        """GET `path` without reading the body (artifact downloads): yields the 200 response.
+
+        Connection failures and transient statuses are retried as in `request`; any other answer
+        raises the matching StoreError. Errors while reading the body are the caller's."""
+        url = self.base_url + path
+        attempt = 0
+        while True:
+            try:
+                request = self._client.build_request("GET", url, params=_clean_params(params))
+                response = self._client.send(request, stream=True)
+            except (httpx.TransportError, OSError) as exc:
+                retryable = not isinstance(exc, (httpx.UnsupportedProtocol, httpx.ReadTimeout))
+                if retryable and attempt < self.settings.max_retries:
+                    attempt += 1
+                    time.sleep(self._backoff(attempt))
+                    continue
+                raise Unreachable(
+                    f"Cannot reach the MLflow server at {self.display_uri}"
+                    f"{_after(attempt)}: {self._scrub(_describe(exc))}"
+                ) from None
+            if response.status_code == 200:
+                try:
+                    yield response
+                finally:
+                    response.close()
+                return
+            try:
+                response.read()
+            finally:
+                response.close()
+            if response.status_code in RETRY_STATUSES and attempt < self.settings.max_retries:
+                attempt += 1
+                time.sleep(self._retry_after(response) or self._backoff(attempt))
+                continue
+            self._decode(response, path, attempt)
+            raise ServerError(f"{self.display_uri} answered {_short(path)} with HTTP {response.status_code}")
 
     def close(self) -> None:
         with self._lock:
