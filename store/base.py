@@ -8,10 +8,15 @@ a capability flag the UI checks before offering the action.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .errors import NotFound, ReadOnlyError
 from .model import Experiment, Keys, MetricPoint, Page, Run, ViewType
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .artifacts import ArtifactEntry, ArtifactPreview, ArtifactRepository
 
 
 class Store(ABC):
@@ -222,6 +227,40 @@ class Store(ABC):
         """Permanently remove deleted runs (deleted at least `older_than_ms` ago), their data and
         local artifacts, as `mlflow gc` does. Returns the ids removed."""
         raise self._unsupported("Purging runs")
+
+    # -- artifacts --------------------------------------------------------------------------
+    # Implemented once here on top of the run's artifact_uri; backends only choose the
+    # repository (the REST backend resolves mlflow-artifacts: through its server).
+
+    def artifact_repository(self, run: Run) -> "ArtifactRepository":
+        """The repository holding `run`'s artifacts. Raises UnsupportedURI."""
+        from .artifacts import repository_for
+
+        return repository_for(run.artifact_uri)
+
+    def list_artifacts(self, run_id: str, path: str = "") -> "list[ArtifactEntry]":
+        """Direct children of directory `path` of the run's artifacts (one level), sorted.
+        Raises NotFound (run), UnsafePath, UnsupportedURI, transport errors."""
+        with self.artifact_repository(self.get_run(run_id)) as repo:
+            return repo.list(path)
+
+    def read_artifact_head(self, run_id: str, path: str, limit: int = 256 * 1024) -> "ArtifactPreview":
+        """A typed preview of the first `limit` bytes of file `path`. Raises NotFound."""
+        from .artifacts.preview import build_preview
+
+        with self.artifact_repository(self.get_run(run_id)) as repo:
+            head, size = repo.read_head(path, limit)
+        return build_preview(path, head, size, limit)
+
+    def download_artifacts(
+        self, run_id: str, path: str, dest, progress=None, overwrite: bool = False
+    ) -> "Path":
+        """Download file or directory `path` ("" for all) under `dest`, keeping its relative
+        path; returns where it landed. See store.downloads for the guarantees and errors."""
+        from .downloads import download
+
+        with self.artifact_repository(self.get_run(run_id)) as repo:
+            return download(repo, path, dest, progress=progress, overwrite=overwrite)
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""
