@@ -1,0 +1,129 @@
+"""Artifacts through a tracking server's artifact proxy (`mlflow-artifacts:` URIs, and the
+`http(s)://…/api/2.0/mlflow-artifacts/artifacts/<p>` roots the server also accepts).
+
+Requests go through the REST backend's transport (same auth, TLS, retries, error mapping).
+The proxy answers listings with base names; each is checked to be one safe path component
+before it is joined to the listed directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Iterator
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+
+from ..errors import Unreachable, UnsupportedURI
+from ..rest_transport import RestTransport, TransportSettings
+from ..uris import mask_uri
+from .base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, ArtifactStream
+from .safety import clean_child_name, clean_relative_path, join_under
+
+PROXY_API = "/api/2.0/mlflow-artifacts/artifacts"
+
+
+class ProxyArtifactRepository(ArtifactRepository):
+    """Artifacts under `root` (a path below the server's --artifacts-destination)."""
+
+    def __init__(self, transport: RestTransport, root: str, *, owns_transport: bool = False):
+        self._http = transport
+        self._owns = owns_transport
+        self.root = "/".join(p for p in root.split("/") if p)
+        self.display_uri = f"mlflow-artifacts:/{self.root} via {transport.display_uri}"
+
+    def list(self, path: str = "") -> list[ArtifactEntry]:
+        path = clean_relative_path(path)
+        data = self._http.get(PROXY_API, {"path": join_under(self.root, path)})
+        entries = []
+        for item in data.get("files") or ():
+            name = clean_child_name(str(item.get("path", "")), path)
+            rel = f"{path}/{name}" if path else name
+            is_dir = bool(item.get("is_dir"))
+            size = None if is_dir else _int_or_none(item.get("file_size"))
+            entries.append(ArtifactEntry(rel, is_dir, size))
+        return sorted(entries, key=lambda e: e.path)
+
+    def open(self, path: str) -> ArtifactStream:
+        path = clean_relative_path(path)
+        url_path = f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}"
+        return HttpStream(self._http, url_path)
+
+    def close(self) -> None:
+        if self._owns:
+            self._http.close()
+
+
+class HttpStream(ArtifactStream):
+    """A streamed GET through a RestTransport; transport failures mid-body become Unreachable."""
+
+    def __init__(self, transport: RestTransport, url_path: str, params: dict | None = None):
+        self._http = transport
+        self._stack = contextlib.ExitStack()
+        self._response = self._stack.enter_context(transport.stream(url_path, params))
+        length = self._response.headers.get("Content-Length")
+        encoded = self._response.headers.get("Content-Encoding", "identity") != "identity"
+        self.size = int(length) if length and length.isdigit() and not encoded else None
+
+    def chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        try:
+            yield from self._response.iter_bytes(chunk_size)
+        except httpx.HTTPError as exc:
+            raise Unreachable(
+                f"The download from {self._http.display_uri} broke off: {self._http._scrub(str(exc) or type(exc).__name__)}"
+            ) from None
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def for_mlflow_artifacts_uri(
+    uri: str, tracking_uri: str | None, transport: RestTransport | None
+) -> ProxyArtifactRepository:
+    """Resolve `mlflow-artifacts:/p` (or `mlflow-artifacts://host:port/p`) against the tracking
+    server as MLflow's client does; reuse `transport` when it talks to that server."""
+    parts = urlsplit(uri)
+    root = re.sub(r"/+", "/", parts.path).strip("/")
+    if not tracking_uri or urlsplit(tracking_uri).scheme not in ("http", "https"):
+        raise UnsupportedURI(
+            f"Artifacts at {uri} are served by an MLflow tracking server, but this store is not one. "
+            f"Open the runs through the server (tracktui --uri http://host:port) instead"
+        )
+    if not parts.netloc:
+        if transport is not None:
+            return ProxyArtifactRepository(transport, root)
+        return _owned(tracking_uri, root)
+    # The netloc in the URI replaces the tracking server's host; its path prefix is kept.
+    tracking = urlsplit(tracking_uri)
+    base = urlunsplit((tracking.scheme, parts.netloc, tracking.path, "", ""))
+    return _owned(base, root)
+
+
+def for_http_uri(uri: str, transport: RestTransport | None = None) -> ProxyArtifactRepository:
+    """An `http(s)://host[/prefix]/api/2.0/mlflow-artifacts/artifacts/<p>` root."""
+    parts = urlsplit(uri)
+    marker = parts.path.find(PROXY_API)
+    if marker < 0:
+        raise UnsupportedURI(
+            f"Cannot read artifacts at {mask_uri(uri)}: plain http(s) artifact roots must point at a "
+            f"tracking server's artifact proxy (…{PROXY_API}/…)"
+        )
+    server = urlunsplit((parts.scheme, parts.netloc, parts.path[:marker], "", ""))
+    root = parts.path[marker + len(PROXY_API):].strip("/")
+    if transport is not None and transport.base_url == server.rstrip("/"):
+        return ProxyArtifactRepository(transport, root)
+    return _owned(server, root)
+
+
+def _owned(server_uri: str, root: str) -> ProxyArtifactRepository:
+    transport = RestTransport(server_uri, TransportSettings.from_env(server_uri))
+    return ProxyArtifactRepository(transport, root, owns_transport=True)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+

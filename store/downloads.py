@@ -1,0 +1,235 @@
+"""Download a run's artifact file or directory: streamed, concurrent, atomic, never outside
+the destination.
+
+Each file is written to a hidden temporary name in its final directory and renamed into place
+only when complete, so an interrupted or failed download never leaves a partial file under the
+final name. Existing files are refused unless `overwrite=True`, checked before any byte is
+fetched and again at the rename (no race with another writer). Every path from the listing is
+checked by `artifacts.safety` before it is joined to the destination.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .artifacts.base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository
+from .artifacts.safety import clean_relative_path, destination_for
+from .errors import NotFound, StoreError
+
+#: Files fetched at the same time. Enough to hide per-request latency on a proxy.
+DEFAULT_WORKERS = 8
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+class DestinationExists(StoreError):
+    title = "File exists"
+
+
+class DownloadCancelled(StoreError):
+    title = "Download cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadProgress:
+    """One progress update. `total` is None while some file's size is unknown.
+
+    Sent from worker threads: a UI must hand it over to its own thread."""
+
+    path: str  # the file this update is about, relative to the run's artifact root
+    file_done: int
+    file_total: int | None
+    done: int
+    total: int | None
+    files_done: int
+    files_total: int
+
+
+ProgressCallback = Callable[[DownloadProgress], None]
+
+
+def download(
+    repo: ArtifactRepository,
+    path: str,
+    dest: str | os.PathLike,
+    *,
+    progress: ProgressCallback | None = None,
+    overwrite: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    chunk_size: int = CHUNK_SIZE,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Download artifact `path` (a file or a directory, `""` for all) into `dest`, keeping its
+    path below the artifact root (as `mlflow artifacts download` does); returns where it landed.
+
+    Raises NotFound, DestinationExists (nothing written), UnsafePath, DownloadCancelled when
+    `cancel` is set, and the repository's transport errors."""
+    path = clean_relative_path(path)
+    dest = Path(dest).expanduser()
+    if dest.exists() and not dest.is_dir():
+        raise DestinationExists(f"The destination {dest} exists and is not a directory")
+    cancel = cancel or threading.Event()
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tracktui-download") as pool:
+        files, dirs = _plan(repo, path, pool)
+        jobs = [(entry, destination_for(dest, entry.path)) for entry in files]
+        _refuse_existing(jobs, overwrite)
+        for directory in dirs:
+            destination_for(dest, directory).mkdir(parents=True, exist_ok=True)
+        tracker = _Tracker(files, progress)
+        futures = [
+            pool.submit(_fetch_one, repo, entry, target, overwrite, tracker, cancel, chunk_size)
+            for entry, target in jobs
+        ]
+        try:
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in done if f.exception() is not None), None)
+            if failed is not None:
+                cancel.set()
+                wait(pending)
+                raise failed.exception()
+        except BaseException:  # KeyboardInterrupt too: stop the workers, they remove their temp files
+            cancel.set()
+            wait(futures)
+            raise
+    return destination_for(dest, path)
+
+
+def _plan(repo: ArtifactRepository, path: str, pool: ThreadPoolExecutor) -> tuple[list[ArtifactEntry], list[str]]:
+    """The files to fetch and the directories to create, listing one level at a time (each
+    level's directories listed concurrently)."""
+    if path:
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        entry = next((e for e in repo.list(parent) if e.path == path), None)
+        if entry is None:
+            raise NotFound(f"No artifact {path!r} in {repo.display_uri}")
+        if not entry.is_dir:
+            return [entry], []
+    files: list[ArtifactEntry] = []
+    dirs: list[str] = [path]
+    level = [path]
+    seen = {path}
+    while level:
+        next_level = []
+        for listing in pool.map(repo.list, level):
+            for entry in listing:
+                if entry.path in seen:
+                    continue  # a server repeating itself must not make two writers race
+                seen.add(entry.path)
+                if entry.is_dir:
+                    next_level.append(entry.path)
+                    dirs.append(entry.path)
+                else:
+                    files.append(entry)
+        level = next_level
+    return files, dirs
+
+
+def _refuse_existing(jobs: list[tuple[ArtifactEntry, Path]], overwrite: bool) -> None:
+    for entry, target in jobs:
+        if target.is_dir():
+            raise DestinationExists(f"Cannot write {entry.path!r}: {target} is a directory")
+    if overwrite:
+        return
+    existing = [target for _, target in jobs if os.path.lexists(target)]
+    if existing:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise DestinationExists(
+            f"{existing[0]} already exists{more}; nothing was downloaded. "
+            f"Choose another destination or allow overwriting (--overwrite)"
+        )
+
+
+def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", cancel, chunk_size: int) -> None:
+    if cancel.is_set():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tracktui-", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, repo.open(entry.path) as stream:
+            file_total = stream.size if stream.size is not None else entry.size
+            tracker.start(entry.path, file_total)
+            for chunk in stream.chunks(chunk_size):
+                if cancel.is_set():
+                    raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
+                out.write(chunk)
+                tracker.add(entry.path, len(chunk))
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        _publish(tmp, target, overwrite, entry.path)
+        tracker.finish(entry.path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _publish(tmp: str, target: Path, overwrite: bool, rel: str) -> None:
+    """Rename the finished temp file into place; without overwrite, never replace a file that
+    appeared meanwhile (a hard link fails if the name exists; rename would not)."""
+    if overwrite:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise DestinationExists(f"{target} appeared during the download; it was left untouched") from None
+    except OSError:  # file systems without hard links
+        if os.path.lexists(target):
+            raise DestinationExists(f"{target} appeared during the download; it was left untouched") from None
+        os.rename(tmp, target)
+        return
+    os.unlink(tmp)
+
+
+class _Tracker:
+    """Byte and file counters shared by the workers; calls `progress` under a lock so updates
+    arrive in order."""
+
+    def __init__(self, files: list[ArtifactEntry], progress: ProgressCallback | None):
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._sizes = {f.path: f.size for f in files}
+        self._done: dict[str, int] = {}
+        self.bytes_done = 0
+        self.files_done = 0
+        self.files_total = len(files)
+        self._total = None if any(s is None for s in self._sizes.values()) else sum(self._sizes.values())
+        if progress and not files:
+            progress(DownloadProgress("", 0, 0, 0, 0, 0, 0))
+
+    def start(self, path: str, size: int | None) -> None:
+        with self._lock:
+            if size is not None and self._sizes.get(path) != size:
+                self._sizes[path] = size
+                unknown = any(s is None for s in self._sizes.values())
+                self._total = None if unknown else sum(self._sizes.values())
+            self._done[path] = 0
+            self._emit(path)
+
+    def add(self, path: str, n: int) -> None:
+        with self._lock:
+            self._done[path] += n
+            self.bytes_done += n
+            self._emit(path)
+
+    def finish(self, path: str) -> None:
+        with self._lock:
+            self.files_done += 1
+            self._emit(path)
+
+    def _emit(self, path: str) -> None:
+        if self._progress is not None:
+            self._progress(
+                DownloadProgress(
+                    path, self._done.get(path, 0), self._sizes.get(path), self.bytes_done,
+                    self._total, self.files_done, self.files_total,
+                )
+            )
