@@ -74,6 +74,13 @@ class RestStore(RestWrites, Store):
     def close(self) -> None:
         self._http.close()
 
+    def artifact_repository(self, run: Run):
+        """mlflow-artifacts: through this server's proxy with this store's auth; anything this
+        machine cannot read through the server's own artifact endpoints."""
+        from .artifacts import repository_for_server_run
+
+        return repository_for_server_run(run, self._http, self._http.base_url)
+
     # -- experiments ------------------------------------------------------------------------------
 
     def search_experiments(
