@@ -54,7 +54,8 @@ def make_app(demo_store_uri, tmp_path):
         if uri is None:  # the temp path differs per run; snapshots need a stable status bar
             store.display_uri = "sqlite:///demo/mlflow.db"
         stores.append(store)
-        return TrackApp(store, config=Config(path=Path(tmp_path) / "tracktui.json"), **kwargs)
+        kwargs.setdefault("config", Config(path=Path(tmp_path) / "tracktui.json"))
+        return TrackApp(store, **kwargs)
 
     yield make
     for store in stores:

@@ -125,3 +125,23 @@ def test_snapshot_experiments_filtered_with_deleted(snap_compare, make_app):
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_theme_is_remembered_in_the_config_dir(make_app, tmp_path, monkeypatch):
+    import json
+
+    from tui.config import Config, config_dir
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert config_dir() == tmp_path / "xdg" / "tracktui"
+    app = make_app(config=Config.load())  # the real default location, inside XDG_CONFIG_HOME
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.theme = "nord"
+        await settle(pilot)
+    saved = json.loads((tmp_path / "xdg" / "tracktui" / "config.json").read_text())
+    assert saved["theme"] == "nord"
+    again = make_app(config=Config.load())
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert again.theme == "nord"
