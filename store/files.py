@@ -173,14 +173,16 @@ class FileStore(FileWrites, Store):
     def _experiment_dirs(self, view: ViewType) -> list[tuple[str, str]]:
         """(experiment id, directory) for the view: active ones at the root, deleted in .trash."""
         out: list[tuple[str, str]] = []
+        problems: list[str] = []
         if view in ("active", "all"):
             out += [
                 (name, path)
-                for name, path in list_dirs(self._cache, self.root)
+                for name, path in list_dirs(self._cache, self.root, problems)
                 if name not in NON_EXPERIMENT_FOLDERS and not name.startswith(".")
             ]
         if view in ("deleted", "all"):
-            out += [(n, p) for n, p in list_dirs(self._cache, self.trash) if not n.startswith(".")]
+            out += [(n, p) for n, p in list_dirs(self._cache, self.trash, problems) if not n.startswith(".")]
+        self._warn_all(problems)
         return out
 
     def _experiment_path(self, experiment_id: str) -> str | None:
@@ -299,7 +301,8 @@ class FileStore(FileWrites, Store):
             experiment_path = self._experiment_path(experiment_id)
             if experiment_path is None:
                 continue
-            for name, path in list_dirs(self._cache, experiment_path):
+            problems: list[str] = []
+            for name, path in list_dirs(self._cache, experiment_path, problems):
                 if name in RESERVED_EXPERIMENT_FOLDERS or name.startswith("."):
                     continue
                 try:
@@ -311,6 +314,7 @@ class FileStore(FileWrites, Store):
                     self._resolved(f"{path}/{META}")
                 if view == "all" or run.lifecycle_stage == view:
                     refs.append(RunRef(run, path, experiment_path))
+            self._warn_all(problems)
         return refs
 
     def _load_run_meta(self, experiment_id: str, path: str) -> Run:
@@ -349,7 +353,7 @@ class FileStore(FileWrites, Store):
         path = ref.path
         cache = self._cache
         if keys is None:  # params are written once: one stat per folder, not per file
-            params = cache.write_once_values(f"{path}/{PARAMS}", decode_value)
+            params = cache.write_once_values(f"{path}/{PARAMS}", decode_value, problems)
         else:
             params = read_values(cache, f"{path}/{PARAMS}", keys.params, problems)
         tags = read_values(cache, f"{path}/{TAGS}", None if keys is None else keys.tags, problems)
@@ -384,7 +388,7 @@ class FileStore(FileWrites, Store):
         self, base: str, keys: Sequence[str] | None, problems: list[str]
     ) -> dict[str, MetricPoint]:
         if keys is None:
-            pairs: Iterable[tuple[str, str]] = iter_key_files(self._cache, base)
+            pairs: Iterable[tuple[str, str]] = iter_key_files(self._cache, base, problems)
         else:
             pairs = ((k, p) for k in keys if (p := key_path(base, k)) is not None)
         out: dict[str, MetricPoint] = {}
@@ -440,10 +444,12 @@ class FileStore(FileWrites, Store):
         metrics: set[str] = set()
         params: set[str] = set()
         tags: set[str] = set()
+        problems: list[str] = []
         for ref in self._list_runs(experiment_ids, "all"):
-            metrics.update(key_names(self._cache, f"{ref.path}/{METRICS}"))
-            params.update(key_names(self._cache, f"{ref.path}/{PARAMS}"))
-            tags.update(key_names(self._cache, f"{ref.path}/{TAGS}"))
+            metrics.update(key_names(self._cache, f"{ref.path}/{METRICS}", problems))
+            params.update(key_names(self._cache, f"{ref.path}/{PARAMS}", problems))
+            tags.update(key_names(self._cache, f"{ref.path}/{TAGS}", problems))
+        self._warn_all(problems)
         return Keys(tuple(sorted(metrics)), tuple(sorted(params)), tuple(sorted(tags)))
 
     def count_runs(self, experiment_id: str, view: ViewType = "active") -> int:

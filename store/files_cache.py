@@ -65,20 +65,26 @@ class TreeCache:
             self._remember(self._dirs, path, (key, listing))
         return listing
 
-    def write_once_values(self, path: str, decode: Callable[[bytes], str], prefix: str = "") -> dict[str, str]:
+    def write_once_values(
+        self, path: str, decode: Callable[[bytes], str], problems: list[str], prefix: str = ""
+    ) -> dict[str, str]:
         """Every file under `path` (keys with `/` for nested ones) → decoded content, for
         trees whose files are written once and never changed (params: mlflow refuses to
         change a logged param). Validated by each directory's own (inode, mtime) only, which
         any added file changes: one stat per directory instead of one per file.
-        A missing directory gives {}."""
+        A missing directory gives {}; unreadable folders and files are described in `problems`
+        (and not remembered)."""
         out: dict[str, str] = {}
-        self._write_once(path, decode, prefix, out)
+        self._write_once(path, decode, prefix, out, problems)
         return out
 
-    def _write_once(self, path: str, decode, prefix: str, out: dict[str, str]) -> None:
+    def _write_once(self, path: str, decode, prefix: str, out: dict[str, str], problems: list[str]) -> None:
         try:
             st = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            problems.append(f"{path}: unreadable folder ({exc.strerror or exc})")
             return
         key = (st.st_ino, st.st_mtime_ns)
         hit = self._trees.get(path)
@@ -86,6 +92,7 @@ class TreeCache:
             files, subdirs = hit[1]
         else:
             files, dirs = {}, []
+            complete = True
             try:
                 with os.scandir(path) as it:
                     for entry in it:
@@ -99,15 +106,21 @@ class TreeCache:
                                 files[name] = decode(read_bytes(entry.path))
                         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                             continue
+                        except OSError as exc:
+                            problems.append(f"{entry.path}: unreadable ({exc.strerror or exc})")
+                            complete = False
             except (FileNotFoundError, NotADirectoryError):
                 return
+            except OSError as exc:
+                problems.append(f"{path}: unreadable folder ({exc.strerror or exc})")
+                return
             subdirs = tuple(dirs)
-            if time.time_ns() - st.st_mtime_ns > RACY_NS:
+            if complete and time.time_ns() - st.st_mtime_ns > RACY_NS:
                 self._remember(self._trees, path, (key, (files, subdirs)))
         for name, value in files.items():
             out[f"{prefix}{name}"] = value
         for name in subdirs:
-            self._write_once(f"{path}/{name}", decode, f"{prefix}{name}/", out)
+            self._write_once(f"{path}/{name}", decode, f"{prefix}{name}/", out, problems)
 
     def forget(self, prefix: str) -> None:
         """Drop everything at or under `prefix` (after we changed it ourselves)."""

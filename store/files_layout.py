@@ -42,23 +42,30 @@ def key_path(base: str, key: str) -> str | None:
     return os.path.join(base, *parts)
 
 
-def iter_key_files(cache: TreeCache, base: str, prefix: str = "") -> list[tuple[str, str]]:
-    """(key, path) of every file under `base`, recursively; a missing dir gives []."""
+def iter_key_files(
+    cache: TreeCache, base: str, problems: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """(key, path) of every file under `base`, recursively; a missing dir gives [].
+    Folders that cannot be read are skipped and described in `problems`."""
     out: list[tuple[str, str]] = []
-    _collect(cache, base, prefix, out)
+    _collect(cache, base, "", out, problems)
     return out
 
 
-def _collect(cache: TreeCache, base: str, prefix: str, out: list[tuple[str, str]]) -> None:
+def _collect(cache: TreeCache, base: str, prefix: str, out: list[tuple[str, str]], problems) -> None:
     try:
         entries = cache.entries(base)
     except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        if problems is not None:
+            problems.append(f"{base}: unreadable folder ({exc.strerror or exc})")
         return
     for name, is_dir in entries:
         if name.startswith(TEMP_PREFIX):
             continue
         if is_dir:
-            _collect(cache, f"{base}/{name}", f"{prefix}{name}/", out)
+            _collect(cache, f"{base}/{name}", f"{prefix}{name}/", out, problems)
         else:
             out.append((f"{prefix}{name}", f"{base}/{name}"))
 
@@ -84,7 +91,7 @@ def read_values(
     Unreadable files are skipped and described in `problems`."""
     out: dict[str, str] = {}
     if keys is None:
-        pairs: Iterable[tuple[str, str]] = iter_key_files(cache, base)
+        pairs: Iterable[tuple[str, str]] = iter_key_files(cache, base, problems)
     else:
         pairs = ((k, p) for k in keys if (p := key_path(base, k)) is not None)
     content = cache.content
@@ -99,14 +106,19 @@ def read_values(
     return out
 
 
-def key_names(cache: TreeCache, base: str) -> list[str]:
-    return [key for key, _ in iter_key_files(cache, base)]
+def key_names(cache: TreeCache, base: str, problems: list[str] | None = None) -> list[str]:
+    return [key for key, _ in iter_key_files(cache, base, problems)]
 
 
-def list_dirs(cache: TreeCache, base: str) -> list[tuple[str, str]]:
-    """(name, path) of the sub-directories of `base` (none if it does not exist)."""
+def list_dirs(cache: TreeCache, base: str, problems: list[str] | None = None) -> list[tuple[str, str]]:
+    """(name, path) of the sub-directories of `base` (none if it does not exist).
+    A folder that cannot be read gives none and is described in `problems`."""
     try:
         entries = cache.entries(base)
     except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        if problems is not None:
+            problems.append(f"{base}: unreadable folder ({exc.strerror or exc})")
         return []
     return [(name, f"{base}/{name}") for name, is_dir in entries if is_dir]

@@ -558,3 +558,28 @@ def test_warning_about_a_half_written_file_goes_away_once_it_is_complete(tree):
         f.write(b" 9\n")
     assert names(store, tree) == ["first", "second"]
     assert store.warnings == ()
+
+
+@pytest.mark.parametrize("folder", ["params", "tags", "metrics"])
+def test_unreadable_folder_of_a_run_is_warned_about_not_fatal(tree, folder):
+    """A symlink loop stands in for any folder the OS refuses to open (tests run as root,
+    so permissions cannot be used)."""
+    target = run_dir(tree, "first") / folder
+    shutil.rmtree(target)
+    target.symlink_to(target)  # ELOOP on every access
+    store = FileStore(str(tree["root"]))
+    runs = {r.name: r for r in store.search_runs([tree["exp"]])}
+    assert set(runs) == {"first", "second"}
+    assert runs["second"].params == {"lr": "0.1"} and runs["second"].metrics["loss"].step == 4
+    store.get_run(tree["first"])
+    store.list_keys([tree["exp"]])
+    assert warned(store, target)
+
+
+def test_unreadable_experiment_meta_is_warned_about_not_fatal(tree):
+    meta = tree["exp_dir"] / "meta.yaml"
+    meta.unlink()
+    meta.symlink_to(meta)
+    store = FileStore(str(tree["root"]))
+    assert [e.name for e in store.search_experiments()] == ["Default"]
+    assert warned(store, meta)
