@@ -47,7 +47,7 @@ def metric_history(
         if total <= 4 * max_points:
             total = conn.execute(sa.select(sa.func.count()).select_from(m).where(*where)).scalar()
         if total > max_points:
-            points = _downsampled(conn, m, where, dialect, total, lo, hi, max_points)
+            points = _downsampled(conn, m, (run_id, key), dialect, total, lo, hi, max_points)
             if points is not None:
                 return points
     return [_point(row) for row in conn.execute(_ordered(m, where))]
@@ -61,9 +61,10 @@ def _ordered(m, where):
     )
 
 
-def _downsampled(conn, m, where, dialect, total, lo, hi, max_points) -> list[MetricPoint] | None:
+def _downsampled(conn, m, run_key, dialect, total, lo, hi, max_points) -> list[MetricPoint] | None:
     """The kept points, or None when the history turns out to have at most `max_points`
     points (`total` was a guess)."""
+    where = (m.c.run_uuid == run_key[0], m.c.key == run_key[1])
     n_buckets = bucket_count(max_points)
     if n_buckets == 0:  # room for the first and last point only
         if conn.execute(sa.select(sa.func.count()).select_from(m).where(*where)).scalar() <= max_points:
@@ -78,13 +79,16 @@ def _downsampled(conn, m, where, dialect, total, lo, hi, max_points) -> list[Met
         # agree; then all rows of a step share a bucket and the step identifies a point.
         index = _idiv(m.c.step - lo, stride, dialect) if stride > 1 else m.c.step - lo
         source = _with_bucket(m, where, index, n_buckets, total, dialect)
-        buckets = _bucket_stats(conn, source, source.c.step)
+        if dialect == "sqlite":
+            buckets = _sqlite_step_buckets(conn, run_key, lo, stride, total, n_buckets)
+        else:
+            buckets = _bucket_stats(conn, source, source.c.step)
         by_position = [b[1] for b in buckets] != expected
         real_total = sum(b[1] for b in buckets)
         if by_position and real_total != total:  # the guess was wrong: start again, knowing
             if real_total <= max_points:
                 return None
-            return _downsampled(conn, m, where, dialect, real_total, lo, hi, max_points)
+            return _downsampled(conn, m, run_key, dialect, real_total, lo, hi, max_points)
     if by_position:
         index = sa.func.row_number().over(order_by=(m.c.step, m.c.timestamp, m.c.value)) - 1
         source = _with_bucket(m, where, index, n_buckets, total, dialect)
@@ -95,7 +99,11 @@ def _downsampled(conn, m, where, dialect, total, lo, hi, max_points) -> list[Met
     #    group by bucket and value and pick the pair in Python; NaN rows never match).
     wanted = {v for _b, _n, mn, mx, _f in buckets if mn is not None for v in (mn, mx)}
     first_of: dict[tuple[int, float], int] = {}
-    if wanted:
+    if wanted and dialect == "sqlite" and not by_position:
+        first_of = _sqlite_first_steps(conn, run_key, lo, stride, total, n_buckets, buckets)
+        if any((b, v) not in first_of for b, _n, mn, mx, _f in buckets if mn is not None for v in (mn, mx)):
+            first_of = {}  # a value did not survive the text round trip: do it the general way
+    if wanted and not first_of:
         query = (
             sa.select(source.c.b, source.c.value, sa.func.min(ident))
             .where(source.c.is_nan == sa.false(), source.c.value.in_(sorted(wanted)))
@@ -129,6 +137,84 @@ def _downsampled(conn, m, where, dialect, total, lo, hi, max_points) -> list[Met
         candidates = at[i]
         keep.add(candidates[0] if value is None else next(r for r in candidates if not r[3] and r[2] == value))
     return [_point(r) for r in sorted(keep, key=lambda r: (r[0], r[1], r[2]))]
+
+
+# -- SQLite: per-bucket range aggregates --------------------------------------------------------
+# SQLite sorts every row for a GROUP BY on a computed bucket; with evenly spaced steps each
+# bucket is a step range instead, aggregated by one index range scan per bucket (no sort).
+# A correlated subquery returns one value, so the bucket's numbers travel as one text, floats
+# printed with 21 significant digits (exact on the way back; checked by the exact-match pass).
+
+_SQLITE_BUCKET_RANGE = """
+    step >= :lo + :stride * ((b * :total + :nb - 1) / :nb)
+    AND step < :lo + :stride * (((b + 1) * :total + :nb - 1) / :nb)"""
+_SQLITE_BUCKETS = f"""
+WITH RECURSIVE bk(b) AS (SELECT 0 UNION ALL SELECT b + 1 FROM bk WHERE b < :last)
+SELECT b, (
+  SELECT printf('%d %d %!.20e %!.20e', count(*), sum(is_nan), min(value), max(value))
+  FROM metrics WHERE run_uuid = :run AND key = :key AND {_SQLITE_BUCKET_RANGE}
+) FROM bk
+"""
+# Buckets holding NaN (stored as 0) need their extremes again without those rows.
+_SQLITE_FINITE_BUCKET = f"""
+SELECT count(*), min(step), printf('%!.20e %!.20e', min(value), max(value))
+FROM metrics, (SELECT :b AS b)
+WHERE run_uuid = :run AND key = :key AND is_nan = 0 AND {_SQLITE_BUCKET_RANGE}
+"""
+_SQLITE_FIRST_STEP = f"""
+SELECT min(step) FROM metrics, (SELECT :b AS b)
+WHERE run_uuid = :run AND key = :key AND {_SQLITE_BUCKET_RANGE}
+"""
+
+
+def _sqlite_step_buckets(conn, run_key, lo, stride, total, n_buckets) -> list[tuple]:
+    """(bucket, rows, min, max, first step) per bucket, like _bucket_stats, without a sort
+    (first step only where the bucket holds nothing but NaN)."""
+    params = {"last": n_buckets - 1, "run": run_key[0], "key": run_key[1], "lo": lo,
+              "stride": stride, "total": total, "nb": n_buckets}
+    out = []
+    for b, packed in conn.exec_driver_sql(_SQLITE_BUCKETS, params).all():
+        count, nans, mn, mx = packed.split()
+        count, nans = int(count), int(nans or 0)
+        if not count:
+            continue
+        if not nans:
+            out.append((b, count, float(mn), float(mx), None))
+        elif nans == count:
+            first = conn.exec_driver_sql(_SQLITE_FIRST_STEP, {**params, "b": b}).scalar()
+            out.append((b, count, None, None, first))
+        else:
+            _n, _first, finite = conn.exec_driver_sql(_SQLITE_FINITE_BUCKET, {**params, "b": b}).one()
+            mn, mx = finite.split()
+            out.append((b, count, float(mn), float(mx), None))
+    return out
+
+
+def _sqlite_first_steps(conn, run_key, lo, stride, total, n_buckets, buckets) -> dict[tuple[int, float], int]:
+    """{(bucket, value): first step holding it} for each bucket's min and max; each lookup
+    walks its bucket's step range in order and stops at the first match."""
+    rows = [(b, mn, mx) for b, _n, mn, mx, _f in buckets if mn is not None]
+    values = ", ".join("(?, ?, ?)" for _ in rows)
+    sql = (
+        f"WITH bk(b, mn, mx) AS (VALUES {values}) "
+        "SELECT b, mn, mx, "
+        "(SELECT min(step) FROM metrics WHERE run_uuid = ? AND key = ? AND step >= s0 AND step < s1 "
+        " AND is_nan = 0 AND value = mn), "
+        "(SELECT min(step) FROM metrics WHERE run_uuid = ? AND key = ? AND step >= s0 AND step < s1 "
+        " AND is_nan = 0 AND value = mx) "
+        "FROM (SELECT b, mn, mx, ? + ? * ((b * ? + ? - 1) / ?) AS s0, "
+        "      ? + ? * (((b + 1) * ? + ? - 1) / ?) AS s1 FROM bk)"
+    )
+    params = [x for row in rows for x in row]
+    params += [*run_key, *run_key]
+    params += [lo, stride, total, n_buckets, n_buckets] * 2
+    out = {}
+    for b, mn, mx, smin, smax in conn.exec_driver_sql(sql, tuple(params)):
+        if smin is not None:
+            out[(b, mn)] = smin
+        if smax is not None:
+            out[(b, mx)] = smax
+    return out
 
 
 def _with_bucket(m, where, index, n_buckets: int, total: int, dialect: str):
