@@ -2,6 +2,7 @@
 
     tracktui [URI] [--read-only]
     tracktui demo [--path DIR] [--runs N] [--fresh] [--no-open]
+    tracktui download RUN_ID [ARTIFACT_PATH] [-o DIR] [--uri URI] [--overwrite]
 
 Failures print one line (`tracktui: <reason>`) on stderr and exit non-zero; never a traceback.
 """
@@ -23,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tracktui",
         description="Browse MLflow experiments, runs, metrics, traces and artifacts in the terminal.",
         epilog="Subcommands: 'tracktui demo [--path DIR] [--runs N]' creates and opens a demo store "
-        "(see 'tracktui demo --help').",
+        "(see 'tracktui demo --help'); 'tracktui download RUN_ID [PATH] [-o DIR]' fetches a run's "
+        "artifacts without the TUI.",
     )
     parser.add_argument("uri", nargs="?", help="tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)")
     parser.add_argument("--read-only", action="store_true", help="never write to the store")
@@ -52,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo"]:
         return _demo(build_demo_parser().parse_args(argv[1:]))
+    if argv[:1] == ["download"]:
+        from .download_cli import main as download_main
+
+        return download_main(argv[1:])
     args = build_parser().parse_args(argv)
     return _open(args.uri, read_only=args.read_only)
 
