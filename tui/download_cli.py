@@ -1,0 +1,106 @@
+"""`tracktui download RUN_ID [ARTIFACT_PATH] [-o DIR] [--uri URI] [--overwrite]`: the quick
+artifact fetch on a training box. Headless: needs only the store layer and Rich, never Textual.
+
+Progress goes to stderr (a Rich bar over bytes and files); where the files landed goes to
+stdout, so `$(tracktui download …)` captures the path. Failures print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_STORE_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracktui download",
+        description="Download a run's artifacts (a file or a directory; all by default), keeping "
+        "their paths below the run's artifact root, as 'mlflow artifacts download' does.",
+    )
+    parser.add_argument("run_id", help="the run whose artifacts to fetch")
+    parser.add_argument("artifact_path", nargs="?", default="", help="file or directory inside the run's artifacts (default: all)")
+    parser.add_argument("-o", "--output", type=Path, default=Path("."), help="destination directory (default: the current directory)")
+    parser.add_argument("--uri", default=None, help="tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)")
+    parser.add_argument("--overwrite", action="store_true", help="replace files that already exist in the destination")
+    parser.add_argument("--workers", type=int, default=None, help="files fetched at the same time (default: 8)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from rich.console import Console
+
+    from store import StoreError, open_store
+    from store.downloads import DEFAULT_WORKERS, download
+
+    err = Console(stderr=True)
+    try:
+        with open_store(args.uri, read_only=True) as store:
+            run = store.get_run(args.run_id)
+            with store.artifact_repository(run) as repo, _ProgressBar(err) as bar:
+                landed = download(
+                    repo, args.artifact_path, args.output,
+                    progress=bar.update, overwrite=args.overwrite,
+                    workers=args.workers or DEFAULT_WORKERS,
+                )
+    except StoreError as exc:
+        return _fail(exc.message)
+    except KeyboardInterrupt:
+        return _fail("download interrupted; no partial file was left under a final name", EXIT_INTERRUPTED)
+    except OSError as exc:  # destination not writable, disk full
+        return _fail(f"cannot write to {args.output}: {exc.strerror or exc}")
+    files, size = bar.files_total, bar.bytes_done
+    print(f"Downloaded {files} file{'s' if files != 1 else ''} ({_human(size)}) to {landed.resolve()}")
+    return 0
+
+
+class _ProgressBar:
+    """A Rich progress bar fed by the download engine's callbacks (from worker threads;
+    Rich's Progress is thread-safe)."""
+
+    def __init__(self, console):
+        from rich.progress import (
+            BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+            TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=True,
+        )
+        self._task = None
+        self.files_total = 0
+        self.bytes_done = 0
+
+    def __enter__(self):
+        self._progress.start()
+        self._task = self._progress.add_task("listing…", total=None)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.stop()
+
+    def update(self, event) -> None:
+        self.files_total = event.files_total
+        self.bytes_done = event.done
+        self._progress.update(
+            self._task, completed=event.done, total=event.total,
+            description=f"{event.files_done}/{event.files_total} files",
+        )
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:
+    print(f"tracktui: {reason}", file=sys.stderr)
+    return code
