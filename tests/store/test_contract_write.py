@@ -303,8 +303,8 @@ def test_log_batch_reads_back_exactly_like_mlflow_logging(w):
     assert _snapshot(w.client, ours, keys) == _snapshot(w.client, theirs, keys)
     got = _snapshot(w.client, ours, keys)
     assert got["metrics"]["tie"] == 5.0 and got["metrics"]["back"] == 3.0 and got["metrics"]["loss"] == 0.25
-    assert len(got["history"]["loss"]) == 3
-    if w.kind in SQL_KINDS:
+    if w.kind in SQL_KINDS:  # SQL drops an exact duplicate point (primary key); mlflow's file store keeps it
+        assert len(got["history"]["loss"]) == 3
         assert got["metrics"]["acc"] == MAX_DOUBLE and got["metrics"]["neg"] == -MAX_DOUBLE
 
 
