@@ -72,16 +72,19 @@ class _ProgressBar:
             TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=True,
         )
         self._task = None
+        self._live = console.is_terminal  # no bar (and no stray blank lines) when piped
         self.files_total = 0
         self.bytes_done = 0
 
     def __enter__(self):
-        self._progress.start()
+        if self._live:
+            self._progress.start()
         self._task = self._progress.add_task("listing…", total=None)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._progress.stop()
+        if self._live:
+            self._progress.stop()
 
     def update(self, event) -> None:
         self.files_total = event.files_total
