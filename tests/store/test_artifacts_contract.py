@@ -1,0 +1,294 @@
+"""Artifact contract: list, preview and download a run's artifacts, written by the real mlflow
+client, in every kind of artifact store; compared with what mlflow itself lists and downloads,
+byte for byte."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from artifact_backends import ARTIFACT_BACKENDS, S3_ENV, ArtifactCase, S3Server, build_s3_store
+from fixtures.data import (
+    ARTIFACT_CSV,
+    ARTIFACT_DICT,
+    ARTIFACT_RUN,
+    ARTIFACT_TEXT,
+    MLMODEL,
+    PNG_SIZE,
+    artifact_blob,
+    tiny_png,
+)
+from store.errors import NotFound, UnsafePath
+
+# -- the stores, one per artifact backend -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_case(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("s3")
+    server = S3Server(tmp)
+    saved = {k: os.environ.get(k) for k in [*S3_ENV, "MLFLOW_S3_ENDPOINT_URL"]}
+    os.environ.update(S3_ENV, MLFLOW_S3_ENDPOINT_URL=server.url)
+    try:
+        uri, run_id = build_s3_store(tmp, server)
+        from store import open_store
+
+        store = open_store(uri)
+        yield ArtifactCase("s3", store, run_id, uri)
+        store.close()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_resolved_store(rest_backend):
+    """The REST backend reading artifacts through the server's artifacts/list + get-artifact
+    (what it uses for runs whose artifact URI this machine cannot read)."""
+    from store.artifacts.server_run import ServerRunArtifactRepository
+    from store.rest import RestStore
+
+    class ServerResolved(RestStore):
+        def artifact_repository(self, run):
+            return ServerRunArtifactRepository(self._http, run.id, run.artifact_uri)
+
+    store = ServerResolved(rest_backend.uri)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=ARTIFACT_BACKENDS)
+def case(request, monkeypatch) -> ArtifactCase:
+    kind = request.param
+    if kind == "s3":
+        return request.getfixturevalue("s3_case")
+    if kind == "file":
+        monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # for the mlflow reference client
+    info = request.getfixturevalue(f"{'rest' if kind == 'rest-server' else kind}_backend")
+    store = (
+        request.getfixturevalue("server_resolved_store")
+        if kind == "rest-server"
+        else request.getfixturevalue(f"{kind}_store")
+    )
+    return ArtifactCase(kind, store, info.runs[ARTIFACT_RUN], info.uri)
+
+
+@pytest.fixture
+def mlflow_client(case):
+    import mlflow
+
+    return mlflow.MlflowClient(case.mlflow_uri)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+# -- listing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["", "data", "data/nested", "model", "notes", "config"])
+def test_listing_matches_mlflow(case, mlflow_client, path):
+    ours = case.store.list_artifacts(case.run_id, path)
+    theirs = mlflow_client.list_artifacts(case.run_id, path or None)
+    assert [(e.path, e.is_dir, e.size) for e in ours] == sorted(
+        (f.path, f.is_dir, f.file_size) for f in theirs
+    )
+
+
+def test_listing_is_one_level(case):
+    root = case.store.list_artifacts(case.run_id)
+    assert {e.path for e in root} == {"blob.bin", "config", "data", "hello.txt", "images", "model", "notes"}
+    data = {e.path: e for e in case.store.list_artifacts(case.run_id, "data")}
+    assert data["data/nested"].is_dir and data["data/nested"].size is None
+    assert data["data/table.csv"].size == len(ARTIFACT_CSV)
+
+
+def test_listing_a_missing_directory_is_empty(case):
+    assert case.store.list_artifacts(case.run_id, "no/such/dir") == []
+
+
+def test_listing_refuses_escaping_paths(case):
+    for bad in ("../other", "/etc", "data/../../x", "a\\..\\b", "C:/x", "x\x00y"):
+        with pytest.raises(UnsafePath):
+            case.store.list_artifacts(case.run_id, bad)
+
+
+def test_listing_unknown_run(case):
+    with pytest.raises(NotFound):
+        case.store.list_artifacts("0" * 32)
+
+
+# -- previews ---------------------------------------------------------------------------------
+
+
+def test_preview_text(case):
+    preview = case.store.read_artifact_head(case.run_id, "hello.txt")
+    assert (preview.kind, preview.text, preview.size, preview.truncated) == (
+        "text", ARTIFACT_TEXT.decode(), len(ARTIFACT_TEXT), False
+    )
+
+
+def test_preview_json_yaml_mlmodel(case):
+    import json
+
+    import yaml
+
+    as_json = case.store.read_artifact_head(case.run_id, "config/params.json")
+    assert as_json.kind == "json" and json.loads(as_json.text) == ARTIFACT_DICT
+    as_yaml = case.store.read_artifact_head(case.run_id, "config/settings.yaml")
+    assert as_yaml.kind == "yaml" and yaml.safe_load(as_yaml.text) == ARTIFACT_DICT
+    mlmodel = case.store.read_artifact_head(case.run_id, "model/MLmodel")
+    assert mlmodel.kind == "mlmodel" and mlmodel.text == MLMODEL
+
+
+def test_preview_tables(case):
+    csv_preview = case.store.read_artifact_head(case.run_id, "data/table.csv")
+    assert csv_preview.kind == "csv"
+    assert csv_preview.rows == (("epoch", "loss", "acc"), ("1", "0.5", "0.8"), ("2", "0.3", "0.9"))
+    tsv_preview = case.store.read_artifact_head(case.run_id, "data/table.tsv")
+    assert tsv_preview.kind == "tsv" and tsv_preview.rows[0] == ("name", "value")
+
+
+def test_preview_image_dimensions(case):
+    preview = case.store.read_artifact_head(case.run_id, "images/tiny.png")
+    assert preview.kind == "image" and preview.size == len(tiny_png())
+    assert (preview.image.format, preview.image.width, preview.image.height) == ("png", *PNG_SIZE)
+
+
+def test_preview_binary_is_refused_with_size(case):
+    preview = case.store.read_artifact_head(case.run_id, "model/model.bin")
+    assert preview.kind == "binary" and preview.text is None and preview.size == 1024
+    assert "1.0 KiB" in preview.note
+
+
+def test_preview_is_bounded(case):
+    blob = case.store.read_artifact_head(case.run_id, "blob.bin", limit=4096)
+    assert blob.truncated and blob.size == len(artifact_blob())
+    head = case.store.read_artifact_head(case.run_id, "hello.txt", limit=5)
+    assert (head.text, head.truncated, head.size) == ("hello", True, len(ARTIFACT_TEXT))
+
+
+def test_preview_unicode_name(case):
+    preview = case.store.read_artifact_head(case.run_id, "notes/ünï file.txt")
+    assert preview.text == "unicode name ✓\n"
+
+
+def test_preview_missing_file(case):
+    with pytest.raises(NotFound):
+        case.store.read_artifact_head(case.run_id, "no-such-file.txt")
+
+
+# -- downloads --------------------------------------------------------------------------------
+
+
+def test_download_everything_matches_mlflow(case, tmp_path):
+    import mlflow.artifacts
+
+    ours = case.store.download_artifacts(case.run_id, "", tmp_path / "ours")
+    assert ours == (tmp_path / "ours").resolve()
+    theirs = mlflow.artifacts.download_artifacts(
+        run_id=case.run_id, dst_path=str(tmp_path / "theirs"), tracking_uri=case.mlflow_uri
+    )
+    ours_tree, theirs_tree = _tree(ours), _tree(Path(theirs))
+    assert ours_tree == theirs_tree
+    assert ours_tree["hello.txt"] == ARTIFACT_TEXT
+    assert ours_tree["blob.bin"] == artifact_blob()
+    assert ours_tree["images/tiny.png"] == tiny_png()
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_download_one_file_keeps_its_path(case, tmp_path):
+    landed = case.store.download_artifacts(case.run_id, "model/MLmodel", tmp_path)
+    assert landed == tmp_path.resolve() / "model" / "MLmodel"
+    assert landed.read_text() == MLMODEL
+    assert [p.name for p in (tmp_path / "model").iterdir()] == ["MLmodel"]
+
+
+def test_download_directory_with_progress(case, tmp_path):
+    events = []
+    landed = case.store.download_artifacts(case.run_id, "data", tmp_path, progress=events.append)
+    assert landed == tmp_path.resolve() / "data"
+    assert sorted(_tree(landed)) == ["nested/deep.txt", "table.csv", "table.tsv"]
+    last = events[-1]
+    total = len(ARTIFACT_CSV) + len("name\tvalue\nalpha\t1\nbeta\t2\n") + len("deep\n")
+    assert (last.done, last.total, last.files_done, last.files_total) == (total, total, 3, 3)
+    assert [e.done for e in events] == sorted(e.done for e in events)
+    assert all(e.file_done <= e.file_total for e in events if e.file_total is not None)
+
+
+def test_download_big_file_reports_chunks(case, tmp_path):
+    events = []
+    case.store.download_artifacts(case.run_id, "blob.bin", tmp_path, progress=events.append)
+    blob_events = [e for e in events if e.path == "blob.bin"]
+    assert blob_events[-1].file_done == blob_events[-1].file_total == len(artifact_blob())
+    assert len({e.file_done for e in blob_events}) >= 3  # start, at least one mid-file update, end
+
+
+def test_download_never_overwrites_unless_asked(case, tmp_path):
+    from store.downloads import DestinationExists
+
+    existing = tmp_path / "data" / "table.csv"
+    existing.parent.mkdir()
+    existing.write_text("mine")
+    with pytest.raises(DestinationExists, match="table.csv"):
+        case.store.download_artifacts(case.run_id, "data", tmp_path)
+    assert existing.read_text() == "mine"
+    assert not (tmp_path / "data" / "table.tsv").exists()  # refused before any byte was fetched
+    case.store.download_artifacts(case.run_id, "data", tmp_path, overwrite=True)
+    assert existing.read_text() == ARTIFACT_CSV
+
+
+def test_interrupted_download_leaves_no_partial_file(case, tmp_path):
+    class Interrupt(Exception):
+        pass
+
+    def stop_mid_blob(event):
+        if event.path == "blob.bin" and 0 < event.file_done < (event.file_total or 0):
+            raise Interrupt()
+
+    with pytest.raises(Interrupt):
+        case.store.download_artifacts(case.run_id, "", tmp_path, progress=stop_mid_blob)
+    assert not (tmp_path / "blob.bin").exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.name.endswith(".part")]
+
+
+def test_download_missing_path(case, tmp_path):
+    with pytest.raises(NotFound):
+        case.store.download_artifacts(case.run_id, "nope/missing.txt", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_refuses_escaping_paths(case, tmp_path):
+    dest = tmp_path / "dest"
+    for bad in ("../x", "/etc/passwd", "data/../../x", "..\\x"):
+        with pytest.raises(UnsafePath):
+            case.store.download_artifacts(case.run_id, bad, dest)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_concurrent_downloads_share_the_store(case, tmp_path):
+    errors = []
+
+    def fetch(i):
+        try:
+            case.store.download_artifacts(case.run_id, "model", tmp_path / str(i))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all((tmp_path / str(i) / "model" / "MLmodel").read_text() == MLMODEL for i in range(4))
