@@ -23,8 +23,9 @@ T = TypeVar("T")
 RACY_NS = 2_000_000_000
 #: Names our own atomic writes use for temp files: never a key.
 SKIP_PREFIX = ".tracktui-"
-#: Upper bound on remembered entries; the cache is dropped whole when it is exceeded.
-MAX_ENTRIES = 2_000_000
+#: Upper bound on remembered entries per table (~150 bytes of overhead each, plus values);
+#: a table is dropped whole when it is exceeded. 10k runs of the benchmark shape take ~100k.
+MAX_ENTRIES = 500_000
 
 
 class TreeCache:

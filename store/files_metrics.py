@@ -27,6 +27,8 @@ import os
 
 from .model import MetricPoint
 
+#: Remembered files at most; the cache is dropped whole when it is exceeded.
+MAX_ENTRIES = 500_000
 EXACT_LIMIT = 8 * 1024
 TAIL_BYTES = 2 * 1024
 
@@ -112,6 +114,8 @@ class LatestCache:
         finally:
             os.close(fd)
         point, problems, used = _max_point(data)
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
         self._entries[path] = (st.st_ino, skipped + used, st.st_mtime_ns, point, exact)
         return point, problems
 
