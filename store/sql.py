@@ -88,6 +88,7 @@ class SqlStore(SqlWrites, Store):
                 "point tracktui at the database an MLflow server or client writes to"
             )
         tables = build_tables(conn)
+        self._sqlite_json = self.dialect == "sqlite" and _has_json_each(conn)
         revision = None
         if tables.alembic_version is not None:
             revision = conn.execute(sa.select(tables.alembic_version.c.version_num)).scalar()
@@ -384,7 +385,7 @@ class SqlStore(SqlWrites, Store):
     def _id_filter(self, run_ids: list[str]):
         """A cheap `run_uuid IN (page ids)` for a table: one bound value on SQLite (json_each)
         and PostgreSQL (= ANY(array)) instead of thousands of bound parameters."""
-        if self.dialect == "sqlite" and len(run_ids) > 50:
+        if self._sqlite_json and len(run_ids) > 50:
             ids = sa.select(sa.column("value", sa.String)).select_from(
                 sa.func.json_each(sa.literal(json.dumps(run_ids))).table_valued("value")
             )
@@ -404,6 +405,15 @@ def _data_query(table, columns: Iterable[str], in_page, keys):
     if keys is not None:
         stmt = stmt.where(table.c.key.in_(list(keys)))
     return stmt
+
+
+def _has_json_each(conn) -> bool:
+    """SQLite builds without JSON1 (before 3.38 it was optional) lack json_each."""
+    try:
+        conn.exec_driver_sql("SELECT value FROM json_each('[1]')").all()
+        return True
+    except sa.exc.DBAPIError:
+        return False
 
 
 def _raw_rows(conn, stmt) -> list:
