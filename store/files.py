@@ -17,15 +17,17 @@ Writes live in files_writes.FileWrites.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import threading
 import time
 from dataclasses import dataclass
+from itertools import islice
 from typing import Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from .base import Store, not_found_experiment, not_found_run
-from .downsample import downsample_minmax
+from .downsample import minmax_indices
 from .errors import InvalidValue, NotFound, StoreError
 from .files_layout import (
     META,
@@ -46,7 +48,7 @@ from .files_layout import (
 )
 from .files_cache import TreeCache
 from .files_meta import MetaError, as_id, as_millis, parse_meta, run_status
-from .files_metrics import LatestCache, read_history
+from .files_metrics import LatestCache, read_columns
 from .files_writes import FileWrites
 from .model import (
     PARENT_RUN_TAG,
@@ -473,14 +475,19 @@ class FileStore(FileWrites, Store):
         if path is None or not os.path.isfile(path):
             return []
         try:
-            points, problems = read_history(path)
+            timestamps, values, steps, problems = read_columns(path)
         except OSError as exc:
             raise StoreError(f"Cannot read metric file {path}: {exc.strerror or exc}") from None
         self._warn_all(f"{path}: {p}" for p in problems)
-        points.sort(key=lambda p: (p.step, p.timestamp))
-        if max_points is not None and len(points) > max_points:
-            return downsample_minmax(points, max_points)
-        return points
+        if not _in_step_order(steps, timestamps):
+            order = sorted(range(len(steps)), key=lambda i: (steps[i], timestamps[i]))
+            timestamps = [timestamps[i] for i in order]
+            values = [values[i] for i in order]
+            steps = [steps[i] for i in order]
+        keep: Iterable[int] = range(len(values))
+        if max_points is not None and len(values) > max_points:
+            keep = minmax_indices(values, max_points)
+        return [MetricPoint(values[i], steps[i], timestamps[i]) for i in keep]
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -518,6 +525,15 @@ def _page(items: list, offset: int, max_results: int) -> Page:
     end = offset + max_results
     token = encode_page_token(end) if end < len(items) else None
     return Page(tuple(items[offset:end]), token)
+
+
+def _in_step_order(steps: list[int], timestamps: list[int]) -> bool:
+    """True when the points are already ordered by (step, timestamp): the usual history,
+    checked at C speed (strictly increasing steps) before the tuple comparison."""
+    if all(map(operator.lt, steps, islice(steps, 1, None))):
+        return True
+    pairs = list(zip(steps, timestamps))
+    return all(map(operator.le, pairs, islice(pairs, 1, None)))
 
 
 def _needed_keys(comparisons, order_keys) -> Keys | None:

@@ -12,7 +12,7 @@ hot path of a listing (10k runs × a few metrics), so:
   (or never went back further than the tail) — the normal case; a history logged with steps
   far out of order can show a different "latest" than mlflow would. Exactness on every file
   would cost reading whole histories (mlflow's own FileStore takes minutes on 10k runs).
-  Full histories are only read on demand (`read_history`);
+  Full histories are only read on demand (`read_columns`);
 * results are cached per file (`LatestCache`) and updated from the appended bytes only, so a
   file read exactly once stays exact as it grows.
 
@@ -52,23 +52,45 @@ def parse_line(line: bytes) -> tuple[int, float, int] | None:
     return ts, value, step
 
 
-def read_history(path: str) -> tuple[list[MetricPoint], list[str]]:
-    """Every point of the file in file order, and the problems found (bad lines...)."""
-    data = _read_all(path)
-    lines, problems = _complete_lines(data)
-    points: list[MetricPoint] = []
+def read_columns(path: str) -> tuple[list[int], list[float], list[int], list[str]]:
+    """Every point of the file in file order as columns (timestamps, values, steps), and the
+    problems found. A file of 3-field lines (the normal case) is parsed in C (`map`), so a
+    million-point history costs well under a second; anything else line by line."""
+    with open(path, "rb") as f:
+        data = f.read()
+    problems: list[str] = []
+    if data and not data.endswith(b"\n"):
+        problems.append("unterminated last line ignored (being written?)")
+        data = data[: data.rfind(b"\n") + 1]
+    n = data.count(b"\n")
+    tokens = data.split()
+    if len(tokens) == 3 * n and data.count(b" ") == 2 * n:
+        try:
+            return (
+                list(map(int, tokens[0::3])),
+                list(map(float, tokens[1::3])),
+                list(map(int, tokens[2::3])),
+                problems,
+            )
+        except ValueError:
+            pass  # some line is malformed: find it below
+    timestamps: list[int] = []
+    values: list[float] = []
+    steps: list[int] = []
     bad = 0
-    for line in lines:
+    for line in data.split(b"\n"):
+        if not line:
+            continue
         parsed = parse_line(line)
         if parsed is None:
-            if line:
-                bad += 1
+            bad += 1
             continue
-        ts, value, step = parsed
-        points.append(MetricPoint(value=value, step=step, timestamp=ts))
+        timestamps.append(parsed[0])
+        values.append(parsed[1])
+        steps.append(parsed[2])
     if bad:
         problems.append(f"{bad} malformed line(s) skipped")
-    return points, problems
+    return timestamps, values, steps, problems
 
 
 class LatestCache:
