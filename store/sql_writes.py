@@ -3,57 +3,40 @@
 Every write is one short transaction that either happens completely or not at all, written
 exactly as mlflow 3.17's SqlAlchemyStore writes it (same columns, same tags, same lifecycle
 rules), so real mlflow reads it back as its own. `alembic_version` is never touched.
-
-On SQLite a write transaction starts with `BEGIN IMMEDIATE`: it takes the write lock up front
-(waiting on the busy timeout) instead of upgrading a read lock mid-transaction, which SQLite
-refuses at once with "database is locked". Lock and deadlock errors that still happen are
-retried with backoff.
+Every public write checks `_check_writable()` first, then validates (store.validation), then
+opens its transaction (store.sql_transactions); purging lives in store.sql_purge.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-import random
-import shutil
 import time
 import uuid
-from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence, TypeVar
-from urllib.parse import unquote, urlsplit
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from . import validation as v
 from .base import not_found_experiment, not_found_run
-from .errors import InvalidValue, NotFound, StoreError, UnsafePath
+from .errors import InvalidValue, NotFound
 from .model import PARENT_RUN_TAG, RUN_NAME_TAG, RUN_STATUSES, MetricPoint, Run
 from .run_names import random_run_name
-from .sql_connect import database_error
-
-T = TypeVar("T")
+from .sql_purge import SqlPurge
+from .sql_transactions import chunks as _chunks
 
 USER_TAG = "mlflow.user"
 _MAX_DOUBLE = 1.7976931348623157e308
-_CHUNK = 500  # ids per IN (...) clause: well under every dialect's bound-parameter limit
-_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
-_MAX_CONFLICT_RETRIES = 2
 _ASSESSMENT_SOURCE_RUN = '"mlflow.assessment.sourceRunId": "{}"'
 
 
-class SqlWrites:
+class SqlWrites(SqlPurge):
     """Writes on MLflow's tables, exactly as mlflow would write them."""
-
-    can_purge = True
-    #: Artifact locations `purge_deleted_runs` could not delete on its last call
-    #: (remote stores), and runs it left alone because their artifact path looked unsafe.
-    last_purge_artifacts_left: tuple[str, ...] = ()
-    last_purge_skipped: tuple[str, ...] = ()
 
     # -- experiments -------------------------------------------------------------------------
 
@@ -368,139 +351,6 @@ class SqlWrites:
 
         self._transaction(work)
 
-    # -- purge -------------------------------------------------------------------------------
-
-    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
-        """Permanently remove deleted runs, as `mlflow gc` does, and their local artifacts.
-
-        With `older_than_ms`, only runs whose `deleted_time` is at least that old (runs without
-        a `deleted_time` are never old enough, as in mlflow); without it, every deleted run.
-        Local artifact folders (`<...>/<run id>/artifacts`) are removed first; a run whose
-        artifact location is local but not such a folder is left alone and listed in
-        `last_purge_skipped`. Remote artifact locations are listed in
-        `last_purge_artifacts_left` (their runs are purged). Returns the ids removed.
-        """
-        self._check_writable()
-        v.validate_older_than(older_than_ms)
-        runs = self.tables.runs
-        query = select(runs.c.run_uuid, runs.c.artifact_uri).where(runs.c.lifecycle_stage == "deleted")
-        if older_than_ms is not None:
-            if "deleted_time" not in runs.c:
-                raise InvalidValue("This store's schema has no deletion times, so 'older than' cannot be applied")
-            query = query.where(runs.c.deleted_time <= _now_ms() - older_than_ms)
-        candidates = self._read(lambda conn: conn.execute(query).all())
-
-        purgeable: list[str] = []
-        left: list[str] = []
-        skipped: list[str] = []
-        for run_id, artifact_uri in candidates:
-            try:
-                folder = _local_artifact_folder(run_id, artifact_uri)
-            except UnsafePath as exc:
-                skipped.append(f"{run_id}: {exc.message}")
-                continue
-            if folder is None:
-                if artifact_uri:
-                    left.append(artifact_uri)
-            else:
-                _remove_artifact_folder(folder)
-            purgeable.append(run_id)
-
-        removed: list[str] = []
-        for chunk in _chunks(purgeable):
-            removed.extend(self._transaction(lambda conn, chunk=chunk: self._hard_delete_runs(conn, chunk)))
-        self.last_purge_artifacts_left = tuple(left)
-        self.last_purge_skipped = tuple(skipped)
-        return removed
-
-    def _hard_delete_runs(self, conn: Connection, run_ids: list[str]) -> list[str]:
-        """Delete the runs still in `deleted` state (one may have been restored meanwhile) and
-        every row that belongs to them."""
-        t = self.tables
-        runs = t.runs
-        still_deleted = (
-            conn.execute(
-                select(runs.c.run_uuid).where(runs.c.run_uuid.in_(run_ids), runs.c.lifecycle_stage == "deleted")
-            )
-            .scalars()
-            .all()
-        )
-        if not still_deleted:
-            return []
-        for table in (t.metrics, t.latest_metrics, t.params, t.tags):
-            conn.execute(delete(table).where(table.c.run_uuid.in_(still_deleted)))
-        # mlflow gc leaves these behind; a purged run should leave nothing.
-        inputs = getattr(t, "inputs", None)
-        if inputs is not None:
-            dataset_inputs = and_(inputs.c.destination_type == "RUN", inputs.c.destination_id.in_(still_deleted))
-            input_tags = getattr(t, "input_tags", None)
-            if input_tags is not None:
-                conn.execute(
-                    delete(input_tags).where(input_tags.c.input_uuid.in_(select(inputs.c.input_uuid).where(dataset_inputs)))
-                )
-            conn.execute(delete(inputs).where(dataset_inputs))
-            conn.execute(
-                delete(inputs).where(
-                    inputs.c.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")), inputs.c.source_id.in_(still_deleted)
-                )
-            )
-        model_metrics = getattr(t, "logged_model_metrics", None)
-        if model_metrics is not None:
-            conn.execute(delete(model_metrics).where(model_metrics.c.run_id.in_(still_deleted)))
-        conn.execute(delete(runs).where(runs.c.run_uuid.in_(still_deleted)))
-        return list(still_deleted)
-
-    # -- transactions ------------------------------------------------------------------------
-
-    def _transaction(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in one write transaction, retrying it whole on lock or deadlock errors.
-
-        A key conflict is retried too (a few times): every write checks before it inserts, so
-        a conflict means another writer inserted the same row meanwhile (PostgreSQL/MySQL; on
-        SQLite the write lock is taken first). On the retry the check sees that row, and the
-        write becomes an update or a clear refusal.
-        """
-        conflicts = 0
-        for delay in (*_RETRY_DELAYS, None):
-            try:
-                with self.engine.connect() as conn:
-                    self._begin_write(conn)
-                    result = work(conn)
-                    conn.commit()
-                    return result
-            except IntegrityError as exc:
-                conflicts += 1
-                if delay is None or conflicts > _MAX_CONFLICT_RETRIES:
-                    raise self._translate(exc) from None
-                time.sleep(delay * (1 + random.random()))
-            except DBAPIError as exc:
-                if delay is None or not _is_transient(exc):
-                    raise self._translate(exc) from None
-                time.sleep(delay * (1 + random.random()))
-        raise AssertionError("unreachable")
-
-    def _translate(self, exc: DBAPIError) -> StoreError:
-        if isinstance(exc, IntegrityError):
-            return InvalidValue(f"The database refused the write: {str(exc.orig).strip().splitlines()[0]}")
-        return database_error(exc, getattr(self, "display_uri", "the database"), _dialect_of(self))
-
-    def _read(self, work: Callable[[Connection], T]) -> T:
-        for delay in (*_RETRY_DELAYS, None):
-            try:
-                with self.engine.connect() as conn:
-                    return work(conn)
-            except DBAPIError as exc:
-                if delay is None or not _is_transient(exc):
-                    raise self._translate(exc) from None
-                time.sleep(delay * (1 + random.random()))
-        raise AssertionError("unreachable")
-
-    def _begin_write(self, conn: Connection) -> None:
-        conn.begin()
-        if conn.dialect.name == "sqlite" and not getattr(conn.connection.dbapi_connection, "in_transaction", True):
-            # pysqlite defers BEGIN to the first INSERT; take the write lock now instead.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
     # -- helpers inside a transaction --------------------------------------------------------
 
     def _experiment_stage(
@@ -717,11 +567,6 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 def _metric_rows(run_id: str, metrics: Sequence[tuple[str, MetricPoint]]) -> list[dict]:
     """Rows as mlflow stores them: NaN → 0 with is_nan, ±inf → ±max double; exact duplicates
     within the batch dropped."""
@@ -764,58 +609,3 @@ def _absolute_if_local(location: str) -> str:
     return location
 
 
-def _local_artifact_folder(run_id: str, artifact_uri: str | None) -> Path | None:
-    """The run's local artifact folder, or None when its artifacts are not on this machine.
-
-    Raises UnsafePath when a local location is not `<...>/<run id>/artifacts` as mlflow makes
-    it: deleting something else could remove data that is not the run's.
-    """
-    if not artifact_uri:
-        return None
-    parts = urlsplit(artifact_uri)
-    if parts.scheme == "file":
-        if parts.netloc not in ("", "localhost"):
-            return None
-        path = unquote(parts.path)
-    elif parts.scheme == "":
-        path = artifact_uri
-    else:
-        return None
-    if not os.path.isabs(path):
-        raise UnsafePath(f"artifact location {artifact_uri!r} is a relative path")
-    folder = Path(os.path.normpath(path))
-    if folder.name != "artifacts" or folder.parent.name != run_id:
-        raise UnsafePath(f"artifact location {artifact_uri!r} is not '<...>/{run_id}/artifacts'")
-    if folder.is_symlink() or folder.parent.is_symlink():
-        raise UnsafePath(f"artifact location {artifact_uri!r} is a symbolic link")
-    return folder
-
-
-def _remove_artifact_folder(folder: Path) -> None:
-    if folder.is_dir():
-        shutil.rmtree(folder)
-    elif folder.exists():
-        folder.unlink()
-    try:
-        folder.parent.rmdir()  # the `<run id>` folder, when nothing else is in it
-    except OSError:
-        pass
-
-
-def _is_transient(exc: DBAPIError) -> bool:
-    """Lock timeouts, busy databases and deadlocks: retrying the whole transaction helps."""
-    orig = getattr(exc, "orig", None)
-    text = str(orig or exc).lower()
-    if "database is locked" in text or "database table is locked" in text or "database is busy" in text:
-        return True
-    pgcode = getattr(orig, "pgcode", None)
-    if pgcode in ("40001", "40P01", "55P03"):
-        return True
-    args = getattr(orig, "args", ())
-    if args and args[0] in (1205, 1213):  # MySQL/MariaDB lock wait timeout, deadlock
-        return True
-    return False
-
-
-def _dialect_of(store) -> str:
-    return getattr(store, "dialect", None) or store.engine.dialect.name
