@@ -261,6 +261,8 @@ class SqlWrites(SqlPurge):
         for key, value in params.items():
             v.validate_param(key, value)
         v.validate_run_tags(tags)
+        if RUN_NAME_TAG in tags:
+            v.validate_run_name(tags[RUN_NAME_TAG])
         rows = _metric_rows(run_id, metrics)
 
         def work(conn: Connection) -> None:
