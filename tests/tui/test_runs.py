@@ -266,3 +266,20 @@ def test_snapshot_help(snap_compare, make_app):
 
 def test_snapshot_column_chooser(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=opened("mnist", "c"))
+
+
+async def test_a_newer_query_supersedes_an_older_one(make_app):
+    """Two filters submitted back to back: only the second one's runs are shown."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("slash")
+        await type_text(pilot, "params.optimizer = 'sgd'")
+        await pilot.press("enter", "slash", "end", "ctrl+u")
+        await type_text(pilot, "params.optimizer = 'adamw'")
+        await pilot.press("enter")
+        await settle(pilot)
+        names = run_names(app)
+        assert names and all(n.startswith("adamw-") for n in names)
+        expected = app.store.search_runs([app.screen.experiment.id], "params.optimizer = 'adamw'", max_results=1000)
+        assert len(names) == len(expected.items)

@@ -19,7 +19,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -129,6 +129,8 @@ class RunsTable(ScrollView, can_focus=True):
         self.empty_text = "No runs."
         self._offsets: list[int] = []
         self._total_width = 0
+        self._styles: dict[tuple[str, ...], Style] = {}
+        self._base_style = Style()
 
     # -- what the screen calls -------------------------------------------------------------
 
@@ -316,16 +318,28 @@ class RunsTable(ScrollView, can_focus=True):
             self._move(index)
 
     def _style(self, *names: str) -> Style:
-        """The widget's own style plus only what the component classes declare (app.tcss)."""
-        style = self.rich_style
-        for name in names:
-            style += self.get_component_rich_style(name, partial=True)
-        return style
+        """The widget's own style plus only what the component classes declare (app.tcss).
+
+        Computed once per repaint (see render_lines): Textual's style lookups are too slow
+        to repeat for every cell.
+        """
+        cached = self._styles.get(names)
+        if cached is None:
+            cached = self._base_style
+            for name in names:
+                cached += self.get_component_rich_style(name, partial=True)
+            self._styles[names] = cached
+        return cached
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._styles = {}
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self._base_style
         if y == 0:
             strip = self._header_strip()
         else:
@@ -373,7 +387,9 @@ class RunsTable(ScrollView, can_focus=True):
                 segments.append(Segment(_fit(text, col.width, right=col.kind == "metrics"), style))
         strip = Strip(segments).extend_cell_length(max(self._total_width, self.size.width), base)
         if is_cursor:
-            cursor = self.get_component_rich_style("runs-table--cursor", partial=True)
+            cursor = self._styles.get(("cursor",))
+            if cursor is None:
+                cursor = self._styles[("cursor",)] = self.get_component_rich_style("runs-table--cursor", partial=True)
             strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip
 
