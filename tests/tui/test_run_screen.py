@@ -232,17 +232,18 @@ async def test_unknown_run_is_a_notification_not_a_crash(sqlite_store, tmp_path)
         assert not isinstance(pilot.app.screen, RunScreen)
 
 
-async def test_sparklines_load_only_for_visible_rows(sqlite_copy, tmp_path):
-    """A run with 60 metrics: histories are fetched for the rows on screen, the rest on scroll."""
+async def test_wide_run_sparklines_for_visible_rows_only_and_capped_rows(sqlite_copy, tmp_path):
+    """A run with 600 metrics: histories are fetched for the rows on screen (the rest on
+    scroll), at most 500 rows are listed, and typing narrows them."""
     import mlflow
     from mlflow.entities import Metric
 
     client = mlflow.MlflowClient(sqlite_copy.uri)
     run_id = client.create_run(sqlite_copy.experiments["alpha"], run_name="wide").info.run_id
-    keys = [f"m{i:02d}" for i in range(60)]
-    client.log_batch(
-        run_id, metrics=[Metric(k, float(s * (i + 1)), 1_700_000_000_000 + s, s) for i, k in enumerate(keys) for s in range(5)]
-    )
+    keys = [f"m{i:03d}" for i in range(600)]
+    points = [Metric(k, float(s * (i + 1)), 1_700_000_000_000 + s, s) for i, k in enumerate(keys) for s in range(5)]
+    for i in range(0, len(points), 1000):
+        client.log_batch(run_id, metrics=points[i : i + 1000])
     store = open_store(sqlite_copy.uri, read_only=True)
     try:
         async with app_on(store, tmp_path).run_test(size=(80, 24)) as pilot:
@@ -250,19 +251,31 @@ async def test_sparklines_load_only_for_visible_rows(sqlite_copy, tmp_path):
             await pilot.press("3")
             await settle(pilot)
             table = screen.query_one("#run-metrics", MetricsTable)
+            count = screen.query_one("#run-metrics-panel .kv-count")
+            assert str(count.render()) == "500 of 600 metrics, type to narrow"
+            assert table.metric_keys == tuple(keys[:500])
 
             def loaded() -> list[str]:
-                return [k for k in keys if str(table.get_cell(k, "trend")) != "…"]
+                return [k for k in table.metric_keys if str(table.get_cell(k, "trend")) != "…"]
 
             visible = table.visible_keys()
-            assert 10 <= len(visible) < 30 and visible[0] == "m00"
+            assert 10 <= len(visible) < 30 and visible[0] == "m000"
             assert loaded() == visible
-            assert str(table.get_cell("m00", "trend")) == "▁▃▅▆█"  # 0,1,2,3,4: a straight climb
+            assert str(table.get_cell("m000", "trend")) == "▁▃▅▆█"  # 0,1,2,3,4: a straight climb
             await pilot.press("ctrl+end")
             await settle(pilot)
-            assert table.visible_keys()[-1] == "m59"
-            assert set(table.visible_keys()) <= set(loaded()) and "m59" in loaded()
-            assert len(loaded()) < len(keys)  # the middle was scrolled past, never fetched
+            assert table.visible_keys()[-1] == "m499"
+            assert set(table.visible_keys()) <= set(loaded())
+            assert len(loaded()) < 100  # the middle was scrolled past, never fetched
+
+            await pilot.press("slash", *"m59")
+            await settle(pilot)
+            # matches beyond the 500 first rows: the filter searches every metric
+            assert table.metric_keys == tuple(f"m59{d}" for d in range(10))
+            assert str(count.render()) == "10 of 600 metrics"
+            assert set(loaded()) == set(table.metric_keys)
+            await pilot.press("escape")
+            assert len(table.metric_keys) == 500
     finally:
         store.close()
 

@@ -23,7 +23,7 @@ from store.errors import NotFound, StoreError
 from store.model import PARENT_RUN_TAG, Experiment, Run
 
 from ..widgets.artifact_browser import ArtifactBrowser
-from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsTable
+from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
 from ..widgets.params_table import KeyValueTable
 from ..widgets.run_overview import RunOverview
 from ..widgets.status_bar import StatusBar
@@ -89,10 +89,12 @@ class RunScreen(Screen):
         elif pane_id == "params":
             yield KeyValueTable("params", id="run-params")
         elif pane_id == "metrics":
-            yield MetricsTable(id="run-metrics", empty_text="No metrics logged.")
+            yield MetricsPanel(id="run-metrics-panel", table_id="run-metrics")
         elif pane_id == "system":
-            yield MetricsTable(
-                id="run-system",
+            yield MetricsPanel(
+                "system metrics",
+                id="run-system-panel",
+                table_id="run-system",
                 shown_prefix=SYSTEM_METRIC_PREFIX,
                 empty_text="No system metrics (MLflow logs them when system metrics logging is on).",
             )
@@ -205,8 +207,8 @@ class RunScreen(Screen):
         self.query_one("#run-params", KeyValueTable).show_items(run.params)
         metrics = {k: p for k, p in run.metrics.items() if not k.startswith(SYSTEM_METRIC_PREFIX)}
         system = {k: p for k, p in run.metrics.items() if k.startswith(SYSTEM_METRIC_PREFIX)}
-        self.query_one("#run-metrics", MetricsTable).show_metrics(metrics)
-        self.query_one("#run-system", MetricsTable).show_metrics(system)
+        self.query_one("#run-metrics-panel", MetricsPanel).show_metrics(metrics)
+        self.query_one("#run-system-panel", MetricsPanel).show_metrics(system)
         self.query_one("#run-tags", KeyValueTable).show_items(run.tags)
         self.query_one(ArtifactBrowser).show_uri(run.artifact_uri)
         self._set_loading(False)
@@ -214,7 +216,7 @@ class RunScreen(Screen):
         self._focus_active_pane()
 
     def _set_loading(self, loading: bool) -> None:
-        for widget_id in ("run-overview", "run-params", "run-metrics", "run-system", "run-tags"):
+        for widget_id in ("run-overview", "run-params", "run-metrics-panel", "run-system-panel", "run-tags"):
             self.query_one(f"#{widget_id}", Widget).loading = loading
 
     @on(MetricsTable.HistoryWanted)
@@ -256,7 +258,7 @@ class RunScreen(Screen):
         if tab in ("params", "tags"):
             self.query_one(f"#run-{tab}", KeyValueTable).focus_table()
         elif tab in ("metrics", "system"):
-            self.query_one(f"#run-{tab}", MetricsTable).focus()
+            self.query_one(f"#run-{tab}-panel", MetricsPanel).focus_table()
         elif tab == "overview":
             overview = self.query_one(RunOverview)
             related = overview.query_one("#overview-relatives")
@@ -285,10 +287,14 @@ class RunScreen(Screen):
             self.notify("This run has no artifact URI.", severity="warning", timeout=2)
 
     def action_search(self) -> None:
-        tab = self.active_tab if self.active_tab in ("params", "tags") else "params"
+        """Focus the filter box of the tab; from tabs without one, Params'."""
+        tab = self.active_tab if self.active_tab in ("params", "tags", "metrics", "system") else "params"
         self.action_show_tab(tab)
+        box = self.query_one(f"#run-{tab}", KeyValueTable) if tab in ("params", "tags") else (
+            self.query_one(f"#run-{tab}-panel", MetricsPanel)
+        )
         # After the tab switch, which moves focus to the table, so the filter keeps it.
-        self.call_after_refresh(self.query_one(f"#run-{tab}", KeyValueTable).focus_filter)
+        self.call_after_refresh(box.focus_filter)
 
     def action_open_parent(self) -> None:
         parent_id = self.run and (self.run.parent_run_id or self.run.tags.get(PARENT_RUN_TAG))

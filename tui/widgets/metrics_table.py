@@ -1,8 +1,9 @@
-"""A run's metrics: latest value, a sparkline of its history, step and time, one row per key.
+"""A run's metrics: latest value, a sparkline of its history, step and time, one row per key,
+under a filter box (`MetricsPanel`).
 
-The table only displays. Histories are expensive (one store call per key), so it asks for the
+Both only display. Histories are expensive (one store call per key), so the table asks for the
 ones its visible rows lack with a `HistoryWanted` message; the screen loads them in a worker
-and hands each back through `show_history`.
+and hands each back through `show_history`. Loaded histories are kept while the user filters.
 """
 
 from __future__ import annotations
@@ -13,17 +14,96 @@ from typing import Iterable, Mapping, Sequence
 
 from rich.text import Text
 from textual import events
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Static
 
 from store.model import MetricPoint
 
+from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import MISSING, format_metric_value, format_time, natural_key
 
 #: Characters of the sparkline column; the store is asked for a few more points than this.
 SPARKLINE_WIDTH = 16
 _BARS = "▁▂▃▄▅▆▇█"
+
+
+class MetricsPanel(Vertical):
+    """A filter box over a MetricsTable; at most MAX_SHOWN_ROWS matching metrics are listed."""
+
+    DEFAULT_CSS = """
+    MetricsPanel { height: 1fr; }
+    MetricsPanel > .kv-filter-row { height: auto; }
+    MetricsPanel > .kv-filter-row > Input { width: 1fr; }
+    MetricsPanel > .kv-filter-row > .kv-count { width: auto; padding: 0 1; color: $text-muted; }
+    MetricsPanel > MetricsTable { height: 1fr; }
+    """
+
+    filter_text: reactive[str] = reactive("", init=False)
+
+    def __init__(
+        self,
+        noun: str = "metrics",
+        *,
+        empty_text: str = "No metrics logged.",
+        shown_prefix: str = "",
+        table_id: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.noun = noun
+        self._metrics: dict[str, MetricPoint] = {}
+        self._table = MetricsTable(id=table_id, empty_text=empty_text, shown_prefix=shown_prefix)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="kv-filter-row"):
+            yield FilterInput(placeholder=f"/ filter {self.noun} by name", compact=True)
+            yield Static("", classes="kv-count")
+        yield self._table
+
+    @property
+    def table(self) -> "MetricsTable":
+        return self._table
+
+    def show_metrics(self, metrics: Mapping[str, MetricPoint]) -> None:
+        """New data (a (re)loaded run): previously loaded histories are dropped."""
+        self._metrics = dict(metrics)
+        self._refill(keep_histories=False)
+
+    def show_history(self, key: str, points: Sequence[MetricPoint]) -> None:
+        self._table.show_history(key, points)
+
+    def focus_filter(self) -> None:
+        self.query_one(FilterInput).focus()
+
+    def focus_table(self) -> None:
+        self._table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_table()
+
+    def watch_filter_text(self) -> None:
+        self._refill(keep_histories=True)
+
+    def _refill(self, *, keep_histories: bool) -> None:
+        matched = matching(sorted(self._metrics, key=natural_key), self.filter_text)
+        shown = matched[:MAX_SHOWN_ROWS]
+        empty = self._table.empty_text
+        if self._metrics and not matched:
+            empty = f"No {self.noun} match '{self.filter_text.strip()}'."
+        self._table.show_metrics(
+            {key: self._metrics[key] for key in shown}, keep_histories=keep_histories, empty_text=empty
+        )
+        label = count_label(len(shown), len(matched), len(self._metrics), self.noun)
+        self.query_one(".kv-count", Static).update(label)
 
 
 class MetricsTable(DataTable):
@@ -57,6 +137,7 @@ class MetricsTable(DataTable):
         self.empty_text = empty_text
         self.shown_prefix = shown_prefix
         self._keys: list[str] = []
+        self._histories: dict[str, Sequence[MetricPoint]] = {}
         self._loaded: set[str] = set()
         self._last_wanted: tuple[str, ...] = ()
 
@@ -69,12 +150,22 @@ class MetricsTable(DataTable):
 
     # -- what the screen calls ------------------------------------------------------------
 
-    def show_metrics(self, metrics: Mapping[str, MetricPoint]) -> None:
-        """Replace the rows with these latest values, sorted by key; sparklines start pending."""
+    def show_metrics(
+        self,
+        metrics: Mapping[str, MetricPoint],
+        *,
+        keep_histories: bool = False,
+        empty_text: str | None = None,
+    ) -> None:
+        """Replace the rows with these latest values, sorted by key. Sparklines start pending,
+        except those already loaded when `keep_histories` (the same run, refiltered)."""
+        self._keys = []  # clear() scrolls home: nothing to ask for until the new rows exist
         self.clear()
         self._keys = sorted(metrics, key=natural_key)
         self._loaded.clear()
         self._last_wanted = ()
+        if not keep_histories:
+            self._histories.clear()
         pending = Text("…", style=self.get_component_rich_style("metrics-table--pending"))
         for key in self._keys:
             point = metrics[key]
@@ -86,12 +177,15 @@ class MetricsTable(DataTable):
                 format_time(point.timestamp),
                 key=key,
             )
+            if key in self._histories:
+                self.show_history(key, self._histories[key])
         if not self._keys:
-            self.add_row(self.empty_text, "", "", "", "", key="")
-        self.call_after_refresh(self._ask_for_visible_histories)
+            self.add_row(Text(empty_text or self.empty_text, style="italic"), "", "", "", "", key="")
+        self._ask_for_visible_histories()
 
     def show_history(self, key: str, points: Sequence[MetricPoint]) -> None:
         """Draw the sparkline of one metric from its (downsampled) history."""
+        self._histories[key] = points
         if key not in self._keys:
             return
         self._loaded.add(key)
@@ -131,6 +225,11 @@ class MetricsTable(DataTable):
         return self._keys[first : first + count]
 
     def _ask_for_visible_histories(self) -> None:
+        # Run from the table's own message loop: a message only bubbles past its sender's
+        # parent when the table itself is the sender (not the panel refilling it).
+        self.call_later(self._post_wanted_histories)
+
+    def _post_wanted_histories(self) -> None:
         wanted = tuple(k for k in self.visible_keys() if k not in self._loaded)
         if wanted and wanted != self._last_wanted:
             self._last_wanted = wanted

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
+from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import natural_key
 
 #: Long values (JSON model histories, notes) are cut in the table; `c` copies the whole value.
@@ -106,6 +107,7 @@ class KeyValueTable(Vertical):
         event.stop()
         self.focus_table()
 
+
     def watch_filter_text(self) -> None:
         self._refill()
 
@@ -115,13 +117,13 @@ class KeyValueTable(Vertical):
     def _refill(self) -> None:
         if not self.is_mounted:
             return
-        needle = self.filter_text.strip().lower()
-        keys = [
+        candidates = [
             key
             for key in sorted(self._items, key=natural_key)
             if not (self.hide_prefixed and self.hidden_prefix and key.startswith(self.hidden_prefix))
-            and (not needle or needle in key.lower() or needle in self._items[key].lower())
         ]
+        matched = matching(candidates, self.filter_text, self._items.__getitem__)
+        keys = matched[:MAX_SHOWN_ROWS]
         self._shown_keys = keys
         table = self.query_one(KeyValueGrid)
         table.clear()
@@ -129,8 +131,8 @@ class KeyValueTable(Vertical):
             table.add_row(key, Text(_one_line(self._items[key])), key=key)
         if not keys:
             table.add_row(Text(self._empty_message(), style="italic"), "", key="")
-        count = f"{len(keys)} of {len(self._items)}" if len(keys) != len(self._items) else str(len(keys))
-        self.query_one(".kv-count", Static).update(f"{count} {self.noun}")
+        label = count_label(len(keys), len(matched), len(self._items), self.noun)
+        self.query_one(".kv-count", Static).update(label)
 
     def _empty_message(self) -> str:
         if not self._items:
@@ -138,20 +140,6 @@ class KeyValueTable(Vertical):
         if self.filter_text.strip():
             return f"No {self.noun} match '{self.filter_text.strip()}'."
         return f"Only {self.hidden_prefix}* {self.noun}; press h to show them."
-
-
-class FilterInput(Input):
-    """The filter box: Esc clears it, then hands focus back to the table."""
-
-    BINDINGS = [Binding("escape", "leave", "Leave filter", show=False)]
-
-    def action_leave(self) -> None:
-        if self.value:
-            self.value = ""
-        else:
-            owner = self.parent.parent if self.parent is not None else None
-            if isinstance(owner, KeyValueTable):
-                owner.focus_table()
 
 
 class KeyValueGrid(DataTable):
