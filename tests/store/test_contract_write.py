@@ -718,24 +718,32 @@ def test_purge_removes_only_deleted_runs_with_their_data_and_artifacts(purge_sto
     assert p.store.purge_deleted_runs() == []
 
 
-def test_purge_leaves_unsafe_artifact_locations_alone(purge_store, tmp_path):
+def test_purge_on_sql_spares_unsafe_paths_and_ages_only_dated_deletions(purge_store, tmp_path):
+    """A run whose artifact location is not `<...>/<run id>/artifacts` is left alone with its
+    files; a run deleted before mlflow recorded deletion times (NULL `deleted_time`) is never
+    "older than" anything, as in mlflow gc, but a purge without an age takes it."""
     if purge_store.kind not in SQL_KINDS:
-        pytest.skip("only SQL stores keep an artifact location per run that can be edited")
+        pytest.skip("only SQL stores keep per-run artifact locations and deletion times to edit")
     import sqlalchemy as sa
 
     p = purge_store
-    eid = p.client.create_experiment(unique("unsafe"))
-    run_id = p.client.create_run(eid).info.run_id
+    eid = p.client.create_experiment(unique("edge"))
+    unsafe, undated = (p.client.create_run(eid).info.run_id for _ in range(2))
     victim = tmp_path / "precious"
     victim.mkdir()
     (victim / "keep.txt").write_text("keep")
+    p.client.delete_run(unsafe)
+    p.client.delete_run(undated)
     with p.store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE runs SET artifact_uri = :u WHERE run_uuid = :r"), {"u": str(victim), "r": run_id})
-    p.client.delete_run(run_id)
-    assert p.store.purge_deleted_runs() == []
+        conn.execute(sa.text("UPDATE runs SET artifact_uri = :u WHERE run_uuid = :r"), {"u": str(victim), "r": unsafe})
+        conn.execute(sa.text("UPDATE runs SET deleted_time = NULL WHERE run_uuid = :r"), {"r": undated})
+
+    assert p.store.purge_deleted_runs(older_than_ms=0) == []
+    assert p.store.purge_deleted_runs() == [undated]
     assert (victim / "keep.txt").read_text() == "keep"
-    assert p.client.get_run(run_id).info.lifecycle_stage == "deleted"
-    assert any(run_id in line for line in p.store.last_purge_skipped)
+    assert p.client.get_run(unsafe).info.lifecycle_stage == "deleted"
+    assert any(unsafe in line for line in p.store.last_purge_skipped)
+    assert _leftover_rows(p, [undated]) == {}
 
 
 # -- schema guard -----------------------------------------------------------------------------
