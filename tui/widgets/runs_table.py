@@ -75,6 +75,7 @@ class RunsTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "runs-table--header",
         "runs-table--cursor",
+        "runs-table--cursor-blurred",
         "runs-table--finished",
         "runs-table--failed",
         "runs-table--running",
@@ -297,6 +298,12 @@ class RunsTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self._total_width, len(self.rows) + 1)
         self.refresh()
 
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
     def on_resize(self, event: events.Resize) -> None:
         self._resize()
 
@@ -345,7 +352,7 @@ class RunsTable(ScrollView, can_focus=True):
         else:
             index = scroll_y + y - 1
             if index < len(self.rows):
-                strip = self._row_strip(self.rows[index], index == self.cursor_row and self.has_focus_within)
+                strip = self._row_strip(self.rows[index], index == self.cursor_row)
             elif index == 0 and not self.rows:
                 strip = Strip([Segment(self.empty_text, self._style("runs-table--muted"))])
             else:
@@ -387,9 +394,10 @@ class RunsTable(ScrollView, can_focus=True):
                 segments.append(Segment(_fit(text, col.width, right=col.kind == "metrics"), style))
         strip = Strip(segments).extend_cell_length(max(self._total_width, self.size.width), base)
         if is_cursor:
-            cursor = self._styles.get(("cursor",))
+            name = "runs-table--cursor" if self.has_focus else "runs-table--cursor-blurred"
+            cursor = self._styles.get((name, "post"))
             if cursor is None:
-                cursor = self._styles[("cursor",)] = self.get_component_rich_style("runs-table--cursor", partial=True)
+                cursor = self._styles[(name, "post")] = self.get_component_rich_style(name, partial=True)
             strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip
 
