@@ -137,11 +137,12 @@ def build_tables(conn: sa.Connection, schema: str | None = None) -> Tables:
     present = set(inspector.get_table_names(schema=schema))
     wanted = [name for name in dict.fromkeys(wanted) if name in present]
     columns = inspector.get_multi_columns(schema=schema, filter_names=wanted)
+    primary_keys = _primary_keys(inspector, [n for n in wanted if n not in _KNOWN], schema)
     metadata = sa.MetaData(schema=schema)
     tables: dict[str, sa.Table] = {}
     for (_schema, name), cols in columns.items():
         known = _KNOWN.get(name, {})
-        pk = _primary_key_names(inspector, name, schema) if name not in known else set()
+        pk = primary_keys.get(name, set())
         declared = []
         for col in cols:
             colname = col["name"]
@@ -154,11 +155,15 @@ def build_tables(conn: sa.Connection, schema: str | None = None) -> Tables:
     return Tables(**{name: tables.get(name) for name in Tables.__dataclass_fields__})
 
 
-def _primary_key_names(inspector, table: str, schema: str | None) -> set[str]:
+def _primary_keys(inspector, tables: list[str], schema: str | None) -> dict[str, set[str]]:
+    """Primary-key columns of the tables we have no declarations for (one round trip)."""
+    if not tables:
+        return {}
     try:
-        return set(inspector.get_pk_constraint(table, schema=schema).get("constrained_columns") or ())
-    except Exception:  # a view or an odd dialect: a PK is only a convenience here
-        return set()
+        found = inspector.get_multi_pk_constraint(schema=schema, filter_names=tables)
+    except sa.exc.SQLAlchemyError:  # an odd dialect: a PK is only a convenience here
+        return {}
+    return {name: set(pk.get("constrained_columns") or ()) for (_s, name), pk in found.items()}
 
 
 def _plain_type(reflected: sa.types.TypeEngine) -> sa.types.TypeEngine:
