@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from store.base import Store
 from store.errors import NotFound, StoreError
 from store.model import PARENT_RUN_TAG, Experiment, Run
 
@@ -115,23 +116,14 @@ class RunScreen(Screen):
 
     def load_run(self) -> None:
         self._set_loading(True)
+        store, run_id = self.app.store, self.run_id
         self.app.run_store_call(
             self,
-            self._fetch_run,
+            lambda: fetch_run(store, run_id),
             lambda result: self._show_run(*result),
             group="run",
             on_error=self._run_failed,
         )
-
-    def _fetch_run(self) -> tuple[Run, str | None]:
-        """(In a thread.) The run, and its experiment's name when the experiment still exists."""
-        store = self.app.store
-        run = store.get_run(self.run_id)
-        try:
-            experiment: Experiment | None = store.get_experiment(run.experiment_id)
-        except NotFound:
-            experiment = None
-        return run, experiment.name if experiment else None
 
     def _run_failed(self, error: StoreError) -> bool:
         self._set_loading(False)
@@ -171,8 +163,7 @@ class RunScreen(Screen):
         One exclusive worker per table: a newer request (the user scrolled) cancels the older,
         and whatever it did not deliver is asked for again by the table.
         """
-        run_id = self.run_id
-        store = self.app.store
+        app, store, run_id, keys = self.app, self.app.store, self.run_id, tuple(keys)
 
         def fetch() -> None:
             worker = get_current_worker()
@@ -182,7 +173,10 @@ class RunScreen(Screen):
                 points = store.get_metric_history(run_id, key, max_points=SPARKLINE_POINTS)
                 if worker.is_cancelled:
                     return
-                self.app.call_from_thread(table.show_history, key, points)
+                try:
+                    app.call_from_thread(table.show_history, key, points)
+                except RuntimeError:  # the app is shutting down
+                    return
 
         self.run_worker(
             fetch,
@@ -308,3 +302,12 @@ class RunScreen(Screen):
     def action_reload(self) -> None:
         self.load_run()
 
+
+def fetch_run(store: Store, run_id: str) -> tuple[Run, str | None]:
+    """(In a worker thread.) The run, and its experiment's name when the experiment still exists."""
+    run = store.get_run(run_id)
+    try:
+        experiment: Experiment | None = store.get_experiment(run.experiment_id)
+    except NotFound:
+        experiment = None
+    return run, experiment.name if experiment else None
