@@ -746,6 +746,30 @@ def test_purge_on_sql_spares_unsafe_paths_and_ages_only_dated_deletions(purge_st
     assert _leftover_rows(p, [undated]) == {}
 
 
+# -- artifact locations ---------------------------------------------------------------------
+
+
+def test_experiments_created_in_a_servers_database_use_the_servers_artifact_proxy(tracking_server, tmp_path):
+    """Written straight into the database an `mlflow server` fronts, a new experiment gets the
+    server's `mlflow-artifacts:/<id>` location (not a local folder), so artifacts logged through
+    the server land in its artifact store."""
+    require_backend_module("sqlite")
+    import mlflow
+
+    direct = open_store(tracking_server.backend_uri)
+    try:
+        eid = direct.create_experiment(unique("via-db"))
+        run = direct.create_run(eid, name="artifacts")
+    finally:
+        direct.close()
+    assert run.artifact_uri == f"mlflow-artifacts:/{eid}/{run.id}/artifacts"
+    client = mlflow.MlflowClient(tracking_server.url)
+    assert client.get_experiment(eid).artifact_location == f"mlflow-artifacts:/{eid}"
+    client.log_text(run.id, "through the server", "note.txt")
+    assert [f.path for f in client.list_artifacts(run.id)] == ["note.txt"]
+    assert (tracking_server.artifacts_dir / eid / run.id / "artifacts" / "note.txt").read_text() == "through the server"
+
+
 # -- schema guard -----------------------------------------------------------------------------
 
 
