@@ -27,11 +27,13 @@ def area_of(node: DOMNode, screen: Screen) -> str:
 
 
 def screen_actions(screen: Screen) -> Iterator[tuple[str, str, DOMNode, str]]:
-    """(title, action, node, key) for each enabled, described binding active on `screen`."""
+    """(title, action, node, key) for each enabled, described tracktui binding on `screen`."""
     seen: set[str] = set()
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if not active.enabled or not binding.description or binding.action in _SKIP:
+        # Only tracktui's own bindings (they carry ids); a widget's built-in cursor keys would
+        # bury the actions that matter. The help screen still lists those.
+        if not active.enabled or not binding.description or not binding.id or binding.action in _SKIP:
             continue
         title = f"{area_of(active.node, screen)}: {binding.description}"
         if title in seen:

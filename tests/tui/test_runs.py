@@ -283,3 +283,16 @@ async def test_a_newer_query_supersedes_an_older_one(make_app):
         assert names and all(n.startswith("adamw-") for n in names)
         expected = app.store.search_runs([app.screen.experiment.id], "params.optimizer = 'adamw'", max_results=1000)
         assert len(names) == len(expected.items)
+
+
+def test_caret_points_into_a_long_filter_window():
+    """A long filter is cut to a window around the error; the caret still lands on it."""
+    from store.errors import FilterSyntaxError
+    from tui.widgets.filter_bar import caret_text
+
+    text = "params.a = 'x' and " * 8 + "metrics.m < oops"
+    error = FilterSyntaxError("bad value", text=text, position=text.index("oops"), expected="a number")
+    snippet, caret = caret_text(error).plain.splitlines()
+    assert snippet.startswith(" …")
+    assert snippet[caret.index("^"):].startswith("oops")
+    assert caret.endswith("^ bad value (expected a number)")
