@@ -62,6 +62,17 @@ async def test_overview_shows_the_run(sqlite_store, sqlite_backend, tmp_path):
         assert overview.related_run_ids == (sqlite_backend.parent_run,)
 
 
+async def test_deleted_and_running_runs_say_so(sqlite_store, sqlite_backend, tmp_path):
+    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, sqlite_backend.deleted_run)
+        assert field(screen, "status") == "FINISHED (deleted)"
+        screen = await open_run(pilot, sqlite_backend.runs["neg-inf"])
+        assert field(screen, "status") == "RUNNING"
+        assert field(screen, "end") == "still running"
+        assert field(screen, "duration") == "—"
+        assert screen.query_one("#field-status").has_class("status-running")
+
+
 async def test_description_comes_from_the_note_tag(sqlite_store, sqlite_backend, tmp_path):
     async with app_on(sqlite_store, tmp_path).run_test(size=(120, 40)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["baseline"])
