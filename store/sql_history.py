@@ -50,7 +50,10 @@ def metric_history(
             points = _downsampled(conn, m, (run_id, key), dialect, total, lo, hi, max_points)
             if points is not None:
                 return points
-    return [_point(row) for row in conn.execute(_ordered(m, where))]
+    result = conn.execute(_ordered(m, where))
+    nan = math.nan
+    # The driver's tuples as they come: no per-point Row objects for long histories.
+    return [MetricPoint(nan if is_nan else value, step, ts) for step, ts, value, is_nan in result.cursor.fetchall()]
 
 
 def _ordered(m, where):
