@@ -63,9 +63,8 @@ class SqlWrites(SqlPurge):
                 "creation_time": now,
                 "last_update_time": now,
             }
-            if "workspace" in exp.c:
-                row["workspace"] = "default"
-            result = conn.execute(insert(exp).values(**row))
+            row["workspace"] = "default"
+            result = conn.execute(insert(exp).values(**_cols(exp, **row)))
             experiment_id = result.inserted_primary_key[0]
             if experiment_id is None:  # drivers without lastrowid support
                 experiment_id = conn.execute(select(exp.c.experiment_id).where(exp.c.name == name)).scalar_one()
@@ -92,7 +91,7 @@ class SqlWrites(SqlPurge):
             now = _now_ms()
             exp, runs = self.tables.experiments, self.tables.runs
             conn.execute(
-                update(exp).where(exp.c.experiment_id == eid).values(lifecycle_stage="deleted", last_update_time=now)
+                update(exp).where(exp.c.experiment_id == eid).values(**_cols(exp, lifecycle_stage="deleted", last_update_time=now))
             )
             run_ids = conn.execute(select(runs.c.run_uuid).where(runs.c.experiment_id == eid)).scalars().all()
             self._mark_runs_deleted(conn, run_ids, now)
@@ -109,7 +108,7 @@ class SqlWrites(SqlPurge):
             conn.execute(
                 update(exp)
                 .where(exp.c.experiment_id == eid)
-                .values(lifecycle_stage="active", last_update_time=_now_ms())
+                .values(**_cols(exp, lifecycle_stage="active", last_update_time=_now_ms()))
             )
             # As mlflow: every run comes back, even those deleted on their own before.
             conn.execute(
@@ -128,7 +127,7 @@ class SqlWrites(SqlPurge):
             self._refuse_taken_experiment_name(conn, name, except_id=eid)
             exp = self.tables.experiments
             conn.execute(
-                update(exp).where(exp.c.experiment_id == eid).values(name=name, last_update_time=_now_ms())
+                update(exp).where(exp.c.experiment_id == eid).values(**_cols(exp, name=name, last_update_time=_now_ms()))
             )
 
         self._transaction(work)
@@ -208,7 +207,8 @@ class SqlWrites(SqlPurge):
                 raise InvalidValue(f"A run with id '{run_id}' already exists")
             artifact_uri = _append_path(location or "", f"{run_id}/artifacts")
             conn.execute(
-                insert(runs).values(
+                insert(runs).values(**_cols(
+                    runs,
                     run_uuid=run_id,
                     name=name,
                     source_type="UNKNOWN",
@@ -222,8 +222,8 @@ class SqlWrites(SqlPurge):
                     lifecycle_stage="active",
                     artifact_uri=artifact_uri,
                     experiment_id=eid,
-                    **({"deleted_time": None} if "deleted_time" in runs.c else {}),
-                )
+                    deleted_time=None,
+                ))
             )
             conn.execute(
                 insert(self.tables.tags),
@@ -426,9 +426,7 @@ class SqlWrites(SqlPurge):
 
     def _stage_values(self, stage: str, deleted_time: int | None) -> dict:
         """A run's lifecycle columns; `deleted_time` only where the schema has it (mlflow ≥ 1.29)."""
-        if "deleted_time" in self.tables.runs.c:
-            return {"lifecycle_stage": stage, "deleted_time": deleted_time}
-        return {"lifecycle_stage": stage}
+        return _cols(self.tables.runs, lifecycle_stage=stage, deleted_time=deleted_time)
 
     def _mark_runs_deleted(self, conn: Connection, run_ids: Iterable[str], now: int) -> None:
         runs = self.tables.runs
@@ -544,6 +542,12 @@ class SqlWrites(SqlPurge):
 
 
 # -- module helpers --------------------------------------------------------------------------
+
+
+def _cols(table, **values) -> dict:
+    """The values for columns this database has: older mlflow schemas lack some (creation and
+    update times, deletion time, workspace), and we write what they can hold."""
+    return {name: value for name, value in values.items() if name in table.c}
 
 
 def _now_ms() -> int:

@@ -773,6 +773,38 @@ def test_experiments_created_in_a_servers_database_use_the_servers_artifact_prox
 # -- schema guard -----------------------------------------------------------------------------
 
 
+def test_writes_on_an_older_known_schema_fill_only_its_columns(tmp_path):
+    """A store from mlflow < 1.29 (no deletion or experiment times yet) still takes writes."""
+    require_backend_module("sqlite")
+    import sqlite3
+
+    from store.sql_init import initialize_sqlite_store
+
+    path = tmp_path / "old.db"
+    uri = initialize_sqlite_store(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX idx_experiments_workspace_creation_time")
+        for table, column in (("runs", "deleted_time"), ("experiments", "creation_time"), ("experiments", "last_update_time")):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.execute("UPDATE alembic_version SET version_num = 'bd07f7e963c5'")  # before 0c779009ac13
+    opened = open_store(uri)
+    try:
+        assert not opened.read_only, opened.read_only_reason
+        eid = opened.create_experiment("old")
+        run = opened.create_run(eid, name="r")
+        opened.log_batch(run.id, [("m", MetricPoint(1.0, 0, 1))], {"p": "1"}, {"t": "x"})
+        opened.delete_experiment(eid)
+        assert opened.get_run(run.id).lifecycle_stage == "deleted"
+        opened.restore_experiment(eid)
+        opened.delete_run(run.id)
+        with pytest.raises(InvalidValue, match="deletion times"):
+            opened.purge_deleted_runs(older_than_ms=0)
+        assert opened.purge_deleted_runs() == [run.id]
+        assert opened.search_runs([eid], view="all").items == ()
+    finally:
+        opened.close()
+
+
 def test_unknown_schema_revision_refuses_writes_but_reads(tmp_path):
     """A store from a newer mlflow opens read-only with the reason; reads keep working."""
     require_backend_module("sqlite")
