@@ -214,7 +214,7 @@ class _Parser:
 
     def _identifier(self, *, order: bool) -> _Ident:
         start = self._ident_start = self.pos
-        prefixes = _RUN_PREFIXES if self.target == "run" else _EXPERIMENT_PREFIXES
+        prefixes = self._prefixes()
         first, first_quoted = self._name_part(start)
         if self._peek() == ".":  # `prefix.key`
             if first not in prefixes:
@@ -245,6 +245,10 @@ class _Parser:
             self._fail("Experiments can only be ordered by attributes",
                        "one of " + ", ".join(self._attribute_keys()), start)
         return _Ident(kind, key, start, key_start)
+
+    def _prefixes(self) -> dict[str, Kind]:
+        """Prefix spellings of this target (a subclass for another target overrides it)."""
+        return _RUN_PREFIXES if self.target == "run" else _EXPERIMENT_PREFIXES
 
     def _name_part(self, start: int) -> tuple[str, bool]:
         """A bare word or a `backticked`/"double-quoted" name. Returns (name, was_quoted)."""
