@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .artifacts import ArtifactEntry, ArtifactPreview, ArtifactRepository
+    from .traces import Trace, TraceInfo
 
 
 class Store(ABC):
@@ -261,6 +262,44 @@ class Store(ABC):
 
         with self.artifact_repository(self.get_run(run_id)) as repo:
             return download(repo, path, dest, progress=progress, overwrite=overwrite)
+
+    # -- traces (store.traces; mlflow-formats §1.10, §2.5, §3.7, §5) ----------------------------
+    # Backends with trace storage set `supports_traces` and override these (store/*_traces.py).
+
+    #: True when this store can hold traces (False for SQL schemas older than trace tables).
+    supports_traces: bool = False
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        max_results: int = 100,
+        page_token: str | None = None,
+        order_by: Sequence[str] = (),
+    ) -> "Page[TraceInfo]":
+        """Traces of the experiments matching MLflow's trace filter grammar (store.traces_filter),
+        newest first (`timestamp_ms DESC, request_id ASC`) unless `order_by` says otherwise.
+        Raises FilterSyntaxError; a store without traces gives an empty page."""
+        from .traces_filter import parse_trace_filter, parse_trace_order_by
+
+        parse_trace_filter(filter_string)
+        parse_trace_order_by(order_by)
+        return Page(())
+
+    def get_trace(self, trace_id: str) -> "Trace":
+        """The trace's info and all its spans. Raises NotFound."""
+        raise NotFound(f"Trace '{trace_id}' not found")
+
+    def delete_traces(self, experiment_id: str, trace_ids: Sequence[str]) -> int:
+        """Delete these traces of the experiment (permanently, as mlflow does); returns how many."""
+        raise self._unsupported("Deleting traces")
+
+    def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
+        raise self._unsupported("Tagging traces")
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Raises NotFound when the trace has no such tag."""
+        raise self._unsupported("Deleting trace tags")
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""
