@@ -81,6 +81,31 @@ async def test_description_comes_from_the_note_tag(sqlite_store, sqlite_backend,
         assert description.source == "Baseline **run** description"
 
 
+async def test_keys_reach_the_description_below_the_related_runs(sqlite_copy, tmp_path):
+    """At 80x24 a run with a parent and a long note: j past the list's end scrolls the overview."""
+    import mlflow
+
+    child_1 = sqlite_copy.runs["child-1"]
+    note = "## Why it failed\n\n" + "\n\n".join(f"- reason {i}" for i in range(12))
+    mlflow.MlflowClient(sqlite_copy.uri).set_tag(child_1, "mlflow.note.content", note)
+    store = open_store(sqlite_copy.uri, read_only=True)
+    try:
+        async with app_on(store, tmp_path).run_test(size=(80, 24)) as pilot:
+            screen = await open_run(pilot, child_1)
+            overview = screen.query_one(RunOverview)
+            related = overview.query_one("#overview-relatives")
+            assert pilot.app.focused is related and overview.scroll_y == 0
+            await pilot.press(*"jjjjj")
+            assert pilot.app.focused is related and overview.scroll_y > 0
+            await pilot.press(*"kkkkkkkkkk")
+            assert overview.scroll_y == 0
+            await pilot.press("enter")
+            await settle(pilot)
+            assert pilot.app.screen.run_id == sqlite_copy.parent_run
+    finally:
+        store.close()
+
+
 async def test_number_keys_and_brackets_switch_tabs(sqlite_store, sqlite_backend, tmp_path):
     async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["baseline"])

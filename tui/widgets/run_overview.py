@@ -167,12 +167,33 @@ class RunOverview(VerticalScroll):
 
 
 class RelatedRuns(OptionList):
-    """Parent and children of the run; Enter opens one."""
+    """Parent and children of the run; Enter opens one.
+
+    Moving past either end scrolls the overview instead, so the description below the list is
+    reachable from the keyboard on a small terminal.
+    """
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is not None and self.highlighted >= self.option_count - 1:
+            self._scroll_overview(+1)
+        else:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted == 0:
+            self._scroll_overview(-1)
+        else:
+            super().action_cursor_up()
+
+    def _scroll_overview(self, direction: int) -> None:
+        overview = next((a for a in self.ancestors if isinstance(a, RunOverview)), None)
+        if overview is not None:
+            (overview.scroll_down if direction > 0 else overview.scroll_up)(animate=False)
 
 
 def _run_label(run: Run) -> str:
