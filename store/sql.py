@@ -35,6 +35,7 @@ from .sql_filters import (
 )
 from .sql_history import metric_history
 from .sql_schema import Tables, build_tables, check_revision, missing_tables
+from .sql_traces import SqlTraces
 from .sql_writes import SqlWrites
 from .uris import mask_uri
 
@@ -43,7 +44,7 @@ _STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "de
 _SYSTEM_TAGS = frozenset((RUN_NAME_TAG, PARENT_RUN_TAG))
 
 
-class SqlStore(SqlWrites, Store):
+class SqlStore(SqlTraces, SqlWrites, Store):
     """An MLflow SQL tracking database (SQLite, PostgreSQL, MySQL/MariaDB, SQL Server).
 
     Attributes shared with the write mixin (store.sql_writes.SqlWrites):
