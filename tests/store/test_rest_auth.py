@@ -243,6 +243,7 @@ def auth_server(tmp_path_factory):
         "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "MLFLOW_FLASK_SERVER_SECRET_KEY": "tracktui-test",
         "MLFLOW_DISABLE_TELEMETRY": "true",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",  # no job runner and huey workers to start
     }
     for name in AUTH_ENV:
         env.pop(name, None)
