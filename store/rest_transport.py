@@ -117,7 +117,9 @@ class TransportSettings:
                 "MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH are both set; "
                 "unset one of them (skip verification, or verify against the given CA bundle)"
             )
-        verify: bool | str = False if insecure else (server_cert or True)
+        # requests (under MLflow's client) also honours these bundles when nothing else is set.
+        bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None
+        verify: bool | str = False if insecure else (server_cert or bundle or True)
         return cls(
             timeout=float(timeout if timeout is not None else _env_number(env, "MLFLOW_HTTP_REQUEST_TIMEOUT", 120)),
             max_retries=int(

@@ -38,6 +38,8 @@ AUTH_ENV = (
     "MLFLOW_TRACKING_INSECURE_TLS",
     "MLFLOW_TRACKING_SERVER_CERT_PATH",
     "MLFLOW_TRACKING_CLIENT_CERT_PATH",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
 )
 
 
@@ -344,3 +346,10 @@ def test_real_server_refusing_the_host_header_names_the_fix(auth_server, clean_e
     clean_env.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN_PASSWORD)
     with pytest.raises(HostNotAllowed, match=f"--allowed-hosts '127.0.0.1:{port}'"):
         open_real(f"http://127.0.0.1:{port}").search_experiments()
+
+
+def test_requests_ca_bundle_is_honoured_like_mlflows_client(clean_env, tls_server_context):
+    context, cert = tls_server_context
+    clean_env.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    with FakeServer(Reply(body=EXPERIMENT), tls=context) as server:
+        assert RestStore(server.url, max_retries=0, timeout=5).get_experiment("0").name == "Default"
