@@ -170,6 +170,7 @@ class RestTransport:
                 f"MLFLOW_TRACKING_CLIENT_CERT_PATH): {self._scrub(str(exc))}"
             ) from None
         self._closed = False
+        self._answered = False  # has the server ever answered this client?
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -211,7 +212,7 @@ class RestTransport:
                     ) from None
             except (httpx.TransportError, OSError) as exc:
                 # Connection refused/reset, DNS failure, server gone mid-response.
-                if attempt < self.settings.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
+                if attempt < self._connect_retries() and not isinstance(exc, httpx.UnsupportedProtocol):
                     wait = self._backoff(attempt + 1)
                 else:
                     raise Unreachable(
@@ -219,6 +220,7 @@ class RestTransport:
                         f"{_after(attempt)}: {self._scrub(_describe(exc))}"
                     ) from None
             else:
+                self._answered = True
                 if response.status_code in RETRY_STATUSES and attempt < self.settings.max_retries:
                     wait = self._retry_after(response) or self._backoff(attempt + 1)
                 else:
@@ -272,6 +274,12 @@ class RestTransport:
                 self._client.close()
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _connect_retries(self) -> int:
+        """MLflow's full retry schedule (about 4 minutes by default) once the server has
+        answered; before that, one quick retry: a server that never answered is most likely a
+        wrong URL or not started, and the user should hear so at once."""
+        return self.settings.max_retries if self._answered else min(1, self.settings.max_retries)
 
     def _backoff(self, retry_number: int) -> float:
         """urllib3's schedule, which MLflow's client uses: the first retry is immediate, then
