@@ -65,6 +65,7 @@ class TransportSettings:
     verify: bool | str = True
     client_cert: str | None = None
     auth_kind: str | None = None  # "basic", "bearer" or None — safe to show
+    workspace: str | None = None  # MLFLOW_WORKSPACE: sent as X-MLFLOW-WORKSPACE
     authorization: str | None = field(default=None, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -139,6 +140,7 @@ class TransportSettings:
             verify=verify,
             client_cert=env.get("MLFLOW_TRACKING_CLIENT_CERT_PATH") or None,
             auth_kind=auth_kind,
+            workspace=(env.get("MLFLOW_WORKSPACE") or "").strip() or None,
             authorization=authorization,
             secrets=tuple(s for s in secrets if s),
         )
@@ -153,6 +155,8 @@ class RestTransport:
         self.settings = settings
         self.base_url = _strip_userinfo(uri).rstrip("/")
         headers = {"User-Agent": "tracktui"}
+        if settings.workspace:
+            headers["X-MLFLOW-WORKSPACE"] = settings.workspace
         if settings.authorization:
             headers["Authorization"] = settings.authorization
         try:

@@ -40,6 +40,7 @@ AUTH_ENV = (
     "MLFLOW_TRACKING_CLIENT_CERT_PATH",
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
+    "MLFLOW_WORKSPACE",
 )
 
 
@@ -353,3 +354,10 @@ def test_requests_ca_bundle_is_honoured_like_mlflows_client(clean_env, tls_serve
     clean_env.setenv("REQUESTS_CA_BUNDLE", str(cert))
     with FakeServer(Reply(body=EXPERIMENT), tls=context) as server:
         assert RestStore(server.url, max_retries=0, timeout=5).get_experiment("0").name == "Default"
+
+
+def test_mlflow_workspace_is_sent_as_mlflows_header(clean_env):
+    clean_env.setenv("MLFLOW_WORKSPACE", "team-a")
+    with FakeServer(Reply(body=EXPERIMENT)) as server:
+        RestStore(server.url, max_retries=0, timeout=5).get_experiment("0")
+    assert server.requests[0].headers.get("X-MLFLOW-WORKSPACE") == "team-a"
