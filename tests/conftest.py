@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import tempfile
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -78,9 +80,45 @@ def mysql_backend(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tracking_server(tmp_path_factory):
     """A live `mlflow server` (sqlite backend, `--serve-artifacts`), killed at session end."""
-    server = backends.start_tracking_server(tmp_path_factory.mktemp("server"))
+    early = _EARLY_SERVERS.pop() if _EARLY_SERVERS else None
+    server = early or backends.launch_tracking_server(tmp_path_factory.mktemp("server"))
+    try:
+        server = backends.wait_until_healthy(server)
+    except BaseException:
+        server.stop()
+        raise
     yield server
     server.stop()
+    if early is not None:  # its directory came from tempfile, not tmp_path_factory
+        shutil.rmtree(early.log_path.parent, ignore_errors=True)
+
+
+# The server takes a minute to boot on a busy machine: when the collected tests will need it,
+# launch it right after collection so it boots while the other backends' tests run.
+_EARLY_SERVERS: list[backends.TrackingServer] = []
+
+
+def _needs_tracking_server(item) -> bool:
+    if "tracking_server" in getattr(item, "fixturenames", ()):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return bool(callspec) and callspec.params.get("backend_kind") == "rest"
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: only the tests that will run
+def pytest_collection_modifyitems(session, config, items):
+    if config.option.collectonly or _EARLY_SERVERS:
+        return
+    if any(_needs_tracking_server(item) for item in items):
+        tmp = Path(tempfile.mkdtemp(prefix="tracktui-server-"))
+        _EARLY_SERVERS.append(backends.launch_tracking_server(tmp))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    while _EARLY_SERVERS:  # launched early but never used (e.g. stopped by -x first)
+        server = _EARLY_SERVERS.pop()
+        server.stop()
+        shutil.rmtree(server.log_path.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
