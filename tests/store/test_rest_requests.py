@@ -163,3 +163,23 @@ def test_counts_for_many_experiments_each_use_their_own_probes():
         counts = open_rest(server.url).count_runs_by_experiment(["1", "2", "3", "4"], view="deleted")
     assert counts == totals
     assert {r.body["run_view_type"] for r in server.requests} == {"DELETED_ONLY"}
+
+
+def test_sparse_json_of_older_servers_is_tolerated():
+    """mlflow 1.x servers: run_uuid only, no run_name (the tag holds it), int64 as strings,
+    empty fields omitted, no `data` at all for a bare run."""
+    old_run = {
+        "info": {"run_uuid": RUN_ID, "experiment_id": 3, "status": "FINISHED", "start_time": "1700000000000",
+                 "lifecycle_stage": "active"},
+        "data": {"metrics": [{"key": "acc", "value": "Infinity", "timestamp": "5"}],
+                 "tags": [{"key": "mlflow.runName", "value": "legacy"}, {"key": "empty"}]},
+    }
+    bare = {"info": {"run_id": RUN_ID}}
+    answers = [{"run": old_run}, {"run": bare}, {"experiment": {"experiment_id": 7, "name": "e"}}]
+    with FakeServer(lambda n, req: Reply(body=answers[n])) as server:
+        store = open_rest(server.url)
+        run, bare_run, experiment = store.get_run(RUN_ID), store.get_run(RUN_ID), store.get_experiment("7")
+    assert (run.id, run.name, run.experiment_id, run.start_time, run.end_time) == (RUN_ID, "legacy", "3", 1_700_000_000_000, None)
+    assert run.metrics["acc"] == MetricPoint(math.inf, 0, 5) and run.tags["empty"] == ""
+    assert (bare_run.name, bare_run.params, bare_run.metrics, bare_run.lifecycle_stage) == ("", {}, {}, "active")
+    assert (experiment.id, experiment.tags, experiment.creation_time) == ("7", {}, None)
