@@ -68,6 +68,7 @@ class RestStore(RestTraces, RestWrites, Store):
         if read_only:
             self.read_only_reason = "the store was opened read-only (--read-only)"
         self._offset_tokens: bool | None = None  # does the server use {"offset": N} tokens?
+        self.warnings = _unsupported_auth_warnings()
 
     def __repr__(self) -> str:
         return f"RestStore({self.display_uri!r})"
@@ -289,6 +290,21 @@ def _server_filter(text: str | None, parsed, target: str) -> str:
         return format_filter(parsed, target=target)
     except InvalidValue:
         return text or ""
+
+
+def _unsupported_auth_warnings() -> tuple[str, ...]:
+    """MLflow client auth plugins tracktui does not implement: say so instead of a bare 401."""
+    import os
+
+    found = []
+    if os.environ.get("MLFLOW_TRACKING_AUTH"):
+        found.append(
+            f"MLFLOW_TRACKING_AUTH={os.environ['MLFLOW_TRACKING_AUTH']!r} names an MLflow auth plugin, "
+            "which tracktui cannot load; only basic auth and bearer tokens are sent"
+        )
+    if os.environ.get("MLFLOW_TRACKING_AWS_SIGV4", "").strip().lower() in ("true", "1"):
+        found.append("MLFLOW_TRACKING_AWS_SIGV4 is set, but tracktui does not sign requests with AWS SigV4")
+    return tuple(found)
 
 
 def _view(view: ViewType) -> str:

@@ -41,6 +41,8 @@ AUTH_ENV = (
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
     "MLFLOW_WORKSPACE",
+    "MLFLOW_TRACKING_AUTH",
+    "MLFLOW_TRACKING_AWS_SIGV4",
 )
 
 
@@ -361,3 +363,11 @@ def test_mlflow_workspace_is_sent_as_mlflows_header(clean_env):
     with FakeServer(Reply(body=EXPERIMENT)) as server:
         RestStore(server.url, max_retries=0, timeout=5).get_experiment("0")
     assert server.requests[0].headers.get("X-MLFLOW-WORKSPACE") == "team-a"
+
+
+def test_auth_plugins_tracktui_cannot_use_are_warned_about(clean_env):
+    assert RestStore("http://127.0.0.1:1").warnings == ()
+    clean_env.setenv("MLFLOW_TRACKING_AUTH", "my_plugin")
+    clean_env.setenv("MLFLOW_TRACKING_AWS_SIGV4", "true")
+    warnings = RestStore("http://127.0.0.1:1").warnings
+    assert any("my_plugin" in w for w in warnings) and any("SigV4" in w for w in warnings)
