@@ -35,7 +35,7 @@ def clean_relative_path(path: str, *, what: str = "artifact path") -> str:
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if ".." in parts:
         raise UnsafePath(f"Refusing {what} {path!r}: '..' would leave the artifact directory")
-    if parts and _DRIVE.match(parts[0]):
+    if any(_DRIVE.match(part) for part in parts):  # Windows joins "x" / "C:y" as "C:y"
         raise UnsafePath(f"Refusing {what} {path!r}: drive letters are not allowed")
     return "/".join(parts)
 

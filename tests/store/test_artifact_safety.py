@@ -1,0 +1,241 @@
+"""Artifact path safety: no listing, path argument or symlink can make tracktui write (or read)
+outside where it was asked to. Hostile answers come from a real HTTP server on a loopback port
+playing an MLflow tracking server; credentials never show up in errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fake_http_server import FakeServer, Reply, run_json
+from store.artifacts.local import LocalArtifactRepository
+from store.artifacts.proxy import ProxyArtifactRepository, for_http_uri
+from store.artifacts.safety import clean_relative_path, destination_for
+from store.downloads import download
+from store.errors import StoreError, Unreachable, UnsafePath
+from store.rest import RestStore
+from store.rest_transport import RestTransport, TransportSettings
+
+HOSTILE_NAMES = {
+    "dotdot": "../../evil.txt",
+    "dotdot-only": "..",
+    "absolute": "/tmp/evil.txt",
+    "drive": "C:\\evil.txt",
+    "drive-relative": "C:evil.txt",
+    "nul": "evil\x00.txt",
+    "backslash": "..\\..\\evil.txt",
+    "nested": "sub/evil.txt",
+    "dot": ".",
+    "empty": "",
+}
+#: runs/list (server-resolved) entries are paths from the run root; these escape or lie.
+HOSTILE_RUN_PATHS = {
+    "run-dotdot": "../evil.txt",
+    "run-absolute": "/etc/evil.txt",
+    "run-climb": "data/../../evil.txt",
+    "run-elsewhere": "other/evil.txt",
+    "run-backslash": "..\\evil.txt",
+}
+
+
+def _hostile_script(n, seen):
+    parts = urlsplit(seen.path)
+    query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    if parts.path == "/api/2.0/mlflow/runs/get":
+        run_id = query["run_id"]
+        body = run_json(run_id)
+        body["info"]["artifact_uri"] = (
+            f"/no/such/server/path/{run_id}/artifacts"  # not readable here: server-resolved
+            if run_id.startswith("run-")
+            else f"mlflow-artifacts:/1/{run_id}/artifacts"
+        )
+        return Reply(body={"run": body})
+    if parts.path == "/api/2.0/mlflow-artifacts/artifacts":  # proxy listing: base names
+        _, scenario, *rest = query["path"].split("/", 2)
+        sub = rest[0].removeprefix("artifacts").strip("/") if rest else ""
+        if scenario == "deep" and not sub:
+            return Reply(body={"files": [{"path": "ok.txt", "is_dir": False, "file_size": 5},
+                                         {"path": "sub", "is_dir": True}]})
+        evil = HOSTILE_NAMES["dotdot"] if scenario == "deep" else HOSTILE_NAMES[scenario]
+        return Reply(body={"files": [{"path": "ok.txt", "is_dir": False, "file_size": 5},
+                                     {"path": evil, "is_dir": False, "file_size": 5}]})
+    if parts.path == "/api/2.0/mlflow/artifacts/list":  # server-resolved: paths from the root
+        evil = HOSTILE_RUN_PATHS[query["run_id"]]
+        return Reply(body={"files": [{"path": "ok.txt", "is_dir": False, "file_size": 5},
+                                     {"path": evil, "is_dir": False, "file_size": 5}]})
+    return Reply(body=b"PWNED")
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    with FakeServer(_hostile_script) as server:
+        store = RestStore(server.url, max_retries=0, timeout=5)
+        yield store
+        store.close()
+
+
+def _files_under(path: Path) -> list[Path]:
+    return [p for p in path.rglob("*") if not p.is_dir()]
+
+
+@pytest.mark.parametrize("scenario", [*HOSTILE_NAMES, "deep", *HOSTILE_RUN_PATHS])
+def test_hostile_listing_is_refused_and_nothing_is_written(hostile, scenario, tmp_path):
+    dest = tmp_path / "inside" / "dest"
+    with pytest.raises(UnsafePath):
+        hostile.download_artifacts(scenario, "", dest)
+    assert _files_under(tmp_path) == []  # refused while planning: not even ok.txt
+    if scenario != "deep":
+        with pytest.raises(UnsafePath):
+            hostile.list_artifacts(scenario)
+
+
+def test_hostile_listing_does_not_reach_the_filesystem(hostile, tmp_path):
+    """Even /tmp/evil.txt and ../../evil.txt relative to the destination stay untouched."""
+    dest = tmp_path / "a" / "b" / "dest"
+    for scenario in ("absolute", "dotdot", "backslash"):
+        with pytest.raises(UnsafePath):
+            hostile.download_artifacts(scenario, "", dest)
+    assert not (tmp_path / "a" / "evil.txt").exists()
+    assert not (tmp_path / "evil.txt").exists()
+    assert not Path("/tmp/evil.txt").exists()
+
+
+def test_truncated_body_leaves_no_file(tmp_path):
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "big.bin", "is_dir": False, "file_size": 10}]})
+        return Reply(body=b"0123456789", drop=True)  # announces 20 bytes, sends 10, hangs up
+
+    with FakeServer(script) as server:
+        transport = RestTransport(server.url, TransportSettings.from_env(server.url, env={}, max_retries=0, timeout=5))
+        repo = ProxyArtifactRepository(transport, "1/r/artifacts", owns_transport=True)
+        with pytest.raises(Unreachable):
+            download(repo, "", tmp_path)
+        repo.close()
+    assert _files_under(tmp_path) == []
+
+
+def test_credentials_never_in_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    password, token = "pa55-w0rd-XYZ", "tok-SECRET-123"
+
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "f.txt", "is_dir": False, "file_size": 3}]})
+        return Reply(status=500, body=f"internal error for {password} {seen.headers.get('Authorization')}")
+
+    with FakeServer(script) as server:
+        env = {"MLFLOW_TRACKING_USERNAME": "me", "MLFLOW_TRACKING_PASSWORD": password}
+        transport = RestTransport(server.url, TransportSettings.from_env(server.url, env=env, max_retries=0, timeout=5))
+        repo = ProxyArtifactRepository(transport, "1/r/artifacts", owns_transport=True)
+        with pytest.raises(StoreError) as caught:
+            download(repo, "", tmp_path)
+        assert password not in str(caught.value) and "***" in str(caught.value)
+        assert password not in repr(repo) + repo.display_uri
+        repo.close()
+        server.stop()
+        url = f"http://me:{token}@127.0.0.1:{server.port}/api/2.0/mlflow-artifacts/artifacts/1/r"
+        repo = for_http_uri(url)
+        with pytest.raises(Unreachable) as caught:
+            repo.list()
+        assert token not in str(caught.value) and token not in repo.display_uri
+        repo.close()
+
+
+# -- local: symlinks -------------------------------------------------------------------------
+
+
+def test_symlink_out_of_the_artifact_directory_is_refused(tmp_path):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.txt").write_text("private")
+    root = tmp_path / "artifacts"
+    root.mkdir()
+    (root / "ok.txt").write_text("ok")
+    (root / "leak").symlink_to(secret)
+    (root / "leak.txt").symlink_to(secret / "key.txt")
+    repo = LocalArtifactRepository(str(root))
+    with pytest.raises(UnsafePath):
+        repo.list()
+    with pytest.raises(UnsafePath):
+        repo.read_head("leak.txt")
+    with pytest.raises(UnsafePath):
+        repo.list("leak")
+    with pytest.raises(UnsafePath):
+        download(repo, "leak", tmp_path / "out")
+    assert not (tmp_path / "out").exists() or _files_under(tmp_path / "out") == []
+
+
+def test_symlink_inside_the_artifact_directory_is_fine(tmp_path):
+    root = tmp_path / "artifacts"
+    (root / "real").mkdir(parents=True)
+    (root / "real" / "a.txt").write_text("a")
+    (root / "alias").symlink_to(root / "real")
+    repo = LocalArtifactRepository(root.as_uri())
+    assert [e.path for e in repo.list()] == ["alias", "real"]
+    assert download(repo, "alias", tmp_path / "out").joinpath("a.txt").read_text() == "a"
+
+
+def test_symlink_in_the_destination_is_not_followed_out(tmp_path):
+    root = tmp_path / "artifacts"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "x.txt").write_text("x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "data").symlink_to(outside)
+    with pytest.raises(UnsafePath):
+        download(LocalArtifactRepository(str(root)), "data", dest)
+    assert list(outside.iterdir()) == []
+
+
+# -- the path rules ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["..", "../x", "a/../../b", "a/..", "/abs", "//server/share", "C:/x", "c:x", "C:\\x",
+     "a\\b", "a\x00b", "a\nb", "x/C:/y", "x/c:y"],
+)
+def test_clean_relative_path_refuses(bad):
+    with pytest.raises(UnsafePath):
+        clean_relative_path(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("", ""), (".", ""), ("a", "a"), ("a/b", "a/b"), ("a//b/", "a/b"), ("./a/./b", "a/b"),
+     ("..a/b..", "..a/b.."), ("ünï file.txt", "ünï file.txt"), ("ab:c", "ab:c")],
+)
+def test_clean_relative_path_normalises(raw, clean):
+    assert clean_relative_path(raw) == clean
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"ab./\\:C\x00 ~", "..", "../", "C:"]), max_size=12).map("".join))
+def test_whatever_passes_stays_inside(tmp_path_factory, raw):
+    root = tmp_path_factory.getbasetemp() / "dest-root"
+    try:
+        cleaned = clean_relative_path(raw)
+    except UnsafePath:
+        return
+    target = Path(os.path.realpath(destination_for(root, cleaned)))
+    real_root = Path(os.path.realpath(root))
+    assert target == real_root or real_root in target.parents
+
+
+def test_listing_json_shape_errors_are_store_errors(tmp_path):
+    """A server answering junk where a listing should be gives a StoreError, not a crash."""
+    with FakeServer(Reply(body="not json at all")) as server:
+        transport = RestTransport(server.url, TransportSettings.from_env(server.url, env={}, max_retries=0, timeout=5))
+        with pytest.raises(StoreError):
+            ProxyArtifactRepository(transport, "1").list()
+        transport.close()
+    assert json  # the module is used for the replies above
