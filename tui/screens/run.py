@@ -2,8 +2,8 @@
 
 The screen owns every store call (thread workers through `app.run_store_call`, so a slow server
 never freezes the UI and failures become notifications) and hands the results to widgets that
-only display. Related runs open as new RunScreens, so Esc
-walks back along the path the user took.
+only display. Related runs open as new RunScreens, so Esc walks back along the path the user
+took.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class RunScreen(Screen):
 
     def load_relatives(self, run: Run) -> None:
         store = self.app.store
-        parent_id = run.parent_run_id or run.tags.get(PARENT_RUN_TAG)
+        parent_id = parent_of(run)
 
         def fetch() -> tuple[str | None, Run | None, list[Run]]:
             children = store.get_child_runs(run.id)
@@ -266,7 +266,7 @@ class RunScreen(Screen):
         if action == "toggle_system_tags":
             return self.active_tab == "tags"
         if action == "open_parent":
-            return bool(self.run and (self.run.parent_run_id or self.run.tags.get(PARENT_RUN_TAG)))
+            return bool(self.run and parent_of(self.run))
         return True
 
     def action_copy_run_id(self) -> None:
@@ -284,14 +284,15 @@ class RunScreen(Screen):
         """Focus the filter box of the tab; from tabs without one, Params'."""
         tab = self.active_tab if self.active_tab in ("params", "tags", "metrics", "system") else "params"
         self.action_show_tab(tab)
-        box = self.query_one(f"#run-{tab}", KeyValueTable) if tab in ("params", "tags") else (
-            self.query_one(f"#run-{tab}-panel", MetricsPanel)
-        )
+        if tab in ("params", "tags"):
+            focus_filter = self.query_one(f"#run-{tab}", KeyValueTable).focus_filter
+        else:
+            focus_filter = self.query_one(f"#run-{tab}-panel", MetricsPanel).focus_filter
         # After the tab switch, which moves focus to the table, so the filter keeps it.
-        self.call_after_refresh(box.focus_filter)
+        self.call_after_refresh(focus_filter)
 
     def action_open_parent(self) -> None:
-        parent_id = self.run and (self.run.parent_run_id or self.run.tags.get(PARENT_RUN_TAG))
+        parent_id = parent_of(self.run) if self.run else None
         if parent_id:
             self.app.push_screen(RunScreen(parent_id))
 
@@ -311,3 +312,8 @@ def fetch_run(store: Store, run_id: str) -> tuple[Run, str | None]:
     except NotFound:
         experiment = None
     return run, experiment.name if experiment else None
+
+
+def parent_of(run: Run) -> str | None:
+    """The parent run id: the backend's field, else MLflow's `mlflow.parentRunId` tag."""
+    return run.parent_run_id or run.tags.get(PARENT_RUN_TAG) or None
