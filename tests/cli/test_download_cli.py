@@ -1,0 +1,157 @@
+"""`tracktui download` as a user types it: a subprocess on the fixture stores written by the
+real mlflow client."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixtures.data import ARTIFACT_RUN, ARTIFACT_TEXT, MLMODEL, artifact_blob
+
+TRACKTUI = str(Path(sys.executable).with_name("tracktui"))
+
+
+def tracktui(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [TRACKTUI, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def sqlite_run(sqlite_backend):
+    return sqlite_backend.uri, sqlite_backend.runs[ARTIFACT_RUN]
+
+
+def _source_tree(uri: str, run_id: str) -> dict[str, bytes]:
+    from store import open_store
+
+    with open_store(uri) as store:
+        root = Path(store.get_run(run_id).artifact_uri)
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_download_everything(sqlite_run, tmp_path):
+    uri, run_id = sqlite_run
+    result = tracktui("download", run_id, "-o", str(tmp_path / "out"), "--uri", uri)
+    assert result.returncode == 0, result.stderr
+    dest = (tmp_path / "out").resolve()
+    assert result.stdout.strip() == f"Downloaded 12 files (1.5 MiB) to {dest}"
+    assert _tree(dest) == _source_tree(uri, run_id)
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_download_one_file_prints_where_it_landed(sqlite_run, tmp_path):
+    uri, run_id = sqlite_run
+    result = tracktui("download", run_id, "model/MLmodel", "--uri", uri, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    landed = tmp_path.resolve() / "model" / "MLmodel"
+    assert result.stdout.strip().endswith(f"to {landed}")
+    assert landed.read_text() == MLMODEL
+
+
+def test_tracking_uri_from_the_environment(sqlite_run, tmp_path):
+    uri, run_id = sqlite_run
+    result = tracktui("download", run_id, "hello.txt", "-o", str(tmp_path), env={"MLFLOW_TRACKING_URI": uri})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "hello.txt").read_bytes() == ARTIFACT_TEXT
+
+
+def test_existing_file_needs_overwrite(sqlite_run, tmp_path):
+    uri, run_id = sqlite_run
+    (tmp_path / "hello.txt").write_text("mine")
+    refused = tracktui("download", run_id, "hello.txt", "-o", str(tmp_path), "--uri", uri)
+    assert refused.returncode != 0
+    assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("tracktui: ")
+    assert "already exists" in refused.stderr and "--overwrite" in refused.stderr
+    assert (tmp_path / "hello.txt").read_text() == "mine"
+    replaced = tracktui("download", run_id, "hello.txt", "-o", str(tmp_path), "--uri", uri, "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert (tmp_path / "hello.txt").read_bytes() == ARTIFACT_TEXT
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["0" * 32], "not found"),
+        ([None, "no/such.txt"], "No artifact 'no/such.txt'"),
+        ([None, "../../etc/passwd"], "'..' would leave"),
+    ],
+)
+def test_failures_are_one_line(sqlite_run, tmp_path, args, reason):
+    uri, run_id = sqlite_run
+    args = [run_id if a is None else a for a in args]
+    result = tracktui("download", *args, "-o", str(tmp_path / "out"), "--uri", uri)
+    assert result.returncode == 2
+    assert result.stderr.startswith("tracktui: ") and result.stderr.count("\n") == 1
+    assert reason in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or _tree(tmp_path / "out") == {}
+
+
+def test_unreachable_server_is_one_line(tmp_path):
+    from fixtures.backends import free_port
+
+    uri = f"http://user:hunter2@127.0.0.1:{free_port()}"
+    result = tracktui("download", "abc", "--uri", uri, "-o", str(tmp_path),
+                      env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_progress_bar_on_a_terminal(sqlite_run, tmp_path):
+    uri, run_id = sqlite_run
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [TRACKTUI, "download", run_id, "blob.bin", "-o", str(tmp_path), "--uri", uri],
+            stdout=subprocess.PIPE, stderr=terminal, text=True, timeout=120,
+            env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+        )
+        os.close(terminal)
+        terminal = None
+        shown = b""
+        while True:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            shown += data
+    finally:
+        if terminal is not None:
+            os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 0
+    text = shown.decode(errors="replace")
+    assert "1/1 files" in text and "1.5/1.5 MB" in text
+    assert (tmp_path / "blob.bin").read_bytes() == artifact_blob()
+
+
+def test_download_is_headless(sqlite_run, tmp_path):
+    """The quick-fetch path must work on a box without a UI: Textual is never imported."""
+    uri, run_id = sqlite_run
+    code = (
+        "import sys; from tui.cli import main; "
+        f"rc = main(['download', {run_id!r}, 'hello.txt', '-o', {str(tmp_path)!r}, '--uri', {uri!r}]); "
+        "assert 'textual' not in sys.modules, 'textual was imported'; sys.exit(rc)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_download_through_the_server_proxy(rest_backend, tmp_path):
+    run_id = rest_backend.runs[ARTIFACT_RUN]
+    result = tracktui("download", run_id, "-o", str(tmp_path), "--uri", rest_backend.uri)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "blob.bin").read_bytes() == artifact_blob()
+    assert (tmp_path / "model" / "MLmodel").read_text() == MLMODEL
