@@ -537,6 +537,53 @@ def test_concurrent_writes_from_worker_threads_all_land(w):
     assert all(run.data.tags[f"own-{n}"] == "7" for n in range(4))
 
 
+ASSESSMENTS_WRITER = """
+import json, sys
+import mlflow
+from mlflow.entities import Feedback
+from mlflow.tracing.client import TracingClient
+
+uri, experiment_id, run_ids = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+mlflow.set_tracking_uri(uri)
+mlflow.set_experiment(experiment_id=experiment_id)
+with mlflow.start_span("judged") as span:
+    trace_id = span.trace_id
+mlflow.flush_trace_async_logging()
+for run_id in run_ids:
+    TracingClient(uri).log_assessment(
+        trace_id, Feedback(name="judge-" + run_id, value=True, metadata={"mlflow.assessment.sourceRunId": run_id})
+    )
+print(json.dumps({"trace_id": trace_id}))
+"""
+
+
+def test_deleting_a_run_drops_the_assessments_it_produced_as_mlflow_does(w, tmp_path):
+    """mlflow deletes the trace assessments an evaluation run produced when the run is deleted."""
+    if w.kind not in SQL_KINDS:
+        pytest.skip("assessments live in SQL tracking stores")
+    import json
+
+    from mlflow.tracing.client import TracingClient
+
+    eid = fresh_experiment(w)
+    ours, theirs, kept = fresh_runs(w, eid, 3)
+    env = {**os.environ, "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    done = subprocess.run(
+        [sys.executable, "-c", ASSESSMENTS_WRITER, w.uri, eid, ",".join((ours, theirs, kept))],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    trace_id = json.loads(done.stdout.strip().splitlines()[-1])["trace_id"]
+
+    def judged() -> set[str]:
+        return {a.name for a in TracingClient(w.uri).get_trace(trace_id).info.assessments}
+
+    assert judged() == {f"judge-{r}" for r in (ours, theirs, kept)}
+    w.store.delete_run(ours)
+    w.client.delete_run(theirs)
+    assert judged() == {f"judge-{kept}"}
+
+
 # -- refusals ---------------------------------------------------------------------------------
 
 
