@@ -36,8 +36,8 @@ class SqlPurge(SqlTransactions):
         With `older_than_ms`, only runs whose `deleted_time` is at least that old (runs without
         a `deleted_time` are never old enough, as in mlflow); without it, every deleted run.
         Local artifact folders (`<...>/<run id>/artifacts`) are removed first; a run whose
-        artifact location is local but not such a folder is left alone and listed in
-        `last_purge_skipped`. Remote artifact locations are listed in
+        artifact location is local but not such a folder, or whose folder cannot be deleted, is
+        left alone and listed in `last_purge_skipped`. Remote artifact locations are listed in
         `last_purge_artifacts_left` (their runs are purged). Returns the ids removed.
         """
         self._check_writable()
@@ -63,7 +63,11 @@ class SqlPurge(SqlTransactions):
                 if artifact_uri:
                     left.append(artifact_uri)
             else:
-                _remove_artifact_folder(folder)
+                try:
+                    _remove_artifact_folder(folder)
+                except OSError as exc:  # permissions, a busy file: keep the run, say why
+                    skipped.append(f"{run_id}: cannot delete {folder}: {exc.strerror or exc}")
+                    continue
             purgeable.append(run_id)
 
         removed: list[str] = []
