@@ -296,3 +296,33 @@ def test_caret_points_into_a_long_filter_window():
     assert snippet.startswith(" …")
     assert snippet[caret.index("^"):].startswith("oops")
     assert caret.endswith("^ bad value (expected a number)")
+
+
+async def test_escape_leaves_the_filter_then_goes_back(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_experiment(pilot, "mnist")
+        runs_screen = app.screen
+        await pilot.press("slash")
+        assert app.screen.focused is app.screen.query_one(FilterBar).input
+        await type_text(pilot, "q")  # typed, not quit
+        assert app.screen.query_one(FilterBar).input.value == "q"
+        await pilot.press("escape")
+        assert app.screen is runs_screen and app.screen.focused is table(app)
+        await pilot.press("j", "j", "k")
+        assert table(app).cursor_row == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ExperimentsScreen"
+
+
+async def test_deleted_experiment_opens_with_its_deleted_runs(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await open_experiment(pilot, "old-baselines")
+        assert isinstance(app.screen, RunsScreen)
+        rows = table(app).rows
+        assert len(rows) == 3 and all(r.run.lifecycle_stage == "deleted" for r in rows)

@@ -53,7 +53,8 @@ class RunsScreen(Screen):
         self.filter_text = ""
         self.sort_column: str | None = None
         self.sort_ascending = True
-        self.lifecycle_view = "active"
+        # A deleted experiment's runs are deleted with it: show them rather than nothing.
+        self.lifecycle_view = "all" if experiment.lifecycle_stage == "deleted" else "active"
         self.nested = True
         self.total: int | None = None
         self._generation = 0
