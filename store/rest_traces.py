@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .errors import InvalidValue, NotFound
+from .errors import InvalidValue, NotFound, StoreError
 from .model import Page
 from .traces import Trace, TraceInfo
 from .traces_decode import build_trace, span_from_otlp, spans_from_traces_json, trace_info_from_json
@@ -21,6 +21,7 @@ from .traces_filter import (
     parse_trace_filter,
     parse_trace_order_by,
 )
+from .rest_transport import ServerError
 from .traces_validation import validate_trace_tag
 
 V3 = "/api/3.0/mlflow"
@@ -63,7 +64,9 @@ class RestTraces:
         try:
             data = self._http.post(f"{V3}/traces/search", body)
             infos = data.get("traces") or ()
-        except NotFound:  # a 2.x server: no V3 routes
+        except (NotFound, ServerError) as exc:
+            if not _missing_route(exc):
+                raise
             params: dict[str, Any] = {
                 "experiment_ids": ids, "max_results": body["max_results"], "filter": text or None,
                 "order_by": order or None, "page_token": page_token,
@@ -76,7 +79,9 @@ class RestTraces:
         trace_id = str(trace_id)
         try:
             data = self._http.get(f"{V3}/traces/get", {"trace_id": trace_id, "allow_partial": "true"})
-        except NotFound:
+        except (NotFound, ServerError) as exc:
+            if not _missing_route(exc):
+                raise
             return self._trace_from_info_and_artifact(trace_id)
         except InvalidValue:  # some servers answer 400 for an unknown id
             raise NotFound(f"Trace '{trace_id}' not found") from None
@@ -91,7 +96,9 @@ class RestTraces:
         for path, key in ((f"{V3}/traces/{trace_id}", "trace"), (f"{V2}/traces/{trace_id}/info", "trace_info")):
             try:
                 data = self._http.get(path)
-            except (NotFound, InvalidValue):
+            except (NotFound, InvalidValue, ServerError) as exc:
+                if isinstance(exc, ServerError) and not _missing_route(exc):
+                    raise
                 continue
             payload = data.get(key) or {}
             info = trace_info_from_json(payload.get("trace_info", payload))
@@ -110,7 +117,9 @@ class RestTraces:
         body = {"experiment_id": str(experiment_id), "request_ids": ids}
         try:
             data = self._http.post(f"{V3}/traces/delete-traces", body)
-        except NotFound:
+        except (NotFound, ServerError) as exc:
+            if not _missing_route(exc):
+                raise
             data = self._http.post(f"{V2}/traces/delete-traces", body)
         return int(data.get("traces_deleted") or 0)
 
@@ -130,7 +139,9 @@ class RestTraces:
         for path, key in ((f"{V3}/traces/{trace_id}", "trace"), (f"{V2}/traces/{trace_id}/info", "trace_info")):
             try:
                 data = self._http.get(path)
-            except (NotFound, InvalidValue):
+            except (NotFound, InvalidValue, ServerError) as exc:
+                if isinstance(exc, ServerError) and not _missing_route(exc):
+                    raise
                 continue
             payload = data.get(key) or {}
             return trace_info_from_json(payload.get("trace_info", payload))
@@ -139,7 +150,17 @@ class RestTraces:
     def _trace_tag_request(self, method: str, trace_id: str, body: dict) -> None:
         try:
             self._http.request(method, f"{V3}/traces/{trace_id}/tags", json_body=body)
-        except NotFound:
-            self._trace_info_only(trace_id)  # NotFound for the trace itself
+        except (NotFound, InvalidValue, ServerError) as exc:
+            # An unknown trace shows as a refused foreign key (400): say NotFound instead.
+            self._trace_info_only(trace_id)
+            if not _missing_route(exc):
+                raise
             self._http.request(method, f"{V2}/traces/{trace_id}/tags", json_body=body)
+
+
+def _missing_route(exc: StoreError) -> bool:
+    """True when the server lacks the endpoint (an older server), not the trace."""
+    if isinstance(exc, NotFound):
+        return "ENDPOINT_NOT_FOUND" in exc.message or "no such endpoint" in exc.message
+    return isinstance(exc, ServerError) and "no such endpoint" in exc.message
 
