@@ -22,7 +22,7 @@ class FilterInput(Input):
     The table is found as the nearest ancestor with a `focus_table()` method.
     """
 
-    BINDINGS = [Binding("escape", "leave", "Leave filter", show=False)]
+    BINDINGS = [Binding("escape", "leave", "Leave filter", show=False, id="key_filter.leave")]
 
     def action_leave(self) -> None:
         if self.value:

@@ -115,8 +115,8 @@ class MetricsTable(DataTable):
     MetricsTable > .metrics-table--pending { color: $text-muted; }
     """
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="metrics_table.cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="metrics_table.cursor_up"),
     ]
 
     class HistoryWanted(Message):

@@ -146,9 +146,9 @@ class KeyValueGrid(DataTable):
     """The rows of a KeyValueTable; `c` copies the highlighted value."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("c", "copy_value", "Copy value"),
+        Binding("j", "cursor_down", "Down", show=False, id="key_values.cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="key_values.cursor_up"),
+        Binding("c", "copy_value", "Copy value", id="key_values.copy_value"),
     ]
 
     def action_copy_value(self) -> None:

@@ -52,8 +52,8 @@ class RunOverview(VerticalScroll):
     """Run facts in a label/value grid, then related runs, then the description."""
 
     BINDINGS = [
-        Binding("j", "scroll_down", "Scroll down", show=False),
-        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("j", "scroll_down", "Scroll down", show=False, id="run_overview.scroll_down"),
+        Binding("k", "scroll_up", "Scroll up", show=False, id="run_overview.scroll_up"),
     ]
 
     DEFAULT_CSS = """
@@ -174,8 +174,8 @@ class RelatedRuns(OptionList):
     """
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="related_runs.cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="related_runs.cursor_up"),
     ]
 
     def action_cursor_down(self) -> None:
