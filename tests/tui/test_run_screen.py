@@ -45,9 +45,13 @@ def app_on(store: Store, tmp_path) -> TrackApp:
     return TrackApp(store, config=Config(path=tmp_path / "tracktui.json"))
 
 
-async def test_overview_shows_the_run(sqlite_store, sqlite_backend, tmp_path):
-    run_id = sqlite_backend.runs["child-1"]
-    async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
+@pytest.mark.parametrize("kind", ["sqlite", "file"])
+async def test_overview_shows_the_run(kind, request, tmp_path):
+    """The same screen over two backends: only the store protocol is used."""
+    store = request.getfixturevalue(f"{kind}_store")
+    info = request.getfixturevalue(f"{kind}_backend")
+    run_id = info.runs["child-1"]
+    async with app_on(store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, run_id)
         assert field(screen, "name") == "child-1"
         assert field(screen, "run-id") == run_id
@@ -55,11 +59,17 @@ async def test_overview_shows_the_run(sqlite_store, sqlite_backend, tmp_path):
         assert field(screen, "start") == "2023-11-14 22:24:20"  # T0 + 11 minutes, UTC
         assert field(screen, "duration") == "4m 00s"
         assert field(screen, "user") == "alice"
-        assert field(screen, "experiment") == f"alpha ({sqlite_backend.experiments['alpha']})"
+        assert field(screen, "experiment") == f"alpha ({info.experiments['alpha']})"
         assert run_id in field(screen, "artifacts")
         assert screen.query_one("#field-status").has_class("status-failed")
         overview = screen.query_one(RunOverview)
-        assert overview.related_run_ids == (sqlite_backend.parent_run,)
+        assert overview.related_run_ids == (info.parent_run,)
+        await pilot.press("3")
+        await settle(pilot)
+        table = screen.query_one("#run-metrics", MetricsTable)
+        assert table.metric_keys == ("loss",)
+        assert str(table.get_cell("loss", "value")) == "0.22"
+        assert len(str(table.get_cell("loss", "trend"))) == 3  # its 3-step history
 
 
 async def test_deleted_and_running_runs_say_so(sqlite_store, sqlite_backend, tmp_path):
