@@ -1,0 +1,170 @@
+"""Artifact download benchmark (issue 5): tracktui vs `mlflow artifacts download`, same
+`mlflow server --serve-artifacts`, same run, same process tree, same machine.
+
+Two artifacts of one run: a 1 GiB file and a directory of 2,000 small files. The bytes are
+written straight into the server's --artifacts-destination (uploading them through the proxy
+would only slow the setup down); both clients then fetch them through the server's artifact
+proxy (`mlflow-artifacts:`). Each side is timed as a user runs it (the CLI in a subprocess,
+start-up included) and in-process (the library call), median of --repeat runs, with the
+downloads checked byte for byte. Targets: at least as fast on the big file, at least 3x
+faster on the many small files. Not a test: run it by hand.
+
+    python bench/bench_artifacts.py [--big-mib 1024] [--files 2000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big-mib", type=int, default=1024)
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="mlflow server --workers")
+    parser.add_argument("--dir", type=Path, default=None, help="scratch directory (default: a temp dir)")
+    args = parser.parse_args()
+
+    scratch = Path(args.dir or tempfile.mkdtemp(prefix="bench-artifacts-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    process, url = start_server(scratch, args.workers)
+    try:
+        run_id, big_digest, small_digest = build_run(url, scratch, args.big_mib, args.files)
+        print(f"server {url} (--workers {args.workers}), run {run_id}: big.bin {args.big_mib} MiB, "
+              f"many/ {args.files} files; median of {args.repeat}\n")
+        rows = []
+        for label, path, digest in (("1 GiB file", "big.bin", big_digest), (f"{args.files} small files", "many", small_digest)):
+            if label.startswith("1 GiB") and args.big_mib != 1024:
+                label = f"{args.big_mib} MiB file"
+            for mode in ("cli", "lib"):
+                ours = timed(lambda d: tracktui(mode, url, run_id, path, d), scratch, path, digest, args.repeat)
+                theirs = timed(lambda d: mlflow_download(mode, url, run_id, path, d), scratch, path, digest, args.repeat)
+                rows.append((label, mode, ours, theirs))
+        print(f"{'artifact':<20} {'how':<4} {'tracktui s':>11} {'mlflow s':>10} {'mlflow/tracktui':>16}")
+        for label, mode, ours, theirs in rows:
+            print(f"{label:<20} {mode:<4} {ours:>11.2f} {theirs:>10.2f} {theirs / ours:>15.2f}x")
+        big_cli = next(r for r in rows if r[1] == "cli")
+        small_cli = [r for r in rows if r[1] == "cli"][1]
+        print(f"\ntarget big file  (>= 1.0x): {big_cli[3] / big_cli[2]:.2f}x "
+              f"{'met' if big_cli[3] >= big_cli[2] else 'NOT met'}")
+        print(f"target small files (>= 3x): {small_cli[3] / small_cli[2]:.2f}x "
+              f"{'met' if small_cli[3] >= 3 * small_cli[2] else 'NOT met'}")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        if args.dir is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def tracktui(mode: str, url: str, run_id: str, path: str, dest: Path) -> None:
+    if mode == "cli":
+        subprocess.run([str(BIN / "tracktui"), "download", run_id, path, "-o", str(dest), "--uri", url],
+                       check=True, stdout=subprocess.DEVNULL)
+        return
+    from store import open_store
+
+    with open_store(url) as store:
+        store.download_artifacts(run_id, path, dest)
+
+
+def mlflow_download(mode: str, url: str, run_id: str, path: str, dest: Path) -> None:
+    if mode == "cli":
+        subprocess.run([str(BIN / "mlflow"), "artifacts", "download", "-r", run_id, "-a", path, "-d", str(dest)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**os.environ, "MLFLOW_TRACKING_URI": url})
+        return
+    import mlflow.artifacts
+
+    mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=str(dest), tracking_uri=url)
+
+
+def timed(fn, scratch: Path, path: str, digest: str, repeat: int) -> float:
+    """Median wall time of `fn(dest)` into a fresh destination; each result checked."""
+    times = []
+    for _ in range(repeat):
+        dest = scratch / "dest"
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir()
+        t0 = time.perf_counter()
+        fn(dest)
+        times.append(time.perf_counter() - t0)
+        got = tree_digest(dest / path)
+        if got != digest:
+            raise SystemExit(f"download of {path} differs from the source ({got} != {digest})")
+    shutil.rmtree(scratch / "dest", ignore_errors=True)
+    return statistics.median(times)
+
+
+def build_run(url: str, scratch: Path, big_mib: int, files: int) -> tuple[str, str, str]:
+    import mlflow
+
+    client = mlflow.MlflowClient(url)
+    exp = client.create_experiment(f"bench-artifacts-{time.time_ns()}")
+    run = client.create_run(exp)
+    uri = run.info.artifact_uri  # mlflow-artifacts:/<exp>/<run>/artifacts
+    root = scratch / "art" / uri.removeprefix("mlflow-artifacts:").strip("/")
+    root.mkdir(parents=True)
+    with open(root / "big.bin", "wb") as out:
+        block = os.urandom(1 << 20)
+        for i in range(big_mib):
+            out.write(block[i % 251:] + block[: i % 251])  # distinct blocks, cheap to make
+    many = root / "many"
+    many.mkdir()
+    for i in range(files):
+        (many / f"part-{i:05d}.json").write_bytes(b'{"i": %d, "pad": "%s"}\n' % (i, b"x" * (512 + i % 2048)))
+    client.set_terminated(run.info.run_id)
+    return run.info.run_id, tree_digest(root / "big.bin"), tree_digest(many)
+
+
+def tree_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(file.relative_to(path.parent).as_posix().encode() + b"\0")
+        with open(file, "rb") as handle:
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def start_server(scratch: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = open(scratch / "server.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{scratch / 'srv.db'}",
+         "--artifacts-destination", str(scratch / "art"), "--serve-artifacts",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=scratch,
+        env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGTERM)
+    raise SystemExit(f"mlflow server did not start; see {scratch / 'server.log'}")
+
+
+if __name__ == "__main__":
+    main()
