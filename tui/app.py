@@ -129,7 +129,9 @@ class TrackApp(App[None]):
         yield SystemCommand("app: Change theme", "Pick a colour theme (remembered)", self.action_change_theme)
         yield SystemCommand("app: Quit", "Quit tracktui", self.action_quit)
         yield SystemCommand("app: Help", "Every key binding on this screen", self.action_help)
-        yield SystemCommand("app: Save screenshot", "Save an SVG of the screen in the current directory", self.action_screenshot)
+        yield SystemCommand(
+            "app: Save screenshot", "Save an SVG of the screen in the current directory", self.action_screenshot
+        )
 
     def action_screenshot(self) -> None:
         path = self.save_screenshot()

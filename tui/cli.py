@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(see 'tracktui demo --help'); 'tracktui download RUN_ID [PATH] [-o DIR]' fetches a run's "
         "artifacts without the TUI.",
     )
-    parser.add_argument("uri", nargs="?", help="tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)")
+    parser.add_argument(
+        "uri", nargs="?", help="tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)"
+    )
     parser.add_argument("--read-only", action="store_true", help="never write to the store")
     parser.add_argument("--version", action="version", version=f"tracktui {__version__}")
     return parser
@@ -41,8 +43,12 @@ def build_demo_parser() -> argparse.ArgumentParser:
         description="Create a demo tracking store (several experiments, a sweep with nested runs, "
         "learning curves, failed and running runs) and open it. An existing demo store is reopened.",
     )
-    parser.add_argument("--path", type=Path, default=None, help=f"directory for the demo store (default: {default_demo_dir()})")
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"about how many runs to create (default: {DEFAULT_RUNS})")
+    parser.add_argument(
+        "--path", type=Path, default=None, help=f"directory for the demo store (default: {default_demo_dir()})"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=DEFAULT_RUNS, help=f"about how many runs to create (default: {DEFAULT_RUNS})"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same store)")
     parser.add_argument("--fresh", action="store_true", help="delete an existing demo store at that path first")
     parser.add_argument("--no-open", action="store_true", help="only create the store and print its URI")

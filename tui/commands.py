@@ -57,4 +57,5 @@ class ActionsProvider(Provider):
         for title, action, node, key in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action, node), help=f"key: {key}")
+                command = partial(self.app.run_action, action, node)
+                yield Hit(score, matcher.highlight(title), command, help=f"key: {key}")

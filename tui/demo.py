@@ -243,7 +243,8 @@ class _DemoWriter:
                 best = max(best, acc if status == "FINISHED" else 0.0)
                 self._finish(child_id, cstart, epochs * rng.uniform(0.5, 1.2), status)
             self._log(parent_id, [("best/val_accuracy", MetricPoint(round(best, 5), 0, self.clock))])
-            self._finish(parent_id, start, (self.clock - start) / _MINUTE + 1, "RUNNING" if parent_running else "FINISHED")
+            status = "RUNNING" if parent_running else "FINISHED"
+            self._finish(parent_id, start, (self.clock - start) / _MINUTE + 1, status)
 
     def _bert(self, exp_id: str, index: int, count: int) -> None:
         rng = self.rng

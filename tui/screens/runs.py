@@ -116,8 +116,7 @@ class RunsScreen(Screen):
         self.table.sort_column, self.table.sort_ascending = self.sort_column, self.sort_ascending
         self.table.clear("Loading runs…")
         self._update_title()
-        store, eid = self.app.store, self.experiment.id
-        filter_string, order_by, view, include = self._filter_string(), self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
+        store, eid, (filter_string, order_by, view, include) = self.app.store, self.experiment.id, self._query()
 
         def first_page() -> Page[Run]:
             return store.search_runs([eid], filter_string, order_by, view, PAGE_SIZE, None, include)
@@ -157,14 +156,15 @@ class RunsScreen(Screen):
             return
         self._loading_more = True
         generation, token = self._generation, self._next_token
-        store, eid = self.app.store, self.experiment.id
-        filter_string, order_by, view, include = self._filter_string(), self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
+        store, eid, (filter_string, order_by, view, include) = self.app.store, self.experiment.id, self._query()
 
         def next_page() -> Page[Run]:
             return store.search_runs([eid], filter_string, order_by, view, PAGE_SIZE, token, include)
 
         def failed(error: StoreError) -> bool:
             self._next_token = None  # stop asking on every keypress; ctrl+r retries
+            self._loading_more = False
+            self._update_title()
             return False
 
         self._update_title()
@@ -306,7 +306,9 @@ class RunsScreen(Screen):
         if column_id == self.sort_column:
             self.sort_ascending = not self.sort_ascending
         else:
-            self.sort_column, self.sort_ascending = column_id, col.kind == "attr" and col.key in ("name", "user", "status")
+            # Names read A→Z; times and metrics read newest/largest first.
+            self.sort_column = column_id
+            self.sort_ascending = col.kind == "attr" and col.key in ("name", "user", "status")
         self.query_runs()
 
     def _set_columns(self, column_ids: list[str]) -> None:
@@ -318,6 +320,10 @@ class RunsScreen(Screen):
                 continue  # a saved id from an older version: skip it
         self.column_ids = [c.id for c in cols]
         self.table.set_columns(cols)
+
+    def _query(self) -> tuple[str, list[str], str, Keys]:
+        """(filter, order_by, view, include_keys) of the current query, for a worker to use."""
+        return self._filter_string(), self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
 
     def _filter_string(self) -> str:
         if self.filter_text:

@@ -36,7 +36,9 @@ class FilterBar(Vertical):
     class Left(Message):
         """The user pressed Escape in the filter: the screen moves focus back."""
 
-    def __init__(self, placeholder: str = "filter, e.g. metrics.loss < 0.5 and params.lr = '0.01'  (/ to edit)", *, id: str | None = None) -> None:
+    PLACEHOLDER = "filter, e.g. metrics.loss < 0.5 and params.lr = '0.01'  (/ to edit)"
+
+    def __init__(self, placeholder: str = PLACEHOLDER, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._placeholder = placeholder
 
