@@ -5,6 +5,7 @@ deterministic demo store, built in a fixed directory so paths in the picture nev
 
 from __future__ import annotations
 
+import fcntl
 import math
 import shutil
 import tempfile
@@ -359,12 +360,17 @@ SNAPSHOT_SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80
 
 @pytest.fixture(scope="module")
 def snapshot_demo_uri():
-    """The demo store (seed 7, 60 runs), built with a frozen clock as tests/tui/conftest.py does."""
-    shutil.rmtree(SNAPSHOT_DEMO_DIR, ignore_errors=True)
-    with mock.patch("time.time", return_value=(BASE_TIME_MS + 3 * 86_400_000) / 1000):
-        uri = create_demo_store(SNAPSHOT_DEMO_DIR, runs=60, seed=7)
-    yield uri
-    shutil.rmtree(SNAPSHOT_DEMO_DIR, ignore_errors=True)
+    """The demo store (seed 7, 60 runs), built with a frozen clock as tests/tui/conftest.py does.
+
+    The directory is fixed, so concurrent test sessions take turns (a lock file) instead of
+    rebuilding it under each other."""
+    with open(f"{SNAPSHOT_DEMO_DIR}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(SNAPSHOT_DEMO_DIR, ignore_errors=True)
+        with mock.patch("time.time", return_value=(BASE_TIME_MS + 3 * 86_400_000) / 1000):
+            uri = create_demo_store(SNAPSHOT_DEMO_DIR, runs=60, seed=7)
+        yield uri
+        shutil.rmtree(SNAPSHOT_DEMO_DIR, ignore_errors=True)
 
 
 def first_run(store: Store, experiment: str, run_filter: str = "") -> str:
