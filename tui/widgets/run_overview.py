@@ -198,7 +198,8 @@ class RelatedRuns(OptionList):
 
 def _run_label(run: Run) -> str:
     name = run.name or run.tags.get("mlflow.runName") or "(unnamed)"
-    return f"{name}  {run.status.lower():<9} {run.id}"
+    deleted = "  (deleted)" if run.lifecycle_stage == "deleted" else ""
+    return f"{name}  {run.status.lower():<9} {run.id}{deleted}"
 
 
 def _relatives_heading(parent_id: str | None, children: list[Run]) -> str:
