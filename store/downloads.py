@@ -24,6 +24,10 @@ from .errors import NotFound, StoreError
 
 #: Files fetched at the same time. Enough to hide per-request latency on a proxy.
 DEFAULT_WORKERS = 8
+#: How often the waiting thread checks for cancellation, and how long a cancelled download
+#: waits for workers to notice before removing their temp files itself.
+POLL_SECONDS = 0.2
+CANCEL_GRACE_SECONDS = 2.0
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -76,7 +80,11 @@ def download(
     if dest.exists() and not dest.is_dir():
         raise DestinationExists(f"The destination {dest} exists and is not a directory")
     cancel = cancel or threading.Event()
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tracktui-download") as pool:
+    temps = _TempFiles()
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tracktui-download")
+    futures: list = []
+    stuck = False
+    try:
         files, dirs = _plan(repo, path, pool)
         jobs = [(entry, destination_for(dest, entry.path)) for entry in files]
         _refuse_existing(jobs, overwrite)
@@ -84,20 +92,25 @@ def download(
             destination_for(dest, directory).mkdir(parents=True, exist_ok=True)
         tracker = _Tracker(files, progress)
         futures = [
-            pool.submit(_fetch_one, repo, entry, target, overwrite, tracker, cancel, chunk_size)
+            pool.submit(_fetch_one, repo, entry, target, overwrite, tracker, cancel, temps, chunk_size)
             for entry, target in jobs
         ]
-        try:
-            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        pending = set(futures)
+        while pending:  # poll, so a `cancel` set by the caller stops a download promptly
+            done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_EXCEPTION)
             failed = next((f for f in done if f.exception() is not None), None)
             if failed is not None:
-                cancel.set()
-                wait(pending)
                 raise failed.exception()
-        except BaseException:  # KeyboardInterrupt too: stop the workers, they remove their temp files
-            cancel.set()
-            wait(futures)
-            raise
+            if cancel.is_set():
+                raise DownloadCancelled("Download cancelled; no partial file was left")
+    except BaseException:  # KeyboardInterrupt too
+        cancel.set()  # workers stop between chunks and remove their temp files
+        _, still_running = wait(futures, timeout=CANCEL_GRACE_SECONDS)
+        stuck = bool(still_running)  # blocked in a read: don't wait for them, remove their files
+        temps.remove_all()
+        raise
+    finally:
+        pool.shutdown(wait=not stuck, cancel_futures=True)
     return destination_for(dest, path)
 
 
@@ -146,11 +159,12 @@ def _refuse_existing(jobs: list[tuple[ArtifactEntry, Path]], overwrite: bool) ->
         )
 
 
-def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", cancel, chunk_size: int) -> None:
+def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", cancel, temps, chunk_size: int) -> None:
     if cancel.is_set():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tracktui-", suffix=".part", dir=target.parent)
+    temps.add(tmp)
     try:
         with os.fdopen(fd, "wb") as out, repo.open(entry.path) as stream:
             file_total = stream.size if stream.size is not None else entry.size
@@ -160,6 +174,8 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", 
                     raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
                 out.write(chunk)
                 tracker.add(entry.path, len(chunk))
+        if cancel.is_set():
+            raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
         os.chmod(tmp, 0o666 & ~_UMASK)
         _publish(tmp, target, overwrite, entry.path)
         tracker.finish(entry.path)
@@ -169,6 +185,8 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", 
         except FileNotFoundError:
             pass
         raise
+    finally:
+        temps.discard(tmp)
 
 
 def _publish(tmp: str, target: Path, overwrite: bool, rel: str) -> None:
@@ -187,6 +205,32 @@ def _publish(tmp: str, target: Path, overwrite: bool, rel: str) -> None:
         os.rename(tmp, target)
         return
     os.unlink(tmp)
+
+
+class _TempFiles:
+    """Temp files being written, so a cancelled download can remove those of workers stuck in
+    a network read."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._paths: set[str] = set()
+
+    def add(self, path: str) -> None:
+        with self._lock:
+            self._paths.add(path)
+
+    def discard(self, path: str) -> None:
+        with self._lock:
+            self._paths.discard(path)
+
+    def remove_all(self) -> None:
+        with self._lock:
+            paths, self._paths = self._paths, set()
+        for path in paths:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 class _Tracker:

@@ -50,7 +50,9 @@ def main(argv: list[str]) -> int:
     except StoreError as exc:
         return _fail(exc.message)
     except KeyboardInterrupt:
-        return _fail("download interrupted; no partial file was left under a final name", EXIT_INTERRUPTED)
+        _fail("download interrupted; no partial file was left under a final name", EXIT_INTERRUPTED)
+        _exit_now_if_workers_are_stuck(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except OSError as exc:  # destination not writable, disk full
         return _fail(f"cannot write to {args.output}: {exc.strerror or exc}")
     files, size = bar.files_total, bar.bytes_done
@@ -102,6 +104,18 @@ def _human(size: int) -> str:
             return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def _exit_now_if_workers_are_stuck(code: int) -> None:
+    """Workers blocked in a network read would hold the interpreter at exit until their read
+    timed out; their temp files are already removed, so leave at once."""
+    import os
+    import threading
+
+    if any(t.name.startswith("tracktui-download") and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:

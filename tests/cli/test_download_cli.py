@@ -155,3 +155,84 @@ def test_download_through_the_server_proxy(rest_backend, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "blob.bin").read_bytes() == artifact_blob()
     assert (tmp_path / "model" / "MLmodel").read_text() == MLMODEL
+
+
+class _StallingServer:
+    """A tracking server whose artifact download sends its first megabytes and then stalls,
+    so the test can interrupt a download that is really in the middle of a file."""
+
+    SIZE = 4 << 20
+
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        stop = self.stop_event = threading.Event()
+        size = self.SIZE
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _json(self, body):
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path.startswith("/api/2.0/mlflow/runs/get"):
+                    info = {"run_id": "r", "run_uuid": "r", "experiment_id": "1", "run_name": "r",
+                            "status": "FINISHED", "start_time": 1, "lifecycle_stage": "active",
+                            "artifact_uri": "mlflow-artifacts:/1/r/artifacts"}
+                    return self._json({"run": {"info": info, "data": {}}})
+                if self.path.startswith("/api/2.0/mlflow-artifacts/artifacts?"):
+                    return self._json({"files": [{"path": "big.bin", "is_dir": False, "file_size": size}]})
+                self.send_response(200)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                self.wfile.write(b"x" * (size // 2))
+                self.wfile.flush()
+                stop.wait(120)  # never sends the rest
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stop_event.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_ctrl_c_mid_file_leaves_nothing_under_the_final_name(tmp_path):
+    import signal
+    import time
+
+    server = _StallingServer()
+    dest = tmp_path / "dest"
+    try:
+        process = subprocess.Popen(
+            [TRACKTUI, "download", "r", "-o", str(dest), "--uri", server.url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 60  # a guard against hanging, not a timing assertion
+        while not [p for p in dest.glob(".tracktui-*.part") if p.stat().st_size > 0]:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the download never started"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        server.close()
+    assert process.returncode == 130
+    assert err.startswith("tracktui: download interrupted") and err.count("\n") == 1
+    assert out == ""
+    assert list(dest.iterdir()) == []  # no big.bin, no temp file
