@@ -30,7 +30,7 @@ from .traces import (
     Trace,
     TraceInfo,
 )
-from .traces_decode import build_trace, span_from_content, spans_from_traces_json
+from .traces_decode import build_trace, spans_from_contents, spans_from_traces_json
 from .traces_filter import DEFAULT_ORDER, parse_trace_filter, parse_trace_order_by
 from .traces_validation import validate_trace_tag
 
@@ -110,7 +110,7 @@ class SqlTraces:
                 contents = conn.execute(
                     sa.select(sp.c.content).where(sp.c.trace_id == info.trace_id)
                 ).scalars().all()
-                spans = [s for s in map(span_from_content, contents) if s is not None]
+                spans = spans_from_contents(contents)
                 return build_trace(info, spans)
         if location == "ARCHIVE_REPO":
             raise UnsupportedURI(

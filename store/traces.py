@@ -23,6 +23,8 @@ TOKEN_USAGE_METADATA = "mlflow.trace.tokenUsage"
 COST_METADATA = "mlflow.trace.cost"
 SESSION_METADATA = "mlflow.trace.session"
 SOURCE_RUN_METADATA = "mlflow.sourceRun"
+INPUTS_ATTRIBUTE = "mlflow.spanInputs"
+OUTPUTS_ATTRIBUTE = "mlflow.spanOutputs"
 #: Trace states MLflow writes (V2-era rows may say TRACE_STATUS_UNSPECIFIED).
 TRACE_STATES: tuple[str, ...] = ("OK", "ERROR", "IN_PROGRESS", "STATE_UNSPECIFIED")
 
@@ -89,10 +91,15 @@ class SpanEvent:
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Span:
-    """One span. `status` is OK, ERROR or UNSET; `inputs`/`outputs` are decoded JSON values;
-    `attributes` are decoded too, without the inputs/outputs ones."""
+    """One span. `status` is OK, ERROR or UNSET; times in epoch ns.
+
+    `inputs`, `outputs` and `attributes` (without the inputs/outputs ones) are decoded JSON
+    values, decoded on first use: a 5,000-span tree needs only names, types and times, and
+    the detail of one span at a time. `encoded_attributes` holds them as stored (MLflow span
+    dicts keep every attribute value as JSON text; `attributes_encoded` False means the
+    values are plain already, as OTLP JSON gives them)."""
 
     span_id: str
     parent_id: str | None
@@ -102,10 +109,27 @@ class Span:
     start_ns: int
     end_ns: int | None
     status_message: str = ""
-    inputs: Any = None
-    outputs: Any = None
-    attributes: Mapping[str, Any] = field(default_factory=dict)
     events: tuple[SpanEvent, ...] = ()
+    encoded_attributes: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    attributes_encoded: bool = field(default=True, repr=False)
+
+    @cached_property
+    def _decoded(self) -> dict[str, Any]:
+        if not self.attributes_encoded:
+            return dict(self.encoded_attributes)
+        return {k: _json_value(v) for k, v in self.encoded_attributes.items()}
+
+    @property
+    def inputs(self) -> Any:
+        return self._decoded.get(INPUTS_ATTRIBUTE)
+
+    @property
+    def outputs(self) -> Any:
+        return self._decoded.get(OUTPUTS_ATTRIBUTE)
+
+    @cached_property
+    def attributes(self) -> dict[str, Any]:
+        return {k: v for k, v in self._decoded.items() if k not in (INPUTS_ATTRIBUTE, OUTPUTS_ATTRIBUTE)}
 
     @property
     def duration_ns(self) -> int | None:
@@ -119,8 +143,7 @@ class Span:
 
     @property
     def token_usage(self) -> dict[str, int]:
-        value = self.attributes.get("mlflow.chat.tokenUsage")
-        return _int_dict(value)
+        return _int_dict(self.attributes.get("mlflow.chat.tokenUsage"))
 
     @property
     def exceptions(self) -> tuple[SpanEvent, ...]:
@@ -212,3 +235,13 @@ def _int_dict(value: Any) -> dict[str, int]:
     if not isinstance(value, dict):
         return {}
     return {k: int(v) for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _json_value(value: Any) -> Any:
+    """Attribute values in span dicts are JSON text; anything else (or bad JSON) stays as is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

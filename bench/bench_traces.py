@@ -1,0 +1,92 @@
+"""Trace benchmark (issue 8): open a 5,000-span trace, tracktui vs MlflowClient.get_trace.
+
+Logs one trace with N spans through real mlflow tracing into a SQLite store (spans in the
+`spans` table, as mlflow 3.6+ writes them), then times on that same store:
+  * tracktui: open_store + get_trace + the span tree (depth-first order, slowest span, first
+    error) — the "store load" part of the < 1 s store-load-plus-first-paint target;
+  * tracktui get_trace alone on an already open store;
+  * MlflowClient(uri).get_trace on the same trace.
+Prints medians and the ratio (tracktui / mlflow; below 1 means tracktui is faster).
+Not a test: run it by hand.
+
+    python bench/bench_traces.py [--spans 5000] [--repeat 5] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from store import open_store  # before tests/ is on the path: tests/store must not shadow it
+
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
+from fixtures.traces import log_wide_trace  # noqa: E402
+
+
+def median_time(fn, repeat: int) -> tuple[float, object]:
+    result = fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", help="build the store in this directory and keep it")
+    args = parser.parse_args()
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    workdir = Path(args.keep or tempfile.mkdtemp(prefix="bench-traces-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.chdir(workdir)  # a client-side SQL store puts artifacts under ./mlruns
+    uri = f"sqlite:///{workdir / 'traces.db'}"
+
+    import mlflow
+
+    client = mlflow.MlflowClient(uri)
+    eid = client.create_experiment(f"bench-{time.time_ns()}")
+    t0 = time.perf_counter()
+    trace_id = log_wide_trace(uri, eid, args.spans)
+    print(f"logged {args.spans} spans with mlflow tracing in {time.perf_counter() - t0:.1f} s ({uri})")
+
+    def cold_load():
+        with open_store(uri) as store:
+            trace = store.get_trace(trace_id)
+            tree = trace.tree
+            trace.slowest_span(), trace.first_error_span()
+            return trace, tree
+
+    def warm_get(store):
+        return store.get_trace(trace_id)
+
+    def mlflow_get():
+        return client.get_trace(trace_id)
+
+    cold, (trace, tree) = median_time(cold_load, args.repeat)
+    with open_store(uri) as store:
+        warm, _ = median_time(lambda: warm_get(store), args.repeat)
+    theirs, their_trace = median_time(mlflow_get, args.repeat)
+
+    assert len(trace.spans) == len(their_trace.data.spans) == args.spans, (
+        len(trace.spans), len(their_trace.data.spans))
+    assert len(tree) == args.spans
+    print(f"spans: {len(trace.spans)}, depth max {max(d for _, d in tree)}, "
+          f"slowest below root: {trace.slowest_span().name}")
+    print(f"tracktui store load (open_store + get_trace + tree): {cold * 1000:8.1f} ms   "
+          f"{'OK' if cold < 1.0 else 'OVER'} the 1 s budget before first paint")
+    print(f"tracktui get_trace (store open)                     : {warm * 1000:8.1f} ms")
+    print(f"mlflow   MlflowClient.get_trace                     : {theirs * 1000:8.1f} ms")
+    print(f"ratio tracktui/mlflow (get_trace)                   : {warm / theirs:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
