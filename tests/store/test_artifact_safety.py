@@ -4,7 +4,6 @@ playing an MLflow tracking server; credentials never show up in errors."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -238,4 +237,3 @@ def test_listing_json_shape_errors_are_store_errors(tmp_path):
         with pytest.raises(StoreError):
             ProxyArtifactRepository(transport, "1").list()
         transport.close()
-    assert json  # the module is used for the replies above
