@@ -89,6 +89,7 @@ class _DemoWriter:
         self.progress = progress
         self.summary = DemoSummary()
         self._pending_params: dict[str, dict[str, str]] = {}
+        self._artifact_uris: dict[str, str | None] = {}
 
     def write(self, total: int) -> DemoSummary:
         sweep_parents = max(2, total // 50)
@@ -154,6 +155,7 @@ class _DemoWriter:
             run_id=self._run_id(),
         )
         self.summary.runs += 1
+        self._artifact_uris[run.id] = run.artifact_uri
         self._pending_params[run.id] = params  # logged with the run's first metrics: one transaction
         return run.id, start
 
@@ -218,6 +220,8 @@ class _DemoWriter:
         done = rng.randint(2, epochs) if status in ("RUNNING", "KILLED") else epochs
         self._curves(run_id, start, done, lr, fail_at)
         self._finish(run_id, start, done * rng.uniform(0.8, 1.6), status)
+        if index % 10 == 0 and status == "FINISHED":
+            self._model_artifacts(run_id, {"lr": lr, "optimizer": optimizer, "batch_size": batch, "epochs": epochs})
         if index % 37 == 3:
             self.store.delete_runs([run_id])
 
@@ -245,6 +249,39 @@ class _DemoWriter:
             self._log(parent_id, [("best/val_accuracy", MetricPoint(round(best, 5), 0, self.clock))])
             status = "RUNNING" if parent_running else "FINISHED"
             self._finish(parent_id, start, (self.clock - start) / _MINUTE + 1, status)
+            self._write_artifacts(parent_id, {"sweep.yaml": f"grid:\n  weight_decay: {wd}\n  trials: {children}\n"
+                                                             f"  lr: loguniform(1e-4, 1e-1)\n"})
+
+    def _model_artifacts(self, run_id: str, params: dict[str, object]) -> None:
+        config = "".join(f"{k}: {v}\n" for k, v in params.items())
+        self._write_artifacts(run_id, {
+            "config.yaml": config,
+            "model/MLmodel": "artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.pytorch\n"
+                             "    python_version: 3.11.7\n  pytorch:\n    pytorch_version: 2.3.0\n",
+            "model/requirements.txt": "mlflow==3.17.2\ntorch==2.3.0\n",
+            "model/data/model.pth": bytes(range(256)) * 16,
+            "eval/confusion_matrix.csv": "label," + ",".join(map(str, range(10))) + "\n" + "".join(
+                f"{i}," + ",".join("97" if i == j else "0" for j in range(10)) + "\n" for i in range(10)),
+            "README.md": f"# Model from run {run_id[:8]}\n\n"
+                         f"{params.get('optimizer')} at learning rate {params.get('lr')}; see config.yaml.\n",
+        })
+
+    def _write_artifacts(self, run_id: str, files: dict[str, str | bytes]) -> None:
+        """Files in the run's local artifact directory, as mlflow's local artifact repository
+        lays them out (the store protocol has no artifact writes; remote roots are skipped)."""
+        uri = self._artifact_uris.get(run_id) or ""
+        if "://" in uri and not uri.startswith("file:"):
+            return
+        from store.artifacts.local import local_path_of
+
+        root = local_path_of(uri)
+        for rel, content in files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
 
     def _bert(self, exp_id: str, index: int, count: int) -> None:
         rng = self.rng

@@ -66,6 +66,11 @@ def test_demo_creates_a_store_once_then_reopens_it(tmp_path):
         assert any(r.parent_run_id for r in runs)
         statuses = {r.status for e in store.search_experiments().items for r in store.search_runs([e.id], max_results=1000).items}
         assert {"FINISHED", "FAILED", "RUNNING"} <= statuses
+        mnist = store.get_experiment_by_name("mnist-classifier")
+        with_artifacts = [r for r in store.search_runs([mnist.id], max_results=1000).items if store.list_artifacts(r.id)]
+        assert with_artifacts, "no demo run has artifacts"
+        listed = {e.path for e in store.list_artifacts(with_artifacts[0].id, "model")}
+        assert {"model/MLmodel", "model/requirements.txt"} <= listed
     again = tracktui("demo", "--path", str(target), "--no-open")
     assert again.returncode == 0
     assert "existing demo store" in again.stderr
