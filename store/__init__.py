@@ -17,11 +17,12 @@ from .errors import (
     UnsupportedURI,
 )
 from .model import Experiment, Keys, MetricPoint, Page, Run
+from .traces import Span, SpanEvent, Trace, TraceInfo
 from .uris import mask_uri, open_store, resolve_tracking_uri
 
 __all__ = [
     "AuthFailed", "Experiment", "FilterSyntaxError", "InvalidValue", "Keys", "MetricPoint",
     "NotFound", "Page", "ReadOnlyError", "Run", "SchemaError", "Store", "StoreError",
     "Unreachable", "UnsafePath", "UnsupportedURI", "mask_uri", "open_store",
-    "resolve_tracking_uri",
+    "resolve_tracking_uri", "Span", "SpanEvent", "Trace", "TraceInfo",
 ]
