@@ -76,14 +76,15 @@ def _downsampled(conn, m, run_key, dialect, total, lo, hi, max_points) -> list[M
         return [_point(rows[0])] + ([_point(rows[-1])] if max_points > 1 and len(rows) > 1 else [])
     expected = [b - a for a, b in bucket_bounds(total, n_buckets)]
     by_position = True
+    first_of: dict[tuple[int, str], int] = {}  # (bucket, "min"|"max") -> identifier
     stride, rest = divmod(hi - lo, total - 1)
     if stride > 0 and rest == 0:
         # Evenly spaced steps: a point's position is (step - lo) / stride, if the bucket sizes
         # agree; then all rows of a step share a bucket and the step identifies a point.
         index = _idiv(m.c.step - lo, stride, dialect) if stride > 1 else m.c.step - lo
         source = _with_bucket(m, where, index, n_buckets, total, dialect)
-        if dialect == "sqlite":
-            buckets = _sqlite_step_buckets(conn, run_key, lo, stride, total, n_buckets)
+        if dialect == "sqlite" and _has_step_index(conn):
+            buckets, first_of = _sqlite_step_buckets(conn, run_key, lo, stride, total, n_buckets)
         else:
             buckets = _bucket_stats(conn, source, source.c.step)
         by_position = [b[1] for b in buckets] != expected
@@ -93,6 +94,7 @@ def _downsampled(conn, m, run_key, dialect, total, lo, hi, max_points) -> list[M
                 return None
             return _downsampled(conn, m, run_key, dialect, real_total, lo, hi, max_points)
     if by_position:
+        first_of = {}
         index = sa.func.row_number().over(order_by=(m.c.step, m.c.timestamp, m.c.value)) - 1
         source = _with_bucket(m, where, index, n_buckets, total, dialect)
         buckets = _bucket_stats(conn, source, source.c.pos)
@@ -101,28 +103,25 @@ def _downsampled(conn, m, run_key, dialect, total, lo, hi, max_points) -> list[M
     #    rows whose value is some bucket's extreme (it may be another bucket's extreme too, so
     #    group by bucket and value and pick the pair in Python; NaN rows never match).
     wanted = {v for _b, _n, mn, mx, _f in buckets if mn is not None for v in (mn, mx)}
-    first_of: dict[tuple[int, float], int] = {}
-    if wanted and dialect == "sqlite" and not by_position:
-        first_of = _sqlite_first_steps(conn, run_key, lo, stride, total, n_buckets, buckets)
-        if any((b, v) not in first_of for b, _n, mn, mx, _f in buckets if mn is not None for v in (mn, mx)):
-            first_of = {}  # a value did not survive the text round trip: do it the general way
     if wanted and not first_of:
         query = (
             sa.select(source.c.b, source.c.value, sa.func.min(ident))
             .where(source.c.is_nan == sa.false(), source.c.value.in_(sorted(wanted)))
             .group_by(source.c.b, source.c.value)
         )
-        for b, value, first in conn.execute(query):
-            first_of[(b, value)] = first
-    # 4. fetch the kept points: (identifier, value to match or None for "first row")
-    picks: list[tuple[int, float | None]] = [(0 if by_position else lo, None)]
-    for b, _n, mn, mx, first in buckets:
+        by_value = {(b, value): first for b, value, first in conn.execute(query)}
+        for b, _n, mn, mx, _first in buckets:
+            if mn is not None:
+                first_of[(b, "min")], first_of[(b, "max")] = by_value[(b, mn)], by_value[(b, mx)]
+    # 4. fetch the kept points: (identifier, which point of the rows there)
+    picks: list[tuple[int, str]] = [(0 if by_position else lo, "first")]
+    for b, _n, mn, _mx, first in buckets:
         if mn is None:  # only NaN in this bucket: its first point
-            picks.append((first, None))
+            picks.append((first, "first"))
         else:
-            picks += [(first_of[(b, mn)], mn), (first_of[(b, mx)], mx)]
+            picks += [(first_of[(b, "min")], "min"), (first_of[(b, "max")], "max")]
     last = (total - 1) if by_position else hi
-    idents = sorted({i for i, _v in picks} | {last})
+    idents = sorted({i for i, _w in picks} | {last})
     if by_position:
         stmt = sa.select(source.c.pos, source.c.step, source.c.timestamp, source.c.value, source.c.is_nan)
         rows = conn.execute(stmt.where(source.c.pos.in_(idents))).all()
@@ -134,34 +133,50 @@ def _downsampled(conn, m, run_key, dialect, total, lo, hi, max_points) -> list[M
         ).all()
     at: dict[int, list] = {}
     for row in rows:
-        at.setdefault(row[0], []).append(row[1:])
+        at.setdefault(row[0], []).append(tuple(row[1:]))
     keep = {at[last][-1]}
-    for i, value in picks:
-        candidates = at[i]
-        keep.add(candidates[0] if value is None else next(r for r in candidates if not r[3] and r[2] == value))
+    for i, which in picks:
+        keep.add(_pick(at[i], which))
     return [_point(r) for r in sorted(keep, key=lambda r: (r[0], r[1], r[2]))]
+
+
+def _pick(rows: list[tuple], which: str) -> tuple:
+    """The first of the rows at one identifier (ordered by step, timestamp, value) that holds
+    their smallest or largest finite value. The identifier was chosen as the first place the
+    bucket's extreme occurs, so this is that point — without comparing floats that travelled."""
+    if which == "first":
+        return rows[0]
+    finite = [r for r in rows if not r[3]]
+    target = min(r[2] for r in finite) if which == "min" else max(r[2] for r in finite)
+    return next(r for r in finite if r[2] == target)
 
 
 # -- SQLite: per-bucket range aggregates --------------------------------------------------------
 # SQLite sorts every row for a GROUP BY on a computed bucket; with evenly spaced steps each
-# bucket is a step range instead, aggregated by one index range scan per bucket (no sort).
-# A correlated subquery returns one value, so the bucket's numbers travel as one text, floats
-# printed with 21 significant digits (exact on the way back; checked by the exact-match pass).
+# bucket is a step range instead, aggregated by index range scans per bucket (no sort). A
+# correlated subquery returns one value, so a bucket's numbers travel packed in one text. With
+# exactly one min() or max() in a query, SQLite takes bare columns from the row holding it —
+# the first such row of the scan, which walks the (run_uuid, key, step) index in step order —
+# so each extreme arrives with the first step where it occurs.
 
 _SQLITE_BUCKET_RANGE = """
     step >= :lo + :stride * ((b * :total + :nb - 1) / :nb)
     AND step < :lo + :stride * (((b + 1) * :total + :nb - 1) / :nb)"""
 _SQLITE_BUCKETS = f"""
 WITH RECURSIVE bk(b) AS (SELECT 0 UNION ALL SELECT b + 1 FROM bk WHERE b < :last)
-SELECT b, (
-  SELECT printf('%d %d %!.20e %!.20e', count(*), sum(is_nan), min(value), max(value))
-  FROM metrics WHERE run_uuid = :run AND key = :key AND {_SQLITE_BUCKET_RANGE}
-) FROM bk
+SELECT b,
+  (SELECT printf('%d %d %!.20e %d', count(*), sum(is_nan), min(value), step)
+   FROM metrics INDEXED BY index_metrics_run_uuid_key_step
+   WHERE run_uuid = :run AND key = :key AND {_SQLITE_BUCKET_RANGE}),
+  (SELECT printf('%!.20e %d', max(value), step)
+   FROM metrics INDEXED BY index_metrics_run_uuid_key_step
+   WHERE run_uuid = :run AND key = :key AND {_SQLITE_BUCKET_RANGE})
+FROM bk
 """
-# Buckets holding NaN (stored as 0) need their extremes again without those rows.
-_SQLITE_FINITE_BUCKET = f"""
-SELECT count(*), min(step), printf('%!.20e %!.20e', min(value), max(value))
-FROM metrics, (SELECT :b AS b)
+# Buckets holding NaN (stored as 0): their finite extremes, and the first step of all-NaN ones.
+_SQLITE_FINITE_EXTREME = f"""
+SELECT printf('%!.20e %d', {{agg}}(value), step)
+FROM metrics INDEXED BY index_metrics_run_uuid_key_step, (SELECT :b AS b)
 WHERE run_uuid = :run AND key = :key AND is_nan = 0 AND {_SQLITE_BUCKET_RANGE}
 """
 _SQLITE_FIRST_STEP = f"""
@@ -170,54 +185,37 @@ WHERE run_uuid = :run AND key = :key AND {_SQLITE_BUCKET_RANGE}
 """
 
 
-def _sqlite_step_buckets(conn, run_key, lo, stride, total, n_buckets) -> list[tuple]:
-    """(bucket, rows, min, max, first step) per bucket, like _bucket_stats, without a sort
-    (first step only where the bucket holds nothing but NaN)."""
+def _sqlite_step_buckets(conn, run_key, lo, stride, total, n_buckets):
+    """(buckets, first_of): (bucket, rows, min, max, first step) per bucket as _bucket_stats
+    gives them (first step only for all-NaN buckets), and each extreme's first step."""
     params = {"last": n_buckets - 1, "run": run_key[0], "key": run_key[1], "lo": lo,
               "stride": stride, "total": total, "nb": n_buckets}
-    out = []
-    for b, packed in conn.exec_driver_sql(_SQLITE_BUCKETS, params).all():
-        count, nans, mn, mx = packed.split()
+    buckets, first_of = [], {}
+    for b, low, high in conn.exec_driver_sql(_SQLITE_BUCKETS, params).all():
+        count, nans, mn, smin = low.split()
+        mx, smax = high.split()
         count, nans = int(count), int(nans or 0)
         if not count:
             continue
-        if not nans:
-            out.append((b, count, float(mn), float(mx), None))
-        elif nans == count:
+        if nans == count:
             first = conn.exec_driver_sql(_SQLITE_FIRST_STEP, {**params, "b": b}).scalar()
-            out.append((b, count, None, None, first))
-        else:
-            _n, _first, finite = conn.exec_driver_sql(_SQLITE_FINITE_BUCKET, {**params, "b": b}).one()
-            mn, mx = finite.split()
-            out.append((b, count, float(mn), float(mx), None))
-    return out
+            buckets.append((b, count, None, None, first))
+            continue
+        if nans:
+            bp = {**params, "b": b}
+            mn, smin = conn.exec_driver_sql(_SQLITE_FINITE_EXTREME.format(agg="min"), bp).scalar().split()
+            mx, smax = conn.exec_driver_sql(_SQLITE_FINITE_EXTREME.format(agg="max"), bp).scalar().split()
+        buckets.append((b, count, float(mn), float(mx), None))
+        first_of[(b, "min")], first_of[(b, "max")] = int(smin), int(smax)
+    return buckets, first_of
 
 
-def _sqlite_first_steps(conn, run_key, lo, stride, total, n_buckets, buckets) -> dict[tuple[int, float], int]:
-    """{(bucket, value): first step holding it} for each bucket's min and max; each lookup
-    walks its bucket's step range in order and stops at the first match."""
-    rows = [(b, mn, mx) for b, _n, mn, mx, _f in buckets if mn is not None]
-    values = ", ".join("(?, ?, ?)" for _ in rows)
-    sql = (
-        f"WITH bk(b, mn, mx) AS (VALUES {values}) "
-        "SELECT b, mn, mx, "
-        "(SELECT min(step) FROM metrics WHERE run_uuid = ? AND key = ? AND step >= s0 AND step < s1 "
-        " AND is_nan = 0 AND value = mn), "
-        "(SELECT min(step) FROM metrics WHERE run_uuid = ? AND key = ? AND step >= s0 AND step < s1 "
-        " AND is_nan = 0 AND value = mx) "
-        "FROM (SELECT b, mn, mx, ? + ? * ((b * ? + ? - 1) / ?) AS s0, "
-        "      ? + ? * (((b + 1) * ? + ? - 1) / ?) AS s1 FROM bk)"
-    )
-    params = [x for row in rows for x in row]
-    params += [*run_key, *run_key]
-    params += [lo, stride, total, n_buckets, n_buckets] * 2
-    out = {}
-    for b, mn, mx, smin, smax in conn.exec_driver_sql(sql, tuple(params)):
-        if smin is not None:
-            out[(b, mn)] = smin
-        if smax is not None:
-            out[(b, mx)] = smax
-    return out
+def _has_step_index(conn) -> bool:
+    """`index_metrics_run_uuid_key_step` exists since revision a5b4c3d2e1f0 (mlflow 3.10);
+    without it a step range is no index range, and the per-bucket scans would each read the
+    whole history."""
+    rows = conn.exec_driver_sql("PRAGMA index_list(metrics)").all()
+    return any(row[1] == "index_metrics_run_uuid_key_step" for row in rows)
 
 
 def _with_bucket(m, where, index, n_buckets: int, total: int, dialect: str):
