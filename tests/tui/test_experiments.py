@@ -145,3 +145,16 @@ async def test_theme_is_remembered_in_the_config_dir(make_app, tmp_path, monkeyp
     async with again.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert again.theme == "nord"
+
+
+async def test_status_bar_masks_credentials_and_shows_read_only(make_app, monkeypatch):
+    from tui.widgets.status_bar import StatusBar
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    app = make_app("http://alice:s3cret@127.0.0.1:9")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = str(app.screen.query_one(StatusBar).render())
+        assert "s3cret" not in text
+        assert "alice:***@127.0.0.1:9" in text
+        assert "read-only" in text
