@@ -210,10 +210,7 @@ class RestTransport:
                 else:
                     # A read timeout is not retried: the server is working slowly, and MLflow's
                     # default (7 retries x 120 s) would freeze the UI for a quarter of an hour.
-                    raise Unreachable(
-                        f"{self.display_uri} did not answer {_short(path)}: timed out after "
-                        f"{self.settings.timeout:g} s (set MLFLOW_HTTP_REQUEST_TIMEOUT to wait longer)"
-                    ) from None
+                    raise self._timed_out(path) from None
             except (httpx.TransportError, OSError) as exc:
                 # Connection refused/reset, DNS failure, server gone mid-response.
                 if attempt < self._connect_retries() and not isinstance(exc, httpx.UnsupportedProtocol):
@@ -245,8 +242,10 @@ class RestTransport:
                 request = self._client.build_request("GET", url, params=_clean_params(params))
                 response = self._client.send(request, stream=True)
             except (httpx.TransportError, OSError) as exc:
-                retryable = not isinstance(exc, (httpx.UnsupportedProtocol, httpx.ReadTimeout))
-                if retryable and attempt < self.settings.max_retries:
+                if isinstance(exc, httpx.ReadTimeout):
+                    raise self._timed_out(path) from None
+                retryable = not isinstance(exc, httpx.UnsupportedProtocol)
+                if retryable and attempt < self._connect_retries():
                     attempt += 1
                     time.sleep(self._backoff(attempt))
                     continue
@@ -254,6 +253,7 @@ class RestTransport:
                     f"Cannot reach the MLflow server at {self.display_uri}"
                     f"{_after(attempt)}: {self._scrub(_describe(exc))}"
                 ) from None
+            self._answered = True
             if response.status_code == 200:
                 try:
                     yield response
@@ -278,6 +278,12 @@ class RestTransport:
                 self._client.close()
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _timed_out(self, path: str) -> Unreachable:
+        return Unreachable(
+            f"{self.display_uri} did not answer {_short(path)}: timed out after "
+            f"{self.settings.timeout:g} s (set MLFLOW_HTTP_REQUEST_TIMEOUT to wait longer)"
+        )
 
     def _connect_retries(self) -> int:
         """MLflow's full retry schedule (about 4 minutes by default) once the server has
