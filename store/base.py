@@ -224,6 +224,13 @@ class Store(ABC):
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         raise self._unsupported("Deleting experiment tags")
 
+    def set_experiment_times(
+        self, experiment_id: str, *, creation_time: int | None = None, last_update_time: int | None = None
+    ) -> None:
+        """Set an experiment's creation/last-update times (epoch ms), so an import keeps the
+        source's. Backends that cannot choose times (REST) refuse with ReadOnlyError."""
+        raise self._unsupported("Setting experiment times")
+
     def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
         """Permanently remove deleted runs (deleted at least `older_than_ms` ago), their data and
         local artifacts, as `mlflow gc` does. Returns the ids removed."""
