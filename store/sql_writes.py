@@ -159,6 +159,21 @@ class SqlWrites(SqlPurge):
 
         self._transaction(work)
 
+    def set_experiment_times(
+        self, experiment_id: str, *, creation_time: int | None = None, last_update_time: int | None = None
+    ) -> None:
+        self._check_writable()
+        eid = _experiment_int(experiment_id)
+        values = {k: _epoch_ms(k, t) for k, t in (("creation_time", creation_time), ("last_update_time", last_update_time)) if t is not None}
+        exp = self.tables.experiments
+
+        def work(conn: Connection) -> None:
+            self._experiment_stage(conn, eid)
+            if values:
+                conn.execute(update(exp).where(exp.c.experiment_id == eid).values(**_cols(exp, **values)))
+
+        self._transaction(work)
+
     # -- runs --------------------------------------------------------------------------------
 
     def create_run(
@@ -615,3 +630,7 @@ def _absolute_if_local(location: str) -> str:
     return location
 
 
+def _epoch_ms(what: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidValue(f"{what} must be a non-negative integer (epoch ms), got {value!r}")
+    return value
