@@ -143,6 +143,23 @@ class FileWrites:
             path = self._writable_experiment(experiment_id, "change the tags of")
             _remove_value(os.path.join(path, TAGS), key, f"Experiment '{experiment_id}' has no tag {key!r}")
 
+    def set_experiment_times(
+        self, experiment_id: str, *, creation_time: int | None = None, last_update_time: int | None = None
+    ) -> None:
+        self._check_writable()
+        experiment_id = _experiment_id(experiment_id)
+        changes = {}
+        for key, value in (("creation_time", creation_time), ("last_update_time", last_update_time)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidValue(f"{key} must be a non-negative integer (epoch ms), got {value!r}")
+            changes[key] = value
+        with _write_lock:
+            path = self._writable_experiment(experiment_id, "change the times of")
+            if changes:
+                self._edit_meta(os.path.join(path, META), changes)
+
     # -- runs --------------------------------------------------------------------------------
 
     def create_run(
