@@ -306,11 +306,12 @@ class SqlStore(SqlTraces, SqlWrites, Store):
         by_id = {}
         for chunk in _chunks(run_ids, self._id_chunk()):
             stmt = sa.select(*self._run_columns()).where(self._id_filter(chunk)(self.tables.runs.c.run_uuid))
-            for row in conn.execute(stmt).all():
-                by_id[row.run_uuid] = row
+            for row in _raw_rows(conn, stmt):
+                by_id[row[0]] = row
         return [by_id[rid] for rid in run_ids]
 
     def _run_columns(self):
+        """The `runs` columns a Run is built from, in the order _runs_with_data unpacks."""
         c = self.tables.runs.c
         return (c.run_uuid, c.name, c.experiment_id, c.status, c.user_id, c.start_time,
                 c.end_time, c.lifecycle_stage, c.artifact_uri)
@@ -329,7 +330,7 @@ class SqlStore(SqlTraces, SqlWrites, Store):
         (per chunk of ids, for databases with a bound-parameter limit), never one per run."""
         if not rows:
             return []
-        ids = [r.run_uuid for r in rows]
+        ids = [r[0] for r in rows]
         params: dict[str, dict] = defaultdict(dict)
         metrics: dict[str, dict] = defaultdict(dict)
         tags: dict[str, dict] = defaultdict(dict)
@@ -363,19 +364,18 @@ class SqlStore(SqlTraces, SqlWrites, Store):
         if want_tags is None:
             system = tags
         out = []
-        for r in rows:
-            rid = r.run_uuid
+        for rid, name, experiment_id, status, user_id, start, end, stage, artifact_uri in rows:
             sys_tags = system.get(rid, {})
             out.append(Run(
                 id=rid,
-                name=r.name or sys_tags.get(RUN_NAME_TAG) or "",
-                experiment_id=str(r.experiment_id),
-                status=r.status,
-                user_id=r.user_id,
-                start_time=r.start_time,
-                end_time=r.end_time,
-                lifecycle_stage=r.lifecycle_stage,
-                artifact_uri=r.artifact_uri,
+                name=name or sys_tags.get(RUN_NAME_TAG) or "",
+                experiment_id=str(experiment_id),
+                status=status,
+                user_id=user_id,
+                start_time=start,
+                end_time=end,
+                lifecycle_stage=stage,
+                artifact_uri=artifact_uri,
                 parent_run_id=sys_tags.get(PARENT_RUN_TAG),
                 params=params.get(rid, {}),
                 metrics=metrics.get(rid, {}),
