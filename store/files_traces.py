@@ -53,7 +53,7 @@ class FileTraces:
                 continue
             for trace_dir in _trace_dirs(exp_path):
                 info = self._load_trace_info(trace_dir)
-                if info is not None and trace_matches(info, comparisons):
+                if info is not None and trace_matches(info, comparisons, lambda d=trace_dir, i=info: self._spans_of(d, i)):
                     infos.append(info)
         ordered = sort_traces(infos, order_keys)
         page = ordered[offset : offset + max_results]
@@ -65,15 +65,18 @@ class FileTraces:
         info = self._load_trace_info(trace_dir)
         if info is None:
             raise StoreError(f"Trace '{trace_id}' cannot be read: {os.path.join(trace_dir, TRACE_INFO)} is damaged")
+        return build_trace(info, self._spans_of(trace_dir, info))
+
+    def _spans_of(self, trace_dir: str, info: TraceInfo):
         local = os.path.join(trace_dir, "artifacts", "traces.json")
         if os.path.isfile(local):
             try:
-                return build_trace(info, spans_from_traces_json(read_bytes(local)))
+                return spans_from_traces_json(read_bytes(local))
             except OSError as exc:
                 raise StoreError(f"{local}: unreadable ({exc.strerror or exc})") from None
         from .sql_traces import read_traces_json  # the artifact location may be elsewhere
 
-        return build_trace(info, read_traces_json(info))
+        return read_traces_json(info)
 
     def delete_traces(self, experiment_id: str, trace_ids: Sequence[str]) -> int:
         self._check_writable()

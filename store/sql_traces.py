@@ -161,7 +161,12 @@ class SqlTraces:
     def _trace_clauses(self, comparisons: Sequence[Comparison], text: str) -> list:
         ti = self.tables.trace_info
         out = []
+        span_clauses = [c for c in comparisons if c.kind == "span"]
+        if span_clauses:
+            out.append(self._span_exists(span_clauses))
         for c in comparisons:
+            if c.kind == "span":
+                continue
             if c.kind == "attribute":
                 if c.key == "end_time_ms":
                     column = ti.c.timestamp_ms + ti.c.execution_time_ms
@@ -187,6 +192,17 @@ class SqlTraces:
             table = self.tables.trace_tags if c.kind == "tag" else self.tables.trace_request_metadata
             out.append(_kv_exists(table, ti.c.request_id, c, self.dialect))
         return out
+
+    def _span_exists(self, clauses: Sequence[Comparison]):
+        """One span satisfying every span clause (a single EXISTS, as MLflow's SQL store)."""
+        sp = self.tables.spans
+        if sp is None:  # spans only in traces.json: MLflow's SQL search finds none either
+            return sa.false()
+        columns = {"name": sp.c.name, "type": sp.c.type, "status": sp.c.status, "content": sp.c.content}
+        return sa.exists().where(
+            sp.c.trace_id == self.tables.trace_info.c.request_id,
+            *(compare(columns[c.key], c.op, c.value, self.dialect) for c in clauses),
+        )
 
     def _promoted(self) -> bool:
         return "trace_name" in self.tables.trace_info.c

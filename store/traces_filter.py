@@ -1,26 +1,28 @@
 """MLflow's trace filter and order_by grammar (mlflow-formats §4.3), parsed locally.
 
 The same scanner as runs/experiments (store.search_parser) with the trace namespaces:
-`trace.`/`attribute(s).` or bare attributes, `tags.`/`tag.`, `metadata.`/`request_metadata.`.
+`trace.`/`attribute(s).` or bare attributes, `tags.`/`tag.`, `metadata.`/`request_metadata.`,
+`span.name`/`span.type`/`span.status`/`span.content` (kind "span": a trace matches when ONE of
+its spans satisfies every span clause together, as MLflow's SQL store does).
 Attributes: request_id (alias trace_id), client_request_id, status (alias state), name (the
 `mlflow.traceName` tag), run_id (metadata `mlflow.sourceRun`), and the numeric timestamp_ms,
 execution_time_ms, end_time_ms (aliases without `_ms`). `name`/`run_id` come out of the parser
 as the tag/metadata comparison they stand for, so backends only see attribute, tag and
-metadata kinds. Span and assessment filters are left to the server (REST only): the parser
-refuses them with a clear message on backends that evaluate filters themselves.
+metadata kinds (and span). Assessment filters and `span.attributes.*` are refused with a
+clear message: tracktui does not evaluate them.
 
 Also here: the Python evaluation the file store uses, and the default order (newest first).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from .errors import FilterSyntaxError
+from .errors import FilterSyntaxError, InvalidValue
 from .search import Comparison, OrderKey
 from .search_eval import compare_number, compare_string
 from .search_parser import NUMERIC_OPS, _Parser
-from .traces import SOURCE_RUN_METADATA, TRACE_NAME_TAG, TraceInfo
+from .traces import SOURCE_RUN_METADATA, TRACE_NAME_TAG, Span, TraceInfo
 
 STRING_ATTRIBUTES = ("request_id", "client_request_id", "status", "name", "run_id")
 NUMERIC_ATTRIBUTES = ("timestamp_ms", "execution_time_ms", "end_time_ms")
@@ -32,8 +34,10 @@ _ALIASES = {
 _PREFIXES = {
     "trace": "attribute", "attribute": "attribute", "attributes": "attribute",
     "tag": "tag", "tags": "tag", "metadata": "metadata", "request_metadata": "metadata",
+    "span": "span",
 }
-_SERVER_ONLY_PREFIXES = ("span", "feedback", "expectation", "issue", "assessment")
+_SERVER_ONLY_PREFIXES = ("feedback", "expectation", "issue", "assessment")
+SPAN_KEYS = ("name", "type", "status", "content")
 _STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 _KV_OPS = ("=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL")
 _RESERVED_METADATA = {"mlflow.trace.tokenUsage", "mlflow.trace.cost"}
@@ -71,8 +75,8 @@ def format_trace_filter(comparisons: Sequence[Comparison]) -> str:
     """Canonical MLflow text for parsed trace comparisons (what the REST backend sends)."""
     parts = []
     for c in comparisons:
-        prefix = {"attribute": "trace", "tag": "tags", "metadata": "metadata"}[c.kind]
-        ident = f"{prefix}.{c.key}" if c.kind == "attribute" else f"{prefix}.`{c.key}`"
+        prefix = {"attribute": "trace", "tag": "tags", "metadata": "metadata", "span": "span"}[c.kind]
+        ident = f"{prefix}.{c.key}" if c.kind in ("attribute", "span") else f"{prefix}.`{c.key}`"
         if c.value is None:
             parts.append(f"{ident} {c.op}")
         elif isinstance(c.value, tuple):
@@ -115,10 +119,17 @@ class _TraceParser(_Parser):
         word = self._peek_word()
         if word in _SERVER_ONLY_PREFIXES and self.text.startswith(".", self.pos + len(word)):
             self._fail(
-                f"'{word}.' filters are only evaluated by a tracking server (REST backend)",
-                "trace., tags. or metadata.",
+                f"'{word}.' (assessment) filters are not supported by tracktui",
+                "trace., tags., metadata. or span.",
             )
         ident = super()._identifier(order=order)
+        if ident.kind == "span":
+            if order:
+                self._fail("Traces cannot be ordered by span fields", "an attribute, tags. or metadata.",
+                           ident.start)
+            if ident.key not in SPAN_KEYS:
+                self._fail(f"Unknown or unsupported span field '{ident.key}'",
+                           "one of " + ", ".join(SPAN_KEYS), ident.key_start)
         if ident.kind == "attribute" and ident.key in ORDER_ONLY_ATTRIBUTES and not order:
             self._fail(f"Traces cannot be filtered by '{ident.key}'",
                        "one of " + ", ".join(STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES), ident.key_start)
@@ -135,6 +146,8 @@ class _TraceParser(_Parser):
         return STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES + ORDER_ONLY_ATTRIBUTES
 
     def _allowed_ops(self, ident):
+        if ident.kind == "span":
+            return ("LIKE", "ILIKE") if ident.key == "content" else _STRING_OPS
         if self._is_numeric(ident):
             return NUMERIC_OPS
         if ident.kind == "attribute":
@@ -150,10 +163,15 @@ class _TraceParser(_Parser):
 # -- Python evaluation (file store) -------------------------------------------------------------
 
 
-def trace_matches(info: TraceInfo, comparisons: Iterable[Comparison]) -> bool:
+def trace_matches(info: TraceInfo, comparisons: Iterable[Comparison], spans: Callable[[], Sequence[Span]] | None = None) -> bool:
     """True when the trace satisfies every comparison (MLflow semantics: a missing tag or
-    metadata key matches only IS NULL; a missing number matches nothing)."""
+    metadata key matches only IS NULL; a missing number matches nothing). `spans` loads the
+    trace's spans, called only when span clauses remain after the cheap ones passed."""
+    span_clauses = []
     for c in comparisons:
+        if c.kind == "span":
+            span_clauses.append(c)
+            continue
         value = trace_value(info, c.kind, c.key)
         if c.op == "IS NULL":
             ok = value is None
@@ -167,7 +185,18 @@ def trace_matches(info: TraceInfo, comparisons: Iterable[Comparison]) -> bool:
             ok = compare_number(value, c.op, c.value)
         if not ok:
             return False
-    return True
+    if not span_clauses:
+        return True
+    if spans is None:
+        return False
+    return any(all(_span_clause(s, c) for c in span_clauses) for s in spans())
+
+
+def _span_clause(span: Span, c: Comparison) -> bool:
+    if c.key == "content":
+        raise InvalidValue("span.content filters need a SQL store or a tracking server")
+    value = {"name": span.name, "type": span.span_type, "status": span.status}[c.key]
+    return compare_string(value, c.op, c.value)
 
 
 def trace_value(info: TraceInfo, kind: str, key: str) -> Any:
