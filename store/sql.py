@@ -47,7 +47,7 @@ _SYSTEM_TAGS = frozenset((RUN_NAME_TAG, PARENT_RUN_TAG))
 class SqlStore(SqlTraces, SqlWrites, Store):
     """An MLflow SQL tracking database (SQLite, PostgreSQL, MySQL/MariaDB, SQL Server).
 
-    Attributes shared with the write mixin (store.sql_writes.SqlWrites):
+    Attributes shared with the mixins (store.sql_writes.SqlWrites, store.sql_traces.SqlTraces):
       engine: the sqlalchemy Engine (pooled, usable from worker threads).
       tables: store.sql_schema.Tables — experiments, experiment_tags, runs, tags, params,
         metrics, latest_metrics, alembic_version, and optional tables (inputs, input_tags,
