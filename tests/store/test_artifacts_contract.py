@@ -5,6 +5,7 @@ byte for byte."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -292,3 +293,43 @@ def test_concurrent_downloads_share_the_store(case, tmp_path):
         t.join()
     assert errors == []
     assert all((tmp_path / str(i) / "model" / "MLmodel").read_text() == MLMODEL for i in range(4))
+
+
+# -- schemes tracktui cannot read directly -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uri", "hint"),
+    [
+        ("gs://bucket/1/abc/artifacts", "Google Cloud Storage"),
+        ("wasbs://c@acct.blob.core.windows.net/1/abc/artifacts", "Azure Blob Storage"),
+        ("abfss://c@acct.dfs.core.windows.net/x", "Azure Data Lake"),
+        ("hdfs://nn:8020/x", "HDFS"),
+    ],
+)
+def test_unsupported_schemes_say_what_to_do(uri, hint):
+    from store.artifacts import repository_for
+    from store.errors import UnsupportedURI
+
+    with pytest.raises(UnsupportedURI) as caught:
+        repository_for(uri)
+    assert hint in caught.value.message and "tracking server" in caught.value.message
+
+
+def test_s3_without_boto3_names_the_extra(monkeypatch):
+    from store.artifacts import repository_for
+    from store.errors import UnsupportedURI
+
+    monkeypatch.setitem(sys.modules, "boto3", None)  # what an install without the extra looks like
+    with pytest.raises(UnsupportedURI, match=r"tracktui\[s3\]"):
+        repository_for("s3://bucket/prefix")
+
+
+def test_proxy_uri_needs_a_tracking_server():
+    from store.artifacts import repository_for
+    from store.errors import UnsupportedURI
+
+    with pytest.raises(UnsupportedURI, match="tracking server"):
+        repository_for("mlflow-artifacts:/1/abc/artifacts")
+    with pytest.raises(UnsupportedURI, match="tracking server"):
+        repository_for("mlflow-artifacts:/1/abc/artifacts", tracking_uri="sqlite:///x.db")
