@@ -75,7 +75,7 @@ def column(column_id: str) -> Column:
     if kind not in ("metrics", "params", "tags") or not key:
         raise ValueError(f"bad column id {column_id!r}")
     label = key
-    width = max(8, min(len(label), 18))
+    width = max(8, min(len(label) + 1, 18))  # +1: room for the sort arrow
     return Column(column_id, kind, key, label, width)
 
 

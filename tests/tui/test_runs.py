@@ -326,3 +326,22 @@ async def test_deleted_experiment_opens_with_its_deleted_runs(make_app):
         assert isinstance(app.screen, RunsScreen)
         rows = table(app).rows
         assert len(rows) == 3 and all(r.run.lifecycle_stage == "deleted" for r in rows)
+
+
+async def test_sort_by_a_metric_column(make_app):
+    import math
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("end", "enter")  # the last sortable column: metric val/loss
+        await settle(pilot)
+        assert app.screen.sort_column == "metrics:val/loss" and not app.screen.sort_ascending
+        values = [r.run.metrics["val/loss"].value for r in table(app).rows if "val/loss" in r.run.metrics]
+        numbers = [v for v in values if not math.isnan(v)]
+        assert numbers == sorted(numbers, reverse=True)
+        assert values[: len(numbers)] == numbers  # NaN after the numbers, as MLflow orders them
+        header = table(app)._header_strip().text
+        assert "▼val/loss" in header
