@@ -1,0 +1,189 @@
+"""MetricPlot: one chart of one or more metric histories, with a legend line per series.
+
+Only displays what it is given (`show(lines)`); the screens fetch histories. Each chart owns
+its own plotext figure (`PlotextPlot.plt`, a fresh `Figure` per widget) — never the
+module-level `plotext` figure, or two charts on a screen would draw over each other.
+Options (x axis, log y, smoothing, raw shown) are reactive; changing one re-plots from the
+data already held, without a store call.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.color import Color
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from store.model import MetricPoint
+
+from .. import plotting
+
+#: Series drawn with min/max markers; more would clutter the chart.
+MAX_MARKED_SERIES = 3
+
+
+@dataclass(frozen=True)
+class PlotLine:
+    """One history to draw: its legend label, its points and its run's start (relative x)."""
+
+    label: str
+    points: Sequence[MetricPoint]
+    run_start_ms: int | None = None
+
+
+class _Chart(PlotextPlot):
+    """The plotext canvas; rebuilt by MetricPlot, drawn by textual-plotext."""
+
+    DEFAULT_CSS = "_Chart { height: 1fr; width: 1fr; }"
+
+
+class MetricPlot(Vertical):
+    """A chart plus legend. `show(lines)` replaces the data; reactives change the view."""
+
+    DEFAULT_CSS = """
+    MetricPlot { height: 1fr; }
+    MetricPlot > .metric-plot--legend { height: auto; max-height: 8; padding: 0 1; }
+    """
+
+    x_axis: reactive[str] = reactive("step", init=False)
+    log_y: reactive[bool] = reactive(False, init=False)
+    smoothing: reactive[float] = reactive(0.0, init=False)
+    show_raw: reactive[bool] = reactive(True, init=False)
+
+    def __init__(self, title: str = "", *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.title = title
+        self.lines: list[PlotLine] = []
+        self.series: list[plotting.Series] = []
+
+    def compose(self) -> ComposeResult:
+        yield _Chart()
+        yield Static("", classes="metric-plot--legend")
+
+    @property
+    def chart(self) -> _Chart:
+        return self.query_one(_Chart)
+
+    def show(self, lines: Sequence[PlotLine]) -> None:
+        """Plot these histories (replacing any shown before)."""
+        self.lines = list(lines)
+        self.replot()
+
+    def watch_x_axis(self) -> None:
+        self.replot()
+
+    def watch_log_y(self) -> None:
+        self.replot()
+
+    def watch_smoothing(self) -> None:
+        self.replot()
+
+    def watch_show_raw(self) -> None:
+        self.replot()
+
+    def replot(self) -> None:
+        """Rebuild the figure from the held lines and the current options."""
+        if not self.is_mounted:
+            return
+        plt = self.chart.plt
+        plt.clear_figure()
+        plt.title(self.title)
+        plt.xlabel(plotting.X_AXIS_LABELS[self.x_axis])
+        colors = getattr(self.app.console, "color_system", None) or "truecolor"
+        background = Color.parse(self.app.theme_variables.get("surface", "#000000")).rgb
+        self.series = [
+            plotting.to_series(line.points, self.x_axis, run_start_ms=line.run_start_ms, log_y=self.log_y)
+            for line in self.lines
+        ]
+        xs_all: list[float] = []
+        ys_all: list[float] = []
+        mark = len(self.lines) <= MAX_MARKED_SERIES
+        for index, series in enumerate(self.series):
+            if not series.y:
+                continue
+            style = plotting.style_for(index, colors)
+            ys = [math.log10(v) for v in series.y] if self.log_y else series.y
+            if self.smoothing > 0:
+                smooth = plotting.ema(ys, self.smoothing)
+                if self.show_raw:
+                    plt.plot(series.x, ys, color=plotting.faded(style.color, background), marker=style.marker)
+                plt.plot(series.x, smooth, color=style.color, marker=style.marker)
+            else:
+                plt.plot(series.x, ys, color=style.color, marker=style.marker)
+            if mark:
+                ext = plotting.extremes(series)
+                if ext is not None:
+                    ext = _in_plot_units(ext, self.log_y)
+                    plt.scatter([ext.max[0]], [ext.max[1]], marker="▲", color=style.color)
+                    plt.scatter([ext.min[0]], [ext.min[1]], marker="▼", color=style.color)
+                    plt.scatter([ext.last[0]], [ext.last[1]], marker="●", color=style.color)
+            xs_all.extend((series.x[0], series.x[-1]))
+            ys_all.extend((min(ys), max(ys)))
+        if self.x_axis == "wall" and xs_all:
+            ticks, labels = _time_ticks(min(xs_all), max(xs_all))
+            plt.xticks(ticks, labels)
+        if self.log_y and ys_all:
+            plt.yticks(*plotting.log_ticks(min(ys_all), max(ys_all)))
+        self.chart.refresh()
+        self.query_one(".metric-plot--legend", Static).update(self._legend(colors, mark))
+
+    def _legend(self, colors: str, marked: bool) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if not self.lines:
+            return Text("No data.", style="italic")
+        for index, (line, series) in enumerate(zip(self.lines, self.series)):
+            if index:
+                text.append("\n")
+            style = plotting.style_for(index, colors)
+            color = style.color if isinstance(style.color, str) else "rgb({},{},{})".format(*style.color)
+            color = color.replace("+", "").replace("gray", "bright_black")
+            glyph = "━━" if style.marker == "braille" else f"{style.marker}{style.marker}"
+            text.append(f"{glyph} ", style=color)
+            text.append(line.label, style="bold")
+            ext = plotting.extremes(series)
+            if ext is None:
+                text.append("  no finite values")
+            else:
+                text.append(f"  last {plotting.format_value(ext.last[1])}")
+                if marked:
+                    text.append(f"  ▼ min {plotting.format_value(ext.min[1])}")
+                    text.append(f"  ▲ max {plotting.format_value(ext.max[1])}")
+            skipped = []
+            if series.skipped_nonfinite:
+                skipped.append(f"{series.skipped_nonfinite} NaN/inf")
+            if series.skipped_nonpositive:
+                skipped.append(f"{series.skipped_nonpositive} ≤0 (log)")
+            if skipped:
+                text.append(f"  skipped {', '.join(skipped)}", style="italic")
+        return text
+
+    def options_label(self) -> str:
+        """The view options in words, for the screen's subtitle."""
+        parts = [f"x: {plotting.X_AXIS_LABELS[self.x_axis]}", "y: log" if self.log_y else "y: linear"]
+        parts.append(f"smoothing {self.smoothing:g}" if self.smoothing else "no smoothing")
+        if self.smoothing and not self.show_raw:
+            parts.append("raw hidden")
+        return " · ".join(parts)
+
+
+def _in_plot_units(ext: plotting.Extremes, log_y: bool) -> plotting.Extremes:
+    if not log_y:
+        return ext
+    return plotting.Extremes(*((x, math.log10(y)) for x, y in (ext.min, ext.max, ext.last)))
+
+
+def _time_ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], list[str]]:
+    """Evenly spaced x ticks over epoch seconds, labelled in local time (date if > 1 day)."""
+    if hi <= lo:
+        return [lo], [time.strftime("%H:%M:%S", time.localtime(lo))]
+    form = "%m-%d %H:%M" if hi - lo > 86_400 else "%H:%M:%S"
+    ticks = [lo + (hi - lo) * i / (count - 1) for i in range(count)]
+    return ticks, [time.strftime(form, time.localtime(t)) for t in ticks]
