@@ -6,7 +6,7 @@ Logs one trace with N spans through real mlflow tracing into a SQLite store (spa
     error) — the "store load" part of the < 1 s store-load-plus-first-paint target;
   * tracktui get_trace alone on an already open store;
   * MlflowClient(uri).get_trace on the same trace.
-Prints medians and the ratio (tracktui / mlflow; below 1 means tracktui is faster).
+Runs the three in turn (so both sides share the machine's load) and prints medians and the ratio (tracktui / mlflow; below 1 means tracktui is faster).
 Not a test: run it by hand.
 
     python bench/bench_traces.py [--spans 5000] [--repeat 5] [--keep DIR]
@@ -28,21 +28,12 @@ sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
 from fixtures.traces import log_wide_trace  # noqa: E402
 
 
-def median_time(fn, repeat: int) -> tuple[float, object]:
-    result = fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", help="build the store in this directory and keep it")
+    parser.add_argument("--trace-id", help="reuse this trace of the --keep store (logging takes ~1 min)")
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="bench-traces-"))
@@ -53,10 +44,13 @@ def main() -> None:
     import mlflow
 
     client = mlflow.MlflowClient(uri)
-    eid = client.create_experiment(f"bench-{time.time_ns()}")
-    t0 = time.perf_counter()
-    trace_id = log_wide_trace(uri, eid, args.spans)
-    print(f"logged {args.spans} spans with mlflow tracing in {time.perf_counter() - t0:.1f} s ({uri})")
+    trace_id = args.trace_id
+    if trace_id is None:
+        eid = client.create_experiment(f"bench-{time.time_ns()}")
+        t0 = time.perf_counter()
+        trace_id = log_wide_trace(uri, eid, args.spans)
+        print(f"logged {args.spans} spans with mlflow tracing in {time.perf_counter() - t0:.1f} s")
+    print(f"store {uri}, trace {trace_id}")
 
     def cold_load():
         with open_store(uri) as store:
@@ -71,10 +65,19 @@ def main() -> None:
     def mlflow_get():
         return client.get_trace(trace_id)
 
-    cold, (trace, tree) = median_time(cold_load, args.repeat)
+    # Alternate the sides so both see the same load on a shared machine.
+    cold_times, warm_times, their_times = [], [], []
+    trace, tree = cold_load()
+    their_trace = mlflow_get()
     with open_store(uri) as store:
-        warm, _ = median_time(lambda: warm_get(store), args.repeat)
-    theirs, their_trace = median_time(mlflow_get, args.repeat)
+        warm_get(store)
+        for _ in range(args.repeat):
+            for fn, times in ((cold_load, cold_times), (lambda: warm_get(store), warm_times),
+                              (mlflow_get, their_times)):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+    cold, warm, theirs = (statistics.median(t) for t in (cold_times, warm_times, their_times))
 
     assert len(trace.spans) == len(their_trace.data.spans) == args.spans, (
         len(trace.spans), len(their_trace.data.spans))
