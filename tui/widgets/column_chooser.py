@@ -1,7 +1,7 @@
 """ColumnChooser: pick runs-table columns from every param/metric/tag key of the experiment.
 
 Type to narrow (an experiment may have 10,000 metric keys: only the first matches are listed),
-space toggles, Enter applies, Escape cancels. Dismisses with the chosen column ids in order
+space or Enter toggles, ctrl+s applies, Escape cancels. Dismisses with the chosen column ids in order
 (already-chosen columns keep their place, new ones are appended), or None.
 """
 
@@ -53,7 +53,7 @@ class ColumnChooser(ModalScreen[list[str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="chooser"):
-            yield Label("Columns — type to narrow · space toggles · enter applies · esc cancels", id="chooser-title")
+            yield Label("Columns · space toggles · ctrl+s applies · esc cancels", id="chooser-title")
             yield Input(placeholder="filter keys", id="chooser-filter")
             yield SelectionList[str](id="chooser-list")
             yield Label("", id="chooser-more")
@@ -74,10 +74,6 @@ class ColumnChooser(ModalScreen[list[str] | None]):
             self._chosen.remove(value)
         else:
             self._chosen.append(value)
-
-    def on_selection_list_option_selected(self, event) -> None:  # Enter on the list
-        event.stop()
-        self.action_apply()
 
     def _fill(self, query: str) -> None:
         needle = query.strip().lower()
