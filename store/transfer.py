@@ -357,9 +357,14 @@ class StoreSink:
         if artifact_scheme(uri) == "file":
             return _LocalTarget(local_path_of(uri))
         upload = getattr(self.store, "upload_artifact", None)
-        if upload is not None:
-            return lambda path, size, chunks: upload(dest_run_id, path, chunks)
-        return None
+        if upload is None:
+            return None
+        try:
+            with self.store.artifact_repository(run) as repo:
+                present = dict(_walk(repo, ""))
+        except NotFound:
+            present = {}
+        return _UploadTarget(upload, dest_run_id, present)
 
     def finish_experiment(self, experiment_id: str, source: Experiment) -> None:
         if source.lifecycle_stage == "deleted":
@@ -368,6 +373,20 @@ class StoreSink:
 
     def close(self) -> None:
         pass
+
+
+class _UploadTarget:
+    """Uploads artifact files through the destination store; files already there with the same
+    size are taken as copied (resume)."""
+
+    def __init__(self, upload, run_id: str, present: dict[str, int | None]):
+        self.upload, self.run_id, self.present = upload, run_id, present
+
+    def exists(self, path: str, size: int | None) -> bool:
+        return path in self.present and size is not None and self.present[path] == size
+
+    def __call__(self, path: str, size: int | None, chunks: Iterator[bytes]) -> int:
+        return self.upload(self.run_id, path, chunks)
 
 
 class _LocalTarget:

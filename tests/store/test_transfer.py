@@ -1,0 +1,321 @@
+"""store.transfer on the fixture SQLite store written by real mlflow: export it, import the
+export into SQLite, a file store, PostgreSQL, MariaDB and a live `mlflow server`, then let the
+real MlflowClient compare source and destination (params, tags, every metric point, statuses,
+times, ids where kept, parent links, artifact bytes). Plus incremental copies and resume.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fixtures import backends
+from fixtures.data import ARTIFACT_RUN
+from store import open_store
+from store.errors import InvalidValue
+from store.transfer import (
+    SOURCE_END_TAG,
+    SOURCE_RUN_TAG,
+    SOURCE_START_TAG,
+    TransferOptions,
+    copy_between,
+    export_experiments,
+    import_directory,
+    open_destination,
+)
+from store.transfer_format import MANIFEST, RUN_JSON, ExportDir, read_json
+
+ALL = 3  # mlflow ViewType.ALL
+
+
+@pytest.fixture(scope="module")
+def exported(sqlite_backend, tmp_path_factory):
+    """The whole fixture store exported once for the module."""
+    out = tmp_path_factory.mktemp("export") / "dump"
+    with open_store(sqlite_backend.uri) as src:
+        report = export_experiments(src, out)
+    assert report.ok, report.failed
+    return out, report
+
+
+def _client(uri: str):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def _experiments(client):
+    from mlflow.entities import ViewType
+
+    return client.search_experiments(view_type=ViewType.ALL)
+
+
+def _runs(client, experiment_id: str):
+    from mlflow.entities import ViewType
+
+    return client.search_runs([experiment_id], run_view_type=ViewType.ALL, max_results=1000)
+
+
+def _history(client, run_id: str, key: str) -> list:
+    points = client.get_metric_history(run_id, key)
+    return sorted(
+        (p.step, p.timestamp, "nan" if math.isnan(p.value) else p.value) for p in points
+    )
+
+
+def _user_tags(tags: dict, id_map: dict) -> dict:
+    out = {k: v for k, v in tags.items() if not k.startswith("tracktui.")}
+    if "mlflow.parentRunId" in out:
+        out["mlflow.parentRunId"] = id_map.get(out["mlflow.parentRunId"], out["mlflow.parentRunId"])
+    return out
+
+
+def compare_stores(src_uri: str, dst_uri: str, *, names: dict[str, str] | None = None,
+                   ids_kept: bool, artifacts: bool = True) -> int:
+    """Assert every experiment of the source (or those in `names`: source name -> destination
+    name) is in the destination with the same runs; returns how many runs were compared."""
+    src, dst = _client(src_uri), _client(dst_uri)
+    compared = 0
+    for exp in _experiments(src):
+        if names is not None and exp.name not in names:
+            continue
+        dest_exp = dst.get_experiment_by_name((names or {}).get(exp.name, exp.name))
+        assert dest_exp is not None, exp.name
+        assert dest_exp.lifecycle_stage == exp.lifecycle_stage
+        assert _user_tags(dest_exp.tags, {}) == _user_tags(exp.tags, {})
+        if exp.name == "Default":
+            pass  # every store has its own Default experiment: it is reused, not created
+        elif ids_kept:
+            assert dest_exp.creation_time == exp.creation_time
+        else:
+            assert dest_exp.tags.get("tracktui.source_creation_time") == str(exp.creation_time)
+        src_runs = _runs(src, exp.experiment_id)
+        dst_runs = _runs(dst, dest_exp.experiment_id)
+        assert len(dst_runs) == len(src_runs), exp.name
+        if ids_kept:
+            by_source = {r.info.run_id: r for r in dst_runs}
+        else:
+            by_source = {r.data.tags[SOURCE_RUN_TAG]: r for r in dst_runs}
+        id_map = {k: r.info.run_id for k, r in by_source.items()}
+        for run in src_runs:
+            copy = by_source[run.info.run_id]
+            if ids_kept:
+                assert copy.info.run_id == run.info.run_id
+            else:
+                assert copy.data.tags[SOURCE_START_TAG] == str(run.info.start_time)
+                if run.info.end_time is not None:
+                    assert copy.data.tags[SOURCE_END_TAG] == str(run.info.end_time)
+            for attr in ("run_name", "status", "start_time", "end_time", "user_id", "lifecycle_stage"):
+                assert getattr(copy.info, attr) == getattr(run.info, attr), (attr, run.info.run_name)
+            assert copy.data.params == run.data.params
+            assert _user_tags(copy.data.tags, id_map) == _user_tags(run.data.tags, id_map)
+            parent = run.data.tags.get("mlflow.parentRunId")
+            if parent:  # re-linked to the parent's copy
+                assert copy.data.tags["mlflow.parentRunId"] == id_map[parent]
+            assert set(copy.data.metrics) == set(run.data.metrics)
+            for key in run.data.metrics:
+                assert _history(dst, copy.info.run_id, key) == _history(src, run.info.run_id, key), key
+            if artifacts and run.info.run_name == ARTIFACT_RUN:
+                assert _artifact_bytes(dst, copy.info.run_id) == _artifact_bytes(src, run.info.run_id)
+            compared += 1
+    return compared
+
+
+def _artifact_bytes(client, run_id: str) -> dict[str, bytes]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(client.download_artifacts(run_id, "", tmp))
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+# -- round trips ----------------------------------------------------------------------------------
+
+
+def test_export_directory_is_versioned_and_complete(exported, sqlite_backend):
+    out, report = exported
+    manifest = read_json(out / MANIFEST)
+    assert manifest["format"] == "tracktui-export" and manifest["format_version"] == 1
+    layout = ExportDir(out)
+    exported_runs = {r for e in layout.experiment_ids() for r in layout.run_ids(e)}
+    assert exported_runs == set(sqlite_backend.runs.values())
+    assert report.artifact_files == 12
+
+
+def test_round_trip_into_new_sqlite(exported, sqlite_backend, tmp_path):
+    out, _ = exported
+    dest_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with open_destination(dest_uri) as dest:  # a new SQLite store, created by tracktui
+        report = import_directory(out, dest)
+    assert report.ok and report.ids_kept, report.failed
+    assert compare_stores(sqlite_backend.uri, dest_uri, ids_kept=True) == len(sqlite_backend.runs)
+
+
+def test_round_trip_into_file_store(exported, sqlite_backend, tmp_path, file_store_allowed):
+    out, _ = exported
+    dest_uri = str(tmp_path / "mlruns")
+    with open_store(dest_uri) as dest:
+        report = import_directory(out, dest)
+    assert report.ok, report.failed
+    assert compare_stores(sqlite_backend.uri, dest_uri, ids_kept=True) == len(sqlite_backend.runs)
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_round_trip_into_database_server(kind, exported, sqlite_backend, tmp_path):
+    env = backends.POSTGRES_ENV if kind == "postgres" else backends.MYSQL_ENV
+    server = os.environ.get(env, "").strip()
+    if not server:
+        pytest.skip(f"{env} is not set: the {kind} transfer test did NOT run")
+    out, _ = exported
+    uri, drop = backends.create_database(server, prefix="tracktui_transfer")
+    try:
+        with backends.working_directory(tmp_path):
+            _client(uri).search_experiments()  # mlflow creates its schema
+            with open_store(uri) as dest:
+                report = import_directory(out, dest)
+            assert report.ok, report.failed
+            assert compare_stores(sqlite_backend.uri, uri, ids_kept=True) == len(sqlite_backend.runs)
+    finally:
+        _dispose_mlflow_engines()
+        drop()
+
+
+def _dispose_mlflow_engines() -> None:
+    """mlflow caches one engine per URI; release its pooled connections before the drop."""
+    try:
+        from mlflow.store.db import utils
+
+        for engine in list(getattr(utils, "_engines", {}).values()):
+            engine.dispose()
+    except Exception:
+        pass
+
+
+def test_round_trip_into_tracking_server(exported, sqlite_backend, tracking_server_url, tmp_path):
+    out, _ = exported
+    suffix = secrets.token_hex(3)
+    names = {}
+    mapping = tmp_path / "ids.json"
+    with open_store(tracking_server_url) as dest:
+        for exp_id in ExportDir(out).experiment_ids():
+            name = read_json(out / "experiments" / exp_id / "experiment.json")["name"]
+            names[name] = f"{name} (copy {suffix})"
+            report = import_directory(
+                out, dest, TransferOptions(experiments=[exp_id], experiment_name=names[name], mapping_file=mapping)
+            )
+            assert report.ok and not report.ids_kept, report.failed
+    compared = compare_stores(sqlite_backend.uri, tracking_server_url, names=names, ids_kept=False)
+    assert compared == len(sqlite_backend.runs)
+    runs_map = read_json(mapping)["runs"]
+    assert set(runs_map) == set(sqlite_backend.runs.values())
+    assert len(set(runs_map.values())) == len(runs_map)
+
+
+# -- incremental and resume ------------------------------------------------------------------------
+
+
+def test_second_copy_takes_only_new_and_changed_runs(sqlite_copy, tmp_path):
+    dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+    with open_store(sqlite_copy.uri) as src, open_destination(dest_uri) as dest:
+        first = copy_between(src, dest)
+        assert first.ok and len(first.created) == len(sqlite_copy.runs)
+        client = _client(sqlite_copy.uri)
+        alpha = sqlite_copy.experiments["alpha"]
+        new_run = client.create_run(alpha, run_name="added later").info.run_id
+        client.log_metric(new_run, "m", 1.0, step=0)
+        changed = sqlite_copy.runs["baseline"]
+        client.log_metric(changed, "late_metric", 2.5, step=7, timestamp=1_700_000_999_000)
+        second = copy_between(src, dest)
+        assert second.ok, second.failed
+        assert second.created == [new_run]
+        assert second.updated == [changed]
+        assert len(second.unchanged) == len(sqlite_copy.runs) - 1
+        third = copy_between(src, dest)
+        assert not third.created and not third.updated
+        assert _history(_client(dest_uri), changed, "late_metric") == [(7, 1_700_000_999_000, 2.5)]
+        assert dest.count_runs(alpha, "all") == src.count_runs(alpha, "all")
+
+
+def test_since_selects_recent_runs_only(sqlite_copy, tmp_path):
+    with open_store(sqlite_copy.uri) as src, open_destination(f"sqlite:///{tmp_path / 'd.db'}") as dest:
+        everything = {r.id: r for e in src.search_experiments(view="all") for r in src.search_runs([e.id], view="all", max_results=1000)}
+        cutoff = sorted((r.start_time or 0) for r in everything.values())[len(everything) // 2]
+        report = copy_between(src, dest, TransferOptions(since=cutoff))
+        expected = {
+            i for i, r in everything.items()
+            if (r.start_time or 0) >= cutoff or r.end_time is None or r.end_time >= cutoff
+        }
+        assert set(report.created) == expected
+        assert 0 < len(expected) < len(everything)
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_interrupted_copy_resumes_without_duplicates(sqlite_backend, tmp_path):
+    dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+
+    def stop_after_five(event):
+        if event.runs_done >= 5:
+            raise _Interrupt
+
+    with open_store(sqlite_backend.uri) as src, open_destination(dest_uri) as dest:
+        with pytest.raises(_Interrupt):
+            copy_between(src, dest, TransferOptions(workers=1), progress=stop_after_five)
+        resumed = copy_between(src, dest)
+        assert resumed.ok, resumed.failed
+        assert len(resumed.created) + len(resumed.unchanged) + len(resumed.updated) == len(sqlite_backend.runs)
+        assert len(resumed.created) < len(sqlite_backend.runs)
+    assert compare_stores(sqlite_backend.uri, dest_uri, ids_kept=True) == len(sqlite_backend.runs)
+
+
+def test_interrupted_export_redoes_only_incomplete_runs(exported, tmp_path, sqlite_backend):
+    out = tmp_path / "dump"
+    shutil.copytree(exported[0], out)
+    layout = ExportDir(out)
+    broken = sqlite_backend.runs[ARTIFACT_RUN]
+    exp_id = next(e for e in layout.experiment_ids() if broken in set(layout.run_ids(e)))
+    (layout.run_dir(exp_id, broken) / RUN_JSON).unlink()  # as if cut off before the run finished
+    (layout.run_dir(exp_id, broken) / "artifacts" / "blob.bin").unlink()
+    with open_store(sqlite_backend.uri) as src:
+        report = export_experiments(src, out)
+    assert report.created == [broken]
+    assert len(report.unchanged) == len(sqlite_backend.runs) - 1
+    assert report.artifact_files == 1  # only the missing file was fetched again
+
+
+def test_one_failing_run_is_reported_and_the_rest_continue(sqlite_backend, tmp_path):
+    alpha = sqlite_backend.experiments["alpha"]
+    with open_store(sqlite_backend.uri) as src, open_destination(f"sqlite:///{tmp_path / 'd.db'}") as dest:
+        victim = src.search_runs([alpha], view="all").items[0].id
+        other = dest.create_experiment("elsewhere")
+        dest.create_run(other, run_id=victim)  # the id is taken in another experiment
+        report = copy_between(src, dest, TransferOptions(experiments=["alpha"]))
+        assert list(report.failed) == [victim]
+        assert "already exists" in report.failed[victim]
+        assert len(report.created) == src.count_runs(alpha, "all") - 1
+
+
+def test_over_rest_a_second_copy_duplicates_nothing(sqlite_backend, tracking_server_url):
+    name = f"beta again {secrets.token_hex(3)}"
+    with open_store(sqlite_backend.uri) as src, open_store(tracking_server_url) as dest:
+        options = TransferOptions(experiments=["beta"], experiment_name=name)
+        first = copy_between(src, dest, options)
+        second = copy_between(src, dest, options)
+        assert first.ok and second.ok
+        assert not second.created and not second.updated
+        assert second.run_ids == first.run_ids
+        dest_exp = dest.get_experiment_by_name(name)
+        assert dest.count_runs(dest_exp.id, "all") == src.count_runs(sqlite_backend.experiments["beta"], "all")
+
+
+def test_experiment_name_needs_one_experiment(exported, tmp_path):
+    with open_destination(f"sqlite:///{tmp_path / 'd.db'}") as dest:
+        with pytest.raises(InvalidValue):
+            import_directory(exported[0], dest, TransferOptions(experiment_name="x"))
