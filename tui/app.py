@@ -67,8 +67,9 @@ class TrackApp(App[None]):
         """Run `call()` (a store call) in a thread worker owned by `node`.
 
         `on_result` runs on the UI thread with the result, unless a newer call in the same
-        `group` superseded this one (exclusive) or the node went away. `loading` shows a loading
-        indicator meanwhile. Failures go to `on_error` first (return True if handled there),
+        `group` superseded this one (exclusive) or the node went away. `loading` shows Textual's
+        loading indicator over that widget meanwhile (it takes focus away, so don't pass the
+        widget the user is typing into). Failures go to `on_error` first (True: handled there),
         else become one notification carrying the StoreError's message.
         """
         if loading is not None:
