@@ -68,6 +68,9 @@ class MetricPlot(Vertical):
         yield _Chart()
         yield Static("", classes="metric-plot--legend")
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.replot)  # data may have arrived before the mount
+
     @property
     def chart(self) -> _Chart:
         return self.query_one(_Chart)

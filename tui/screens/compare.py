@@ -1,0 +1,240 @@
+"""CompareScreen: marked runs side by side — metric overlays and a diff table.
+
+Charts: one MetricPlot per chosen metric, one colour per run (the same run keeps its colour
+in every chart), at most CHART_RUNS runs overlaid (a picker chooses which): more lines than
+colours is unreadable in a terminal. The diff table has every run (100+ is fine: it is one
+DataTable filled in bulk, no per-run store call beyond `get_run`), with rows whose values
+differ highlighted and a toggle hiding rows where all runs agree.
+
+Store calls run in thread workers (`app.run_store_call`): the runs once, then histories of
+the chosen metrics × charted runs, downsampled by the store to ~2 points per cell.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, SelectionList, TabbedContent, TabPane
+
+from store.base import Store
+from store.model import MetricPoint, Run
+
+from .. import plotting
+from ..widgets.metric_plot import MetricPlot, PlotLine
+from ..widgets.run_format import MISSING, format_metric_value
+from ..widgets.status_bar import StatusBar
+from .plot import VIEW_BINDINGS, PlotView
+
+#: Runs overlaid on the charts at most (the diff table shows all).
+CHART_RUNS = 20
+#: Metrics charted when the screen opens.
+DEFAULT_METRICS = 2
+
+
+class CompareScreen(PlotView, Screen):
+    """`CompareScreen(run_ids)`: runs of any experiments, in the order given."""
+
+    AREA = "compare"
+    CSS_PATH = "compare.tcss"
+    BINDINGS = [
+        Binding("1", "show_tab('compare-charts')", "Charts", id="compare.charts"),
+        Binding("2", "show_tab('compare-diff')", "Diff table", id="compare.diff"),
+        Binding("i", "toggle_identical", "Hide/show identical rows", id="compare.identical"),
+        Binding("p", "pick_metrics", "Pick metrics", show=False, id="compare.pick_metrics"),
+        Binding("P", "pick_runs", "Pick charted runs", show=False, id="compare.pick_runs"),
+        *VIEW_BINDINGS,
+    ]
+
+    def __init__(self, run_ids: Sequence[str]) -> None:
+        super().__init__()
+        self.run_ids = list(dict.fromkeys(run_ids))
+        self.runs: list[Run] = []
+        self.hide_identical = False
+        self.chosen_metrics: list[str] = []
+        self.charted_runs: list[str] = []
+        self.differing_rows: set[str] = set()
+        self._rows: list[tuple[str, list[str]]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label(Content(f"Compare {len(self.run_ids)} runs"), id="compare-title", classes="screen-title")
+        with TabbedContent(id="compare-tabs"):
+            with TabPane("1 Charts", id="compare-charts"):
+                with Horizontal():
+                    with Vertical(id="compare-pickers"):
+                        yield Label("Metrics (p)", classes="picker-title")
+                        yield SelectionList[str](id="compare-metric-picker", compact=True)
+                        yield Label(f"Runs charted, ≤{CHART_RUNS} (P)", classes="picker-title")
+                        yield SelectionList[str](id="compare-run-picker", compact=True)
+                    with Vertical(id="compare-chart-area"):
+                        yield Label("", id="compare-options")
+                        yield VerticalScroll(id="compare-charts-scroll")
+            with TabPane("2 Diff", id="compare-diff"):
+                yield Label("", id="compare-diff-summary")
+                yield DataTable(id="compare-diff-table", zebra_stripes=True, cursor_type="row")
+        yield StatusBar()
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def diff_table(self) -> DataTable:
+        return self.query_one("#compare-diff-table", DataTable)
+
+    def on_mount(self) -> None:
+        self._view_changed()
+        store, run_ids = self.app.store, list(self.run_ids)
+        self.app.run_store_call(
+            self, lambda: [store.get_run(rid) for rid in run_ids], self._runs_loaded, group="runs",
+            loading=self.query_one("#compare-tabs"),
+        )
+
+    def _runs_loaded(self, runs: list[Run]) -> None:
+        self.runs = runs
+        experiments = {r.experiment_id for r in runs}
+        across = f" from {len(experiments)} experiments" if len(experiments) > 1 else ""
+        self.query_one("#compare-title", Label).update(Content(f"Compare {len(runs)} runs{across}"))
+        keys = sorted({k for r in runs for k in r.metrics}, key=str.lower)
+        common = [k for k in keys if all(k in r.metrics for r in runs)]
+        self.chosen_metrics = (common or keys)[:DEFAULT_METRICS]
+        self.charted_runs = [r.id for r in runs[:CHART_RUNS]]
+        metric_picker = self.query_one("#compare-metric-picker", SelectionList)
+        metric_picker.add_options([(k, k, k in self.chosen_metrics) for k in keys])
+        run_picker = self.query_one("#compare-run-picker", SelectionList)
+        run_picker.add_options([(_run_label(r), r.id, r.id in self.charted_runs) for r in runs])
+        self.fill_diff()
+        self.rebuild_charts()
+
+    # -- charts -------------------------------------------------------------------------------
+
+    def rebuild_charts(self) -> None:
+        """One MetricPlot per chosen metric, then fetch the histories they show."""
+        scroll = self.query_one("#compare-charts-scroll", VerticalScroll)
+        old = scroll.query(MetricPlot).first() if scroll.query(MetricPlot) else None
+        view = (old.x_axis, old.log_y, old.smoothing, old.show_raw) if old else None
+        scroll.remove_children()
+        plots = []
+        for key in self.chosen_metrics:
+            plot = MetricPlot(key, classes="compare-chart")
+            if view:
+                plot.set_reactive(MetricPlot.x_axis, view[0])
+                plot.set_reactive(MetricPlot.log_y, view[1])
+                plot.set_reactive(MetricPlot.smoothing, view[2])
+                plot.set_reactive(MetricPlot.show_raw, view[3])
+            plots.append(plot)
+        if len(plots) == 1:
+            plots[0].add_class("-single")
+        scroll.mount_all(plots)
+        if not plots:
+            return
+        store = self.app.store
+        runs = [r for r in self.runs if r.id in self.charted_runs]
+        keys = list(self.chosen_metrics)
+        max_points = plotting.history_points_for(self.app.size.width)
+
+        def fetch() -> dict[tuple[str, str], list[MetricPoint]]:
+            return fetch_overlays(store, runs, keys, max_points)
+
+        def show(histories: dict[tuple[str, str], list[MetricPoint]]) -> None:
+            for plot, key in zip(plots, keys):
+                plot.show([PlotLine(_run_label(r), histories.get((r.id, key), []), r.start_time) for r in runs])
+
+        self.app.run_store_call(self, fetch, show, group="histories", loading=scroll)
+
+    @on(SelectionList.SelectedChanged, "#compare-metric-picker")
+    def _metrics_picked(self, event: SelectionList.SelectedChanged) -> None:
+        picked = list(event.selection_list.selected)
+        if picked != self.chosen_metrics:
+            self.chosen_metrics = picked
+            self.rebuild_charts()
+
+    @on(SelectionList.SelectedChanged, "#compare-run-picker")
+    def _runs_picked(self, event: SelectionList.SelectedChanged) -> None:
+        picked = [rid for rid in event.selection_list.selected]
+        if len(picked) > CHART_RUNS:
+            self.notify(f"At most {CHART_RUNS} runs are overlaid; unpick one first.", severity="warning")
+            event.selection_list.deselect(picked[-1])
+            return
+        order = [r.id for r in self.runs if r.id in picked]
+        if order != self.charted_runs:
+            self.charted_runs = order
+            self.rebuild_charts()
+
+    def _view_changed(self) -> None:
+        plots = list(self.query(MetricPlot))
+        label = plots[0].options_label() if plots else MetricPlot().options_label()
+        self.query_one("#compare-options", Label).update(label)
+
+    # -- diff table ----------------------------------------------------------------------------
+
+    def fill_diff(self) -> None:
+        """Rows: every param, then every metric's latest value; differing rows highlighted."""
+        self._rows = diff_rows(self.runs)
+        self.differing_rows = {key for key, values in self._rows if len(set(values)) > 1}
+        table = self.diff_table
+        table.clear(columns=True)
+        table.add_column("key", key="key")
+        for index, run in enumerate(self.runs):
+            table.add_column(_run_label(run), key=f"run{index}")
+        rows = []
+        for key, values in self._rows:
+            differs = key in self.differing_rows
+            if self.hide_identical and not differs:
+                continue
+            style = "bold" if differs else "dim"
+            rows.append([Text(key, style=style), *(Text(v, style="bold" if differs else "") for v in values)])
+        table.add_rows(rows)
+        shown = len(rows)
+        summary = f"{len(self._rows)} rows · {len(self.differing_rows)} differ"
+        if self.hide_identical:
+            summary += f" · identical rows hidden (i) · {shown} shown"
+        self.query_one("#compare-diff-summary", Label).update(summary)
+
+    def action_toggle_identical(self) -> None:
+        self.hide_identical = not self.hide_identical
+        self.fill_diff()
+
+    # -- navigation -----------------------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_pick_metrics(self) -> None:
+        self.action_show_tab("compare-charts")
+        self.query_one("#compare-metric-picker").focus()
+
+    def action_pick_runs(self) -> None:
+        self.action_show_tab("compare-charts")
+        self.query_one("#compare-run-picker").focus()
+
+
+def diff_rows(runs: Sequence[Run]) -> list[tuple[str, list[str]]]:
+    """(row key, one shown value per run) for every param then every latest metric."""
+    params = sorted({k for r in runs for k in r.params}, key=str.lower)
+    metrics = sorted({k for r in runs for k in r.metrics}, key=str.lower)
+    rows = [(f"params.{k}", [r.params.get(k, MISSING) for r in runs]) for k in params]
+    rows += [
+        (f"metrics.{k}", [format_metric_value(r.metrics[k].value) if k in r.metrics else MISSING for r in runs])
+        for k in metrics
+    ]
+    return rows
+
+
+def fetch_overlays(
+    store: Store, runs: Sequence[Run], keys: Sequence[str], max_points: int
+) -> dict[tuple[str, str], list[MetricPoint]]:
+    """Downsampled histories of `keys` for each run that logged them. Runs in a worker."""
+    out: dict[tuple[str, str], list[MetricPoint]] = {}
+    for run in runs:
+        for key in keys:
+            if key in run.metrics:
+                out[(run.id, key)] = list(store.get_metric_history(run.id, key, max_points=max_points))
+    return out
+
+
+def _run_label(run: Run) -> str:
+    return run.name or run.id[:8]
