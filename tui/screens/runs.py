@@ -15,6 +15,7 @@ from textual.widgets import Footer, Label
 from store.errors import FilterSyntaxError, StoreError
 from store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run
 
+from ..marks import marks_of
 from ..columns import Column, column, default_column_ids, keys_to_fetch
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.filter_bar import FilterBar
@@ -43,6 +44,12 @@ class RunsScreen(Screen):
         Binding("d", "toggle_deleted", "Deleted", id="runs.deleted"),
         Binding("t", "toggle_tree", "Tree/flat", show=False, id="runs.tree"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="runs.refresh"),
+        # Marks and compare (tui/marks.py, screens/compare.py): Space and c already expand
+        # and choose columns here, hence m / C.
+        Binding("m", "toggle_mark", "Mark", id="runs.mark"),
+        Binding("M", "mark_all", "Mark all loaded", show=False, id="runs.mark_all"),
+        Binding("u", "clear_marks", "Clear marks", show=False, id="runs.clear_marks"),
+        Binding("C", "compare", "Compare marked", id="runs.compare"),
     ]
 
     def __init__(self, experiment: Experiment) -> None:
@@ -80,6 +87,7 @@ class RunsScreen(Screen):
         return self.table.columns
 
     def on_mount(self) -> None:
+        self.table.marked = marks_of(self.app)
         self.table.focus()
         saved = self.app.config.columns_for(self.app.store.display_uri, self.experiment.id)
         if saved:
@@ -296,6 +304,37 @@ class RunsScreen(Screen):
     def action_refresh(self) -> None:
         self.query_runs()
 
+    def on_screen_resume(self) -> None:
+        self.table.refresh()  # marks may have changed on another experiment's screen
+
+    def action_toggle_mark(self) -> None:
+        row = self.table.current
+        if row is not None:
+            marks_of(self.app).toggle(row.run)
+            self.table.action_cursor_down()
+            self._marks_changed()
+
+    def action_mark_all(self) -> None:
+        marks_of(self.app).mark_all(row.run for row in self.table.rows)
+        self._marks_changed()
+
+    def action_clear_marks(self) -> None:
+        marks_of(self.app).clear()
+        self._marks_changed()
+
+    def action_compare(self) -> None:
+        from .compare import CompareScreen
+
+        runs = marks_of(self.app).runs
+        if len(runs) < 1:
+            self.notify("Mark runs with m first (M marks every loaded run).", severity="warning")
+            return
+        self.app.push_screen(CompareScreen([r.id for r in runs]))
+
+    def _marks_changed(self) -> None:
+        self.table.refresh()
+        self._update_title()
+
     # -- helpers -----------------------------------------------------------------------------
 
     def _sort_by(self, column_id: str) -> None:
@@ -355,4 +394,6 @@ class RunsScreen(Screen):
             parts.append("incl. deleted")
         if self.filter_text or not self.nested:
             parts.append("flat")
+        if marks_of(self.app):
+            parts.append(f"{len(marks_of(self.app))} marked")
         self.query_one("#runs-title", Label).update(" · ".join(parts))

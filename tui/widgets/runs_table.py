@@ -13,6 +13,7 @@ whether to fetch another page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Container
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -42,6 +43,10 @@ _STATUS_CLASSES = {
 
 
 @dataclass(slots=True)
+#: Shown before the name of a run marked for comparison.
+MARK_GLYPH = "● "
+
+
 class RunRow:
     """One visible line: a run, its depth in the tree and whether its children are shown.
 
@@ -132,6 +137,8 @@ class RunsTable(ScrollView, can_focus=True):
         self._total_width = 0
         self._styles: dict[tuple[str, ...], Style] = {}
         self._base_style = Style()
+        #: Ids of runs marked for comparison (set by the screen); shown with MARK_GLYPH.
+        self.marked: Container[str] = ()
 
     # -- what the screen calls -------------------------------------------------------------
 
@@ -414,6 +421,8 @@ class RunsTable(ScrollView, can_focus=True):
             marker = "  "
         prefix = "  " * row.depth + marker
         name = row.run.name or row.run.id[:8]
+        if row.run.id in self.marked:
+            name = MARK_GLYPH + name
         prefix = _fit(prefix, min(cell_len(prefix), width))
         return [Segment(prefix, muted), Segment(_fit(name, width - cell_len(prefix)), base)]
 
