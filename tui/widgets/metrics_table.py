@@ -117,7 +117,21 @@ class MetricsTable(DataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="metrics_table.cursor_down"),
         Binding("k", "cursor_up", "Up", show=False, id="metrics_table.cursor_up"),
+        Binding("g", "plot", "Plot", id="metrics_table.plot"),
+        Binding("space", "toggle_mark", "Mark for plot", id="metrics_table.mark"),
     ]
+
+    class PlotRequested(Message):
+        """Plot these metrics (the marked ones, else the highlighted one) together."""
+
+        def __init__(self, table: "MetricsTable", keys: tuple[str, ...]) -> None:
+            super().__init__()
+            self.table = table
+            self.keys = keys
+
+        @property
+        def control(self) -> "MetricsTable":
+            return self.table
 
     class HistoryWanted(Message):
         """Visible rows whose sparkline has not been loaded yet."""
@@ -140,6 +154,7 @@ class MetricsTable(DataTable):
         self._histories: dict[str, Sequence[MetricPoint]] = {}
         self._loaded: set[str] = set()
         self._last_wanted: tuple[str, ...] = ()
+        self.marked_keys: list[str] = []
 
     def on_mount(self) -> None:
         self.add_column("Metric", key="key")
@@ -170,7 +185,7 @@ class MetricsTable(DataTable):
         for key in self._keys:
             point = metrics[key]
             self.add_row(
-                key.removeprefix(self.shown_prefix) if self.shown_prefix else key,
+                self._key_label(key),
                 Text(format_metric_value(point.value), justify="right"),
                 pending,
                 Text(str(point.step), justify="right"),
@@ -192,6 +207,35 @@ class MetricsTable(DataTable):
         line = sparkline([p.value for p in points], SPARKLINE_WIDTH)
         style = self.get_component_rich_style("metrics-table--sparkline")
         self.update_cell(key, "trend", Text(line or MISSING, style=style))
+
+    # -- plotting ---------------------------------------------------------------------------
+
+    def action_plot(self) -> None:
+        keys = tuple(k for k in self.marked_keys if k in self._keys)
+        if not keys and self.highlighted_key is not None:
+            keys = (self.highlighted_key,)
+        if keys:
+            self.post_message(self.PlotRequested(self, keys))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_plot()
+
+    def action_toggle_mark(self) -> None:
+        key = self.highlighted_key
+        if key is None:
+            return
+        if key in self.marked_keys:
+            self.marked_keys.remove(key)
+        else:
+            self.marked_keys.append(key)
+        self.update_cell(key, "key", self._key_label(key))
+        if self.cursor_row < len(self._keys) - 1:
+            self.move_cursor(row=self.cursor_row + 1)
+
+    def _key_label(self, key: str) -> str:
+        shown = key.removeprefix(self.shown_prefix) if self.shown_prefix else key
+        return f"● {shown}" if key in self.marked_keys else shown
 
     @property
     def metric_keys(self) -> tuple[str, ...]:
