@@ -217,6 +217,12 @@ class RunScreen(Screen):
     def _history_wanted(self, event: MetricsTable.HistoryWanted) -> None:
         self.load_histories(event.table, event.keys)
 
+    @on(MetricsTable.PlotRequested)
+    def _plot_requested(self, event: MetricsTable.PlotRequested) -> None:
+        from .plot import PlotScreen
+
+        self.app.push_screen(PlotScreen(self.run_id, event.keys))
+
     @on(RunOverview.OpenRun)
     def _open_related(self, event: RunOverview.OpenRun) -> None:
         self.app.push_screen(RunScreen(event.run_id))
