@@ -330,11 +330,12 @@ class StoreSink:
                 else:
                     points.append((key, p))
         wrote = existing is None
-        for i in range(0, max(len(points), 1), METRICS_PER_WRITE):
-            chunk = points[i:i + METRICS_PER_WRITE]
-            if chunk or (i == 0 and (params or new_tags)):
-                self.store.log_batch(dest, chunk, params if i == 0 else None, new_tags if i == 0 else None)
-                wrote = True
+        if params or new_tags:  # apart from metrics: a REST batch holds at most 1000 entities in all
+            self.store.log_batch(dest, (), params, new_tags)
+            wrote = True
+        for i in range(0, len(points), METRICS_PER_WRITE):
+            self.store.log_batch(dest, points[i:i + METRICS_PER_WRITE])
+            wrote = True
         if status != run.status or end_time != run.end_time:
             self.store.update_run(
                 dest, status=run.status if status != run.status else None,
@@ -428,14 +429,14 @@ class DirSink:
     def __init__(self, root: str | os.PathLike, source_description: str):
         self.dir = ExportDir(root)
         self.description = str(self.dir.root)
+        self._source = source_description
         if (self.dir.root / MANIFEST).exists():
             self.dir.check_manifest()
-        else:
-            self.dir.root.mkdir(parents=True, exist_ok=True)
-            write_json(self.dir.root / MANIFEST, manifest_json(source_description, int(time.time() * 1000)))
-        self._experiment_of: dict[str, str] = {}
 
     def experiment(self, source: Experiment, name: str, report: TransferReport) -> str:
+        if not (self.dir.root / MANIFEST).exists():  # created on first use: a failed start leaves nothing
+            self.dir.root.mkdir(parents=True, exist_ok=True)
+            write_json(self.dir.root / MANIFEST, manifest_json(self._source, int(time.time() * 1000)))
         data = experiment_to_json(source)
         data["name"] = name
         write_json(self.dir.experiment_dir(source.id) / EXPERIMENT_JSON, data)
@@ -497,6 +498,10 @@ def transfer(source, sink, options: TransferOptions | None = None,
         runs = [r for r in source.runs(exp) if _selected(r, options)]
         plan.append((exp, _parents_first(runs)))
     total = sum(len(runs) for _, runs in plan)
+    planned = {r.id for _, runs in plan for r in runs}
+    for run_id in options.run_ids:
+        if run_id not in planned:
+            report.failed[run_id] = f"no such run in the selected experiments of {source.description}"
     done = [0]
     lock = threading.Lock()
 
