@@ -3,6 +3,9 @@
     tracktui [URI] [--read-only]
     tracktui demo [--path DIR] [--runs N] [--fresh] [--no-open]
     tracktui download RUN_ID [ARTIFACT_PATH] [-o DIR] [--uri URI] [--overwrite]
+    tracktui export [--uri SRC] EXPERIMENT... -o DIR
+    tracktui import DIR --uri DST [--experiment-name NEW]
+    tracktui copy --from SRC --to DST [EXPERIMENT...] [--runs ID...] [--since TIME]
 
 Failures print one line (`tracktui: <reason>`) on stderr and exit non-zero; never a traceback.
 """
@@ -64,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         from .download_cli import main as download_main
 
         return download_main(argv[1:])
+    if argv[:1] in (["export"], ["import"], ["copy"]):
+        from .transfer_cli import main as transfer_main
+
+        return transfer_main(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     return _open(args.uri, read_only=args.read_only)
 
