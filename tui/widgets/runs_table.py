@@ -42,11 +42,11 @@ _STATUS_CLASSES = {
 }
 
 
-@dataclass(slots=True)
 #: Shown before the name of a run marked for comparison.
 MARK_GLYPH = "● "
 
 
+@dataclass(slots=True)
 class RunRow:
     """One visible line: a run, its depth in the tree and whether its children are shown.
 
