@@ -83,6 +83,33 @@ class RestStore(RestTraces, RestWrites, Store):
 
         return repository_for_server_run(run, self._http, self._http.base_url)
 
+    def upload_artifact(self, run_id: str, path: str, chunks: Iterator[bytes]) -> int:
+        """Upload one artifact file of the run through the server's artifact proxy (used by
+        store.transfer); returns the bytes sent. Only `mlflow-artifacts:` roots can be written."""
+        from urllib.parse import quote, urlsplit
+
+        from .artifacts.proxy import PROXY_API
+        from .artifacts.safety import clean_relative_path, join_under
+        from .errors import ReadOnlyError, StoreError
+
+        self._check_writable()
+        uri = self.get_run(run_id).artifact_uri or ""
+        if not uri.startswith("mlflow-artifacts:") or urlsplit(uri).netloc:
+            raise ReadOnlyError(
+                f"Cannot upload artifacts to {uri or 'a run without an artifact location'}: only the "
+                f"server's own artifact proxy (mlflow-artifacts:/…, mlflow server --serve-artifacts) is supported"
+            )
+        root = "/".join(p for p in urlsplit(uri).path.split("/") if p)
+        data = b"".join(chunks)
+        target = f"{self._http.base_url}{PROXY_API}/{quote(join_under(root, clean_relative_path(path)), safe='/')}"
+        try:
+            response = self._http._client.put(target, content=data)
+        except Exception as exc:  # httpx transport errors
+            raise StoreError(f"Uploading {path} to {self.display_uri} failed: {self._http._scrub(str(exc))}") from None
+        if response.status_code != 200:
+            raise StoreError(f"Uploading {path} to {self.display_uri} failed: HTTP {response.status_code}")
+        return len(data)
+
     # -- experiments ------------------------------------------------------------------------------
 
     def search_experiments(
