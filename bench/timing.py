@@ -28,8 +28,8 @@ def measure(fn, repeat: int, warmup: bool = True) -> Timing:
     `warmup` (the warm-up is reported as first_*; without warm-up, first_* is the first sample)."""
     first = None
     if warmup:
-        first = _once(fn)
-    samples = [_once(fn) for _ in range(max(repeat, 1))]
+        first = once(fn)
+    samples = [once(fn) for _ in range(max(repeat, 1))]
     if first is None:
         first = samples[0]
     return Timing(
@@ -40,7 +40,7 @@ def measure(fn, repeat: int, warmup: bool = True) -> Timing:
     )
 
 
-def _once(fn) -> tuple[float, float]:
+def once(fn) -> tuple[float, float]:
     w, c = time.perf_counter(), time.process_time()
     fn()
     return time.perf_counter() - w, time.process_time() - c
