@@ -210,6 +210,29 @@ class Trace:
         ends = [s.end_ns for s in self.spans if s.end_ns is not None]
         return max(ends, default=None)
 
+    def bounds(self, span: Span) -> tuple[float, float]:
+        """Where `span` sits on the trace's timeline, as fractions (start, end) in [0, 1]: what
+        a waterfall bar needs. A span still in progress runs to the end of the trace."""
+        start, end = self.start_ns, self.end_ns
+        if start is None or end is None or end <= start:
+            return (0.0, 1.0)
+        total = end - start
+        span_end = span.end_ns if span.end_ns is not None else end
+        return (max(0.0, (span.start_ns - start) / total), min(1.0, (span_end - start) / total))
+
+    def self_time_ns(self, span: Span) -> int | None:
+        """The span's duration minus the time covered by its children (overlaps merged)."""
+        if span.duration_ns is None:
+            return None
+        covered, cursor = 0, span.start_ns
+        for child in sorted(self.children.get(span.span_id, ()), key=_start_key):
+            child_end = min(child.end_ns if child.end_ns is not None else span.end_ns, span.end_ns)
+            child_start = max(child.start_ns, cursor)
+            if child_end > child_start:
+                covered += child_end - child_start
+                cursor = child_end
+        return span.duration_ns - covered
+
     def slowest_span(self) -> Span | None:
         """The longest span below the roots (the roots span everything); a root if alone."""
         candidates = [s for s, depth in self.tree if depth > 0 and s.duration_ns is not None]

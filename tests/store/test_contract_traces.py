@@ -275,6 +275,13 @@ def test_span_tree_of_the_agent_trace(store, traces):
     assert [e.name for e in llm.events] == ["first_token"]
     assert trace.start_ns == trace.root.start_ns and trace.end_ns >= trace.root.end_ns
     assert all(len(s.span_id) == 16 for s in trace.spans)
+    assert trace.bounds(trace.root) == (0.0, 1.0)
+    plan = next(s for s in trace.spans if s.name == "plan")
+    start, end = trace.bounds(plan)
+    assert 0.0 < start < end <= 1.0
+    assert end - start == pytest.approx(plan.duration_ns / (trace.end_ns - trace.start_ns))
+    kids = trace.children[plan.span_id]
+    assert trace.self_time_ns(plan) == plan.duration_ns - sum(k.duration_ns for k in kids)
 
 
 def test_error_trace_names_the_failing_span_and_its_exception(store, traces):

@@ -109,3 +109,31 @@ def test_protobuf_times():
     assert timestamp_ms("2026-11-24T23:29:01.5+01:00") == 1795562941000 - 3_600_000 + 500
     assert timestamp_ms(123) == timestamp_ms("123") == 123
     assert (duration_ms("1s"), duration_ms("1.500s"), duration_ms(7), duration_ms(None)) == (1000, 1500, 7, None)
+
+
+# -- Trace helpers on partial or broken span sets ----------------------------------------------
+
+
+def _span(span_id, parent, start, end, status="OK"):
+    from store.traces import Span
+
+    return Span(span_id, parent, span_id, "UNKNOWN", status, start, end)
+
+
+def test_tree_of_a_partial_trace_keeps_orphans_as_roots_and_survives_cycles():
+    from store.traces import Trace, TraceInfo
+    from store.traces_decode import build_trace
+
+    info = TraceInfo("tr-x", "1", 0, None, "IN_PROGRESS")
+    # "b" lost its parent (not exported yet); "c" and "d" point at each other.
+    trace = build_trace(info, [
+        _span("a", None, 0, 100), _span("b", "gone", 10, None), _span("c", "d", 20, 30),
+        _span("d", "c", 25, 28, "ERROR"), _span("e", "a", 40, 90),
+    ])
+    assert isinstance(trace, Trace)
+    assert [s.span_id for s in trace.roots] == ["a", "b"]
+    assert sorted(s.span_id for s, _ in trace.tree) == ["a", "b", "c", "d", "e"]
+    assert trace.first_error_span().span_id == "d"
+    assert trace.slowest_span().span_id == "e"
+    assert trace.bounds(trace.by_id["b"]) == (0.1, 1.0)  # still running: to the trace's end
+    assert trace.self_time_ns(trace.by_id["a"]) == 50
