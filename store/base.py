@@ -261,14 +261,16 @@ class Store(ABC):
         return build_preview(path, head, size, limit)
 
     def download_artifacts(
-        self, run_id: str, path: str, dest, progress=None, overwrite: bool = False
+        self, run_id: str, path: str, dest, progress=None, overwrite: bool = False, cancel=None
     ) -> "Path":
         """Download file or directory `path` ("" for all) under `dest`, keeping its relative
-        path; returns where it landed. See store.downloads for the guarantees and errors."""
+        path; returns where it landed. `progress` gets `store.downloads.DownloadProgress`
+        updates from worker threads; setting the `cancel` threading.Event stops it (raising
+        DownloadCancelled). See store.downloads for the guarantees and errors."""
         from .downloads import download
 
         with self.artifact_repository(self.get_run(run_id)) as repo:
-            return download(repo, path, dest, progress=progress, overwrite=overwrite)
+            return download(repo, path, dest, progress=progress, overwrite=overwrite, cancel=cancel)
 
     # -- traces (store.traces; mlflow-formats §1.10, §2.5, §3.7, §5) ----------------------------
     # Backends with trace storage set `supports_traces` and override these (store/*_traces.py).
