@@ -70,6 +70,22 @@ class TraceInfo:
         return _int_dict(self.metadata.get(TOKEN_USAGE_METADATA))
 
     @property
+    def cost(self) -> dict[str, float]:
+        """`mlflow.trace.cost` parsed (input_cost, output_cost, total_cost; {} when absent)."""
+        raw = self.metadata.get(COST_METADATA)
+        try:
+            value = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        if not isinstance(value, dict):
+            return {}
+        return {k: float(v) for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+    @property
+    def session_id(self) -> str | None:
+        return self.metadata.get(SESSION_METADATA)
+
+    @property
     def input_tokens(self) -> int | None:
         return self.token_usage.get("input_tokens")
 

@@ -135,6 +135,7 @@ def test_trace_info_conveniences(store, traces):
     assert by_id[traces["tagged"]].tags[TAGGED_TAG[0]] == TAGGED_TAG[1]
     assert by_id[traces["tagged"]].metadata[TAGGED_METADATA[0]] == TAGGED_METADATA[1]
     assert by_id[traces["tagged"]].token_usage == {}
+    assert by_id[traces["tagged"]].cost == {} and by_id[traces["tagged"]].session_id is None
 
 
 def test_search_traces_pages_cover_everything_once(store, mlflow_client, traces):
@@ -344,6 +345,7 @@ def test_trace_tags_set_and_delete_as_mlflow_sees_them(store, mlflow_client, own
 
 def test_delete_traces_removes_only_those(store, mlflow_client, own_traces):
     eid, (first, second) = own_traces
+    assert store.delete_traces(eid, ["tr-" + "0" * 32]) == 0
     assert store.delete_traces(eid, [first]) == 1
     left = [t.info.trace_id for t in _theirs(mlflow_client, [eid])]
     assert left == [second]
