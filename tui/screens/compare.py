@@ -44,7 +44,7 @@ class CompareScreen(PlotView, Screen):
     AREA = "compare"
     CSS_PATH = "compare.tcss"
     BINDINGS = [
-        Binding("1", "show_tab('compare-charts')", "Charts", id="compare.charts"),
+        Binding("1", "show_tab('compare-charts')", "Charts", show=False, id="compare.charts"),
         Binding("2", "show_tab('compare-diff')", "Diff table", id="compare.diff"),
         Binding("i", "toggle_identical", "Hide/show identical rows", id="compare.identical"),
         Binding("p", "pick_metrics", "Pick metrics", show=False, id="compare.pick_metrics"),
@@ -180,13 +180,16 @@ class CompareScreen(PlotView, Screen):
         table.add_column("key", key="key")
         for index, run in enumerate(self.runs):
             table.add_column(_run_label(run), key=f"run{index}")
+        # Theme colours (not hard-coded): differing rows in the accent colour, the rest muted.
+        accent = self.app.theme_variables.get("accent", "")
+        differ_style, same_style = f"bold {accent}".strip(), "dim"
         rows = []
         for key, values in self._rows:
             differs = key in self.differing_rows
             if self.hide_identical and not differs:
                 continue
-            style = "bold" if differs else "dim"
-            rows.append([Text(key, style=style), *(Text(v, style="bold" if differs else "") for v in values)])
+            style = differ_style if differs else same_style
+            rows.append([Text(key, style=style), *(Text(v, style=differ_style if differs else "") for v in values)])
         table.add_rows(rows)
         shown = len(rows)
         summary = f"{len(self._rows)} rows · {len(self.differing_rows)} differ"
@@ -204,12 +207,17 @@ class CompareScreen(PlotView, Screen):
         self.query_one(TabbedContent).active = tab
 
     def action_pick_metrics(self) -> None:
-        self.action_show_tab("compare-charts")
-        self.query_one("#compare-metric-picker").focus()
+        self._focus_picker("#compare-metric-picker")
 
     def action_pick_runs(self) -> None:
+        self._focus_picker("#compare-run-picker")
+
+    def _focus_picker(self, selector: str) -> None:
         self.action_show_tab("compare-charts")
-        self.query_one("#compare-run-picker").focus()
+        picker = self.query_one(selector, SelectionList)
+        if picker.highlighted is None and picker.option_count:
+            picker.highlighted = 0  # Space toggles at once
+        picker.focus()
 
 
 def diff_rows(runs: Sequence[Run]) -> list[tuple[str, list[str]]]:

@@ -36,8 +36,8 @@ VIEW_BINDINGS = [
     Binding("x", "cycle_x_axis", "X axis", id="plot.x_axis"),
     Binding("l", "toggle_log", "Log/linear y", id="plot.log_y"),
     Binding("plus,equals_sign", "smoothing(1)", "Smoothing +", key_display="+", id="plot.smooth_more"),
-    Binding("minus", "smoothing(-1)", "Smoothing −", key_display="-", id="plot.smooth_less"),
-    Binding("w", "toggle_raw", "Raw behind smoothed", id="plot.raw"),
+    Binding("minus", "smoothing(-1)", "Smoothing −", key_display="-", show=False, id="plot.smooth_less"),
+    Binding("w", "toggle_raw", "Raw behind smoothed", show=False, id="plot.raw"),
 ]
 
 

@@ -1,0 +1,143 @@
+"""Marking runs (surviving experiment switches), opening Compare, its diff table and charts."""
+
+from __future__ import annotations
+
+import pytest
+from pilot_helpers import open_experiment, settle
+
+from tui.marks import marks_of
+from tui.screens.compare import CHART_RUNS, CompareScreen, diff_rows
+from tui.screens.runs import RunsScreen
+from tui.widgets.metric_plot import MetricPlot
+
+pytestmark = pytest.mark.anyio
+
+
+def runs_of(app, experiment: str, limit: int = 3):
+    exp = app.store.get_experiment_by_name(experiment)
+    return app.store.search_runs([exp.id], "", ["attributes.start_time ASC"], max_results=limit).items
+
+
+async def test_marking_runs_and_mark_all_and_clear(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        table = app.screen.table
+        first, second = table.rows[0].run, table.rows[1].run
+        await pilot.press("m", "m")
+        assert marks_of(app).ids == [first.id, second.id]
+        assert table.cursor_row == 2
+        await pilot.press("up", "m")  # unmark the second
+        assert marks_of(app).ids == [first.id]
+        assert "1 marked" in str(app.screen.query_one("#runs-title").render())
+        await pilot.press("M")
+        assert len(marks_of(app)) == len(table.rows)
+        await pilot.press("u")
+        assert len(marks_of(app)) == 0
+
+
+async def test_marks_survive_switching_experiment_and_compare_opens_with_them(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        mnist_run = app.screen.table.rows[0].run
+        await pilot.press("m")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+u")  # clear the experiments filter typed before
+        await open_experiment(pilot, "bert")
+        bert_run = app.screen.table.rows[0].run
+        await pilot.press("m")
+        assert marks_of(app).ids == [mnist_run.id, bert_run.id]
+        await pilot.press("C")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert [r.id for r in screen.runs] == [mnist_run.id, bert_run.id]
+        assert "from 2 experiments" in str(screen.query_one("#compare-title").render())
+
+
+async def test_compare_without_marks_warns(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("C")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_diff_table_highlights_and_hides_identical_rows(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = runs_of(app, "lr-sweep", 3)
+        await app.push_screen(CompareScreen([r.id for r in runs]))
+        await settle(pilot)
+        screen = app.screen
+        loaded = [app.store.get_run(r.id) for r in runs]
+        rows = diff_rows(loaded)
+        differing = {k for k, values in rows if len(set(values)) > 1}
+        assert screen.differing_rows == differing
+        assert differing and len(differing) < len(rows)  # some params agree across the sweep
+        table = screen.diff_table
+        assert table.row_count == len(rows)
+        await pilot.press("2", "i")
+        assert table.row_count == len(differing)
+        shown = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        assert shown == differing
+        await pilot.press("i")
+        assert table.row_count == len(rows)
+
+
+async def test_compare_charts_one_per_metric_one_line_per_run(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = runs_of(app, "mnist-classifier", 3)
+        await app.push_screen(CompareScreen([r.id for r in runs]))
+        await settle(pilot)
+        screen = app.screen
+        plots = list(screen.query(MetricPlot))
+        assert [p.title for p in plots] == screen.chosen_metrics and len(plots) == 2
+        for plot in plots:
+            assert [line.label for line in plot.lines] == [r.name for r in runs]
+            for line, run in zip(plot.lines, runs):
+                want = app.store.get_metric_history(run.id, plot.title)
+                assert [p.value for p in line.points] == [p.value for p in want]
+        await pilot.press("x")
+        assert all(p.x_axis == "wall" for p in screen.query(MetricPlot))
+
+
+async def test_charts_overlay_at_most_twenty_runs_the_table_has_all(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = runs_of(app, "mnist-classifier", 100)
+        assert len(runs) > CHART_RUNS
+        await app.push_screen(CompareScreen([r.id for r in runs]))
+        await settle(pilot)
+        screen = app.screen
+        assert len(screen.charted_runs) == CHART_RUNS
+        assert all(len(p.lines) == CHART_RUNS for p in screen.query(MetricPlot))
+        assert len(screen.diff_table.columns) == len(runs) + 1
+
+
+async def test_run_picker_changes_charted_runs(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = runs_of(app, "mnist-classifier", 3)
+        await app.push_screen(CompareScreen([r.id for r in runs]))
+        await settle(pilot)
+        await pilot.press("P", "space")  # unpick the first run
+        await settle(pilot)
+        screen = app.screen
+        assert screen.charted_runs == [r.id for r in runs[1:]]
+        assert all(len(p.lines) == 2 for p in screen.query(MetricPlot))
+
+
+def test_snapshot_three_run_compare(snap_compare, make_app):
+    app = make_app()
+
+    async def run_before(pilot):
+        runs = runs_of(pilot.app, "mnist-classifier", 3)
+        await pilot.app.push_screen(CompareScreen([r.id for r in runs]))
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
