@@ -44,6 +44,8 @@ _ATTRIBUTE_COLUMNS = {
     "timestamp_ms": "timestamp_ms", "execution_time_ms": "execution_time_ms",
     "experiment_id": "experiment_id",
 }
+#: trace_info columns that are never NULL (no missing-last term needed when ordering by them).
+_NOT_NULL = frozenset(("timestamp_ms", "request_id", "experiment_id", "status"))
 #: Tables keyed by a trace id that must go with the trace (FK cascades are off on SQLite).
 _CHILD_TABLES = (
     ("span_metrics", "trace_id"), ("spans", "trace_id"), ("trace_metrics", "request_id"),
@@ -242,7 +244,8 @@ class SqlTraces:
                         .where(table.c.request_id == ti.c.request_id, table.c.key == k.key)
                         .scalar_subquery()
                     )
-            out.append(sa.case((column.is_(None), 1), else_=0))  # missing values last
+            if not (k.kind == "attribute" and k.key in _NOT_NULL):  # keep index-friendly orders plain
+                out.append(sa.case((column.is_(None), 1), else_=0))  # missing values last
             out.append(column.asc() if k.ascending else column.desc())
         return out
 
