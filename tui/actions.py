@@ -1,0 +1,491 @@
+"""Write actions and copy/download, as screen base classes the list and run screens inherit.
+
+Each class adds its bindings (so they reach the footer, `?` help and the command palette) and
+the actions behind them; the host screen supplies what is selected. Every store call runs in a
+worker through `app.run_store_call`. On a read-only store (`--read-only`, an unknown schema, a
+server that refused a write) a write action only says why it is unavailable: nothing is opened
+or attempted, and the binding's description says "(read-only)" in help and the palette.
+
+Deleting offers undo: the notification names ctrl+z (also "Undo delete" in the palette),
+valid for as long as the notification shows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from textual import on
+from textual.binding import Binding
+from textual.screen import Screen
+
+from store.base import Store
+from store.errors import AuthFailed, ReadOnlyError, StoreError
+from store.model import Experiment, Run
+from store.validation import validate_experiment_name, validate_run_name
+
+from .clipboard import copy_text
+from .marks import marks_of
+
+#: Seconds the undo notification shows, and for which ctrl+z undoes the delete.
+UNDO_SECONDS = 20
+
+#: Actions that change the store: refused up front on a read-only store.
+WRITE_ACTIONS = {
+    "delete_runs", "restore_runs", "edit_tags", "rename_run",
+    "delete_experiment", "restore_experiment", "rename_experiment", "undo",
+}
+
+
+@dataclass
+class PendingUndo:
+    """The last delete, restorable until `expires` (time.monotonic)."""
+
+    description: str
+    restore: Callable[[Store], None]  # runs in a worker
+    expires: float
+    after: Callable[[], None] | None = None  # UI refresh once restored
+
+
+def read_only_reason(app) -> str | None:
+    return getattr(app.store, "read_only_reason", None)
+
+
+def refuse_if_read_only(node) -> bool:
+    """True (after telling the user why) when the store cannot be written."""
+    reason = read_only_reason(node.app)
+    if reason:
+        node.notify(f"Writes are disabled: {reason}", title="Read-only store", severity="warning", timeout=6)
+        return True
+    return False
+
+
+def _write_failed(app) -> Callable[[StoreError], bool]:
+    """on_error for writes: a server refusing writes makes the store read-only from now on."""
+
+    def failed(error: StoreError) -> bool:
+        denied = isinstance(error, ReadOnlyError) or (
+            isinstance(error, AuthFailed) and error.message.startswith("Permission denied"))
+        if denied and not read_only_reason(app):
+            try:
+                app.store.read_only_reason = f"the server refused a write ({error.message})"
+            except AttributeError:
+                pass
+            for bar in app.screen.query("StatusBar"):
+                bar.refresh(recompose=True)
+        return False  # the notification still says what failed
+
+    return failed
+
+
+def set_undo(app, undo: PendingUndo) -> None:
+    app.pending_undo = undo
+
+
+def take_undo(app) -> PendingUndo | None:
+    undo = getattr(app, "pending_undo", None)
+    app.pending_undo = None
+    if undo is None or time.monotonic() > undo.expires:
+        return None
+    return undo
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _run_label(run: Run) -> str:
+    return run.name or run.tags.get("mlflow.runName") or run.id[:8]
+
+
+class WriteActionsScreen(Screen):
+    """Shared by the screens below: read-only refusal, undo, copy."""
+
+    BINDINGS = [
+        Binding("ctrl+z", "undo", "Undo delete", show=False, id="actions.undo"),
+    ]
+
+    def _guard(self, action: str) -> bool:
+        """False when `action` writes and the store is read-only (the user is told why)."""
+        return not (action in WRITE_ACTIONS and refuse_if_read_only(self))
+
+    def write(self, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
+        self.app.run_store_call(self, call, done, group=group, on_error=_write_failed(self.app), exclusive=False)
+
+    def offer_undo(self, message: str, restore: Callable[[Store], None], after: Callable[[], None]) -> None:
+        set_undo(self.app, PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after))
+        self.notify(f"{message}. Press ctrl+z to undo.", title="Deleted", timeout=UNDO_SECONDS)
+
+    def action_undo(self) -> None:
+        if not self._guard("undo"):
+            return
+        undo = take_undo(self.app)
+        if undo is None:
+            self.notify("Nothing to undo.", timeout=3)
+            return
+        store = self.app.store
+
+        def restored(_: object) -> None:
+            self.notify(f"Undone: {undo.description}", title="Restored", timeout=4)
+            if undo.after:
+                undo.after()
+
+        self.write(lambda: undo.restore(store), restored, "undo")
+
+    def copy_choices(self, choices: Sequence[tuple[str, str, str | None]]) -> None:
+        """Open the copy menu on the choices that have a value."""
+        from .screens.copy_menu import CopyMenu
+
+        present = [(letter, what, text) for letter, what, text in choices if text]
+        if not present:
+            self.notify("Nothing to copy here.", timeout=2)
+            return
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result:
+                copy_text(self.app, result[1], result[0])
+
+        self.app.push_screen(CopyMenu(present), chosen)
+
+
+class RunListActions(WriteActionsScreen):
+    """Runs screen: delete/restore/tag/rename/copy the selected or marked runs.
+
+    The host provides `table` (RunsTable), `experiment` and `query_runs()`."""
+
+    BINDINGS = [
+        Binding("d", "delete_runs", "Delete runs", show=False, id="runs.delete"),
+        Binding("u", "restore_runs", "Restore deleted runs", show=False, id="runs.restore"),
+        Binding("t", "edit_tags", "Edit tags", show=False, id="runs.tags"),
+        Binding("r", "rename_run", "Rename run", show=False, id="runs.rename"),
+        Binding("y", "copy", "Copy…", show=False, id="runs.copy"),
+    ]
+
+    def target_runs(self) -> list[Run]:
+        """The marked runs, else the run under the cursor."""
+        marks = marks_of(self.app)
+        if len(marks):
+            return marks.runs
+        row = self.table.current
+        return [row.run] if row is not None else []
+
+    def _where(self, runs: Sequence[Run]) -> str:
+        ids = {r.experiment_id for r in runs}
+        if ids == {self.experiment.id}:
+            return f"experiment '{self.experiment.name}'"
+        return f"{len(ids)} experiments (ids {', '.join(sorted(ids))})"
+
+    def action_delete_runs(self) -> None:
+        if not self._guard("delete_runs"):
+            return
+        runs = [r for r in self.target_runs() if r.lifecycle_stage != "deleted"]
+        if not runs:
+            self.notify("No active run selected (m marks runs).", severity="warning", timeout=3)
+            return
+        from .screens.confirm import ConfirmScreen
+
+        ids = [r.id for r in runs]
+        what = _plural(len(runs), "run")
+        names = ", ".join(_run_label(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
+        body = (f"{names}\n\nThey move to the deleted view (D shows it), where u restores them; "
+                "nothing is purged.")
+        store = self.app.store
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def deleted(_: object) -> None:
+                marks = marks_of(self.app)
+                for run in runs:
+                    if run.id in marks:
+                        marks.toggle(run)
+                self.offer_undo(f"Deleted {what} from {self._where(runs)}",
+                                lambda s: s.restore_runs(ids), self.query_runs)
+                self.query_runs()
+
+            self.write(lambda: store.delete_runs(ids), deleted, "delete-runs")
+
+        self.app.push_screen(ConfirmScreen(f"Delete {what} from {self._where(runs)}?", body), confirmed)
+
+    def action_restore_runs(self) -> None:
+        if not self._guard("restore_runs"):
+            return
+        runs = [r for r in self.target_runs() if r.lifecycle_stage == "deleted"]
+        if not runs:
+            self.notify("No deleted run selected: D shows deleted runs.", severity="warning", timeout=3)
+            return
+        ids, store = [r.id for r in runs], self.app.store
+
+        def restored(_: object) -> None:
+            self.notify(f"Restored {_plural(len(ids), 'run')} in {self._where(runs)}", timeout=4)
+            marks = marks_of(self.app)
+            for run in runs:
+                if run.id in marks:
+                    marks.toggle(run)
+            self.query_runs()
+
+        self.write(lambda: store.restore_runs(ids), restored, "restore-runs")
+
+    def action_edit_tags(self) -> None:
+        if not self._guard("edit_tags"):
+            return
+        runs = self.target_runs()
+        if not runs:
+            return
+        open_tag_editor(self, [r.id for r in runs], after=self.query_runs)
+
+    def action_rename_run(self) -> None:
+        if not self._guard("rename_run"):
+            return
+        row = self.table.current
+        if row is not None:
+            open_rename_run(self, row.run, after=self.query_runs)
+
+    def action_copy(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        run = row.run
+        self.copy_choices(run_copy_choices(run))
+
+
+class ExperimentActions(WriteActionsScreen):
+    """Experiments screen: delete/restore/rename/copy the experiment under the cursor.
+
+    The host provides `current_id`, `experiments` and `load()`."""
+
+    BINDINGS = [
+        Binding("d", "delete_experiment", "Delete experiment", show=False, id="experiments.delete"),
+        Binding("u", "restore_experiment", "Restore experiment", show=False, id="experiments.restore"),
+        Binding("r", "rename_experiment", "Rename experiment", show=False, id="experiments.rename"),
+        Binding("y", "copy", "Copy…", show=False, id="experiments.copy"),
+    ]
+
+    @property
+    def current_experiment(self) -> Experiment | None:
+        exp_id = self.current_id
+        return next((e for e in self.experiments if e.id == exp_id), None)
+
+    def action_delete_experiment(self) -> None:
+        if not self._guard("delete_experiment"):
+            return
+        exp = self.current_experiment
+        if exp is None or exp.lifecycle_stage == "deleted":
+            self.notify("No active experiment selected.", severity="warning", timeout=3)
+            return
+        from .screens.confirm import ConfirmScreen
+
+        count = getattr(self, "counts", {}).get(exp.id)
+        runs = f" and its {_plural(count, 'run')}" if count else ""
+        body = ("It moves to the deleted experiments (D shows them), where u restores it; "
+                "nothing is purged.")
+        store, exp_id = self.app.store, exp.id
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def deleted(_: object) -> None:
+                self.offer_undo(f"Deleted experiment '{exp.name}'", lambda s: s.restore_experiment(exp_id), self.load)
+                self.load()
+
+            self.write(lambda: store.delete_experiment(exp_id), deleted, "delete-experiment")
+
+        self.app.push_screen(ConfirmScreen(f"Delete experiment '{exp.name}'{runs}?", body), confirmed)
+
+    def action_restore_experiment(self) -> None:
+        if not self._guard("restore_experiment"):
+            return
+        exp = self.current_experiment
+        if exp is None or exp.lifecycle_stage != "deleted":
+            self.notify("No deleted experiment selected: D shows them.", severity="warning", timeout=3)
+            return
+        store, exp_id = self.app.store, exp.id
+
+        def restored(_: object) -> None:
+            self.notify(f"Restored experiment '{exp.name}'", timeout=4)
+            self.load()
+
+        self.write(lambda: store.restore_experiment(exp_id), restored, "restore-experiment")
+
+    def action_rename_experiment(self) -> None:
+        if not self._guard("rename_experiment"):
+            return
+        exp = self.current_experiment
+        if exp is None:
+            return
+        from .screens.rename import RenameScreen
+
+        store = self.app.store
+
+        def renamed(name: str | None) -> None:
+            if name:
+                self.write(lambda: store.rename_experiment(exp.id, name),
+                           lambda _: (self.notify(f"Renamed to '{name}'", timeout=3), self.load()), "rename")
+
+        self.app.push_screen(RenameScreen(f"Rename experiment '{exp.name}'", exp.name, validate_experiment_name), renamed)
+
+    def action_copy(self) -> None:
+        exp = self.current_experiment
+        if exp is not None:
+            self.copy_choices([("i", "experiment ID", exp.id), ("n", "experiment name", exp.name),
+                               ("a", "artifact location", exp.artifact_location)])
+
+
+class RunScreenActions(WriteActionsScreen):
+    """Run screen: tags, rename, copy (id, URI, artifact, highlighted value), artifacts tab
+    listing/preview and download. The host provides `run`, `run_id`, `load_run()`,
+    `active_tab` and the ArtifactBrowser."""
+
+    BINDINGS = [
+        Binding("t", "edit_tags", "Edit tags", show=False, id="run.tags"),
+        Binding("r", "rename_run", "Rename run", show=False, id="run.rename"),
+        Binding("y", "copy", "Copy…", id="run.copy"),
+        Binding("D", "download", "Download", show=False, id="run.download"),
+    ]
+
+    def action_edit_tags(self) -> None:
+        if self._guard("edit_tags"):
+            open_tag_editor(self, [self.run_id], after=self.load_run)
+
+    def action_rename_run(self) -> None:
+        if self._guard("rename_run") and self.run is not None:
+            open_rename_run(self, self.run, after=self.load_run)
+
+    def action_copy(self) -> None:
+        from .widgets.artifact_browser import ArtifactBrowser
+        from .widgets.params_table import KeyValueTable
+
+        choices: list[tuple[str, str, str | None]] = []
+        tab = self.active_tab
+        if tab == "artifacts":
+            browser = self.query_one(ArtifactBrowser)
+            selected = browser.selected
+            if selected is not None:
+                choices.append(("a", f"artifact URI of {selected.path}", browser.uri_of(selected.path)))
+                choices.append(("p", "artifact path", selected.path))
+        elif tab in ("params", "tags"):
+            item = self.query_one(f"#run-{tab}", KeyValueTable).highlighted_item
+            if item is not None:
+                choices.append(("v", f"value of {item[0]}", item[1]))
+        run = self.run
+        base = run_copy_choices(run) if run is not None else [("i", "run ID", self.run_id)]
+        self.copy_choices(base + [c for c in choices if c[0] not in {b[0] for b in base}])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "download":
+            return self.active_tab == "artifacts"
+        return super().check_action(action, parameters)
+
+    def action_download(self) -> None:
+        from .screens.download import DownloadScreen
+        from .widgets.artifact_browser import ArtifactBrowser
+
+        if self.active_tab != "artifacts":
+            return
+        browser = self.query_one(ArtifactBrowser)
+        selected = browser.selected
+        if selected is None:
+            self.notify("Select a file or folder in the tree first.", severity="warning", timeout=3)
+            return
+
+        def landed(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Downloaded {selected.path or 'the artifacts'} to {path.resolve()}", title="Downloaded",
+                            timeout=8)
+
+        self.app.push_screen(DownloadScreen(self.run_id, selected.path, selected.is_dir), landed)
+
+    # artifacts tab: the browser asks, the screen fetches
+
+    def on_artifact_browser_listing_wanted(self, event) -> None:
+        from .widgets.artifact_browser import ArtifactBrowser
+
+        browser, store, run_id, path = self.query_one(ArtifactBrowser), self.app.store, self.run_id, event.path
+
+        def failed(error: StoreError) -> bool:
+            browser.show_listing_failed(path, error.message)
+            return True
+
+        self.app.run_store_call(self, lambda: store.list_artifacts(run_id, path),
+                                lambda entries: browser.show_listing(path, entries),
+                                group=f"artifacts-{path}", on_error=failed)
+
+    def on_artifact_browser_preview_wanted(self, event) -> None:
+        from .widgets.artifact_browser import ArtifactBrowser
+
+        browser, store, run_id, path = self.query_one(ArtifactBrowser), self.app.store, self.run_id, event.path
+
+        def failed(error: StoreError) -> bool:
+            browser.show_preview_failed(path, error.message)
+            return True
+
+        self.app.run_store_call(self, lambda: store.read_artifact_head(run_id, path), browser.show_preview,
+                                group="artifact-preview", on_error=failed)
+
+
+# -- shared flows -------------------------------------------------------------------------------
+
+def run_copy_choices(run: Run) -> list[tuple[str, str, str | None]]:
+    return [
+        ("i", "run ID", run.id),
+        ("u", "run URI", f"runs:/{run.id}"),
+        ("a", "artifact URI", run.artifact_uri),
+        ("n", "run name", run.name or run.tags.get("mlflow.runName")),
+    ]
+
+
+def open_rename_run(screen: WriteActionsScreen, run: Run, after: Callable[[], None]) -> None:
+    from .screens.rename import RenameScreen
+
+    store, current = screen.app.store, run.name or run.tags.get("mlflow.runName") or ""
+
+    def renamed(name: str | None) -> None:
+        if name:
+            screen.write(lambda: store.rename_run(run.id, name),
+                         lambda _: (screen.notify(f"Renamed run to '{name}'", timeout=3), after()), "rename")
+
+    screen.app.push_screen(RenameScreen(f"Rename run {run.id[:8]} '{current}'", current, validate_run_name), renamed)
+
+
+def open_tag_editor(screen: WriteActionsScreen, run_ids: list[str], after: Callable[[], None]) -> None:
+    """Fetch the runs' full tags (the table holds only shown columns), edit, apply."""
+    from .screens.tag_editor import TagChanges, TagEditor
+
+    store = screen.app.store
+
+    def fetch() -> list[Run]:
+        return [store.get_run(run_id) for run_id in run_ids]
+
+    def edit(runs: list[Run]) -> None:
+        subject = f"run '{_run_label(runs[0])}'" if len(runs) == 1 else f"{len(runs)} marked runs"
+
+        def apply(changes: TagChanges | None) -> None:
+            if not changes:
+                return
+
+            def write() -> None:
+                if changes.set:
+                    store.set_tags(run_ids, changes.set)
+                for run in runs:
+                    for key in changes.delete:
+                        if key in run.tags:
+                            store.delete_tag(run.id, key)
+
+            def done(_: object) -> None:
+                parts = []
+                if changes.set:
+                    parts.append(f"set {_plural(len(changes.set), 'tag')}")
+                if changes.delete:
+                    parts.append(f"deleted {_plural(len(changes.delete), 'tag')}")
+                screen.notify(f"{' and '.join(parts).capitalize()} on {subject}", timeout=4)
+                after()
+
+            screen.write(write, done, "tags")
+
+        screen.app.push_screen(TagEditor(subject, [r.tags for r in runs]), apply)
+
+    screen.app.run_store_call(screen, fetch, edit, group="tags-fetch")
