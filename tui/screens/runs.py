@@ -37,19 +37,20 @@ class RunsScreen(Screen):
     AREA = "runs"
     AUTO_FOCUS = "RunsTable"
     BINDINGS = [
+        # The footer fits 80 columns with q/?/esc: d, m and the rest are in ? help and ctrl+p.
         Binding("slash", "focus_filter", "Filter", id="runs.filter"),
         Binding("c", "choose_columns", "Columns", id="runs.columns"),
         Binding("s", "sort", "Sort", id="runs.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="runs.reverse_sort"),
-        Binding("d", "toggle_deleted", "Deleted", id="runs.deleted"),
+        Binding("d", "toggle_deleted", "Deleted", show=False, id="runs.deleted"),
         Binding("t", "toggle_tree", "Tree/flat", show=False, id="runs.tree"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="runs.refresh"),
         # Marks and compare (tui/marks.py, screens/compare.py): Space and c already expand
         # and choose columns here, hence m / C.
-        Binding("m", "toggle_mark", "Mark", id="runs.mark"),
+        Binding("m", "toggle_mark", "Mark", show=False, id="runs.mark"),
         Binding("M", "mark_all", "Mark all loaded", show=False, id="runs.mark_all"),
         Binding("u", "clear_marks", "Clear marks", show=False, id="runs.clear_marks"),
-        Binding("C", "compare", "Compare marked", id="runs.compare"),
+        Binding("C", "compare", "Compare", id="runs.compare"),
     ]
 
     def __init__(self, experiment: Experiment) -> None:
