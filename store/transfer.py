@@ -48,6 +48,7 @@ from .transfer_format import (
     read_metrics_csv,
     run_from_json,
     run_to_json,
+    trace_to_json,
     write_json,
     write_metrics_csv,
 )
@@ -87,6 +88,7 @@ class TransferReport:
     run_ids: dict[str, str] = field(default_factory=dict)  # source id -> destination id
     artifact_files: int = 0
     artifact_bytes: int = 0
+    traces: int = 0  # traces written (export directories only)
     warnings: list[str] = field(default_factory=list)
     ids_kept: bool = True
 
@@ -171,6 +173,17 @@ class StoreSource:
         with self.store.artifact_repository(run) as repo, repo.open(path) as stream:
             yield from stream.chunks(CHUNK)
 
+    def trace_ids(self, experiment: Experiment) -> list[str]:
+        if not getattr(self.store, "supports_traces", False):
+            return []
+        out, token = [], None
+        while True:
+            page = self.store.search_traces([experiment.id], max_results=500, page_token=token)
+            out.extend(t.trace_id for t in page)
+            token = page.next_page_token
+            if not token:
+                return out
+
 
 def _walk(repo, path: str):
     for entry in repo.list(path):
@@ -223,6 +236,10 @@ class DirSource:
             (p.relative_to(base).as_posix(), p.stat().st_size) for p in base.rglob("*") if p.is_file()
         )
 
+    def trace_ids(self, experiment: Experiment) -> list[str]:
+        folder = self.dir.experiment_dir(experiment.id) / "traces"
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
     def open_artifact(self, run: Run, path: str) -> Iterator[bytes]:
         with open(self.dir.run_dir(run.experiment_id, run.id) / ARTIFACTS_DIR / path, "rb") as handle:
             while chunk := handle.read(CHUNK):
@@ -247,7 +264,9 @@ class StoreSink:
     def __init__(self, store: Store):
         self.store = store
         self.description = store.display_uri
-        self.keeps_ids = type(store).__name__ != "RestStore"
+        from .uris import uri_scheme
+
+        self.keeps_ids = uri_scheme(store.display_uri) not in ("http", "https")  # REST picks ids
 
     def experiment(self, source: Experiment, name: str, report: TransferReport) -> str:
         exp = self.store.get_experiment_by_name(name)
@@ -481,6 +500,7 @@ class TransferOptions:
     since: int | None = None  # only runs started or ended at/after this epoch ms (or running)
     experiment_name: str | None = None  # rename the (single) experiment at the destination
     artifacts: bool = True
+    traces: bool = True  # exported to directories; stores cannot receive traces yet (a warning)
     workers: int = DEFAULT_WORKERS
     mapping_file: Path | None = None  # where to merge old→new ids (always when ids change)
 
@@ -549,6 +569,8 @@ def transfer(source, sink, options: TransferOptions | None = None,
                         existing.setdefault(run.id, Existing(dest_id, ""))
                         getattr(report, outcome).append(run.id)
                     tick(outcome, run.id, exp.name)
+            if options.traces:
+                _copy_traces(source, sink, exp, dest_exp, report)
             try:
                 sink.finish_experiment(dest_exp, exp)
             except StoreError as exc:
@@ -610,6 +632,28 @@ def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool,
 
 
 _report_lock = threading.Lock()
+
+
+def _copy_traces(source, sink, exp: Experiment, dest_exp: str, report: TransferReport) -> None:
+    """Traces go into export directories (one JSON file each, kept on re-export). The Store
+    protocol cannot create traces, so a store destination gets a warning instead."""
+    ids = source.trace_ids(exp)
+    if not ids:
+        return
+    if not isinstance(sink, DirSink):
+        report.warnings.append(
+            f"experiment {exp.name!r}: {len(ids)} trace(s) not copied (traces cannot be written to a store yet)"
+        )
+        return
+    for trace_id in ids:
+        target = sink.dir.trace_file(dest_exp, trace_id)
+        if target.exists():
+            continue
+        try:
+            write_json(target, trace_to_json(source.store.get_trace(trace_id)))
+            report.traces += 1
+        except StoreError as exc:
+            report.warnings.append(f"trace {trace_id}: {exc.message}")
 
 
 def _selected(run: Run, options: TransferOptions) -> bool:

@@ -5,6 +5,7 @@
     DIR/experiments/<exp id>/runs/<run id>/run.json       info, params, tags (written LAST)
     DIR/experiments/<exp id>/runs/<run id>/metrics.csv    key,step,timestamp,value (every point)
     DIR/experiments/<exp id>/runs/<run id>/artifacts/...  the run's artifact files
+    DIR/experiments/<exp id>/traces/<trace id>.json       a trace: info and spans
 
 A run directory without run.json is incomplete (an interrupted export) and is redone on the
 next export. Metric values are written with Python's repr of a float, which round-trips
@@ -145,6 +146,41 @@ def run_from_json(data: dict) -> Run:
     )
 
 
+def trace_to_json(trace) -> dict:
+    """A trace (store.traces.Trace) as stored: info, and spans with their attributes undecoded."""
+    info = trace.info
+    return {
+        "info": {
+            "trace_id": info.trace_id,
+            "experiment_id": info.experiment_id,
+            "request_time": info.request_time,
+            "execution_duration": info.execution_duration,
+            "state": info.state,
+            "request_preview": info.request_preview,
+            "response_preview": info.response_preview,
+            "client_request_id": info.client_request_id,
+            "tags": dict(info.tags),
+            "metadata": dict(info.metadata),
+        },
+        "spans": [
+            {
+                "span_id": s.span_id,
+                "parent_id": s.parent_id,
+                "name": s.name,
+                "span_type": s.span_type,
+                "status": s.status,
+                "status_message": s.status_message,
+                "start_ns": s.start_ns,
+                "end_ns": s.end_ns,
+                "events": [{"name": e.name, "time_ns": e.time_ns, "attributes": dict(e.attributes)} for e in s.events],
+                "attributes": dict(s.encoded_attributes),
+                "attributes_encoded": s.attributes_encoded,
+            }
+            for s in trace.spans
+        ],
+    }
+
+
 def manifest_json(source_uri: str, exported_at: int) -> dict:
     return {
         "format": FORMAT_NAME,
@@ -168,6 +204,9 @@ class ExportDir:
 
     def run_dir(self, experiment_id: str, run_id: str) -> Path:
         return self.experiment_dir(experiment_id) / "runs" / _safe_name(run_id)
+
+    def trace_file(self, experiment_id: str, trace_id: str) -> Path:
+        return self.experiment_dir(experiment_id) / "traces" / f"{_safe_name(trace_id)}.json"
 
     def check_manifest(self) -> dict:
         path = self.root / MANIFEST

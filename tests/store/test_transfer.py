@@ -319,3 +319,25 @@ def test_experiment_name_needs_one_experiment(exported, tmp_path):
     with open_destination(f"sqlite:///{tmp_path / 'd.db'}") as dest:
         with pytest.raises(InvalidValue):
             import_directory(exported[0], dest, TransferOptions(experiment_name="x"))
+
+
+def test_export_writes_every_trace_with_its_spans(exported, sqlite_backend):
+    out, report = exported
+    client = _client(sqlite_backend.uri)
+    alpha = sqlite_backend.experiments["alpha"]
+    expected = {t.info.trace_id: t for t in client.search_traces(locations=[alpha], max_results=100)}
+    assert expected and report.traces == len(expected)
+    layout = ExportDir(out)
+    for trace_id, trace in expected.items():
+        data = read_json(layout.trace_file(alpha, trace_id))
+        assert data["info"]["trace_id"] == trace_id
+        assert data["info"]["request_time"] == trace.info.request_time
+        assert sorted(s["span_id"] for s in data["spans"]) == sorted(s.span_id for s in trace.data.spans)
+        assert sorted(s["name"] for s in data["spans"]) == sorted(s.name for s in trace.data.spans)
+
+
+def test_import_into_a_store_warns_that_traces_stay_behind(exported, tmp_path):
+    with open_destination(f"sqlite:///{tmp_path / 'd.db'}") as dest:
+        report = import_directory(exported[0], dest, TransferOptions(experiments=["alpha"]))
+    assert report.ok
+    assert any("trace(s) not copied" in w for w in report.warnings)
