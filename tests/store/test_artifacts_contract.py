@@ -263,6 +263,20 @@ def test_interrupted_download_leaves_no_partial_file(case, tmp_path):
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.name.endswith(".part")]
 
 
+def test_cancelled_download_stops_and_leaves_no_partial_file(case, tmp_path):
+    from store.downloads import DownloadCancelled
+
+    cancel = threading.Event()
+
+    def cancel_mid_blob(event):
+        if event.path == "blob.bin" and event.file_done:
+            cancel.set()
+
+    with pytest.raises(DownloadCancelled):
+        case.store.download_artifacts(case.run_id, "blob.bin", tmp_path, progress=cancel_mid_blob, cancel=cancel)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
 def test_download_missing_path(case, tmp_path):
     with pytest.raises(NotFound):
         case.store.download_artifacts(case.run_id, "nope/missing.txt", tmp_path)
