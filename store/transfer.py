@@ -386,6 +386,11 @@ class StoreSink:
             present = {}
         return _UploadTarget(upload, dest_run_id, present)
 
+    def make_writable(self, experiment_id: str) -> None:
+        """A deleted experiment (copied from a deleted source) takes no runs: restore it for now."""
+        if self.store.get_experiment(experiment_id).lifecycle_stage == "deleted":
+            self.store.restore_experiment(experiment_id)
+
     def finish_experiment(self, experiment_id: str, source: Experiment) -> None:
         if source.lifecycle_stage == "deleted":
             if self.store.get_experiment(experiment_id).lifecycle_stage != "deleted":
@@ -483,6 +488,9 @@ class DirSink:
     def artifact_target(self, dest_run_id: str, experiment_id: str = ""):
         return _LocalTarget(self.dir.run_dir(experiment_id, dest_run_id) / ARTIFACTS_DIR)
 
+    def make_writable(self, experiment_id: str) -> None:
+        pass
+
     def finish_experiment(self, experiment_id: str, source: Experiment) -> None:
         pass
 
@@ -535,49 +543,66 @@ def transfer(source, sink, options: TransferOptions | None = None,
     if progress:
         progress(TransferEvent("planned", total, 0))
     workers = max(1, options.workers)
-    with ThreadPoolExecutor(workers, thread_name_prefix="tracktui-transfer") as run_pool, \
-            ThreadPoolExecutor(workers, thread_name_prefix="tracktui-artifacts") as file_pool:
-        for exp, runs in plan:
-            if options.run_ids and not runs:
-                continue
-            name = options.experiment_name or exp.name
-            try:
-                dest_exp = sink.experiment(exp, name, report)
-            except StoreError as exc:
-                for run in runs:
-                    report.failed[run.id] = f"experiment {exp.name!r}: {exc.message}"
-                    tick("failed", run.id, exp.name)
-                continue
-            report.experiments[exp.id] = dest_exp
-            existing = sink.existing(dest_exp)
-            for level in _levels(runs):
-                futures = [
-                    (run, run_pool.submit(_copy_run, source, sink, dest_exp, run, existing, report, options, file_pool))
-                    for run in level
-                ]
-                for run, future in futures:
-                    try:
-                        outcome, dest_id = future.result()
-                    except StoreError as exc:
-                        outcome, dest_id = "failed", None
-                        report.failed[run.id] = exc.message
-                    except OSError as exc:
-                        outcome, dest_id = "failed", None
-                        report.failed[run.id] = f"{exc.strerror or exc}"
-                    if dest_id:
-                        report.run_ids[run.id] = dest_id
-                        existing.setdefault(run.id, Existing(dest_id, ""))
-                        getattr(report, outcome).append(run.id)
-                    tick(outcome, run.id, exp.name)
-            if options.traces:
-                _copy_traces(source, sink, exp, dest_exp, report)
-            try:
-                sink.finish_experiment(dest_exp, exp)
-            except StoreError as exc:
-                report.warnings.append(f"experiment {exp.name!r}: {exc.message}")
+    run_pool = ThreadPoolExecutor(workers, thread_name_prefix="tracktui-transfer")
+    file_pool = ThreadPoolExecutor(workers, thread_name_prefix="tracktui-artifacts")
+    try:
+        _run_plan(plan, source, sink, report, options, run_pool, file_pool, tick)
+    except BaseException:  # interrupted: queued work is dropped, a re-run resumes
+        run_pool.shutdown(wait=False, cancel_futures=True)
+        file_pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    run_pool.shutdown()
+    file_pool.shutdown()
     if options.mapping_file is not None and (report.run_ids or report.experiments):
         _merge_mapping(options.mapping_file, source.description, sink.description, report)
     return report
+
+
+def _run_plan(plan, source, sink, report, options, run_pool, file_pool, tick) -> None:
+    """Experiments in order; within one, runs level by level (parents first) on the pool."""
+    for exp, runs in plan:
+        if options.run_ids and not runs:
+            continue
+        name = options.experiment_name or exp.name
+        try:
+            dest_exp = sink.experiment(exp, name, report)
+        except StoreError as exc:
+            for run in runs:
+                report.failed[run.id] = f"experiment {exp.name!r}: {exc.message}"
+                tick("failed", run.id, exp.name)
+            continue
+        report.experiments[exp.id] = dest_exp
+        existing = sink.existing(dest_exp)
+        if any(r.id not in existing or existing[r.id].fingerprint != fingerprint(r) for r in runs):
+            try:
+                sink.make_writable(dest_exp)
+            except StoreError as exc:
+                report.warnings.append(f"experiment {exp.name!r}: {exc.message}")
+        for level in _levels(runs):
+            futures = [
+                (run, run_pool.submit(_copy_run, source, sink, dest_exp, run, existing, report, options, file_pool))
+                for run in level
+            ]
+            for run, future in futures:
+                try:
+                    outcome, dest_id = future.result()
+                except StoreError as exc:
+                    outcome, dest_id = "failed", None
+                    report.failed[run.id] = exc.message
+                except OSError as exc:
+                    outcome, dest_id = "failed", None
+                    report.failed[run.id] = f"{exc.strerror or exc}"
+                if dest_id:
+                    report.run_ids[run.id] = dest_id
+                    existing.setdefault(run.id, Existing(dest_id, ""))
+                    getattr(report, outcome).append(run.id)
+                tick(outcome, run.id, exp.name)
+        if options.traces:
+            _copy_traces(source, sink, exp, dest_exp, report)
+        try:
+            sink.finish_experiment(dest_exp, exp)
+        except StoreError as exc:
+            report.warnings.append(f"experiment {exp.name!r}: {exc.message}")
 
 
 def _copy_run(source, sink, dest_exp: str, run: Run, existing: dict[str, Existing], report: TransferReport,

@@ -341,3 +341,19 @@ def test_import_into_a_store_warns_that_traces_stay_behind(exported, tmp_path):
         report = import_directory(exported[0], dest, TransferOptions(experiments=["alpha"]))
     assert report.ok
     assert any("trace(s) not copied" in w for w in report.warnings)
+
+
+def test_runs_added_to_a_deleted_experiment_reach_its_deleted_copy(sqlite_copy, tmp_path):
+    dest_uri = f"sqlite:///{tmp_path / 'd.db'}"
+    name = "old deleted"  # fixtures.data.DELETED_EXP
+    with open_store(sqlite_copy.uri) as src, open_destination(dest_uri) as dest:
+        copy_between(src, dest, TransferOptions(experiments=[name]))
+        exp = src.get_experiment_by_name(name)
+        src.restore_experiment(exp.id)
+        added = src.create_run(exp.id, name="late").id
+        src.delete_experiment(exp.id)
+        report = copy_between(src, dest, TransferOptions(experiments=[name]))
+        assert report.ok and report.created == [added], report.failed
+        copy = dest.get_experiment_by_name(name)
+        assert copy.lifecycle_stage == "deleted"
+        assert dest.get_run(added).lifecycle_stage == "deleted"
