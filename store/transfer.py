@@ -273,6 +273,11 @@ class StoreSink:
         if exp is not None:
             if exp.lifecycle_stage == "deleted" and source.lifecycle_stage == "active":
                 self.store.restore_experiment(exp.id)
+                exp = self.store.get_experiment(exp.id)
+            if exp.lifecycle_stage == "active":  # tags set at the source since the last copy
+                for key, value in source.tags.items():
+                    if exp.tags.get(key) != value:
+                        self.store.set_experiment_tag(exp.id, key, value)
             return exp.id
         exp_id = self.store.create_experiment(name, tags=dict(source.tags))
         try:

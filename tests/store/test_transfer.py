@@ -229,6 +229,7 @@ def test_second_copy_takes_only_new_and_changed_runs(sqlite_copy, tmp_path):
         new_run = client.create_run(alpha, run_name="added later").info.run_id
         client.log_metric(new_run, "m", 1.0, step=0)
         changed = sqlite_copy.runs["baseline"]
+        client.set_experiment_tag(alpha, "added", "later")
         client.log_metric(changed, "late_metric", 2.5, step=7, timestamp=1_700_000_999_000)
         second = copy_between(src, dest)
         assert second.ok, second.failed
@@ -239,6 +240,7 @@ def test_second_copy_takes_only_new_and_changed_runs(sqlite_copy, tmp_path):
         assert not third.created and not third.updated
         assert _history(_client(dest_uri), changed, "late_metric") == [(7, 1_700_000_999_000, 2.5)]
         assert dest.count_runs(alpha, "all") == src.count_runs(alpha, "all")
+        assert dest.get_experiment(alpha).tags["added"] == "later"
 
 
 def test_since_selects_recent_runs_only(sqlite_copy, tmp_path):
