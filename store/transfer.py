@@ -625,26 +625,27 @@ def _copy_run(source, sink, dest_exp: str, run: Run, existing: dict[str, Existin
     dest_id = have.id if have else run.id
     if changed:
         dest_id, wrote = sink.write_run(dest_exp, source.load(run), parent, have)
-    if options.artifacts or isinstance(sink, DirSink):
-        files = _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, file_pool, changed)
-        wrote = wrote or files > 0
+    copied, files = _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, file_pool)
+    wrote = wrote or copied > 0
     if isinstance(sink, DirSink) and changed:
-        sink.complete_run(dest_exp, run, [p for p, _ in (source.artifact_files(run) if options.artifacts else [])])
+        sink.complete_run(dest_exp, run, files)
     if have is None:
         return "created", dest_id
     return ("updated" if wrote else "unchanged"), dest_id
 
 
-def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool, changed) -> int:
+def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool) -> tuple[int, list[str]]:
+    """Copy the run's artifact files not yet at the destination, on the file pool; returns how
+    many were copied and every file's path."""
     if not options.artifacts:
-        return 0
+        return 0, []
     try:
         files = source.artifact_files(run)
     except StoreError as exc:
         report.warnings.append(f"run {run.id}: artifacts not listed: {exc.message}")
-        return 0
+        return 0, []
     if not files:
-        return 0
+        return 0, []
     target = sink.artifact_target(dest_id, dest_exp) if isinstance(sink, DirSink) else sink.artifact_target(dest_id)
     if target is None:
         raise ReadOnlyError(f"cannot write artifacts to {sink.description}")
@@ -658,7 +659,7 @@ def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool,
             report.artifact_files += 1
             report.artifact_bytes += written or 0
         copied += 1
-    return copied
+    return copied, [p for p, _ in files]
 
 
 _report_lock = threading.Lock()
