@@ -24,6 +24,7 @@ from .traces import (
     ARTIFACT_LOCATION_TAG,
     COST_METADATA,
     SESSION_METADATA,
+    SOURCE_RUN_METADATA,
     SPANS_LOCATION_TAG,
     TOKEN_USAGE_METADATA,
     TRACE_NAME_TAG,
@@ -177,6 +178,9 @@ class SqlTraces:
                 numeric = c.key in ("timestamp_ms", "execution_time_ms", "end_time_ms")
                 out.append(compare(column, c.op, c.value, self.dialect, text_column=not numeric))
                 continue
+            if c.kind == "metadata" and c.key == SOURCE_RUN_METADATA and c.op == "=":
+                out.append(self._run_clause(c))
+                continue
             column = self._promoted_column(c.kind, c.key)
             if column is not None:
                 out.append(self._column_clause(column, c))
@@ -194,6 +198,31 @@ class SqlTraces:
             table = self.tables.trace_tags if c.kind == "tag" else self.tables.trace_request_metadata
             out.append(_kv_exists(table, ti.c.request_id, c, self.dialect))
         return out
+
+    def _run_clause(self, c: Comparison):
+        """`run_id = X`: the trace's `mlflow.sourceRun` metadata is X, or the trace is linked to
+        run X in `entity_associations` (mlflow.link_traces_to_run), as MLflow's SQL store."""
+        ti = self.tables.trace_info
+        by_metadata = _kv_exists(self.tables.trace_request_metadata, ti.c.request_id, c, self.dialect)
+        links = self._entity_associations()
+        if links is None:
+            return by_metadata
+        linked = sa.exists().where(
+            links.c.source_id == ti.c.request_id, links.c.source_type == "trace",
+            links.c.destination_type == "run", links.c.destination_id == c.value,
+        )
+        return sa.or_(by_metadata, linked)
+
+    def _entity_associations(self):
+        """The `entity_associations` table (mlflow 3.0+), or None; looked up once."""
+        cached = self.__dict__.get("_entity_associations_table", False)
+        if cached is False:
+            with self._errors():
+                present = sa.inspect(self.engine).has_table("entity_associations")
+            cached = sa.table("entity_associations", *(sa.column(n) for n in (
+                "source_id", "source_type", "destination_id", "destination_type"))) if present else None
+            self.__dict__["_entity_associations_table"] = cached
+        return cached
 
     def _span_exists(self, clauses: Sequence[Comparison]):
         """One span satisfying every span clause (a single EXISTS, as MLflow's SQL store)."""

@@ -352,3 +352,33 @@ def test_delete_traces_removes_only_those(store, mlflow_client, own_traces):
     with pytest.raises(NotFound):
         store.get_trace(first)
     assert [i.trace_id for i in store.search_traces([eid])] == [second]
+
+
+def test_run_id_filter_finds_traces_of_the_run_as_mlflow_does(store, backend_uri, mlflow_client, backend_kind):
+    """A run's Traces tab: traces logged inside the run (metadata mlflow.sourceRun) and, where
+    the backend records links (mlflow.link_traces_to_run), traces linked to it later."""
+    from fixtures.traces import _tracing_into
+
+    eid = mlflow_client.create_experiment(f"run-traces-{uuid.uuid4().hex[:8]}")
+    with _tracing_into(backend_uri[0], eid) as mlflow:
+        run_id = mlflow_client.create_run(eid).info.run_id
+        with mlflow.start_run(run_id=run_id):
+            with mlflow.start_span(name="inside"):
+                pass
+            inside = mlflow.get_last_active_trace_id()
+        with mlflow.start_span(name="outside"):
+            pass
+        outside = mlflow.get_last_active_trace_id()
+        with mlflow.start_span(name="linked"):
+            pass
+        linked = mlflow.get_last_active_trace_id()
+    try:
+        mlflow_client.link_traces_to_run([linked], run_id)
+    except Exception:  # the file store keeps no links
+        linked = None
+    ours = [i.trace_id for i in store.search_traces([eid], f"run_id = '{run_id}'")]
+    theirs = [t.info.trace_id for t in _theirs(mlflow_client, [eid], filter_string=f"run_id = '{run_id}'")]
+    assert ours == theirs
+    assert inside in ours and outside not in ours
+    assert (linked in ours) == (linked is not None)
+    assert store.get_trace(inside).info.run_id == run_id
