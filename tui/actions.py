@@ -4,7 +4,8 @@ Each class adds its bindings (so they reach the footer, `?` help and the command
 the actions behind them; the host screen supplies what is selected. Every store call runs in a
 worker through `app.run_store_call`. On a read-only store (`--read-only`, an unknown schema, a
 server that refused a write) a write action only says why it is unavailable: nothing is opened
-or attempted, and the binding's description says "(read-only)" in help and the palette.
+or attempted (the status bar says read-only, with the reason as its tooltip). A server that
+answers a write with "permission denied" turns the store read-only for the rest of the session.
 
 Deleting offers undo: the notification names ctrl+z (also "Undo delete" in the palette),
 valid for as long as the notification shows.

@@ -32,7 +32,7 @@ async def test_marking_runs_and_mark_all_and_clear(make_app):
         assert "1 marked" in str(app.screen.query_one("#runs-title").render())
         await pilot.press("M")
         assert len(marks_of(app)) == len(table.rows)
-        await pilot.press("u")
+        await pilot.press("U")
         assert len(marks_of(app)) == 0
 
 

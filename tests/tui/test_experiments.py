@@ -72,10 +72,10 @@ async def test_toggle_deleted_shows_deleted_experiments(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert not any("old-baselines" in n for n in names(app))
-        await pilot.press("d")
+        await pilot.press("D")
         await settle(pilot)
         assert "old-baselines (deleted)" in names(app)
-        await pilot.press("d")
+        await pilot.press("D")
         await settle(pilot)
         assert not any("old-baselines" in n for n in names(app))
 
@@ -119,7 +119,7 @@ def test_snapshot_experiments(snap_compare, make_app, size):
 def test_snapshot_experiments_filtered_with_deleted(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot)
-        await pilot.press("d")
+        await pilot.press("D")
         await settle(pilot)
         await type_text(pilot, "e")
         await settle(pilot)

@@ -250,7 +250,7 @@ async def test_copy_run_id(sqlite_store, sqlite_backend, tmp_path):
     run_id = sqlite_backend.runs["baseline"]
     async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         await open_run(pilot, run_id)
-        await pilot.press("3", "y")
+        await pilot.press("3", "y", "y")  # y opens the copy menu; y again copies the run ID
         assert pilot.app.clipboard == run_id
         await pilot.press("Y")
         assert pilot.app.clipboard == sqlite_store.get_run(run_id).artifact_uri
@@ -333,10 +333,13 @@ async def test_run_actions_are_in_the_palette_and_help(sqlite_store, sqlite_back
     async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["child-0"])
         titles = {title for title, *_ in screen_actions(screen)}
-        assert {"run: Copy ID", "run: Search", "run: Metrics tab", "run: Next tab", "run: Open parent run"} <= titles
+        assert {"run: Copy…", "run: Edit tags", "run: Rename run", "run: Search", "run: Metrics tab", "run: Next tab", "run: Open parent run"} <= titles
         assert "run: Hide/show mlflow.* tags" not in titles  # only on the Tags tab
+        assert "run: Download" not in titles  # only on the Artifacts tab
         await pilot.press("5")
         assert "run: Hide/show mlflow.* tags" in {title for title, *_ in screen_actions(screen)}
+        await pilot.press("6")
+        assert "run: Download" in {title for title, *_ in screen_actions(screen)}
 
 
 async def test_dead_server_is_a_notification_and_the_screen_still_answers(make_app, monkeypatch):

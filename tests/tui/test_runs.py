@@ -155,7 +155,7 @@ async def test_deleted_toggle_includes_deleted_runs(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_experiment(pilot, "mnist")
         active = len(table(app).rows)
-        await pilot.press("d")
+        await pilot.press("D")
         await settle(pilot)
         rows = table(app).rows
         deleted = [r for r in rows if r.run.lifecycle_stage == "deleted"]
@@ -320,7 +320,7 @@ async def test_deleted_experiment_opens_with_its_deleted_runs(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("d")
+        await pilot.press("D")
         await settle(pilot)
         await open_experiment(pilot, "old-baselines")
         assert isinstance(app.screen, RunsScreen)

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 
 from store.model import Experiment
 
+from ..actions import ExperimentActions
 from ..columns import format_start
 from ..widgets.status_bar import StatusBar
 
@@ -32,12 +33,13 @@ class ExperimentsTable(DataTable):
     ]
 
 
-class ExperimentsScreen(Screen):
+class ExperimentsScreen(ExperimentActions):
     AREA = "experiments"
     AUTO_FOCUS = "ExperimentsTable"
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="experiments.filter"),
-        Binding("d", "toggle_deleted", "Deleted", id="experiments.deleted"),
+        # d deletes, u restores, r renames, y copies (tui/actions.py); D shows deleted ones.
+        Binding("D", "toggle_deleted", "Deleted", id="experiments.deleted"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="experiments.refresh"),
     ]
 

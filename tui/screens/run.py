@@ -23,6 +23,7 @@ from store.base import Store
 from store.errors import NotFound, StoreError
 from store.model import PARENT_RUN_TAG, Experiment, Run
 
+from ..actions import RunScreenActions
 from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
 from ..widgets.params_table import KeyValueTable
@@ -46,14 +47,15 @@ TABS: tuple[tuple[str, str], ...] = (
 )
 
 
-class RunScreen(Screen):
+class RunScreen(RunScreenActions):
     """Everything about one run. Opened with `app.push_screen(RunScreen(run_id))`."""
 
     AREA = "run"
     CSS_PATH = "run.tcss"
 
     BINDINGS = [
-        Binding("y", "copy_run_id", "Copy ID", id="run.copy_id"),
+        # y copies (a menu: id, runs:/ URI, artifact URI, highlighted value), t edits tags,
+        # r renames, D downloads on the Artifacts tab: tui/actions.py.
         Binding("Y", "copy_artifact_uri", "Copy artifact URI", show=False, id="run.copy_uri"),
         Binding("slash", "search", "Search", id="run.search"),
         Binding("left_square_bracket", "previous_tab", "Previous tab", show=False, id="run.prev_tab"),
@@ -64,7 +66,7 @@ class RunScreen(Screen):
         ),
         Binding("p", "open_parent", "Open parent run", show=False, id="run.parent"),
         Binding("h", "toggle_system_tags", "Hide/show mlflow.* tags", show=False, id="run.toggle_tags"),
-        Binding("r", "reload", "Reload", show=False, id="run.reload"),
+        Binding("ctrl+r,f5", "reload", "Reload", show=False, id="run.reload"),
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -264,7 +266,9 @@ class RunScreen(Screen):
             related = overview.query_one("#overview-relatives")
             (related if related.display else overview).focus()
         elif tab == "artifacts":
-            self.query_one(ArtifactBrowser).focus()
+            self.query_one(ArtifactBrowser).focus_tree()
+        else:  # nothing to focus: don't leave it in a hidden pane, which would switch back to it
+            self.set_focus(None)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -273,7 +277,7 @@ class RunScreen(Screen):
             return self.active_tab == "tags"
         if action == "open_parent":
             return bool(self.run and parent_of(self.run))
-        return True
+        return super().check_action(action, parameters)
 
     def action_copy_run_id(self) -> None:
         self.app.copy_to_clipboard(self.run_id)

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Label
 from store.errors import FilterSyntaxError, StoreError
 from store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run
 
+from ..actions import RunListActions
 from ..marks import marks_of
 from ..columns import Column, column, default_column_ids, keys_to_fetch
 from ..widgets.column_chooser import ColumnChooser
@@ -33,7 +34,7 @@ _ROOTS_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NULL"
 _CHILDREN_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NOT NULL"
 
 
-class RunsScreen(Screen):
+class RunsScreen(RunListActions):
     AREA = "runs"
     AUTO_FOCUS = "RunsTable"
     BINDINGS = [
@@ -42,14 +43,16 @@ class RunsScreen(Screen):
         Binding("c", "choose_columns", "Columns", id="runs.columns"),
         Binding("s", "sort", "Sort", id="runs.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="runs.reverse_sort"),
-        Binding("d", "toggle_deleted", "Deleted", show=False, id="runs.deleted"),
-        Binding("t", "toggle_tree", "Tree/flat", show=False, id="runs.tree"),
+        # d deletes, u restores, t edits tags, r renames, y copies, ctrl+z undoes a delete
+        # (tui/actions.py); hence D for the deleted view and T for tree/flat.
+        Binding("D", "toggle_deleted", "Deleted", show=False, id="runs.deleted"),
+        Binding("T", "toggle_tree", "Tree/flat", show=False, id="runs.tree"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="runs.refresh"),
         # Marks and compare (tui/marks.py, screens/compare.py): Space and c already expand
         # and choose columns here, hence m / C.
         Binding("m", "toggle_mark", "Mark", show=False, id="runs.mark"),
         Binding("M", "mark_all", "Mark all loaded", show=False, id="runs.mark_all"),
-        Binding("u", "clear_marks", "Clear marks", show=False, id="runs.clear_marks"),
+        Binding("U", "clear_marks", "Clear marks", show=False, id="runs.clear_marks"),
         Binding("C", "compare", "Compare", id="runs.compare"),
     ]
 
@@ -330,7 +333,7 @@ class RunsScreen(Screen):
         if len(runs) < 1:
             self.notify("Mark runs with m first (M marks every loaded run).", severity="warning")
             return
-        self.app.push_screen(CompareScreen([r.id for r in runs]))
+        self.app.push_screen(CompareScreen([r.id for r in runs], [r.experiment_id for r in runs]))
 
     def _marks_changed(self) -> None:
         self.table.refresh()

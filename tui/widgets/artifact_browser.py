@@ -1,32 +1,245 @@
-"""The Artifacts tab of a run. For now it names where the artifacts live; browsing them (tree
-and preview through the store's artifact interface) arrives with the artifacts feature."""
+"""The Artifacts tab of a run: a lazy tree of the run's artifacts and a preview pane.
+
+The tree asks for one directory level at a time (`ListingWanted`) when a folder is first
+expanded, and for a preview (`PreviewWanted`) when a file is highlighted; the screen makes the
+store calls (`list_artifacts`, `read_artifact_head`) and hands the results back. Text, JSON,
+YAML and MLmodel files show highlighted, CSV/TSV as a table, images as format and size in
+pixels; binary files are refused with their size.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.highlight import highlight
+from textual.message import Message
+from textual.widgets import DataTable, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from store.artifacts.base import ArtifactEntry, ArtifactPreview
 
 from .run_format import MISSING
 
+#: Languages for Textual's highlighter, by preview kind.
+_LANGUAGE = {"json": "json", "yaml": "yaml", "mlmodel": "yaml"}
+#: CSV rows shown in the preview table (the store reads only the file's head anyway).
+MAX_TABLE_ROWS = 500
 
-class ArtifactBrowser(VerticalScroll):
-    """Shows the run's artifact URI; a placeholder for the tree + preview browser."""
+
+@dataclass(frozen=True)
+class NodeData:
+    """What a tree node stands for: an artifact path, whether it is a folder, its size."""
+
+    path: str
+    is_dir: bool
+    size: int | None = None
+    loaded: bool = False
+
+
+class ArtifactTree(Tree[NodeData]):
+    """The artifact tree; folders load their children on first expansion."""
+
+    BINDINGS = [
+        ("j", "cursor_down", "Down"),
+        ("k", "cursor_up", "Up"),
+    ]
+
+
+class ArtifactBrowser(Vertical):
+    """Tree on the left, preview on the right, the artifact root's URI above."""
 
     DEFAULT_CSS = """
-    ArtifactBrowser { height: 1fr; padding: 1 2; }
-    ArtifactBrowser > .artifact-uri { color: $text; text-style: bold; margin-bottom: 1; }
-    ArtifactBrowser > .artifact-note { color: $text-muted; }
+    ArtifactBrowser { height: 1fr; }
+    ArtifactBrowser > .artifact-uri { color: $text-muted; height: 1; padding: 0 1; }
+    ArtifactBrowser > Horizontal { height: 1fr; }
+    ArtifactBrowser ArtifactTree { width: 2fr; min-width: 24; border-right: solid $panel; }
+    ArtifactBrowser #artifact-preview { width: 3fr; padding: 0 1; }
+    ArtifactBrowser .preview-head { color: $text-muted; text-style: bold; }
+    ArtifactBrowser #artifact-preview-table { height: auto; max-height: 100%; }
     """
 
+    class ListingWanted(Message):
+        """A folder (`path`, "" for the root) needs its direct children listed."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    class PreviewWanted(Message):
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.artifact_uri: str | None = None
+        self._tree_nodes: dict[str, TreeNode[NodeData]] = {}
+        self._previewed: str | None = None
+
     def compose(self) -> ComposeResult:
-        yield Static("Artifact location", classes="artifact-label")
         yield Static(MISSING, classes="artifact-uri", markup=False)
-        yield Static(
-            "Browsing and previewing artifacts comes with the artifacts feature. "
-            "Press Y to copy the artifact URI.",
-            classes="artifact-note",
-        )
+        with Horizontal():
+            yield ArtifactTree("artifacts", NodeData("", True), id="artifact-tree")
+            with VerticalScroll(id="artifact-preview"):
+                yield Static("", id="artifact-preview-head", classes="preview-head", markup=False)
+                yield Static("Select a file to preview it.", id="artifact-preview-text")
+                yield DataTable(id="artifact-preview-table", show_cursor=False, zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.tree.show_root = False
+        self.tree.guide_depth = 2
+        self.query_one("#artifact-preview-table", DataTable).display = False
+
+    @property
+    def tree(self) -> ArtifactTree:
+        return self.query_one(ArtifactTree)
+
+    def focus_tree(self) -> None:
+        """The tab's keys act on the tree."""
+        self.tree.focus()
+
+    # -- what the screen hands us -------------------------------------------------------------
 
     def show_uri(self, artifact_uri: str | None) -> None:
+        """A (re)loaded run: show its root and ask for the first level."""
+        self.artifact_uri = artifact_uri
         self.query_one(".artifact-uri", Static).update(artifact_uri or MISSING)
+        tree = self.tree
+        tree.clear()
+        tree.root.data = NodeData("", True)
+        self._tree_nodes = {"": tree.root}
+        self._previewed = None
+        tree.root.set_label("loading…")
+        if artifact_uri:
+            tree.root.add_leaf(Text("loading…", style="dim"), NodeData("\0", False))
+            self.post_message(self.ListingWanted(""))
+        else:
+            tree.root.add_leaf("This run has no artifact location.", NodeData("\0", False))
+        tree.root.expand()
+
+    def show_listing(self, path: str, entries: list[ArtifactEntry]) -> None:
+        node = self._tree_nodes.get(path)
+        if node is None or node.data is None:
+            return
+        node.remove_children()
+        node.data = NodeData(path, True, node.data.size, loaded=True)
+        if not entries:
+            node.add_leaf(Text("(empty)", style="dim"), NodeData("\0", False))
+        for entry in entries:
+            if entry.is_dir:
+                child = node.add(f"{entry.name}/", NodeData(entry.path, True))
+                child.add_leaf(Text("loading…", style="dim"), NodeData("\0", False))
+            else:
+                label = Text.assemble(entry.name, ("  " + _human(entry.size), "dim") if entry.size is not None else "")
+                child = node.add_leaf(label, NodeData(entry.path, False, entry.size))
+            self._tree_nodes[entry.path] = child
+        if path == "":
+            self.tree.move_cursor(node.children[0] if node.children else None)
+
+    def show_listing_failed(self, path: str, message: str) -> None:
+        node = self._tree_nodes.get(path)
+        if node is not None:
+            node.remove_children()
+            node.add_leaf(Text(f"cannot list: {message}", style="italic"), NodeData("\0", False))
+
+    def show_preview(self, preview: ArtifactPreview) -> None:
+        if preview.path != self._previewed:
+            return  # the user moved on
+        head = f"{preview.path} · {preview.kind} · {_human(preview.size)}"
+        if preview.truncated:
+            head += " · first part only"
+        self._head(head)
+        text = self.query_one("#artifact-preview-text", Static)
+        table = self.query_one("#artifact-preview-table", DataTable)
+        table.display = False
+        text.display = True
+        if preview.kind in ("csv", "tsv") and preview.rows:
+            text.display = False
+            table.display = True
+            table.clear(columns=True)
+            header, *rows = preview.rows
+            table.add_columns(*header)
+            width = len(header)
+            for row in rows[:MAX_TABLE_ROWS]:
+                table.add_row(*(list(row) + [""] * width)[:width])
+        elif preview.kind == "image" and preview.image:
+            image = preview.image
+            dims = f"{image.width} × {image.height} px" if image.width and image.height else "size unknown"
+            text.update(f"{image.format.upper()} image, {dims}, {_human(preview.size)}.\nPress D to download it.")
+        elif preview.kind == "binary" or preview.text is None:
+            reason = preview.note or "binary file"
+            text.update(f"Not previewed: {reason} ({_human(preview.size)}).\nPress D to download it.")
+        else:
+            text.update(highlight(preview.text, language=_language(preview), path=preview.path))
+
+    def show_preview_failed(self, path: str, message: str) -> None:
+        if path == self._previewed:
+            self.query_one("#artifact-preview-table", DataTable).display = False
+            text = self.query_one("#artifact-preview-text", Static)
+            text.display = True
+            text.update(Content(f"Cannot preview: {message}"))
+
+    # -- the selection --------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> NodeData | None:
+        """The highlighted file or folder (None on a placeholder line)."""
+        node = self.tree.cursor_node
+        if node is None or node.data is None or node.data.path == "\0":
+            return None
+        return node.data
+
+    def uri_of(self, path: str) -> str | None:
+        if not self.artifact_uri:
+            return None
+        return self.artifact_uri.rstrip("/") + ("/" + path if path else "")
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
+        data = event.node.data
+        if data is not None and data.is_dir and not data.loaded and data.path != "\0" and event.node is not self.tree.root:
+            self.post_message(self.ListingWanted(data.path))
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        data = event.node.data
+        if data is None or data.path == "\0":
+            return
+        if data.is_dir:
+            self._previewed = None
+            self.query_one("#artifact-preview-table", DataTable).display = False
+            self._head(f"{data.path}/")
+            text = self.query_one("#artifact-preview-text", Static)
+            text.display = True
+            text.update("A folder: enter opens it; D downloads it.")
+            return
+        if data.path != self._previewed:
+            self._previewed = data.path
+            self._head(f"{data.path} · loading…")
+            self.post_message(self.PreviewWanted(data.path))
+
+    def _head(self, text: str) -> None:
+        self.query_one("#artifact-preview-head", Static).update(text)
+
+
+def _language(preview: ArtifactPreview) -> str | None:
+    """The highlighter's language: by kind, else by extension (README.md, train.py), else none."""
+    if preview.kind in _LANGUAGE:
+        return _LANGUAGE[preview.kind]
+    name = preview.path.rsplit("/", 1)[-1]
+    if "." not in name or name.endswith((".txt", ".log")):
+        return "text"
+    return None  # let Pygments pick from the file name
+
+
+def _human(size: int | None) -> str:
+    if size is None:
+        return "size unknown"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
