@@ -1,0 +1,306 @@
+"""Write actions from the TUI (tui/actions.py): delete/undo/restore runs and experiments, tags,
+rename, copy, read-only refusal. Each test edits its own copy of the demo store and checks the
+result with the real MlflowClient."""
+
+from __future__ import annotations
+
+import pytest
+
+from action_helpers import app_on_copy, mlflow_client, writable_copy
+from pilot_helpers import open_experiment, settle, type_text
+from tui.marks import marks_of
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.copy_menu import CopyMenu
+from tui.screens.experiments import ExperimentsScreen
+from tui.screens.rename import RenameScreen
+from tui.screens.runs import RunsScreen
+from tui.screens.tag_editor import TagEditor
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def store_copy(demo_store_uri, tmp_path) -> str:
+    return writable_copy(demo_store_uri, tmp_path)
+
+
+@pytest.fixture
+def client(store_copy):
+    return mlflow_client(store_copy)
+
+
+def rows(app):
+    return app.screen.table.rows
+
+
+def stage(client, run_id: str) -> str:
+    return client.get_run(run_id).info.lifecycle_stage
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+def notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_delete_selected_run_confirms_then_undo_restores_it(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        run = app.screen.table.current.run
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.title_text == "Delete 1 run from experiment 'mnist-classifier'?"
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        assert run.id not in {r.run.id for r in rows(app)}
+        assert stage(client, run.id) == "deleted"
+        assert any("ctrl+z to undo" in n for n in notes(app))
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert stage(client, run.id) == "active"
+        assert run.id in {r.run.id for r in rows(app)}
+
+
+async def test_cancelled_delete_changes_nothing(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        run = app.screen.table.current.run
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("enter")  # focus starts on Cancel: Enter alone never deletes
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        assert stage(client, run.id) == "active"
+
+
+async def test_delete_marked_runs_then_restore_them_in_the_deleted_view(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        first, second = rows(app)[0].run, rows(app)[1].run
+        await pilot.press("m", "m", "d")
+        await settle(pilot)
+        assert app.screen.title_text == "Delete 2 runs from experiment 'mnist-classifier'?"
+        await pilot.press("y")
+        await settle(pilot)
+        assert stage(client, first.id) == stage(client, second.id) == "deleted"
+        assert len(marks_of(app)) == 0  # deleted runs are unmarked
+        await pilot.press("D")  # the deleted view
+        await settle(pilot)
+        table = app.screen.table
+        ids = [r.run.id for r in table.rows]
+        for run_id in (first.id, second.id):
+            table.cursor_row = ids.index(run_id)
+            await pilot.press("m")
+        await pilot.press("u")
+        await settle(pilot)
+        assert stage(client, first.id) == stage(client, second.id) == "active"
+
+
+async def test_tag_editor_adds_changes_and_deletes_tags_with_inline_errors(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        run = app.screen.table.current.run
+        await pilot.press("t")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, TagEditor)
+        assert editor.original["dataset"] == "mnist"
+        # a key the store refuses: the error shows inline, nothing is staged
+        await pilot.press("a")
+        editor.query_one("#tag-key").value = "bad key!"
+        await pilot.press("enter", "x", "enter")
+        assert "Invalid tag key 'bad key!'" in text_of(editor, "#tags-error")
+        assert not editor.changes
+        # add a tag
+        key_input = editor.query_one("#tag-key")
+        key_input.value = ""
+        key_input.focus()
+        await type_text(pilot, "team")
+        await pilot.press("enter")
+        await type_text(pilot, "vision")
+        await pilot.press("enter")
+        assert editor.changes.set == {"team": "vision"}
+        # change one: Enter on its row fills the inputs
+        table = editor.query_one("#tags-table")
+        table.move_cursor(row=table.get_row_index("dataset"))
+        await pilot.press("enter")
+        editor.query_one("#tag-value").value = "mnist-v2"
+        await pilot.press("enter")
+        # delete one; a reserved key gets a warning naming what it does
+        table.move_cursor(row=table.get_row_index("mlflow.user"))
+        await pilot.press("x")
+        assert "reserved MLflow tag" in text_of(editor, "#tags-warning")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+    tags = client.get_run(run.id).data.tags
+    assert tags["team"] == "vision"
+    assert tags["dataset"] == "mnist-v2"
+    assert "mlflow.user" not in tags
+
+
+async def test_tag_editor_on_marked_runs_sets_the_tag_on_each(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        ids = [rows(app)[i].run.id for i in range(3)]
+        await pilot.press("m", "m", "m", "t")
+        await settle(pilot)
+        editor = app.screen
+        assert "3 marked runs" in text_of(editor, ".tags-title")
+        await pilot.press("a")
+        await type_text(pilot, "reviewed")
+        await pilot.press("enter")
+        await type_text(pilot, "yes")
+        await pilot.press("enter", "ctrl+s")
+        await settle(pilot)
+    for run_id in ids:
+        assert client.get_run(run_id).data.tags["reviewed"] == "yes"
+
+
+async def test_rename_run_checks_the_name_and_renames(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        run = app.screen.table.current.run
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, RenameScreen)
+        app.screen.query_one("#rename-input").value = "   "
+        await pilot.press("enter")
+        assert "Run name must be a non-empty string" in text_of(app.screen, "#rename-error")
+        app.screen.query_one("#rename-input").value = ""
+        await type_text(pilot, "best-model")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+    assert client.get_run(run.id).info.run_name == "best-model"
+
+
+async def test_experiment_delete_undo_restore_and_rename(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExperimentsScreen)
+        table = screen.query_one("#experiments-table")
+        table.move_cursor(row=table.get_row_index("5"))  # scratch
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.screen.title_text.startswith("Delete experiment 'scratch'")
+        await pilot.press("y")
+        await settle(pilot)
+        assert client.get_experiment("5").lifecycle_stage == "deleted"
+        assert "5" not in [e.id for e in screen.experiments]
+        await pilot.press("ctrl+z")  # undo
+        await settle(pilot)
+        assert client.get_experiment("5").lifecycle_stage == "active"
+        # delete again, then restore from the deleted view with u
+        table.move_cursor(row=table.get_row_index("5"))
+        await pilot.press("d", "y")
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        table.move_cursor(row=table.get_row_index("5"))
+        await pilot.press("u")
+        await settle(pilot)
+        assert client.get_experiment("5").lifecycle_stage == "active"
+        table.move_cursor(row=table.get_row_index("5"))
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one("#rename-input").value = ""
+        await type_text(pilot, "scratch-2")
+        await pilot.press("enter")
+        await settle(pilot)
+    assert client.get_experiment("5").name == "scratch-2"
+
+
+async def test_copy_menu_copies_run_uri_and_says_how(store_copy, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        run = app.screen.table.current.run
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, CopyMenu)
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.clipboard == f"runs:/{run.id}"
+        assert any(f"runs:/{run.id}" in n and "OSC 52" in n for n in notes(app))
+        await pilot.press("y", "a")
+        assert app.clipboard == run.artifact_uri
+
+
+async def test_read_only_store_refuses_writes_with_the_reason(make_app):
+    app = make_app()  # the demo store opened read-only
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        before = [r.run.id for r in rows(app)]
+        for key in ("d", "t", "r"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, RunsScreen), key
+        warnings = [n for n in app._notifications if n.title == "Read-only store"]
+        assert len(warnings) == 3
+        assert "opened read-only" in warnings[0].message
+        assert [r.run.id for r in rows(app)] == before
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+
+
+async def test_actions_are_in_the_palette_and_help(store_copy, tmp_path):
+    from tui.commands import screen_actions
+    from tui.screens.help import binding_rows
+
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        titles = {title for title, *_ in screen_actions(app.screen)}
+        for title in ("runs: Delete runs", "runs: Restore deleted runs", "runs: Edit tags", "runs: Rename run",
+                      "runs: Copy…", "runs: Undo delete", "runs: Deleted", "runs: Clear marks"):
+            assert title in titles
+        help_keys = {description: keys for _area, keys, description in binding_rows(app.screen)}
+        assert help_keys["Delete runs"] == "d" and help_keys["Undo delete"] == "^z"
+        assert help_keys["Deleted"] == "D" and help_keys["Clear marks"] == "U"
+        await pilot.press("escape")
+        await settle(pilot)
+        titles = {title for title, *_ in screen_actions(app.screen)}
+        assert {"experiments: Delete experiment", "experiments: Restore experiment",
+                "experiments: Rename experiment", "experiments: Copy…"} <= titles
+
+
+# -- snapshots ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_delete_confirmation(snap_compare, store_copy, tmp_path, size):
+    async def run_before(pilot):
+        await open_experiment(pilot, "mnist")
+        await pilot.press("m", "m", "d")
+        await settle(pilot)
+
+    assert snap_compare(app_on_copy(store_copy, tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_tag_editor(snap_compare, store_copy, tmp_path, size):
+    async def run_before(pilot):
+        await open_experiment(pilot, "mnist")
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("a")
+        pilot.app.screen.query_one("#tag-key").value = "bad key!"
+        await pilot.press("enter", "x", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app_on_copy(store_copy, tmp_path), terminal_size=size, run_before=run_before)
