@@ -9,7 +9,8 @@ Live runs: while the run is RUNNING the screen refetches on an interval (default
 history rather than only the points past the last step: that is one bounded query
 (2×width points) with no protocol change, and a downsampled tail cannot be appended to a
 downsampled head without re-bucketing anyway. The chart is replaced in place (no loading
-indicator, no remount), so it does not flicker.
+indicator, no remount), so it does not flicker. The first load shows a still 'Loading' line,
+not Textual's animated indicator, whose repaints compete with the query for the CPU.
 """
 
 from __future__ import annotations
@@ -111,9 +112,9 @@ class PlotScreen(PlotView, Screen):
         def fetch() -> tuple[Run, dict[str, list[MetricPoint]]]:
             return fetch_histories(store, run_id, keys, max_points)
 
-        self.app.run_store_call(
-            self, fetch, self._loaded, group="plot", loading=self.plot if first else None
-        )
+        if first:
+            self.plot.show_loading()
+        self.app.run_store_call(self, fetch, self._loaded, group="plot")
 
     def _loaded(self, result: tuple[Run, dict[str, list[MetricPoint]]]) -> None:
         run, histories = result

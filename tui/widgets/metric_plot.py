@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.color import Color
 from textual.containers import Vertical
 from textual.reactive import reactive
@@ -40,9 +40,26 @@ class PlotLine:
 
 
 class _Chart(PlotextPlot):
-    """The plotext canvas; rebuilt by MetricPlot, drawn by textual-plotext."""
+    """The plotext canvas; rebuilt by MetricPlot, drawn by textual-plotext.
+
+    plotext's build is the costly part of a frame (≈50 ms for a few hundred points), and
+    Textual asks for `render()` on every repaint of the widget (a legend update, a resize of
+    a neighbour). The built text is kept until the data, the options, the size or the theme
+    change; an empty chart (data still loading) is not built at all."""
 
     DEFAULT_CSS = "_Chart { height: 1fr; width: 1fr; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.version = 0  # bumped by MetricPlot.replot
+        self.has_data = False
+        self._built: tuple[object, RenderResult] | None = None
+
+    def render(self) -> RenderResult:
+        key = (self.version, self.size, self.app.theme)
+        if self._built is None or self._built[0] != key:
+            self._built = (key, super().render() if self.has_data else Text(""))
+        return self._built[1]
 
 
 class MetricPlot(Vertical):
@@ -63,6 +80,7 @@ class MetricPlot(Vertical):
         self.title = title
         self.lines: list[PlotLine] = []
         self.series: list[plotting.Series] = []
+        self._pending: str | None = None
 
     def compose(self) -> ComposeResult:
         yield _Chart()
@@ -75,9 +93,17 @@ class MetricPlot(Vertical):
     def chart(self) -> _Chart:
         return self.query_one(_Chart)
 
+    def show_loading(self, text: str = "Loading history…") -> None:
+        """A still 'loading' line in place of the legend. Not Textual's animated indicator:
+        its frames repaint the screen while the (possibly long) query runs."""
+        self._pending = text
+        if self.is_mounted:
+            self.query_one(".metric-plot--legend", Static).update(Text(text, style="italic"))
+
     def show(self, lines: Sequence[PlotLine]) -> None:
         """Plot these histories (replacing any shown before)."""
         self.lines = list(lines)
+        self._pending = None
         self.replot()
 
     def watch_x_axis(self) -> None:
@@ -135,11 +161,15 @@ class MetricPlot(Vertical):
             plt.xticks(ticks, labels)
         if self.log_y and ys_all:
             plt.yticks(*plotting.log_ticks(min(ys_all), max(ys_all)))
+        self.chart.has_data = any(series.y for series in self.series)
+        self.chart.version += 1
         self.chart.refresh()
         self.query_one(".metric-plot--legend", Static).update(self._legend(colors, mark))
 
     def _legend(self, colors: str, marked: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
+        if self._pending:
+            return Text(self._pending, style="italic")
         if not self.lines:
             return Text("No data.", style="italic")
         for index, (line, series) in enumerate(zip(self.lines, self.series)):
