@@ -1,0 +1,133 @@
+"""TraceScreen: one trace as a span tree with a waterfall; Enter opens a span's detail.
+
+The trace (all its spans) is loaded once in a worker; the tree then renders only the rows on
+screen (widgets/span_waterfall.py), so opening a 5,000-span trace stays quick.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static, Tree
+
+from store.errors import StoreError
+from store.traces import Trace
+
+from ..widgets.span_waterfall import SpanTree, header_text
+from ..widgets.status_bar import StatusBar
+from ..widgets.traces_table import format_duration_ms, format_time_ms, token_text
+
+
+def trace_summary(trace: Trace) -> str:
+    """One line: when, how long, status, spans, tokens, the run it belongs to."""
+    info = trace.info
+    parts = [format_time_ms(info.request_time), format_duration_ms(info.execution_duration),
+             info.state, f"{len(trace.spans)} spans"]
+    if tokens := token_text(info):
+        parts.append(f"tokens {tokens}")
+    if info.run_id:
+        parts.append(f"run {info.run_id}")
+    return " · ".join(parts)
+
+
+class TraceScreen(Screen):
+    AREA = "trace"
+    AUTO_FOCUS = "SpanTree"
+    DEFAULT_CSS = """
+    TraceScreen > #trace-summary { height: 1; padding: 0 1; color: $text-muted; }
+    TraceScreen > #trace-header { height: 1; padding: 0; text-style: bold; color: $text-secondary; }
+    TraceScreen > #trace-body { height: 1fr; }
+    TraceScreen > #trace-error { color: $text-error; }
+    """
+    BINDINGS = [
+        Binding("enter", "open_span", "Span detail", id="trace.open_span"),
+        Binding("s", "slowest", "Slowest span", id="trace.slowest"),
+        Binding("e", "first_error", "First error", id="trace.first_error"),
+        Binding("E", "expand_all", "Expand all", show=False, id="trace.expand_all"),
+        Binding("z", "collapse_all", "Collapse all", show=False, id="trace.collapse_all"),
+    ]
+
+    def __init__(self, trace_id: str) -> None:
+        super().__init__()
+        self.trace_id = trace_id
+        self.trace: Trace | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"Trace {self.trace_id}", id="trace-title", classes="screen-title")
+        yield Static("Loading trace…", id="trace-summary")
+        yield Static("", id="trace-header")
+        yield Static("", id="trace-body")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store, trace_id = self.app.store, self.trace_id
+        self.app.run_store_call(self, lambda: store.get_trace(trace_id), self._show, group="trace",
+                                loading=self.query_one("#trace-body"), on_error=self._failed)
+
+    def _failed(self, error: StoreError) -> bool:
+        self.query_one("#trace-summary", Static).update(f"Could not load the trace: {error.message}")
+        return False
+
+    def _show(self, trace: Trace) -> None:
+        self.trace = trace
+        name = trace.info.name or (trace.root.name if trace.root else "")
+        self.query_one("#trace-title", Label).update(f"Trace {name} · {self.trace_id}")
+        self.query_one("#trace-summary", Static).update(trace_summary(trace))
+        body = self.query_one("#trace-body")
+        tree = SpanTree(trace, id="span-tree")
+        self.mount(tree, after=body)
+        body.remove()
+        tree.focus()
+        self.call_after_refresh(self._update_header)
+
+    def _update_header(self) -> None:
+        if (tree := self.tree) is not None:
+            self.query_one("#trace-header", Static).update(header_text(tree.scrollable_content_region.width))
+
+    def on_resize(self) -> None:
+        self._update_header()
+
+    @property
+    def tree(self) -> SpanTree | None:
+        found = self.query(SpanTree)
+        return found.first() if found else None
+
+    # -- actions -----------------------------------------------------------------------------
+
+    @on(Tree.NodeSelected)
+    def _node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        self.action_open_span()
+
+    def action_open_span(self) -> None:
+        tree = self.tree
+        if tree is None or self.trace is None or (span := tree.current_span) is None:
+            return
+        from .span import SpanScreen
+
+        self.app.push_screen(SpanScreen(self.trace, span))
+
+    def action_slowest(self) -> None:
+        if self.trace is not None and self.tree is not None:
+            if (span := self.trace.slowest_span()) is not None:
+                self.tree.select_span(span)
+
+    def action_first_error(self) -> None:
+        if self.trace is None or self.tree is None:
+            return
+        span = self.trace.first_error_span()
+        if span is None:
+            self.notify("No span in this trace failed.", timeout=3)
+        else:
+            self.tree.select_span(span)
+
+    def action_expand_all(self) -> None:
+        if self.tree is not None:
+            self.tree.expand_all()
+
+    def action_collapse_all(self) -> None:
+        if self.tree is not None:
+            self.tree.collapse_all()

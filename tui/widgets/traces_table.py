@@ -1,0 +1,131 @@
+"""TracesTable: one row per trace (time, name, status, duration, tokens, request/response).
+
+A plain DataTable: a page of traces is small (100) and rows are only ever appended, which is
+what DataTable does well. The table only displays; the view that owns it fetches pages and
+is told `NeedMore` when the cursor nears the last loaded row.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from store.traces import TraceInfo
+
+#: Ask for the next page when the cursor is this close to the last loaded row.
+PREFETCH_ROWS = 20
+PREVIEW_CHARS = 40
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("time", "Time"),
+    ("name", "Name"),
+    ("status", "Status"),
+    ("duration", "Duration"),
+    ("tokens", "Tokens in/out"),
+    ("request", "Request"),
+    ("response", "Response"),
+)
+
+
+def format_time_ms(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
+
+
+def format_duration_ms(ms: float | None) -> str:
+    """A duration the way people read it: 850 ms, 2.3 s, 4m 05s."""
+    if ms is None:
+        return "running"
+    if ms < 1:
+        return f"{ms * 1000:.0f} µs"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m {secs:02d}s"
+
+
+def one_line(text: str | None, width: int = PREVIEW_CHARS) -> str:
+    """A preview on one line, cut to `width` with an ellipsis."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def token_text(info: TraceInfo) -> str:
+    if info.input_tokens is None and info.output_tokens is None:
+        return "" if info.total_tokens is None else str(info.total_tokens)
+    return f"{info.input_tokens or 0}/{info.output_tokens or 0}"
+
+
+class TracesTable(DataTable):
+    """Traces as rows keyed by trace id; Enter posts `Chosen`."""
+
+    DEFAULT_CSS = """
+    TracesTable { height: 1fr; }
+    TracesTable > .traces-table--error { color: $text-error; }
+    """
+    COMPONENT_CLASSES = {"traces-table--error"}
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="traces_table.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="traces_table.up"),
+        Binding("enter", "choose", "Open trace", id="traces_table.open"),
+    ]
+
+    class Chosen(Message):
+        def __init__(self, trace_id: str) -> None:
+            super().__init__()
+            self.trace_id = trace_id
+
+    class NeedMore(Message):
+        """The cursor is near the last loaded row: load the next page if there is one."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.traces: list[TraceInfo] = []
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    def reset(self) -> None:
+        self.clear()
+        self.traces = []
+
+    def append(self, traces: list[TraceInfo]) -> None:
+        error_style = self.get_component_rich_style("traces-table--error", partial=True)
+        for info in traces:
+            status = Text(info.state, style=error_style if info.state == "ERROR" else "")
+            self.add_row(
+                format_time_ms(info.request_time),
+                one_line(info.name or info.trace_id, 30),
+                status,
+                Text(format_duration_ms(info.execution_duration), justify="right"),
+                Text(token_text(info), justify="right"),
+                one_line(info.request_preview),
+                one_line(info.response_preview),
+                key=info.trace_id,
+            )
+        self.traces.extend(traces)
+
+    @property
+    def current(self) -> TraceInfo | None:
+        if not self.traces or not 0 <= self.cursor_row < len(self.traces):
+            return None
+        return self.traces[self.cursor_row]
+
+    def action_choose(self) -> None:
+        if (info := self.current) is not None:
+            self.post_message(self.Chosen(info.trace_id))
+
+    def watch_cursor_coordinate(self, old, new) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if self.traces and new.row >= len(self.traces) - PREFETCH_ROWS:
+            self.post_message(self.NeedMore())
