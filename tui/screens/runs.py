@@ -54,6 +54,8 @@ class RunsScreen(RunListActions):
         Binding("M", "mark_all", "Mark all loaded", show=False, id="runs.mark_all"),
         Binding("U", "clear_marks", "Clear marks", show=False, id="runs.clear_marks"),
         Binding("C", "compare", "Compare", id="runs.compare"),
+        # Traces of this experiment (screens/traces.py); T is tree/flat, hence ctrl+t.
+        Binding("ctrl+t", "traces", "Traces", show=False, id="runs.traces"),
     ]
 
     def __init__(self, experiment: Experiment) -> None:
@@ -325,6 +327,11 @@ class RunsScreen(RunListActions):
     def action_clear_marks(self) -> None:
         marks_of(self.app).clear()
         self._marks_changed()
+
+    def action_traces(self) -> None:
+        from .traces import TracesScreen
+
+        self.app.push_screen(TracesScreen(self.experiment))
 
     def action_compare(self) -> None:
         from .compare import CompareScreen
