@@ -106,10 +106,9 @@ class RunScreen(RunScreenActions):
         elif pane_id == "artifacts":
             yield ArtifactBrowser(id="run-artifacts")
         elif pane_id == "traces":
-            yield Static(
-                "Traces linked to this run will be listed here once trace browsing lands.",
-                id="run-traces",
-            )
+            from .traces import TracesView
+
+            yield TracesView(run_id=self.run_id, id="run-traces")
 
     def on_mount(self) -> None:
         self.load_run()
