@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from store.base import Store
