@@ -374,7 +374,8 @@ class RunScreenActions(WriteActionsScreen):
                 choices.append(("v", f"value of {item[0]}", item[1]))
         run = self.run
         base = run_copy_choices(run) if run is not None else [("i", "run ID", self.run_id)]
-        self.copy_choices(base + [c for c in choices if c[0] not in {b[0] for b in base}])
+        # The highlighted artifact's URI takes `a` from the run's root artifact URI.
+        self.copy_choices(choices + [b for b in base if b[0] not in {c[0] for c in choices}])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "download":

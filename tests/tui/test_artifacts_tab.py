@@ -1,0 +1,188 @@
+"""The Artifacts tab: lazy tree, previews by kind, download with progress into a chosen
+directory (bytes compared with the originals)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from action_helpers import app_on_copy, writable_copy
+from pilot_helpers import settle
+from store import open_store
+from store.artifacts.local import local_path_of
+from tui.screens.download import DownloadScreen
+from tui.screens.run import RunScreen
+from tui.widgets.artifact_browser import ArtifactBrowser
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def store_copy(demo_store_uri, tmp_path) -> str:
+    return writable_copy(demo_store_uri, tmp_path)
+
+
+@pytest.fixture
+def model_run(store_copy) -> tuple[str, Path]:
+    """A demo run with the model artifacts (config.yaml, model/, eval/...): id and local root."""
+    with open_store(store_copy, read_only=True) as store:
+        exp = store.get_experiment_by_name("mnist-classifier")
+        for run in store.search_runs([exp.id], "", ["attributes.start_time ASC"], "active", 100, None, None).items:
+            names = {e.name for e in store.list_artifacts(run.id, "")}
+            if {"config.yaml", "model", "eval"} <= names:
+                return run.id, local_path_of(run.artifact_uri)
+    raise AssertionError("the demo store has no run with model artifacts")
+
+
+def labels(node) -> list[str]:
+    return [str(child.label) for child in node.children]
+
+
+def node_for(browser: ArtifactBrowser, path: str):
+    return browser._tree_nodes[path]
+
+
+async def open_artifacts(pilot, run_id: str) -> ArtifactBrowser:
+    await pilot.app.push_screen(RunScreen(run_id))
+    await settle(pilot)
+    await pilot.press("6")
+    await settle(pilot)
+    return pilot.app.screen.query_one(ArtifactBrowser)
+
+
+async def highlight(pilot, browser: ArtifactBrowser, path: str) -> None:
+    browser.tree.move_cursor(node_for(browser, path))
+    await settle(pilot)
+
+
+def preview_text(browser: ArtifactBrowser) -> str:
+    return str(browser.query_one("#artifact-preview-text").render())
+
+
+async def test_tree_lists_one_level_and_loads_folders_on_expand(store_copy, model_run, tmp_path):
+    run_id, _root = model_run
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        root = browser.tree.root
+        assert sorted(label.split("  ")[0] for label in labels(root)) == ["README.md", "config.yaml", "eval/", "model/"]
+        model = node_for(browser, "model")
+        assert labels(model) == ["loading…"]  # not listed until opened
+        assert "model/data" not in browser._tree_nodes
+        model.expand()
+        await settle(pilot)
+        assert sorted(label.split("  ")[0] for label in labels(model)) == ["MLmodel", "data/", "requirements.txt"]
+
+
+async def test_previews_text_yaml_csv_and_refuses_binary(store_copy, model_run, tmp_path):
+    run_id, root = model_run
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "config.yaml")
+        assert preview_text(browser) == (root / "config.yaml").read_text().rstrip("\n")
+        assert "config.yaml · yaml" in str(browser.query_one("#artifact-preview-head").render())
+        node_for(browser, "eval").expand()
+        await settle(pilot)
+        await highlight(pilot, browser, "eval/confusion_matrix.csv")
+        table = browser.query_one("#artifact-preview-table")
+        assert table.display and table.row_count == 10 and len(table.columns) == 11
+        assert table.get_row_at(3)[4] == "97"
+        node_for(browser, "model").expand()
+        await settle(pilot)
+        node_for(browser, "model/data").expand()
+        await settle(pilot)
+        await highlight(pilot, browser, "model/data/model.pth")
+        assert not browser.query_one("#artifact-preview-table").display
+        assert preview_text(browser).startswith("Not previewed")
+        assert "4.0 KB" in preview_text(browser)
+
+
+async def test_download_folder_with_progress_lands_the_same_bytes(store_copy, model_run, tmp_path):
+    run_id, root = model_run
+    dest = tmp_path / "downloads"
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "model")
+        await pilot.press("D")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DownloadScreen)
+        assert screen.query_one("#download-dest").value == str(Path.cwd())  # default: here
+        screen.query_one("#download-dest").value = str(dest)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        landed = [n.message for n in app._notifications if n.title == "Downloaded"]
+        assert landed == [f"Downloaded model to {(dest / 'model').resolve()}"]
+    files = sorted(p.relative_to(root).as_posix() for p in (root / "model").rglob("*") if p.is_file())
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == files
+    for rel in files:
+        assert (dest / rel).read_bytes() == (root / rel).read_bytes()
+
+
+async def test_download_refuses_to_overwrite_inline_then_overwrites_when_ticked(store_copy, model_run, tmp_path):
+    run_id, root = model_run
+    dest = tmp_path / "downloads"
+    (dest).mkdir()
+    (dest / "config.yaml").write_text("mine\n")
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "config.yaml")
+        await pilot.press("D")
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#download-dest").value = str(dest)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Overwrite" in str(screen.query_one("#download-error").render())
+        assert (dest / "config.yaml").read_text() == "mine\n"
+        screen.query_one("#download-overwrite").value = True
+        screen.query_one("#download-dest").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+    assert (dest / "config.yaml").read_bytes() == (root / "config.yaml").read_bytes()
+
+
+async def test_escape_before_starting_closes_without_downloading(store_copy, model_run, tmp_path):
+    run_id, _root = model_run
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "config.yaml")
+        await pilot.press("D")
+        await settle(pilot)
+        app.screen.query_one("#download-dest").value = str(tmp_path / "nowhere")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+    assert not (tmp_path / "nowhere").exists()
+
+
+async def test_copy_artifact_uri_of_the_selected_file(store_copy, model_run, tmp_path):
+    run_id, root = model_run
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "config.yaml")
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("a")
+        assert app.clipboard == browser.artifact_uri.rstrip("/") + "/config.yaml"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_artifacts_tab_yaml_preview(snap_compare, store_copy, model_run, tmp_path, size):
+    run_id, _root = model_run
+
+    async def run_before(pilot):
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "config.yaml")
+        browser.query_one(".artifact-uri").update("/demo/mlruns/1/<run>/artifacts")  # the temp path varies
+
+    assert snap_compare(app_on_copy(store_copy, tmp_path), terminal_size=size, run_before=run_before)
