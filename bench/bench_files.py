@@ -34,8 +34,11 @@ def main() -> None:
     ours = open_store(info["uri"])
     theirs = mlflow.MlflowClient(info["uri"])
 
+    last = {}  # each side's latest answer, compared at the end
+
     def ours_all():
         token, out = None, []
+        last["ours"] = out
         while True:
             page = ours.search_runs([eid], max_results=5000, page_token=token)
             out += page.items
@@ -45,6 +48,7 @@ def main() -> None:
 
     def theirs_all():
         token, out = None, []
+        last["theirs"] = out
         while True:
             page = theirs.search_runs([eid], max_results=50000, page_token=token)
             out += page
@@ -54,17 +58,21 @@ def main() -> None:
 
     def floor_read():
         # the least any reader does: list the run folders and read every file once, raw
+        # (os.open/os.read: no Python file objects)
         n = 0
         for run in os.scandir(os.path.join(info["root"], eid)):
             if not run.is_dir():
                 continue
-            with open(os.path.join(run.path, "meta.yaml"), "rb") as f:
-                f.read()
+            paths = [os.path.join(run.path, "meta.yaml")]
             for sub in ("metrics", "params", "tags"):
-                for entry in os.scandir(os.path.join(run.path, sub)):
-                    with open(entry.path, "rb") as f:
-                        f.read()
-                        n += 1
+                paths += [entry.path for entry in os.scandir(os.path.join(run.path, sub))]
+            for path in paths:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.read(fd, 1 << 20)
+                finally:
+                    os.close(fd)
+            n += len(paths)
         return n
 
     print(f"tree: {info['root']}  (10,000 runs x 12 params, 6 metrics x 50 steps, 8 tags; mlflow {mlflow.__version__})")
@@ -73,7 +81,7 @@ def main() -> None:
     t = measure(ours_all, args.repeat, warmup=True)
     f = measure(floor_read, args.repeat, warmup=True)
     m = measure(theirs_all, args.mlflow_repeat, warmup=True)
-    _check_same(ours_all(), theirs_all())
+    _check_same(last["ours"], last["theirs"])
     header = f"{'list all 10k runs + latest metrics':36} | {'cold wall':>10} {'cpu':>9} | {'warm wall':>10} {'cpu':>9} | target"
     print(header)
     print("-" * len(header))
