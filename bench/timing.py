@@ -19,9 +19,6 @@ class Timing:
     first_wall: float  # the first (cold) call
     first_cpu: float
 
-    def ms(self) -> str:
-        return f"{self.wall * 1000:8.1f}ms {self.cpu * 1000:8.1f}ms"
-
 
 def measure(fn, repeat: int, warmup: bool = True) -> Timing:
     """Median wall and CPU time of `fn()` over `repeat` calls, after one warm-up call if
