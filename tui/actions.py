@@ -345,7 +345,7 @@ class RunScreenActions(WriteActionsScreen):
         Binding("t", "edit_tags", "Edit tags", show=False, id="run.tags"),
         Binding("r", "rename_run", "Rename run", show=False, id="run.rename"),
         Binding("y", "copy", "Copy…", id="run.copy"),
-        Binding("D", "download", "Download", show=False, id="run.download"),
+        Binding("D", "download", "Download", id="run.download"),  # Artifacts tab only
     ]
 
     def action_edit_tags(self) -> None:
