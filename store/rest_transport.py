@@ -230,8 +230,11 @@ class RestTransport:
             time.sleep(wait)
 
     @contextlib.contextmanager
-    def stream(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[httpx.Response]:
-        """GET `path` without reading the body (artifact downloads): yields the 200 response.
+    def stream(
+        self, path: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+    ) -> Iterator[httpx.Response]:
+        """GET `path` without reading the body (artifact downloads): yields the 200 (or, for a
+        Range request, 206) response.
 
         Connection failures and transient statuses are retried as in `request`; any other answer
         raises the matching StoreError. Errors while reading the body are the caller's."""
@@ -239,7 +242,7 @@ class RestTransport:
         attempt = 0
         while True:
             try:
-                request = self._client.build_request("GET", url, params=_clean_params(params))
+                request = self._client.build_request("GET", url, params=_clean_params(params), headers=headers)
                 response = self._client.send(request, stream=True)
             except (httpx.TransportError, OSError) as exc:
                 if isinstance(exc, httpx.ReadTimeout):
@@ -254,7 +257,7 @@ class RestTransport:
                     f"{_after(attempt)}: {self._scrub(_describe(exc))}"
                 ) from None
             self._answered = True
-            if response.status_code == 200:
+            if response.status_code in (200, 206):
                 try:
                     yield response
                 finally:
