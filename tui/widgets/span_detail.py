@@ -167,8 +167,9 @@ class SpanDetail(Tree[_Value]):
         node = self.cursor_node
         if node is None or node.data is None:
             return
-        self.app.copy_to_clipboard(copy_text(node.data.value))
-        self.notify(f"Copied {node.data.key}", timeout=2)
+        from ..clipboard import copy_text as copy_for_user
+
+        copy_for_user(self.app, copy_text(node.data.value), str(node.data.key))
 
     def action_expand(self) -> None:
         node = self.cursor_node

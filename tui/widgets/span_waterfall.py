@@ -81,6 +81,7 @@ class SpanTree(Tree[Span]):
 
     def on_mount(self) -> None:
         self._add_spans()
+        self.cursor_line = 0
 
     def _add_spans(self) -> None:
         """One node per span, all expanded (Trace.tree is depth-first with depth)."""
