@@ -117,8 +117,8 @@ class MetricsTable(DataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="metrics_table.cursor_down"),
         Binding("k", "cursor_up", "Up", show=False, id="metrics_table.cursor_up"),
-        Binding("g", "plot", "Plot", id="metrics_table.plot"),
-        Binding("space", "toggle_mark", "Mark for plot", id="metrics_table.mark"),
+        Binding("g", "plot", "Plot", show=False, id="metrics_table.plot"),
+        Binding("space", "toggle_mark", "Mark for plot", show=False, id="metrics_table.mark"),
     ]
 
     class PlotRequested(Message):
