@@ -149,6 +149,35 @@ async def test_download_refuses_to_overwrite_inline_then_overwrites_when_ticked(
     assert (dest / "config.yaml").read_bytes() == (root / "config.yaml").read_bytes()
 
 
+async def test_cancel_during_download_leaves_no_file(store_copy, model_run, tmp_path):
+    """Esc while the first progress update is on screen: the worker is held in that update
+    (call_from_thread), so the cancel is seen before the file is published, every time."""
+    run_id, _root = model_run
+    dest = tmp_path / "downloads"
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "config.yaml")
+        await pilot.press("D")
+        await settle(pilot)
+        screen = app.screen
+        shown = screen._progress
+
+        def progress_then_escape(update):
+            shown(update)
+            assert screen.query_one("#download-progress").display
+            screen.action_cancel()  # what esc does while a download runs
+
+        screen._progress = progress_then_escape
+        screen.query_one("#download-dest").value = str(dest)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        assert any(n.message.startswith("Download cancelled") for n in app._notifications)
+    assert not (dest / "config.yaml").exists()
+    assert [p.name for p in dest.iterdir()] == []  # no temp file left either
+
+
 async def test_escape_before_starting_closes_without_downloading(store_copy, model_run, tmp_path):
     run_id, _root = model_run
     app = app_on_copy(store_copy, tmp_path)
