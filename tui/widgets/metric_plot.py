@@ -167,35 +167,53 @@ class MetricPlot(Vertical):
         self.query_one(".metric-plot--legend", Static).update(self._legend(colors, mark))
 
     def _legend(self, colors: str, marked: bool) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
+        """One line per series when few (with min/max); packed side by side when many, so
+        20 overlaid runs still fit under the chart."""
         if self._pending:
             return Text(self._pending, style="italic")
         if not self.lines:
             return Text("No data.", style="italic")
-        for index, (line, series) in enumerate(zip(self.lines, self.series)):
-            if index:
+        entries = [self._legend_entry(i, line, series, colors, marked)
+                   for i, (line, series) in enumerate(zip(self.lines, self.series))]
+        if marked:
+            return Text("\n", no_wrap=True, overflow="ellipsis").join(entries)
+        width = max(40, (self.size.width or 120) - 2)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        used = 0
+        for entry in entries:
+            if used and used + 3 + entry.cell_len > width:
                 text.append("\n")
-            style = plotting.style_for(index, colors)
-            color = style.color if isinstance(style.color, str) else "rgb({},{},{})".format(*style.color)
-            color = color.replace("+", "").replace("gray", "bright_black")
-            glyph = "━━" if style.marker == "braille" else f"{style.marker}{style.marker}"
-            text.append(f"{glyph} ", style=color)
-            text.append(line.label, style="bold")
-            ext = plotting.extremes(series)
-            if ext is None:
-                text.append("  no finite values")
-            else:
-                text.append(f"  last {plotting.format_value(ext.last[1])}")
-                if marked:
-                    text.append(f"  ▼ min {plotting.format_value(ext.min[1])}")
-                    text.append(f"  ▲ max {plotting.format_value(ext.max[1])}")
-            skipped = []
-            if series.skipped_nonfinite:
-                skipped.append(f"{series.skipped_nonfinite} NaN/inf")
-            if series.skipped_nonpositive:
-                skipped.append(f"{series.skipped_nonpositive} ≤0 (log)")
-            if skipped:
-                text.append(f"  skipped {', '.join(skipped)}", style="italic")
+                used = 0
+            elif used:
+                text.append("   ")
+                used += 3
+            text.append_text(entry)
+            used += entry.cell_len
+        return text
+
+    def _legend_entry(
+        self, index: int, line: PlotLine, series: plotting.Series, colors: str, marked: bool
+    ) -> Text:
+        text = Text()
+        style = plotting.style_for(index, colors)
+        glyph = "━━" if style.marker == "braille" else f"{style.marker}{style.marker}"
+        text.append(f"{glyph} ", style=_rich_color(style.color))
+        text.append(line.label, style="bold")
+        ext = plotting.extremes(series)
+        if ext is None:
+            text.append("  no finite values")
+        else:
+            text.append(f"  last {plotting.format_value(ext.last[1])}")
+            if marked:
+                text.append(f"  ▼ min {plotting.format_value(ext.min[1])}")
+                text.append(f"  ▲ max {plotting.format_value(ext.max[1])}")
+        skipped = []
+        if series.skipped_nonfinite:
+            skipped.append(f"{series.skipped_nonfinite} NaN/inf")
+        if series.skipped_nonpositive:
+            skipped.append(f"{series.skipped_nonpositive} ≤0 (log)")
+        if skipped:
+            text.append(f"  skipped {', '.join(skipped)}", style="italic")
         return text
 
     def options_label(self) -> str:
@@ -205,6 +223,15 @@ class MetricPlot(Vertical):
         if self.smoothing and not self.show_raw:
             parts.append("raw hidden")
         return " · ".join(parts)
+
+
+def _rich_color(color: tuple[int, int, int] | str) -> str:
+    """A series colour as Rich spells it (plotext's `cyan+` is Rich's `bright_cyan`)."""
+    if not isinstance(color, str):
+        return "rgb({},{},{})".format(*color)
+    if color == "gray":
+        return "bright_black"
+    return f"bright_{color[:-1]}" if color.endswith("+") else color
 
 
 def _in_plot_units(ext: plotting.Extremes, log_y: bool) -> plotting.Extremes:
