@@ -239,6 +239,43 @@ async def test_copy_menu_copies_run_uri_and_says_how(store_copy, tmp_path):
         assert app.clipboard == run.artifact_uri
 
 
+async def test_run_screen_renames_edits_tags_and_copies_the_highlighted_value(store_copy, client, tmp_path):
+    from tui.screens.run import RunScreen
+
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        run_id = app.screen.table.current.run.id
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one("#rename-input").value = ""
+        await type_text(pilot, "from-run-screen")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "from-run-screen" in text_of(screen, "#run-title")  # reloaded
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("a")
+        await type_text(pilot, "stage")
+        await pilot.press("enter")
+        await type_text(pilot, "prod")
+        await pilot.press("enter", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("2")  # Params: y offers the highlighted value
+        await settle(pilot)
+        key, value = screen.query_one("#run-params").highlighted_item
+        await pilot.press("y", "v")
+        assert app.clipboard == value
+    run = client.get_run(run_id)
+    assert run.info.run_name == "from-run-screen"
+    assert run.data.tags["stage"] == "prod"
+    assert run.data.params[key] == value
+
+
 async def test_read_only_store_refuses_writes_with_the_reason(make_app):
     app = make_app()  # the demo store opened read-only
     async with app.run_test(size=(120, 40)) as pilot:
