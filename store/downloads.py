@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .artifacts.base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository
+from .artifacts.base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, RangesNotSupported
 from .artifacts.safety import clean_relative_path, destination_for
 from .errors import NotFound, StoreError
 
@@ -28,6 +28,12 @@ DEFAULT_WORKERS = 8
 #: waits for workers to notice before removing their temp files itself.
 POLL_SECONDS = 0.2
 CANCEL_GRACE_SECONDS = 2.0
+#: Files at least this large are fetched in parallel Range requests where the store allows it:
+#: parts of at least RANGE_PART_MIN bytes, at most RANGE_PARTS_MAX of them, RANGE_WORKERS at once.
+RANGED_MIN_SIZE = 64 << 20
+RANGE_PART_MIN = 16 << 20
+RANGE_PARTS_MAX = 64
+RANGE_WORKERS = 4
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -166,14 +172,18 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", 
     fd, tmp = tempfile.mkstemp(prefix=".tracktui-", suffix=".part", dir=target.parent)
     temps.add(tmp)
     try:
-        with os.fdopen(fd, "wb") as out, repo.open(entry.path) as stream:
-            file_total = stream.size if stream.size is not None else entry.size
-            tracker.start(entry.path, file_total)
-            for chunk in stream.chunks(chunk_size):
-                if cancel.is_set():
-                    raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
-                out.write(chunk)
-                tracker.add(entry.path, len(chunk))
+        try:
+            ranged = (
+                repo.supports_ranges
+                and hasattr(os, "pwrite")
+                and entry.size is not None
+                and entry.size >= RANGED_MIN_SIZE
+                and _fetch_ranged(repo, entry, fd, tracker, cancel, chunk_size)
+            )
+            if not ranged:
+                _fetch_whole(repo, entry, fd, tracker, cancel, chunk_size)
+        finally:
+            os.close(fd)
         if cancel.is_set():
             raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
         os.chmod(tmp, 0o666 & ~_UMASK)
@@ -187,6 +197,62 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", 
         raise
     finally:
         temps.discard(tmp)
+
+
+def _fetch_whole(repo, entry, fd: int, tracker: "_Tracker", cancel, chunk_size: int) -> None:
+    with open(fd, "wb", closefd=False) as out, repo.open(entry.path) as stream:
+        tracker.start(entry.path, stream.size if stream.size is not None else entry.size)
+        for chunk in stream.chunks(chunk_size):
+            if cancel.is_set():
+                raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
+            out.write(chunk)
+            tracker.add(entry.path, len(chunk))
+
+
+def _fetch_ranged(repo, entry, fd: int, tracker: "_Tracker", cancel, chunk_size: int) -> bool:
+    """A large file in parallel Range requests written at their offsets (a single stream is
+    limited by one server worker and one client thread). False, with nothing written, when
+    the store answers the first Range request with the whole file."""
+    size = entry.size
+    part = max(RANGE_PART_MIN, -(-size // RANGE_PARTS_MAX))
+    bounds = [(start, min(start + part, size) - 1) for start in range(0, size, part)]
+    try:
+        first = repo.open_range(entry.path, *bounds[0])
+    except RangesNotSupported:
+        return False
+    os.ftruncate(fd, size)
+    tracker.start(entry.path, size)
+    failed = threading.Event()
+
+    def fetch_part(bound: tuple[int, int], stream=None) -> None:
+        start, end = bound
+        try:
+            stream = stream or repo.open_range(entry.path, start, end)
+        except RangesNotSupported:
+            raise StoreError(f"The store stopped honouring Range requests for {entry.path!r}") from None
+        with stream:
+            position = start
+            for chunk in stream.chunks(chunk_size):
+                if cancel.is_set() or failed.is_set():
+                    raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
+                if position + len(chunk) > end + 1:
+                    raise StoreError(f"The store sent more bytes of {entry.path!r} than were asked for")
+                os.pwrite(fd, chunk, position)
+                position += len(chunk)
+                tracker.add(entry.path, len(chunk))
+        if position != end + 1:
+            raise StoreError(f"The download of {entry.path!r} broke off at byte {position} of {size}")
+
+    with ThreadPoolExecutor(RANGE_WORKERS, thread_name_prefix="tracktui-download-part") as parts:
+        futures = [parts.submit(fetch_part, bounds[0], first)]
+        futures += [parts.submit(fetch_part, bound) for bound in bounds[1:]]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            failed.set()
+            raise
+    return True
 
 
 def _publish(tmp: str, target: Path, overwrite: bool, rel: str) -> None:

@@ -59,6 +59,10 @@ class ArtifactPreview:
     note: str | None = None
 
 
+class RangesNotSupported(Exception):
+    """The store ignored a Range request; the caller falls back to one whole-file stream."""
+
+
 class ArtifactStream(ABC):
     """An open artifact: its size when known, and its bytes in chunks. Close it (or use `with`)."""
 
@@ -95,6 +99,14 @@ class ArtifactRepository(ABC):
     @abstractmethod
     def open(self, path: str) -> ArtifactStream:
         """Open file `path` for streaming. Raises NotFound when there is no such file."""
+
+    #: True when `open_range` can fetch part of a file (large downloads then go in parallel parts).
+    supports_ranges: bool = False
+
+    def open_range(self, path: str, start: int, end: int) -> ArtifactStream:
+        """Bytes `start..end` (inclusive) of file `path`. Raises RangesNotSupported when the
+        store answers with the whole file instead."""
+        raise RangesNotSupported(f"{type(self).__name__} cannot fetch parts of a file")
 
     def read_head(self, path: str, limit: int = PREVIEW_LIMIT) -> tuple[bytes, int | None]:
         """At most `limit` bytes from the start of file `path`, and the file's full size (or

@@ -18,7 +18,7 @@ import httpx
 from ..errors import Unreachable, UnsupportedURI
 from ..rest_transport import RestTransport, TransportSettings
 from ..uris import mask_uri
-from .base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, ArtifactStream
+from .base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, ArtifactStream, RangesNotSupported
 from .safety import clean_child_name, clean_relative_path, join_under
 
 PROXY_API = "/api/2.0/mlflow-artifacts/artifacts"
@@ -50,6 +50,17 @@ class ProxyArtifactRepository(ArtifactRepository):
         url_path = f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}"
         return HttpStream(self._http, url_path)
 
+    supports_ranges = True
+
+    def open_range(self, path: str, start: int, end: int) -> ArtifactStream:
+        path = clean_relative_path(path)
+        url_path = f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}"
+        stream = HttpStream(self._http, url_path, headers={"Range": f"bytes={start}-{end}"})
+        if stream.status != 206:
+            stream.close()
+            raise RangesNotSupported(f"{self._http.display_uri} ignored a Range request")
+        return stream
+
     def close(self) -> None:
         if self._owns:
             self._http.close()
@@ -58,10 +69,11 @@ class ProxyArtifactRepository(ArtifactRepository):
 class HttpStream(ArtifactStream):
     """A streamed GET through a RestTransport; transport failures mid-body become Unreachable."""
 
-    def __init__(self, transport: RestTransport, url_path: str, params: dict | None = None):
+    def __init__(self, transport: RestTransport, url_path: str, params: dict | None = None, headers: dict | None = None):
         self._http = transport
         self._stack = contextlib.ExitStack()
-        self._response = self._stack.enter_context(transport.stream(url_path, params))
+        self._response = self._stack.enter_context(transport.stream(url_path, params, headers))
+        self.status = self._response.status_code
         length = self._response.headers.get("Content-Length")
         encoded = self._response.headers.get("Content-Encoding", "identity") != "identity"
         self.size = int(length) if length and length.isdigit() and not encoded else None

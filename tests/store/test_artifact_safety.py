@@ -237,3 +237,52 @@ def test_listing_json_shape_errors_are_store_errors(tmp_path):
         with pytest.raises(StoreError):
             ProxyArtifactRepository(transport, "1").list()
         transport.close()
+
+
+# -- ranged downloads ------------------------------------------------------------------------
+
+
+def _ranged_repo(server):
+    transport = RestTransport(server.url, TransportSettings.from_env(server.url, env={}, max_retries=0, timeout=5))
+    return ProxyArtifactRepository(transport, "1/r/artifacts", owns_transport=True)
+
+
+def test_server_ignoring_ranges_gets_one_whole_stream(tmp_path, monkeypatch):
+    import store.downloads as downloads
+
+    monkeypatch.setattr(downloads, "RANGED_MIN_SIZE", 1)
+    monkeypatch.setattr(downloads, "RANGE_PART_MIN", 10)
+    body = bytes(range(256)) * 8
+
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "f.bin", "is_dir": False, "file_size": len(body)}]})
+        return Reply(body=body)  # 200 and the whole file, whatever Range said
+
+    with FakeServer(script) as server:
+        repo = _ranged_repo(server)
+        landed = download(repo, "f.bin", tmp_path)
+        repo.close()
+    assert landed.read_bytes() == body
+    ranged = [r for r in server.requests if "range" in {k.lower() for k in r.headers}]
+    assert len(ranged) == 1  # one probe, then one plain GET
+    assert not [p for p in tmp_path.rglob(".tracktui-*")]
+
+
+def test_short_part_fails_without_a_file(tmp_path, monkeypatch):
+    import store.downloads as downloads
+
+    monkeypatch.setattr(downloads, "RANGED_MIN_SIZE", 1)
+    monkeypatch.setattr(downloads, "RANGE_PART_MIN", 1000)
+
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "f.bin", "is_dir": False, "file_size": 4000}]})
+        return Reply(status=206, body=b"x" * 10)  # claims a part, sends 10 bytes of it
+
+    with FakeServer(script) as server:
+        repo = _ranged_repo(server)
+        with pytest.raises(StoreError, match="broke off"):
+            download(repo, "f.bin", tmp_path)
+        repo.close()
+    assert _files_under(tmp_path) == []
