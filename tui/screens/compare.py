@@ -108,7 +108,8 @@ class CompareScreen(PlotView, Screen):
         run_picker = self.query_one("#compare-run-picker", SelectionList)
         run_picker.add_options([(_run_label(r), r.id, r.id in self.charted_runs) for r in runs])
         self.fill_diff()
-        self.rebuild_charts()
+        # Paint the runs and the table first: the histories' queries would compete with it.
+        self.call_after_refresh(self.rebuild_charts)
 
     # -- charts -------------------------------------------------------------------------------
 
