@@ -18,14 +18,15 @@ from store.traces import TraceInfo
 
 #: Ask for the next page when the cursor is this close to the last loaded row.
 PREFETCH_ROWS = 20
-PREVIEW_CHARS = 40
+#: Fits the whole row in 120 columns; the trace view shows everything.
+PREVIEW_CHARS = 22
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("time", "Time"),
     ("name", "Name"),
     ("status", "Status"),
     ("duration", "Duration"),
-    ("tokens", "Tokens in/out"),
+    ("tokens", "Tokens"),
     ("request", "Request"),
     ("response", "Response"),
 )
@@ -105,7 +106,7 @@ class TracesTable(DataTable):
             status = Text(info.state, style=error_style if info.state == "ERROR" else "")
             self.add_row(
                 format_time_ms(info.request_time),
-                one_line(info.name or info.trace_id, 30),
+                one_line(info.name or info.trace_id, 20),
                 status,
                 Text(format_duration_ms(info.execution_duration), justify="right"),
                 Text(token_text(info), justify="right"),
