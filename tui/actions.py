@@ -48,6 +48,7 @@ class PendingUndo:
     restore: Callable[[Store], None]  # runs in a worker
     expires: float
     after: Callable[[], None] | None = None  # UI refresh once restored
+    owner: Screen | None = None  # the screen `after` belongs to (it may be gone by then)
 
 
 def read_only_reason(app) -> str | None:
@@ -116,7 +117,7 @@ class WriteActionsScreen(Screen):
         self.app.run_store_call(self, call, done, group=group, on_error=_write_failed(self.app), exclusive=False)
 
     def offer_undo(self, message: str, restore: Callable[[Store], None], after: Callable[[], None]) -> None:
-        set_undo(self.app, PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after))
+        set_undo(self.app, PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after, self))
         self.notify(f"{message}. Press ctrl+z to undo.", title="Deleted", timeout=UNDO_SECONDS)
 
     def action_undo(self) -> None:
@@ -130,8 +131,10 @@ class WriteActionsScreen(Screen):
 
         def restored(_: object) -> None:
             self.notify(f"Undone: {undo.description}", title="Restored", timeout=4)
-            if undo.after:
+            if undo.after and undo.owner is not None and undo.owner.is_attached:
                 undo.after()
+            if undo.owner is not self and hasattr(self, "action_refresh"):
+                self.action_refresh()  # undone from another screen: show the restored items
 
         self.write(lambda: undo.restore(store), restored, "undo")
 

@@ -66,6 +66,22 @@ async def test_delete_selected_run_confirms_then_undo_restores_it(store_copy, cl
         assert run.id in {r.run.id for r in rows(app)}
 
 
+async def test_undo_from_another_screen_restores_without_errors(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        run = app.screen.table.current.run
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert stage(client, run.id) == "deleted"
+        await pilot.press("escape")  # back to the experiments screen, then undo there
+        await settle(pilot)
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert stage(client, run.id) == "active"
+        assert not [n for n in app._notifications if n.severity == "error"]
+
+
 async def test_cancelled_delete_changes_nothing(store_copy, client, tmp_path):
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
