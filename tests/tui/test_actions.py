@@ -312,6 +312,25 @@ async def test_read_only_store_refuses_writes_with_the_reason(make_app):
         assert isinstance(app.screen, ExperimentsScreen)
 
 
+async def test_a_permission_denied_write_makes_the_store_read_only(store_copy, client, tmp_path):
+    """What the REST backend raises for HTTP 403 on a write: later writes are refused up front."""
+    from store.errors import AuthFailed
+    from tui.actions import _write_failed
+
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        run = app.screen.table.current.run
+        denied = AuthFailed("Permission denied by http://server: no details. The user may not perform this operation")
+        assert _write_failed(app)(denied) is False  # the failure itself is still notified
+        assert app.store.read_only_reason.startswith("the server refused a write")
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        assert any(n.title == "Read-only store" for n in app._notifications)
+    assert stage(client, run.id) == "active"
+
+
 async def test_actions_are_in_the_palette_and_help(store_copy, tmp_path):
     from tui.commands import screen_actions
     from tui.screens.help import binding_rows
