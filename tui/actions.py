@@ -75,8 +75,9 @@ def _write_failed(app) -> Callable[[StoreError], bool]:
                 app.store.read_only_reason = f"the server refused a write ({error.message})"
             except AttributeError:
                 pass
-            for bar in app.screen.query("StatusBar"):
-                bar.refresh(recompose=True)
+            for screen in app.screen_stack:  # every status bar now says read-only
+                for bar in screen.query("StatusBar"):
+                    bar.set_note(getattr(bar, "_note", ""))
         return False  # the notification still says what failed
 
     return failed

@@ -324,6 +324,7 @@ async def test_a_permission_denied_write_makes_the_store_read_only(store_copy, c
         denied = AuthFailed("Permission denied by http://server: no details. The user may not perform this operation")
         assert _write_failed(app)(denied) is False  # the failure itself is still notified
         assert app.store.read_only_reason.startswith("the server refused a write")
+        assert "read-only" in str(app.screen.query_one("StatusBar").render())
         await pilot.press("d")
         await settle(pilot)
         assert isinstance(app.screen, RunsScreen)
