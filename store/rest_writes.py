@@ -163,15 +163,19 @@ class RestWrites:
         tag_json = _key_values(tags)
         first = True
         while first or metric_json or param_json or tag_json:
+            # The server allows 100 params+tags and 1000 entities in all per request.
+            n_params = min(len(param_json), v.MAX_PARAMS_TAGS_PER_BATCH)
+            n_tags = min(len(tag_json), v.MAX_PARAMS_TAGS_PER_BATCH - n_params)
+            n_metrics = min(len(metric_json), v.MAX_METRICS_PER_BATCH - n_params - n_tags)
             body = {
                 "run_id": run_id,
-                "metrics": metric_json[: v.MAX_METRICS_PER_BATCH],
-                "params": param_json[: v.MAX_PARAMS_TAGS_PER_BATCH],
-                "tags": tag_json[: v.MAX_PARAMS_TAGS_PER_BATCH],
+                "metrics": metric_json[:n_metrics],
+                "params": param_json[:n_params],
+                "tags": tag_json[:n_tags],
             }
-            metric_json = metric_json[v.MAX_METRICS_PER_BATCH :]
-            param_json = param_json[v.MAX_PARAMS_TAGS_PER_BATCH :]
-            tag_json = tag_json[v.MAX_PARAMS_TAGS_PER_BATCH :]
+            metric_json = metric_json[n_metrics:]
+            param_json = param_json[n_params:]
+            tag_json = tag_json[n_tags:]
             if first and not (body["metrics"] or body["params"] or body["tags"]):
                 return
             self._partial(first, lambda: self._http.post(f"{API}/runs/log-batch", body), "logging")
