@@ -117,7 +117,8 @@ async def test_charts_overlay_at_most_twenty_runs_the_table_has_all(make_app):
         assert len(screen.charted_runs) == CHART_RUNS
         assert all(len(p.lines) == CHART_RUNS for p in screen.query(MetricPlot))
         legend = str(screen.query(MetricPlot).first().query_one(".metric-plot--legend").render())
-        assert all(runs[i].name in legend for i in range(CHART_RUNS))
+        # Names cut in the middle when they do not fit: both ends stay visible.
+        assert all(runs[i].name[:5] in legend and runs[i].name[-4:] in legend for i in range(CHART_RUNS))
         assert legend.count("\n") < 8  # packed side by side: fits under the chart
         assert len(screen.diff_table.columns) == len(runs) + 1
 

@@ -28,6 +28,8 @@ from .. import plotting
 
 #: Series drawn with min/max markers; more would clutter the chart.
 MAX_MARKED_SERIES = 3
+#: Cells per legend entry when many series share a chart.
+LEGEND_CELL = 28
 
 
 @dataclass(frozen=True)
@@ -173,37 +175,44 @@ class MetricPlot(Vertical):
             return Text(self._pending, style="italic")
         if not self.lines:
             return Text("No data.", style="italic")
-        entries = [self._legend_entry(i, line, series, colors, marked)
-                   for i, (line, series) in enumerate(zip(self.lines, self.series))]
         if marked:
+            entries = [self._legend_entry(i, line, series, colors, marked)
+                       for i, (line, series) in enumerate(zip(self.lines, self.series))]
             return Text("\n", no_wrap=True, overflow="ellipsis").join(entries)
+        # A grid of equal cells (names cut with …) so 20 runs take at most 7 lines.
         width = max(40, (self.size.width or 120) - 2)
+        columns = max(1, min(len(self.lines), width // LEGEND_CELL))
+        cell = width // columns
+        entries = [self._legend_entry(i, line, series, colors, marked, cell - 1)
+                   for i, (line, series) in enumerate(zip(self.lines, self.series))]
         text = Text(no_wrap=True, overflow="ellipsis")
-        used = 0
-        for entry in entries:
-            if used and used + 3 + entry.cell_len > width:
+        for i, entry in enumerate(entries):
+            if i and i % columns == 0:
                 text.append("\n")
-                used = 0
-            elif used:
-                text.append("   ")
-                used += 3
+            entry.truncate(cell - 1, overflow="ellipsis", pad=True)
             text.append_text(entry)
-            used += entry.cell_len
+            text.append(" ")
         return text
 
     def _legend_entry(
-        self, index: int, line: PlotLine, series: plotting.Series, colors: str, marked: bool
+        self, index: int, line: PlotLine, series: plotting.Series, colors: str, marked: bool,
+        cell: int | None = None,
     ) -> Text:
+        """`cell`: fit the entry in that many cells, cutting the label rather than the value."""
         text = Text()
         style = plotting.style_for(index, colors)
         glyph = "━━" if style.marker == "braille" else f"{style.marker}{style.marker}"
         text.append(f"{glyph} ", style=_rich_color(style.color))
-        text.append(line.label, style="bold")
         ext = plotting.extremes(series)
+        value = "no finite values" if ext is None else plotting.format_value(ext.last[1])
+        label = line.label
+        if cell is not None:
+            label = _cut_middle(label, max(5, cell - len(glyph) - 2 - len(value)))
+        text.append(label, style="bold")
         if ext is None:
-            text.append("  no finite values")
+            text.append(f"  {value}")
         else:
-            text.append(f"  last {plotting.format_value(ext.last[1])}")
+            text.append(f"{'  last ' if marked else ' '}{value}")
             if marked:
                 text.append(f"  ▼ min {plotting.format_value(ext.min[1])}")
                 text.append(f"  ▲ max {plotting.format_value(ext.max[1])}")
@@ -223,6 +232,15 @@ class MetricPlot(Vertical):
         if self.smoothing and not self.show_raw:
             parts.append("raw hidden")
         return " · ".join(parts)
+
+
+def _cut_middle(label: str, width: int) -> str:
+    """`label` in at most `width` characters, cut in the middle: run names of a sweep share
+    their start and differ at the end."""
+    if len(label) <= width:
+        return label
+    head = (width - 1) // 2
+    return f"{label[:head]}…{label[len(label) - (width - 1 - head):]}"
 
 
 def _rich_color(color: tuple[int, int, int] | str) -> str:
