@@ -99,6 +99,34 @@ async def test_previews_text_yaml_csv_and_refuses_binary(store_copy, model_run, 
         assert "4.0 KB" in preview_text(browser)
 
 
+def tiny_png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+async def test_image_preview_names_format_and_pixel_size(store_copy, tmp_path):
+    from action_helpers import mlflow_client
+
+    client = mlflow_client(store_copy)
+    exp_id = client.create_experiment("images", artifact_location=str(tmp_path / "artifacts"))
+    run_id = client.create_run(exp_id).info.run_id
+    picture = tmp_path / "pic.png"
+    picture.write_bytes(tiny_png(3, 2))
+    client.log_artifact(run_id, str(picture))
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "pic.png")
+        assert preview_text(browser).startswith(f"PNG image, 3 × 2 px, {picture.stat().st_size} B.")
+
+
 async def test_download_folder_with_progress_lands_the_same_bytes(store_copy, model_run, tmp_path):
     run_id, root = model_run
     dest = tmp_path / "downloads"
