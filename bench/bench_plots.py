@@ -39,9 +39,11 @@ from build_sql_store import DATA_DIR, build  # noqa: E402
 from store import open_store  # noqa: E402
 from store.model import MetricPoint  # noqa: E402
 from timing import load  # noqa: E402
+from timing import measure as measure_calls  # noqa: E402
 from tui.app import TrackApp  # noqa: E402
 from tui.config import Config  # noqa: E402
-from tui.screens.compare import CompareScreen  # noqa: E402
+from tui.plotting import history_points_for  # noqa: E402
+from tui.screens.compare import CompareScreen, fetch_overlays, fetch_runs  # noqa: E402
 from tui.screens.plot import PlotScreen  # noqa: E402
 from tui.widgets.metric_plot import MetricPlot  # noqa: E402
 
@@ -179,6 +181,20 @@ async def main() -> None:
     samples = await measure(info["uri"], lambda: CompareScreen(diff_ids, [info["experiment_id"]]),
                             lambda s: diff_filled(s, DIFF_RUNS), args.repeat)
     report(f"key → compare diff table, {DIFF_RUNS} runs", samples, 1.0)
+
+    # The store's share: the same calls without the app, so the TUI's own cost is the rest.
+    print("\n| store calls alone (no app) | wall (median) | CPU (median) |\n|---|---|---|")
+    points = history_points_for(SIZE[0])
+    with open_store(info["uri"], read_only=True) as st:
+        t = measure_calls(lambda: st.get_metric_history(long_run, "loss", max_points=points), args.repeat)
+        print(f"| get_metric_history, 1M points → {points} | {t.wall * 1000:.0f} ms | {t.cpu * 1000:.0f} ms |")
+        t = measure_calls(lambda: fetch_runs(st, diff_ids, [info["experiment_id"]]), args.repeat)
+        print(f"| {DIFF_RUNS} runs by one run_id IN search | {t.wall * 1000:.0f} ms | {t.cpu * 1000:.0f} ms |")
+    with open_store(cmp_uri, read_only=True) as st:
+        runs = fetch_runs(st, cmp_ids, [cmp_exp])
+        t = measure_calls(lambda: fetch_overlays(st, runs, ["accuracy", "loss"], points), args.repeat)
+        print(f"| {COMPARE_RUNS} runs × 2 histories, 10k points → {points} | {t.wall * 1000:.0f} ms"
+              f" | {t.cpu * 1000:.0f} ms |")
 
 
 if __name__ == "__main__":
