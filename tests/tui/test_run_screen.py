@@ -350,7 +350,7 @@ async def test_dead_server_is_a_notification_and_the_screen_still_answers(make_a
         errors = [n for n in app._notifications if n.title == "Server unreachable"]
         assert errors and "Traceback" not in errors[-1].message
         assert not screen.query_one(RunOverview).loading
-        await pilot.press("3", "y")
+        await pilot.press("3", "y", "y")  # y opens the copy menu; y again copies the run ID
         assert screen.active_tab == "metrics" and app.clipboard == "a" * 32
 
 
