@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ RANGED_MIN_SIZE = 64 << 20
 RANGE_PART_MIN = 16 << 20
 RANGE_PARTS_MAX = 64
 RANGE_WORKERS = 4
+#: Least time between two progress updates (the first and the last are always sent).
+PROGRESS_INTERVAL = 0.05
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -300,14 +303,16 @@ class _TempFiles:
 
 
 class _Tracker:
-    """Byte and file counters shared by the workers; calls `progress` under a lock so updates
-    arrive in order."""
+    """Byte and file counters shared by the workers. Calls `progress` under a lock, so updates
+    arrive in order, and at most every PROGRESS_INTERVAL seconds (plus the very first and the
+    final update), so a UI that handles each update on its own thread cannot slow the workers."""
 
     def __init__(self, files: list[ArtifactEntry], progress: ProgressCallback | None):
         self._progress = progress
         self._lock = threading.Lock()
         self._sizes = {f.path: f.size for f in files}
         self._done: dict[str, int] = {}
+        self._last_emit = float("-inf")
         self.bytes_done = 0
         self.files_done = 0
         self.files_total = len(files)
@@ -333,13 +338,18 @@ class _Tracker:
     def finish(self, path: str) -> None:
         with self._lock:
             self.files_done += 1
-            self._emit(path)
+            self._emit(path, final=self.files_done == self.files_total)
 
-    def _emit(self, path: str) -> None:
-        if self._progress is not None:
-            self._progress(
-                DownloadProgress(
-                    path, self._done.get(path, 0), self._sizes.get(path), self.bytes_done,
-                    self._total, self.files_done, self.files_total,
-                )
+    def _emit(self, path: str, final: bool = False) -> None:
+        if self._progress is None:
+            return
+        now = time.monotonic()
+        if not final and now - self._last_emit < PROGRESS_INTERVAL:
+            return
+        self._last_emit = now
+        self._progress(
+            DownloadProgress(
+                path, self._done.get(path, 0), self._sizes.get(path), self.bytes_done,
+                self._total, self.files_done, self.files_total,
             )
+        )

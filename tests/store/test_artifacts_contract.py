@@ -215,6 +215,21 @@ def test_download_one_file_keeps_its_path(case, tmp_path):
     assert [p.name for p in (tmp_path / "model").iterdir()] == ["MLmodel"]
 
 
+def test_progress_updates_are_rate_limited(case, tmp_path, monkeypatch):
+    """A UI handling each update on its own thread must not slow the download: updates come at
+    most once per PROGRESS_INTERVAL, plus the first and the final one. With a clock that
+    never moves, that is exactly two."""
+    import types
+
+    import store.downloads as downloads
+
+    monkeypatch.setattr(downloads, "time", types.SimpleNamespace(monotonic=lambda: 1000.0))
+    events = []
+    case.store.download_artifacts(case.run_id, "", tmp_path, progress=events.append)
+    assert len(events) == 2
+    assert (events[-1].files_done, events[-1].done) == (12, len(artifact_blob()) + 1529)
+
+
 def test_download_directory_with_progress(case, tmp_path):
     events = []
     landed = case.store.download_artifacts(case.run_id, "data", tmp_path, progress=events.append)
@@ -227,7 +242,10 @@ def test_download_directory_with_progress(case, tmp_path):
     assert all(e.file_done <= e.file_total for e in events if e.file_total is not None)
 
 
-def test_download_big_file_reports_chunks(case, tmp_path):
+def test_download_big_file_reports_chunks(case, tmp_path, monkeypatch):
+    import store.downloads as downloads
+
+    monkeypatch.setattr(downloads, "PROGRESS_INTERVAL", 0)  # every update, not at most 20/s
     events = []
     case.store.download_artifacts(case.run_id, "blob.bin", tmp_path, progress=events.append)
     blob_events = [e for e in events if e.path == "blob.bin"]
@@ -268,7 +286,10 @@ def test_download_never_overwrites_unless_asked(case, tmp_path):
     assert existing.read_text() == ARTIFACT_CSV
 
 
-def test_interrupted_download_leaves_no_partial_file(case, tmp_path):
+def test_interrupted_download_leaves_no_partial_file(case, tmp_path, monkeypatch):
+    import store.downloads as downloads
+
+    monkeypatch.setattr(downloads, "PROGRESS_INTERVAL", 0)
     class Interrupt(Exception):
         pass
 
@@ -282,8 +303,11 @@ def test_interrupted_download_leaves_no_partial_file(case, tmp_path):
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.name.endswith(".part")]
 
 
-def test_cancelled_download_stops_and_leaves_no_partial_file(case, tmp_path):
+def test_cancelled_download_stops_and_leaves_no_partial_file(case, tmp_path, monkeypatch):
+    import store.downloads as downloads
     from store.downloads import DownloadCancelled
+
+    monkeypatch.setattr(downloads, "PROGRESS_INTERVAL", 0)
 
     cancel = threading.Event()
 
