@@ -49,6 +49,7 @@ from .files_layout import (
 from .files_cache import TreeCache
 from .files_meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .files_metrics import LatestCache, read_columns
+from .files_rundata import RunDataCache
 from .files_traces import FileTraces
 from .files_writes import FileWrites
 from .model import (
@@ -106,6 +107,7 @@ class FileStore(FileTraces, FileWrites, Store):
         self._lock = threading.Lock()
         self._latest = LatestCache()
         self._cache = TreeCache()
+        self._run_data = RunDataCache(self._latest)
         if not os.path.isdir(self.root):
             if os.path.exists(self.root):
                 raise NotFound(f"{self.root} is not a directory; a file store is an mlruns folder")
@@ -355,15 +357,21 @@ class FileStore(FileTraces, FileWrites, Store):
         problems: list[str] = []
         path = ref.path
         cache = self._cache
-        if keys is None:  # params are written once: one stat per folder, not per file
-            params = cache.write_once_values(f"{path}/{PARAMS}", decode_value, problems)
+        data = None
+        if keys is None and not self._warned_under(path):
+            data = self._run_data.get(path) or self._run_data.read(path)
+        if data is not None:  # the fast path: every file of the run read fine
+            params, tags, metrics = dict(data.params), dict(data.tags), dict(data.metrics)
         else:
-            params = read_values(cache, f"{path}/{PARAMS}", keys.params, problems)
-        tags = read_values(cache, f"{path}/{TAGS}", None if keys is None else keys.tags, problems)
-        metrics = self._latest_metrics(
-            f"{path}/{METRICS}", None if keys is None else keys.metrics, problems
-        )
-        self._warn_all(problems)
+            if keys is None:  # params are written once: one stat per folder, not per file
+                params = cache.write_once_values(f"{path}/{PARAMS}", decode_value, problems)
+            else:
+                params = read_values(cache, f"{path}/{PARAMS}", keys.params, problems)
+            tags = read_values(cache, f"{path}/{TAGS}", None if keys is None else keys.tags, problems)
+            metrics = self._latest_metrics(
+                f"{path}/{METRICS}", None if keys is None else keys.metrics, problems
+            )
+            self._warn_all(problems)
         parent = tags.get(PARENT_RUN_TAG)
         if parent is None and parent_link and keys is not None and PARENT_RUN_TAG not in keys.tags:
             try:
@@ -386,6 +394,15 @@ class FileStore(FileTraces, FileWrites, Store):
             metrics=metrics,
             tags=tags,
         )
+
+    def _warned_under(self, path: str) -> bool:
+        """True when a file of this run folder was warned about (the general path then reads
+        it, and clears the warning once the file reads fine)."""
+        if not self._warned_paths:
+            return False
+        inside = path + "/"
+        with self._lock:
+            return any(p.startswith(inside) for p in self._warned_paths)
 
     def _latest_metrics(
         self, base: str, keys: Sequence[str] | None, problems: list[str]

@@ -141,6 +141,13 @@ class LatestCache:
         self._entries[path] = (st.st_ino, skipped + used, st.st_mtime_ns, point, exact)
         return point, problems
 
+    def seed(self, path: str, inode: int, parsed_to: int, point: MetricPoint | None) -> None:
+        """Remember an exact result read elsewhere (files_rundata), so appends to the file are
+        parsed incrementally here. The unknown mtime makes an unchanged size read again."""
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[path] = (inode, parsed_to, -1, point, True)
+
     def forget(self, prefix: str) -> None:
         """Drop entries under a directory (after it was deleted or rewritten)."""
         for key in [k for k in self._entries if k.startswith(prefix)]:
