@@ -78,7 +78,7 @@ async def shoot(uri: str, size: tuple[int, int], config_dir: Path) -> list[str]:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("6", "down", "down")
+        await pilot.press("6", "down")  # config.yaml, previewed
         await settle(pilot)
         save("run-artifacts")
         await pilot.press("escape")
