@@ -108,6 +108,11 @@ class FileStore(FileTraces, FileWrites, Store):
         self._latest = LatestCache()
         self._cache = TreeCache()
         self._run_data = RunDataCache(self._latest)
+        #: run folder -> (its meta.yaml mapping, the Run built from it): reused while the
+        #: cache hands back the same mapping, so an unchanged run is the same object
+        self._runs_by_meta: dict[str, tuple[dict, Run]] = {}
+        #: last ordered result per query, reused by the next page while its input is the same
+        self._ordered: dict[tuple, tuple[list[Run], list[RunRef]]] = {}
         if not os.path.isdir(self.root):
             if os.path.exists(self.root):
                 raise NotFound(f"{self.root} is not a directory; a file store is an mlruns folder")
@@ -258,6 +263,31 @@ class FileStore(FileTraces, FileWrites, Store):
                 RunRef(self._with_data(ref, needed, parent_link=False), ref.path, ref.experiment_path)
                 for ref in refs
             ]
+        query = (tuple(map(str, experiment_ids)), filter_string, tuple(order_by), view)
+        inputs = [ref.run for ref in refs]
+        ordered = self._reusable_order(query, inputs)
+        if ordered is None:
+            ordered = self._filter_and_sort(refs, comparisons, order_keys)
+            if len(self._ordered) >= 16:
+                self._ordered.clear()
+            if not any(c.kind == "dataset" for c in comparisons):  # datasets are not in `inputs`
+                self._ordered[query] = (inputs, ordered)
+        page = _page(ordered, offset, max_results)
+        items = tuple(self._with_data(ref, include_keys) for ref in page.items)
+        return Page(items, page.next_page_token)
+
+    def _reusable_order(self, query: tuple, inputs: list[Run]) -> list[RunRef] | None:
+        """The ordered runs of the same query computed before, when every run it was computed
+        from is the same (an unchanged run is the very same object: one identity check each;
+        runs loaded with filter/order data compare by value). Page N+1 then costs its page."""
+        hit = self._ordered.get(query)
+        if hit is None or len(hit[0]) != len(inputs):
+            return None
+        if all(a is b or a == b for a, b in zip(hit[0], inputs)):
+            return hit[1]
+        return None
+
+    def _filter_and_sort(self, refs: list[RunRef], comparisons, order_keys) -> list[RunRef]:
         if comparisons:
             wants_datasets = any(c.kind == "dataset" for c in comparisons)
             refs = [
@@ -268,10 +298,7 @@ class FileStore(FileTraces, FileWrites, Store):
                 )
             ]
         by_identity = {id(ref.run): ref for ref in refs}
-        ordered = [by_identity[id(run)] for run in sort_runs([r.run for r in refs], order_keys)]
-        page = _page(ordered, offset, max_results)
-        items = tuple(self._with_data(ref, include_keys) for ref in page.items)
-        return Page(items, page.next_page_token)
+        return [by_identity[id(run)] for run in sort_runs([r.run for r in refs], order_keys)]
 
     def get_run(self, run_id: str) -> Run:
         ref = self._find_run(run_id)
@@ -325,6 +352,17 @@ class FileStore(FileTraces, FileWrites, Store):
     def _load_run_meta(self, experiment_id: str, path: str) -> Run:
         """The run as its meta.yaml describes it (no params, metrics or tags yet)."""
         meta = self._read_meta(f"{path}/{META}")
+        known = self._runs_by_meta.get(path)
+        if known is not None and known[0] is meta and known[1].experiment_id == experiment_id:
+            return known[1]
+        run = self._run_from_meta(experiment_id, path, meta)
+        if meta.get("run_name"):  # else the name came from a tag file, which may change
+            if len(self._runs_by_meta) >= 500_000:
+                self._runs_by_meta.clear()
+            self._runs_by_meta[path] = (meta, run)
+        return run
+
+    def _run_from_meta(self, experiment_id: str, path: str, meta: dict) -> Run:
         folder = os.path.basename(path)
         run_id = as_id(meta.get("run_id") or meta.get("run_uuid")) or folder
         if run_id != folder:
