@@ -12,7 +12,6 @@ same guarantees mlflow gives (none across files).
 
 from __future__ import annotations
 
-import getpass
 import os
 import random
 import shutil
@@ -24,7 +23,7 @@ from typing import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from . import validation as v
-from .base import not_found_experiment, not_found_run
+from .base import not_found_experiment
 from .errors import InvalidValue, NotFound, UnsafePath
 from .files_layout import (
     ARTIFACTS,
@@ -37,10 +36,9 @@ from .files_layout import (
     read_value,
 )
 from .files_meta import CODE_BY_STATUS, MetaError, dump_meta, read_meta, write_atomic
-from .model import PARENT_RUN_TAG, RUN_NAME_TAG, RUN_STATUSES, MetricPoint, Run
-from .run_names import random_run_name
+from .model import RUN_NAME_TAG, RUN_STATUSES, MetricPoint, Run
+from .new_run import prepare_new_run
 
-USER_TAG = "mlflow.user"
 DEFAULT_EXPERIMENT_ID = "0"
 #: mlflow's SourceType.LOCAL, which its FileStore writes into every run meta.yaml.
 SOURCE_TYPE_LOCAL = 4
@@ -175,24 +173,9 @@ class FileWrites:
     ) -> Run:
         self._check_writable()
         experiment_id = _experiment_id(experiment_id)
-        tags = dict(tags or {})
-        v.validate_run_tags(tags)
-        tag_name = tags.get(RUN_NAME_TAG)
-        if name and tag_name and name != tag_name:
-            raise InvalidValue(
-                f"The run name {name!r} and the {RUN_NAME_TAG} tag {tag_name!r} differ; give one of them"
-            )
-        name = v.validate_run_name(name or tag_name or random_run_name())
+        new = prepare_new_run(name, start_time, user_id, tags, parent_run_id)
+        name, start_time, user_id, tags = new.name, new.start_time, new.user_id, new.tags
         run_id = v.validate_run_id(run_id) if run_id is not None else uuid.uuid4().hex
-        if parent_run_id is not None:
-            tags[PARENT_RUN_TAG] = v.validate_run_id(parent_run_id)
-        user_id = user_id or tags.get(USER_TAG) or _current_user()
-        tags.setdefault(RUN_NAME_TAG, name)
-        tags.setdefault(USER_TAG, user_id)
-        if start_time is None:
-            start_time = _now_ms()
-        elif isinstance(start_time, bool) or not isinstance(start_time, int) or start_time < 0:
-            raise InvalidValue(f"start_time must be a non-negative integer (epoch ms), got {start_time!r}")
         with _write_lock:
             experiment = self.get_experiment(experiment_id)
             if experiment.lifecycle_stage != "active":
@@ -484,12 +467,6 @@ def _experiment_id(experiment_id) -> str:
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
-
-def _current_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment (containers)
-        return "unknown"
 
 
 def _append_path(root: str, tail: str) -> str:

@@ -9,20 +9,16 @@ way (the server going away) can leave earlier requests applied; the error says s
 
 from __future__ import annotations
 
-import getpass
 import math
-import os
-import time
 from typing import Any, Mapping, Sequence
 
 from . import validation as v
 from .errors import InvalidValue, NotFound, ReadOnlyError, StoreError
-from .model import PARENT_RUN_TAG, RUN_NAME_TAG, RUN_STATUSES, Experiment, MetricPoint, Run
+from .model import RUN_NAME_TAG, RUN_STATUSES, Experiment, MetricPoint, Run
 from .rest_json import run_from_json
-from .run_names import random_run_name
+from .new_run import prepare_new_run
 
 API = "/api/2.0/mlflow"
-USER_TAG = "mlflow.user"
 
 
 class RestWrites:
@@ -104,21 +100,8 @@ class RestWrites:
         self._check_writable()
         if run_id is not None:
             raise ReadOnlyError("The MLflow REST API cannot create a run with a chosen id")
-        tags = dict(tags or {})
-        v.validate_run_tags(tags)
-        tag_name = tags.get(RUN_NAME_TAG)
-        if name and tag_name and name != tag_name:
-            raise InvalidValue(f"The run name {name!r} and the {RUN_NAME_TAG} tag {tag_name!r} differ; give one of them")
-        name = v.validate_run_name(name or tag_name or random_run_name())
-        if parent_run_id is not None:
-            tags[PARENT_RUN_TAG] = v.validate_run_id(parent_run_id)
-        user_id = user_id or tags.get(USER_TAG) or _current_user()
-        tags.setdefault(RUN_NAME_TAG, name)
-        tags.setdefault(USER_TAG, user_id)
-        if start_time is None:
-            start_time = int(time.time() * 1000)
-        elif isinstance(start_time, bool) or not isinstance(start_time, int) or start_time < 0:
-            raise InvalidValue(f"start_time must be a non-negative integer (epoch ms), got {start_time!r}")
+        new = prepare_new_run(name, start_time, user_id, tags, parent_run_id)
+        name, start_time, user_id, tags = new.name, new.start_time, new.user_id, new.tags
         v.validate_batch_limits(0, 0, len(tags))
         self._experiment_in_stage(experiment_id, "active", "is deleted; restore it before adding runs")
         data = self._http.post(
@@ -299,9 +282,3 @@ def _json_float(value: float) -> float | str:
         return "Infinity" if value > 0 else "-Infinity"
     return value
 
-
-def _current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER") or "unknown"

@@ -9,7 +9,6 @@ opens its transaction (store.sql_transactions); purging lives in store.sql_purge
 
 from __future__ import annotations
 
-import getpass
 import os
 import time
 import uuid
@@ -26,11 +25,10 @@ from . import validation as v
 from .base import not_found_experiment, not_found_run
 from .errors import InvalidValue, NotFound
 from .model import PARENT_RUN_TAG, RUN_NAME_TAG, RUN_STATUSES, MetricPoint, Run
-from .run_names import random_run_name
+from .new_run import prepare_new_run
 from .sql_purge import SqlPurge
 from .sql_transactions import chunks as _chunks
 
-USER_TAG = "mlflow.user"
 _MAX_DOUBLE = 1.7976931348623157e308
 _ASSESSMENT_SOURCE_RUN = '"mlflow.assessment.sourceRunId": "{}"'
 
@@ -189,29 +187,13 @@ class SqlWrites(SqlPurge):
     ) -> Run:
         self._check_writable()
         eid = _experiment_int(experiment_id)
-        tags = dict(tags or {})
-        v.validate_run_tags(tags)
-        tag_name = tags.get(RUN_NAME_TAG)
-        if name and tag_name and name != tag_name:
-            raise InvalidValue(
-                f"The run name {name!r} and the {RUN_NAME_TAG} tag {tag_name!r} differ; give one of them"
-            )
-        name = v.validate_run_name(name or tag_name or random_run_name())
+        new = prepare_new_run(name, start_time, user_id, tags, parent_run_id)
+        name, start_time, user_id, tags = new.name, new.start_time, new.user_id, new.tags
         if run_id is not None:
             v.validate_run_id(run_id)
             if len(run_id) > 32:
                 raise InvalidValue(f"Run id {run_id!r} is longer than the 32 characters SQL stores hold")
         run_id = run_id or uuid.uuid4().hex
-        if parent_run_id is not None:
-            v.validate_run_id(parent_run_id)
-            tags[PARENT_RUN_TAG] = parent_run_id
-        user_id = user_id or tags.get(USER_TAG) or _current_user()
-        tags.setdefault(RUN_NAME_TAG, name)
-        tags.setdefault(USER_TAG, user_id)
-        if start_time is None:
-            start_time = _now_ms()
-        elif isinstance(start_time, bool) or not isinstance(start_time, int) or start_time < 0:
-            raise InvalidValue(f"start_time must be a non-negative integer (epoch ms), got {start_time!r}")
         runs = self.tables.runs
 
         def work(conn: Connection) -> Run:
@@ -568,12 +550,6 @@ def _cols(table, **values) -> dict:
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
-
-def _current_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment (containers)
-        return "unknown"
 
 
 def _experiment_int(experiment_id: str) -> int:
