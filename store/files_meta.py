@@ -92,7 +92,15 @@ def _parse_flat(data: bytes) -> dict[str, Any] | None:
     if not text.endswith("\n") or "\r" in text or "\t" in text:
         return None
     out: dict[str, Any] = {}
+    memo = _LINES_SEEN
     for line in text[:-1].split("\n"):
+        hit = memo.get(line)
+        if hit is not None:
+            key, value = hit
+            if key in out:
+                return None
+            out[key] = value
+            continue
         match = _LINE.fullmatch(line)
         if match is None:
             return None
@@ -103,7 +111,17 @@ def _parse_flat(data: bytes) -> dict[str, Any] | None:
         if value is _UNSURE:
             return None
         out[key] = value
+        if not isinstance(value, (list, dict)):  # immutable: safe to hand out again
+            if len(memo) >= _MAX_LINES_SEEN:
+                memo.clear()
+            memo[line] = (key, value)
     return out
+
+
+#: line -> (key, value) of lines parsed before: most lines of 10k run meta.yaml files are the
+#: same few ("status: 3", "lifecycle_stage: active", "experiment_id: '1'"...).
+_LINES_SEEN: dict[str, tuple[str, Any]] = {}
+_MAX_LINES_SEEN = 4096
 
 
 _UNSURE = object()

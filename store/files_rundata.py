@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 
 from .files_cache import RACY_NS, SKIP_PREFIX
-from .files_metrics import EXACT_LIMIT, LatestCache, _max_point
+from .files_metrics import EXACT_LIMIT, LatestCache, _max_point, _max_three_field
 from .model import MetricPoint
 
 _O_FILE = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
@@ -124,10 +124,13 @@ class RunDataCache:
                         raise _Unusual
                     checks.append((sub, size))
                 else:
-                    point, problems, used = _max_point(data)
-                    if problems:
-                        raise _Unusual
-                    self._latest.seed(full, inode, used, point)
+                    # the usual file: complete `ts value step` lines, max found in C
+                    point = _max_three_field(data) if data.endswith(b"\n") else None
+                    if point is None:
+                        point, problems, _ = _max_point(data)
+                        if problems:
+                            raise _Unusual
+                    self._latest.seed(full, inode, len(data), point)
                     checks.append((sub, len(data)))
                 if point is not None:
                     out[f"{prefix}{name}"] = point
