@@ -281,6 +281,8 @@ def test_traces_list_snapshot(snap_compare, trace_store_uri, tmp_path):
         await settle(pilot)
         await pilot.app.push_screen(TracesScreen(pilot.app.store.get_experiment_by_name("agents")))
         await settle(pilot)
+        pilot.app.screen.query_one(TracesTable).focus()  # focus settles the cursor's style
+        await settle(pilot)
 
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

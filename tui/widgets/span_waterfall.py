@@ -70,6 +70,11 @@ class SpanTree(Tree[Span]):
         Binding("space", "toggle_node", "Expand/collapse", id="span_tree.toggle"),
     ]
 
+    #: True while nodes are added in bulk; the row width (0: measure again). Class-level:
+    #: Tree.__init__ already calls the methods that read them.
+    _adding = False
+    _width = 0
+
     def __init__(self, trace: Trace, *, id: str | None = None) -> None:
         super().__init__("trace", id=id)
         self.show_root = False
@@ -83,8 +88,26 @@ class SpanTree(Tree[Span]):
         self._add_spans()
         self.cursor_line = 0
 
+    def process_label(self, label) -> Text:
+        """Span names are plain text (no markup parsing: a name may hold brackets)."""
+        return label if isinstance(label, Text) else Text(str(label))
+
+    def _invalidate(self) -> None:
+        # Tree invalidates (and schedules a layout) on every added node; adding 5,000 spans
+        # invalidates once at the end instead.
+        if not self._adding:
+            super()._invalidate()
+
     def _add_spans(self) -> None:
         """One node per span, all expanded (Trace.tree is depth-first with depth)."""
+        self._adding = True
+        try:
+            self._add_span_nodes()
+        finally:
+            self._adding = False
+        self._invalidate()
+
+    def _add_span_nodes(self) -> None:
         children = self.trace.children
         stack: list[TreeNode[Span]] = [self.root]
         for span, depth in self.trace.tree:
@@ -101,7 +124,9 @@ class SpanTree(Tree[Span]):
 
     @property
     def _row_width(self) -> int:
-        return self.scrollable_content_region.width
+        if not self._width:
+            self._width = self.scrollable_content_region.width
+        return self._width
 
     def get_label_width(self, node: TreeNode[Span]) -> int:
         """Every row fills the width; saying so here keeps Tree from rendering each label."""
@@ -109,6 +134,7 @@ class SpanTree(Tree[Span]):
         return max(1, self._row_width - 1 - GUIDE_DEPTH * depth)
 
     def on_resize(self) -> None:
+        self._width = 0
         self._clear_line_cache()
         self.refresh()
 

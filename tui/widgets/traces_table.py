@@ -21,14 +21,15 @@ PREFETCH_ROWS = 20
 #: Fits the whole row in 120 columns; the trace view shows everything.
 PREVIEW_CHARS = 22
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("time", "Time"),
-    ("name", "Name"),
-    ("status", "Status"),
-    ("duration", "Duration"),
-    ("tokens", "Tokens"),
-    ("request", "Request"),
-    ("response", "Response"),
+#: (key, title, width): fixed widths, so a page never reflows the columns.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("time", "Time", 19),
+    ("name", "Name", 16),
+    ("status", "Status", 11),
+    ("duration", "Duration", 8),
+    ("tokens", "Tokens", 7),
+    ("request", "Request", PREVIEW_CHARS),
+    ("response", "Response", PREVIEW_CHARS),
 )
 
 
@@ -93,8 +94,8 @@ class TracesTable(DataTable):
         self.traces: list[TraceInfo] = []
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, width=width, key=key)
 
     def reset(self) -> None:
         self.clear()
@@ -106,7 +107,7 @@ class TracesTable(DataTable):
             status = Text(info.state, style=error_style if info.state == "ERROR" else "")
             self.add_row(
                 format_time_ms(info.request_time),
-                one_line(info.name or info.trace_id, 20),
+                one_line(info.name or info.trace_id, 16),
                 status,
                 Text(format_duration_ms(info.execution_duration), justify="right"),
                 Text(token_text(info), justify="right"),
