@@ -392,9 +392,9 @@ class SqlStore(SqlTraces, SqlWrites, Store):
         return out
 
     def _key_values(self, conn, table, in_page, keys) -> dict[str, dict[str, str]]:
-        """{run id: {key: value}} of a params/tags table for the page. On SQLite each run's
-        pairs arrive as one JSON object built by the database (strings only, so nothing is
-        lost), which is much cheaper than a Python tuple per pair."""
+        """{run id: {key: value}} of a params/tags table for the page. On SQLite the whole
+        chunk arrives as one JSON document built by the database (strings only, so nothing is
+        lost), which is much cheaper than a Python tuple per pair or a json.loads per run."""
         if self._sqlite_json:
             per_run = (
                 sa.select(table.c.run_uuid, sa.func.json_group_object(table.c.key, table.c.value).label("pairs"))
@@ -440,6 +440,8 @@ assert tuple(f.name for f in dataclasses.fields(MetricPoint)) == ("value", "step
 
 @contextlib.contextmanager
 def _gc_paused():
+    """The cyclic GC off for a bulk build (process-wide: another thread's collections just
+    wait a few hundred ms; reference counting still frees everything as usual)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
