@@ -290,6 +290,9 @@ class RunScreen(RunScreenActions):
 
     def action_search(self) -> None:
         """Focus the filter box of the tab; from tabs without one, Params'."""
+        if self.active_tab == "traces":
+            self.query_one("#run-traces").focus_filter()  # screens/traces.py TracesView
+            return
         tab = self.active_tab if self.active_tab in ("params", "tags", "metrics", "system") else "params"
         self.action_show_tab(tab)
         if tab in ("params", "tags"):
