@@ -112,6 +112,15 @@ async def test_run_traces_tab_lists_only_the_runs_traces(trace_store_uri, tmp_pa
         await settle(pilot)
         view = app.screen.query_one(TracesView)
         assert [t.trace_id for t in view.table.traces] == [RUN_TRACE]
+        # / filters within the run's traces (the run_id condition stays).
+        await pilot.press("slash")
+        await type_text(pilot, "name = 'support-agent'")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert view.table.traces == []
+        await pilot.press("slash", "ctrl+u", "enter")
+        await settle(pilot)
+        assert [t.trace_id for t in view.table.traces] == [RUN_TRACE]
         view.table.focus()
         await pilot.press("enter")
         await settle(pilot)
