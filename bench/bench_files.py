@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import time
 
 from build_file_store import build_tree
 from timing import load, measure
@@ -95,7 +96,32 @@ def main() -> None:
           f" {m.wall / t.wall:9.1f}x {m.cpu / t.cpu:8.1f}x |")
     print(f"{'tracktui / floor':36} | {t.first_wall / f.first_wall:9.1f}x {t.first_cpu / f.first_cpu:8.1f}x |"
           f" {t.wall / f.wall:9.1f}x {t.cpu / f.cpu:8.1f}x |")
+    _paging(info["uri"], eid)
     print(f"after: {load()}")
+
+
+def _paging(uri: str, eid: str, size: int = 200) -> None:
+    """What the TUI's lazy runs table costs while scrolling: pages of `size`, each a separate
+    search_runs call with the previous page's token (fresh store: nothing cached in-process)."""
+    store = open_store(uri)
+    pages = []
+    w, c = time.perf_counter(), time.process_time()
+    token, n = None, 0
+    while True:
+        pw, pc = time.perf_counter(), time.process_time()
+        page = store.search_runs([eid], max_results=size, page_token=token)
+        pages.append((time.perf_counter() - pw, time.process_time() - pc))
+        n += len(page.items)
+        token = page.next_page_token
+        if not token:
+            break
+    total = (time.perf_counter() - w, time.process_time() - c)
+    later = sorted(pages[1:], key=lambda p: p[1])
+    mid = later[len(later) // 2] if later else (0.0, 0.0)
+    print(f"paging, fresh store, pages of {size} ({len(pages)} pages, {n} runs):")
+    print(f"  first page (cold)                 | {pages[0][0]:9.2f}s {pages[0][1]:8.2f}s  (wall, cpu)")
+    print(f"  each further page (median)        | {mid[0]:9.3f}s {mid[1]:8.3f}s")
+    print(f"  all {len(pages)} pages                      | {total[0]:9.2f}s {total[1]:8.2f}s")
 
 
 def _check_same(ours, theirs) -> None:

@@ -106,14 +106,22 @@ class RunDataCache:
         if dir_fd is None:
             return
         checks.append((rel, -1))
+        seed, base = self._latest.seed, f"{run_path}/{rel}/"
         try:
             for name, is_dir, inode in _entries(dir_fd):
                 sub = f"{rel}/{name}"
                 if is_dir:
                     self._read_metrics(dir_fd, run_path, sub, f"{prefix}{name}/", out, checks)
                     continue
-                data = _read_file(dir_fd, name, EXACT_LIMIT + 1)
-                full = f"{run_path}/{sub}"
+                try:
+                    fd = os.open(name, _O_FILE, dir_fd=dir_fd)
+                    try:
+                        data = os.read(fd, EXACT_LIMIT + 1)
+                    finally:
+                        os.close(fd)
+                except OSError:
+                    raise _Unusual from None
+                full = base + name
                 if len(data) > EXACT_LIMIT:  # a long history: tail read, cached incrementally
                     try:
                         point, problems = self._latest.latest(full)
@@ -130,7 +138,7 @@ class RunDataCache:
                         point, problems, _ = _max_point(data)
                         if problems:
                             raise _Unusual
-                    self._latest.seed(full, inode, len(data), point)
+                    seed(full, inode, len(data), point)
                     checks.append((sub, len(data)))
                 if point is not None:
                     out[f"{prefix}{name}"] = point
@@ -147,16 +155,22 @@ def _read_values(parent_fd: int, rel: str, prefix: str, out: dict[str, str],
     checks.append((rel, -1))
     os_open, os_read, os_close = os.open, os.read, os.close
     try:
-        for name, is_dir, _ in _entries(dir_fd):
-            if is_dir:
-                _read_values(dir_fd, f"{rel}/{name}", f"{prefix}{name}/", out, checks, check_files)
-                continue
-            try:  # inline, not a helper call: this line runs for 200k files of 10k runs
+        try:
+            names = os.listdir(dir_fd)  # names only: a sub-folder shows itself on read (EISDIR)
+        except OSError:
+            raise _Unusual from None
+        for name in names:
+            if name.startswith(SKIP_PREFIX):
+                raise _Unusual  # a write in progress
+            try:  # inline, not a helper call: this runs for 200k files of 10k runs
                 fd = os_open(name, _O_FILE, dir_fd=dir_fd)
                 try:
                     data = os_read(fd, 65536)
                 finally:
                     os_close(fd)
+            except IsADirectoryError:
+                _read_values(dir_fd, f"{rel}/{name}", f"{prefix}{name}/", out, checks, check_files)
+                continue
             except OSError:
                 raise _Unusual from None
             if len(data) == 65536:
@@ -190,16 +204,3 @@ def _entries(dir_fd: int) -> list[tuple[str, bool, int]]:
     except OSError:
         raise _Unusual from None
     return out
-
-
-def _read_file(dir_fd: int, name: str, size: int) -> bytes:
-    try:
-        fd = os.open(name, _O_FILE, dir_fd=dir_fd)
-    except OSError:
-        raise _Unusual from None
-    try:
-        return os.read(fd, size)
-    except OSError:
-        raise _Unusual from None
-    finally:
-        os.close(fd)
