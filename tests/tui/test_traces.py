@@ -81,6 +81,22 @@ async def test_runs_screen_opens_experiment_traces_newest_first(trace_store_uri,
     app.store.close()
 
 
+async def test_traces_load_page_by_page(trace_store_uri, tmp_path, monkeypatch):
+    """Pages of one trace: the next page is fetched with the store's page token until none is left."""
+    import tui.screens.traces as traces_screen
+
+    monkeypatch.setattr(traces_screen, "PAGE_SIZE", 1)
+    app = make_trace_app(trace_store_uri, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(TracesScreen(app.store.get_experiment_by_name("agents")))
+        await settle(pilot)
+        view = app.screen.query_one(TracesView)
+        assert [t.trace_id for t in view.table.traces] == [RUN_TRACE, AGENT_TRACE]
+        assert view._next_token is None
+    app.store.close()
+
+
 async def test_traces_filter_and_inline_syntax_error(trace_store_uri, tmp_path):
     app = make_trace_app(trace_store_uri, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -21,7 +21,7 @@ from store.traces import TraceInfo
 
 from ..widgets.filter_bar import FilterBar
 from ..widgets.status_bar import StatusBar
-from ..widgets.traces_table import TracesTable
+from ..widgets.traces_table import PREFETCH_ROWS, TracesTable
 
 PAGE_SIZE = 100
 ORDER_BY = ("timestamp_ms DESC",)
@@ -106,6 +106,8 @@ class TracesView(Vertical):
         self.query_one(FilterBar).clear_error()
         self.table.append(list(page.items))
         count = len(self.table.traces)
+        if self._next_token and self.table.cursor_row >= count - PREFETCH_ROWS:
+            self.load_more()  # the cursor is already near the end: no move will ask for more
         if not count:
             self._summary("No traces" + (" match the filter." if self.filter_text else "."))
         else:
