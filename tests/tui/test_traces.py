@@ -313,3 +313,11 @@ def test_traces_list_snapshot(snap_compare, trace_store_uri, tmp_path):
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
     finally:
         app.store.close()
+
+
+def test_span_tree_bounds_match_trace_bounds(trace_store_uri):
+    """SpanTree caches the timeline; its bars must sit where Trace.bounds says."""
+    with open_store(trace_store_uri, read_only=True) as store:
+        trace = store.get_trace(AGENT_TRACE)
+    tree = SpanTree(trace)
+    assert [tree._bounds(s) for s in trace.spans] == [trace.bounds(s) for s in trace.spans]
