@@ -9,7 +9,9 @@ NaN/inf values), with these differences on purpose:
 * 5-field metric lines (logged with a dataset) keep their step;
 * search reads only what the filter and order need for every run, and everything else only
   for the runs of the requested page; latest metric values come from the end of the file
-  (see files_metrics for the exact rule).
+  (see files_metrics for the exact rule); a full listing reads each run in one pass and
+  keeps it while unchanged (files_rundata), and the next page reuses the previous ordering
+  while no run changed.
 
 Writes live in files_writes.FileWrites.
 """
