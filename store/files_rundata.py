@@ -30,7 +30,7 @@ from .model import MetricPoint
 _O_FILE = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 _O_DIR = _O_FILE | getattr(os, "O_DIRECTORY", 0)
 #: Remembered runs at most; the table is dropped whole when it is exceeded.
-MAX_RUNS = 200_000
+MAX_RUNS = 50_000  # ~5 kB a run of the benchmark shape
 
 
 @dataclass(slots=True)
