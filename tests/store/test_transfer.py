@@ -34,6 +34,13 @@ ALL = 3  # mlflow ViewType.ALL
 
 
 @pytest.fixture(scope="module")
+def sqlite_backend(tmp_path_factory):
+    """This module's own pristine fixture store: these tests compare whole stores, and other
+    modules add their own experiments, runs and traces to the shared session store."""
+    return backends.build_sqlite(tmp_path_factory.mktemp("transfer-source"))
+
+
+@pytest.fixture(scope="module")
 def exported(sqlite_backend, tmp_path_factory):
     """The whole fixture store exported once for the module."""
     out = tmp_path_factory.mktemp("export") / "dump"
