@@ -55,6 +55,12 @@ async def shoot(uri: str, size: tuple[int, int], config_dir: Path) -> list[str]:
         await pilot.press("escape")
         await open_experiment(pilot, "mnist")
         save("runs")
+        await pilot.press("m", "down", "m", "down", "m", "C")  # mark three runs, compare them
+        await settle(pilot)
+        save("compare")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("U")  # clear the marks
         await pilot.press("slash")
         await type_text(pilot, "metrics.`val/loss` < 'low'")
         await pilot.press("enter")
