@@ -224,15 +224,7 @@ class FileWrites:
     ) -> None:
         self._check_writable()
         v.validate_run_id(run_id)
-        params = dict(params or {})
-        tags = dict(tags or {})
-        for key, point in metrics:
-            v.validate_metric(key, point.value, point.timestamp, point.step)
-        for key, value in params.items():
-            v.validate_param(key, value)
-        v.validate_run_tags(tags)
-        if RUN_NAME_TAG in tags:
-            v.validate_run_name(tags[RUN_NAME_TAG])
+        params, tags = v.validate_batch(metrics, params, tags)
         lines: dict[str, list[str]] = {}
         for key, point in metrics:
             # mlflow writes f"{value}" of a float: 0.5, nan, inf, 1e-05

@@ -125,14 +125,8 @@ class RestWrites:
     ) -> None:
         """Sent in requests of at most 1000 metrics / 100 params / 100 tags (the server's limits)."""
         self._check_writable()
-        params = dict(params or {})
-        tags = dict(tags or {})
         metrics = list(metrics)
-        for key, point in metrics:
-            v.validate_metric(key, point.value, point.timestamp, point.step)
-        for key, value in params.items():
-            v.validate_param(key, value)
-        v.validate_run_tags(tags)
+        params, tags = v.validate_batch(metrics, params, tags)
         run = self._active_run(run_id, "logging to it")
         changed = [k for k, val in params.items() if k in run.params and run.params[k] != val]
         if changed:

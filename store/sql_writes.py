@@ -251,15 +251,7 @@ class SqlWrites(SqlPurge):
     ) -> None:
         self._check_writable()
         v.validate_run_id(run_id)
-        params = dict(params or {})
-        tags = dict(tags or {})
-        for key, point in metrics:
-            v.validate_metric(key, point.value, point.timestamp, point.step)
-        for key, value in params.items():
-            v.validate_param(key, value)
-        v.validate_run_tags(tags)
-        if RUN_NAME_TAG in tags:
-            v.validate_run_name(tags[RUN_NAME_TAG])
+        params, tags = v.validate_batch(metrics, params, tags)
         rows = _metric_rows(run_id, metrics)
 
         def work(conn: Connection) -> None:

@@ -74,6 +74,22 @@ def validate_run_tags(tags: Mapping[str, str]) -> None:
         validate_run_tag(key, value)
 
 
+def validate_batch(metrics, params, tags) -> tuple[dict[str, str], dict[str, str]]:
+    """Every metric point, param and tag of a `log_batch` call, checked before anything is
+    written (a `mlflow.runName` tag must also be a valid run name); returns params and tags
+    as plain dicts."""
+    params = dict(params or {})
+    tags = dict(tags or {})
+    for key, point in metrics:
+        validate_metric(key, point.value, point.timestamp, point.step)
+    for key, value in params.items():
+        validate_param(key, value)
+    validate_run_tags(tags)
+    if "mlflow.runName" in tags:
+        validate_run_name(tags["mlflow.runName"])
+    return params, tags
+
+
 def validate_metric(key: str, value: object, timestamp: object, step: object) -> None:
     """A metric point: numeric value (NaN and ±inf allowed), non-negative int timestamp, int step."""
     validate_key(key, "metric key")
