@@ -18,6 +18,8 @@ from textual.widgets.tree import TreeNode
 
 from store.traces import Span, Trace
 
+from .tree_folding import TreeFolding
+
 #: Characters of a string value shown in its label (the copy is the whole value).
 LABEL_CHARS = 160
 #: Children added per container; the rest are summarised in one line.
@@ -54,7 +56,7 @@ def copy_text(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-class SpanDetail(Tree[_Value]):
+class SpanDetail(TreeFolding, Tree[_Value]):
     DEFAULT_CSS = """
     SpanDetail { height: 1fr; }
     SpanDetail > .span-detail--key { color: $text-primary; text-style: bold; }
@@ -171,18 +173,3 @@ class SpanDetail(Tree[_Value]):
 
         copy_for_user(self.app, copy_text(node.data.value), str(node.data.key))
 
-    def action_expand(self) -> None:
-        node = self.cursor_node
-        if node is not None and node.allow_expand and not node.is_expanded:
-            node.expand()
-        elif node is not None and node.children:
-            self.action_cursor_down()
-
-    def action_collapse(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.allow_expand and node.is_expanded:
-            node.collapse()
-        elif node.parent is not None and node.parent is not self.root:
-            self.move_cursor(node.parent)

@@ -16,6 +16,7 @@ from textual.widgets.tree import TreeNode
 from store.traces import Span, Trace
 
 from .traces_table import format_duration_ms
+from .tree_folding import TreeFolding
 
 NAME_WIDTH = 38
 TYPE_WIDTH = 10
@@ -50,7 +51,7 @@ def header_text(total_width: int) -> Text:
     )
 
 
-class SpanTree(Tree[Span]):
+class SpanTree(TreeFolding, Tree[Span]):
     DEFAULT_CSS = """
     SpanTree { height: 1fr; }
     SpanTree > .span-tree--bar { color: $accent; }
@@ -197,21 +198,6 @@ class SpanTree(Tree[Span]):
         self.move_cursor(node)
         self.scroll_to_node(node)
 
-    def action_expand(self) -> None:
-        node = self.cursor_node
-        if node is not None and node.allow_expand and not node.is_expanded:
-            node.expand()
-        elif node is not None and node.children:
-            self.action_cursor_down()
-
-    def action_collapse(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.allow_expand and node.is_expanded:
-            node.collapse()
-        elif node.parent is not None and node.parent is not self.root:
-            self._move_to(node.parent)
 
     def expand_all(self) -> None:
         self.root.expand_all()
