@@ -28,6 +28,8 @@ from fixtures.data import (
     UNICODE_RUN,
 )
 from store import FilterSyntaxError, Keys, NotFound
+from store import sql_history
+from store.downsample import downsample_minmax
 
 MLFLOW_VIEW = {"active": 1, "deleted": 2, "all": 3}  # mlflow.entities.ViewType values
 BIG = 1000
@@ -587,6 +589,19 @@ def test_downsampling_a_short_history_returns_it_whole(store, info, max_points):
     assert store.get_metric_history(
         info.many_steps_run, info.many_steps_key, max_points=max_points
     ) == full
+
+
+@pytest.mark.parametrize("max_points", [4, 101, 300, 999])
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-reader", "parallel-readers"])
+def test_downsampled_history_is_the_reference_downsampling(store, info, max_points, parallel, monkeypatch):
+    """Every backend keeps exactly the points store.downsample keeps from the full history
+    (SQLite computes them in the database, long histories split over parallel connections)."""
+    if parallel:
+        monkeypatch.setattr(sql_history, "_PARALLEL_MIN_POINTS", 0)
+    for run_id, key in [(info.many_steps_run, info.many_steps_key), (info.runs["nan-loss"], "loss")]:
+        full = store.get_metric_history(run_id, key)
+        sampled = store.get_metric_history(run_id, key, max_points=max_points)
+        assert points(sampled) == points(downsample_minmax(full, max_points))
 
 
 def test_downsampled_history_with_nan(store, info):
