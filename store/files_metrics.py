@@ -205,34 +205,56 @@ def _max_three_field(data: bytes) -> MetricPoint | None:
     parses line by line). Every line having 3 fields is checked by counting: n lines, 2n
     spaces and 3n whitespace-separated tokens leave no room for a leading, trailing or
     doubled space; only a file mixing 2- and 4-field lines (both malformed or legacy in
-    the same file) could pass, and mlflow itself refuses such a file."""
+    the same file) could pass, and mlflow itself refuses such a file.
+
+    Which rows hold the greatest step depends on the step column only, and that column is
+    mostly the same from file to file (every metric of a run, every run of a sweep logs
+    steps 0..n-1): it is looked up in `_STEP_COLUMNS` by its bytes, so usually no step is
+    converted at all. Same bytes, same ints: the answer is exact either way."""
     n = data.count(b"\n")
     tokens = data.split()
     if len(tokens) != 3 * n or data.count(b" ") != 2 * n:
         return None
+    column = b" ".join(tokens[2::3])
+    known = _STEP_COLUMNS.get(column)
+    if known is None:
+        known = _top_rows(tokens[2::3])
+        if known is None:
+            return None
+        if len(_STEP_COLUMNS) >= MAX_STEP_COLUMNS:
+            _STEP_COLUMNS.clear()
+        _STEP_COLUMNS[column] = known
+    top, rows = known
     try:
-        steps = list(map(int, tokens[2::3]))
+        if len(rows) == 1:
+            i = 3 * rows[0]
+            return MetricPoint(float(tokens[i + 1]), top, int(tokens[i]))
+        best_key = None
+        for row in rows:  # equal steps: the greatest (timestamp, value), first one on ties
+            key = (int(tokens[3 * row]), float(tokens[3 * row + 1]))
+            if best_key is None or key > best_key:
+                best_key = key
     except ValueError:
         return None
-    top = max(steps)
-    if steps.count(top) == 1:
-        i = 3 * steps.index(top)
-        try:
-            return MetricPoint(value=float(tokens[i + 1]), step=top, timestamp=int(tokens[i]))
-        except ValueError:
-            return None
-    best_key = None
-    for j, step in enumerate(steps):
-        if step != top:
-            continue
-        try:
-            key = (step, int(tokens[3 * j]), float(tokens[3 * j + 1]))
-        except ValueError:
-            return None
-        if best_key is None or key > best_key:
-            best_key = key
-    step, ts, value = best_key
-    return MetricPoint(value=value, step=step, timestamp=ts)
+    return MetricPoint(best_key[1], top, best_key[0])
+
+
+#: step column bytes -> (greatest step, rows holding it); see _max_three_field
+_STEP_COLUMNS: dict[bytes, tuple[int, tuple[int, ...]]] = {}
+#: Remembered step columns at most (each ~3 bytes a point); dropped whole when exceeded.
+MAX_STEP_COLUMNS = 1024
+
+
+def _top_rows(steps: list[bytes]) -> tuple[int, tuple[int, ...]] | None:
+    """(greatest step, the rows holding it) of a step column, None if a step is no int."""
+    try:
+        values = list(map(int, steps))
+    except ValueError:
+        return None
+    top = max(values)
+    if values[-1] == top and values.count(top) == 1:  # the usual file: steps logged in order
+        return top, (len(values) - 1,)
+    return top, tuple(i for i, step in enumerate(values) if step == top)
 
 
 def _read_all(path: str) -> bytes:
