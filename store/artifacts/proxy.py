@@ -3,7 +3,9 @@
 
 Requests go through the REST backend's transport (same auth, TLS, retries, error mapping).
 The proxy answers listings with base names; each is checked to be one safe path component
-before it is joined to the listed directory.
+before it is joined to the listed directory. Whole-file GETs try `plain_get` first (a lighter
+client for directories of many small files) and fall back to the transport for anything but
+a plain 200.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..errors import Unreachable, UnsupportedURI
 from ..rest_transport import RestTransport, TransportSettings
 from ..uris import mask_uri
 from .base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, ArtifactStream, RangesNotSupported
+from .plain_get import PlainGetter
 from .safety import clean_child_name, clean_relative_path, join_under
 
 PROXY_API = "/api/2.0/mlflow-artifacts/artifacts"
@@ -32,6 +35,7 @@ class ProxyArtifactRepository(ArtifactRepository):
         self._owns = owns_transport
         self.root = "/".join(p for p in root.split("/") if p)
         self.display_uri = f"mlflow-artifacts:/{self.root} via {transport.display_uri}"
+        self._plain = PlainGetter(transport)
 
     def list(self, path: str = "") -> list[ArtifactEntry]:
         path = clean_relative_path(path)
@@ -48,7 +52,7 @@ class ProxyArtifactRepository(ArtifactRepository):
     def open(self, path: str) -> ArtifactStream:
         path = clean_relative_path(path)
         url_path = f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}"
-        return HttpStream(self._http, url_path)
+        return self._plain.get(url_path) or HttpStream(self._http, url_path)
 
     supports_ranges = True
 
@@ -62,6 +66,7 @@ class ProxyArtifactRepository(ArtifactRepository):
         return stream
 
     def close(self) -> None:
+        self._plain.close()
         if self._owns:
             self._http.close()
 

@@ -1,0 +1,105 @@
+"""The proxy's whole-file fast path (store/artifacts/plain_get.py): a 200 comes over a kept
+connection with the transport's headers; anything else is asked again through the transport,
+so errors, retries and messages are the transport's. A scripted server (fake_http_server)
+produces the answers a healthy `mlflow server` never gives on demand; the contract suite
+(test_artifacts_contract.py, "rest") covers the real server."""
+
+from __future__ import annotations
+
+import pytest
+
+from fake_http_server import FakeServer, Reply
+from store.artifacts.plain_get import PlainGetter, PlainStream
+from store.artifacts.proxy import PROXY_API, ProxyArtifactRepository
+from store.errors import NotFound, Unreachable
+from store.rest_transport import RestTransport, TransportSettings
+
+BODY = b"0123456789" * 1000
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_or_credentials(monkeypatch, tmp_path):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def proxy_repo(url: str, **env) -> ProxyArtifactRepository:
+    settings = TransportSettings.from_env(url, env, timeout=5, max_retries=2, backoff_factor=0, backoff_jitter=0)
+    return ProxyArtifactRepository(RestTransport(url, settings), "1/abc/artifacts", owns_transport=True)
+
+
+def read_all(repo, path: str) -> tuple[bytes, object]:
+    with repo.open(path) as stream:
+        return b"".join(stream.chunks(4096)), stream
+
+
+def test_a_file_comes_on_one_kept_connection_with_the_transport_headers():
+    with FakeServer(Reply(body=BODY)) as server, proxy_repo(server.url, MLFLOW_TRACKING_TOKEN="t0k", MLFLOW_WORKSPACE="team") as repo:
+        for _ in range(5):
+            data, stream = read_all(repo, "dir/a b.txt")
+            assert data == BODY and stream.size == len(BODY)
+            assert isinstance(stream, PlainStream)
+        assert len(repo._plain._open) == 1  # five GETs, one connection
+    seen = server.requests[0]
+    assert seen.path == f"{PROXY_API}/1/abc/artifacts/dir/a%20b.txt"
+    headers = {k.lower(): v for k, v in seen.headers.items()}
+    assert headers["authorization"] == "Bearer t0k"
+    assert headers["x-mlflow-workspace"] == "team"
+    assert headers["accept-encoding"] == "identity"
+    assert len(server.requests) == 5
+
+
+def test_a_missing_file_is_asked_again_through_the_transport():
+    missing = Reply(status=404, body={"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No such file"})
+    with FakeServer(missing) as server, proxy_repo(server.url) as repo:
+        with pytest.raises(NotFound, match="No such file"):
+            repo.open("gone.txt")
+    assert len(server.requests) == 2  # the fast path's GET, then the transport's
+
+
+def test_transient_failures_are_retried_by_the_transport():
+    answers = [Reply(status=503, body="busy"), Reply(status=503, body="busy"), Reply(body=BODY)]
+    with FakeServer(lambda n, req: answers[min(n, 2)]) as server, proxy_repo(server.url) as repo:
+        data, _ = read_all(repo, "a.bin")
+    assert data == BODY
+    assert len(server.requests) == 3
+
+
+def test_a_body_cut_short_is_unreachable():
+    with FakeServer(Reply(body=BODY, drop=True)) as server, proxy_repo(server.url) as repo:
+        with pytest.raises(Unreachable, match="broke off"):
+            read_all(repo, "a.bin")
+        assert repo._plain._open == set()  # a broken connection is not reused
+
+
+def test_a_stream_closed_early_does_not_leave_its_connection_for_the_next_get():
+    with FakeServer(Reply(body=BODY)) as server, proxy_repo(server.url) as repo:
+        with repo.open("a.bin") as stream:
+            next(stream.chunks(10))
+        data, _ = read_all(repo, "a.bin")
+    assert data == BODY
+
+
+def test_a_server_that_closes_each_connection_still_works():
+    with FakeServer(Reply(body=BODY, headers={"Connection": "close"})) as server, proxy_repo(server.url) as repo:
+        for _ in range(3):
+            assert read_all(repo, "a.bin")[0] == BODY
+    assert len(server.requests) == 3
+
+
+def test_a_stopped_server_is_reported_by_the_transport():
+    with FakeServer(Reply(body=BODY)) as server, proxy_repo(server.url) as repo:
+        assert read_all(repo, "a.bin")[0] == BODY
+        server.stop()
+        with pytest.raises(Unreachable, match="Cannot reach"):
+            repo.open("a.bin")
+
+
+def test_a_proxy_in_the_environment_turns_the_fast_path_off(monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    settings = TransportSettings.from_env("http://127.0.0.1:5000", {})
+    assert not PlainGetter(RestTransport("http://127.0.0.1:5000", settings)).enabled
+    monkeypatch.delenv("HTTP_PROXY")
+    assert PlainGetter(RestTransport("http://127.0.0.1:5000", settings)).enabled
