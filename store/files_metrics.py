@@ -102,12 +102,17 @@ class LatestCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[int, int, int, MetricPoint | None, bool]] = {}
+        #: path -> (inode, parsed_to, value, step, timestamp) of an exact result read
+        #: elsewhere: atomic values only, so the garbage collector never walks 60k of them
+        self._seeds: dict[str, tuple[int, int, float | None, int, int]] = {}
 
     def latest(self, path: str) -> tuple[MetricPoint | None, list[str]]:
         """The latest point of a metric file and the problems found. Raises OSError."""
         st = os.stat(path)
         size = st.st_size
         cached = self._entries.get(path)
+        if cached is None and self._seeds:
+            cached = self._from_seed(path)
         if cached is not None and cached[0] == st.st_ino:
             _, parsed_to, mtime, point, exact = cached
             if parsed_to == size and mtime == st.st_mtime_ns:
@@ -144,14 +149,28 @@ class LatestCache:
     def seed(self, path: str, inode: int, parsed_to: int, point: MetricPoint | None) -> None:
         """Remember an exact result read elsewhere (files_rundata), so appends to the file are
         parsed incrementally here. The unknown mtime makes an unchanged size read again."""
-        if len(self._entries) >= MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[path] = (inode, parsed_to, -1, point, True)
+        if len(self._seeds) >= MAX_ENTRIES:
+            self._seeds.clear()
+        if self._entries:
+            self._entries.pop(path, None)  # the newer, exact result wins
+        if point is None:
+            self._seeds[path] = (inode, parsed_to, None, 0, 0)
+        else:
+            self._seeds[path] = (inode, parsed_to, point.value, point.step, point.timestamp)
+
+    def _from_seed(self, path: str) -> tuple[int, int, int, MetricPoint | None, bool] | None:
+        seeded = self._seeds.pop(path, None)
+        if seeded is None:
+            return None
+        inode, parsed_to, value, step, timestamp = seeded
+        point = None if value is None else MetricPoint(value, step, timestamp)
+        return inode, parsed_to, -1, point, True
 
     def forget(self, prefix: str) -> None:
         """Drop entries under a directory (after it was deleted or rewritten)."""
-        for key in [k for k in self._entries if k.startswith(prefix)]:
-            self._entries.pop(key, None)
+        for table in (self._entries, self._seeds):
+            for key in [k for k in table if k.startswith(prefix)]:
+                table.pop(key, None)
 
 
 def latest_point(path: str) -> tuple[MetricPoint | None, list[str]]:
