@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .artifacts import ArtifactEntry, ArtifactPreview, ArtifactRepository
+    from .trace_writes import TraceImport
     from .traces import Trace, TraceInfo
 
 
@@ -309,6 +310,14 @@ class Store(ABC):
     def delete_trace_tag(self, trace_id: str, key: str) -> None:
         """Raises NotFound when the trace has no such tag."""
         raise self._unsupported("Deleting trace tags")
+
+    def import_trace(self, trace: "Trace", experiment_id: str) -> "TraceImport":
+        """Write a whole trace (as `get_trace` of any store returns it) into `experiment_id`,
+        keeping its id, request time, duration, state, previews, tags, metadata and spans.
+        A trace whose id is already here is left alone (`created` False): re-runs never
+        duplicate. Parts a backend cannot keep are named in the result's `notes`
+        (store.trace_writes). Raises InvalidValue for ids MLflow V3 cannot hold."""
+        raise self._unsupported("Importing traces")
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""

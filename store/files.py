@@ -53,6 +53,7 @@ from .files_meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .files_metrics import LatestCache, read_columns
 from .files_rundata import RunDataCache
 from .files_traces import FileTraces
+from .files_trace_writes import FileTraceWrites
 from .files_writes import FileWrites
 from .model import (
     PARENT_RUN_TAG,
@@ -96,7 +97,7 @@ class RunRef:
     experiment_path: str
 
 
-class FileStore(FileTraces, FileWrites, Store):
+class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
     """An `mlruns` directory opened from `file:///path`, `file:path` or a plain path."""
 
     def __init__(self, uri: str, read_only: bool = False):

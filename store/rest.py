@@ -20,6 +20,7 @@ from .model import Experiment, Keys, MetricPoint, Page, Run, ViewType
 from .rest_json import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
 from .rest_transport import RestTransport, TransportSettings
 from .rest_traces import RestTraces
+from .rest_trace_writes import RestTraceWrites
 from .rest_writes import RestWrites
 from .search import (
     format_filter,
@@ -39,7 +40,7 @@ HISTORY_PAGE = 25000
 SCAN_PAGE = 5000
 
 
-class RestStore(RestTraces, RestWrites, Store):
+class RestStore(RestTraceWrites, RestTraces, RestWrites, Store):
     """An MLflow tracking server at `http(s)://host[:port][/static-prefix]`.
 
     Timeouts and retries come from MLflow's environment variables unless given here (tests

@@ -196,6 +196,7 @@ class RestTransport:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> dict:
         """Send with retries; return the JSON object. Raises the StoreError matching the answer."""
         url = self.base_url + path
@@ -203,7 +204,9 @@ class RestTransport:
         while True:
             wait: float | None = None
             try:
-                response = self._client.request(method, url, params=_clean_params(params), json=json_body)
+                response = self._client.request(
+                    method, url, params=_clean_params(params), json=json_body, headers=headers
+                )
             except httpx.TimeoutException as exc:
                 if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)) and attempt < self.settings.max_retries:
                     wait = self._backoff(attempt + 1)

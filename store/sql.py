@@ -39,6 +39,7 @@ from .sql_filters import (
 from .sql_history import metric_history
 from .sql_schema import Tables, build_tables, check_revision, missing_tables
 from .sql_traces import SqlTraces
+from .sql_trace_writes import SqlTraceWrites
 from .sql_writes import SqlWrites
 from .uris import mask_uri
 
@@ -47,7 +48,7 @@ _STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "de
 _SYSTEM_TAGS = frozenset((RUN_NAME_TAG, PARENT_RUN_TAG))
 
 
-class SqlStore(SqlTraces, SqlWrites, Store):
+class SqlStore(SqlTraces, SqlTraceWrites, SqlWrites, Store):
     """An MLflow SQL tracking database (SQLite, PostgreSQL, MySQL/MariaDB, SQL Server).
 
     Attributes shared with the mixins (store.sql_writes.SqlWrites, store.sql_traces.SqlTraces):

@@ -14,6 +14,9 @@ copy are the same code:
   unchanged is skipped; a changed or half-written one gets only what it lacks (missing metric
   points, params, tags, status). A run is never created twice.
 - A failing run is recorded in the report and the others continue.
+- Traces keep their ids everywhere (MLflow V3 ids are chosen by the writer): each store
+  writes them with `Store.import_trace`; one already at the destination is skipped. What a
+  destination cannot keep is listed in the report's warnings.
 
 A library: no printing. Progress arrives through a callback, from worker threads.
 """
@@ -48,6 +51,7 @@ from .transfer_format import (
     read_metrics_csv,
     run_from_json,
     run_to_json,
+    trace_from_json,
     trace_to_json,
     write_json,
     write_metrics_csv,
@@ -88,7 +92,7 @@ class TransferReport:
     run_ids: dict[str, str] = field(default_factory=dict)  # source id -> destination id
     artifact_files: int = 0
     artifact_bytes: int = 0
-    traces: int = 0  # traces written (export directories only)
+    traces: int = 0  # traces written (skipped ones already there are not counted)
     warnings: list[str] = field(default_factory=list)
     ids_kept: bool = True
 
@@ -173,6 +177,9 @@ class StoreSource:
         with self.store.artifact_repository(run) as repo, repo.open(path) as stream:
             yield from stream.chunks(CHUNK)
 
+    def trace(self, trace_id: str, experiment_id: str = ""):
+        return self.store.get_trace(trace_id)
+
     def trace_ids(self, experiment: Experiment) -> list[str]:
         if not getattr(self.store, "supports_traces", False):
             return []
@@ -239,6 +246,9 @@ class DirSource:
     def trace_ids(self, experiment: Experiment) -> list[str]:
         folder = self.dir.experiment_dir(experiment.id) / "traces"
         return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+    def trace(self, trace_id: str, experiment_id: str = ""):
+        return trace_from_json(read_json(self.dir.trace_file(experiment_id, trace_id)))
 
     def open_artifact(self, run: Run, path: str) -> Iterator[bytes]:
         with open(self.dir.run_dir(run.experiment_id, run.id) / ARTIFACTS_DIR / path, "rb") as handle:
@@ -391,6 +401,21 @@ class StoreSink:
             present = {}
         return _UploadTarget(upload, dest_run_id, present)
 
+    def trace_ids(self, experiment_id: str) -> set[str]:
+        """Ids of the traces already in the destination experiment (skipped without a read)."""
+        if not getattr(self.store, "supports_traces", False):
+            return set()
+        out, token = set(), None
+        while True:
+            page = self.store.search_traces([experiment_id], max_results=500, page_token=token)
+            out.update(t.trace_id for t in page)
+            token = page.next_page_token
+            if not token:
+                return out
+
+    def import_trace(self, trace, experiment_id: str):
+        return self.store.import_trace(trace, experiment_id)
+
     def make_writable(self, experiment_id: str) -> None:
         """A deleted experiment (copied from a deleted source) takes no runs: restore it for now."""
         if self.store.get_experiment(experiment_id).lifecycle_stage == "deleted":
@@ -513,7 +538,7 @@ class TransferOptions:
     since: int | None = None  # only runs started or ended at/after this epoch ms (or running)
     experiment_name: str | None = None  # rename the (single) experiment at the destination
     artifacts: bool = True
-    traces: bool = True  # exported to directories; stores cannot receive traces yet (a warning)
+    traces: bool = True  # copy the experiments' traces too (ids kept)
     workers: int = DEFAULT_WORKERS
     mapping_file: Path | None = None  # where to merge old→new ids (always when ids change)
 
@@ -666,25 +691,54 @@ _report_lock = threading.Lock()
 
 
 def _copy_traces(source, sink, exp: Experiment, dest_exp: str, report: TransferReport) -> None:
-    """Traces go into export directories (one JSON file each, kept on re-export). The Store
-    protocol cannot create traces, so a store destination gets a warning instead."""
+    """Traces not yet at the destination, one by one, ids kept: export directories get one
+    JSON file each; stores get `Store.import_trace` (store.trace_writes). A trace already
+    there is skipped, so a re-run copies only new traces. Its `mlflow.sourceRun` metadata
+    follows the run to its destination id."""
     ids = source.trace_ids(exp)
     if not ids:
         return
-    if not isinstance(sink, DirSink):
-        report.warnings.append(
-            f"experiment {exp.name!r}: {len(ids)} trace(s) not copied (traces cannot be written to a store yet)"
-        )
+    if isinstance(sink, DirSink):
+        for trace_id in ids:
+            target = sink.dir.trace_file(dest_exp, trace_id)
+            if target.exists():
+                continue
+            try:
+                write_json(target, trace_to_json(source.trace(trace_id, exp.id)))
+                report.traces += 1
+            except StoreError as exc:
+                report.warnings.append(f"trace {trace_id}: {exc.message}")
+        return
+    try:
+        present = sink.trace_ids(dest_exp)
+    except StoreError as exc:
+        report.warnings.append(f"experiment {exp.name!r}: {len(ids)} trace(s) not copied: {exc.message}")
         return
     for trace_id in ids:
-        target = sink.dir.trace_file(dest_exp, trace_id)
-        if target.exists():
+        if trace_id in present:
             continue
         try:
-            write_json(target, trace_to_json(source.store.get_trace(trace_id)))
-            report.traces += 1
+            trace = source.trace(trace_id, exp.id)
+            result = sink.import_trace(_with_run_ids(trace, report.run_ids), dest_exp)
         except StoreError as exc:
-            report.warnings.append(f"trace {trace_id}: {exc.message}")
+            report.warnings.append(f"trace {trace_id}: not copied: {exc.message}")
+            continue
+        report.warnings.extend(result.notes)
+        if result.created:
+            report.traces += 1
+
+
+def _with_run_ids(trace, run_ids: dict[str, str]):
+    """The trace with its `mlflow.sourceRun` metadata pointing at the run's destination id."""
+    from dataclasses import replace
+
+    from .traces import SOURCE_RUN_METADATA
+
+    source_run = trace.info.metadata.get(SOURCE_RUN_METADATA)
+    if not source_run or run_ids.get(source_run, source_run) == source_run:
+        return trace
+    metadata = {**trace.info.metadata, SOURCE_RUN_METADATA: run_ids[source_run]}
+    return replace(trace, info=replace(trace.info, metadata=metadata))
 
 
 def _selected(run: Run, options: TransferOptions) -> bool:

@@ -181,6 +181,48 @@ def trace_to_json(trace) -> dict:
     }
 
 
+def trace_from_json(data: dict):
+    """The inverse of trace_to_json: a store.traces.Trace ready for `Store.import_trace`."""
+    from .traces import Span, SpanEvent, Trace, TraceInfo
+
+    info = data.get("info") or {}
+    if not isinstance(info, dict) or not info.get("trace_id"):
+        raise InvalidValue("trace file without info.trace_id")
+    spans = []
+    for s in data.get("spans") or ():
+        spans.append(Span(
+            span_id=str(s["span_id"]),
+            parent_id=s.get("parent_id") or None,
+            name=str(s.get("name") or ""),
+            span_type=str(s.get("span_type") or "UNKNOWN"),
+            status=str(s.get("status") or "UNSET"),
+            start_ns=int(s.get("start_ns") or 0),
+            end_ns=None if s.get("end_ns") is None else int(s["end_ns"]),
+            status_message=str(s.get("status_message") or ""),
+            events=tuple(
+                SpanEvent(str(e.get("name") or ""), e.get("time_ns"), dict(e.get("attributes") or {}))
+                for e in s.get("events") or ()
+            ),
+            encoded_attributes=dict(s.get("attributes") or {}),
+            attributes_encoded=bool(s.get("attributes_encoded", True)),
+        ))
+    return Trace(
+        TraceInfo(
+            trace_id=str(info["trace_id"]),
+            experiment_id=str(info.get("experiment_id") or ""),
+            request_time=int(info.get("request_time") or 0),
+            execution_duration=info.get("execution_duration"),
+            state=str(info.get("state") or "STATE_UNSPECIFIED"),
+            request_preview=info.get("request_preview"),
+            response_preview=info.get("response_preview"),
+            client_request_id=info.get("client_request_id"),
+            tags=dict(info.get("tags") or {}),
+            metadata=dict(info.get("metadata") or {}),
+        ),
+        tuple(spans),
+    )
+
+
 def manifest_json(source_uri: str, exported_at: int) -> dict:
     return {
         "format": FORMAT_NAME,

@@ -163,7 +163,7 @@ def _summary(report, destination: str, options) -> None:
         f"{report.artifact_files} artifact file{'s' if report.artifact_files != 1 else ''} ({_human(report.artifact_bytes)})"
     )
     if report.traces:
-        print(f"{report.traces} trace{'s' if report.traces != 1 else ''} exported")
+        print(f"{report.traces} trace{'s' if report.traces != 1 else ''} copied")
     if not report.ids_kept and options.mapping_file is not None:
         print(f"New run ids (the destination cannot keep them) are mapped in {options.mapping_file}")
     for run_id, reason in sorted(report.failed.items()):

@@ -141,6 +141,39 @@ def _artifact_bytes(client, run_id: str) -> dict[str, bytes]:
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+#: Tags each destination sets for its own files; metadata MLflow's SQL store adds on start_trace.
+_LOCATION_TAGS = ("mlflow.artifactLocation", "mlflow.trace.spansLocation")
+_WRITER_METADATA = ("mlflow.trace.infoFinalized",)
+
+
+def compare_traces(src_uri: str, dst_uri: str, src_exp: str, dst_name: str = "alpha") -> int:
+    """Assert the real MlflowClient reads every trace of `src_exp` back from the destination
+    experiment named `dst_name` with the
+    same id, times, state, previews, tags, metadata and spans (MLflow's span dicts compared
+    whole: ids, parents, names, status, ns times, events, attributes); returns how many."""
+    src, dst = _client(src_uri), _client(dst_uri)
+    dst_exp = dst.get_experiment_by_name(dst_name).experiment_id
+    expected = src.search_traces(locations=[src_exp], max_results=100)
+    found = dst.search_traces(locations=[dst_exp], max_results=100)
+    assert sorted(t.info.trace_id for t in found) == sorted(t.info.trace_id for t in expected)
+    for trace in expected:
+        copy = dst.get_trace(trace.info.trace_id)
+        assert copy.info.experiment_id == dst_exp
+        for attr in ("request_time", "execution_duration", "state", "request_preview", "response_preview",
+                     "client_request_id"):
+            assert getattr(copy.info, attr) == getattr(trace.info, attr), attr
+        assert _without(copy.info.tags, _LOCATION_TAGS) == _without(trace.info.tags, _LOCATION_TAGS)
+        assert _without(copy.info.trace_metadata, _WRITER_METADATA) == _without(trace.info.trace_metadata, _WRITER_METADATA)
+        spans = sorted((s.to_dict() for s in copy.data.spans), key=lambda d: d["span_id"])
+        assert spans == sorted((s.to_dict() for s in trace.data.spans), key=lambda d: d["span_id"])
+        assert copy.info.tags["mlflow.artifactLocation"] != trace.info.tags["mlflow.artifactLocation"]
+    return len(expected)
+
+
+def _without(mapping, keys) -> dict:
+    return {k: v for k, v in mapping.items() if k not in keys}
+
+
 # -- round trips ----------------------------------------------------------------------------------
 
 
@@ -161,6 +194,9 @@ def test_round_trip_into_new_sqlite(exported, sqlite_backend, tmp_path):
         report = import_directory(out, dest)
     assert report.ok and report.ids_kept, report.failed
     assert compare_stores(sqlite_backend.uri, dest_uri, ids_kept=True) == len(sqlite_backend.runs)
+    alpha = sqlite_backend.experiments["alpha"]
+    assert report.traces == compare_traces(sqlite_backend.uri, dest_uri, alpha) == len(sqlite_backend.traces.ids)
+    assert not report.warnings
 
 
 def test_round_trip_into_file_store(exported, sqlite_backend, tmp_path, file_store_allowed):
@@ -170,6 +206,9 @@ def test_round_trip_into_file_store(exported, sqlite_backend, tmp_path, file_sto
         report = import_directory(out, dest)
     assert report.ok, report.failed
     assert compare_stores(sqlite_backend.uri, dest_uri, ids_kept=True) == len(sqlite_backend.runs)
+    alpha = sqlite_backend.experiments["alpha"]
+    assert report.traces == compare_traces(sqlite_backend.uri, dest_uri, alpha) == len(sqlite_backend.traces.ids)
+    assert not report.warnings
 
 
 @pytest.mark.parametrize("kind", ["postgres", "mysql"])
@@ -187,6 +226,8 @@ def test_round_trip_into_database_server(kind, exported, sqlite_backend, tmp_pat
                 report = import_directory(out, dest)
             assert report.ok, report.failed
             assert compare_stores(sqlite_backend.uri, uri, ids_kept=True) == len(sqlite_backend.runs)
+            alpha = sqlite_backend.experiments["alpha"]
+            assert report.traces == compare_traces(sqlite_backend.uri, uri, alpha) == len(sqlite_backend.traces.ids)
     finally:
         _dispose_mlflow_engines()
         drop()
@@ -206,7 +247,7 @@ def _dispose_mlflow_engines() -> None:
 def test_round_trip_into_tracking_server(exported, sqlite_backend, tracking_server_url, tmp_path):
     out, _ = exported
     suffix = secrets.token_hex(3)
-    names = {}
+    names, traces = {}, 0
     mapping = tmp_path / "ids.json"
     with open_store(tracking_server_url) as dest:
         for exp_id in ExportDir(out).experiment_ids():
@@ -216,8 +257,12 @@ def test_round_trip_into_tracking_server(exported, sqlite_backend, tracking_serv
                 out, dest, TransferOptions(experiments=[exp_id], experiment_name=names[name], mapping_file=mapping)
             )
             assert report.ok and not report.ids_kept, report.failed
+            assert not report.warnings
+            traces += report.traces
     compared = compare_stores(sqlite_backend.uri, tracking_server_url, names=names, ids_kept=False)
     assert compared == len(sqlite_backend.runs)
+    alpha = sqlite_backend.experiments["alpha"]
+    assert traces == compare_traces(sqlite_backend.uri, tracking_server_url, alpha, names["alpha"]) == len(sqlite_backend.traces.ids)
     runs_map = read_json(mapping)["runs"]
     assert set(runs_map) == set(sqlite_backend.runs.values())
     assert len(set(runs_map.values())) == len(runs_map)
@@ -345,11 +390,33 @@ def test_export_writes_every_trace_with_its_spans(exported, sqlite_backend):
         assert sorted(s["name"] for s in data["spans"]) == sorted(s.name for s in trace.data.spans)
 
 
-def test_import_into_a_store_warns_that_traces_stay_behind(exported, tmp_path):
-    with open_destination(f"sqlite:///{tmp_path / 'd.db'}") as dest:
-        report = import_directory(exported[0], dest, TransferOptions(experiments=["alpha"]))
-    assert report.ok
-    assert any("trace(s) not copied" in w for w in report.warnings)
+def test_a_second_copy_takes_only_new_traces(sqlite_copy, tmp_path):
+    from fixtures.traces import log_wide_trace
+
+    alpha = sqlite_copy.experiments["alpha"]
+    dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+    options = TransferOptions(experiments=["alpha"])
+    with open_store(sqlite_copy.uri) as src, open_destination(dest_uri) as dest:
+        first = copy_between(src, dest, options)
+        assert first.traces == len(sqlite_copy.traces.ids)
+        added = log_wide_trace(sqlite_copy.uri, alpha, 60)  # a 60-span trace logged by mlflow later
+        second = copy_between(src, dest, options)
+        third = copy_between(src, dest, options)
+    assert (second.traces, third.traces) == (1, 0)
+    assert not second.warnings and not third.warnings
+    assert compare_traces(sqlite_copy.uri, dest_uri, alpha) == len(sqlite_copy.traces.ids) + 1
+    assert len(_client(dest_uri).get_trace(added).data.spans) == 60
+
+
+def test_a_trace_id_taken_by_another_experiment_is_not_copied_twice(exported, sqlite_backend, tmp_path):
+    dest_uri = f"sqlite:///{tmp_path / 'd.db'}"
+    with open_destination(dest_uri) as dest:
+        import_directory(exported[0], dest, TransferOptions(experiments=["alpha"]))
+        again = import_directory(exported[0], dest, TransferOptions(experiments=["alpha"], experiment_name="alpha 2"))
+    assert again.traces == 0  # (its runs fail alike: run ids are unique per store too)
+    assert sum("already exists at the destination" in w for w in again.warnings) == len(sqlite_backend.traces.ids)
+    renamed = _client(dest_uri).get_experiment_by_name("alpha 2").experiment_id
+    assert len(_client(dest_uri).search_traces(locations=[renamed])) == 0
 
 
 def test_runs_added_to_a_deleted_experiment_reach_its_deleted_copy(sqlite_copy, tmp_path):
