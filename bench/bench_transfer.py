@@ -76,29 +76,80 @@ def build_source(path: Path, n_runs: int, steps: int) -> str:
     return uri
 
 
-def time_tracktui(src_uri: str, server: str, name: str, workers: int) -> tuple[float, object]:
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its live descendants (the server's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, ()))
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
+class Costs:
+    """Wall time, this process's CPU, its subprocesses' CPU and the server's CPU of one step."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+
+    def __enter__(self):
+        self.t0, self.c0 = time.perf_counter(), time.process_time()
+        self.k0, self.s0 = _children_cpu(), tree_cpu(self.server_pid)
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.t0
+        self.client = time.process_time() - self.c0 + _children_cpu() - self.k0
+        self.server = tree_cpu(self.server_pid) - self.s0
+
+    def __str__(self):
+        return f"wall {self.wall:.1f}s, client CPU {self.client:.1f}s, server CPU {self.server:.1f}s"
+
+
+def _children_cpu() -> float:
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
+def time_tracktui(src_uri: str, server, name: str, workers: int) -> tuple[Costs, object]:
     from store import open_store
     from store.transfer import TransferOptions, copy_between
 
-    t0 = time.perf_counter()
-    with open_store(src_uri) as src, open_store(server) as dst:
+    with Costs(server.process.pid) as costs, open_store(src_uri) as src, open_store(server.url) as dst:
         report = copy_between(src, dst, TransferOptions(experiments=["bench"], experiment_name=name, workers=workers))
-    return time.perf_counter() - t0, report
+    return costs, report
 
 
-def time_export_import(src_uri: str, server: str, name: str, mei_path: str, work: Path) -> float:
+def time_export_import(src_uri: str, server, name: str, mei_path: str, work: Path) -> Costs:
     env = {**os.environ, "PYTHONPATH": mei_path, "MLFLOW_DISABLE_TELEMETRY": "true"}
     out = work / "mei-export"
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "mlflow_export_import.experiment.export_experiment",
-                    "--experiment", "bench", "--output-dir", str(out)],
-                   env={**env, "MLFLOW_TRACKING_URI": src_uri}, check=True, capture_output=True)
-    exported = time.perf_counter() - t0
-    subprocess.run([sys.executable, "-m", "mlflow_export_import.experiment.import_experiment",
-                    "--experiment-name", name, "--input-dir", str(out), "--use-src-user-id", "true"],
-                   env={**env, "MLFLOW_TRACKING_URI": server}, check=True, capture_output=True)
-    total = time.perf_counter() - t0
-    print(f"  mlflow-export-import: export {exported:.1f}s, import {total - exported:.1f}s")
+    with Costs(server.process.pid) as export:
+        subprocess.run([sys.executable, "-m", "mlflow_export_import.experiment.export_experiment",
+                        "--experiment", "bench", "--output-dir", str(out)],
+                       env={**env, "MLFLOW_TRACKING_URI": src_uri}, check=True, capture_output=True)
+    with Costs(server.process.pid) as imported:
+        subprocess.run([sys.executable, "-m", "mlflow_export_import.experiment.import_experiment",
+                        "--experiment-name", name, "--input-dir", str(out), "--use-src-user-id", "true"],
+                       env={**env, "MLFLOW_TRACKING_URI": server.url}, check=True, capture_output=True)
+    print(f"  mlflow-export-import export: {export}", flush=True)
+    print(f"  mlflow-export-import import: {imported}", flush=True)
+    total = Costs(server.process.pid)
+    total.wall = export.wall + imported.wall
+    total.client = export.client + imported.client
+    total.server = export.server + imported.server
     return total
 
 
@@ -137,35 +188,46 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="tracktui: runs copied at once")
+    parser.add_argument("--server-workers", type=int, default=2,
+                        help="uvicorn workers of the mlflow server (the same server serves both tools)")
     parser.add_argument("--mei-path", default=None, help="directory holding mlflow_export_import (see above)")
     args = parser.parse_args()
     from fixtures.backends import launch_tracking_server, wait_until_healthy
+    import store.transfer  # noqa: F401  (imported now: the code measured is the code at start)
 
     with tempfile.TemporaryDirectory(prefix="tracktui-bench-transfer-") as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
         src_uri = build_source(work / "src" / "mlflow.db", args.runs, args.steps)
         print(f"source: {args.runs} runs × {N_METRICS} metrics × {args.steps} steps "
-              f"({args.runs * N_METRICS * args.steps:,} points), built in {time.perf_counter() - t0:.1f}s")
-        server = wait_until_healthy(launch_tracking_server(work / "server"))
+              f"({args.runs * N_METRICS * args.steps:,} points), built in {time.perf_counter() - t0:.1f}s", flush=True)
+        server = wait_until_healthy(launch_tracking_server(work / "server", args.server_workers))
         try:
-            print(f"server: {server.url} (sqlite backend, --serve-artifacts, 1 worker); {load()}")
-            ours, report = time_tracktui(src_uri, server.url, "bench-tracktui", args.workers)
-            assert report.ok, report.failed
-            print(f"  tracktui copy (workers={args.workers}): {ours:.1f}s, {len(report.created)} runs; "
-                  f"check {count_points(server.url, 'bench-tracktui')}")
+            print(f"server: {server.url} (mlflow server, sqlite backend, --serve-artifacts, "
+                  f"{args.server_workers} uvicorn workers); {load()}", flush=True)
+            # The other tool goes first: the server's database then already holds its runs when
+            # tracktui writes, so any cost of a larger database falls on tracktui.
             if args.mei_path:
                 label = "mlflow-export-import"
-                theirs = time_export_import(src_uri, server.url, "bench-mei", args.mei_path, work)
-                print(f"  check {count_points(server.url, 'bench-mei')}")
+                theirs = time_export_import(src_uri, server, "bench-mei", args.mei_path, work)
+                print(f"  {label}: {theirs}; check {count_points(server.url, 'bench-mei')}; {load()}", flush=True)
             else:
                 label = "MlflowClient loop"
-                theirs = time_client_loop(src_uri, server.url, "bench-client")
+                with Costs(server.process.pid) as theirs:
+                    time_client_loop(src_uri, server.url, "bench-client")
+                print(f"  {label}: {theirs}; {load()}", flush=True)
+            ours, report = time_tracktui(src_uri, server, "bench-tracktui", args.workers)
+            if not report.ok:
+                print(f"  tracktui: {len(report.failed)} run(s) FAILED, e.g. {next(iter(report.failed.items()))}")
+            print(f"  tracktui copy (workers={args.workers}): {ours}, {len(report.created)} runs; "
+                  f"check {count_points(server.url, 'bench-tracktui')}; {load()}", flush=True)
         finally:
             server.stop()
-        print(f"tracktui {ours:.1f}s vs {label} {theirs:.1f}s: tracktui takes {ours / theirs:.2f}x the time "
-              f"({theirs / ours:.2f}x faster); {load()}")
+        print(f"tracktui {ours.wall:.1f}s vs {label} {theirs.wall:.1f}s wall: tracktui takes "
+              f"{ours.wall / theirs.wall:.2f}x the time ({theirs.wall / ours.wall:.2f}x faster); "
+              f"client CPU {ours.client:.1f}s vs {theirs.client:.1f}s, server CPU {ours.server:.1f}s vs "
+              f"{theirs.server:.1f}s; {load()}")
     return 0
 
 
