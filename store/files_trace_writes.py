@@ -40,7 +40,8 @@ class FileTraceWrites:
         trace_id = check_importable(trace)
         try:
             there = self._find_trace(trace_id)
-            return TraceImport(False, elsewhere_note(trace_id, os.path.basename(os.path.dirname(os.path.dirname(there))), str(experiment_id)))
+            there_exp = os.path.basename(os.path.dirname(os.path.dirname(there)))  # <exp>/traces/<id>
+            return TraceImport(False, elsewhere_note(trace_id, there_exp, str(experiment_id)))
         except NotFound:
             pass
         exp = self.get_experiment(str(experiment_id))

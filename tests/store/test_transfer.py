@@ -163,7 +163,8 @@ def compare_traces(src_uri: str, dst_uri: str, src_exp: str, dst_name: str = "al
                      "client_request_id"):
             assert getattr(copy.info, attr) == getattr(trace.info, attr), attr
         assert _without(copy.info.tags, _LOCATION_TAGS) == _without(trace.info.tags, _LOCATION_TAGS)
-        assert _without(copy.info.trace_metadata, _WRITER_METADATA) == _without(trace.info.trace_metadata, _WRITER_METADATA)
+        metadata = _without(copy.info.trace_metadata, _WRITER_METADATA)
+        assert metadata == _without(trace.info.trace_metadata, _WRITER_METADATA)
         spans = sorted((s.to_dict() for s in copy.data.spans), key=lambda d: d["span_id"])
         assert spans == sorted((s.to_dict() for s in trace.data.spans), key=lambda d: d["span_id"])
         assert copy.info.tags["mlflow.artifactLocation"] != trace.info.tags["mlflow.artifactLocation"]
@@ -262,7 +263,15 @@ def test_round_trip_into_tracking_server(exported, sqlite_backend, tracking_serv
     compared = compare_stores(sqlite_backend.uri, tracking_server_url, names=names, ids_kept=False)
     assert compared == len(sqlite_backend.runs)
     alpha = sqlite_backend.experiments["alpha"]
-    assert traces == compare_traces(sqlite_backend.uri, tracking_server_url, alpha, names["alpha"]) == len(sqlite_backend.traces.ids)
+    compared = compare_traces(sqlite_backend.uri, tracking_server_url, alpha, names["alpha"])
+    assert traces == compared == len(sqlite_backend.traces.ids)
+    # and back: spans read over REST (OTLP JSON, plain attribute values) into a SQLite store
+    back_uri = f"sqlite:///{tmp_path / 'back.db'}"
+    served = _client(tracking_server_url).get_experiment_by_name(names["alpha"]).experiment_id
+    with open_store(tracking_server_url) as src, open_destination(back_uri) as back:
+        report = copy_between(src, back, TransferOptions(experiments=[names["alpha"]]))
+    assert report.ok and not report.warnings, (report.failed, report.warnings)
+    assert compare_traces(tracking_server_url, back_uri, served, names["alpha"]) == len(sqlite_backend.traces.ids)
     runs_map = read_json(mapping)["runs"]
     assert set(runs_map) == set(sqlite_backend.runs.values())
     assert len(set(runs_map.values())) == len(runs_map)
