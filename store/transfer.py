@@ -627,7 +627,7 @@ def _run_plan(plan, source, sink, report, options, run_pool, file_pool, tick) ->
                     existing.setdefault(run.id, Existing(dest_id, ""))
                     getattr(report, outcome).append(run.id)
                 tick(outcome, run.id, exp.name)
-        if options.traces:
+        if options.traces and not options.run_ids:  # --runs: those runs and nothing else
             _copy_traces(source, sink, exp, dest_exp, report)
         try:
             sink.finish_experiment(dest_exp, exp)
