@@ -36,7 +36,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import timing  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -47,38 +51,52 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="mlflow server --workers (mlflow's default: 4)")
+    parser.add_argument("--only", choices=("big", "small"), default=None, help="run one of the two artifacts")
+    parser.add_argument("--modes", default="cli,lib", help="which ways to time: cli, lib (comma-separated)")
     parser.add_argument("--dir", type=Path, default=None, help="scratch directory (default: a temp dir)")
     args = parser.parse_args()
 
     scratch = Path(args.dir or tempfile.mkdtemp(prefix="bench-artifacts-"))
     scratch.mkdir(parents=True, exist_ok=True)
     process, url = start_server(scratch, args.workers)
+    server = ServerCpu(process.pid)
     try:
-        run_id, big_digest, small_digest = build_run(url, scratch, args.big_mib, args.files)
-        print(f"server {url} (--workers {args.workers}), run {run_id}: big.bin {args.big_mib} MiB, "
-              f"many/ {args.files} files; median of {args.repeat}\n")
+        big_mib = 0 if args.only == "small" else args.big_mib
+        files = 0 if args.only == "big" else args.files
+        run_id, big_digest, small_digest = build_run(url, scratch, big_mib, files)
+        print(f"server {url} (mlflow server --workers {args.workers}, uvicorn), run {run_id}: big.bin "
+              f"{big_mib} MiB, many/ {files} files; median of {args.repeat}, the two tools alternating")
+        cases = []
+        if args.only != "small":
+            cases.append(("1 GiB file" if big_mib == 1024 else f"{big_mib} MiB file", "big.bin", big_digest))
+        if args.only != "big":
+            cases.append((f"{files} small files", "many", small_digest))
         rows = []
-        for label, path, digest in (("1 GiB file", "big.bin", big_digest), (f"{args.files} small files", "many", small_digest)):
-            if label.startswith("1 GiB") and args.big_mib != 1024:
-                label = f"{args.big_mib} MiB file"
-            for mode in ("cli", "lib"):
-                ours = timed(lambda d: tracktui(mode, url, run_id, path, d), scratch, path, digest, args.repeat)
-                theirs = timed(lambda d: mlflow_download(mode, url, run_id, path, d), scratch, path, digest, args.repeat)
+        for label, path, digest in cases:
+            for mode in args.modes.split(","):
+                ours, theirs = alternate(
+                    (lambda d: tracktui(mode, url, run_id, path, d), lambda d: mlflow_download(mode, url, run_id, path, d)),
+                    scratch, path, digest, args.repeat, server,
+                )
                 rows.append((label, mode, ours, theirs))
-            floor = timed(lambda d: raw_floor(url, run_id, path, d), scratch, path, digest, args.repeat)
-            rows.append((label, "floor", floor, float("nan")))
-        print(f"{'artifact':<20} {'how':<5} {'tracktui s':>11} {'mlflow s':>10} {'mlflow/tracktui':>16}")
+            floor, = alternate((lambda d: raw_floor(url, run_id, path, d),), scratch, path, digest, args.repeat, server)
+            rows.append((label, "floor", floor, None))
+        print(f"\n{timing.load()} (at the end)")
+        print(f"{'artifact':<18} {'how':<5} {'tracktui wall':>13} {'mlflow wall':>11} {'mlflow/tracktui':>15}"
+              f"   client CPU s (t / m)   server CPU s (t / m)")
         for label, mode, ours, theirs in rows:
-            if mode == "floor":
-                print(f"{label:<20} {mode:<5} {ours:>11.2f}   (raw httpx GETs, 8 threads, no checks: the server's pace)")
+            if theirs is None:
+                print(f"{label:<18} {mode:<5} {ours.wall:>13.2f} {'':>11} {'':>15}   {ours.client:>8.2f}"
+                      f"{'':>14}{ours.server:>8.2f}   (raw http.client GETs, no checks)")
                 continue
-            print(f"{label:<20} {mode:<5} {ours:>11.2f} {theirs:>10.2f} {theirs / ours:>15.2f}x")
-        big_cli = next(r for r in rows if r[1] == "cli")
-        small_cli = [r for r in rows if r[1] == "cli"][1]
-        print(f"\ntarget big file  (>= 1.0x): {big_cli[3] / big_cli[2]:.2f}x "
-              f"{'met' if big_cli[3] >= big_cli[2] else 'NOT met'}")
-        print(f"target small files (>= 3x): {small_cli[3] / small_cli[2]:.2f}x "
-              f"{'met' if small_cli[3] >= 3 * small_cli[2] else 'NOT met'}")
+            print(f"{label:<18} {mode:<5} {ours.wall:>13.2f} {theirs.wall:>11.2f} {theirs.wall / ours.wall:>14.2f}x"
+                  f"   {ours.client:>8.2f} / {theirs.client:<8.2f}   {ours.server:>8.2f} / {theirs.server:<8.2f}")
+        for label, mode, ours, theirs in rows:
+            if mode != "cli" or theirs is None:
+                continue
+            target = 1.0 if "file" in label and "small" not in label else 3.0
+            ratio = theirs.wall / ours.wall
+            print(f"target {label} (CLI, >= {target:g}x): {ratio:.2f}x {'met' if ratio >= target else 'NOT met'}")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
@@ -109,43 +127,91 @@ def mlflow_download(mode: str, url: str, run_id: str, path: str, dest: Path) -> 
 
 
 def raw_floor(url: str, run_id: str, path: str, dest: Path) -> None:
-    """The same GETs with nothing else: no listing checks, no temp files, no progress."""
+    """The same GETs with nothing else: no listing checks, no temp files, no progress; one
+    kept `http.client` connection per thread, as many threads as tracktui has files in flight
+    (32 small files; the big file in one stream)."""
+    import http.client
+    import threading
     from concurrent.futures import ThreadPoolExecutor
-
-    import httpx
+    from urllib.parse import urlsplit
 
     from store import open_store
 
     with open_store(url) as store:
         root = store.get_run(run_id).artifact_uri.removeprefix("mlflow-artifacts:").strip("/")
         names = [e.path for e in store.list_artifacts(run_id, path)] if path == "many" else [path]
-    (dest / path).mkdir(parents=True, exist_ok=True) if path == "many" else None
-    with httpx.Client(limits=httpx.Limits(max_connections=16)) as client:
-        def fetch(name: str) -> None:
-            with client.stream("GET", f"{url}/api/2.0/mlflow-artifacts/artifacts/{root}/{name}") as response:
-                with open(dest / name, "wb") as out:
-                    for chunk in response.iter_bytes(1 << 20):
-                        out.write(chunk)
+    if path == "many":
+        (dest / path).mkdir(parents=True, exist_ok=True)
+    server, local = urlsplit(url), threading.local()
 
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(fetch, names))
+    def fetch(name: str) -> None:
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection(server.hostname, server.port)
+        local.conn.request("GET", f"/api/2.0/mlflow-artifacts/artifacts/{root}/{name}")
+        response = local.conn.getresponse()
+        with open(dest / name, "wb") as out:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+
+    with ThreadPoolExecutor(32 if path == "many" else 1) as pool:
+        list(pool.map(fetch, names))
 
 
-def timed(fn, scratch: Path, path: str, digest: str, repeat: int) -> float:
-    """Median wall time of `fn(dest)` into a fresh destination; each result checked."""
-    times = []
+@dataclass
+class Sample:
+    wall: float  # median seconds: the user's wait
+    client: float  # median CPU seconds of the client (this process, or the CLI subprocess)
+    server: float  # median CPU seconds of the mlflow server's processes
+
+
+def alternate(fns, scratch: Path, path: str, digest: str, repeat: int, server: "ServerCpu") -> list[Sample]:
+    """Each of `fns(dest)` once per round, in turn, for `repeat` rounds (so a change in the
+    machine's load hits both tools alike); each result checked byte for byte."""
+    samples = [[] for _ in fns]
     for _ in range(repeat):
-        dest = scratch / "dest"
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir()
-        t0 = time.perf_counter()
-        fn(dest)
-        times.append(time.perf_counter() - t0)
-        got = tree_digest(dest / path)
-        if got != digest:
-            raise SystemExit(f"download of {path} differs from the source ({got} != {digest})")
+        for i, fn in enumerate(fns):
+            dest = scratch / "dest"
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.mkdir()
+            before, server_before, t0 = os.times(), server.seconds(), time.perf_counter()
+            fn(dest)
+            wall = time.perf_counter() - t0
+            after, server_after = os.times(), server.seconds()
+            client = sum(getattr(after, f) - getattr(before, f) for f in ("user", "system", "children_user", "children_system"))
+            samples[i].append((wall, client, server_after - server_before))
+            got = tree_digest(dest / path)
+            if got != digest:
+                raise SystemExit(f"download of {path} differs from the source ({got} != {digest})")
     shutil.rmtree(scratch / "dest", ignore_errors=True)
-    return statistics.median(times)
+    return [Sample(*(statistics.median(s[k] for s in runs) for k in range(3))) for runs in samples]
+
+
+class ServerCpu:
+    """CPU seconds used so far by the server process and its children (uvicorn workers), from /proc."""
+
+    def __init__(self, pid: int):
+        self.root = pid
+
+    def seconds(self) -> float:
+        if not os.path.isdir("/proc"):
+            return float("nan")
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as handle:
+                        fields = handle.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        tree, grew = {self.root}, True
+        while grew:
+            grew = False
+            for pid, (ppid, _) in stats.items():
+                if ppid in tree and pid not in tree:
+                    tree.add(pid)
+                    grew = True
+        return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
 
 
 def build_run(url: str, scratch: Path, big_mib: int, files: int) -> tuple[str, str, str]:

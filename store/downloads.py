@@ -23,8 +23,14 @@ from .artifacts.base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, Range
 from .artifacts.safety import clean_relative_path, destination_for
 from .errors import NotFound, StoreError
 
-#: Files fetched at the same time. Enough to hide per-request latency on a proxy.
+#: Files fetched at the same time unless the caller says otherwise: up to DEFAULT_WORKERS files
+#: of any size and, besides them, up to SMALL_FILE_WORKERS files under SMALL_FILE_SIZE. A small
+#: file costs a request, not bandwidth; more of them in flight hide the server's per-request
+#: latency (2,000 files through mlflow's proxy, 4 uvicorn workers: 8 at once 13-15 s, 16 at
+#: once 7-10 s, 32 at once 6-7 s; bench_artifacts.py).
 DEFAULT_WORKERS = 8
+SMALL_FILE_WORKERS = 32
+SMALL_FILE_SIZE = 1 << 20
 #: How often the waiting thread checks for cancellation, and how long a cancelled download
 #: waits for workers to notice before removing their temp files itself.
 POLL_SECONDS = 0.2
@@ -75,12 +81,13 @@ def download(
     *,
     progress: ProgressCallback | None = None,
     overwrite: bool = False,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
     chunk_size: int = CHUNK_SIZE,
     cancel: threading.Event | None = None,
 ) -> Path:
     """Download artifact `path` (a file or a directory, `""` for all) into `dest`, keeping its
     path below the artifact root (as `mlflow artifacts download` does); returns where it landed.
+    `workers` caps the files fetched at the same time (default: see DEFAULT_WORKERS).
 
     Raises NotFound, DestinationExists (nothing written), UnsafePath, DownloadCancelled when
     `cancel` is set, and the repository's transport errors."""
@@ -90,7 +97,8 @@ def download(
         raise DestinationExists(f"The destination {dest} exists and is not a directory")
     cancel = cancel or threading.Event()
     temps = _TempFiles()
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tracktui-download")
+    pool = ThreadPoolExecutor(max_workers=max(1, workers or DEFAULT_WORKERS), thread_name_prefix="tracktui-download")
+    pools = [pool]
     futures: list = []
     stuck = False
     try:
@@ -100,8 +108,14 @@ def download(
         for directory in dirs:
             destination_for(dest, directory).mkdir(parents=True, exist_ok=True)
         tracker = _Tracker(files, progress)
+        small_pool = None
+        if workers is None and sum(_is_small(entry) for entry in files) > DEFAULT_WORKERS:
+            small_pool = ThreadPoolExecutor(SMALL_FILE_WORKERS, thread_name_prefix="tracktui-download-small")
+            pools.append(small_pool)
         futures = [
-            pool.submit(_fetch_one, repo, entry, target, overwrite, tracker, cancel, temps, chunk_size)
+            (small_pool if small_pool and _is_small(entry) else pool).submit(
+                _fetch_one, repo, entry, target, overwrite, tracker, cancel, temps, chunk_size
+            )
             for entry, target in jobs
         ]
         pending = set(futures)
@@ -119,8 +133,13 @@ def download(
         temps.remove_all()
         raise
     finally:
-        pool.shutdown(wait=not stuck, cancel_futures=True)
+        for each in pools:
+            each.shutdown(wait=not stuck, cancel_futures=True)
     return destination_for(dest, path)
+
+
+def _is_small(entry: ArtifactEntry) -> bool:
+    return entry.size is not None and entry.size < SMALL_FILE_SIZE
 
 
 def _plan(repo: ArtifactRepository, path: str, pool: ThreadPoolExecutor) -> tuple[list[ArtifactEntry], list[str]]:
@@ -203,7 +222,7 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", 
 
 
 def _fetch_whole(repo, entry, fd: int, tracker: "_Tracker", cancel, chunk_size: int) -> None:
-    with open(fd, "wb", closefd=False) as out, repo.open(entry.path) as stream:
+    with open(fd, "wb", closefd=False) as out, repo.open_for_download(entry.path) as stream:
         tracker.start(entry.path, stream.size if stream.size is not None else entry.size)
         for chunk in stream.chunks(chunk_size):
             if cancel.is_set():

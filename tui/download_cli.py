@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", type=Path, default=Path("."), help="destination directory (default: the current directory)")
     parser.add_argument("--uri", default=None, help="tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)")
     parser.add_argument("--overwrite", action="store_true", help="replace files that already exist in the destination")
-    parser.add_argument("--workers", type=int, default=None, help="files fetched at the same time (default: 8)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="files fetched at the same time (default: 8, and up to 32 more files under 1 MiB)")
     return parser
 
 
@@ -35,7 +36,7 @@ def main(argv: list[str]) -> int:
     from rich.console import Console
 
     from store import StoreError, open_store
-    from store.downloads import DEFAULT_WORKERS, download
+    from store.downloads import download
 
     err = Console(stderr=True)
     try:
@@ -45,7 +46,7 @@ def main(argv: list[str]) -> int:
                 landed = download(
                     repo, args.artifact_path, args.output,
                     progress=bar.update, overwrite=args.overwrite,
-                    workers=args.workers or DEFAULT_WORKERS,
+                    workers=args.workers,
                 )
     except StoreError as exc:
         return _fail(exc.message)

@@ -100,6 +100,11 @@ class ArtifactRepository(ABC):
     def open(self, path: str) -> ArtifactStream:
         """Open file `path` for streaming. Raises NotFound when there is no such file."""
 
+    def open_for_download(self, path: str) -> ArtifactStream:
+        """`open` for the download engine, which fetches many files from its own threads:
+        backends may use a lighter client here (the proxy does). Same errors as `open`."""
+        return self.open(path)
+
     #: True when `open_range` can fetch part of a file (large downloads then go in parallel parts).
     supports_ranges: bool = False
 

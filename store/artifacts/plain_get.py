@@ -13,6 +13,7 @@ made, any other status.
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 import urllib.request
 from typing import Iterator
@@ -72,6 +73,8 @@ class PlainGetter:
                 ) from None
             except (OSError, http.client.HTTPException):
                 self._drop(conn)
+                if self._closed:  # woken by close(): the download is over, don't ask again
+                    raise Unreachable(f"The download from {self._transport.display_uri} was stopped") from None
                 if reused:
                     continue  # the server closed an idle kept-alive connection: one fresh try
                 return None
@@ -82,10 +85,17 @@ class PlainGetter:
         return None
 
     def close(self) -> None:
+        """Close every connection. A worker still blocked in a read (a cancelled download on a
+        stalled server) is woken by the shutdown and fails at once instead of at its timeout."""
         with self._lock:
             self._closed = True
             conns, self._open = self._open, set()
         for conn in conns:
+            if conn.sock is not None:
+                try:
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
             conn.close()
 
     # -- connections ----------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 
 Requests go through the REST backend's transport (same auth, TLS, retries, error mapping).
 The proxy answers listings with base names; each is checked to be one safe path component
-before it is joined to the listed directory. Whole-file GETs try `plain_get` first (a lighter
-client for directories of many small files) and fall back to the transport for anything but
-a plain 200.
+before it is joined to the listed directory. Whole-file downloads try `plain_get` first (a
+lighter client for directories of many small files) and fall back to the transport for
+anything but a plain 200; previews and listings keep the transport's pooled connections.
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ class ProxyArtifactRepository(ArtifactRepository):
         return sorted(entries, key=lambda e: e.path)
 
     def open(self, path: str) -> ArtifactStream:
+        path = clean_relative_path(path)
+        url_path = f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}"
+        return HttpStream(self._http, url_path)
+
+    def open_for_download(self, path: str) -> ArtifactStream:
         path = clean_relative_path(path)
         url_path = f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}"
         return self._plain.get(url_path) or HttpStream(self._http, url_path)

@@ -31,7 +31,7 @@ def proxy_repo(url: str, **env) -> ProxyArtifactRepository:
 
 
 def read_all(repo, path: str) -> tuple[bytes, object]:
-    with repo.open(path) as stream:
+    with repo.open_for_download(path) as stream:
         return b"".join(stream.chunks(4096)), stream
 
 
@@ -55,7 +55,7 @@ def test_a_missing_file_is_asked_again_through_the_transport():
     missing = Reply(status=404, body={"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No such file"})
     with FakeServer(missing) as server, proxy_repo(server.url) as repo:
         with pytest.raises(NotFound, match="No such file"):
-            repo.open("gone.txt")
+            repo.open_for_download("gone.txt")
     assert len(server.requests) == 2  # the fast path's GET, then the transport's
 
 
@@ -76,7 +76,7 @@ def test_a_body_cut_short_is_unreachable():
 
 def test_a_stream_closed_early_does_not_leave_its_connection_for_the_next_get():
     with FakeServer(Reply(body=BODY)) as server, proxy_repo(server.url) as repo:
-        with repo.open("a.bin") as stream:
+        with repo.open_for_download("a.bin") as stream:
             next(stream.chunks(10))
         data, _ = read_all(repo, "a.bin")
     assert data == BODY
@@ -94,7 +94,41 @@ def test_a_stopped_server_is_reported_by_the_transport():
         assert read_all(repo, "a.bin")[0] == BODY
         server.stop()
         with pytest.raises(Unreachable, match="Cannot reach"):
-            repo.open("a.bin")
+            repo.open_for_download("a.bin")
+
+
+def test_previews_keep_the_transports_pooled_connections():
+    with FakeServer(Reply(body=BODY)) as server, proxy_repo(server.url) as repo:
+        head, size = repo.read_head("a.bin", 100)
+        assert (head, size) == (BODY[:100], len(BODY))
+        assert repo._plain._open == set()
+
+
+def test_closing_the_repository_wakes_a_request_stuck_on_a_stalled_server():
+    """A cancelled download closes its repository; a worker blocked on a stalled server must
+    fail then, not at its timeout, and must not ask again through the transport."""
+    import threading
+    import time
+
+    errors = []
+
+    def fetch(repo):
+        try:
+            read_all(repo, "a.bin")
+        except Unreachable as exc:
+            errors.append(exc)
+
+    with FakeServer(Reply(body=BODY, delay=60)) as server, proxy_repo(server.url) as repo:
+        worker = threading.Thread(target=fetch, args=(repo,), daemon=True)
+        worker.start()
+        deadline = time.monotonic() + 30  # a guard against hanging, not a timing assertion
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        repo.close()
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+    assert len(errors) == 1 and "stopped" in str(errors[0])
+    assert len(server.requests) == 1
 
 
 def test_a_proxy_in_the_environment_turns_the_fast_path_off(monkeypatch):
@@ -103,3 +137,26 @@ def test_a_proxy_in_the_environment_turns_the_fast_path_off(monkeypatch):
     assert not PlainGetter(RestTransport("http://127.0.0.1:5000", settings)).enabled
     monkeypatch.delenv("HTTP_PROXY")
     assert PlainGetter(RestTransport("http://127.0.0.1:5000", settings)).enabled
+
+
+def test_a_directory_of_many_small_files_arrives_byte_exact(tmp_path):
+    """More small files than DEFAULT_WORKERS: they go to the small-file pool, each on the fast
+    path, each renamed into place only when complete."""
+    from urllib.parse import unquote
+
+    from store.downloads import DEFAULT_WORKERS, download
+
+    names = [f"part-{i:03d}.json" for i in range(DEFAULT_WORKERS * 6)]
+    bodies = {name: (name * (i + 1)).encode() for i, name in enumerate(names)}
+
+    def answer(n, seen):
+        if "?" in seen.path:  # the listing
+            files = [{"path": name, "is_dir": False, "file_size": len(bodies[name])} for name in names]
+            return Reply(body={"files": files} if "many" in seen.path else {"files": [{"path": "many", "is_dir": True}]})
+        return Reply(body=bodies[unquote(seen.path.rsplit("/", 1)[1])])
+
+    with FakeServer(answer) as server, proxy_repo(server.url) as repo:
+        landed = download(repo, "many", tmp_path)
+    assert sorted(p.name for p in landed.iterdir()) == names
+    assert all((landed / name).read_bytes() == body for name, body in bodies.items())
+    assert len(server.requests) == 2 + len(names)  # two listings, one GET per file
