@@ -12,8 +12,12 @@ the chosen metrics × charted runs, downsampled by the store to ~2 points per ce
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -36,6 +40,10 @@ from .plot import VIEW_BINDINGS, PlotView
 CHART_RUNS = 20
 #: Metrics charted when the screen opens.
 DEFAULT_METRICS = 2
+#: Cells taken by the pickers' column beside the charts (compare.tcss, border included).
+PICKERS_WIDTH = 28
+#: Histories read at once: SQLite and the network release the GIL while they wait.
+HISTORY_THREADS = 4
 
 
 class CompareScreen(PlotView, Screen):
@@ -77,7 +85,9 @@ class CompareScreen(PlotView, Screen):
                         yield SelectionList[str](id="compare-run-picker", compact=True)
                     with Vertical(id="compare-chart-area"):
                         yield Label("", id="compare-options")
-                        yield VerticalScroll(id="compare-charts-scroll")
+                        with VerticalScroll(id="compare-charts-scroll"):
+                            for _ in range(DEFAULT_METRICS):  # reused by rebuild_charts
+                                yield _loading_plot()
             with TabPane("2 Diff", id="compare-diff"):
                 yield Label("", id="compare-diff-summary")
                 yield DataTable(id="compare-diff-table", zebra_stripes=True, cursor_type="row")
@@ -98,7 +108,8 @@ class CompareScreen(PlotView, Screen):
         self.runs = runs
         experiments = {r.experiment_id for r in runs}
         across = f" from {len(experiments)} experiments" if len(experiments) > 1 else ""
-        self.query_one("#compare-title", Label).update(Content(f"Compare {len(runs)} runs{across}"))
+        title = Content(f"Compare {len(runs)} runs{across}")
+        self.query_one("#compare-title", Label).update(title, layout=False)  # one line, full width
         keys = sorted({k for r in runs for k in r.metrics}, key=str.lower)
         common = [k for k in keys if all(k in r.metrics for r in runs)]
         self.chosen_metrics = (common or keys)[:DEFAULT_METRICS]
@@ -108,35 +119,47 @@ class CompareScreen(PlotView, Screen):
         run_picker = self.query_one("#compare-run-picker", SelectionList)
         run_picker.add_options([(_run_label(r), r.id, r.id in self.charted_runs) for r in runs])
         self.fill_diff()
-        # Paint the runs and the table first: the histories' queries would compete with it.
-        self.call_after_refresh(self.rebuild_charts)
+        # The charts mount now, in the same layout pass as the pickers and the table, and their
+        # histories' queries run in a worker while that pass paints (was: after one more paint,
+        # which cost a second full layout of the screen before the queries even started).
+        self.rebuild_charts()
 
     # -- charts -------------------------------------------------------------------------------
 
     def rebuild_charts(self) -> None:
-        """One MetricPlot per chosen metric, then fetch the histories they show."""
+        """One MetricPlot per chosen metric, then fetch the histories they show.
+
+        The plots already on the screen are reused (the first DEFAULT_METRICS are composed
+        with the screen): mounting a plot costs layout passes of the whole screen, and a
+        reused plot keeps its view options. Only a changed count mounts or removes plots."""
         scroll = self.query_one("#compare-charts-scroll", VerticalScroll)
-        old = scroll.query(MetricPlot).first() if scroll.query(MetricPlot) else None
-        view = (old.x_axis, old.log_y, old.smoothing, old.show_raw) if old else None
-        scroll.remove_children()
-        plots = []
-        for key in self.chosen_metrics:
-            plot = MetricPlot(key, classes="compare-chart")
-            if view:
-                plot.set_reactive(MetricPlot.x_axis, view[0])
-                plot.set_reactive(MetricPlot.log_y, view[1])
-                plot.set_reactive(MetricPlot.smoothing, view[2])
-                plot.set_reactive(MetricPlot.show_raw, view[3])
-            plots.append(plot)
-        if len(plots) == 1:
-            plots[0].add_class("-single")
-        scroll.mount_all(plots)
+        keys = list(self.chosen_metrics)
+        plots = list(scroll.query_children(MetricPlot))
+        for extra in plots[len(keys):]:
+            extra.remove()
+        plots = plots[: len(keys)]
+        new = [MetricPlot(key, classes="compare-chart") for key in keys[len(plots):]]
+        if plots and new:
+            first = plots[0]
+            for plot in new:
+                plot.set_reactive(MetricPlot.x_axis, first.x_axis)
+                plot.set_reactive(MetricPlot.log_y, first.log_y)
+                plot.set_reactive(MetricPlot.smoothing, first.smoothing)
+                plot.set_reactive(MetricPlot.show_raw, first.show_raw)
+        for plot, key in zip(plots, keys):
+            plot.title = key
+        plots += new
+        for plot in plots:
+            plot.set_class(len(plots) == 1, "-single")
+            plot.show_loading()
+        if new:
+            scroll.mount_all(new)
         if not plots:
             return
         store = self.app.store
         runs = [r for r in self.runs if r.id in self.charted_runs]
         keys = list(self.chosen_metrics)
-        max_points = plotting.history_points_for(self.app.size.width)
+        max_points = plotting.history_points_for(self.app.size.width - PICKERS_WIDTH)
 
         def fetch() -> dict[tuple[str, str], list[MetricPoint]]:
             return fetch_overlays(store, runs, keys, max_points)
@@ -145,8 +168,6 @@ class CompareScreen(PlotView, Screen):
             for plot, key in zip(plots, keys):
                 plot.show([PlotLine(_run_label(r), histories.get((r.id, key), []), r.start_time) for r in runs])
 
-        for plot in plots:
-            plot.show_loading()
         self.app.run_store_call(self, fetch, show, group="histories")
 
     @on(SelectionList.SelectedChanged, "#compare-metric-picker")
@@ -193,7 +214,8 @@ class CompareScreen(PlotView, Screen):
             if self.hide_identical and not differs:
                 continue
             style = differ_style if differs else same_style
-            rows.append([Text(key, style=style), *(Text(v, style=differ_style if differs else "") for v in values)])
+            value_style = differ_style if differs else ""
+            rows.append([DiffCell(key, style), *(DiffCell(v, value_style) for v in values)])
         table.add_rows(rows)
         shown = len(rows)
         summary = f"{len(self._rows)} rows · {len(self.differing_rows)} differ"
@@ -259,13 +281,51 @@ def fetch_runs(store: Store, run_ids: Sequence[str], experiment_ids: Sequence[st
 def fetch_overlays(
     store: Store, runs: Sequence[Run], keys: Sequence[str], max_points: int
 ) -> dict[tuple[str, str], list[MetricPoint]]:
-    """Downsampled histories of `keys` for each run that logged them. Runs in a worker."""
-    out: dict[tuple[str, str], list[MetricPoint]] = {}
-    for run in runs:
-        for key in keys:
-            if key in run.metrics:
-                out[(run.id, key)] = list(store.get_metric_history(run.id, key, max_points=max_points))
-    return out
+    """Downsampled histories of `keys` for each run that logged them. Runs in a worker.
+
+    The histories are read on up to HISTORY_THREADS threads (the store is thread-safe): each
+    is one bounded query whose time is mostly spent in the database or on the network, so
+    20 of them take about the time of the slowest few rather than of all in a row."""
+    wanted = [(run.id, key) for run in runs for key in keys if key in run.metrics]
+
+    def read(run_key: tuple[str, str]) -> list[MetricPoint]:
+        return list(store.get_metric_history(run_key[0], run_key[1], max_points=max_points))
+
+    if len(wanted) <= 1:
+        return {run_key: read(run_key) for run_key in wanted}
+    with ThreadPoolExecutor(min(HISTORY_THREADS, len(wanted)), thread_name_prefix="tracktui-overlays") as pool:
+        return dict(zip(wanted, pool.map(read, wanted)))
+
+
+class DiffCell:
+    """A diff-table cell: a styled value whose width is known without Rich measuring it.
+
+    DataTable measures every cell of the rows it is given to size its columns; a Rich `Text`
+    answers by splitting itself into words (~15 µs a cell, 50+ ms for 200 runs × 18 rows,
+    paid before the table paints). This cell answers with its length and builds its `Text`
+    only when drawn (the few cells on screen). `str(cell)` is the value."""
+
+    __slots__ = ("value", "style", "width")
+
+    def __init__(self, value: str, style: str = "") -> None:
+        self.value = value
+        self.style = style
+        self.width = max(map(cell_len, value.splitlines())) if "\n" in value else cell_len(value)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.width, self.width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text(self.value, style=self.style)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _loading_plot() -> MetricPlot:
+    plot = MetricPlot("", classes="compare-chart")
+    plot.show_loading("Loading runs…")
+    return plot
 
 
 def _run_label(run: Run) -> str:

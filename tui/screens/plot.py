@@ -121,7 +121,8 @@ class PlotScreen(PlotView, Screen):
         self.run = run
         name = run.name or run.id
         live = " · live" if run.status == "RUNNING" else ""
-        self.query_one("#plot-title", Label).update(Content(f"{name} › {', '.join(self.keys)}{live}"))
+        title = Content(f"{name} › {', '.join(self.keys)}{live}")
+        self.query_one("#plot-title", Label).update(title, layout=False)  # one line, full width
         label = (lambda key: key) if len(self.keys) > 1 else (lambda key: f"{name} · {key}")
         self.plot.show([PlotLine(label(k), histories[k], run.start_time) for k in self.keys])
         if run.status == "RUNNING" and self._timer is None:

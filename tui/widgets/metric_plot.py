@@ -83,24 +83,32 @@ class MetricPlot(Vertical):
         self.lines: list[PlotLine] = []
         self.series: list[plotting.Series] = []
         self._pending: str | None = None
+        self._legend_height = 0  # lines of the legend shown, to skip a relayout when unchanged
 
     def compose(self) -> ComposeResult:
         yield _Chart()
-        yield Static("", classes="metric-plot--legend")
+        legend = Text(self._pending, style="italic") if self._pending else Text("No data.", style="italic")
+        self._legend_height = 1
+        yield Static(legend, classes="metric-plot--legend")
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.replot)  # data may have arrived before the mount
+        if self.lines:  # data arrived before the mount
+            self.call_after_refresh(self.replot)
 
     @property
     def chart(self) -> _Chart:
         return self.query_one(_Chart)
 
     def show_loading(self, text: str = "Loading history…") -> None:
-        """A still 'loading' line in place of the legend. Not Textual's animated indicator:
-        its frames repaint the screen while the (possibly long) query runs."""
+        """An empty chart with a still 'loading' line in place of the legend. Not Textual's
+        animated indicator: its frames repaint the screen while the (possibly long) query runs."""
         self._pending = text
+        had_lines, self.lines = bool(self.lines), []
         if self.is_mounted:
-            self.query_one(".metric-plot--legend", Static).update(Text(text, style="italic"))
+            if had_lines:
+                self.replot()
+            else:
+                self._set_legend(Text(text, style="italic"))
 
     def show(self, lines: Sequence[PlotLine]) -> None:
         """Plot these histories (replacing any shown before)."""
@@ -166,7 +174,15 @@ class MetricPlot(Vertical):
         self.chart.has_data = any(series.y for series in self.series)
         self.chart.version += 1
         self.chart.refresh()
-        self.query_one(".metric-plot--legend", Static).update(self._legend(colors, mark))
+        self._set_legend(self._legend(colors, mark))
+
+    def _set_legend(self, text: Text) -> None:
+        """Show `text` under the chart; the screen is laid out again only when the legend's
+        height changes (a layout pass of a whole screen costs tens of ms; the new data of a
+        loaded chart usually keeps the height of its 'Loading' line)."""
+        height = text.plain.count("\n") + 1
+        self.query_one(".metric-plot--legend", Static).update(text, layout=height != self._legend_height)
+        self._legend_height = height
 
     def _legend(self, colors: str, marked: bool) -> Text:
         """One line per series when few (with min/max); packed side by side when many, so
