@@ -149,15 +149,15 @@ class CompareScreen(PlotView, Screen):
         for plot, key in zip(plots, keys):
             plot.title = key
         plots += new
+        runs = [r for r in self.runs if r.id in self.charted_runs]
         for plot in plots:
             plot.set_class(len(plots) == 1, "-single")
-            plot.show_loading()
+            plot.show_loading(series=len(runs))
         if new:
             scroll.mount_all(new)
         if not plots:
             return
         store = self.app.store
-        runs = [r for r in self.runs if r.id in self.charted_runs]
         keys = list(self.chosen_metrics)
         max_points = plotting.history_points_for(self.app.size.width - PICKERS_WIDTH)
 

@@ -99,16 +99,26 @@ class MetricPlot(Vertical):
     def chart(self) -> _Chart:
         return self.query_one(_Chart)
 
-    def show_loading(self, text: str = "Loading history…") -> None:
+    def show_loading(self, text: str = "Loading history…", *, series: int = 1) -> None:
         """An empty chart with a still 'loading' line in place of the legend. Not Textual's
-        animated indicator: its frames repaint the screen while the (possibly long) query runs."""
-        self._pending = text
+        animated indicator: its frames repaint the screen while the (possibly long) query runs.
+
+        `series`: how many lines will be shown; the 'loading' legend takes the height their
+        legend will take, so the data arriving repaints the chart without moving it (and
+        without laying the screen out again)."""
+        self._pending = text + "\n" * (self.legend_height(series) - 1)
         had_lines, self.lines = bool(self.lines), []
         if self.is_mounted:
             if had_lines:
                 self.replot()
             else:
-                self._set_legend(Text(text, style="italic"))
+                self._set_legend(Text(self._pending, style="italic"))
+
+    def legend_height(self, series: int) -> int:
+        """Lines of the legend of `series` lines (as `_legend` lays it out)."""
+        if series <= MAX_MARKED_SERIES:
+            return max(1, series)
+        return math.ceil(series / self._legend_columns(series)[0])
 
     def show(self, lines: Sequence[PlotLine]) -> None:
         """Plot these histories (replacing any shown before)."""
@@ -196,9 +206,7 @@ class MetricPlot(Vertical):
                        for i, (line, series) in enumerate(zip(self.lines, self.series))]
             return Text("\n", no_wrap=True, overflow="ellipsis").join(entries)
         # A grid of equal cells (names cut with …) so 20 runs take at most 7 lines.
-        width = max(40, (self.size.width or 120) - 2)
-        columns = max(1, min(len(self.lines), width // LEGEND_CELL))
-        cell = width // columns
+        columns, cell = self._legend_columns(len(self.lines))
         entries = [self._legend_entry(i, line, series, colors, marked, cell - 1)
                    for i, (line, series) in enumerate(zip(self.lines, self.series))]
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -209,6 +217,12 @@ class MetricPlot(Vertical):
             text.append_text(entry)
             text.append(" ")
         return text
+
+    def _legend_columns(self, series: int) -> tuple[int, int]:
+        """(columns, cells per column) of the packed legend of `series` entries."""
+        width = max(40, (self.size.width or 120) - 2)
+        columns = max(1, min(series, width // LEGEND_CELL))
+        return columns, width // columns
 
     def _legend_entry(
         self, index: int, line: PlotLine, series: plotting.Series, colors: str, marked: bool,
