@@ -51,6 +51,7 @@ from .files_layout import (
 from .files_cache import TreeCache
 from .files_meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .files_metrics import LatestCache, read_columns
+from .files_nogc import gc_paused
 from .files_rundata import RunDataCache
 from .files_traces import FileTraces
 from .files_trace_writes import FileTraceWrites
@@ -242,6 +243,7 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
 
     # -- runs --------------------------------------------------------------------------------
 
+    @gc_paused  # a listing builds ~17 lasting objects a run, none in a cycle (files_nogc)
     def search_runs(
         self,
         experiment_ids: Sequence[str],
