@@ -134,11 +134,15 @@ def _write(path, lines: list[bytes]) -> None:
         ([b"100 0.5 1\n", b"200 zzz 8\n", b"300 0.6 2\n"], (0.6, 2, 300), True),
         ([b"100 0.5 1\n", b"200 0.7 x\n", b"300 0.6 2\n"], (0.6, 2, 300), True),
         ([b"100 0.5 1\n", b"200  0.7 9\n", b"300 0.6 2\n"], (0.6, 2, 300), True),
+        ([b"100 0.5 1\t\n", b"200 0.7 2\n"], (0.7, 2, 200), False),
+        # a 2-field line beside a 4-field one: as many tokens as two 3-field lines, but the
+        # 4-field line is damaged (warned about) and the 2-field one is step 0
+        ([b"100 0.5\n", b"200 0.7 9 8\n"], (0.5, 0, 100), True),
         # a line being written right now is ignored (and warned about until it is complete)
         ([b"100 0.5 1\n", b"200 0.9 5"], (0.5, 1, 100), True),
     ],
     ids=["trailing-blank", "inner-blank", "five-field", "two-field", "bad-value", "bad-step",
-         "double-space", "unterminated"],
+         "double-space", "tab", "two-and-four-fields", "unterminated"],
 )
 def test_odd_files_read_as_the_general_parser_reads_them(logged, tmp_path, lines, expected, warns):
     """Files the fast path declines: same answer and same warnings on every path."""
