@@ -50,8 +50,9 @@ class PlainGetter:
         self._open: set[http.client.HTTPConnection] = set()
         self._closed = False
 
-    def get(self, url_path: str) -> "PlainStream | None":
-        """The 200 answer to GET `url_path` (below the server URL), or None: ask the transport."""
+    def get(self, url_path: str, headers: dict[str, str] | None = None, accept: tuple[int, ...] = (200,)) -> "PlainStream | None":
+        """The answer to GET `url_path` (below the server URL) when its status is one of
+        `accept` (a Range request takes 206 or 200), else None: ask the transport."""
         if not self.enabled or self._closed:
             return None
         for reused in (True, False):
@@ -63,7 +64,7 @@ class PlainGetter:
                 if conn is None:
                     return None
             try:
-                conn.request("GET", self._prefix + url_path, headers=self._headers)
+                conn.request("GET", self._prefix + url_path, headers={**self._headers, **headers} if headers else self._headers)
                 response = conn.getresponse()
             except TimeoutError:
                 self._drop(conn)
@@ -78,7 +79,7 @@ class PlainGetter:
                 if reused:
                     continue  # the server closed an idle kept-alive connection: one fresh try
                 return None
-            if response.status == 200:
+            if response.status in accept:
                 return PlainStream(self, conn, response)
             self._finish(conn, response)
             return None
@@ -135,13 +136,14 @@ class PlainGetter:
 
 
 class PlainStream(ArtifactStream):
-    """The body of a 200 answer. Closing it early closes its connection (it cannot be reused)."""
+    """The body of an answer. Closing it early closes its connection (it cannot be reused)."""
 
     def __init__(self, getter: PlainGetter, conn: http.client.HTTPConnection, response: http.client.HTTPResponse):
         self._getter = getter
         self._conn = conn
         self._response = response
         self._done = False
+        self.status = response.status
         length = response.getheader("Content-Length")
         encoded = (response.getheader("Content-Encoding") or "identity") != "identity"
         self.size = int(length) if length and length.isdigit() and not encoded else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from typing import Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -25,6 +26,8 @@ from .plain_get import PlainGetter
 from .safety import clean_child_name, clean_relative_path, join_under
 
 PROXY_API = "/api/2.0/mlflow-artifacts/artifacts"
+#: Downloads through the transport at the same time (see `_transport_stream`).
+TRANSPORT_DOWNLOADS = 8
 
 
 class ProxyArtifactRepository(ArtifactRepository):
@@ -36,6 +39,7 @@ class ProxyArtifactRepository(ArtifactRepository):
         self.root = "/".join(p for p in root.split("/") if p)
         self.display_uri = f"mlflow-artifacts:/{self.root} via {transport.display_uri}"
         self._plain = PlainGetter(transport)
+        self._transport_slots = threading.BoundedSemaphore(TRANSPORT_DOWNLOADS)
 
     def list(self, path: str = "") -> list[ArtifactEntry]:
         path = clean_relative_path(path)
@@ -57,17 +61,32 @@ class ProxyArtifactRepository(ArtifactRepository):
     def open_for_download(self, path: str) -> ArtifactStream:
         path = clean_relative_path(path)
         url_path = f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}"
-        return self._plain.get(url_path) or HttpStream(self._http, url_path)
+        return self._plain.get(url_path) or self._transport_stream(url_path)
 
     supports_ranges = True
 
     def open_range(self, path: str, start: int, end: int) -> ArtifactStream:
         path = clean_relative_path(path)
         url_path = f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}"
-        stream = HttpStream(self._http, url_path, headers={"Range": f"bytes={start}-{end}"})
+        headers = {"Range": f"bytes={start}-{end}"}
+        stream = self._plain.get(url_path, headers, accept=(206, 200)) or self._transport_stream(url_path, headers)
         if stream.status != 206:
             stream.close()
             raise RangesNotSupported(f"{self._http.display_uri} ignored a Range request")
+        return stream
+
+    def _transport_stream(self, url_path: str, headers: dict | None = None) -> ArtifactStream:
+        """A download through the transport, at most TRANSPORT_DOWNLOADS at once: the download
+        engine runs up to 40 threads, and httpcore's pool (1.0.9) can close a connection it
+        has just handed to a waiting request once more than its 8 keep-alive connections are
+        in use (encode/httpcore#1110: a read fails with EBADF, or hangs until its timeout)."""
+        self._transport_slots.acquire()
+        try:
+            stream = HttpStream(self._http, url_path, headers=headers)
+        except BaseException:
+            self._transport_slots.release()
+            raise
+        stream.on_close = self._transport_slots.release
         return stream
 
     def close(self) -> None:
@@ -96,8 +115,15 @@ class HttpStream(ArtifactStream):
                 f"The download from {self._http.display_uri} broke off: {self._http._scrub(str(exc) or type(exc).__name__)}"
             ) from None
 
+    on_close = None  # called once, when the stream is closed
+
     def close(self) -> None:
-        self._stack.close()
+        try:
+            self._stack.close()
+        finally:
+            on_close, self.on_close = self.on_close, None
+            if on_close is not None:
+                on_close()
 
 
 def for_mlflow_artifacts_uri(
