@@ -1,20 +1,33 @@
 """Plot and compare benchmark: from key press to drawn chart / filled diff table, in the app.
 
-    python bench/bench_plots.py [--repeat 3]
+    python bench/bench_plots.py [--repeat 3] [--only plot|compare|diff] [--profile] [--no-mlflow]
 
 Three measurements, each in the real app running headless (Textual's test driver, 120x40),
-timed from `pilot.press(key)` until the screen shows its data and has painted once more:
+timed from the key event sent to the app until the screen shows its data and has painted:
 - a 1M-point metric history on SQLite (bench/.data/bench10k.db, built by build_sql_store.py):
   key → PlotScreen → downsampled history (≈2×width points) → chart drawn. Target < 500 ms.
 - a 10-run compare of 10k-point histories (bench/.data/bench_plots_compare.db, built here
   once through the store's own write API): key → CompareScreen → 2 charts × 10 runs drawn.
   Target < 1 s.
 - a 200-run diff table (200 runs of bench10k.db: 12 params, 6 metrics each): key →
-  CompareScreen → `get_run` × 200 → diff table filled. Target < 1 s.
+  CompareScreen → one `run_id IN` search → diff table filled. Target < 1 s. A second row
+  times the same open until its charts are drawn too (20 runs overlaid; the first run by
+  start time is bench10k's 1M-point one, so that includes its downsampling).
 Each measurement is one app session opening the screen repeatedly (Esc between): the cold
 first open is shown apart from the median of the later ones. Wall time depends on machine
-load (this machine is shared), so the load average is printed and the process CPU time
-(all threads: the UI and the store's worker) is shown beside the wall time.
+load (this machine is shared), so the load average is printed, and beside the wall time the
+process CPU time (all threads: the UI and the store's workers) and the UI thread's own CPU
+time (the TUI's work without the store's queries, which run in worker threads).
+
+The key is posted to the app directly and the screen is painted on demand once the data is
+there: `pilot.press` waits until the process is idle, i.e. usually until every worker thread
+is done (that made the diff row include the charts' histories), and `pilot.pause` likewise.
+
+Then the store's share alone (the same calls without the app), and the same reads through
+MlflowClient with the ratio: mlflow has no downsampling, so those histories come whole.
+`--profile` writes a cProfile of the UI thread over the warm opens to bench/.data/.
+
+Figures before/after issue 7's work: bench/README.md, "bench_plots.py (issue 7)".
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ from textual.widgets import Static  # noqa: E402
 from build_sql_store import DATA_DIR, build  # noqa: E402
 from store import open_store  # noqa: E402
 from store.model import MetricPoint  # noqa: E402
-from timing import load  # noqa: E402
+from timing import load, ratio  # noqa: E402
 from timing import measure as measure_calls  # noqa: E402
 from tui.app import TrackApp  # noqa: E402
 from tui.config import Config  # noqa: E402
@@ -187,9 +200,9 @@ def compare_store() -> tuple[str, list[str]]:
 
 def report(name: str, samples: list[list[tuple[float, ...]]], target_s: float | None, stage: int = 0) -> None:
     cold, warm = samples[0][stage], [s[stage] for s in samples[1:]] or [samples[0][stage]]
-    wall = statistics.median(w for w, _, _ in warm)
-    cpu = statistics.median(c for _, c, _ in warm)
-    ui_cpu = statistics.median(u for _, _, u in warm)
+    wall = statistics.median(x[0] for x in warm)
+    cpu = statistics.median(x[1] for x in warm)
+    ui_cpu = statistics.median(x[-1] for x in warm)
     target = f"< {target_s * 1000:.0f} ms" if target_s else "—"
     verdict = "—" if not target_s else "OK" if wall < target_s else "over target"
     print(f"| {name} | {wall * 1000:.0f} ms | {cpu * 1000:.0f} ms | {ui_cpu * 1000:.0f} ms | {cold[0] * 1000:.0f} ms |"
@@ -199,6 +212,7 @@ def report(name: str, samples: list[list[tuple[float, ...]]], target_s: float | 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-mlflow", action="store_true", help="skip the MlflowClient reads")
     parser.add_argument("--only", choices=("plot", "compare", "diff"), action="append",
                         help="run only these measurements (repeatable)")
     parser.add_argument("--profile", action="store_true",
@@ -241,15 +255,42 @@ async def main() -> None:
     print("\n| store calls alone (no app) | wall (median) | CPU (median) |\n|---|---|---|")
     points = history_points_for(SIZE[0])
     with open_store(info["uri"], read_only=True) as st:
-        t = measure_calls(lambda: st.get_metric_history(long_run, "loss", max_points=points), args.repeat)
+        tt_1m = t = measure_calls(lambda: st.get_metric_history(long_run, "loss", max_points=points), args.repeat)
         print(f"| get_metric_history, 1M points → {points} | {t.wall * 1000:.0f} ms | {t.cpu * 1000:.0f} ms |")
-        t = measure_calls(lambda: fetch_runs(st, diff_ids, [info["experiment_id"]]), args.repeat)
+        tt_runs = t = measure_calls(lambda: fetch_runs(st, diff_ids, [info["experiment_id"]]), args.repeat)
         print(f"| {DIFF_RUNS} runs by one run_id IN search | {t.wall * 1000:.0f} ms | {t.cpu * 1000:.0f} ms |")
     with open_store(cmp_uri, read_only=True) as st:
         runs = fetch_runs(st, cmp_ids, [cmp_exp])
         t = measure_calls(lambda: fetch_overlays(st, runs, ["accuracy", "loss"], points), args.repeat)
         print(f"| {COMPARE_RUNS} runs × 2 histories, 10k points → {points} | {t.wall * 1000:.0f} ms"
               f" | {t.cpu * 1000:.0f} ms |")
+    tt_store = {"1m": tt_1m, "runs": tt_runs, "overlays": t}
+    if not args.no_mlflow:
+        mlflow_reads(info, long_run, diff_ids, cmp_uri, cmp_ids, cmp_exp, tt_store)
+
+
+def mlflow_reads(info, long_run, diff_ids, cmp_uri, cmp_ids, cmp_exp, tt_store) -> None:
+    """The same reads through MlflowClient, what a UI built on mlflow's Python API would
+    issue: it has no downsampling, so the histories come whole (1M points; 20 × 10k). One
+    call each (the 1M-point read takes seconds)."""
+    import mlflow
+
+    print(f"\n| same reads, MlflowClient (mlflow {mlflow.__version__}, one call) | wall | CPU |"
+          " mlflow/tracktui CPU |\n|---|---|---|---|")
+    client = mlflow.MlflowClient(info["uri"])
+    t = measure_calls(lambda: client.get_metric_history(long_run, "loss"), 1, warmup=False)
+    print(f"| get_metric_history, 1M points (all) | {t.wall * 1000:.0f} ms | {t.cpu * 1000:.0f} ms |"
+          f" {ratio(t.cpu, tt_store['1m'].cpu).strip()} |")
+    quoted = ", ".join(f"'{rid}'" for rid in diff_ids)
+    t = measure_calls(lambda: client.search_runs([info["experiment_id"]], f"attributes.run_id IN ({quoted})",
+                                                 max_results=DIFF_RUNS), 1)
+    print(f"| {DIFF_RUNS} runs by one run_id IN search | {t.wall * 1000:.0f} ms | {t.cpu * 1000:.0f} ms |"
+          f" {ratio(t.cpu, tt_store['runs'].cpu).strip()} |")
+    client = mlflow.MlflowClient(cmp_uri)
+    t = measure_calls(lambda: [client.get_metric_history(rid, key) for rid in cmp_ids for key in ("accuracy", "loss")],
+                      1)
+    print(f"| {COMPARE_RUNS} runs × 2 histories, 10k points (all) | {t.wall * 1000:.0f} ms | {t.cpu * 1000:.0f} ms |"
+          f" {ratio(t.cpu, tt_store['overlays'].cpu).strip()} |")
 
 
 if __name__ == "__main__":

@@ -145,3 +145,30 @@ def test_snapshot_three_run_compare(snap_compare, make_app):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_metric_picker_adds_and_removes_charts_keeping_the_view(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = runs_of(app, "mnist-classifier", 3)
+        await app.push_screen(CompareScreen([r.id for r in runs]))
+        await settle(pilot)
+        screen = app.screen
+        keys = sorted({k for r in screen.runs for k in r.metrics}, key=str.lower)
+        assert len(keys) > 2 and screen.chosen_metrics == keys[:2]
+        await pilot.press("x")  # wall-time axis on the two charts shown
+        await pilot.press("p", "down", "down", "space")  # pick the third metric
+        await settle(pilot)
+        plots = list(screen.query(MetricPlot))
+        assert [p.title for p in plots] == keys[:3] == screen.chosen_metrics
+        assert all(p.x_axis == "wall" for p in plots)  # the new chart too
+        for plot in plots:
+            for line, run in zip(plot.lines, runs):
+                want = app.store.get_metric_history(run.id, plot.title) if plot.title in run.metrics else []
+                assert [p.value for p in line.points] == [p.value for p in want]
+        await pilot.press("up", "up", "space", "down", "space")  # unpick the first two
+        await settle(pilot)
+        plots = list(screen.query(MetricPlot))
+        assert [p.title for p in plots] == [keys[2]]
+        assert plots[0].has_class("-single") and plots[0].x_axis == "wall"
+        assert len(plots[0].lines) == len(runs) and plots[0]._pending is None

@@ -88,7 +88,7 @@ class MetricPlot(Vertical):
     def compose(self) -> ComposeResult:
         yield _Chart()
         legend = Text(self._pending, style="italic") if self._pending else Text("No data.", style="italic")
-        self._legend_height = 1
+        self._legend_height = legend.plain.count("\n") + 1
         yield Static(legend, classes="metric-plot--legend")
 
     def on_mount(self) -> None:
