@@ -9,11 +9,15 @@ listing must show the change. Trees are real mlflow-written ones (test_files_tol
 # ruff: noqa: F811 (the fixtures imported from test_files_tolerance are test arguments)
 from __future__ import annotations
 
+import gc
 import os
 import time
 
+import pytest
+
 from test_files_tolerance import pristine, run_dir, tree  # noqa: F401 (fixtures)
 
+from store.errors import StoreError
 from store.files import FileStore
 
 
@@ -68,3 +72,21 @@ def test_order_by_a_metric_follows_an_appended_point(tree):
     with open(run_dir(tree, "second") / "metrics" / "loss", "a") as f:
         f.write("1700000000099 -50.0 99\n")
     assert [r.name for r in store.search_runs([tree["exp"]], order_by=order).items] == ["first", "second"]
+
+
+def test_listing_leaves_the_garbage_collector_as_it_found_it(tree):
+    """search_runs pauses the cyclic GC while it builds its results (files_nogc), and only
+    then: enabled again after a listing and after a failed one, still off if it was off."""
+    store = FileStore(str(tree["root"]))
+    assert gc.isenabled()
+    assert len(store.search_runs([tree["exp"]]).items) == 2
+    assert gc.isenabled()
+    with pytest.raises(StoreError):
+        store.search_runs([tree["exp"]], "metrics.loss >>> 1")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        store.search_runs([tree["exp"]])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
