@@ -4,22 +4,31 @@
 Two artifacts of one run: a 1 GiB file and a directory of 2,000 small files. The bytes are
 written straight into the server's --artifacts-destination (uploading them through the proxy
 would only slow the setup down); both clients then fetch them through the server's artifact
-proxy (`mlflow-artifacts:`). Each side is timed as a user runs it (the CLI in a subprocess,
-start-up included) and in-process (the library call), median of --repeat runs, with the
-downloads checked byte for byte. Targets: at least as fast on the big file, at least 3x
-faster on the many small files. Not a test: run it by hand.
+proxy (`mlflow-artifacts:`). The server is `mlflow server --serve-artifacts` with mlflow's
+default 4 uvicorn workers (--workers), the same for both tools. Each side is timed as a user
+runs it (the CLI in a subprocess: interpreter start-up, imports, listing, every file) and
+in-process (the library call); the two tools alternate within each of --repeat rounds (a
+change in the machine's load hits both alike), medians are printed with the client's and the
+server's CPU seconds, and every download is checked byte for byte. The floor is the same GETs
+from plain `http.client` threads with nothing else. Targets: at least as fast on the big
+file, at least 3x faster on the many small files. Not a test: run it by hand.
 
-    python bench/bench_artifacts.py [--big-mib 1024] [--files 2000] [--repeat 3]
+    python bench/bench_artifacts.py [--big-mib 1024] [--files 2000] [--repeat 3] [--only small|big]
 
-Measured 2026-11-26 (2 shared cores, load average 3-14 from other jobs, mlflow 3.17.2 server
-with its default 4 workers, median of 3; seconds, and mlflow/tracktui):
+Measured 2026-11-26 (2 shared cores, load average 8-9 from other jobs, mlflow 3.17.2, median
+of 3; wall seconds, and mlflow/tracktui):
 
-    1 GiB file        CLI  tracktui 17.1  mlflow 35.9  2.10x   in-process 8.7 vs 6.7 (0.76x), floor 5.7
-    2000 small files  CLI  tracktui 15.5  mlflow 33.6  2.17x   in-process 13.7 vs 25.3 (1.84x), floor 13.2
+    1 GiB file        CLI  tracktui  5.9  mlflow 15.9  2.72x   in-process 3.2 vs 4.0 (1.24x), floor 4.3
+    2000 small files  CLI  tracktui  7.5  mlflow 55.5  7.42x   in-process 8.6 vs 30.2 (3.53x), floor 7.4
 
-The small-file case is bound by the server (about 6.6 ms of server time per file here):
-tracktui is within 4% of the floor (the same GETs from 8 raw httpx threads), so 3x over mlflow
-would need mlflow itself to be slower, not tracktui faster. Figures move a lot with the load.
+Before (dae5605, load 3-14): 1 GiB 17.1 vs 35.9 (2.10x); small files 15.5 vs 33.6 (2.17x).
+Small files are bound by per-request latency, not bytes nor CPU: each GET crosses uvicorn,
+FastAPI's middlewares and FileResponse's thread hops in one of 4 worker processes (3.3 ms of
+server CPU per file alone, 2.0 ms for /health), and on a loaded machine each hop waits for
+the scheduler. 8 requests in flight leave the workers idle between hops, 32 keep them busy:
+that, and a lighter client per request (http.client, 0.25 ms of Python vs httpx's ~1 ms),
+made the difference (see bench/README.md). mlflow fetches 4 files at a time (2 x CPUs) with
+requests, ~4-5 ms of client CPU per file, after a 3.6 s CPU start-up.
 """
 
 from __future__ import annotations
