@@ -92,9 +92,10 @@ class PlainGetter:
             self._closed = True
             conns, self._open = self._open, set()
         for conn in conns:
-            if conn.sock is not None:
+            sock = conn.sock  # read once: its thread may close it meanwhile
+            if sock is not None:
                 try:
-                    conn.sock.shutdown(socket.SHUT_RDWR)
+                    sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
             conn.close()

@@ -160,3 +160,23 @@ def test_a_directory_of_many_small_files_arrives_byte_exact(tmp_path):
     assert sorted(p.name for p in landed.iterdir()) == names
     assert all((landed / name).read_bytes() == body for name, body in bodies.items())
     assert len(server.requests) == 2 + len(names)  # two listings, one GET per file
+
+
+def test_https_verifies_as_the_transport_does(tmp_path):
+    """The fast path uses the transport's TLS settings: a server signed by the given CA is
+    read on it; a self-signed server nobody vouches for is refused, with the transport's
+    message."""
+    import ssl
+
+    from test_rest_auth import make_certificate
+
+    cert, key = make_certificate(tmp_path, "server")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with FakeServer(Reply(body=BODY), tls=context) as server:
+        with proxy_repo(server.url, MLFLOW_TRACKING_SERVER_CERT_PATH=str(cert)) as repo:
+            data, stream = read_all(repo, "a.bin")
+            assert data == BODY and isinstance(stream, PlainStream)
+        with proxy_repo(server.url) as repo:
+            with pytest.raises(Unreachable, match="(?i)certificate"):
+                repo.open_for_download("a.bin")
