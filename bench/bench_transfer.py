@@ -7,12 +7,14 @@ mlflow-export-import is not a tracktui dependency: install it apart, e.g.
 and pass --mei-path /tmp/mei-pkgs (it is put on PYTHONPATH of its subprocesses only). Without it,
 the comparison is a plain loop over MlflowClient (create_run + log_batch + update_run).
 
-    /work/venv/bin/python bench/bench_transfer.py [--runs 1000] [--steps 1000] [--mei-path DIR]
+    /work/venv/bin/python bench/bench_transfer.py [--runs 1000] [--steps 1000] [--workers 4]
+        [--server-workers 2] [--mei-path DIR]
 
-Measured 2026-11-26 (2 shared CPUs, load average 12 → 7.5), --runs 100 --steps 1000 (600,000
-points; the full 1,000 runs would have taken well over an hour per tool there): tracktui 464 s vs
-mlflow-export-import 673 s (export 184 s + import 489 s), 1.45x faster. Both are bound by the
-server's log-batch (at most 1,000 metrics a request).
+Measured 2026-11-26 15:04–15:38 UTC (2 shared CPUs, load average 3.6–9.6), --runs 300 --steps
+1000 (1.8M points; 1,000 runs would have needed ~2 h), one server with 2 uvicorn workers for
+both: tracktui 533 s vs mlflow-export-import 1462 s (export 362 s + import 1100 s), 2.74x
+faster; client CPU 36 s vs 231 s; server CPU 377 s vs 329 s. The server's log-batch handling is
+the cost (~1 s CPU a run); tracktui copies 4 runs at a time and so keeps both workers busy.
 """
 
 from __future__ import annotations
