@@ -159,7 +159,9 @@ def _pick(rows: list[tuple], which: str) -> tuple:
 # correlated subquery returns one value, so a bucket's numbers travel packed in one text. With
 # exactly one min() or max() in a query, SQLite takes bare columns from the row holding it —
 # the first such row of the scan, which walks the (run_uuid, key, step) index in step order —
-# so each extreme arrives with the first step where it occurs.
+# so each extreme arrives with the first step where it occurs, and with that row's is_nan: a
+# NaN row (stored as 0) can only disturb an extreme by being it, so a finite extreme row is the
+# bucket's true finite extreme, first occurrence included; NaN is never summed per row.
 
 _SQLITE_BUCKET_RANGE = """
     step >= :lo + :stride * ((b * :total + :nb - 1) / :nb)
@@ -167,17 +169,17 @@ _SQLITE_BUCKET_RANGE = """
 _SQLITE_BUCKETS = f"""
 WITH RECURSIVE bk(b) AS (SELECT :first UNION ALL SELECT b + 1 FROM bk WHERE b < :last)
 SELECT b,
-  (SELECT printf('%d %d %!.20e %d', count(*), sum(is_nan), min(value), step)
+  (SELECT printf('%d %d %!.20e %d', count(*), is_nan, min(value), step)
    FROM metrics INDEXED BY index_metrics_run_uuid_key_step
    WHERE run_uuid = :run AND key = :key AND {_SQLITE_BUCKET_RANGE}),
-  (SELECT printf('%!.20e %d', max(value), step)
+  (SELECT printf('%d %!.20e %d', is_nan, max(value), step)
    FROM metrics INDEXED BY index_metrics_run_uuid_key_step
    WHERE run_uuid = :run AND key = :key AND {_SQLITE_BUCKET_RANGE})
 FROM bk
 """
-# Buckets holding NaN (stored as 0): their finite extremes, and the first step of all-NaN ones.
+# Buckets where an extreme row is NaN: their finite extremes (count 0: only NaN in the bucket).
 _SQLITE_FINITE_EXTREME = f"""
-SELECT printf('%!.20e %d', {{agg}}(value), step)
+SELECT printf('%d %!.20e %d', count(*), {{agg}}(value), step)
 FROM metrics INDEXED BY index_metrics_run_uuid_key_step, (SELECT :b AS b)
 WHERE run_uuid = :run AND key = :key AND is_nan = 0 AND {_SQLITE_BUCKET_RANGE}
 """
@@ -194,19 +196,19 @@ def _sqlite_step_buckets(conn, run_key, lo, stride, total, n_buckets):
               "stride": stride, "total": total, "nb": n_buckets}
     buckets, first_of = [], {}
     for b, low, high in _bucket_rows_in_parallel(conn, params, total):
-        count, nans, mn, smin = low.split()
-        mx, smax = high.split()
-        count, nans = int(count), int(nans or 0)
+        count, min_is_nan, mn, smin = low.split()
+        max_is_nan, mx, smax = high.split()
+        count = int(count)
         if not count:
             continue
-        if nans == count:
-            first = conn.exec_driver_sql(_SQLITE_FIRST_STEP, {**params, "b": b}).scalar()
-            buckets.append((b, count, None, None, first))
-            continue
-        if nans:
+        if min_is_nan == "1" or max_is_nan == "1":
             bp = {**params, "b": b}
-            mn, smin = conn.exec_driver_sql(_SQLITE_FINITE_EXTREME.format(agg="min"), bp).scalar().split()
-            mx, smax = conn.exec_driver_sql(_SQLITE_FINITE_EXTREME.format(agg="max"), bp).scalar().split()
+            finite, mn, smin = conn.exec_driver_sql(_SQLITE_FINITE_EXTREME.format(agg="min"), bp).scalar().split()
+            if finite == "0":  # only NaN here: the bucket keeps its first point
+                first = conn.exec_driver_sql(_SQLITE_FIRST_STEP, bp).scalar()
+                buckets.append((b, count, None, None, first))
+                continue
+            _, mx, smax = conn.exec_driver_sql(_SQLITE_FINITE_EXTREME.format(agg="max"), bp).scalar().split()
         buckets.append((b, count, float(mn), float(mx), None))
         first_of[(b, "min")], first_of[(b, "max")] = int(smin), int(smax)
     return buckets, first_of
