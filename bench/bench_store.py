@@ -145,7 +145,8 @@ def main() -> None:
         elif kind == "all":
             target = f"<1 s: {_ok(t.cpu < 1)}"
         elif kind == "downsample":
-            target = f"<300 ms: {_ok(t.cpu < 0.3)}"
+            # the user's wait: the history is read on one connection per core at once
+            target = f"<300 ms wall: {_ok(t.wall < 0.3)} (cpu {_ok(t.cpu < 0.3)})"
         else:
             target = "-"
         print(
@@ -155,7 +156,8 @@ def main() -> None:
             flush=True,
         )
     print(f"after: {load()}")
-    print("\ntarget verdicts use CPU time (wall time on this machine is mostly waiting for a core).")
+    print("\ntarget verdicts use CPU time (wall time on this machine is mostly waiting for a core), except the"
+          " 1M-point row: its reads run on one SQLite connection per core at once, so its wait is the wall time.")
     print("rows: what tracktui / the raw SQL returned (pages of 100; the floor also fetches the 101st id,"
           " as tracktui does to know if there is a next page).")
     print("1M-point row: tracktui downsamples in SQL (min/max per bucket, exact steps kept); the floor is one"
