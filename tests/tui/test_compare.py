@@ -18,6 +18,14 @@ def runs_of(app, experiment: str, limit: int = 3):
     return app.store.search_runs([exp.id], "", ["attributes.start_time ASC"], max_results=limit).items
 
 
+async def open_compare(pilot, experiment: str, limit: int = 3):
+    """Compare the experiment's first `limit` runs; returns those runs once the screen settled."""
+    runs = runs_of(pilot.app, experiment, limit)
+    await pilot.app.push_screen(CompareScreen([r.id for r in runs]))
+    await settle(pilot)
+    return runs
+
+
 async def test_marking_runs_and_mark_all_and_clear(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -69,9 +77,7 @@ async def test_compare_without_marks_warns(make_app):
 async def test_diff_table_highlights_and_hides_identical_rows(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        runs = runs_of(app, "lr-sweep", 3)
-        await app.push_screen(CompareScreen([r.id for r in runs]))
-        await settle(pilot)
+        runs = await open_compare(pilot, "lr-sweep", 3)
         screen = app.screen
         loaded = [app.store.get_run(r.id) for r in runs]
         rows = diff_rows(loaded)
@@ -91,9 +97,7 @@ async def test_diff_table_highlights_and_hides_identical_rows(make_app):
 async def test_compare_charts_one_per_metric_one_line_per_run(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        runs = runs_of(app, "mnist-classifier", 3)
-        await app.push_screen(CompareScreen([r.id for r in runs]))
-        await settle(pilot)
+        runs = await open_compare(pilot, "mnist-classifier", 3)
         screen = app.screen
         plots = list(screen.query(MetricPlot))
         assert [p.title for p in plots] == screen.chosen_metrics and len(plots) == 2
@@ -126,9 +130,7 @@ async def test_charts_overlay_at_most_twenty_runs_the_table_has_all(make_app):
 async def test_run_picker_changes_charted_runs(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        runs = runs_of(app, "mnist-classifier", 3)
-        await app.push_screen(CompareScreen([r.id for r in runs]))
-        await settle(pilot)
+        runs = await open_compare(pilot, "mnist-classifier", 3)
         await pilot.press("P", "space")  # unpick the first run
         await settle(pilot)
         screen = app.screen
@@ -140,9 +142,7 @@ def test_snapshot_three_run_compare(snap_compare, make_app):
     app = make_app()
 
     async def run_before(pilot):
-        runs = runs_of(pilot.app, "mnist-classifier", 3)
-        await pilot.app.push_screen(CompareScreen([r.id for r in runs]))
-        await settle(pilot)
+        await open_compare(pilot, "mnist-classifier", 3)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
@@ -150,9 +150,7 @@ def test_snapshot_three_run_compare(snap_compare, make_app):
 async def test_metric_picker_adds_and_removes_charts_keeping_the_view(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        runs = runs_of(app, "mnist-classifier", 3)
-        await app.push_screen(CompareScreen([r.id for r in runs]))
-        await settle(pilot)
+        runs = await open_compare(pilot, "mnist-classifier", 3)
         screen = app.screen
         keys = sorted({k for r in screen.runs for k in r.metrics}, key=str.lower)
         assert len(keys) > 2 and screen.chosen_metrics == keys[:2]
