@@ -10,10 +10,10 @@ well as with the expected point written out here.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 
 import pytest
+from fixtures.data import allow_file_store
 
 from store import files_metrics
 from store.files import FileStore
@@ -54,9 +54,7 @@ def _same(point: MetricPoint, expected: tuple[float, int, int]) -> bool:
 def logged(tmp_path_factory) -> dict:
     """One run holding every case of CASES, logged point by point through real mlflow."""
     root = tmp_path_factory.mktemp("latest") / "mlruns"
-    old = os.environ.get("MLFLOW_ALLOW_FILE_STORE")
-    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
-    try:
+    with allow_file_store():
         import mlflow
         from mlflow.entities import Metric
 
@@ -67,11 +65,6 @@ def logged(tmp_path_factory) -> dict:
             for value, step, timestamp in points:  # one call each: one line each, in this order
                 client.log_batch(run_id, metrics=[Metric(key, value, timestamp, step)])
         theirs = client.get_run(run_id).data.metrics
-    finally:
-        if old is None:
-            os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
-        else:
-            os.environ["MLFLOW_ALLOW_FILE_STORE"] = old
     run_dir = root / exp / run_id
     return {"root": root, "exp": exp, "run": run_id, "metrics": run_dir / "metrics", "theirs": theirs}
 

@@ -14,6 +14,7 @@ import string
 from pathlib import Path
 
 import pytest
+from fixtures.data import allow_file_store
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,9 +34,7 @@ T0 = 1_700_000_000_000
 def pristine(tmp_path_factory) -> dict:
     """An mlruns tree written by real mlflow: two runs in one experiment, one with a dataset."""
     root = tmp_path_factory.mktemp("pristine") / "mlruns"
-    old = os.environ.get("MLFLOW_ALLOW_FILE_STORE")
-    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
-    try:
+    with allow_file_store():
         import mlflow
         import pandas as pd
         from mlflow.entities import Metric, Param
@@ -59,11 +58,6 @@ def pristine(tmp_path_factory) -> dict:
             mlflow.log_metric("ds_metric", 3.0, step=7, timestamp=T0 + 7, dataset=ds)
             mlflow.log_metric("ds_metric", 2.0, step=4, timestamp=T0 + 9, dataset=ds)
         mlflow.set_tracking_uri(None)
-    finally:
-        if old is None:
-            os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
-        else:
-            os.environ["MLFLOW_ALLOW_FILE_STORE"] = old
     return {"root": root, "exp": exp, **ids}
 
 
