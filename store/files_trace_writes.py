@@ -32,6 +32,7 @@ from .trace_writes import (
     user_tags,
 )
 
+
 class FileTraceWrites:
     """Mixin for FileStore: uses `_find_trace`, `_experiment_path`, `get_experiment`, `_check_writable`."""
 

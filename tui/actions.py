@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from textual import on
 from textual.binding import Binding
 from textual.screen import Screen
 
