@@ -18,8 +18,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-
-EXIT_STORE_ERROR = 2
+from .cli_output import fail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +80,7 @@ def _open(uri: str | None, *, read_only: bool) -> int:
     try:
         store = open_store(uri, read_only=read_only)
     except StoreError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     from .app import TrackApp
 
     try:
@@ -99,10 +98,10 @@ def _demo(args: argparse.Namespace) -> int:
     directory = (args.path or default_demo_dir()).expanduser().resolve()
     db = demo_db_path(directory)
     if args.runs < 1:
-        return _fail("--runs must be at least 1")
+        return fail("--runs must be at least 1")
     if args.fresh and directory.exists():
         if not db.exists():
-            return _fail(f"--fresh refuses to delete {directory}: it does not hold a demo store")
+            return fail(f"--fresh refuses to delete {directory}: it does not hold a demo store")
         db.unlink()
         shutil.rmtree(directory / "mlruns", ignore_errors=True)
     if db.exists():
@@ -114,16 +113,11 @@ def _demo(args: argparse.Namespace) -> int:
             uri = create_demo_store(directory, runs=args.runs, seed=args.seed,
                                     progress=lambda msg: print(f"  {msg}", file=sys.stderr))
         except StoreError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     if args.no_open:
         print(uri)
         return 0
     return _open(uri, read_only=args.read_only)
-
-
-def _fail(reason: str) -> int:
-    print(f"tracktui: {reason}", file=sys.stderr)
-    return EXIT_STORE_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

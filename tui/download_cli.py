@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_STORE_ERROR = 2
-EXIT_INTERRUPTED = 130
+from .cli_output import EXIT_INTERRUPTED, LiveProgress, fail, human_size
+
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,45 +49,34 @@ def main(argv: list[str]) -> int:
                     workers=args.workers,
                 )
     except StoreError as exc:
-        return _fail(exc.message)
+        return fail(exc.message)
     except KeyboardInterrupt:
-        _fail("download interrupted; no partial file was left under a final name", EXIT_INTERRUPTED)
+        fail("download interrupted; no partial file was left under a final name", EXIT_INTERRUPTED)
         _exit_now_if_workers_are_stuck(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except OSError as exc:  # destination not writable, disk full
-        return _fail(f"cannot write to {args.output}: {exc.strerror or exc}")
+        return fail(f"cannot write to {args.output}: {exc.strerror or exc}")
     files, size = bar.files_total, bar.bytes_done
-    print(f"Downloaded {files} file{'s' if files != 1 else ''} ({_human(size)}) to {landed.resolve()}")
+    print(f"Downloaded {files} file{'s' if files != 1 else ''} ({human_size(size)}) to {landed.resolve()}")
     return 0
 
 
-class _ProgressBar:
-    """A Rich progress bar fed by the download engine's callbacks (from worker threads;
-    Rich's Progress is thread-safe)."""
+class _ProgressBar(LiveProgress):
+    """A bar fed by the download engine's callbacks; keeps the totals for the summary line."""
+
+    first_description = "listing…"
 
     def __init__(self, console):
         from rich.progress import (
-            BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
+            BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
         )
 
-        self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-            TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=True,
+        super().__init__(
+            console, TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+            TransferSpeedColumn(), TimeRemainingColumn(),
         )
-        self._task = None
-        self._live = console.is_terminal  # no bar (and no stray blank lines) when piped
         self.files_total = 0
         self.bytes_done = 0
-
-    def __enter__(self):
-        if self._live:
-            self._progress.start()
-        self._task = self._progress.add_task("listing…", total=None)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._live:
-            self._progress.stop()
 
     def update(self, event) -> None:
         self.files_total = event.files_total
@@ -96,15 +85,6 @@ class _ProgressBar:
             self._task, completed=event.done, total=event.total,
             description=f"{event.files_done}/{event.files_total} files",
         )
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def _exit_now_if_workers_are_stuck(code: int) -> None:
@@ -119,6 +99,3 @@ def _exit_now_if_workers_are_stuck(code: int) -> None:
         os._exit(code)
 
 
-def _fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:
-    print(f"tracktui: {reason}", file=sys.stderr)
-    return code

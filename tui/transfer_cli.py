@@ -17,9 +17,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .cli_output import EXIT_INTERRUPTED, LiveProgress, fail, human_size
+
 EXIT_RUNS_FAILED = 1
-EXIT_STORE_ERROR = 2
-EXIT_INTERRUPTED = 130
 DEFAULT_ID_MAP = "tracktui-id-map.json"
 
 
@@ -104,9 +104,9 @@ def main(command: str, argv: list[str]) -> int:
     try:
         since = parse_time(args.since) if getattr(args, "since", None) else None
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.workers is not None and args.workers < 1:
-        return _fail("--workers must be at least 1")
+        return fail("--workers must be at least 1")
     options = TransferOptions(
         experiments=tuple(args.experiments),
         run_ids=tuple(getattr(args, "runs", ())),
@@ -139,11 +139,11 @@ def main(command: str, argv: list[str]) -> int:
         with _ProgressBar(err) as bar:
             report = transfer(source, sink, options, progress=bar.update)
     except StoreError as exc:
-        return _fail(exc.message)
+        return fail(exc.message)
     except KeyboardInterrupt:
-        return _fail("interrupted; run the same command again to resume", EXIT_INTERRUPTED)
+        return fail("interrupted; run the same command again to resume", EXIT_INTERRUPTED)
     except OSError as exc:
-        return _fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
+        return fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
     finally:
         for store in opened:
             store.close()
@@ -160,7 +160,7 @@ def _summary(report, destination: str, options) -> None:
         f"{total} run{'s' if total != 1 else ''} in {len(report.experiments)} experiment"
         f"{'s' if len(report.experiments) != 1 else ''} → {destination}: {len(report.created)} new, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.failed)} failed; "
-        f"{report.artifact_files} artifact file{'s' if report.artifact_files != 1 else ''} ({_human(report.artifact_bytes)})"
+        f"{report.artifact_files} artifact file{'s' if report.artifact_files != 1 else ''} ({human_size(report.artifact_bytes)})"
     )
     if report.traces:
         print(f"{report.traces} trace{'s' if report.traces != 1 else ''} copied")
@@ -172,28 +172,17 @@ def _summary(report, destination: str, options) -> None:
         print(f"  warning: {warning}")
 
 
-class _ProgressBar:
-    """A Rich bar over runs, fed from the engine's callback (Rich's Progress is thread-safe)."""
+class _ProgressBar(LiveProgress):
+    """A bar over runs, fed from the engine's callback."""
+
+    first_description = "runs"
 
     def __init__(self, console):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
-        self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=console, transient=True,
+        super().__init__(
+            console, TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
         )
-        self._live = console.is_terminal
-        self._task = None
-
-    def __enter__(self):
-        if self._live:
-            self._progress.start()
-        self._task = self._progress.add_task("runs", total=None)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._live:
-            self._progress.stop()
 
     def update(self, event) -> None:
         self._progress.update(
@@ -202,15 +191,3 @@ class _ProgressBar:
         )
 
 
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
-def _fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:
-    print(f"tracktui: {reason}", file=sys.stderr)
-    return code

@@ -1,0 +1,49 @@
+"""What the command-line subcommands (download, export/import/copy, demo) share on the terminal:
+exit codes, the one-line error form, sizes for people, and a Rich bar that stays quiet when piped."""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_STORE_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:
+    """Print `tracktui: reason` on stderr and return the exit code to end with."""
+    print(f"tracktui: {reason}", file=sys.stderr)
+    return code
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+class LiveProgress:
+    """A Rich Progress with one task, shown only on a terminal (no bar and no stray blank lines
+    when piped); a context manager. Engines call `update` from worker threads: Rich's Progress
+    is thread-safe."""
+
+    first_description = ""
+
+    def __init__(self, console, *columns) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(*columns, console=console, transient=True)
+        self._live = console.is_terminal
+        self._task = None
+
+    def __enter__(self):
+        if self._live:
+            self._progress.start()
+        self._task = self._progress.add_task(self.first_description, total=None)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._live:
+            self._progress.stop()
