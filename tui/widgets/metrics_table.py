@@ -121,29 +121,23 @@ class MetricsTable(DataTable):
         Binding("space", "toggle_mark", "Mark for plot", show=False, id="metrics_table.mark"),
     ]
 
-    class PlotRequested(Message):
+    class _KeysMessage(Message):
+        """A message from this table about some of its metric keys."""
+
+        def __init__(self, table: "MetricsTable", keys: tuple[str, ...]) -> None:
+            super().__init__()
+            self.table = table
+            self.keys = keys
+
+        @property
+        def control(self) -> "MetricsTable":
+            return self.table
+
+    class PlotRequested(_KeysMessage):
         """Plot these metrics (the marked ones, else the highlighted one) together."""
 
-        def __init__(self, table: "MetricsTable", keys: tuple[str, ...]) -> None:
-            super().__init__()
-            self.table = table
-            self.keys = keys
-
-        @property
-        def control(self) -> "MetricsTable":
-            return self.table
-
-    class HistoryWanted(Message):
+    class HistoryWanted(_KeysMessage):
         """Visible rows whose sparkline has not been loaded yet."""
-
-        def __init__(self, table: "MetricsTable", keys: tuple[str, ...]) -> None:
-            super().__init__()
-            self.table = table
-            self.keys = keys
-
-        @property
-        def control(self) -> "MetricsTable":
-            return self.table
 
     def __init__(self, *, empty_text: str = "No metrics logged.", shown_prefix: str = "", **kwargs) -> None:
         """`shown_prefix` is left off the displayed names (the System tab drops `system/`)."""
