@@ -262,7 +262,9 @@ class RunScreen(RunScreenActions):
         elif tab == "overview":
             overview = self.query_one(RunOverview)
             related = overview.query_one("#overview-relatives")
-            (related if related.display else overview).focus()
+            # the page stays at its top: the list (below the fold on a small screen) takes the
+            # keys without scrolling the overview away from the run's name and id
+            (related if related.display else overview).focus(scroll_visible=False)
         elif tab == "artifacts":
             self.query_one(ArtifactBrowser).focus_tree()
         else:  # nothing to focus: don't leave it in a hidden pane, which would switch back to it
