@@ -18,6 +18,7 @@ Writes live in files_writes.FileWrites.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import operator
 import os
@@ -28,6 +29,7 @@ from itertools import islice
 from typing import Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
+from . import files_prefetch
 from .base import Store, not_found_experiment, not_found_run
 from .downsample import minmax_indices
 from .errors import InvalidValue, NotFound, StoreError
@@ -52,7 +54,7 @@ from .files_cache import TreeCache
 from .files_meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .files_metrics import LatestCache, read_columns
 from .files_nogc import gc_paused
-from .files_rundata import RunDataCache
+from .files_rundata import RunData, RunDataCache
 from .files_traces import FileTraces
 from .files_trace_writes import FileTraceWrites
 from .files_writes import FileWrites
@@ -259,6 +261,12 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
         _check_view(view)
         _check_max_results(max_results)
         offset = decode_page_token(page_token)
+        with self._start_prefetch(experiment_ids, max_results, include_keys) as prefetch:
+            return self._search_runs(experiment_ids, filter_string, order_by, view, max_results,
+                                     offset, include_keys, comparisons, order_keys, prefetch)
+
+    def _search_runs(self, experiment_ids, filter_string, order_by, view, max_results, offset,
+                     include_keys, comparisons, order_keys, prefetch: files_prefetch.Prefetch | None) -> Page[Run]:
         refs = self._list_runs(experiment_ids, view)
 
         # Load for every run only what the filter and the ordering look at.
@@ -278,8 +286,49 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
             if not any(c.kind == "dataset" for c in comparisons):  # datasets are not in `inputs`
                 self._ordered[query] = (inputs, ordered)
         page = _page(ordered, offset, max_results)
-        items = tuple(self._with_data(ref, include_keys) for ref in page.items)
+        known = self._read_with_helper(page.items, prefetch) if prefetch is not None else {}
+        items = tuple(self._with_data(ref, include_keys, data=known.get(ref.path)) for ref in page.items)
         return Page(items, page.next_page_token)
+
+    def _start_prefetch(self, experiment_ids: Sequence[str], max_results: int,
+                        include_keys: Keys | None) -> contextlib.AbstractContextManager:
+        """A helper process reading the data of the runs not cached yet, when a page will
+        hold thousands of them (files_prefetch); else a no-op context giving None."""
+        if include_keys is not None or max_results < files_prefetch.MIN_RUNS:
+            return contextlib.nullcontext()
+        paths: list[str] = []
+        for experiment_id in dict.fromkeys(str(e) for e in experiment_ids):
+            experiment_path = self._experiment_path(experiment_id)
+            if experiment_path is None:
+                continue
+            paths += [
+                path
+                for name, path in list_dirs(self._cache, experiment_path)
+                if name not in RESERVED_EXPERIMENT_FOLDERS and not name.startswith(".")
+                and path not in self._run_data
+            ]
+        if not files_prefetch.wanted(len(paths)):
+            return contextlib.nullcontext()
+        return files_prefetch.Prefetch(paths)
+
+    def _read_with_helper(self, refs: Sequence[RunRef], prefetch: files_prefetch.Prefetch) -> dict[str, RunData]:
+        """The page's run data, read here from the helper's first folder on while the helper
+        reads from its last one back, until they meet; then the helper is stopped and what it
+        read is remembered as if read here."""
+        rank, results, cache = prefetch.rank, prefetch.results, self._run_data
+        known: dict[str, RunData] = {}
+        for ref in sorted(refs, key=lambda r: rank.get(r.path, -1)):
+            path = ref.path
+            if self._warned_under(path):
+                continue  # the general path reads it (and warns)
+            data = results.get(path) or cache.get(path) or cache.read(path)
+            if data is not None:
+                known[path] = data
+        prefetch.stop()
+        for path, data in results.items():
+            if path not in cache:
+                cache.put(path, data)
+        return known
 
     def _reusable_order(self, query: tuple, inputs: list[Run]) -> list[RunRef] | None:
         """The ordered runs of the same query computed before, when every run it was computed
@@ -394,14 +443,14 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
             artifact_uri=_opt_str(meta.get("artifact_uri")),
         )
 
-    def _with_data(self, ref: RunRef, keys: Keys | None, parent_link: bool = True) -> Run:
+    def _with_data(self, ref: RunRef, keys: Keys | None, parent_link: bool = True,
+                   data: RunData | None = None) -> Run:
         """The run with its params, latest metrics and tags: all, or just `keys` (plus the
-        parent run id unless `parent_link` is False)."""
+        parent run id unless `parent_link` is False). `data`: the run's, just read."""
         problems: list[str] = []
         path = ref.path
         cache = self._cache
-        data = None
-        if keys is None and not self._warned_under(path):
+        if data is None and keys is None and not self._warned_under(path):
             data = self._run_data.get(path) or self._run_data.read(path)
         if data is not None:  # the fast path: every file of the run read fine
             params, tags, metrics = dict(data.params), dict(data.tags), dict(data.metrics)

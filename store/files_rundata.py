@@ -96,10 +96,22 @@ class RunDataCache:
         finally:
             os.close(run_fd)
         entry = RunData(started, params, tags, metrics, checks)
+        self.put(path, entry)
+        return entry
+
+    def put(self, path: str, entry: RunData) -> None:
+        """Remember a run's data read elsewhere (files_prefetch), as `read` does."""
         if len(self._runs) >= MAX_RUNS:
             self._runs.clear()
         self._runs[path] = entry
-        return entry
+
+    def forget(self) -> None:
+        """Drop every remembered run."""
+        self._runs.clear()
+
+    def __contains__(self, path: str) -> bool:
+        """Whether the run's data is remembered (maybe stale: `get` checks)."""
+        return path in self._runs
 
     def _read_metrics(self, parent_fd: int, run_path: str, rel: str, prefix: str,
                       out: dict[str, MetricPoint], checks: dict[str, int]) -> None:
