@@ -11,8 +11,8 @@ gets there is read by the listing itself, so a helper that cannot start, dies, h
 sends garbage costs nothing but its own CPU; when the listing is done the helper is killed.
 It is started with `-S` (the listing's `sys.path` is passed instead: no `.pth` processing)
 and without the `store` package's `__init__` (which imports the SQL and HTTP stacks):
-~50 ms to start, not ~300 ms. Only worth it for thousands of runs on a
-machine with a second core.
+~0.1 s to start, not ~0.3 s. Only worth it for thousands of runs on a machine with a
+second core.
 """
 
 from __future__ import annotations
