@@ -187,7 +187,7 @@ def reserved_tag_warning(key: str) -> str | None:
 _RESERVED_EFFECTS = {
     "mlflow.runName": "the run's name; renaming the run also sets it",
     "mlflow.parentRunId": "makes this run a child of another run",
-    "mlflow.note.content": "the run's description",
+    "mlflow.note.content": "the description shown in mlflow's UI",
     "mlflow.user": "who created the run",
     "mlflow.source.name": "the code that created the run",
     "mlflow.source.type": "the kind of source",

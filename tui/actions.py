@@ -24,7 +24,7 @@ from textual.screen import Screen
 from store.base import Store
 from store.errors import AuthFailed, ReadOnlyError, StoreError
 from store.model import Experiment, Run
-from store.validation import validate_experiment_name, validate_run_name
+from store.validation import validate_experiment_name, validate_experiment_tag, validate_run_name
 
 from .clipboard import copy_text
 from .marks import marks_of
@@ -35,7 +35,7 @@ UNDO_SECONDS = 20
 #: Actions that change the store: refused up front on a read-only store.
 WRITE_ACTIONS = {
     "delete_runs", "restore_runs", "edit_tags", "rename_run",
-    "delete_experiment", "restore_experiment", "rename_experiment", "undo",
+    "delete_experiment", "restore_experiment", "rename_experiment", "edit_experiment_tags", "undo",
 }
 
 
@@ -96,6 +96,16 @@ def take_undo(app) -> PendingUndo | None:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _tag_summary(changes) -> str:
+    """'set 2 tags and deleted 1 tag' (TagChanges)."""
+    parts = []
+    if changes.set:
+        parts.append(f"set {_plural(len(changes.set), 'tag')}")
+    if changes.delete:
+        parts.append(f"deleted {_plural(len(changes.delete), 'tag')}")
+    return " and ".join(parts)
 
 
 def _run_label(run: Run) -> str:
@@ -257,7 +267,7 @@ class RunListActions(WriteActionsScreen):
 
 
 class ExperimentActions(WriteActionsScreen):
-    """Experiments screen: delete/restore/rename/copy the experiment under the cursor.
+    """Experiments screen: delete/restore/rename/tag/copy the experiment under the cursor.
 
     The host provides `current_id`, `experiments` and `load()`."""
 
@@ -265,6 +275,7 @@ class ExperimentActions(WriteActionsScreen):
         Binding("d", "delete_experiment", "Delete experiment", show=False, id="experiments.delete"),
         Binding("u", "restore_experiment", "Restore experiment", show=False, id="experiments.restore"),
         Binding("r", "rename_experiment", "Rename experiment", show=False, id="experiments.rename"),
+        Binding("t", "edit_experiment_tags", "Edit tags", show=False, id="experiments.tags"),
         Binding("y", "copy", "Copy…", show=False, id="experiments.copy"),
     ]
 
@@ -331,6 +342,41 @@ class ExperimentActions(WriteActionsScreen):
                            lambda _: (self.notify(f"Renamed to '{name}'", timeout=3), self.load()), "rename")
 
         self.app.push_screen(RenameScreen(f"Rename experiment '{exp.name}'", exp.name, validate_experiment_name), renamed)
+
+    def action_edit_experiment_tags(self) -> None:
+        """Fetch the experiment afresh (its tags may have changed since the list loaded), edit,
+        apply: set_experiment_tag per set key, delete_experiment_tag per deleted one."""
+        if not self._guard("edit_experiment_tags"):
+            return
+        exp = self.current_experiment
+        if exp is None:
+            return
+        from .screens.tag_editor import TagChanges, TagEditor
+
+        store, exp_id = self.app.store, exp.id
+
+        def edit(current: Experiment) -> None:
+            subject = f"experiment '{current.name}'"
+
+            def apply(changes: TagChanges | None) -> None:
+                if not changes:
+                    return
+
+                def write() -> None:
+                    for key, value in changes.set.items():
+                        store.set_experiment_tag(exp_id, key, value)
+                    for key in changes.delete:
+                        store.delete_experiment_tag(exp_id, key)
+
+                def done(_: object) -> None:
+                    self.notify(f"{_tag_summary(changes).capitalize()} on {subject}", timeout=4)
+                    self.load()
+
+                self.write(write, done, "experiment-tags")
+
+            self.app.push_screen(TagEditor(subject, [current.tags], validate_experiment_tag), apply)
+
+        self.app.run_store_call(self, lambda: store.get_experiment(exp_id), edit, group="tags-fetch")
 
     def action_copy(self) -> None:
         exp = self.current_experiment
@@ -481,12 +527,7 @@ def open_tag_editor(screen: WriteActionsScreen, run_ids: list[str], after: Calla
                             store.delete_tag(run.id, key)
 
             def done(_: object) -> None:
-                parts = []
-                if changes.set:
-                    parts.append(f"set {_plural(len(changes.set), 'tag')}")
-                if changes.delete:
-                    parts.append(f"deleted {_plural(len(changes.delete), 'tag')}")
-                screen.notify(f"{' and '.join(parts).capitalize()} on {subject}", timeout=4)
+                screen.notify(f"{_tag_summary(changes).capitalize()} on {subject}", timeout=4)
                 after()
 
             screen.write(write, done, "tags")

@@ -239,6 +239,39 @@ async def test_experiment_delete_undo_restore_and_rename(store_copy, client, tmp
     assert client.get_experiment("5").name == "scratch-2"
 
 
+async def test_experiment_tags_are_edited_with_the_experiment_limits(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#experiments-table")
+        table.move_cursor(row=table.get_row_index("5"))  # scratch
+        await pilot.press("t")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, TagEditor)
+        assert "experiment 'scratch'" in text_of(editor, ".tags-title")
+        assert editor.original == {"mlflow.note.content": "Nothing here yet.", "team": "forecasting"}
+        # experiment tag values may be longer than run tag values (20,000 chars, not 8,000)
+        await pilot.press("a")
+        editor.query_one("#tag-key").value = "long"
+        editor.query_one("#tag-value").value = "v" * 20_001
+        editor.query_one("#tag-value").focus()
+        await pilot.press("enter")
+        assert "experiment tag 'long'" in text_of(editor, "#tags-error")
+        assert not editor.changes
+        editor.query_one("#tag-value").value = "v" * 10_000
+        await pilot.press("enter")
+        table_of_tags = editor.query_one("#tags-table")
+        table_of_tags.move_cursor(row=table_of_tags.get_row_index("team"))
+        await pilot.press("x", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        assert any("Set 1 tag and deleted 1 tag on experiment 'scratch'" in n for n in notes(app))
+    tags = client.get_experiment("5").tags
+    assert tags["long"] == "v" * 10_000
+    assert "team" not in tags and tags["mlflow.note.content"] == "Nothing here yet."
+
+
 async def test_copy_menu_copies_run_uri_and_says_how(store_copy, tmp_path):
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -350,7 +383,7 @@ async def test_actions_are_in_the_palette_and_help(store_copy, tmp_path):
         await settle(pilot)
         titles = {title for title, *_ in screen_actions(app.screen)}
         assert {"experiments: Delete experiment", "experiments: Restore experiment",
-                "experiments: Rename experiment", "experiments: Copy…"} <= titles
+                "experiments: Rename experiment", "experiments: Edit tags", "experiments: Copy…"} <= titles
 
 
 # -- snapshots ------------------------------------------------------------------------------------
@@ -377,3 +410,12 @@ def test_snapshot_tag_editor(snap_compare, store_copy, tmp_path, size):
         await settle(pilot)
 
     assert snap_compare(app_on_copy(store_copy, tmp_path), terminal_size=size, run_before=run_before)
+
+
+def test_snapshot_experiment_tag_editor(snap_compare, store_copy, tmp_path):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("j", "t")  # mnist-classifier: a description and a team tag
+        await settle(pilot)
+
+    assert snap_compare(app_on_copy(store_copy, tmp_path), terminal_size=(80, 24), run_before=run_before)

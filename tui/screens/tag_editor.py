@@ -1,4 +1,5 @@
-"""TagEditor: add, change and delete the tags of one run or of several marked runs.
+"""TagEditor: add, change and delete the tags of one run, of several marked runs, or of an
+experiment.
 
 Edits are collected and applied together when the user saves (ctrl+s), so a half-typed edit
 never reaches the store. Keys and values are checked with the store's own rules
@@ -9,7 +10,7 @@ warning names what an `mlflow.*` tag changes before it is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -77,9 +78,13 @@ class TagEditor(ModalScreen["TagChanges | None"]):
         Binding("escape", "cancel", "Cancel", id="tags.cancel"),
     ]
 
-    def __init__(self, subject: str, tag_sets: Sequence[Mapping[str, str]]) -> None:
+    def __init__(self, subject: str, tag_sets: Sequence[Mapping[str, str]],
+                 validate: Callable[[str, str], None] = validate_run_tag) -> None:
+        """`validate(key, value)` raises the store's error for a tag it would refuse (run tags
+        by default; experiment tags have their own limits)."""
         super().__init__()
         self.subject = subject
+        self.validate = validate
         self.original = merged_tags(tag_sets)
         self.changes = TagChanges()
 
@@ -165,7 +170,7 @@ class TagEditor(ModalScreen["TagChanges | None"]):
         key = self.query_one("#tag-key", Input).value.strip()
         value = self.query_one("#tag-value", Input).value
         try:
-            validate_run_tag(key, value)
+            self.validate(key, value)
         except StoreError as exc:
             self.query_one("#tags-error", Static).update(exc.message)
             return False
