@@ -43,7 +43,7 @@ def main() -> None:
         token, out = None, []
         last["ours"] = out
         while True:
-            page = ours.search_runs([eid], max_results=5000, page_token=token)
+            page = ours.search_runs([eid], max_results=50000, page_token=token)  # as mlflow's below
             out += page.items
             token = page.next_page_token
             if not token:

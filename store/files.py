@@ -261,7 +261,8 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
         _check_view(view)
         _check_max_results(max_results)
         offset = decode_page_token(page_token)
-        with self._start_prefetch(experiment_ids, max_results, include_keys) as prefetch:
+        speculate = offset == 0 and _needed_keys(comparisons, order_keys) is None
+        with self._start_prefetch(experiment_ids, max_results, include_keys, speculate) as prefetch:
             return self._search_runs(experiment_ids, filter_string, order_by, view, max_results,
                                      offset, include_keys, comparisons, order_keys, prefetch)
 
@@ -291,31 +292,39 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
         return Page(items, page.next_page_token)
 
     def _start_prefetch(self, experiment_ids: Sequence[str], max_results: int,
-                        include_keys: Keys | None) -> contextlib.AbstractContextManager:
-        """A helper process reading the data of the runs not cached yet, when a page will
-        hold thousands of them (files_prefetch); else a no-op context giving None."""
+                        include_keys: Keys | None, speculate: bool) -> contextlib.AbstractContextManager:
+        """A helper process for the data of the runs not read yet, when a page will hold
+        thousands of them (files_prefetch); else a no-op context giving None. When the page
+        is certain to hold every run (first page, big enough, no filter or ordering on run
+        data), the helper is sent the folders now, while meta files are still being read."""
         if include_keys is not None or max_results < files_prefetch.MIN_RUNS:
             return contextlib.nullcontext()
-        paths: list[str] = []
+        uncached: list[str] = []
         for experiment_id in dict.fromkeys(str(e) for e in experiment_ids):
             experiment_path = self._experiment_path(experiment_id)
             if experiment_path is None:
                 continue
-            paths += [
+            uncached += [
                 path
                 for name, path in list_dirs(self._cache, experiment_path)
                 if name not in RESERVED_EXPERIMENT_FOLDERS and not name.startswith(".")
                 and path not in self._run_data
             ]
-        if not files_prefetch.wanted(len(paths)):
+        if not files_prefetch.wanted(len(uncached)):
             return contextlib.nullcontext()
-        return files_prefetch.Prefetch(paths)
+        prefetch = files_prefetch.Prefetch()
+        if speculate and max_results >= len(uncached):
+            prefetch.send(uncached)
+        return prefetch
 
     def _read_with_helper(self, refs: Sequence[RunRef], prefetch: files_prefetch.Prefetch) -> dict[str, RunData]:
-        """The page's run data, read here from the helper's first folder on while the helper
-        reads from its last one back, until they meet; then the helper is stopped and what it
-        read is remembered as if read here."""
-        rank, results, cache = prefetch.rank, prefetch.results, self._run_data
+        """The page's run data: the helper is sent the page's folders not remembered yet
+        (unless it was sent every folder already) and reads from the last one back while
+        this reads from the first on, until they meet; then the helper is stopped and what
+        it read is remembered as if read here."""
+        cache = self._run_data
+        prefetch.send([ref.path for ref in refs if ref.path not in cache])
+        rank, results = prefetch.rank, prefetch.results
         known: dict[str, RunData] = {}
         for ref in sorted(refs, key=lambda r: rank.get(r.path, -1)):
             path = ref.path

@@ -59,8 +59,8 @@ def helper(monkeypatch):
     made: list[files_prefetch.Prefetch] = []
     original = files_prefetch.Prefetch.__init__
 
-    def recording_init(self, paths):
-        original(self, paths)
+    def recording_init(self):
+        original(self)
         made.append(self)
 
     monkeypatch.setattr(files_prefetch.Prefetch, "__init__", recording_init)
@@ -94,14 +94,14 @@ def without_helper(root, exp, monkeypatch) -> list:
 def wait_for_helper(monkeypatch, timeout: float | None = None) -> None:
     """Make each helper finish all its folders (or give up after `timeout` seconds) before
     the listing reads any."""
-    original = files_prefetch.Prefetch.__init__
+    original = files_prefetch.Prefetch.send
 
-    def waiting_init(self, paths):
+    def waiting_send(self, paths):
         original(self, paths)
-        if self._proc is not None:
+        if self._thread is not None:
             self._thread.join(timeout)
 
-    monkeypatch.setattr(files_prefetch.Prefetch, "__init__", waiting_init)
+    monkeypatch.setattr(files_prefetch.Prefetch, "send", waiting_send)
 
 
 def test_listing_read_by_the_helper_equals_the_listing_without(tree, helper, reads_here, monkeypatch):
@@ -173,7 +173,7 @@ def test_a_broken_helper_changes_nothing(tree, helper, monkeypatch, argv):
 
 def test_no_helper_when_switched_off_or_for_a_small_page(tree, monkeypatch):
     made: list = []
-    monkeypatch.setattr(files_prefetch, "Prefetch", lambda paths: made.append(paths))
+    monkeypatch.setattr(files_prefetch, "Prefetch", lambda: made.append(1))
     monkeypatch.setattr(files_prefetch, "MIN_RUNS", 1)
     monkeypatch.setenv(files_prefetch.ENV_SWITCH, "0")
     assert len(listing(tree["root"], tree["exp"])) == N_RUNS
