@@ -123,6 +123,32 @@ def test_listing_shared_with_a_running_helper_equals_the_listing_without(tree, h
     assert all(p._proc is None for p in helper)  # each helper stopped with its listing
 
 
+def test_pages_smaller_than_the_experiment_send_the_helper_only_their_own_runs(tree, helper, reads_here,
+                                                                              monkeypatch):
+    def pages(store) -> list[list]:
+        out, token = [], None
+        while True:
+            page = store.search_runs([tree["exp"]], max_results=10, page_token=token)
+            out.append(list(page.items))
+            token = page.next_page_token
+            if not token:
+                return out
+
+    with monkeypatch.context() as m:
+        m.setenv(files_prefetch.ENV_SWITCH, "0")
+        expected = pages(FileStore(str(tree["root"])))
+    reads_here.clear()
+    wait_for_helper(monkeypatch)
+    monkeypatch.setattr(files_prefetch, "MIN_RUNS", 5)
+    got = pages(FileStore(str(tree["root"])))
+    assert got == expected and [len(p) for p in got] == [10, 10, 4]
+    # a helper per page while 5+ runs are unread; each sent exactly its page's folders
+    assert len(helper) == 2
+    for made, page in zip(helper, got):
+        assert sorted(os.path.basename(p) for p in made.paths) == sorted(r.id for r in page)
+    assert len(reads_here) == 4  # the last page, too small for a helper, read here
+
+
 def test_what_the_helper_read_is_remembered_for_the_next_listing(tree, helper, reads_here, monkeypatch):
     wait_for_helper(monkeypatch)
     store = FileStore(str(tree["root"]))
