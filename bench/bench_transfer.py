@@ -10,11 +10,11 @@ the comparison is a plain loop over MlflowClient (create_run + log_batch + updat
     /work/venv/bin/python bench/bench_transfer.py [--runs 1000] [--steps 1000] [--workers 4]
         [--server-workers 2] [--mei-path DIR]
 
-Measured 2026-11-26 15:04–15:38 UTC (2 shared CPUs, load average 3.6–9.6), --runs 300 --steps
-1000 (1.8M points; 1,000 runs would have needed ~2 h), one server with 2 uvicorn workers for
-both: tracktui 533 s vs mlflow-export-import 1462 s (export 362 s + import 1100 s), 2.74x
-faster; client CPU 36 s vs 231 s; server CPU 377 s vs 329 s. The server's log-batch handling is
-the cost (~1 s CPU a run); tracktui copies 4 runs at a time and so keeps both workers busy.
+Measured 2026-11-26 17:29-18:49 UTC (2 CPUs, load average 0.9-1.9), --runs 1000 --steps 1000
+(6M points), one server with 2 uvicorn workers for both: tracktui 1206 s vs mlflow-export-import
+3556 s (export 1116 s + import 2440 s), 2.95x faster; client CPU 156 s vs 1482 s; server CPU
+1559 s vs 1498 s. The server's log-batch handling is the cost (~1.5 s CPU a run); tracktui
+copies 4 runs at a time and so keeps both workers busy. Tables in bench/README.md.
 """
 
 from __future__ import annotations
