@@ -261,33 +261,26 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
         _check_view(view)
         _check_max_results(max_results)
         offset = decode_page_token(page_token)
-        speculate = offset == 0 and _needed_keys(comparisons, order_keys) is None
-        with self._start_prefetch(experiment_ids, max_results, include_keys, speculate) as prefetch:
-            return self._search_runs(experiment_ids, filter_string, order_by, view, max_results,
-                                     offset, include_keys, comparisons, order_keys, prefetch)
-
-    def _search_runs(self, experiment_ids, filter_string, order_by, view, max_results, offset,
-                     include_keys, comparisons, order_keys, prefetch: files_prefetch.Prefetch | None) -> Page[Run]:
-        refs = self._list_runs(experiment_ids, view)
-
-        # Load for every run only what the filter and the ordering look at.
-        needed = _needed_keys(comparisons, order_keys)
-        if needed is not None:
-            refs = [
-                RunRef(self._with_data(ref, needed, parent_link=False), ref.path, ref.experiment_path)
-                for ref in refs
-            ]
-        query = (tuple(map(str, experiment_ids)), filter_string, tuple(order_by), view)
-        inputs = [ref.run for ref in refs]
-        ordered = self._reusable_order(query, inputs)
-        if ordered is None:
-            ordered = self._filter_and_sort(refs, comparisons, order_keys)
-            if len(self._ordered) >= 16:
-                self._ordered.clear()
-            if not any(c.kind == "dataset" for c in comparisons):  # datasets are not in `inputs`
-                self._ordered[query] = (inputs, ordered)
-        page = _page(ordered, offset, max_results)
-        known = self._read_with_helper(page.items, prefetch) if prefetch is not None else {}
+        needed = _needed_keys(comparisons, order_keys)  # what every run's filter/order reads
+        with self._start_prefetch(experiment_ids, max_results, include_keys,
+                                  speculate=offset == 0 and needed is None) as prefetch:
+            refs = self._list_runs(experiment_ids, view)
+            if needed is not None:
+                refs = [
+                    RunRef(self._with_data(ref, needed, parent_link=False), ref.path, ref.experiment_path)
+                    for ref in refs
+                ]
+            query = (tuple(map(str, experiment_ids)), filter_string, tuple(order_by), view)
+            inputs = [ref.run for ref in refs]
+            ordered = self._reusable_order(query, inputs)
+            if ordered is None:
+                ordered = self._filter_and_sort(refs, comparisons, order_keys)
+                if len(self._ordered) >= 16:
+                    self._ordered.clear()
+                if not any(c.kind == "dataset" for c in comparisons):  # datasets are not in `inputs`
+                    self._ordered[query] = (inputs, ordered)
+            page = _page(ordered, offset, max_results)
+            known = self._read_with_helper(page.items, prefetch) if prefetch is not None else {}
         items = tuple(self._with_data(ref, include_keys, data=known.get(ref.path)) for ref in page.items)
         return Page(items, page.next_page_token)
 
