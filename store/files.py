@@ -42,6 +42,7 @@ from .files_layout import (
     TAGS,
     TRASH,
     decode_value,
+    is_run_folder_name,
     is_safe_id,
     iter_key_files,
     key_names,
@@ -300,8 +301,7 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
             uncached += [
                 path
                 for name, path in list_dirs(self._cache, experiment_path)
-                if name not in RESERVED_EXPERIMENT_FOLDERS and not name.startswith(".")
-                and path not in self._run_data
+                if is_run_folder_name(name) and path not in self._run_data
             ]
         if not files_prefetch.wanted(len(uncached)):
             return contextlib.nullcontext()
@@ -391,7 +391,7 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
                 continue
             problems: list[str] = []
             for name, path in list_dirs(self._cache, experiment_path, problems):
-                if name in RESERVED_EXPERIMENT_FOLDERS or name.startswith("."):
+                if not is_run_folder_name(name):
                     continue
                 try:
                     run = self._load_run_meta(experiment_id, path)

@@ -32,6 +32,12 @@ def is_safe_id(value: str) -> bool:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
+def is_run_folder_name(name: str) -> bool:
+    """Whether a sub-folder of an experiment folder can be a run (not one of mlflow's own
+    folders, not hidden)."""
+    return name not in RESERVED_EXPERIMENT_FOLDERS and not name.startswith(".")
+
+
 def key_path(base: str, key: str) -> str | None:
     """The file of `key` under `base`, or None if the key would escape it (`..`, absolute)."""
     if not key or key.startswith("/") or "\\" in key or "\0" in key:
