@@ -14,7 +14,6 @@ from pathlib import Path
 from .cli_output import EXIT_INTERRUPTED, LiveProgress, fail, human_size
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tracktui download",
@@ -97,5 +96,3 @@ def _exit_now_if_workers_are_stuck(code: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-
-

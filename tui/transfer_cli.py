@@ -189,5 +189,3 @@ class _ProgressBar(LiveProgress):
             self._task, completed=event.runs_done, total=event.runs_total,
             description=f"{event.experiment or 'runs'}"[:40],
         )
-
-
