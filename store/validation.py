@@ -192,6 +192,9 @@ _RESERVED_EFFECTS = {
     "mlflow.source.name": "the code that created the run",
     "mlflow.source.type": "the kind of source",
     "mlflow.log-model.history": "the models logged by the run",
+    "mlflow.traceName": "the trace's name",
+    "mlflow.artifactLocation": "where a trace's spans are stored; changing it loses them",
+    "mlflow.trace.spansLocation": "which store holds a trace's spans",
 }
 
 

@@ -63,7 +63,7 @@ def refuse_if_read_only(node) -> bool:
     return False
 
 
-def _write_failed(app) -> Callable[[StoreError], bool]:
+def write_failed(app) -> Callable[[StoreError], bool]:
     """on_error for writes: a server refusing writes makes the store read-only from now on."""
 
     def failed(error: StoreError) -> bool:
@@ -94,17 +94,17 @@ def take_undo(app) -> PendingUndo | None:
     return undo
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _tag_summary(changes) -> str:
+def tag_summary(changes) -> str:
     """'set 2 tags and deleted 1 tag' (TagChanges)."""
     parts = []
     if changes.set:
-        parts.append(f"set {_plural(len(changes.set), 'tag')}")
+        parts.append(f"set {plural(len(changes.set), 'tag')}")
     if changes.delete:
-        parts.append(f"deleted {_plural(len(changes.delete), 'tag')}")
+        parts.append(f"deleted {plural(len(changes.delete), 'tag')}")
     return " and ".join(parts)
 
 
@@ -124,7 +124,7 @@ class WriteActionsScreen(Screen):
         return not (action in WRITE_ACTIONS and refuse_if_read_only(self))
 
     def write(self, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
-        self.app.run_store_call(self, call, done, group=group, on_error=_write_failed(self.app), exclusive=False)
+        self.app.run_store_call(self, call, done, group=group, on_error=write_failed(self.app), exclusive=False)
 
     def offer_undo(self, message: str, restore: Callable[[Store], None], after: Callable[[], None]) -> None:
         set_undo(self.app, PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after, self))
@@ -201,7 +201,7 @@ class RunListActions(WriteActionsScreen):
         from .screens.confirm import ConfirmScreen
 
         ids = [r.id for r in runs]
-        what = _plural(len(runs), "run")
+        what = plural(len(runs), "run")
         names = ", ".join(_run_label(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
         body = (f"{names}\n\nThey move to the deleted view (D shows it), where u restores them; "
                 "nothing is purged.")
@@ -234,7 +234,7 @@ class RunListActions(WriteActionsScreen):
         ids, store = [r.id for r in runs], self.app.store
 
         def restored(_: object) -> None:
-            self.notify(f"Restored {_plural(len(ids), 'run')} in {self._where(runs)}", timeout=4)
+            self.notify(f"Restored {plural(len(ids), 'run')} in {self._where(runs)}", timeout=4)
             marks = marks_of(self.app)
             for run in runs:
                 if run.id in marks:
@@ -294,7 +294,7 @@ class ExperimentActions(WriteActionsScreen):
         from .screens.confirm import ConfirmScreen
 
         count = getattr(self, "counts", {}).get(exp.id)
-        runs = f" and its {_plural(count, 'run')}" if count else ""
+        runs = f" and its {plural(count, 'run')}" if count else ""
         body = ("It moves to the deleted experiments (D shows them), where u restores it; "
                 "nothing is purged.")
         store, exp_id = self.app.store, exp.id
@@ -369,7 +369,7 @@ class ExperimentActions(WriteActionsScreen):
                         store.delete_experiment_tag(exp_id, key)
 
                 def done(_: object) -> None:
-                    self.notify(f"{_tag_summary(changes).capitalize()} on {subject}", timeout=4)
+                    self.notify(f"{tag_summary(changes).capitalize()} on {subject}", timeout=4)
                     self.load()
 
                 self.write(write, done, "experiment-tags")
@@ -527,7 +527,7 @@ def open_tag_editor(screen: WriteActionsScreen, run_ids: list[str], after: Calla
                             store.delete_tag(run.id, key)
 
             def done(_: object) -> None:
-                screen.notify(f"{_tag_summary(changes).capitalize()} on {subject}", timeout=4)
+                screen.notify(f"{tag_summary(changes).capitalize()} on {subject}", timeout=4)
                 after()
 
             screen.write(write, done, "tags")

@@ -348,14 +348,14 @@ async def test_read_only_store_refuses_writes_with_the_reason(make_app):
 async def test_a_permission_denied_write_makes_the_store_read_only(store_copy, client, tmp_path):
     """What the REST backend raises for HTTP 403 on a write: later writes are refused up front."""
     from store.errors import AuthFailed
-    from tui.actions import _write_failed
+    from tui.actions import write_failed
 
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_experiment(pilot, "mnist")
         run = app.screen.table.current.run
         denied = AuthFailed("Permission denied by http://server: no details. The user may not perform this operation")
-        assert _write_failed(app)(denied) is False  # the failure itself is still notified
+        assert write_failed(app)(denied) is False  # the failure itself is still notified
         assert app.store.read_only_reason.startswith("the server refused a write")
         assert "read-only" in str(app.screen.query_one("StatusBar").render())
         await pilot.press("d")

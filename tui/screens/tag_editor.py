@@ -1,5 +1,5 @@
-"""TagEditor: add, change and delete the tags of one run, of several marked runs, or of an
-experiment.
+"""TagEditor: add, change and delete the tags of one run, of several marked runs, of an
+experiment, or of one or several traces.
 
 Edits are collected and applied together when the user saves (ctrl+s), so a half-typed edit
 never reaches the store. Keys and values are checked with the store's own rules
@@ -22,8 +22,8 @@ from textual.widgets import DataTable, Input, Static
 from store.errors import StoreError
 from store.validation import reserved_tag_warning, validate_run_tag
 
-#: Shown in the value column when the runs being edited disagree.
-VARIES = "‹differs between runs›"
+#: Shown in the value column when the runs (or traces) being edited disagree.
+VARIES = "‹differs between them›"
 
 
 @dataclass

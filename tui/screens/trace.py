@@ -47,6 +47,8 @@ class TraceScreen(Screen):
         Binding("e", "first_error", "First error", id="trace.first_error"),
         Binding("E", "expand_all", "Expand all", show=False, id="trace.expand_all"),
         Binding("z", "collapse_all", "Collapse all", show=False, id="trace.collapse_all"),
+        Binding("t", "edit_tags", "Edit trace tags", show=False, id="trace.tags"),
+        Binding("d", "delete_trace", "Delete trace", show=False, id="trace.delete"),
     ]
 
     def __init__(self, trace_id: str) -> None:
@@ -73,15 +75,18 @@ class TraceScreen(Screen):
 
     def _show(self, trace: Trace) -> None:
         self.trace = trace
-        name = trace.info.name or (trace.root.name if trace.root else "")
-        self.query_one("#trace-title", Label).update(f"Trace {name} · {self.trace_id}")
-        self.query_one("#trace-summary", Static).update(trace_summary(trace))
+        self._show_info(trace)
         body = self.query_one("#trace-body")
         tree = SpanTree(trace, id="span-tree")
         self.mount(tree, after=body)
         body.remove()
         tree.focus()
         self.call_after_refresh(self._update_header)
+
+    def _show_info(self, trace: Trace) -> None:
+        name = trace.info.name or (trace.root.name if trace.root else "")
+        self.query_one("#trace-title", Label).update(f"Trace {name} · {self.trace_id}")
+        self.query_one("#trace-summary", Static).update(trace_summary(trace))
 
     def _update_header(self) -> None:
         if (tree := self.tree) is not None:
@@ -131,3 +136,46 @@ class TraceScreen(Screen):
     def action_collapse_all(self) -> None:
         if self.tree is not None:
             self.tree.collapse_all()
+
+    # -- writes (tui/trace_actions.py) -------------------------------------------------------
+
+    def action_edit_tags(self) -> None:
+        if self.trace is None:
+            return
+        from ..trace_actions import edit_trace_tags
+
+        edit_trace_tags(self, [self.trace.info], self._reload_info)
+
+    def _reload_info(self) -> None:
+        """The trace again (its tags and name changed), keeping the span tree as it is."""
+        store, trace_id = self.app.store, self.trace_id
+
+        def shown(trace: Trace) -> None:
+            self.trace = trace
+            self._show_info(trace)
+            _reload_lists_below(self)
+
+        self.app.run_store_call(self, lambda: store.get_trace(trace_id), shown, group="trace",
+                                on_error=self._failed)
+
+    def action_delete_trace(self) -> None:
+        if self.trace is None:
+            return
+        from ..trace_actions import delete_traces
+
+        def deleted(_count: int) -> None:
+            if self.is_current:
+                self.app.pop_screen()
+            _reload_lists_below(self)
+
+        delete_traces(self, self.trace.info.experiment_id, [self.trace.info], deleted)
+
+
+def _reload_lists_below(screen: Screen) -> None:
+    """Reload the traces lists of the screens under `screen` (the list it was opened from)."""
+    from .traces import TracesView
+
+    for below in screen.app.screen_stack:
+        if below is not screen:
+            for view in below.query(TracesView):
+                view.reload()

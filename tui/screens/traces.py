@@ -29,7 +29,14 @@ FILTER_PLACEHOLDER = "filter, e.g. status = 'ERROR' and name = 'agent'  (/ to ed
 
 
 class TracesView(Vertical):
-    """Filter bar, traces table and a one-line summary; loads when first shown."""
+    """Filter bar, traces table and a one-line summary; loads when first shown. Its keys
+    (mark, delete, edit tags) work wherever it is shown: the traces screen and a run's tab."""
+
+    BINDINGS = [
+        Binding("m", "toggle_mark", "Mark trace", show=False, id="traces.mark"),
+        Binding("d", "delete_traces", "Delete traces", show=False, id="traces.delete"),
+        Binding("t", "edit_tags", "Edit trace tags", show=False, id="traces.tags"),
+    ]
 
     DEFAULT_CSS = """
     TracesView { height: 1fr; }
@@ -46,6 +53,7 @@ class TracesView(Vertical):
         self._loading = False
         self._loaded_once = False
         self._generation = 0
+        self._keep: str | None = None  # trace id to put the cursor back on after a reload
 
     def compose(self) -> ComposeResult:
         yield FilterBar(FILTER_PLACEHOLDER, id="traces-filter")
@@ -67,15 +75,23 @@ class TracesView(Vertical):
             parts.append(self.filter_text)
         return " and ".join(parts)
 
-    def query(self) -> None:
-        """Start over: the first page for the current filter."""
+    def query(self, keep_cursor: bool = False) -> None:
+        """Start over: the first page for the current filter (with `keep_cursor`, the cursor
+        goes back to the trace it was on, if that trace is on the first page again)."""
         self._generation += 1
         generation = self._generation
+        current = self.table.current
+        self._keep = current.trace_id if keep_cursor and current is not None else None
         self._next_token = None
         self._loading = True
         self.table.reset()
         self._summary("Loading traces…")
         self._fetch(generation, None)
+
+    def reload(self) -> None:
+        """Load again after a write made elsewhere, keeping the cursor (once first shown)."""
+        if self._loaded_once:
+            self.query(keep_cursor=True)
 
     def load_more(self) -> None:
         if self._loading or not self._next_token:
@@ -105,6 +121,11 @@ class TracesView(Vertical):
         self._next_token = page.next_page_token
         self.query_one(FilterBar).clear_error()
         self.table.append(list(page.items))
+        if self._keep is not None:
+            keep, self._keep = self._keep, None
+            rows = [i for i, t in enumerate(self.table.traces) if t.trace_id == keep]
+            if rows:
+                self.table.move_cursor(row=rows[0])
         count = len(self.table.traces)
         if self._next_token and self.table.cursor_row >= count - PREFETCH_ROWS:
             self.load_more()  # the cursor is already near the end: no move will ask for more
@@ -128,6 +149,23 @@ class TracesView(Vertical):
 
     def focus_filter(self) -> None:
         self.query_one(FilterBar).input.focus()
+
+    # -- writes (tui/trace_actions.py) --------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        self.table.toggle_mark()
+
+    def action_delete_traces(self) -> None:
+        traces = self.table.targets()
+        if traces and self.experiment_id is not None:
+            from ..trace_actions import delete_traces
+
+            delete_traces(self, self.experiment_id, traces, lambda _count: self.query())
+
+    def action_edit_tags(self) -> None:
+        from ..trace_actions import edit_trace_tags
+
+        edit_trace_tags(self, self.table.targets(), lambda: self.query(keep_cursor=True))
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:

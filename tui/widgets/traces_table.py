@@ -16,6 +16,8 @@ from textual.widgets import DataTable
 
 from store.traces import TraceInfo
 
+from .runs_table import MARK_GLYPH
+
 #: Ask for the next page when the cursor is this close to the last loaded row.
 PREFETCH_ROWS = 20
 #: Fits the whole row in 120 columns; the trace view shows everything.
@@ -92,6 +94,8 @@ class TracesTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.traces: list[TraceInfo] = []
+        #: trace id -> TraceInfo of the traces marked with `m` (cleared when the list reloads)
+        self.marked: dict[str, TraceInfo] = {}
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -100,6 +104,26 @@ class TracesTable(DataTable):
     def reset(self) -> None:
         self.clear()
         self.traces = []
+        self.marked = {}
+
+    def _name_cell(self, info: TraceInfo) -> str:
+        name = info.name or info.trace_id
+        return one_line(MARK_GLYPH + name, 16) if info.trace_id in self.marked else one_line(name, 16)
+
+    def toggle_mark(self) -> None:
+        """Mark or unmark the trace under the cursor, then move down (as `m` on runs does)."""
+        if (info := self.current) is None:
+            return
+        if self.marked.pop(info.trace_id, None) is None:
+            self.marked[info.trace_id] = info
+        self.update_cell(info.trace_id, "name", self._name_cell(info))
+        self.action_cursor_down()
+
+    def targets(self) -> list[TraceInfo]:
+        """The marked traces (in the table's order), else the one under the cursor."""
+        if self.marked:
+            return [t for t in self.traces if t.trace_id in self.marked]
+        return [self.current] if self.current is not None else []
 
     def append(self, traces: list[TraceInfo]) -> None:
         error_style = self.get_component_rich_style("traces-table--error", partial=True)
@@ -107,7 +131,7 @@ class TracesTable(DataTable):
             status = Text(info.state, style=error_style if info.state == "ERROR" else "")
             self.add_row(
                 format_time_ms(info.request_time),
-                one_line(info.name or info.trace_id, 16),
+                self._name_cell(info),
                 status,
                 Text(format_duration_ms(info.execution_duration), justify="right"),
                 Text(token_text(info), justify="right"),

@@ -1,0 +1,80 @@
+"""Deleting traces and editing their tags, from the traces list and from one trace's view.
+
+mlflow deletes traces for good (there is no deleted view and no restore), so the confirmation
+says so and there is no undo. Tags are edited in the run tag editor, checked against the
+trace tag limits; the tags shown are those the list (or the trace view) loaded, and both
+reload after a write. Like every write, nothing is opened on a read-only store.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from store.traces import TraceInfo
+from store.traces_validation import validate_trace_tag
+
+from .actions import plural, tag_summary, write_failed, refuse_if_read_only
+
+
+def trace_label(info: TraceInfo) -> str:
+    return info.name or info.trace_id
+
+
+def _write(node, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
+    node.app.run_store_call(node, call, done, group=group, on_error=write_failed(node.app), exclusive=False)
+
+
+def delete_traces(node, experiment_id: str, traces: Sequence[TraceInfo],
+                  after: Callable[[int], None]) -> None:
+    """Ask, then delete `traces` of the experiment; `after(deleted count)` on the UI thread."""
+    if refuse_if_read_only(node) or not traces:
+        return
+    from .screens.confirm import ConfirmScreen
+
+    ids = [t.trace_id for t in traces]
+    what = plural(len(ids), "trace")
+    names = ", ".join(trace_label(t) for t in traces[:5]) + (" …" if len(traces) > 5 else "")
+    body = f"{names}\n\nmlflow deletes traces for good: they cannot be restored."
+    store = node.app.store
+
+    def confirmed(yes: bool | None) -> None:
+        if not yes:
+            return
+
+        def deleted(count: object) -> None:
+            node.notify(f"Deleted {plural(int(count or 0), 'trace')}", title="Deleted", timeout=4)
+            after(int(count or 0))
+
+        _write(node, lambda: store.delete_traces(experiment_id, ids), deleted, "delete-traces")
+
+    node.app.push_screen(ConfirmScreen(f"Delete {what} permanently?", body), confirmed)
+
+
+def edit_trace_tags(node, traces: Sequence[TraceInfo], after: Callable[[], None]) -> None:
+    """Edit the tags of one trace or of several marked ones; apply with set/delete_trace_tag."""
+    if refuse_if_read_only(node) or not traces:
+        return
+    from .screens.tag_editor import TagChanges, TagEditor
+
+    store = node.app.store
+    subject = f"trace '{trace_label(traces[0])}'" if len(traces) == 1 else f"{len(traces)} marked traces"
+
+    def apply(changes: TagChanges | None) -> None:
+        if not changes:
+            return
+
+        def write() -> None:
+            for info in traces:
+                for key, value in changes.set.items():
+                    store.set_trace_tag(info.trace_id, key, value)
+                for key in changes.delete:
+                    if key in info.tags:
+                        store.delete_trace_tag(info.trace_id, key)
+
+        def done(_: object) -> None:
+            node.notify(f"{tag_summary(changes).capitalize()} on {subject}", timeout=4)
+            after()
+
+        _write(node, write, done, "trace-tags")
+
+    node.app.push_screen(TagEditor(subject, [dict(t.tags) for t in traces], validate_trace_tag), apply)
