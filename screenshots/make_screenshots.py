@@ -95,6 +95,22 @@ async def shoot(uri: str, size: tuple[int, int], config_dir: Path) -> list[str]:
         await pilot.press("escape", "question_mark")
         await settle(pilot)
         save("help")
+        await pilot.press("escape", "escape")  # help, then the runs screen
+        await settle(pilot)
+        await pilot.press("ctrl+u")  # (the experiments filter still holds "mnist")
+        await pilot.press("escape")
+        await open_experiment(pilot, "bert")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        table = app.screen.query_one("TracesTable")
+        table.move_cursor(row=next(i for i, t in enumerate(table.traces) if t.state == "ERROR"))
+        await settle(pilot)
+        save("traces")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")  # the first error: where it began
+        await settle(pilot)
+        save("trace")
     store.close()
     return saved
 

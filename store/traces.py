@@ -257,8 +257,18 @@ class Trace:
         return max(candidates, key=lambda s: s.duration_ns, default=None)
 
     def first_error_span(self) -> Span | None:
-        """The first ERROR span in tree order (the deepest cause usually follows its parent)."""
-        return next((s for s, _ in self.tree if s.is_error), None)
+        """Where the first error began: the first ERROR span in tree order, followed down
+        through its first ERROR child while there is one. An exception that propagated marks
+        every span it left with ERROR, so the top one is rarely the cause."""
+        span = next((s for s, _ in self.tree if s.is_error), None)
+        seen: set[str] = set()
+        while span is not None and span.span_id not in seen:
+            seen.add(span.span_id)
+            child = next((c for c in self.children.get(span.span_id, ()) if c.is_error), None)
+            if child is None:
+                break
+            span = child
+        return span
 
 
 def _start_key(span: Span) -> tuple[int, str]:

@@ -1,8 +1,8 @@
 """A realistic demo store, written through tracktui's own store layer (never raw SQL).
 
 Several experiments, a hyper-parameter sweep with nested runs, a few hundred runs with
-learning curves, failed, killed and still-running runs, system metrics, a deleted experiment
-and some deleted runs. Everything derives from `seed` and `base_time_ms`, so the same
+learning curves, failed, killed and still-running runs, system metrics, a deleted experiment,
+some deleted runs, and LLM-judged evaluation traces (demo_traces.py). Everything derives from `seed` and `base_time_ms`, so the same
 arguments give the same ids, names, values and times (snapshot tests rely on it).
 """
 
@@ -31,6 +31,7 @@ _USERS = ("alice", "bob", "chen", "dana")
 class DemoSummary:
     experiments: dict[str, str] = field(default_factory=dict)  # name → id
     runs: int = 0
+    traces: int = 0
 
 
 def default_demo_dir() -> Path:
@@ -78,11 +79,12 @@ def populate(
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
     """Write the demo experiments and about `runs` runs (children included) into `store`."""
-    return _DemoWriter(store, random.Random(seed), base_time_ms, progress or (lambda _msg: None)).write(max(runs, 20))
+    writer = _DemoWriter(store, random.Random(seed), base_time_ms, progress or (lambda _msg: None), seed)
+    return writer.write(max(runs, 20))
 
 
 class _DemoWriter:
-    def __init__(self, store: Store, rng: random.Random, base: int, progress: Callable[[str], None]):
+    def __init__(self, store: Store, rng: random.Random, base: int, progress: Callable[[str], None], seed: int):
         self.store = store
         self.rng = rng
         self.clock = base
@@ -90,6 +92,8 @@ class _DemoWriter:
         self.summary = DemoSummary()
         self._pending_params: dict[str, dict[str, str]] = {}
         self._artifact_uris: dict[str, str | None] = {}
+        self._finished_bert_runs: list[tuple[str, int]] = []  # (run id, start): the traces' runs
+        self._seed = seed
 
     def write(self, total: int) -> DemoSummary:
         sweep_parents = max(2, total // 50)
@@ -108,6 +112,7 @@ class _DemoWriter:
             else:
                 for i in range(count):
                     make(exp_id, i, count)
+        self._traces()
         self._experiment("scratch")  # an experiment with no runs
         old = self._experiment("old-baselines")
         for i in range(3):
@@ -305,6 +310,21 @@ class _DemoWriter:
             ]
         self._log(run_id, system)
         self._finish(run_id, start, epochs * rng.uniform(2, 4), status)
+        if status == "FINISHED":
+            self._finished_bert_runs.append((run_id, start))
+
+    def _traces(self) -> None:
+        """LLM-judged evaluation traces in the BERT experiment (tui/demo_traces.py), from an
+        hour after its last finished run; some name one of its last finished runs."""
+        from .demo_traces import write_demo_traces
+
+        if not self._finished_bert_runs:
+            return
+        self.progress("text-sentiment-bert: writing traces")
+        runs = [run_id for run_id, _start in self._finished_bert_runs[-4:]]
+        start = self._finished_bert_runs[-1][1] + 60 * _MINUTE
+        self.summary.traces = write_demo_traces(self.store, self.summary.experiments["text-sentiment-bert"],
+                                                runs, start, self._seed)
 
     def _forecast(self, exp_id: str, index: int, count: int = 0) -> None:
         rng = self.rng

@@ -137,3 +137,16 @@ def test_tree_of_a_partial_trace_keeps_orphans_as_roots_and_survives_cycles():
     assert trace.slowest_span().span_id == "e"
     assert trace.bounds(trace.by_id["b"]) == (0.1, 1.0)  # still running: to the trace's end
     assert trace.self_time_ns(trace.by_id["a"]) == 50
+
+
+def test_first_error_follows_a_propagated_error_down_to_where_it_began():
+    from store.traces import Trace, TraceInfo
+
+    info = TraceInfo("tr-x", "1", 0, 100, "ERROR")
+    trace = Trace(info, (
+        _span("root", None, 0, 100, "ERROR"), _span("ok", "root", 1, 10), _span("mid", "root", 20, 90, "ERROR"),
+        _span("fine", "mid", 21, 30), _span("cause", "mid", 40, 80, "ERROR"), _span("later", "root", 91, 99, "ERROR"),
+    ))
+    assert trace.first_error_span().span_id == "cause"
+    alone = Trace(info, (_span("root", None, 0, 100, "ERROR"), _span("ok", "root", 1, 10)))
+    assert alone.first_error_span().span_id == "root"

@@ -71,6 +71,19 @@ def test_demo_creates_a_store_once_then_reopens_it(tmp_path):
         assert with_artifacts, "no demo run has artifacts"
         listed = {e.path for e in store.list_artifacts(with_artifacts[0].id, "model")}
         assert {"model/MLmodel", "model/requirements.txt"} <= listed
+        bert = store.get_experiment_by_name("text-sentiment-bert")
+        traces = store.search_traces([bert.id], max_results=100).items
+        assert len(traces) == 24 and {t.state for t in traces} == {"OK", "ERROR"}
+        linked = {t.run_id for t in traces if t.run_id}
+        assert linked and all(store.get_run(r).experiment_id == bert.id for r in linked)
+        failed = next(t for t in traces if t.state == "ERROR")
+    from mlflow.tracking import MlflowClient
+
+    read_back = MlflowClient(uri).get_trace(failed.trace_id)  # real mlflow reads the demo's spans
+    assert read_back.info.state == "ERROR"
+    names = {s.name: s for s in read_back.data.spans}
+    assert names["llm_judge"].status.status_code == "ERROR" and names["llm_judge"].events[0].name == "exception"
+    assert names["tokenize"].parent_id == names["evaluate_review"].span_id
     again = tracktui("demo", "--path", str(target), "--no-open")
     assert again.returncode == 0
     assert "existing demo store" in again.stderr
@@ -86,4 +99,7 @@ def test_demo_is_deterministic(tmp_path):
             exp = store.get_experiment_by_name("mnist-classifier")
             page = store.search_runs([exp.id], view="all", max_results=1000)
             ids.append([(r.id, r.name, r.start_time, r.status, dict(r.params)) for r in page.items])
-    assert ids[0] == ids[1]
+            bert = store.get_experiment_by_name("text-sentiment-bert")
+            ids.append([(t.trace_id, t.request_time, t.state, t.run_id, t.request_preview)
+                        for t in store.search_traces([bert.id], max_results=100).items])
+    assert ids[0] == ids[2] and ids[1] == ids[3]
