@@ -1,5 +1,5 @@
 """What the command-line subcommands (download, export/import/copy, demo) share on the terminal:
-exit codes, the one-line error form, sizes for people, and a Rich bar that stays quiet when piped."""
+exit codes, the one-line error form, and a Rich bar that stays quiet when piped."""
 
 from __future__ import annotations
 
@@ -13,15 +13,6 @@ def fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:
     """Print `tracktui: reason` on stderr and return the exit code to end with."""
     print(f"tracktui: {reason}", file=sys.stderr)
     return code
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 class LiveProgress:

@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli_output import EXIT_INTERRUPTED, LiveProgress, fail, human_size
+from .cli_output import EXIT_INTERRUPTED, LiveProgress, fail
+from .sizes import human_size
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .cli_output import EXIT_INTERRUPTED, LiveProgress, fail, human_size
+from .cli_output import EXIT_INTERRUPTED, LiveProgress, fail
+from .sizes import human_size
 
 EXIT_RUNS_FAILED = 1
 DEFAULT_ID_MAP = "tracktui-id-map.json"

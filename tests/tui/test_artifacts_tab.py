@@ -96,7 +96,7 @@ async def test_previews_text_yaml_csv_and_refuses_binary(store_copy, model_run, 
         await highlight(pilot, browser, "model/data/model.pth")
         assert not browser.query_one("#artifact-preview-table").display
         assert preview_text(browser).startswith("Not previewed")
-        assert "4.0 KB" in preview_text(browser)
+        assert "4.0 KiB" in preview_text(browser)
 
 
 def tiny_png(width: int, height: int) -> bytes:

@@ -23,6 +23,7 @@ from textual.widgets.tree import TreeNode
 
 from store.artifacts.base import ArtifactEntry, ArtifactPreview
 
+from ..sizes import human_size
 from .run_format import MISSING
 
 #: Languages for Textual's highlighter, by preview kind.
@@ -236,11 +237,4 @@ def _language(preview: ArtifactPreview) -> str | None:
 
 
 def _human(size: int | None) -> str:
-    if size is None:
-        return "size unknown"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+    return "size unknown" if size is None else human_size(size)
