@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from textual.binding import Binding
 from textual.screen import Screen
@@ -24,7 +24,12 @@ from textual.screen import Screen
 from store.base import Store
 from store.errors import AuthFailed, ReadOnlyError, StoreError
 from store.model import Experiment, Run
-from store.validation import validate_experiment_name, validate_experiment_tag, validate_run_name
+from store.validation import (
+    validate_experiment_name,
+    validate_experiment_tag,
+    validate_run_name,
+    validate_run_tag,
+)
 
 from .clipboard import copy_text
 from .marks import marks_of
@@ -82,6 +87,30 @@ def write_failed(app) -> Callable[[StoreError], bool]:
     return failed
 
 
+def write_in_worker(node, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
+    """Run a store write for `node` in a worker; a refused write may turn the store read-only."""
+    node.app.run_store_call(node, call, done, group=group, on_error=write_failed(node.app), exclusive=False)
+
+
+def edit_tags(node, subject: str, tag_sets: Sequence[Mapping[str, str]], write_changes: Callable,
+              after: Callable[[], None], validate: Callable[[str, str], None] = validate_run_tag) -> None:
+    """Open the tag editor on `tag_sets` (one per edited item); on save, `write_changes(changes)`
+    runs in a worker, then the user is told what changed on `subject` and `after()` runs."""
+    from .screens.tag_editor import TagChanges, TagEditor
+
+    def apply(changes: TagChanges | None) -> None:
+        if not changes:
+            return
+
+        def done(_: object) -> None:
+            node.notify(f"{tag_summary(changes).capitalize()} on {subject}", timeout=4)
+            after()
+
+        write_in_worker(node, lambda: write_changes(changes), done, "tags")
+
+    node.app.push_screen(TagEditor(subject, tag_sets, validate), apply)
+
+
 def set_undo(app, undo: PendingUndo) -> None:
     app.pending_undo = undo
 
@@ -124,7 +153,7 @@ class WriteActionsScreen(Screen):
         return not (action in WRITE_ACTIONS and refuse_if_read_only(self))
 
     def write(self, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
-        self.app.run_store_call(self, call, done, group=group, on_error=write_failed(self.app), exclusive=False)
+        write_in_worker(self, call, done, group)
 
     def offer_undo(self, message: str, restore: Callable[[Store], None], after: Callable[[], None]) -> None:
         set_undo(self.app, PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after, self))
@@ -351,30 +380,16 @@ class ExperimentActions(WriteActionsScreen):
         exp = self.current_experiment
         if exp is None:
             return
-        from .screens.tag_editor import TagChanges, TagEditor
-
         store, exp_id = self.app.store, exp.id
 
+        def write(changes) -> None:
+            for key, value in changes.set.items():
+                store.set_experiment_tag(exp_id, key, value)
+            for key in changes.delete:
+                store.delete_experiment_tag(exp_id, key)
+
         def edit(current: Experiment) -> None:
-            subject = f"experiment '{current.name}'"
-
-            def apply(changes: TagChanges | None) -> None:
-                if not changes:
-                    return
-
-                def write() -> None:
-                    for key, value in changes.set.items():
-                        store.set_experiment_tag(exp_id, key, value)
-                    for key in changes.delete:
-                        store.delete_experiment_tag(exp_id, key)
-
-                def done(_: object) -> None:
-                    self.notify(f"{tag_summary(changes).capitalize()} on {subject}", timeout=4)
-                    self.load()
-
-                self.write(write, done, "experiment-tags")
-
-            self.app.push_screen(TagEditor(subject, [current.tags], validate_experiment_tag), apply)
+            edit_tags(self, f"experiment '{current.name}'", [current.tags], write, self.load, validate_experiment_tag)
 
         self.app.run_store_call(self, lambda: store.get_experiment(exp_id), edit, group="tags-fetch")
 
@@ -504,8 +519,6 @@ def open_rename_run(screen: WriteActionsScreen, run: Run, after: Callable[[], No
 
 def open_tag_editor(screen: WriteActionsScreen, run_ids: list[str], after: Callable[[], None]) -> None:
     """Fetch the runs' full tags (the table holds only shown columns), edit, apply."""
-    from .screens.tag_editor import TagChanges, TagEditor
-
     store = screen.app.store
 
     def fetch() -> list[Run]:
@@ -514,24 +527,14 @@ def open_tag_editor(screen: WriteActionsScreen, run_ids: list[str], after: Calla
     def edit(runs: list[Run]) -> None:
         subject = f"run '{_run_label(runs[0])}'" if len(runs) == 1 else f"{len(runs)} marked runs"
 
-        def apply(changes: TagChanges | None) -> None:
-            if not changes:
-                return
+        def write(changes) -> None:
+            if changes.set:
+                store.set_tags(run_ids, changes.set)
+            for run in runs:
+                for key in changes.delete:
+                    if key in run.tags:
+                        store.delete_tag(run.id, key)
 
-            def write() -> None:
-                if changes.set:
-                    store.set_tags(run_ids, changes.set)
-                for run in runs:
-                    for key in changes.delete:
-                        if key in run.tags:
-                            store.delete_tag(run.id, key)
-
-            def done(_: object) -> None:
-                screen.notify(f"{tag_summary(changes).capitalize()} on {subject}", timeout=4)
-                after()
-
-            screen.write(write, done, "tags")
-
-        screen.app.push_screen(TagEditor(subject, [r.tags for r in runs]), apply)
+        edit_tags(screen, subject, [r.tags for r in runs], write, after)
 
     screen.app.run_store_call(screen, fetch, edit, group="tags-fetch")

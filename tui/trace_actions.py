@@ -13,15 +13,11 @@ from typing import Callable, Sequence
 from store.traces import TraceInfo
 from store.traces_validation import validate_trace_tag
 
-from .actions import plural, tag_summary, write_failed, refuse_if_read_only
+from .actions import edit_tags, plural, refuse_if_read_only, write_in_worker
 
 
 def trace_label(info: TraceInfo) -> str:
     return info.name or info.trace_id
-
-
-def _write(node, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
-    node.app.run_store_call(node, call, done, group=group, on_error=write_failed(node.app), exclusive=False)
 
 
 def delete_traces(node, experiment_id: str, traces: Sequence[TraceInfo],
@@ -45,7 +41,7 @@ def delete_traces(node, experiment_id: str, traces: Sequence[TraceInfo],
             node.notify(f"Deleted {plural(int(count or 0), 'trace')}", title="Deleted", timeout=4)
             after(int(count or 0))
 
-        _write(node, lambda: store.delete_traces(experiment_id, ids), deleted, "delete-traces")
+        write_in_worker(node, lambda: store.delete_traces(experiment_id, ids), deleted, "delete-traces")
 
     node.app.push_screen(ConfirmScreen(f"Delete {what} permanently?", body), confirmed)
 
@@ -54,27 +50,15 @@ def edit_trace_tags(node, traces: Sequence[TraceInfo], after: Callable[[], None]
     """Edit the tags of one trace or of several marked ones; apply with set/delete_trace_tag."""
     if refuse_if_read_only(node) or not traces:
         return
-    from .screens.tag_editor import TagChanges, TagEditor
-
     store = node.app.store
     subject = f"trace '{trace_label(traces[0])}'" if len(traces) == 1 else f"{len(traces)} marked traces"
 
-    def apply(changes: TagChanges | None) -> None:
-        if not changes:
-            return
+    def write(changes) -> None:
+        for info in traces:
+            for key, value in changes.set.items():
+                store.set_trace_tag(info.trace_id, key, value)
+            for key in changes.delete:
+                if key in info.tags:
+                    store.delete_trace_tag(info.trace_id, key)
 
-        def write() -> None:
-            for info in traces:
-                for key, value in changes.set.items():
-                    store.set_trace_tag(info.trace_id, key, value)
-                for key in changes.delete:
-                    if key in info.tags:
-                        store.delete_trace_tag(info.trace_id, key)
-
-        def done(_: object) -> None:
-            node.notify(f"{tag_summary(changes).capitalize()} on {subject}", timeout=4)
-            after()
-
-        _write(node, write, done, "trace-tags")
-
-    node.app.push_screen(TagEditor(subject, [dict(t.tags) for t in traces], validate_trace_tag), apply)
+    edit_tags(node, subject, [dict(t.tags) for t in traces], write, after, validate_trace_tag)
