@@ -94,8 +94,8 @@ class TracesTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.traces: list[TraceInfo] = []
-        #: trace id -> TraceInfo of the traces marked with `m` (cleared when the list reloads)
-        self.marked: dict[str, TraceInfo] = {}
+        #: ids of the traces marked with `m` (cleared when the list reloads)
+        self.marked: set[str] = set()
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -104,7 +104,7 @@ class TracesTable(DataTable):
     def reset(self) -> None:
         self.clear()
         self.traces = []
-        self.marked = {}
+        self.marked = set()
 
     def _name_cell(self, info: TraceInfo) -> str:
         name = info.name or info.trace_id
@@ -114,8 +114,7 @@ class TracesTable(DataTable):
         """Mark or unmark the trace under the cursor, then move down (as `m` on runs does)."""
         if (info := self.current) is None:
             return
-        if self.marked.pop(info.trace_id, None) is None:
-            self.marked[info.trace_id] = info
+        self.marked ^= {info.trace_id}
         self.update_cell(info.trace_id, "name", self._name_cell(info))
         self.action_cursor_down()
 
