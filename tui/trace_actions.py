@@ -14,6 +14,7 @@ from store.traces import TraceInfo
 from store.traces_validation import validate_trace_tag
 
 from .actions import edit_tags, plural, refuse_if_read_only, write_in_worker
+from .widgets.traces_table import format_time_ms
 
 
 def trace_label(info: TraceInfo) -> str:
@@ -29,8 +30,11 @@ def delete_traces(node, experiment_id: str, traces: Sequence[TraceInfo],
 
     ids = [t.trace_id for t in traces]
     what = plural(len(ids), "trace")
-    names = ", ".join(trace_label(t) for t in traces[:5]) + (" …" if len(traces) > 5 else "")
-    body = f"{names}\n\nmlflow deletes traces for good: they cannot be restored."
+    # Traces of one app often share a name: each line says when it ran too.
+    lines = [f"{trace_label(t)} · {format_time_ms(t.request_time)}" for t in traces[:5]]
+    if len(traces) > 5:
+        lines.append(f"… and {plural(len(traces) - 5, 'more trace')}")
+    body = "\n".join(lines) + "\n\nmlflow deletes traces for good: they cannot be restored."
     store = node.app.store
 
     def confirmed(yes: bool | None) -> None:

@@ -94,7 +94,8 @@ async def test_delete_marked_traces_after_confirming(trace_copy, tmp_path):
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
         assert confirm.title_text == "Delete 1 trace permanently?"
-        assert "summarise" in confirm.body_text and "cannot be restored" in confirm.body_text
+        assert confirm.body_text.startswith("summarise · 2026-01-01 ")  # name and when it ran
+        assert "cannot be restored" in confirm.body_text
         await pilot.press("n")  # cancelled: nothing happens
         await settle(pilot)
         assert trace_ids_in_mlflow(trace_copy) == {RUN_TRACE, AGENT_TRACE}
