@@ -6,7 +6,7 @@ import pytest
 from pilot_helpers import open_experiment, settle
 
 from tui.marks import marks_of
-from tui.screens.compare import CHART_RUNS, CompareScreen, diff_rows
+from tui.screens.compare import CHART_RUNS, PICKER_CHROME, PICKERS_WIDTH, CompareScreen, diff_rows, pickers_width
 from tui.screens.runs import RunsScreen
 from tui.widgets.metric_plot import MetricPlot
 
@@ -136,6 +136,24 @@ async def test_run_picker_changes_charted_runs(make_app):
         screen = app.screen
         assert screen.charted_runs == [r.id for r in runs[1:]]
         assert all(len(p.lines) == 2 for p in screen.query(MetricPlot))
+
+
+async def test_pickers_widen_to_show_long_metric_names_whole(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_compare(pilot, "text-sentiment-bert", 2)  # system/gpu_0_memory_usage_megabytes
+        pickers = app.screen.query_one("#compare-pickers")
+        longest = "system/gpu_0_memory_usage_megabytes"
+        assert pickers.outer_size.width == len(longest) + PICKER_CHROME == app.screen.pickers_width
+        assert longest in app.export_screenshot()  # drawn whole, not cut with an ellipsis
+
+
+def test_pickers_width_between_the_minimum_and_two_fifths_of_the_screen():
+    assert pickers_width(["loss", "acc"], 120) == PICKERS_WIDTH
+    assert pickers_width(["x" * 30], 120) == 30 + PICKER_CHROME
+    assert pickers_width(["x" * 80], 120) == 48
+    assert pickers_width(["x" * 80], 60) == PICKERS_WIDTH  # a narrow screen keeps the minimum
+    assert pickers_width([], 120) == PICKERS_WIDTH
 
 
 def test_snapshot_three_run_compare(snap_compare, make_app):

@@ -41,10 +41,20 @@ from .plot import VIEW_BINDINGS, PlotView
 CHART_RUNS = 20
 #: Metrics charted when the screen opens.
 DEFAULT_METRICS = 2
-#: Cells taken by the pickers' column beside the charts (compare.tcss, border included).
+#: Cells the pickers' column beside the charts takes at least (compare.tcss, border included);
+#: it widens to show the longest metric or run name whole, up to 2/5 of the screen.
 PICKERS_WIDTH = 28
+#: Cells of a picker row that are not the name: "▐X▌ ", the padding and the border.
+PICKER_CHROME = 6
 #: Histories read at once: SQLite and the network release the GIL while they wait.
 HISTORY_THREADS = 4
+
+
+def pickers_width(names: Sequence[str], screen_width: int) -> int:
+    """The pickers' column width: the longest name whole, between PICKERS_WIDTH and 2/5 of
+    the screen (long names like `system/gpu_0_memory_usage_megabytes` stay readable)."""
+    longest = max((cell_len(n) for n in names), default=0)
+    return max(PICKERS_WIDTH, min(longest + PICKER_CHROME, screen_width * 2 // 5))
 
 
 class CompareScreen(PlotView, Screen):
@@ -72,6 +82,7 @@ class CompareScreen(PlotView, Screen):
         self.chosen_metrics: list[str] = []
         self.charted_runs: list[str] = []
         self.differing_rows: set[str] = set()
+        self.pickers_width = PICKERS_WIDTH
         self._rows: list[tuple[str, list[str]]] = []
 
     def compose(self) -> ComposeResult:
@@ -120,6 +131,8 @@ class CompareScreen(PlotView, Screen):
         metric_picker.add_options([(k, k, k in self.chosen_metrics) for k in keys])
         run_picker = self.query_one("#compare-run-picker", SelectionList)
         run_picker.add_options([(_run_label(r), r.id, r.id in self.charted_runs) for r in runs])
+        self.pickers_width = pickers_width([*keys, *(_run_label(r) for r in runs)], self.app.size.width)
+        self.query_one("#compare-pickers").styles.width = self.pickers_width
         self.fill_diff()
         # The charts mount now, in the same layout pass as the pickers and the table, and their
         # histories' queries run in a worker while that pass paints (was: after one more paint,
@@ -165,7 +178,7 @@ class CompareScreen(PlotView, Screen):
         if not plots:
             return
         store = self.app.store
-        max_points = plotting.history_points_for(self.app.size.width - PICKERS_WIDTH)
+        max_points = plotting.history_points_for(self.app.size.width - self.pickers_width)
 
         def fetch() -> dict[tuple[str, str], list[MetricPoint]]:
             return fetch_overlays(store, runs, keys, max_points)
