@@ -140,6 +140,23 @@ async def test_edit_tags_of_the_trace_under_the_cursor(trace_copy, tmp_path):
     assert "reviewed" not in mlflow_tags(trace_copy, RUN_TRACE)
 
 
+async def test_after_editing_tags_the_cursor_finds_its_trace_on_a_later_page(trace_copy, tmp_path, monkeypatch):
+    import tui.screens.traces as traces_screen
+
+    monkeypatch.setattr(traces_screen, "PAGE_SIZE", 1)  # the second trace is on the second page
+    app = make_app(trace_copy, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_traces(pilot)
+        await pilot.press("down", "t")
+        await settle(pilot)
+        await add_tag(pilot, "reviewed", "yes")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert [t.trace_id for t in table.traces] == [RUN_TRACE, AGENT_TRACE]
+        assert table.current.trace_id == AGENT_TRACE
+    assert mlflow_tags(trace_copy, AGENT_TRACE)["reviewed"] == "yes"
+
+
 async def test_tags_of_marked_traces_are_set_and_deleted_on_each(trace_copy, tmp_path):
     app = make_app(trace_copy, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -54,6 +54,7 @@ class TracesView(Vertical):
         self._loaded_once = False
         self._generation = 0
         self._keep: str | None = None  # trace id to put the cursor back on after a reload
+        self._keep_within = 0  # traces loaded before that reload: how far to look for it
 
     def compose(self) -> ComposeResult:
         yield FilterBar(FILTER_PLACEHOLDER, id="traces-filter")
@@ -76,12 +77,14 @@ class TracesView(Vertical):
         return " and ".join(parts)
 
     def query(self, keep_cursor: bool = False) -> None:
-        """Start over: the first page for the current filter (with `keep_cursor`, the cursor
-        goes back to the trace it was on, if that trace is on the first page again)."""
+        """Start over: the first page for the current filter. With `keep_cursor`, pages are
+        loaded again as far as before, until the trace the cursor was on shows up, and the
+        cursor goes back to it."""
         self._generation += 1
         generation = self._generation
         current = self.table.current
         self._keep = current.trace_id if keep_cursor and current is not None else None
+        self._keep_within = len(self.table.traces)
         self._next_token = None
         self._loading = True
         self.table.reset()
@@ -121,12 +124,17 @@ class TracesView(Vertical):
         self._next_token = page.next_page_token
         self.query_one(FilterBar).clear_error()
         self.table.append(list(page.items))
+        count = len(self.table.traces)
         if self._keep is not None:
-            keep, self._keep = self._keep, None
-            rows = [i for i, t in enumerate(self.table.traces) if t.trace_id == keep]
+            rows = [i for i, t in enumerate(self.table.traces) if t.trace_id == self._keep]
             if rows:
                 self.table.move_cursor(row=rows[0])
-        count = len(self.table.traces)
+            if rows or not self._next_token or count >= self._keep_within:
+                self._keep = None
+            else:  # not on the pages loaded so far: the next one, as far as the list went before
+                self._summary(f"{count} traces loaded, finding the one the cursor was on…")
+                self.load_more()
+                return
         if self._next_token and self.table.cursor_row >= count - PREFETCH_ROWS:
             self.load_more()  # the cursor is already near the end: no move will ask for more
         if not count:
