@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from pilot_helpers import settle, type_text
 
+from store import open_store
+from tui.app import TrackApp
+from tui.config import Config
 from tui.screens.experiments import ExperimentsScreen, ExperimentsTable
 from tui.screens.runs import RunsScreen
 
@@ -158,3 +163,16 @@ async def test_status_bar_masks_credentials_and_shows_read_only(make_app, monkey
         assert "s3cret" not in text
         assert "alice:***@127.0.0.1:9" in text
         assert "read-only" in text
+
+
+async def test_unreachable_server_says_so_in_the_title_and_the_notification(tmp_path, monkeypatch):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    app = TrackApp(open_store(f"http://127.0.0.1:{port}"), config=Config(path=tmp_path / "c.json"))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        assert "could not load (ctrl+r retries)" in str(app.screen.query_one("#experiments-title").render())
+        assert any("Cannot reach the MLflow server" in n.message for n in app._notifications)
+    app.store.close()

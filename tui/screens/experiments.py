@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Label
 
+from store.errors import StoreError
 from store.model import Experiment
 
 from ..actions import ExperimentActions
@@ -85,7 +86,12 @@ class ExperimentsScreen(ExperimentActions):
 
         # No `loading` overlay: it would take focus from the list while the user types.
         self.query_one("#experiments-title", Label).update("Experiments · loading…")
-        self.app.run_store_call(self, fetch, self._loaded, group="experiments")
+        self.app.run_store_call(self, fetch, self._loaded, group="experiments", on_error=self._failed)
+
+    def _failed(self, error: StoreError) -> bool:
+        """The title stops saying loading; the notification says why."""
+        self.query_one("#experiments-title", Label).update("Experiments · could not load (ctrl+r retries)")
+        return False
 
     def _loaded(self, experiments: list[Experiment]) -> None:
         self.experiments = experiments
