@@ -2,8 +2,9 @@
 
 Several experiments, a hyper-parameter sweep with nested runs, a few hundred runs with
 learning curves, failed, killed and still-running runs, system metrics, a deleted experiment,
-some deleted runs, and LLM-judged evaluation traces (demo_traces.py). Everything derives from `seed` and `base_time_ms`, so the same
-arguments give the same ids, names, values and times (snapshot tests rely on it).
+some deleted runs, and LLM-judged evaluation traces (demo_traces.py). Everything derives from
+`seed` and `base_time_ms`, so the same arguments give the same ids, names, values and times
+(snapshot tests rely on it).
 """
 
 from __future__ import annotations
