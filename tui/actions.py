@@ -111,6 +111,22 @@ def edit_tags(node, subject: str, tag_sets: Sequence[Mapping[str, str]], write_c
     node.app.push_screen(TagEditor(subject, tag_sets, validate), apply)
 
 
+def open_copy_menu(node, choices: Sequence[tuple[str, str, str | None]]) -> None:
+    """Open the copy menu on the (letter, what, text) choices that have a text."""
+    from .screens.copy_menu import CopyMenu
+
+    present = [(letter, what, text) for letter, what, text in choices if text]
+    if not present:
+        node.notify("Nothing to copy here.", timeout=2)
+        return
+
+    def chosen(result: tuple[str, str] | None) -> None:
+        if result:
+            copy_text(node.app, result[1], result[0])
+
+    node.app.push_screen(CopyMenu(present), chosen)
+
+
 def set_undo(app, undo: PendingUndo) -> None:
     app.pending_undo = undo
 
@@ -178,19 +194,7 @@ class WriteActionsScreen(Screen):
         self.write(lambda: undo.restore(store), restored, "undo")
 
     def copy_choices(self, choices: Sequence[tuple[str, str, str | None]]) -> None:
-        """Open the copy menu on the choices that have a value."""
-        from .screens.copy_menu import CopyMenu
-
-        present = [(letter, what, text) for letter, what, text in choices if text]
-        if not present:
-            self.notify("Nothing to copy here.", timeout=2)
-            return
-
-        def chosen(result: tuple[str, str] | None) -> None:
-            if result:
-                copy_text(self.app, result[1], result[0])
-
-        self.app.push_screen(CopyMenu(present), chosen)
+        open_copy_menu(self, choices)
 
 
 class RunListActions(WriteActionsScreen):

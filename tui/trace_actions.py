@@ -1,4 +1,5 @@
-"""Deleting traces and editing their tags, from the traces list and from one trace's view.
+"""Deleting traces, editing their tags and copying their ids and payloads, from the traces
+list and from one trace's view.
 
 mlflow deletes traces for good (there is no deleted view and no restore), so the confirmation
 says so and there is no undo. Tags are edited in the run tag editor, checked against the
@@ -8,12 +9,13 @@ reload after a write. Like every write, nothing is opened on a read-only store.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import json
+from typing import Any, Callable, Sequence
 
-from store.traces import TraceInfo
+from store.traces import Trace, TraceInfo
 from store.traces_validation import validate_trace_tag
 
-from .actions import edit_tags, plural, refuse_if_read_only, write_in_worker
+from .actions import edit_tags, open_copy_menu, plural, refuse_if_read_only, write_in_worker
 from .widgets.traces_table import format_time_ms
 
 
@@ -66,3 +68,22 @@ def edit_trace_tags(node, traces: Sequence[TraceInfo], after: Callable[[], None]
                     store.delete_trace_tag(info.trace_id, key)
 
     edit_tags(node, subject, [dict(t.tags) for t in traces], write, after, validate_trace_tag)
+
+
+def copy_trace(node, info: TraceInfo, trace: Trace | None = None) -> None:
+    """The copy menu for one trace: its id, name and run, and its request and response — whole
+    (the root span's inputs and outputs as JSON) when the trace is loaded, else the previews."""
+    request, response = info.request_preview, info.response_preview
+    if trace is not None and trace.root is not None:
+        request, response = _json(trace.root.inputs) or request, _json(trace.root.outputs) or response
+    open_copy_menu(node, [
+        ("i", "trace ID", info.trace_id),
+        ("n", "trace name", info.name),
+        ("q", "request", request),
+        ("a", "response", response),
+        ("r", "run ID", info.run_id),
+    ])
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, indent=2)

@@ -5,6 +5,7 @@ MlflowClient."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tui.app import TrackApp
 from tui.commands import screen_actions
 from tui.config import Config
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.copy_menu import CopyMenu
 from tui.screens.run import RunScreen
 from tui.screens.tag_editor import TagEditor
 from tui.screens.trace import TraceScreen
@@ -220,6 +222,29 @@ async def test_run_traces_tab_t_edits_the_trace_not_the_run(trace_copy, tmp_path
         await settle(pilot)
     assert mlflow_tags(trace_copy, RUN_TRACE)["checked"] == "1"
     assert "checked" not in client.get_run(run.info.run_id).data.tags
+
+
+async def test_copy_trace_id_from_the_list_and_the_whole_request_from_the_trace_view(trace_copy, tmp_path):
+    app = make_app(trace_copy, tmp_path, read_only=True)  # copying needs no writes
+    async with app.run_test(size=SIZE) as pilot:
+        await open_traces(pilot)
+        await pilot.press("down", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, CopyMenu)
+        await pilot.press("i")
+        await settle(pilot)
+        assert app.clipboard == AGENT_TRACE
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("y", "q")
+        await settle(pilot)
+        assert json.loads(app.clipboard) == {"question": "How do I reset my password?",
+                                             "user": {"id": 42, "plan": "pro"}}
+        await pilot.press("y")
+        await settle(pilot)
+        # the agent trace has no run: no empty entry for it
+        assert [letter for letter, *_ in app.screen.choices] == ["i", "n", "q", "a"]
+        await pilot.press("escape")
 
 
 async def test_read_only_store_refuses_trace_writes(trace_copy, tmp_path):

@@ -49,6 +49,7 @@ class TraceScreen(Screen):
         Binding("z", "collapse_all", "Collapse all", show=False, id="trace.collapse_all"),
         Binding("t", "edit_tags", "Edit trace tags", show=False, id="trace.tags"),
         Binding("d", "delete_trace", "Delete trace", show=False, id="trace.delete"),
+        Binding("y", "copy", "Copy…", show=False, id="trace.copy"),
     ]
 
     def __init__(self, trace_id: str) -> None:
@@ -138,6 +139,12 @@ class TraceScreen(Screen):
             self.tree.collapse_all()
 
     # -- writes (tui/trace_actions.py) -------------------------------------------------------
+
+    def action_copy(self) -> None:
+        if self.trace is not None:
+            from ..trace_actions import copy_trace
+
+            copy_trace(self, self.trace.info, self.trace)
 
     def action_edit_tags(self) -> None:
         if self.trace is None:

@@ -30,12 +30,13 @@ FILTER_PLACEHOLDER = "filter, e.g. status = 'ERROR' and name = 'agent'  (/ to ed
 
 class TracesView(Vertical):
     """Filter bar, traces table and a one-line summary; loads when first shown. Its keys
-    (mark, delete, edit tags) work wherever it is shown: the traces screen and a run's tab."""
+    (mark, delete, edit tags, copy) work wherever it is shown: the traces screen and a run's tab."""
 
     BINDINGS = [
         Binding("m", "toggle_mark", "Mark trace", show=False, id="traces.mark"),
         Binding("d", "delete_traces", "Delete traces", show=False, id="traces.delete"),
         Binding("t", "edit_tags", "Edit trace tags", show=False, id="traces.tags"),
+        Binding("y", "copy", "Copy…", show=False, id="traces.copy"),
     ]
 
     DEFAULT_CSS = """
@@ -169,6 +170,12 @@ class TracesView(Vertical):
             from ..trace_actions import delete_traces
 
             delete_traces(self, self.experiment_id, traces, lambda _count: self.query())
+
+    def action_copy(self) -> None:
+        if (info := self.table.current) is not None:
+            from ..trace_actions import copy_trace
+
+            copy_trace(self, info)
 
     def action_edit_tags(self) -> None:
         from ..trace_actions import edit_trace_tags
