@@ -193,9 +193,6 @@ class WriteActionsScreen(Screen):
 
         self.write(lambda: undo.restore(store), restored, "undo")
 
-    def copy_choices(self, choices: Sequence[tuple[str, str, str | None]]) -> None:
-        open_copy_menu(self, choices)
-
 
 class RunListActions(WriteActionsScreen):
     """Runs screen: delete/restore/tag/rename/copy the selected or marked runs.
@@ -296,7 +293,7 @@ class RunListActions(WriteActionsScreen):
         if row is None:
             return
         run = row.run
-        self.copy_choices(run_copy_choices(run))
+        open_copy_menu(self, run_copy_choices(run))
 
 
 class ExperimentActions(WriteActionsScreen):
@@ -400,8 +397,8 @@ class ExperimentActions(WriteActionsScreen):
     def action_copy(self) -> None:
         exp = self.current_experiment
         if exp is not None:
-            self.copy_choices([("i", "experiment ID", exp.id), ("n", "experiment name", exp.name),
-                               ("a", "artifact location", exp.artifact_location)])
+            open_copy_menu(self, [("i", "experiment ID", exp.id), ("n", "experiment name", exp.name),
+                                 ("a", "artifact location", exp.artifact_location)])
 
 
 class RunScreenActions(WriteActionsScreen):
@@ -443,7 +440,7 @@ class RunScreenActions(WriteActionsScreen):
         run = self.run
         base = run_copy_choices(run) if run is not None else [("i", "run ID", self.run_id)]
         # The highlighted artifact's URI takes `a` from the run's root artifact URI.
-        self.copy_choices(choices + [b for b in base if b[0] not in {c[0] for c in choices}])
+        open_copy_menu(self, choices + [b for b in base if b[0] not in {c[0] for c in choices}])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "download":

@@ -43,9 +43,10 @@ def delete_traces(node, experiment_id: str, traces: Sequence[TraceInfo],
         if not yes:
             return
 
-        def deleted(count: object) -> None:
-            node.notify(f"Deleted {plural(int(count or 0), 'trace')}", title="Deleted", timeout=4)
-            after(int(count or 0))
+        def deleted(result: object) -> None:
+            count = int(result or 0)
+            node.notify(f"Deleted {plural(count, 'trace')}", title="Deleted", timeout=4)
+            after(count)
 
         write_in_worker(node, lambda: store.delete_traces(experiment_id, ids), deleted, "delete-traces")
 
