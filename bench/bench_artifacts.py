@@ -118,7 +118,7 @@ def tracktui(mode: str, url: str, run_id: str, path: str, dest: Path) -> None:
         subprocess.run([str(BIN / "tracktui"), "download", run_id, path, "-o", str(dest), "--uri", url],
                        check=True, stdout=subprocess.DEVNULL)
         return
-    from store import open_store
+    from tracktui.store import open_store
 
     with open_store(url) as store:
         store.download_artifacts(run_id, path, dest)
@@ -144,7 +144,7 @@ def raw_floor(url: str, run_id: str, path: str, dest: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import urlsplit
 
-    from store import open_store
+    from tracktui.store import open_store
 
     with open_store(url) as store:
         root = store.get_run(run_id).artifact_uri.removeprefix("mlflow-artifacts:").strip("/")
@@ -173,7 +173,7 @@ class Sample:
     server: float  # median CPU seconds of the mlflow server's processes
 
 
-def alternate(fns, scratch: Path, path: str, digest: str, repeat: int, server: "ServerCpu") -> list[Sample]:
+def alternate(fns, scratch: Path, path: str, digest: str, repeat: int, server: ServerCpu) -> list[Sample]:
     """Each of `fns(dest)` once per round, in turn, for `repeat` rounds (so a change in the
     machine's load hits both tools alike); each result checked byte for byte."""
     samples = [[] for _ in fns]

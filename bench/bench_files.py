@@ -21,7 +21,7 @@ import time
 from build_file_store import build_tree
 from timing import load, measure
 
-from store import open_store
+from tracktui.store import open_store
 
 
 def main() -> None:

@@ -45,22 +45,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from build_sql_store import DATA_DIR, build  # noqa: E402
 from textual import events  # noqa: E402
 from textual.binding import Binding  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 from textual.widgets import Static  # noqa: E402
-
-from build_sql_store import DATA_DIR, build  # noqa: E402
-from store import open_store  # noqa: E402
-from store.model import MetricPoint  # noqa: E402
 from timing import load, ratio  # noqa: E402
 from timing import measure as measure_calls  # noqa: E402
-from tui.app import TrackApp  # noqa: E402
-from tui.config import Config  # noqa: E402
-from tui.plotting import history_points_for  # noqa: E402
-from tui.screens.compare import CHART_RUNS, CompareScreen, fetch_overlays, fetch_runs  # noqa: E402
-from tui.screens.plot import PlotScreen  # noqa: E402
-from tui.widgets.metric_plot import MetricPlot  # noqa: E402
+
+from tracktui.store import open_store  # noqa: E402
+from tracktui.store.model import MetricPoint  # noqa: E402
+from tracktui.tui.app import TrackApp  # noqa: E402
+from tracktui.tui.config import Config  # noqa: E402
+from tracktui.tui.plotting import history_points_for  # noqa: E402
+from tracktui.tui.screens.compare import (  # noqa: E402
+    CHART_RUNS,
+    CompareScreen,
+    fetch_overlays,
+    fetch_runs,
+)
+from tracktui.tui.screens.plot import PlotScreen  # noqa: E402
+from tracktui.tui.widgets.metric_plot import MetricPlot  # noqa: E402
 
 COMPARE_RUNS = 10
 COMPARE_POINTS = 10_000
@@ -176,7 +181,7 @@ def compare_store() -> tuple[str, list[str]]:
     uri = f"sqlite:///{path}"
     if path.exists() and ids_path.exists():
         return uri, ids_path.read_text().split()
-    from store.sql_init import initialize_sqlite_store
+    from tracktui.store.sql.init import initialize_sqlite_store
 
     path.unlink(missing_ok=True)
     uri = initialize_sqlite_store(path, artifact_root=str(DATA_DIR / "bench_plots_artifacts"))

@@ -25,9 +25,9 @@ import urllib.request
 from pathlib import Path
 
 from build_sql_store import DATA_DIR, build
-from timing import Timing, once, load
+from timing import Timing, load, once
 
-from store import open_store
+from tracktui.store import open_store
 
 
 def alternating(mine, reference, repeat: int) -> tuple[Timing, Timing]:

@@ -17,7 +17,7 @@ import sqlite3
 from build_sql_store import DATA_DIR, build
 from timing import load, measure, ratio
 
-from store import open_store
+from tracktui.store import open_store
 
 
 def page_floor(con: sqlite3.Connection, ids_sql: str, args: tuple) -> int:

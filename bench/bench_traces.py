@@ -24,7 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from store import open_store  # before tests/ is on the path: tests/store must not shadow it
+from tracktui.store import (
+    open_store,  # before tests/ is on the path: tests/store must not shadow it
+)
 
 sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
 from fixtures.traces import log_wide_trace  # noqa: E402
@@ -104,10 +106,10 @@ def tui_first_paint(uri: str, trace_id: str) -> tuple[float, float]:
     """(push → painted, open_store → painted) in seconds, on a headless 120x40 app."""
     import asyncio
 
-    from tui.app import TrackApp
-    from tui.config import Config
-    from tui.screens.trace import TraceScreen
-    from tui.widgets.span_waterfall import SpanTree
+    from tracktui.tui.app import TrackApp
+    from tracktui.tui.config import Config
+    from tracktui.tui.screens.trace import TraceScreen
+    from tracktui.tui.widgets.span_waterfall import SpanTree
 
     async def run() -> tuple[float, float]:
         t_open = time.perf_counter()

@@ -42,8 +42,8 @@ BASE_TIME = 1_760_000_000_000
 
 def build_source(path: Path, n_runs: int, steps: int) -> str:
     """A SQLite store (tracktui's bundled mlflow schema) with one experiment `bench`."""
-    from store import open_store
-    from store.sql_init import initialize_sqlite_store
+    from tracktui.store import open_store
+    from tracktui.store.sql.init import initialize_sqlite_store
 
     uri = initialize_sqlite_store(path, artifact_root=str(path.parent / "artifacts"))
     with open_store(uri) as store:
@@ -127,8 +127,8 @@ def _children_cpu() -> float:
 
 
 def time_tracktui(src_uri: str, server, name: str, workers: int) -> tuple[Costs, object]:
-    from store import open_store
-    from store.transfer import TransferOptions, copy_between
+    from tracktui.store import open_store
+    from tracktui.store.transfer import TransferOptions, copy_between
 
     with Costs(server.process.pid) as costs, open_store(src_uri) as src, open_store(server.url) as dst:
         report = copy_between(src, dst, TransferOptions(experiments=["bench"], experiment_name=name, workers=workers))
@@ -177,7 +177,7 @@ def time_client_loop(src_uri: str, server: str, name: str) -> float:
 
 
 def count_points(server: str, name: str) -> tuple[int, int]:
-    from store import open_store
+    from tracktui.store import open_store
 
     with open_store(server) as store:
         exp = store.get_experiment_by_name(name)
@@ -195,8 +195,8 @@ def main() -> int:
                         help="uvicorn workers of the mlflow server (the same server serves both tools)")
     parser.add_argument("--mei-path", default=None, help="directory holding mlflow_export_import (see above)")
     args = parser.parse_args()
-    from fixtures.backends import launch_tracking_server, wait_until_healthy
     import store.transfer  # noqa: F401  (imported now: the code measured is the code at start)
+    from fixtures.backends import launch_tracking_server, wait_until_healthy
 
     with tempfile.TemporaryDirectory(prefix="tracktui-bench-transfer-") as tmp:
         work = Path(tmp)

@@ -47,7 +47,7 @@ def _build(path: Path, n_runs: int, metrics_of) -> None:
     if path.exists():
         return
     sys.path.insert(0, str(ROOT))
-    from store.sql_init import initialize_sqlite_store
+    from tracktui.store.sql.init import initialize_sqlite_store
 
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
@@ -99,10 +99,10 @@ def since_start():
 def rss():
     fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
     return {{k: int(fields[k].split()[0]) // 1024 for k in ("VmRSS", "VmHWM")}}
-from store import open_store
-from tui.app import TrackApp
-from tui.config import Config
-from tui.widgets.runs_table import RunsTable
+from tracktui.store import open_store
+from tracktui.tui.app import TrackApp
+from tracktui.tui.config import Config
+from tracktui.tui.widgets.runs_table import RunsTable
 from pilot_helpers import settle
 async def main():
     out = {{}}

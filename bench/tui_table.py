@@ -21,10 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from textual.app import App  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
-from store.model import MetricPoint, Run  # noqa: E402
-from tui.columns import column, default_column_ids  # noqa: E402
-from store.model import Keys  # noqa: E402
-from tui.widgets.runs_table import RunsTable  # noqa: E402
+from tracktui.store.model import (  # noqa: E402
+    Keys,  # noqa: E402
+    MetricPoint,
+    Run,
+)
+from tracktui.tui.columns import column, default_column_ids  # noqa: E402
+from tracktui.tui.widgets.runs_table import RunsTable  # noqa: E402
 
 PAGE = 200
 

@@ -25,10 +25,10 @@ sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
 from pilot_helpers import open_experiment, settle, type_text  # noqa: E402
 
-from store import open_store  # noqa: E402
-from tui.app import TrackApp  # noqa: E402
-from tui.config import Config  # noqa: E402
-from tui.demo import BASE_TIME_MS, create_demo_store  # noqa: E402
+from tracktui.store import open_store  # noqa: E402
+from tracktui.tui.app import TrackApp  # noqa: E402
+from tracktui.tui.config import Config  # noqa: E402
+from tracktui.tui.demo import BASE_TIME_MS, create_demo_store  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 

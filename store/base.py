@@ -8,7 +8,8 @@ a capability flag the UI checks before offering the action.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import NotFound, ReadOnlyError
 from .model import Experiment, Keys, MetricPoint, Page, Run, ViewType
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .artifacts import ArtifactEntry, ArtifactPreview, ArtifactRepository
-    from .trace_writes import TraceImport
     from .traces import Trace, TraceInfo
+    from .traces.writes import TraceImport
 
 
 class Store(ABC):
@@ -241,19 +242,19 @@ class Store(ABC):
     # Implemented once here on top of the run's artifact_uri; backends only choose the
     # repository (the REST backend resolves mlflow-artifacts: through its server).
 
-    def artifact_repository(self, run: Run) -> "ArtifactRepository":
+    def artifact_repository(self, run: Run) -> ArtifactRepository:
         """The repository holding `run`'s artifacts. Raises UnsupportedURI."""
         from .artifacts import repository_for
 
         return repository_for(run.artifact_uri)
 
-    def list_artifacts(self, run_id: str, path: str = "") -> "list[ArtifactEntry]":
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
         """Direct children of directory `path` of the run's artifacts (one level), sorted.
         Raises NotFound (run), UnsafePath, UnsupportedURI, transport errors."""
         with self.artifact_repository(self.get_run(run_id)) as repo:
             return repo.list(path)
 
-    def read_artifact_head(self, run_id: str, path: str, limit: int = 256 * 1024) -> "ArtifactPreview":
+    def read_artifact_head(self, run_id: str, path: str, limit: int = 256 * 1024) -> ArtifactPreview:
         """A typed preview of the first `limit` bytes of file `path`. Raises NotFound."""
         from .artifacts.preview import build_preview
 
@@ -263,7 +264,7 @@ class Store(ABC):
 
     def download_artifacts(
         self, run_id: str, path: str, dest, progress=None, overwrite: bool = False, cancel=None
-    ) -> "Path":
+    ) -> Path:
         """Download file or directory `path` ("" for all) under `dest`, keeping its relative
         path; returns where it landed. `progress` gets `store.downloads.DownloadProgress`
         updates from worker threads; setting the `cancel` threading.Event stops it (raising
@@ -286,17 +287,17 @@ class Store(ABC):
         max_results: int = 100,
         page_token: str | None = None,
         order_by: Sequence[str] = (),
-    ) -> "Page[TraceInfo]":
+    ) -> Page[TraceInfo]:
         """Traces of the experiments matching MLflow's trace filter grammar (store.traces_filter),
         newest first (`timestamp_ms DESC, request_id ASC`) unless `order_by` says otherwise.
         Raises FilterSyntaxError; a store without traces gives an empty page."""
-        from .traces_filter import parse_trace_filter, parse_trace_order_by
+        from .traces.filter import parse_trace_filter, parse_trace_order_by
 
         parse_trace_filter(filter_string)
         parse_trace_order_by(order_by)
         return Page(())
 
-    def get_trace(self, trace_id: str) -> "Trace":
+    def get_trace(self, trace_id: str) -> Trace:
         """The trace's info and all its spans. Raises NotFound."""
         raise NotFound(f"Trace '{trace_id}' not found")
 
@@ -311,7 +312,7 @@ class Store(ABC):
         """Raises NotFound when the trace has no such tag."""
         raise self._unsupported("Deleting trace tags")
 
-    def import_trace(self, trace: "Trace", experiment_id: str) -> "TraceImport":
+    def import_trace(self, trace: Trace, experiment_id: str) -> TraceImport:
         """Write a whole trace (as `get_trace` of any store returns it) into `experiment_id`,
         keeping its id, request time, duration, state, previews, tags, metadata and spans.
         A trace whose id is already here is left alone (`created` False): re-runs never

@@ -14,12 +14,17 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from .artifacts.base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, RangesNotSupported
+from .artifacts.base import (
+    CHUNK_SIZE,
+    ArtifactEntry,
+    ArtifactRepository,
+    RangesNotSupported,
+)
 from .artifacts.safety import clean_relative_path, destination_for
 from .errors import NotFound, StoreError
 
@@ -187,7 +192,7 @@ def _refuse_existing(jobs: list[tuple[ArtifactEntry, Path]], overwrite: bool) ->
         )
 
 
-def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", cancel, temps, chunk_size: int) -> None:
+def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: _Tracker, cancel, temps, chunk_size: int) -> None:
     if cancel.is_set():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -221,7 +226,7 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: "_Tracker", 
         temps.discard(tmp)
 
 
-def _fetch_whole(repo, entry, fd: int, tracker: "_Tracker", cancel, chunk_size: int) -> None:
+def _fetch_whole(repo, entry, fd: int, tracker: _Tracker, cancel, chunk_size: int) -> None:
     with open(fd, "wb", closefd=False) as out, repo.open_for_download(entry.path) as stream:
         tracker.start(entry.path, stream.size if stream.size is not None else entry.size)
         for chunk in stream.chunks(chunk_size):
@@ -231,7 +236,7 @@ def _fetch_whole(repo, entry, fd: int, tracker: "_Tracker", cancel, chunk_size: 
             tracker.add(entry.path, len(chunk))
 
 
-def _fetch_ranged(repo, entry, fd: int, tracker: "_Tracker", cancel, chunk_size: int) -> bool:
+def _fetch_ranged(repo, entry, fd: int, tracker: _Tracker, cancel, chunk_size: int) -> bool:
     """A large file in parallel Range requests written at their offsets (a single stream is
     limited by one server worker and one client thread). False, with nothing written, when
     the store answers the first Range request with the whole file."""

@@ -10,7 +10,7 @@ as i, so both paths return the same points.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .model import MetricPoint
 

@@ -7,8 +7,9 @@ mlflow does).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Literal, Mapping, TypeVar
+from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
 

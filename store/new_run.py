@@ -7,8 +7,8 @@ from __future__ import annotations
 import getpass
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from . import validation as v
 from .errors import InvalidValue

@@ -16,14 +16,14 @@ from .errors import UnsupportedURI
 
 #: scheme → "module:Class". DB schemes may carry a driver (`mysql+pymysql`).
 _BACKENDS = {
-    "sqlite": "store.sql:SqlStore",
-    "postgresql": "store.sql:SqlStore",
-    "postgres": "store.sql:SqlStore",
-    "mysql": "store.sql:SqlStore",
-    "mssql": "store.sql:SqlStore",
-    "file": "store.files:FileStore",
-    "http": "store.rest:RestStore",
-    "https": "store.rest:RestStore",
+    "sqlite": "tracktui.store.sql:SqlStore",
+    "postgresql": "tracktui.store.sql:SqlStore",
+    "postgres": "tracktui.store.sql:SqlStore",
+    "mysql": "tracktui.store.sql:SqlStore",
+    "mssql": "tracktui.store.sql:SqlStore",
+    "file": "tracktui.store.files:FileStore",
+    "http": "tracktui.store.rest:RestStore",
+    "https": "tracktui.store.rest:RestStore",
 }
 
 _EXPECTED = (

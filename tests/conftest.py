@@ -140,7 +140,7 @@ def _make_store_fixture(kind: str):
     def _store(request):
         require_backend_module(kind)
         info = request.getfixturevalue(f"{kind}_backend")
-        from store import open_store
+        from tracktui.store import open_store
 
         opened = open_store(info.uri)
         yield opened

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN_IN_STORE = ("mlflow", "textual", "rich", "tui")
+FORBIDDEN_IN_STORE = ("mlflow", "textual", "rich", "tracktui.tui")
 FORBIDDEN_IN_TUI = ("sqlalchemy", "httpx")
 
 # httpx's optional command-line client (`httpx._main`) imports rich whenever rich is installed,
@@ -21,15 +21,18 @@ import importlib, importlib.abc, json, pkgutil, sys
 
 FORBIDDEN = set(sys.argv[1].split(","))
 
+def forbidden(name):
+    return any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+
 class Forbid(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in FORBIDDEN:
+        if forbidden(name):
             raise ImportError(f"forbidden import in the store layer: {name}")
         return None
 
 sys.meta_path.insert(0, Forbid())
-import store
-names = sorted(m.name for m in pkgutil.walk_packages(store.__path__, "store."))
+import tracktui.store as store
+names = sorted(m.name for m in pkgutil.walk_packages(store.__path__, "tracktui.store."))
 for name in names:
     importlib.import_module(name)
 print(json.dumps({"modules": names, "loaded": sorted(sys.modules)}))
@@ -45,23 +48,31 @@ def test_store_modules_load_no_ui_and_no_mlflow():
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert {"store.uris", "store.search", "store.sql"} <= set(result["modules"])
-    leaked = [name for name in result["loaded"] if name.split(".")[0] in FORBIDDEN_IN_STORE]
+    assert {"tracktui.store.uris", "tracktui.store.search", "tracktui.store.sql.store"} <= set(result["modules"])
+    leaked = [name for name in result["loaded"] if _in(name, FORBIDDEN_IN_STORE)]
     assert leaked == []
 
 
-def _imports_of(source: str, packages: tuple[str, ...]) -> list[str]:
-    """Top-level package names from `packages` that the source imports anywhere (even inside
-    functions). Relative imports (`from .x import y`) are the package's own and never count."""
+def _in(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _imports_of(source: str, packages: tuple[str, ...], module: str = "") -> list[str]:
+    """Modules inside `packages` that the source imports anywhere (even inside functions).
+    Relative imports are resolved against `module` (the file's dotted name, e.g.
+    `tracktui.store.sql.store`), so `from ...tui import x` counts as `tracktui.tui`."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
+        elif isinstance(node, ast.ImportFrom) and node.level and module:
+            base = module.split(".")[: -node.level]
+            names = [".".join(base + ([node.module] if node.module else []))]
         else:
             continue
-        found += [name for name in names if name.split(".")[0] in packages]
+        found += [name for name in names if _in(name, packages)]
     return found
 
 
@@ -71,8 +82,14 @@ def _offenders(folder: str, packages: tuple[str, ...]) -> list[str]:
     return [
         f"{path.relative_to(ROOT)} imports {name}"
         for path in files
-        for name in _imports_of(path.read_text(encoding="utf-8"), packages)
+        for name in _imports_of(path.read_text(encoding="utf-8"), packages, _module_name(path))
     ]
+
+
+def _module_name(path: Path) -> str:
+    """`store/sql/store.py` → `tracktui.store.sql.store` (a package's `__init__` counts as a
+    module inside it, so that `from . import x` resolves to the package itself)."""
+    return ".".join(("tracktui", *path.relative_to(ROOT).with_suffix("").parts))
 
 
 def test_tui_source_never_imports_sqlalchemy_or_httpx():
@@ -91,3 +108,5 @@ def test_import_scanner_is_not_vacuous():
         "text = 'import sqlalchemy'\n"
     )
     assert _imports_of(sample, FORBIDDEN_IN_TUI) == ["httpx", "sqlalchemy", "httpx.client"]
+    upward = "from ...tui.app import TrackApp\nfrom ..model import Run\n"
+    assert _imports_of(upward, FORBIDDEN_IN_STORE, "tracktui.store.sql.store") == ["tracktui.tui.app"]

@@ -14,17 +14,17 @@ valid for as long as the notification shows.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from textual.binding import Binding
 from textual.screen import Screen
 
-from store.base import Store
-from store.errors import AuthFailed, ReadOnlyError, StoreError
-from store.model import Experiment, Run
-from store.validation import (
+from tracktui.store.base import Store
+from tracktui.store.errors import AuthFailed, ReadOnlyError, StoreError
+from tracktui.store.model import Experiment, Run
+from tracktui.store.validation import (
     validate_experiment_name,
     validate_experiment_tag,
     validate_run_name,

@@ -6,7 +6,8 @@ results are dropped, and every failure goes through `report_error` (one notifica
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -15,8 +16,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
-from store.base import Store
-from store.errors import StoreError
+from tracktui.store.base import Store
+from tracktui.store.errors import StoreError
 
 from .commands import ActionsProvider
 from .config import Config

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from store.model import Keys, Run
+from tracktui.store.model import Keys, Run
 
 from .widgets.run_format import MISSING, format_duration, format_metric_value
 

@@ -25,7 +25,7 @@ class Config:
     path: Path | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Config":
+    def load(cls, path: Path | None = None) -> Config:
         path = path or config_dir() / "config.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

@@ -13,12 +13,12 @@ import math
 import os
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from store.base import Store
-from store.model import NOTE_TAG, MetricPoint
+from tracktui.store.base import Store
+from tracktui.store.model import NOTE_TAG, MetricPoint
 
 #: 2024-05-01 09:00:00 UTC: every demo time is an offset from here.
 BASE_TIME_MS = 1_714_554_000_000
@@ -58,8 +58,8 @@ def create_demo_store(
     """Create `directory/mlflow.db` (artifacts under `directory/mlruns`), fill it, return its URI.
 
     Raises StoreError (InvalidValue if the database already exists)."""
-    from store.sql_init import initialize_sqlite_store
-    from store.uris import open_store
+    from tracktui.store.sql.init import initialize_sqlite_store
+    from tracktui.store.uris import open_store
 
     directory = Path(directory).expanduser().resolve()
     uri = initialize_sqlite_store(demo_db_path(directory), artifact_root=str(directory / "mlruns"))
@@ -278,7 +278,7 @@ class _DemoWriter:
         uri = self._artifact_uris.get(run_id) or ""
         if "://" in uri and not uri.startswith("file:"):
             return
-        from store.artifacts.local import local_path_of
+        from tracktui.store.artifacts.local import local_path_of
 
         root = local_path_of(uri)
         for rel, content in files.items():

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
-from store.base import Store
-from store.traces import (
+from tracktui.store.base import Store
+from tracktui.store.traces import (
     INPUTS_ATTRIBUTE,
     OUTPUTS_ATTRIBUTE,
     SOURCE_RUN_METADATA,

@@ -6,9 +6,9 @@ Insertion order is kept: Compare lists runs in the order they were marked.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from store.model import Run
+from tracktui.store.model import Run
 
 
 class RunMarks:
@@ -55,5 +55,5 @@ def marks_of(app: object) -> RunMarks:
     marks = getattr(app, "run_marks", None)
     if marks is None:
         marks = RunMarks()
-        setattr(app, "run_marks", marks)
+        app.run_marks = marks
     return marks

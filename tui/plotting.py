@@ -6,10 +6,10 @@ what the plot widget draws and what the unit tests check against reference compu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from store.model import MetricPoint
+from tracktui.store.model import MetricPoint
 
 #: X-axis modes, in the order the plot's `x` key cycles through them.
 X_AXES: tuple[str, ...] = ("step", "wall", "relative")

@@ -10,12 +10,19 @@ reload after a write. Like every write, nothing is opened on a read-only store.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from store.traces import Trace, TraceInfo
-from store.traces_validation import validate_trace_tag
+from tracktui.store.traces import Trace, TraceInfo
+from tracktui.store.traces.validation import validate_trace_tag
 
-from .actions import edit_tags, open_copy_menu, plural, refuse_if_read_only, write_in_worker
+from .actions import (
+    edit_tags,
+    open_copy_menu,
+    plural,
+    refuse_if_read_only,
+    write_in_worker,
+)
 from .widgets.traces_table import format_time_ms
 
 

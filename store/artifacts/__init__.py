@@ -24,15 +24,15 @@ from .base import (
 
 if TYPE_CHECKING:
     from ..model import Run
-    from ..rest_transport import RestTransport
+    from ..rest.transport import RestTransport
 
 #: scheme → "module:factory(uri, tracking_uri, transport)".
 _SCHEMES = {
-    "file": "store.artifacts.local:LocalArtifactRepository",
-    "mlflow-artifacts": "store.artifacts.proxy:for_mlflow_artifacts_uri",
-    "http": "store.artifacts.proxy:for_http_uri",
-    "https": "store.artifacts.proxy:for_http_uri",
-    "s3": "store.artifacts.s3:S3ArtifactRepository",
+    "file": "tracktui.store.artifacts.local:LocalArtifactRepository",
+    "mlflow-artifacts": "tracktui.store.artifacts.proxy:for_mlflow_artifacts_uri",
+    "http": "tracktui.store.artifacts.proxy:for_http_uri",
+    "https": "tracktui.store.artifacts.proxy:for_http_uri",
+    "s3": "tracktui.store.artifacts.s3:S3ArtifactRepository",
 }
 
 #: Schemes MLflow supports that tracktui cannot read directly, and what to do instead.

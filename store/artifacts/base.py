@@ -8,8 +8,9 @@ server are checked by `safety` before anything uses them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal
 
 #: Default size of a preview read and of one download chunk.
 PREVIEW_LIMIT = 256 * 1024
@@ -75,7 +76,7 @@ class ArtifactStream(ABC):
     def close(self) -> None:
         """Release the file handle or connection. Safe to call twice."""
 
-    def __enter__(self) -> "ArtifactStream":
+    def __enter__(self) -> ArtifactStream:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -127,7 +128,7 @@ class ArtifactRepository(ABC):
     def close(self) -> None:
         """Release connections this repository opened itself. Safe to call twice."""
 
-    def __enter__(self) -> "ArtifactRepository":
+    def __enter__(self) -> ArtifactRepository:
         return self
 
     def __exit__(self, *exc) -> None:

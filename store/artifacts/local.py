@@ -4,8 +4,8 @@ file stores keep run artifacts this way)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 from ..errors import NotFound, StoreError, UnsafePath

@@ -16,11 +16,11 @@ import http.client
 import socket
 import threading
 import urllib.request
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from ..errors import Unreachable
-from ..rest_transport import RestTransport, _ssl_context
+from ..rest.transport import RestTransport, _ssl_context
 from .base import CHUNK_SIZE, ArtifactStream
 
 #: Error bodies longer than this are not read to keep the connection; it is closed instead.
@@ -50,7 +50,7 @@ class PlainGetter:
         self._open: set[http.client.HTTPConnection] = set()
         self._closed = False
 
-    def get(self, url_path: str, headers: dict[str, str] | None = None, accept: tuple[int, ...] = (200,)) -> "PlainStream | None":
+    def get(self, url_path: str, headers: dict[str, str] | None = None, accept: tuple[int, ...] = (200,)) -> PlainStream | None:
         """The answer to GET `url_path` (below the server URL) when its status is one of
         `accept` (a Range request takes 206 or 200), else None: ask the transport."""
         if not self.enabled or self._closed:

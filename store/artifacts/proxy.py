@@ -13,15 +13,21 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
 from ..errors import Unreachable, UnsupportedURI
-from ..rest_transport import RestTransport, TransportSettings
+from ..rest.transport import RestTransport, TransportSettings
 from ..uris import mask_uri
-from .base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, ArtifactStream, RangesNotSupported
+from .base import (
+    CHUNK_SIZE,
+    ArtifactEntry,
+    ArtifactRepository,
+    ArtifactStream,
+    RangesNotSupported,
+)
 from .plain_get import PlainGetter
 from .safety import clean_child_name, clean_relative_path, join_under
 

@@ -8,7 +8,7 @@ certificate checks.
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from ..errors import AuthFailed, NotFound, StoreError, Unreachable, UnsupportedURI

@@ -5,7 +5,7 @@ run's artifact URI is not readable from this machine."""
 
 from __future__ import annotations
 
-from ..rest_transport import RestTransport
+from ..rest.transport import RestTransport
 from .base import ArtifactEntry, ArtifactRepository, ArtifactStream
 from .proxy import HttpStream, _int_or_none
 from .safety import child_of, clean_relative_path

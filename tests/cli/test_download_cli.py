@@ -29,7 +29,7 @@ def sqlite_run(sqlite_backend):
 
 
 def _source_tree(uri: str, run_id: str) -> dict[str, bytes]:
-    from store import open_store
+    from tracktui.store import open_store
 
     with open_store(uri) as store:
         root = Path(store.get_run(run_id).artifact_uri)

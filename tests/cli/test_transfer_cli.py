@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.transfer_cli import parse_time
+from tracktui.tui.cli.transfer import parse_time
 
 TRACKTUI = str(Path(sys.executable).with_name("tracktui"))
 
@@ -23,7 +23,7 @@ def tracktui(*args: str, cwd: Path | None = None, env: dict | None = None) -> su
 
 
 def _run_ids(uri: str, experiment: str) -> set[str]:
-    from store import open_store
+    from tracktui.store import open_store
 
     with open_store(uri) as store:
         exp = store.get_experiment_by_name(experiment)
@@ -66,7 +66,7 @@ def test_copy_selected_runs_and_unknown_run_fails_with_exit_1(sqlite_backend, tm
     assert result.returncode == 1
     assert f"failed {'0' * 32}: no such run" in result.stdout
     assert result.stderr.strip() == "tracktui: 1 run(s) failed; the others were copied"
-    from store import open_store
+    from tracktui.store import open_store
 
     with open_store(dest) as store:
         assert store.get_run(run_id).id == run_id

@@ -11,9 +11,9 @@ import json
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 
 @dataclass
@@ -46,7 +46,7 @@ Script = Callable[[int, Seen], Reply]
 class FakeServer:
     """`with FakeServer(script) as server:` — `script(n, request)` answers the n-th request (0-based)."""
 
-    def __init__(self, script: Script | Reply, *, tls: "ssl.SSLContext | None" = None):
+    def __init__(self, script: Script | Reply, *, tls: ssl.SSLContext | None = None):
         self.script = script if callable(script) else (lambda n, req: script)
         self.requests: list[Seen] = []
         self._stopping = threading.Event()
@@ -62,7 +62,7 @@ class FakeServer:
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         self._thread.start()
         return self
 

@@ -7,12 +7,12 @@ produces the answers a healthy `mlflow server` never gives on demand; the contra
 from __future__ import annotations
 
 import pytest
-
 from fake_http_server import FakeServer, Reply
-from store.artifacts.plain_get import PlainGetter, PlainStream
-from store.artifacts.proxy import PROXY_API, ProxyArtifactRepository
-from store.errors import NotFound, Unreachable
-from store.rest_transport import RestTransport, TransportSettings
+
+from tracktui.store.artifacts.plain_get import PlainGetter, PlainStream
+from tracktui.store.artifacts.proxy import PROXY_API, ProxyArtifactRepository
+from tracktui.store.errors import NotFound, Unreachable
+from tracktui.store.rest.transport import RestTransport, TransportSettings
 
 BODY = b"0123456789" * 1000
 
@@ -144,7 +144,7 @@ def test_a_directory_of_many_small_files_arrives_byte_exact(tmp_path):
     path, each renamed into place only when complete."""
     from urllib.parse import unquote
 
-    from store.downloads import DEFAULT_WORKERS, download
+    from tracktui.store.downloads import DEFAULT_WORKERS, download
 
     names = [f"part-{i:03d}.json" for i in range(DEFAULT_WORKERS * 6)]
     bodies = {name: (name * (i + 1)).encode() for i, name in enumerate(names)}

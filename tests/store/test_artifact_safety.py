@@ -9,17 +9,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fake_http_server import FakeServer, Reply, run_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fake_http_server import FakeServer, Reply, run_json
-from store.artifacts.local import LocalArtifactRepository
-from store.artifacts.proxy import ProxyArtifactRepository, for_http_uri
-from store.artifacts.safety import clean_relative_path, destination_for
-from store.downloads import download
-from store.errors import StoreError, Unreachable, UnsafePath
-from store.rest import RestStore
-from store.rest_transport import RestTransport, TransportSettings
+from tracktui.store.artifacts.local import LocalArtifactRepository
+from tracktui.store.artifacts.proxy import ProxyArtifactRepository, for_http_uri
+from tracktui.store.artifacts.safety import clean_relative_path, destination_for
+from tracktui.store.downloads import download
+from tracktui.store.errors import StoreError, Unreachable, UnsafePath
+from tracktui.store.rest.store import RestStore
+from tracktui.store.rest.transport import RestTransport, TransportSettings
 
 HOSTILE_NAMES = {
     "dotdot": "../../evil.txt",
@@ -248,7 +248,7 @@ def _ranged_repo(server):
 
 
 def test_server_ignoring_ranges_gets_one_whole_stream(tmp_path, monkeypatch):
-    import store.downloads as downloads
+    import tracktui.store.downloads as downloads
 
     monkeypatch.setattr(downloads, "RANGED_MIN_SIZE", 1)
     monkeypatch.setattr(downloads, "RANGE_PART_MIN", 10)
@@ -270,7 +270,7 @@ def test_server_ignoring_ranges_gets_one_whole_stream(tmp_path, monkeypatch):
 
 
 def test_short_part_fails_without_a_file(tmp_path, monkeypatch):
-    import store.downloads as downloads
+    import tracktui.store.downloads as downloads
 
     monkeypatch.setattr(downloads, "RANGED_MIN_SIZE", 1)
     monkeypatch.setattr(downloads, "RANGE_PART_MIN", 1000)

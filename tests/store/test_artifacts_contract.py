@@ -10,8 +10,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from artifact_backends import (
+    ARTIFACT_BACKENDS,
+    S3_ENV,
+    ArtifactCase,
+    S3Server,
+    build_s3_store,
+)
 
-from artifact_backends import ARTIFACT_BACKENDS, S3_ENV, ArtifactCase, S3Server, build_s3_store
 from fixtures.data import (
     ARTIFACT_CSV,
     ARTIFACT_DICT,
@@ -22,7 +28,7 @@ from fixtures.data import (
     artifact_blob,
     tiny_png,
 )
-from store.errors import NotFound, UnsafePath
+from tracktui.store.errors import NotFound, UnsafePath
 
 # -- the stores, one per artifact backend -----------------------------------------------------
 
@@ -35,7 +41,7 @@ def s3_case(tmp_path_factory):
     os.environ.update(S3_ENV, MLFLOW_S3_ENDPOINT_URL=server.url)
     try:
         uri, run_id = build_s3_store(tmp, server)
-        from store import open_store
+        from tracktui.store import open_store
 
         store = open_store(uri)
         yield ArtifactCase("s3", store, run_id, uri)
@@ -53,8 +59,8 @@ def s3_case(tmp_path_factory):
 def server_resolved_store(rest_backend):
     """The REST backend reading artifacts through the server's artifacts/list + get-artifact
     (what it uses for runs whose artifact URI this machine cannot read)."""
-    from store.artifacts.server_run import ServerRunArtifactRepository
-    from store.rest import RestStore
+    from tracktui.store.artifacts.server_run import ServerRunArtifactRepository
+    from tracktui.store.rest.store import RestStore
 
     class ServerResolved(RestStore):
         def artifact_repository(self, run):
@@ -221,7 +227,7 @@ def test_progress_updates_are_rate_limited(case, tmp_path, monkeypatch):
     never moves, that is exactly two."""
     import types
 
-    import store.downloads as downloads
+    import tracktui.store.downloads as downloads
 
     monkeypatch.setattr(downloads, "time", types.SimpleNamespace(monotonic=lambda: 1000.0))
     events = []
@@ -243,7 +249,7 @@ def test_download_directory_with_progress(case, tmp_path):
 
 
 def test_download_big_file_reports_chunks(case, tmp_path, monkeypatch):
-    import store.downloads as downloads
+    import tracktui.store.downloads as downloads
 
     monkeypatch.setattr(downloads, "PROGRESS_INTERVAL", 0)  # every update, not at most 20/s
     events = []
@@ -256,7 +262,7 @@ def test_download_big_file_reports_chunks(case, tmp_path, monkeypatch):
 def test_large_files_in_parallel_parts(case, tmp_path, monkeypatch):
     """Where the store honours Range requests (the proxy), a large file comes in parts written
     at their offsets; elsewhere in one stream. Same bytes either way."""
-    import store.downloads as downloads
+    import tracktui.store.downloads as downloads
 
     monkeypatch.setattr(downloads, "RANGED_MIN_SIZE", 1)
     monkeypatch.setattr(downloads, "RANGE_PART_MIN", 100_000)  # blob.bin: 16 parts
@@ -273,7 +279,7 @@ def test_large_files_in_parallel_parts(case, tmp_path, monkeypatch):
 
 
 def test_download_never_overwrites_unless_asked(case, tmp_path):
-    from store.downloads import DestinationExists
+    from tracktui.store.downloads import DestinationExists
 
     existing = tmp_path / "data" / "table.csv"
     existing.parent.mkdir()
@@ -287,7 +293,7 @@ def test_download_never_overwrites_unless_asked(case, tmp_path):
 
 
 def test_interrupted_download_leaves_no_partial_file(case, tmp_path, monkeypatch):
-    import store.downloads as downloads
+    import tracktui.store.downloads as downloads
 
     monkeypatch.setattr(downloads, "PROGRESS_INTERVAL", 0)
     class Interrupt(Exception):
@@ -304,8 +310,8 @@ def test_interrupted_download_leaves_no_partial_file(case, tmp_path, monkeypatch
 
 
 def test_cancelled_download_stops_and_leaves_no_partial_file(case, tmp_path, monkeypatch):
-    import store.downloads as downloads
-    from store.downloads import DownloadCancelled
+    import tracktui.store.downloads as downloads
+    from tracktui.store.downloads import DownloadCancelled
 
     monkeypatch.setattr(downloads, "PROGRESS_INTERVAL", 0)
 
@@ -365,8 +371,8 @@ def test_concurrent_downloads_share_the_store(case, tmp_path):
     ],
 )
 def test_unsupported_schemes_say_what_to_do(uri, hint):
-    from store.artifacts import repository_for
-    from store.errors import UnsupportedURI
+    from tracktui.store.artifacts import repository_for
+    from tracktui.store.errors import UnsupportedURI
 
     with pytest.raises(UnsupportedURI) as caught:
         repository_for(uri)
@@ -374,8 +380,8 @@ def test_unsupported_schemes_say_what_to_do(uri, hint):
 
 
 def test_s3_without_boto3_names_the_extra(monkeypatch):
-    from store.artifacts import repository_for
-    from store.errors import UnsupportedURI
+    from tracktui.store.artifacts import repository_for
+    from tracktui.store.errors import UnsupportedURI
 
     monkeypatch.setitem(sys.modules, "boto3", None)  # what an install without the extra looks like
     with pytest.raises(UnsupportedURI, match=r"tracktui\[s3\]"):
@@ -383,8 +389,8 @@ def test_s3_without_boto3_names_the_extra(monkeypatch):
 
 
 def test_proxy_uri_needs_a_tracking_server():
-    from store.artifacts import repository_for
-    from store.errors import UnsupportedURI
+    from tracktui.store.artifacts import repository_for
+    from tracktui.store.errors import UnsupportedURI
 
     with pytest.raises(UnsupportedURI, match="tracking server"):
         repository_for("mlflow-artifacts:/1/abc/artifacts")

@@ -27,9 +27,9 @@ from fixtures.data import (
     UNICODE_EXP,
     UNICODE_RUN,
 )
-from store import FilterSyntaxError, Keys, NotFound
-from store import sql_history
-from store.downsample import downsample_minmax
+from tracktui.store import FilterSyntaxError, Keys, NotFound
+from tracktui.store.downsample import downsample_minmax
+from tracktui.store.sql import history as sql_history
 
 MLFLOW_VIEW = {"active": 1, "deleted": 2, "all": 3}  # mlflow.entities.ViewType values
 BIG = 1000

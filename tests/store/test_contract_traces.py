@@ -21,7 +21,7 @@ from fixtures.traces import (
     TAGGED_TAG,
     TRACE_NAMES,
 )
-from store import FilterSyntaxError, InvalidValue, NotFound
+from tracktui.store import FilterSyntaxError, InvalidValue, NotFound
 
 # -- normalisers ------------------------------------------------------------------------------
 

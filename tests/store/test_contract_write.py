@@ -15,22 +15,26 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from fixtures.backends import POSTGRES_ENV, MYSQL_ENV, create_database, require_backend_module
-from store import open_store
-from store.base import Store
-from store.errors import InvalidValue, NotFound, ReadOnlyError
-from store.model import MetricPoint
+from fixtures.backends import (
+    MYSQL_ENV,
+    POSTGRES_ENV,
+    create_database,
+    require_backend_module,
+)
+from tracktui.store import open_store
+from tracktui.store.base import Store
+from tracktui.store.errors import InvalidValue, NotFound, ReadOnlyError
+from tracktui.store.model import MetricPoint
 
 SQL_KINDS = ("sqlite", "postgres", "mysql")
 MAX_DOUBLE = 1.7976931348623157e308
@@ -62,7 +66,7 @@ def _make_private(kind: str, tmp: Path, request) -> Private:
     require_backend_module(kind)
     cleanups: list[Callable[[], None]] = []
     if kind == "sqlite":
-        from store.sql_init import initialize_sqlite_store
+        from tracktui.store.sql.init import initialize_sqlite_store
 
         uri = initialize_sqlite_store(tmp / "mlflow.db")
     elif kind in ("postgres", "mysql"):
@@ -825,7 +829,7 @@ def test_writes_on_an_older_known_schema_fill_only_its_columns(tmp_path):
     require_backend_module("sqlite")
     import sqlite3
 
-    from store.sql_init import initialize_sqlite_store
+    from tracktui.store.sql.init import initialize_sqlite_store
 
     path = tmp_path / "old.db"
     uri = initialize_sqlite_store(path)
@@ -857,7 +861,7 @@ def test_unknown_schema_revision_refuses_writes_but_reads(tmp_path):
     require_backend_module("sqlite")
     import sqlite3
 
-    from store.sql_init import initialize_sqlite_store
+    from tracktui.store.sql.init import initialize_sqlite_store
 
     uri = initialize_sqlite_store(tmp_path / "future.db")
     with sqlite3.connect(tmp_path / "future.db") as conn:

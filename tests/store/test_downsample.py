@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store.downsample import (
+from tracktui.store.downsample import (
     bucket_bounds,
     bucket_count,
     bucket_of,
     downsample_minmax,
     minmax_indices,
 )
-from store.model import MetricPoint
+from tracktui.store.model import MetricPoint
 
 NAN = float("nan")
 

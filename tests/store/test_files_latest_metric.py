@@ -13,12 +13,12 @@ import math
 import shutil
 
 import pytest
-from fixtures.data import allow_file_store
 
-from store import files_metrics
-from store.files import FileStore
-from store.files_metrics import LatestCache, _max_point, latest_point
-from store.model import Keys, MetricPoint
+from fixtures.data import allow_file_store
+from tracktui.store.files import metrics as files_metrics
+from tracktui.store.files.metrics import LatestCache, _max_point, latest_point
+from tracktui.store.files.store import FileStore
+from tracktui.store.model import Keys, MetricPoint
 
 T0 = 1_700_000_000_000
 

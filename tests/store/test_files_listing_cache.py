@@ -14,11 +14,10 @@ import os
 import time
 
 import pytest
-
 from test_files_tolerance import pristine, run_dir, tree  # noqa: F401 (fixtures)
 
-from store.errors import StoreError
-from store.files import FileStore
+from tracktui.store.errors import StoreError
+from tracktui.store.files.store import FileStore
 
 
 def _age(root) -> None:

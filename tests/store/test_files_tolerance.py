@@ -14,15 +14,15 @@ import string
 from pathlib import Path
 
 import pytest
-from fixtures.data import allow_file_store
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store import NotFound
-from store.files import FileStore
-from store.files_meta import MetaError, parse_meta
-from store.files_metrics import EXACT_LIMIT, LatestCache, latest_point
+from fixtures.data import allow_file_store
+from tracktui.store import NotFound
+from tracktui.store.files.meta import MetaError, parse_meta
+from tracktui.store.files.metrics import EXACT_LIMIT, LatestCache, latest_point
+from tracktui.store.files.store import FileStore
 
 T0 = 1_700_000_000_000
 
@@ -119,7 +119,7 @@ def test_run_meta_naming_another_run_or_experiment_is_skipped(tree):
 
 
 def test_get_run_of_corrupt_run_raises_store_error_naming_the_file(tree):
-    from store.errors import StoreError
+    from tracktui.store.errors import StoreError
 
     meta = run_dir(tree, "first") / "meta.yaml"
     meta.write_bytes(b"{{{")

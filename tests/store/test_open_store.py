@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from fixtures.backends import require_backend_module
-from store import UnsupportedURI, mask_uri, open_store, resolve_tracking_uri
-from store.uris import default_tracking_uri, uri_scheme
+from tracktui.store import UnsupportedURI, mask_uri, open_store, resolve_tracking_uri
+from tracktui.store.uris import default_tracking_uri, uri_scheme
 
 
 def _location(uri: str, cwd: Path) -> tuple[str, Path]:

@@ -21,12 +21,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from fake_http_server import FakeServer, Reply
+
 from fixtures.backends import free_port
-from store.errors import AuthFailed, StoreError, Unreachable
-from store.rest import RestStore
-from store.rest_transport import HostNotAllowed, TransportSettings
+from tracktui.store.errors import AuthFailed, StoreError, Unreachable
+from tracktui.store.rest.store import RestStore
+from tracktui.store.rest.transport import HostNotAllowed, TransportSettings
 
 EXPERIMENT = {"experiment": {"experiment_id": "0", "name": "Default", "lifecycle_stage": "active"}}
 SECRET = "pa:ss wörd-7f3k"  # colon, space and non-ASCII: all must survive basic auth

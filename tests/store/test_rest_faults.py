@@ -11,11 +11,18 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 from fake_http_server import FakeServer, Reply, run_json
-from store.errors import AuthFailed, FilterSyntaxError, InvalidValue, NotFound, StoreError, Unreachable
-from store.rest import RestStore
-from store.rest_transport import HostNotAllowed, ServerError
+
+from tracktui.store.errors import (
+    AuthFailed,
+    FilterSyntaxError,
+    InvalidValue,
+    NotFound,
+    StoreError,
+    Unreachable,
+)
+from tracktui.store.rest.store import RestStore
+from tracktui.store.rest.transport import HostNotAllowed, ServerError
 
 EXPERIMENT = {"experiment": {"experiment_id": "1", "name": "e", "lifecycle_stage": "active"}}
 RUN_ID = "0123456789abcdef0123456789abcdef"
@@ -237,7 +244,7 @@ def test_static_prefix_in_the_uri_is_kept():
 
 @pytest.mark.parametrize("uri", ["http://", "https://:80", "http://u:hunter2@[::1", "ftp://host"])
 def test_malformed_server_urls_are_refused_up_front_without_the_password(uri):
-    from store.errors import UnsupportedURI
+    from tracktui.store.errors import UnsupportedURI
 
     with pytest.raises(UnsupportedURI, match="not a valid tracking server URL") as caught:
         RestStore(uri)

@@ -12,11 +12,11 @@ import json
 import math
 
 import pytest
-
 from fake_http_server import FakeServer, Reply, run_json
-from store.errors import InvalidValue, NotFound, ReadOnlyError
-from store.model import MetricPoint
-from store.rest import RestStore
+
+from tracktui.store.errors import InvalidValue, NotFound, ReadOnlyError
+from tracktui.store.model import MetricPoint
+from tracktui.store.rest.store import RestStore
 
 RUN_ID = "0123456789abcdef0123456789abcdef"
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from store.errors import FilterSyntaxError, InvalidValue
-from store.model import Experiment, MetricPoint, Run
-from store.paging import decode_page_token, encode_page_token
-from store.search import (
+from tracktui.store.errors import FilterSyntaxError, InvalidValue
+from tracktui.store.model import Experiment, MetricPoint, Run
+from tracktui.store.paging import decode_page_token, encode_page_token
+from tracktui.store.search import (
     Comparison,
     OrderKey,
     experiment_matches,
@@ -834,7 +834,7 @@ def test_encode_refuses_bad_offsets(bad):
 
 # -- canonical formatting (what the REST backend sends to a server) ---------------------------
 
-from store.search import format_filter, format_order_by  # noqa: E402
+from tracktui.store.search import format_filter, format_order_by  # noqa: E402
 
 
 @pytest.mark.parametrize("text", sorted({t for t, _ in ACCEPT} | {t for t in DEVIATIONS

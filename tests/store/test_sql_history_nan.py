@@ -7,8 +7,9 @@ import math
 
 import pytest
 
-from store import open_store, sql_history
-from store.downsample import downsample_minmax
+from tracktui.store import open_store
+from tracktui.store.downsample import downsample_minmax
+from tracktui.store.sql import history as sql_history
 
 KEY = "reward"
 

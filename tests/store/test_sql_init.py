@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from store.errors import InvalidValue
-from store.sql_init import SQLITE_SCHEMA_REVISION, initialize_sqlite_store
+from tracktui.store.errors import InvalidValue
+from tracktui.store.sql.init import SQLITE_SCHEMA_REVISION, initialize_sqlite_store
 
 
 def _schema(path) -> list[tuple]:
@@ -77,7 +77,7 @@ def test_real_mlflow_opens_logs_and_searches(tmp_path, monkeypatch):
 
 
 def test_tracktui_opens_it_for_writing(tmp_path):
-    from store import open_store
+    from tracktui.store import open_store
 
     uri = initialize_sqlite_store(tmp_path / "mlflow.db")
     store = open_store(uri)

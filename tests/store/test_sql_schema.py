@@ -8,10 +8,16 @@ import sqlite3
 
 import pytest
 
-from store import NotFound, ReadOnlyError, SchemaError, UnsupportedURI, Unreachable
-from store.model import Keys
-from store.sql import SqlStore
-from store.sql_schema import HEAD_REVISION, KNOWN_REVISIONS
+from tracktui.store import (
+    NotFound,
+    ReadOnlyError,
+    SchemaError,
+    Unreachable,
+    UnsupportedURI,
+)
+from tracktui.store.model import Keys
+from tracktui.store.sql.schema import HEAD_REVISION, KNOWN_REVISIONS
+from tracktui.store.sql.store import SqlStore
 
 
 def _set_revision(uri: str, revision: str) -> None:

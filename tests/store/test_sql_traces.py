@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from store import FilterSyntaxError, NotFound, open_store
+from tracktui.store import FilterSyntaxError, NotFound, open_store
 
 
 def _as_pre_36_trace(db: str, trace_id: str, spans_doc: dict, artifacts) -> None:
@@ -86,7 +86,7 @@ def test_schema_without_trace_tables_has_no_traces(sqlite_copy):
 
 
 def test_read_only_store_refuses_trace_writes(sqlite_backend):
-    from store import ReadOnlyError
+    from tracktui.store import ReadOnlyError
 
     with open_store(sqlite_backend.uri, read_only=True) as store:
         with pytest.raises(ReadOnlyError):

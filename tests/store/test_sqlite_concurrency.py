@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -58,8 +57,8 @@ def test_training_process_and_tracktui_never_see_database_is_locked(tmp_path):
     require_backend_module("sqlite")
     import mlflow
 
-    from store import open_store
-    from store.errors import StoreError
+    from tracktui.store import open_store
+    from tracktui.store.errors import StoreError
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     os.chdir(tmp_path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from store.traces_decode import (
+from tracktui.store.traces.decode import (
     duration_ms,
     span_from_dict,
     span_from_otlp,
@@ -115,14 +115,14 @@ def test_protobuf_times():
 
 
 def _span(span_id, parent, start, end, status="OK"):
-    from store.traces import Span
+    from tracktui.store.traces import Span
 
     return Span(span_id, parent, span_id, "UNKNOWN", status, start, end)
 
 
 def test_tree_of_a_partial_trace_keeps_orphans_as_roots_and_survives_cycles():
-    from store.traces import Trace, TraceInfo
-    from store.traces_decode import build_trace
+    from tracktui.store.traces import Trace, TraceInfo
+    from tracktui.store.traces.decode import build_trace
 
     info = TraceInfo("tr-x", "1", 0, None, "IN_PROGRESS")
     # "b" lost its parent (not exported yet); "c" and "d" point at each other.
@@ -140,7 +140,7 @@ def test_tree_of_a_partial_trace_keeps_orphans_as_roots_and_survives_cycles():
 
 
 def test_first_error_follows_a_propagated_error_down_to_where_it_began():
-    from store.traces import Trace, TraceInfo
+    from tracktui.store.traces import Trace, TraceInfo
 
     info = TraceInfo("tr-x", "1", 0, 100, "ERROR")
     trace = Trace(info, (

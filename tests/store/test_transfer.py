@@ -16,9 +16,9 @@ import pytest
 
 from fixtures import backends
 from fixtures.data import ARTIFACT_RUN
-from store import open_store
-from store.errors import InvalidValue
-from store.transfer import (
+from tracktui.store import open_store
+from tracktui.store.errors import InvalidValue
+from tracktui.store.transfer import (
     SOURCE_END_TAG,
     SOURCE_RUN_TAG,
     SOURCE_START_TAG,
@@ -28,7 +28,7 @@ from store.transfer import (
     import_directory,
     open_destination,
 )
-from store.transfer_format import MANIFEST, RUN_JSON, ExportDir, read_json
+from tracktui.store.transfer.format import MANIFEST, RUN_JSON, ExportDir, read_json
 
 ALL = 3  # mlflow ViewType.ALL
 

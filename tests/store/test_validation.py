@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from store import validation as v
-from store.errors import InvalidValue
+from tracktui.store import validation as v
+from tracktui.store.errors import InvalidValue
 
 KEY_ALPHABET = st.sampled_from(list("ab/._- :") + ["..", "é", "名", "!", "\t", "\\", "*", "1"])
 keys = st.lists(KEY_ALPHABET, min_size=0, max_size=8).map("".join)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from store import open_store
-from tui.app import TrackApp
-from tui.config import Config
+from tracktui.store import open_store
+from tracktui.tui.app import TrackApp
+from tracktui.tui.config import Config
 
 
 def writable_copy(demo_store_uri: str, tmp_path: Path) -> str:

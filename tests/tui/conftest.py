@@ -14,10 +14,10 @@ from unittest import mock
 
 import pytest
 
-from store import open_store
-from tui.app import TrackApp
-from tui.config import Config
-from tui.demo import BASE_TIME_MS, create_demo_store
+from tracktui.store import open_store
+from tracktui.tui.app import TrackApp
+from tracktui.tui.config import Config
+from tracktui.tui.demo import BASE_TIME_MS, create_demo_store
 
 #: Small enough to build in seconds, big enough for a sweep, failures and paging.
 DEMO_RUNS = 60

@@ -5,16 +5,16 @@ result with the real MlflowClient."""
 from __future__ import annotations
 
 import pytest
-
 from action_helpers import app_on_copy, mlflow_client, writable_copy
 from pilot_helpers import open_experiment, settle, type_text
-from tui.marks import marks_of
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.copy_menu import CopyMenu
-from tui.screens.experiments import ExperimentsScreen
-from tui.screens.rename import RenameScreen
-from tui.screens.runs import RunsScreen
-from tui.screens.tag_editor import TagEditor
+
+from tracktui.tui.marks import marks_of
+from tracktui.tui.screens.confirm import ConfirmScreen
+from tracktui.tui.screens.copy_menu import CopyMenu
+from tracktui.tui.screens.experiments import ExperimentsScreen
+from tracktui.tui.screens.rename import RenameScreen
+from tracktui.tui.screens.runs import RunsScreen
+from tracktui.tui.screens.tag_editor import TagEditor
 
 pytestmark = pytest.mark.anyio
 
@@ -289,7 +289,7 @@ async def test_copy_menu_copies_run_uri_and_says_how(store_copy, tmp_path):
 
 
 async def test_run_screen_renames_edits_tags_and_copies_the_highlighted_value(store_copy, client, tmp_path):
-    from tui.screens.run import RunScreen
+    from tracktui.tui.screens.run import RunScreen
 
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -347,8 +347,8 @@ async def test_read_only_store_refuses_writes_with_the_reason(make_app):
 
 async def test_a_permission_denied_write_makes_the_store_read_only(store_copy, client, tmp_path):
     """What the REST backend raises for HTTP 403 on a write: later writes are refused up front."""
-    from store.errors import AuthFailed
-    from tui.actions import write_failed
+    from tracktui.store.errors import AuthFailed
+    from tracktui.tui.actions import write_failed
 
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -366,8 +366,8 @@ async def test_a_permission_denied_write_makes_the_store_read_only(store_copy, c
 
 
 async def test_actions_are_in_the_palette_and_help(store_copy, tmp_path):
-    from tui.commands import screen_actions
-    from tui.screens.help import binding_rows
+    from tracktui.tui.commands import screen_actions
+    from tracktui.tui.screens.help import binding_rows
 
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from action_helpers import app_on_copy, writable_copy
 from pilot_helpers import settle
-from store import open_store
-from store.artifacts.local import local_path_of
-from tui.screens.download import DownloadScreen
-from tui.screens.run import RunScreen
-from tui.widgets.artifact_browser import ArtifactBrowser
+
+from tracktui.store import open_store
+from tracktui.store.artifacts.local import local_path_of
+from tracktui.tui.screens.download import DownloadScreen
+from tracktui.tui.screens.run import RunScreen
+from tracktui.tui.widgets.artifact_browser import ArtifactBrowser
 
 pytestmark = pytest.mark.anyio
 

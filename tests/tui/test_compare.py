@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import open_experiment, settle
 
-from tui.marks import marks_of
-from tui.screens.compare import CHART_RUNS, PICKER_CHROME, PICKERS_WIDTH, CompareScreen, diff_rows, pickers_width
-from tui.screens.runs import RunsScreen
-from tui.widgets.metric_plot import MetricPlot
+from tracktui.tui.marks import marks_of
+from tracktui.tui.screens.compare import (
+    CHART_RUNS,
+    PICKER_CHROME,
+    PICKERS_WIDTH,
+    CompareScreen,
+    diff_rows,
+    pickers_width,
+)
+from tracktui.tui.screens.runs import RunsScreen
+from tracktui.tui.widgets.metric_plot import MetricPlot
 
 pytestmark = pytest.mark.anyio
 

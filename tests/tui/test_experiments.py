@@ -7,11 +7,11 @@ import socket
 import pytest
 from pilot_helpers import settle, type_text
 
-from store import open_store
-from tui.app import TrackApp
-from tui.config import Config
-from tui.screens.experiments import ExperimentsScreen, ExperimentsTable
-from tui.screens.runs import RunsScreen
+from tracktui.store import open_store
+from tracktui.tui.app import TrackApp
+from tracktui.tui.config import Config
+from tracktui.tui.screens.experiments import ExperimentsScreen, ExperimentsTable
+from tracktui.tui.screens.runs import RunsScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -135,7 +135,7 @@ def test_snapshot_experiments_filtered_with_deleted(snap_compare, make_app):
 async def test_theme_is_remembered_in_the_config_dir(make_app, tmp_path, monkeypatch):
     import json
 
-    from tui.config import Config, config_dir
+    from tracktui.tui.config import Config, config_dir
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert config_dir() == tmp_path / "xdg" / "tracktui"
@@ -153,7 +153,7 @@ async def test_theme_is_remembered_in_the_config_dir(make_app, tmp_path, monkeyp
 
 
 async def test_status_bar_masks_credentials_and_shows_read_only(make_app, monkeypatch):
-    from tui.widgets.status_bar import StatusBar
+    from tracktui.tui.widgets.status_bar import StatusBar
 
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     app = make_app("http://alice:s3cret@127.0.0.1:9")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from tui.screens.plot import PlotScreen
-from tui.screens.run import RunScreen
-
 from pilot_helpers import settle
+
+from tracktui.tui.screens.plot import PlotScreen
+from tracktui.tui.screens.run import RunScreen
 
 pytestmark = pytest.mark.anyio
 

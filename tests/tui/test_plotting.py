@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from store.downsample import downsample_minmax
-from store.model import MetricPoint
-from tui import plotting
+from tracktui.store.downsample import downsample_minmax
+from tracktui.store.model import MetricPoint
+from tracktui.tui import plotting
 
 
 def reference_ema(values, weight):

@@ -16,15 +16,15 @@ import pytest
 from pilot_helpers import settle
 
 from fixtures.data import LONG_PARAM_VALUE
-from store import open_store
-from store.base import Store
-from tui.app import TrackApp
-from tui.config import Config
-from tui.demo import BASE_TIME_MS, create_demo_store
-from tui.screens.run import RunScreen
-from tui.widgets.metrics_table import MetricsTable
-from tui.widgets.params_table import KeyValueTable
-from tui.widgets.run_overview import RunOverview
+from tracktui.store import open_store
+from tracktui.store.base import Store
+from tracktui.tui.app import TrackApp
+from tracktui.tui.config import Config
+from tracktui.tui.demo import BASE_TIME_MS, create_demo_store
+from tracktui.tui.screens.run import RunScreen
+from tracktui.tui.widgets.metrics_table import MetricsTable
+from tracktui.tui.widgets.params_table import KeyValueTable
+from tracktui.tui.widgets.run_overview import RunOverview
 
 pytestmark = pytest.mark.anyio
 
@@ -328,7 +328,7 @@ async def test_wide_run_sparklines_for_visible_rows_only_and_capped_rows(sqlite_
 
 
 async def test_run_actions_are_in_the_palette_and_help(sqlite_store, sqlite_backend, tmp_path):
-    from tui.commands import screen_actions
+    from tracktui.tui.commands import screen_actions
 
     async with app_on(sqlite_store, tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, sqlite_backend.runs["child-0"])

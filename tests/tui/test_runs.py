@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import open_experiment, settle, type_text
 
-import tui.screens.runs as runs_module
-from store.model import PARENT_RUN_TAG
-from tui.commands import screen_actions
-from tui.screens.runs import RunsScreen
-from tui.widgets.column_chooser import ColumnChooser
-from tui.widgets.filter_bar import FilterBar
-from tui.widgets.runs_table import RunsTable
+import tracktui.tui.screens.runs as runs_module
+from tracktui.store.model import PARENT_RUN_TAG
+from tracktui.tui.commands import screen_actions
+from tracktui.tui.screens.runs import RunsScreen
+from tracktui.tui.widgets.column_chooser import ColumnChooser
+from tracktui.tui.widgets.filter_bar import FilterBar
+from tracktui.tui.widgets.runs_table import RunsTable
 
 pytestmark = pytest.mark.anyio
 
@@ -51,7 +51,7 @@ async def test_only_chosen_columns_values_are_fetched(make_app):
 
 async def test_pages_lazily_as_the_cursor_nears_the_end(make_app, monkeypatch):
     monkeypatch.setattr(runs_module, "PAGE_SIZE", 5)
-    monkeypatch.setattr("tui.widgets.runs_table.NEAR_END_ROWS", 2)
+    monkeypatch.setattr("tracktui.tui.widgets.runs_table.NEAR_END_ROWS", 2)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_experiment(pilot, "mnist")
@@ -204,7 +204,7 @@ async def test_help_lists_every_binding_of_the_screen(make_app):
         await pilot.press("question_mark")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
-        from tui.screens.help import binding_rows
+        from tracktui.tui.screens.help import binding_rows
 
         described = {b.description for b in RunsScreen.BINDINGS} | {b.description for b in RunsTable.BINDINGS}
         listed = {desc for _area, _keys, desc in binding_rows(runs_screen)}
@@ -287,8 +287,8 @@ async def test_a_newer_query_supersedes_an_older_one(make_app):
 
 def test_caret_points_into_a_long_filter_window():
     """A long filter is cut to a window around the error; the caret still lands on it."""
-    from store.errors import FilterSyntaxError
-    from tui.widgets.filter_bar import caret_text
+    from tracktui.store.errors import FilterSyntaxError
+    from tracktui.tui.widgets.filter_bar import caret_text
 
     text = "params.a = 'x' and " * 8 + "metrics.m < oops"
     error = FilterSyntaxError("bad value", text=text, position=text.index("oops"), expected="a number")

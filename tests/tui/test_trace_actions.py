@@ -10,21 +10,21 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from action_helpers import mlflow_client
 from pilot_helpers import settle, type_text
-from store import open_store
 from trace_store import AGENT_TRACE, RUN_NAME, RUN_TRACE, create_trace_store
-from tui.app import TrackApp
-from tui.commands import screen_actions
-from tui.config import Config
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.copy_menu import CopyMenu
-from tui.screens.run import RunScreen
-from tui.screens.tag_editor import TagEditor
-from tui.screens.trace import TraceScreen
-from tui.screens.traces import TracesScreen, TracesView
-from tui.widgets.traces_table import TracesTable
+
+from tracktui.store import open_store
+from tracktui.tui.app import TrackApp
+from tracktui.tui.commands import screen_actions
+from tracktui.tui.config import Config
+from tracktui.tui.screens.confirm import ConfirmScreen
+from tracktui.tui.screens.copy_menu import CopyMenu
+from tracktui.tui.screens.run import RunScreen
+from tracktui.tui.screens.tag_editor import TagEditor
+from tracktui.tui.screens.trace import TraceScreen
+from tracktui.tui.screens.traces import TracesScreen, TracesView
+from tracktui.tui.widgets.traces_table import TracesTable
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.anyio
@@ -143,7 +143,7 @@ async def test_edit_tags_of_the_trace_under_the_cursor(trace_copy, tmp_path):
 
 
 async def test_after_editing_tags_the_cursor_finds_its_trace_on_a_later_page(trace_copy, tmp_path, monkeypatch):
-    import tui.screens.traces as traces_screen
+    import tracktui.tui.screens.traces as traces_screen
 
     monkeypatch.setattr(traces_screen, "PAGE_SIZE", 1)  # the second trace is on the second page
     app = make_app(trace_copy, tmp_path)

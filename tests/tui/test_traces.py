@@ -12,20 +12,26 @@ import json
 from pathlib import Path
 
 import pytest
-
-from store import open_store
 from pilot_helpers import settle, type_text
-from trace_store import AGENT_TRACE, RUN_NAME, RUN_TRACE, SEARCH_ERROR, create_trace_store
-from tui.app import TrackApp
-from tui.config import Config
-from tui.screens.run import RunScreen
-from tui.screens.runs import RunsScreen
-from tui.screens.span import SpanScreen
-from tui.screens.trace import TraceScreen
-from tui.screens.traces import TracesScreen, TracesView
-from tui.widgets.span_detail import SpanDetail
-from tui.widgets.span_waterfall import SpanTree, waterfall_bar
-from tui.widgets.traces_table import TracesTable
+from trace_store import (
+    AGENT_TRACE,
+    RUN_NAME,
+    RUN_TRACE,
+    SEARCH_ERROR,
+    create_trace_store,
+)
+
+from tracktui.store import open_store
+from tracktui.tui.app import TrackApp
+from tracktui.tui.config import Config
+from tracktui.tui.screens.run import RunScreen
+from tracktui.tui.screens.runs import RunsScreen
+from tracktui.tui.screens.span import SpanScreen
+from tracktui.tui.screens.trace import TraceScreen
+from tracktui.tui.screens.traces import TracesScreen, TracesView
+from tracktui.tui.widgets.span_detail import SpanDetail
+from tracktui.tui.widgets.span_waterfall import SpanTree, waterfall_bar
+from tracktui.tui.widgets.traces_table import TracesTable
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.anyio
@@ -83,7 +89,7 @@ async def test_runs_screen_opens_experiment_traces_newest_first(trace_store_uri,
 
 async def test_traces_load_page_by_page(trace_store_uri, tmp_path, monkeypatch):
     """Pages of one trace: the next page is fetched with the store's page token until none is left."""
-    import tui.screens.traces as traces_screen
+    import tracktui.tui.screens.traces as traces_screen
 
     monkeypatch.setattr(traces_screen, "PAGE_SIZE", 1)
     app = make_trace_app(trace_store_uri, tmp_path)

@@ -12,8 +12,8 @@ the chosen metrics × charted runs, downsampled by the store to ~2 points per ce
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -25,11 +25,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, SelectionList, TabbedContent, TabPane
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Label,
+    SelectionList,
+    TabbedContent,
+    TabPane,
+)
 
-from store.base import Store
-from store.errors import StoreError
-from store.model import MetricPoint, Run
+from tracktui.store.base import Store
+from tracktui.store.errors import StoreError
+from tracktui.store.model import MetricPoint, Run
 
 from .. import plotting
 from ..widgets.metric_plot import MetricPlot, PlotLine

@@ -5,7 +5,7 @@ Each choice has a letter; `y` again copies the first choice, so `yy` copies the 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding

@@ -17,8 +17,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, ProgressBar, Static
 
-from store.downloads import DestinationExists, DownloadCancelled, DownloadProgress, download
-from store.errors import StoreError
+from tracktui.store.downloads import (
+    DestinationExists,
+    DownloadCancelled,
+    DownloadProgress,
+    download,
+)
+from tracktui.store.errors import StoreError
 
 
 class DownloadScreen(ModalScreen["Path | None"]):

@@ -12,8 +12,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Label
 
-from store.errors import StoreError
-from store.model import Experiment
+from tracktui.store.errors import StoreError
+from tracktui.store.model import Experiment
 
 from ..actions import ExperimentActions
 from ..columns import format_start

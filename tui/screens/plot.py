@@ -15,7 +15,7 @@ not Textual's animated indicator, whose repaints compete with the query for the 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,8 +23,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
-from store.base import Store
-from store.model import MetricPoint, Run
+from tracktui.store.base import Store
+from tracktui.store.model import MetricPoint, Run
 
 from .. import plotting
 from ..widgets.metric_plot import MetricPlot, PlotLine

@@ -8,7 +8,7 @@ took.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,9 +18,9 @@ from textual.widget import Widget
 from textual.widgets import Footer, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from store.base import Store
-from store.errors import NotFound, StoreError
-from store.model import PARENT_RUN_TAG, Experiment, Run
+from tracktui.store.base import Store
+from tracktui.store.errors import NotFound, StoreError
+from tracktui.store.model import PARENT_RUN_TAG, Experiment, Run
 
 from ..actions import RunScreenActions
 from ..widgets.artifact_browser import ArtifactBrowser

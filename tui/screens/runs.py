@@ -11,12 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Label
 
-from store.errors import FilterSyntaxError, StoreError
-from store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run
+from tracktui.store.errors import FilterSyntaxError, StoreError
+from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run
 
 from ..actions import RunListActions
-from ..marks import marks_of
 from ..columns import Column, column, default_column_ids, keys_to_fetch
+from ..marks import marks_of
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.filter_bar import FilterBar
 from ..widgets.runs_table import RunsTable

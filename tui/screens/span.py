@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store.traces import Span, Trace
+from tracktui.store.traces import Span, Trace
 
 from ..widgets.span_detail import SpanDetail
 from ..widgets.status_bar import StatusBar

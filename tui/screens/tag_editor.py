@@ -9,8 +9,8 @@ warning names what an `mlflow.*` tag changes before it is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,8 +19,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
-from store.errors import StoreError
-from store.validation import reserved_tag_warning, validate_run_tag
+from tracktui.store.errors import StoreError
+from tracktui.store.validation import reserved_tag_warning, validate_run_tag
 
 #: Shown in the value column when the runs (or traces) being edited disagree.
 VARIES = "‹differs between them›"

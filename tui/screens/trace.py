@@ -12,8 +12,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, Tree
 
-from store.errors import StoreError
-from store.traces import Trace
+from tracktui.store.errors import StoreError
+from tracktui.store.traces import Trace
 
 from ..widgets.span_waterfall import SpanTree, header_text
 from ..widgets.status_bar import StatusBar

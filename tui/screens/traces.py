@@ -15,9 +15,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store.errors import FilterSyntaxError, StoreError
-from store.model import Experiment, Page
-from store.traces import TraceInfo
+from tracktui.store.errors import FilterSyntaxError, StoreError
+from tracktui.store.model import Experiment, Page
+from tracktui.store.traces import TraceInfo
 
 from ..widgets.filter_bar import FilterBar
 from ..widgets.status_bar import StatusBar

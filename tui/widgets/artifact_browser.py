@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from store.artifacts.base import ArtifactEntry, ArtifactPreview
+from tracktui.store.artifacts.base import ArtifactEntry, ArtifactPreview
 
 from ..sizes import human_size
 from .run_format import MISSING

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
-from store.model import Keys
+from tracktui.store.model import Keys
 
 from ..columns import ATTRIBUTES
 

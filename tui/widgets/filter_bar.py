@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from store.errors import FilterSyntaxError
+from tracktui.store.errors import FilterSyntaxError
 
 #: How many characters of the filter the error line shows around the bad position.
 _WINDOW = 60

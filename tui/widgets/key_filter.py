@@ -8,7 +8,7 @@ run with 10,000 metric keys would block the UI for seconds. Tables show at most
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from textual.binding import Binding
 from textual.widgets import Input

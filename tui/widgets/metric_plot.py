@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from store.model import MetricPoint
+from tracktui.store.model import MetricPoint
 
 from .. import plotting
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.text import Text
 from textual import events
@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
-from store.model import MetricPoint
+from tracktui.store.model import MetricPoint
 
 from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import MISSING, format_metric_value, format_time, natural_key
@@ -65,7 +65,7 @@ class MetricsPanel(Vertical):
         yield self._table
 
     @property
-    def table(self) -> "MetricsTable":
+    def table(self) -> MetricsTable:
         return self._table
 
     def show_metrics(self, metrics: Mapping[str, MetricPoint]) -> None:
@@ -124,13 +124,13 @@ class MetricsTable(DataTable):
     class _KeysMessage(Message):
         """A message from this table about some of its metric keys."""
 
-        def __init__(self, table: "MetricsTable", keys: tuple[str, ...]) -> None:
+        def __init__(self, table: MetricsTable, keys: tuple[str, ...]) -> None:
             super().__init__()
             self.table = table
             self.keys = keys
 
         @property
-        def control(self) -> "MetricsTable":
+        def control(self) -> MetricsTable:
             return self.table
 
     class PlotRequested(_KeysMessage):

@@ -6,7 +6,7 @@ containing the text (case-insensitive).
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from rich.text import Text
 from textual.app import ComposeResult

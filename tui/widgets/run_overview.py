@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from store.model import NOTE_TAG, Run
+from tracktui.store.model import NOTE_TAG, Run
 
 from .run_format import MISSING, format_duration, format_time
 

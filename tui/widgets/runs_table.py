@@ -12,8 +12,8 @@ whether to fetch another page.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
-from typing import Container
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -26,7 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from store.model import Run
+from tracktui.store.model import Run
 
 from ..columns import Column
 from .run_format import MISSING

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from store.traces import Span, Trace
+from tracktui.store.traces import Span, Trace
 
 from .tree_folding import TreeFolding
 

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from store.traces import Span, Trace
+from tracktui.store.traces import Span, Trace
 
 from .traces_table import format_duration_ms
 from .tree_folding import TreeFolding

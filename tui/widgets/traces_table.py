@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from store.traces import TraceInfo
+from tracktui.store.traces import TraceInfo
 
 from .runs_table import MARK_GLYPH
 

@@ -1,0 +1,361 @@
+"""The Store protocol over an MLflow tracking server's REST API.
+
+One request per page of runs or experiments (the server returns each run whole, so there is
+no N+1). Filters and order_by are parsed locally first, so a syntax error shows with its
+position before any round trip; the server then gets the canonical spelling of what was
+parsed (MLflow's own parser refuses a few spellings tracktui accepts, such as padded order_by
+entries), or the text as typed when no canonical spelling exists.
+Transport, auth, retries and error mapping live in `rest_transport`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..base import Store, not_found_experiment, not_found_run
+from ..errors import InvalidValue, NotFound
+from ..model import Experiment, Keys, MetricPoint, Page, Run, ViewType
+from ..search import (
+    format_filter,
+    format_order_by,
+    parse_experiment_filter,
+    parse_experiment_order_by,
+    parse_run_filter,
+    parse_run_order_by,
+)
+from .decode import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
+from .trace_writes import RestTraceWrites
+from .traces import RestTraces
+from .transport import RestTransport, TransportSettings
+from .writes import RestWrites
+
+API = "/api/2.0/mlflow"
+#: The server's limit for runs/search and experiments/search (SEARCH_MAX_RESULTS_THRESHOLD).
+SERVER_MAX_RESULTS = 50000
+#: Page size MLflow's client uses for metric history (GET_METRIC_HISTORY_MAX_RESULTS).
+HISTORY_PAGE = 25000
+#: Page size when a listing has to walk every run (list_keys, counting fallback).
+SCAN_PAGE = 5000
+
+
+class RestStore(RestTraceWrites, RestTraces, RestWrites, Store):
+    """An MLflow tracking server at `http(s)://host[:port][/static-prefix]`.
+
+    Timeouts and retries come from MLflow's environment variables unless given here (tests
+    and the TUI pass small values to stay responsive).
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        read_only: bool = False,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        backoff_factor: float | None = None,
+        backoff_jitter: float | None = None,
+    ):
+        settings = TransportSettings.from_env(
+            uri,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_factor=backoff_factor,
+            backoff_jitter=backoff_jitter,
+        )
+        self._http = RestTransport(uri, settings)
+        self.display_uri = self._http.display_uri
+        if read_only:
+            self.read_only_reason = "the store was opened read-only (--read-only)"
+        self._offset_tokens: bool | None = None  # does the server use {"offset": N} tokens?
+        self.warnings = _unsupported_auth_warnings()
+
+    def __repr__(self) -> str:
+        return f"RestStore({self.display_uri!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def artifact_repository(self, run: Run):
+        """mlflow-artifacts: through this server's proxy with this store's auth; anything this
+        machine cannot read through the server's own artifact endpoints."""
+        from ..artifacts import repository_for_server_run
+
+        return repository_for_server_run(run, self._http, self._http.base_url)
+
+    def upload_artifact(self, run_id: str, path: str, chunks: Iterator[bytes]) -> int:
+        """Upload one artifact file of the run through the server's artifact proxy (used by
+        store.transfer); returns the bytes sent. Only `mlflow-artifacts:` roots can be written."""
+        from urllib.parse import quote, urlsplit
+
+        from ..artifacts.proxy import PROXY_API
+        from ..artifacts.safety import clean_relative_path, join_under
+        from ..errors import ReadOnlyError, StoreError
+
+        self._check_writable()
+        uri = self.get_run(run_id).artifact_uri or ""
+        if not uri.startswith("mlflow-artifacts:") or urlsplit(uri).netloc:
+            raise ReadOnlyError(
+                f"Cannot upload artifacts to {uri or 'a run without an artifact location'}: only the "
+                f"server's own artifact proxy (mlflow-artifacts:/…, mlflow server --serve-artifacts) is supported"
+            )
+        root = "/".join(p for p in urlsplit(uri).path.split("/") if p)
+        data = b"".join(chunks)
+        target = f"{self._http.base_url}{PROXY_API}/{quote(join_under(root, clean_relative_path(path)), safe='/')}"
+        try:
+            response = self._http._client.put(target, content=data)
+        except Exception as exc:  # httpx transport errors
+            raise StoreError(f"Uploading {path} to {self.display_uri} failed: {self._http._scrub(str(exc))}") from None
+        if response.status_code != 200:
+            raise StoreError(f"Uploading {path} to {self.display_uri} failed: HTTP {response.status_code}")
+        return len(data)
+
+    # -- experiments ------------------------------------------------------------------------------
+
+    def search_experiments(
+        self,
+        filter_string: str | None = None,
+        view: ViewType = "active",
+        max_results: int = 1000,
+        page_token: str | None = None,
+        order_by: Sequence[str] = (),
+    ) -> Page[Experiment]:
+        filter_string = _server_filter(filter_string, parse_experiment_filter(filter_string), "experiment")
+        order_by = format_order_by(parse_experiment_order_by(order_by))
+        body: dict[str, Any] = {
+            "max_results": _clamp(max_results),
+            "view_type": _view(view),
+        }
+        if filter_string:
+            body["filter"] = filter_string
+        if order_by:
+            body["order_by"] = list(order_by)
+        if page_token:
+            body["page_token"] = page_token
+        data = self._http.post(f"{API}/experiments/search", body)
+        return Page(
+            tuple(experiment_from_json(e) for e in data.get("experiments") or ()),
+            data.get("next_page_token") or None,
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        try:
+            data = self._http.get(f"{API}/experiments/get", {"experiment_id": str(experiment_id)})
+        except (NotFound, InvalidValue):  # SQL servers answer 400 for a non-numeric id
+            raise not_found_experiment(experiment_id) from None
+        return experiment_from_json(data.get("experiment") or {})
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        try:
+            data = self._http.get(f"{API}/experiments/get-by-name", {"experiment_name": name})
+        except NotFound:
+            return None
+        return experiment_from_json(data.get("experiment") or {})
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        view: ViewType = "active",
+        max_results: int = 100,
+        page_token: str | None = None,
+        include_keys: Keys | None = None,
+    ) -> Page[Run]:
+        filter_string = _server_filter(filter_string, parse_run_filter(filter_string), "run")
+        order_by = format_order_by(parse_run_order_by(order_by))
+        if not experiment_ids:
+            return Page(())
+        data = self._search_runs_raw(experiment_ids, filter_string, order_by, view, max_results, page_token)
+        return Page(
+            tuple(run_from_json(r, include_keys) for r in data.get("runs") or ()),
+            data.get("next_page_token") or None,
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        try:
+            data = self._http.get(f"{API}/runs/get", {"run_id": run_id})
+        except (NotFound, InvalidValue):  # a malformed id is answered with 400
+            raise not_found_run(run_id) from None
+        return run_from_json(data.get("run") or {})
+
+    def list_keys(self, experiment_ids: Sequence[str]) -> Keys:
+        """Walks every run (all lifecycle stages) page by page: the API has no keys endpoint."""
+        metrics: set[str] = set()
+        params: set[str] = set()
+        tags: set[str] = set()
+        for raw in self._scan_runs(experiment_ids, "all"):
+            body = raw.get("data") or {}
+            metrics.update(m.get("key", "") for m in body.get("metrics") or ())
+            params.update(p.get("key", "") for p in body.get("params") or ())
+            tags.update(t.get("key", "") for t in body.get("tags") or ())
+        return Keys(tuple(sorted(metrics)), tuple(sorted(params)), tuple(sorted(tags)))
+
+    def count_runs(self, experiment_id: str, view: ViewType = "active") -> int:
+        """The API has no count endpoint. Cheapest way found: probe offsets with one-run pages
+        (the server runs OFFSET/LIMIT in SQL), galloping then bisecting — about 2·log2(n)
+        tiny requests instead of downloading every run. MLflow calls its offset page token
+        unstable, so the format is checked on the first probe and, if it differs, runs are
+        counted by paging through them."""
+        first = self._search_runs_raw([experiment_id], "", (), view, 1, None)
+        if not first.get("runs"):
+            return 0
+        token = first.get("next_page_token")
+        if not token:
+            return 1
+        if not self._uses_offset_tokens(token):
+            return sum(1 for _ in self._scan_runs([experiment_id], view))
+        # Invariant: a run exists at offset `low`; none exists at offset `high` (once known).
+        # A one-run page also says whether a run follows it (next_page_token).
+        low, high, step = 1, None, 1
+        while high is None or high - low > 1:
+            probe = low + step if high is None else (low + high) // 2
+            exists, more = self._probe(experiment_id, view, probe)
+            if exists and not more:
+                return probe + 1
+            if exists:
+                low, step = probe + 1, step * 2
+            else:
+                high = probe
+        return low + 1
+
+    def count_runs_by_experiment(
+        self, experiment_ids: Sequence[str], view: ViewType = "active"
+    ) -> dict[str, int]:
+        """Counts probed concurrently over the pooled connections (each count is a few tiny requests)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        ids = list(dict.fromkeys(str(e) for e in experiment_ids))
+        if len(ids) <= 1:
+            return {eid: self.count_runs(eid, view) for eid in ids}
+        with ThreadPoolExecutor(max_workers=min(8, len(ids))) as pool:
+            return dict(zip(ids, pool.map(lambda eid: self.count_runs(eid, view), ids)))
+
+    def get_metric_history(
+        self, run_id: str, key: str, max_points: int | None = None
+    ) -> list[MetricPoint]:
+        """Full history in pages of 25000; with `max_points`, downsampled here keeping each
+        bucket's min and max. (The server's get-history-bulk-interval samples evenly by row and
+        can drop a spike, so it is not used.)"""
+        points: list[MetricPoint] = []
+        token = None
+        while True:
+            params = {"run_id": run_id, "metric_key": key, "max_results": HISTORY_PAGE, "page_token": token}
+            try:
+                data = self._http.get(f"{API}/metrics/get-history", params)
+            except (NotFound, InvalidValue):
+                raise not_found_run(run_id) from None
+            points.extend(metric_point(m) for m in data.get("metrics") or ())
+            next_token = data.get("next_page_token") or None
+            if not next_token or next_token == token:
+                break
+            token = next_token
+        if not points:
+            self.get_run(run_id)  # unknown run → NotFound; unknown key → []
+            return []
+        # The SQL store answers in (timestamp, step, value) order; the protocol wants step first.
+        points.sort(key=lambda p: (p.step, p.timestamp))
+        if max_points is not None and len(points) > max_points:
+            from ..downsample import downsample_minmax
+
+            points = list(downsample_minmax(points, max_points))
+        return points
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _search_runs_raw(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str,
+        order_by: Sequence[str],
+        view: ViewType,
+        max_results: int,
+        page_token: str | None,
+    ) -> dict:
+        body: dict[str, Any] = {
+            "experiment_ids": [str(e) for e in experiment_ids],
+            "run_view_type": _view(view),
+            "max_results": _clamp(max_results),
+        }
+        if filter_string:
+            body["filter"] = filter_string
+        if order_by:
+            body["order_by"] = list(order_by)
+        if page_token:
+            body["page_token"] = page_token
+        return self._http.post(f"{API}/runs/search", body)
+
+    def _scan_runs(self, experiment_ids: Sequence[str], view: ViewType) -> Iterator[Mapping[str, Any]]:
+        if not experiment_ids:
+            return
+        token = None
+        while True:
+            data = self._search_runs_raw(experiment_ids, "", (), view, SCAN_PAGE, token)
+            yield from data.get("runs") or ()
+            next_token = data.get("next_page_token") or None
+            if not next_token or next_token == token:
+                return
+            token = next_token
+
+    def _uses_offset_tokens(self, token: str) -> bool:
+        if self._offset_tokens is None:
+            self._offset_tokens = _decode_offset(token) == 1
+        return self._offset_tokens
+
+    def _probe(self, experiment_id: str, view: ViewType, offset: int) -> tuple[bool, bool]:
+        """(a run exists at `offset`, another follows it)."""
+        data = self._search_runs_raw([experiment_id], "", (), view, 1, _offset_token(offset))
+        return bool(data.get("runs")), bool(data.get("next_page_token"))
+
+
+def _server_filter(text: str | None, parsed, target: str) -> str:
+    if not parsed:
+        return ""
+    try:
+        return format_filter(parsed, target=target)
+    except InvalidValue:
+        return text or ""
+
+
+def _unsupported_auth_warnings() -> tuple[str, ...]:
+    """MLflow client auth plugins tracktui does not implement: say so instead of a bare 401."""
+    import os
+
+    found = []
+    if os.environ.get("MLFLOW_TRACKING_AUTH"):
+        found.append(
+            f"MLFLOW_TRACKING_AUTH={os.environ['MLFLOW_TRACKING_AUTH']!r} names an MLflow auth plugin, "
+            "which tracktui cannot load; only basic auth and bearer tokens are sent"
+        )
+    if os.environ.get("MLFLOW_TRACKING_AWS_SIGV4", "").strip().lower() in ("true", "1"):
+        found.append("MLFLOW_TRACKING_AWS_SIGV4 is set, but tracktui does not sign requests with AWS SigV4")
+    return tuple(found)
+
+
+def _view(view: ViewType) -> str:
+    try:
+        return VIEW_TYPE[view]
+    except KeyError:
+        raise InvalidValue(f"Unknown view {view!r}; expected one of {', '.join(VIEW_TYPE)}") from None
+
+
+def _clamp(max_results: int) -> int:
+    return max(1, min(int(max_results), SERVER_MAX_RESULTS))
+
+
+def _offset_token(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_offset(token: str) -> int | None:
+    try:
+        value = json.loads(base64.b64decode(token))
+    except (ValueError, TypeError):
+        return None
+    if isinstance(value, dict) and set(value) == {"offset"} and isinstance(value["offset"], int):
+        return value["offset"]
+    return None

@@ -1,0 +1,164 @@
+"""Turning a database tracking URI into a SQLAlchemy engine, and database failures into
+StoreErrors a person can act on (missing driver, unreachable server, locked SQLite file...).
+
+URIs are the ones mlflow accepts: `sqlite:///path.db`, `postgresql://` (psycopg2 by default),
+`mysql+pymysql://` (plain `mysql://` too), `mssql+pyodbc://`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from ..errors import AuthFailed, SchemaError, StoreError, Unreachable, UnsupportedURI
+from ..uris import mask_uri
+
+#: dialect → (what to install, the driver module SQLAlchemy uses by default).
+_DRIVER_HINTS = {
+    "postgresql": "pip install 'tracktui[postgres]' (psycopg2)",
+    "mysql": "pip install 'tracktui[mysql]' and use a mysql+pymysql:// URI",
+    "mssql": "pip install pyodbc (and the Microsoft ODBC driver)",
+}
+_SERVER_CONNECT_TIMEOUT_S = 10
+SQLITE_BUSY_TIMEOUT_MS = 20000
+
+
+def create_engine(uri: str) -> tuple[sa.Engine, str]:
+    """An engine for the URI and its dialect name ("sqlite", "postgresql", "mysql", "mssql").
+
+    Raises UnsupportedURI (malformed URI, unknown or missing driver) and SchemaError (a SQLite
+    file that does not exist: opening never creates a database)."""
+    shown = mask_uri(uri)
+    try:
+        url = make_url(uri)
+    except sa.exc.ArgumentError as exc:
+        raise UnsupportedURI(f"Malformed database URI {shown!r}: {exc}") from None
+    dialect = url.get_backend_name()
+    if dialect == "postgres":  # an alias people type; SQLAlchemy only knows "postgresql"
+        url = url.set(drivername="postgresql" + (f"+{url.get_driver_name()}" if "+" in url.drivername else ""))
+        dialect = "postgresql"
+    if "+" not in url.drivername:
+        url = _default_driver(url, dialect)
+    kwargs: dict = {}
+    if dialect == "sqlite":
+        _check_sqlite_file(url, shown)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    elif dialect in ("postgresql", "mysql", "mssql"):
+        kwargs["pool_pre_ping"] = True
+        kwargs["pool_recycle"] = 1800
+        driver = url.get_driver_name()
+        if driver in ("psycopg2", "psycopg", "pymysql", "mysqldb"):
+            kwargs["connect_args"] = {"connect_timeout": _SERVER_CONNECT_TIMEOUT_S}
+    else:
+        raise UnsupportedURI(
+            f"Unsupported database URI {shown!r}: expected sqlite:///, postgresql://, "
+            "mysql+pymysql:// or mssql+pyodbc://"
+        )
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except sa.exc.NoSuchModuleError:
+        raise UnsupportedURI(
+            f"Unknown database driver {url.drivername!r} in {shown!r}: "
+            + _DRIVER_HINTS.get(dialect, "use sqlite:///, postgresql://, mysql+pymysql:// or mssql+pyodbc://")
+        ) from None
+    except ImportError as exc:
+        hint = _DRIVER_HINTS.get(dialect, "install the database driver")
+        raise UnsupportedURI(
+            f"The {url.drivername} driver module {exc.name or ''!s} is not installed, "
+            f"needed for {shown!r}: {hint}"
+        ) from None
+    if dialect == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine, dialect
+
+
+#: For a URI without a driver: the installed driver to use, in order of preference. mlflow's
+#: `postgresql://` meant psycopg2 (SQLAlchemy 2.1 now defaults to psycopg 3); `mysql://` means
+#: MySQLdb, and PyMySQL is what our extra installs.
+_DEFAULT_DRIVERS = {
+    "postgresql": (("psycopg2", "psycopg2"), ("psycopg", "psycopg")),
+    "mysql": (("mysqldb", "MySQLdb"), ("pymysql", "pymysql")),
+}
+
+
+def _default_driver(url, dialect: str):
+    """Pick an installed driver for a driver-less URI. None installed: SQLAlchemy's own default
+    stays, and its ImportError becomes the install hint."""
+    for driver, module in _DEFAULT_DRIVERS.get(dialect, ()):
+        if importlib.util.find_spec(module) is not None:
+            return url.set(drivername=f"{dialect}+{driver}")
+    return url
+
+
+def _check_sqlite_file(url, shown: str) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        if not database or database == ":memory:":
+            raise SchemaError(f"{shown!r} is an empty in-memory database, not an MLflow store")
+        return  # a SQLite URI filename: let SQLite resolve it
+    path = Path(database).expanduser()
+    if not path.is_file():
+        raise SchemaError(
+            f"No MLflow database at {shown!r}: the file {str(path)!r} does not exist "
+            "(tracktui never creates a database when opening one)"
+        )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """What mlflow sets on every SQLite session: FK cascades, a busy wait instead of instant
+    'database is locked', and the case-sensitive LIKE its search relies on."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA case_sensitive_like = true")
+    cursor.close()
+
+
+@contextlib.contextmanager
+def translated_errors(display_uri: str, dialect: str):
+    """Re-raise SQLAlchemy/driver failures as StoreErrors; StoreErrors pass through."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except sa.exc.DBAPIError as exc:
+        raise database_error(exc, display_uri, dialect) from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"Database error on {display_uri}: {exc}") from None
+
+
+def database_error(exc: sa.exc.DBAPIError, display_uri: str, dialect: str) -> StoreError:
+    """The StoreError a person can act on for a driver error."""
+    orig = exc.orig
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    low = str(orig).lower()
+    code = orig.args[0] if getattr(orig, "args", None) and isinstance(orig.args[0], int) else None
+    if "database is locked" in low or "database table is locked" in low:
+        return StoreError(
+            f"The SQLite database {display_uri} stayed locked by another process for "
+            f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s (a long write in progress?); try again"
+        )
+    if "unable to open database file" in low:
+        return Unreachable(f"Cannot open the SQLite database {display_uri}: {text}")
+    if "password authentication failed" in low or code == 1045 or "access denied" in low:
+        return AuthFailed(f"The database refused the credentials for {display_uri}: {text}")
+    if code == 1049 or ("database" in low and "does not exist" in low):
+        return SchemaError(f"No such database at {display_uri}: {text}")
+    if (
+        code in (2002, 2003, 2005, 2006, 2013)
+        or "could not connect" in low
+        or "connection refused" in low
+        or "could not translate host name" in low
+        or "timeout expired" in low
+        or "server closed the connection" in low
+        or "can't connect" in low
+        or isinstance(exc, sa.exc.InterfaceError)
+    ):
+        return Unreachable(f"Cannot reach the database server at {display_uri}: {text}")
+    if "no such table" in low or "doesn't exist" in low or "undefinedtable" in low:
+        return SchemaError(f"{display_uri} is missing an MLflow table: {text}")
+    return StoreError(f"Database error on {display_uri} ({dialect}): {text}")

@@ -1,0 +1,227 @@
+"""MLflow's trace filter and order_by grammar (mlflow-formats §4.3), parsed locally.
+
+The same scanner as runs/experiments (store.search_parser) with the trace namespaces:
+`trace.`/`attribute(s).` or bare attributes, `tags.`/`tag.`, `metadata.`/`request_metadata.`,
+`span.name`/`span.type`/`span.status`/`span.content` (kind "span": a trace matches when ONE of
+its spans satisfies every span clause together, as MLflow's SQL store does).
+Attributes: request_id (alias trace_id), client_request_id, status (alias state), name (the
+`mlflow.traceName` tag), run_id (metadata `mlflow.sourceRun`), and the numeric timestamp_ms,
+execution_time_ms, end_time_ms (aliases without `_ms`). `name`/`run_id` come out of the parser
+as the tag/metadata comparison they stand for, so backends only see attribute, tag and
+metadata kinds (and span). Assessment filters and `span.attributes.*` are refused with a
+clear message: tracktui does not evaluate them.
+
+Also here: the Python evaluation the file store uses, and the default order (newest first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from ..errors import FilterSyntaxError, InvalidValue
+from ..search import Comparison, OrderKey
+from ..search.evaluate import compare_number, compare_string
+from ..search.parser import NUMERIC_OPS, _Parser
+from . import SOURCE_RUN_METADATA, TRACE_NAME_TAG, Span, TraceInfo
+
+STRING_ATTRIBUTES = ("request_id", "client_request_id", "status", "name", "run_id")
+NUMERIC_ATTRIBUTES = ("timestamp_ms", "execution_time_ms", "end_time_ms")
+ORDER_ONLY_ATTRIBUTES = ("experiment_id",)
+_ALIASES = {
+    "trace_id": "request_id", "state": "status", "timestamp": "timestamp_ms",
+    "execution_time": "execution_time_ms", "end_time": "end_time_ms",
+}
+_PREFIXES = {
+    "trace": "attribute", "attribute": "attribute", "attributes": "attribute",
+    "tag": "tag", "tags": "tag", "metadata": "metadata", "request_metadata": "metadata",
+    "span": "span",
+}
+_SERVER_ONLY_PREFIXES = ("feedback", "expectation", "issue", "assessment")
+SPAN_KEYS = ("name", "type", "status", "content")
+_STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
+_KV_OPS = ("=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL")
+_RESERVED_METADATA = {"mlflow.trace.tokenUsage", "mlflow.trace.cost"}
+DEFAULT_ORDER = (OrderKey("attribute", "timestamp_ms", False), OrderKey("attribute", "request_id", True))
+
+
+def parse_trace_filter(text: str | None) -> tuple[Comparison, ...]:
+    """Parse a trace filter. Empty/None → (). Raises FilterSyntaxError (only)."""
+    text = text or ""
+    try:
+        parsed = _TraceParser(text).filter()
+    except FilterSyntaxError:
+        raise
+    except Exception as exc:
+        raise FilterSyntaxError(f"Could not parse filter ({exc!r})", text=text, position=0) from exc
+    return tuple(_canonical(c) for c in parsed)
+
+
+def parse_trace_order_by(items: Sequence[str] | None) -> tuple[OrderKey, ...]:
+    """Parse trace order_by entries like "timestamp_ms DESC". Raises FilterSyntaxError."""
+    keys = []
+    for item in items or ():
+        if not isinstance(item, str):
+            raise FilterSyntaxError("order_by entries must be strings", text="", position=0)
+        key = _TraceParser(item).order_key()
+        if key.kind == "attribute" and key.key == "name":
+            key = OrderKey("tag", TRACE_NAME_TAG, key.ascending)
+        elif key.kind == "attribute" and key.key == "run_id":
+            key = OrderKey("metadata", SOURCE_RUN_METADATA, key.ascending)
+        keys.append(key)
+    return tuple(keys)
+
+
+def format_trace_filter(comparisons: Sequence[Comparison]) -> str:
+    """Canonical MLflow text for parsed trace comparisons (what the REST backend sends)."""
+    parts = []
+    for c in comparisons:
+        prefix = {"attribute": "trace", "tag": "tags", "metadata": "metadata", "span": "span"}[c.kind]
+        ident = f"{prefix}.{c.key}" if c.kind in ("attribute", "span") else f"{prefix}.`{c.key}`"
+        if c.value is None:
+            parts.append(f"{ident} {c.op}")
+        elif isinstance(c.value, tuple):
+            parts.append(f"{ident} {c.op} (" + ", ".join(_quote(v) for v in c.value) + ")")
+        elif isinstance(c.value, str):
+            parts.append(f"{ident} {c.op} {_quote(c.value)}")
+        else:
+            parts.append(f"{ident} {c.op} {c.value}")
+    return " AND ".join(parts)
+
+
+def format_trace_order_by(keys: Sequence[OrderKey]) -> list[str]:
+    out = []
+    for k in keys:
+        ident = k.key if k.kind == "attribute" else f"{'tags' if k.kind == 'tag' else 'metadata'}.`{k.key}`"
+        out.append(f"{ident} {'ASC' if k.ascending else 'DESC'}")
+    return out
+
+
+def _quote(value: str) -> str:
+    return f"'{value}'" if "'" not in value else f'"{value}"'
+
+
+def _canonical(c: Comparison) -> Comparison:
+    if c.kind == "attribute" and c.key == "name":
+        return Comparison("tag", TRACE_NAME_TAG, c.op, c.value)
+    if c.kind == "attribute" and c.key == "run_id":
+        return Comparison("metadata", SOURCE_RUN_METADATA, c.op, c.value)
+    return c
+
+
+class _TraceParser(_Parser):
+    def __init__(self, text: str):
+        super().__init__(text, "trace")  # type: ignore[arg-type]
+
+    def _prefixes(self):
+        return _PREFIXES
+
+    def _identifier(self, *, order: bool):
+        word = self._peek_word()
+        if word in _SERVER_ONLY_PREFIXES and self.text.startswith(".", self.pos + len(word)):
+            self._fail(
+                f"'{word}.' (assessment) filters are not supported by tracktui",
+                "trace., tags., metadata. or span.",
+            )
+        ident = super()._identifier(order=order)
+        if ident.kind == "span":
+            if order:
+                self._fail("Traces cannot be ordered by span fields", "an attribute, tags. or metadata.",
+                           ident.start)
+            if ident.key not in SPAN_KEYS:
+                self._fail(f"Unknown or unsupported span field '{ident.key}'",
+                           "one of " + ", ".join(SPAN_KEYS), ident.key_start)
+        if ident.kind == "attribute" and ident.key in ORDER_ONLY_ATTRIBUTES and not order:
+            self._fail(f"Traces cannot be filtered by '{ident.key}'",
+                       "one of " + ", ".join(STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES), ident.key_start)
+        return ident
+
+    def _attribute_key(self, key: str, key_start: int, order: bool) -> str:
+        key = _ALIASES.get(key, key)
+        valid = self._attribute_keys()
+        if key not in valid:
+            self._fail(f"Unknown trace attribute '{key}'", "one of " + ", ".join(valid), key_start)
+        return key
+
+    def _attribute_keys(self):
+        return STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES + ORDER_ONLY_ATTRIBUTES
+
+    def _allowed_ops(self, ident):
+        if ident.kind == "span":
+            return ("LIKE", "ILIKE") if ident.key == "content" else _STRING_OPS
+        if self._is_numeric(ident):
+            return NUMERIC_OPS
+        if ident.kind == "attribute":
+            return _STRING_OPS
+        if ident.kind == "metadata" and ident.key in _RESERVED_METADATA:
+            return ("=", "!=", "IS NULL", "IS NOT NULL")
+        return _KV_OPS
+
+    def _is_numeric(self, ident) -> bool:
+        return ident.kind == "attribute" and ident.key in NUMERIC_ATTRIBUTES
+
+
+# -- Python evaluation (file store) -------------------------------------------------------------
+
+
+def trace_matches(info: TraceInfo, comparisons: Iterable[Comparison], spans: Callable[[], Sequence[Span]] | None = None) -> bool:
+    """True when the trace satisfies every comparison (MLflow semantics: a missing tag or
+    metadata key matches only IS NULL; a missing number matches nothing). `spans` loads the
+    trace's spans, called only when span clauses remain after the cheap ones passed."""
+    span_clauses = []
+    for c in comparisons:
+        if c.kind == "span":
+            span_clauses.append(c)
+            continue
+        value = trace_value(info, c.kind, c.key)
+        if c.op == "IS NULL":
+            ok = value is None
+        elif c.op == "IS NOT NULL":
+            ok = value is not None
+        elif value is None:
+            ok = False
+        elif isinstance(value, str):
+            ok = compare_string(value, c.op, c.value)
+        else:
+            ok = compare_number(value, c.op, c.value)
+        if not ok:
+            return False
+    if not span_clauses:
+        return True
+    if spans is None:
+        return False
+    return any(all(_span_clause(s, c) for c in span_clauses) for s in spans())
+
+
+def _span_clause(span: Span, c: Comparison) -> bool:
+    if c.key == "content":
+        raise InvalidValue("span.content filters need a SQL store or a tracking server")
+    value = {"name": span.name, "type": span.span_type, "status": span.status}[c.key]
+    return compare_string(value, c.op, c.value)
+
+
+def trace_value(info: TraceInfo, kind: str, key: str) -> Any:
+    if kind == "tag":
+        return info.tags.get(key)
+    if kind == "metadata":
+        return info.metadata.get(key)
+    return {
+        "request_id": info.trace_id,
+        "client_request_id": info.client_request_id,
+        "status": info.state,
+        "timestamp_ms": info.request_time,
+        "execution_time_ms": info.execution_duration,
+        "end_time_ms": info.end_time,
+        "experiment_id": info.experiment_id,
+    }.get(key)
+
+
+def sort_traces(infos: Iterable[TraceInfo], order_keys: Sequence[OrderKey] = ()) -> list[TraceInfo]:
+    """Traces ordered by the keys, then newest first, then trace id; missing values last."""
+    out = list(infos)
+    for key in reversed((*order_keys, *DEFAULT_ORDER)):
+        present = [i for i in out if trace_value(i, key.kind, key.key) is not None]
+        missing = [i for i in out if trace_value(i, key.kind, key.key) is None]
+        present.sort(key=lambda i: trace_value(i, key.kind, key.key), reverse=not key.ascending)
+        out = present + missing
+    return out

@@ -1,0 +1,105 @@
+"""`tracktui` as a user types it: help, version, a bad URI, and `tracktui demo`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tracktui import __version__
+from tracktui.store import open_store
+
+
+def tracktui(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).parent / "tracktui"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "tracktui.tui.cli"]
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+def test_help_mentions_uri_read_only_and_demo():
+    result = tracktui("--help")
+    assert result.returncode == 0
+    assert "--read-only" in result.stdout and "demo" in result.stdout and "URI" in result.stdout.upper()
+
+
+def test_version():
+    result = tracktui("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"tracktui {__version__}"
+
+
+def test_bad_uri_exits_nonzero_with_one_line_reason():
+    result = tracktui("bogus://nowhere")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("tracktui: ") and "bogus" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_help():
+    result = tracktui("demo", "--help")
+    assert result.returncode == 0
+    assert "--path" in result.stdout and "--runs" in result.stdout
+
+
+def test_demo_rejects_zero_runs(tmp_path):
+    result = tracktui("demo", "--path", str(tmp_path / "d"), "--runs", "0", "--no-open")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == ["tracktui: --runs must be at least 1"]
+
+
+def test_demo_creates_a_store_once_then_reopens_it(tmp_path):
+    target = tmp_path / "demo"
+    first = tracktui("demo", "--path", str(target), "--runs", "20", "--no-open")
+    assert first.returncode == 0, first.stderr
+    uri = first.stdout.strip()
+    assert uri == f"sqlite:///{(target / 'mlflow.db').resolve()}"
+    with open_store(uri, read_only=True) as store:
+        names = {e.name for e in store.search_experiments().items}
+        assert {"mnist-classifier", "lr-sweep", "text-sentiment-bert"} <= names
+        sweep = store.get_experiment_by_name("lr-sweep")
+        runs = store.search_runs([sweep.id], max_results=1000).items
+        assert any(r.parent_run_id for r in runs)
+        statuses = {r.status for e in store.search_experiments().items for r in store.search_runs([e.id], max_results=1000).items}
+        assert {"FINISHED", "FAILED", "RUNNING"} <= statuses
+        mnist = store.get_experiment_by_name("mnist-classifier")
+        with_artifacts = [r for r in store.search_runs([mnist.id], max_results=1000).items if store.list_artifacts(r.id)]
+        assert with_artifacts, "no demo run has artifacts"
+        listed = {e.path for e in store.list_artifacts(with_artifacts[0].id, "model")}
+        assert {"model/MLmodel", "model/requirements.txt"} <= listed
+        bert = store.get_experiment_by_name("text-sentiment-bert")
+        traces = store.search_traces([bert.id], max_results=100).items
+        assert len(traces) == 24 and {t.state for t in traces} == {"OK", "ERROR"}
+        linked = {t.run_id for t in traces if t.run_id}
+        assert linked and all(store.get_run(r).experiment_id == bert.id for r in linked)
+        failed = next(t for t in traces if t.state == "ERROR")
+    from mlflow.tracking import MlflowClient
+
+    read_back = MlflowClient(uri).get_trace(failed.trace_id)  # real mlflow reads the demo's spans
+    assert read_back.info.state == "ERROR"
+    names = {s.name: s for s in read_back.data.spans}
+    assert names["llm_judge"].status.status_code == "ERROR" and names["llm_judge"].events[0].name == "exception"
+    assert names["tokenize"].parent_id == names["evaluate_review"].span_id
+    again = tracktui("demo", "--path", str(target), "--no-open")
+    assert again.returncode == 0
+    assert "existing demo store" in again.stderr
+    assert again.stdout.strip() == uri
+
+
+def test_demo_is_deterministic(tmp_path):
+    ids = []
+    for name in ("a", "b"):
+        result = tracktui("demo", "--path", str(tmp_path / name), "--runs", "20", "--no-open")
+        assert result.returncode == 0, result.stderr
+        with open_store(result.stdout.strip(), read_only=True) as store:
+            exp = store.get_experiment_by_name("mnist-classifier")
+            page = store.search_runs([exp.id], view="all", max_results=1000)
+            ids.append([(r.id, r.name, r.start_time, r.status, dict(r.params)) for r in page.items])
+            bert = store.get_experiment_by_name("text-sentiment-bert")
+            ids.append([(t.trace_id, t.request_time, t.state, t.run_id, t.request_preview)
+                        for t in store.search_traces([bert.id], max_results=100).items])
+    assert ids[0] == ids[2] and ids[1] == ids[3]
