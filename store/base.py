@@ -277,8 +277,11 @@ class Store(ABC):
     # -- traces (store.traces; mlflow-formats §1.10, §2.5, §3.7, §5) ----------------------------
     # Backends with trace storage set `supports_traces` and override these (store/*_traces.py).
 
-    #: True when this store can hold traces (False for SQL schemas older than trace tables).
-    supports_traces: bool = False
+    @property
+    def supports_traces(self) -> bool:
+        """True when this store can hold traces (False for SQL schemas older than trace tables).
+        Read-only: backends answer it with a class attribute or a property."""
+        return False
 
     def search_traces(
         self,

@@ -136,7 +136,8 @@ def database_error(exc: sa.exc.DBAPIError, display_uri: str, dialect: str) -> St
     orig = exc.orig
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     low = str(orig).lower()
-    code = orig.args[0] if getattr(orig, "args", None) and isinstance(orig.args[0], int) else None
+    args = getattr(orig, "args", None)
+    code = args[0] if args and isinstance(args[0], int) else None
     if "database is locked" in low or "database table is locked" in low:
         return StoreError(
             f"The SQLite database {display_uri} stayed locked by another process for "

@@ -11,6 +11,7 @@ then `start_time DESC`, then the run id.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -134,7 +135,7 @@ def _metric_exists(table, run_uuid, c: Comparison, dialect: str):
     if c.op in ("IS NULL", "IS NOT NULL"):
         exists = sa.exists().where(owner, key_match)
         return ~exists if c.op == "IS NULL" else exists
-    value = float(c.value)
+    value = float(cast(float, c.value))  # a metric comparison's value is a number
     if c.op == "!=":  # NaN (stored as 0, is_nan) is unequal to everything
         match = sa.or_(table.c.value != value, table.c.is_nan == sa.true())
     else:
@@ -168,7 +169,7 @@ def run_order_clauses(order_keys: Sequence[OrderKey], t: Tables, dialect: str):
     so missing is last in both directions), then by the value; then `start_time DESC` unless
     given, then `run_uuid`."""
     runs = t.runs
-    source = runs
+    source: sa.FromClause = runs
     order: list = []
     seen_start_time = False
     for n, key in enumerate(order_keys):
@@ -222,7 +223,7 @@ def experiment_filter_clauses(
             if c.key not in e.c:  # schema older than 97727af70f4d: the column is absent
                 clauses.append(sa.false())
                 continue
-            clauses.append(compare(e.c[c.key], c.op, int(c.value), dialect, text_column=False))
+            clauses.append(compare(e.c[c.key], c.op, int(cast(float, c.value)), dialect, text_column=False))
         elif c.key == "name":
             clauses.append(compare(e.c.name, c.op, c.value, dialect))
         else:

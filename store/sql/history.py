@@ -194,7 +194,8 @@ def _sqlite_step_buckets(conn, run_key, lo, stride, total, n_buckets):
     gives them (first step only for all-NaN buckets), and each extreme's first step."""
     params = {"first": 0, "last": n_buckets - 1, "run": run_key[0], "key": run_key[1], "lo": lo,
               "stride": stride, "total": total, "nb": n_buckets}
-    buckets, first_of = [], {}
+    buckets: list[tuple[int, int, float | None, float | None, int | None]] = []
+    first_of: dict[tuple[int, str], int] = {}
     for b, low, high in _bucket_rows_in_parallel(conn, params, total):
         count, min_is_nan, mn, smin = low.split()
         max_is_nan, mx, smax = high.split()
@@ -278,10 +279,10 @@ def _bucket_stats(conn, source, ident) -> list[tuple]:
 
 def _idiv(numerator, denominator: int, dialect: str):
     """Integer division of non-negative integers, in every dialect."""
-    denominator = sa.literal(denominator, sa.BigInteger)
+    divisor = sa.literal(denominator, sa.BigInteger)
     if dialect == "mysql":
-        return numerator.op("DIV", return_type=sa.BigInteger)(denominator)
-    return sa.type_coerce(numerator, sa.BigInteger) // denominator
+        return numerator.op("DIV", return_type=sa.BigInteger)(divisor)
+    return sa.type_coerce(numerator, sa.BigInteger) // divisor
 
 
 def _point(row) -> MetricPoint:

@@ -7,6 +7,7 @@ the run's dataset/model input rows go too, so nothing is left behind.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -72,7 +73,7 @@ class SqlPurge(SqlTransactions):
 
         removed: list[str] = []
         for chunk in chunks(purgeable):
-            removed.extend(self._transaction(lambda conn, chunk=chunk: self._hard_delete_runs(conn, chunk)))
+            removed.extend(self._transaction(functools.partial(self._hard_delete_runs, run_ids=chunk)))
         self.last_purge_artifacts_left = tuple(left)
         self.last_purge_skipped = tuple(skipped)
         return removed

@@ -10,6 +10,7 @@ reflected DOUBLE would otherwise yield Decimals).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -45,7 +46,8 @@ _BOOL = sa.Boolean(create_constraint=False)
 
 #: Our types for the columns we know; the key order is not significant (reflection decides
 #: which columns exist). Primary keys are marked so Core can build sensible statements.
-_KNOWN: dict[str, dict[str, tuple[sa.types.TypeEngine, bool]]] = {
+_ColumnType = sa.types.TypeEngine[Any] | type[sa.types.TypeEngine[Any]]
+_KNOWN: dict[str, dict[str, tuple[_ColumnType, bool]]] = {
     "alembic_version": {"version_num": (_S(32), True)},
     "experiments": {
         "experiment_id": (_INT, True), "name": (_S(256), False),
@@ -122,6 +124,23 @@ class Tables:
         t = getattr(self, table, None)
         return t is not None and column in t.c
 
+    @property
+    def traces(self) -> TraceTables | None:
+        """The trace tables, typed as present; None on schemas older than MLflow tracing."""
+        if self.trace_info is None or self.trace_tags is None or self.trace_request_metadata is None:
+            return None
+        return TraceTables(self.trace_info, self.trace_tags, self.trace_request_metadata, self.spans)
+
+
+@dataclass(frozen=True)
+class TraceTables:
+    """The tables traces live in, on a schema that has them (`spans` only since MLflow 3)."""
+
+    trace_info: sa.Table
+    trace_tags: sa.Table
+    trace_request_metadata: sa.Table
+    spans: sa.Table | None
+
 
 def missing_tables(present: set[str]) -> list[str]:
     return [name for name in REQUIRED_TABLES if name not in present]
@@ -146,13 +165,15 @@ def build_tables(conn: sa.Connection, schema: str | None = None) -> Tables:
         declared = []
         for col in cols:
             colname = col["name"]
+            type_: _ColumnType
             if colname in known:
                 type_, primary = known[colname]
             else:
                 type_, primary = _plain_type(col["type"]), colname in pk
             declared.append(sa.Column(colname, type_, primary_key=primary, nullable=col.get("nullable", True)))
         tables[name] = sa.Table(name, metadata, *declared)
-    return Tables(**{name: tables.get(name) for name in Tables.__dataclass_fields__})
+    found: dict[str, Any] = {name: tables.get(name) for name in Tables.__dataclass_fields__}
+    return Tables(**found)  # the caller checked the required tables are there (missing_tables)
 
 
 def _primary_keys(inspector, tables: list[str], schema: str | None) -> dict[str, set[str]]:

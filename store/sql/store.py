@@ -387,8 +387,9 @@ class SqlStore(SqlTraces, SqlTraceWrites, SqlWrites, Store):
                         system[run_uuid][key] = value
         if want_tags is None:
             system = tags
-        out = []
-        append, empty = out.append, {}
+        out: list[Run] = []
+        empty: dict[str, str] = {}
+        append = out.append
         for rid, name, experiment_id, status, user_id, start, end, stage, artifact_uri in rows:
             sys_tags = system.get(rid, empty)
             # Positional, in Run's field order (id, name, experiment_id, status, user_id,
@@ -413,10 +414,10 @@ class SqlStore(SqlTraces, SqlTraceWrites, SqlWrites, Store):
             )
             if keys is not None:
                 per_run = per_run.where(table.c.key.in_(list(keys)))
-            per_run = per_run.subquery("per_run")
+            per_run_chunk = per_run.subquery("per_run")
             # One document {run id: {key: value}} for the whole chunk: one json.loads instead
             # of one per run (json() keeps each run's object an object, not a quoted string).
-            stmt = sa.select(sa.func.json_group_object(per_run.c.run_uuid, sa.func.json(per_run.c.pairs)))
+            stmt = sa.select(sa.func.json_group_object(per_run_chunk.c.run_uuid, sa.func.json(per_run_chunk.c.pairs)))
             (document,), = _raw_rows(conn, stmt)
             return json.loads(document) if document else {}
         out: dict[str, dict[str, str]] = defaultdict(dict)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -28,6 +29,7 @@ from ..traces import (
     SPANS_LOCATION_TAG,
     TOKEN_USAGE_METADATA,
     TRACE_NAME_TAG,
+    Span,
     Trace,
 )
 from ..traces.writes import (
@@ -43,27 +45,33 @@ from ..traces.writes import (
 )
 from .traces import COST_COLUMNS, TOKEN_COLUMNS
 
+if TYPE_CHECKING:
+    from .host import SqlHost
+else:
+    SqlHost = object  # the host is a type-checking contract only (see host.py)
+
 _MODEL_TEXT_LIMIT = 500  # spans.model_name / model_provider are VARCHAR(500)
 
 
-class SqlTraceWrites:
+class SqlTraceWrites(SqlHost):
     """Mixin for SqlStore: uses `tables`, `_transaction`, `_check_writable`, `supports_traces`."""
 
     def import_trace(self, trace: Trace, experiment_id: str) -> TraceImport:
         self._check_writable()
         trace_id = check_importable(trace)
-        if not self.supports_traces:
+        traces = self.tables.traces
+        if traces is None:
             raise InvalidValue(f"{self.display_uri} has no trace tables (an MLflow schema older than 2.x tracing)")
         try:
             eid = int(experiment_id)
         except (TypeError, ValueError):
             raise not_found_experiment(experiment_id) from None
-        t = self.tables
+        t, spans = self.tables, traces.spans
         notes: list[str] = []
 
         def work(conn) -> bool:
             there = conn.execute(
-                sa.select(t.trace_info.c.experiment_id).where(t.trace_info.c.request_id == trace_id)
+                sa.select(traces.trace_info.c.experiment_id).where(traces.trace_info.c.request_id == trace_id)
             ).first()
             if there is not None:
                 notes.extend(elsewhere_note(trace_id, str(there.experiment_id), str(eid)))
@@ -77,28 +85,28 @@ class SqlTraceWrites:
             if exp.lifecycle_stage != "active":
                 raise InvalidValue(f"Experiment '{experiment_id}' is deleted: restore it before importing traces")
             location = trace_artifact_location(exp.artifact_location or "", trace_id)
-            row, tags, metadata = self._trace_rows(trace, eid)
+            row, tags, metadata = self._trace_rows(trace, eid, traces.trace_info)
             tags[ARTIFACT_LOCATION_TAG] = location
-            if t.spans is not None:
+            if spans is not None:
                 tags[SPANS_LOCATION_TAG] = "TRACKING_STORE"
-            conn.execute(sa.insert(t.trace_info).values(**row))
+            conn.execute(sa.insert(traces.trace_info).values(**row))
             if tags:
-                conn.execute(sa.insert(t.trace_tags), [
+                conn.execute(sa.insert(traces.trace_tags), [
                     {"request_id": trace_id, "key": k, "value": v} for k, v in sorted(tags.items())])
             if metadata:
-                conn.execute(sa.insert(t.trace_request_metadata), [
+                conn.execute(sa.insert(traces.trace_request_metadata), [
                     {"request_id": trace_id, "key": k, "value": v} for k, v in sorted(metadata.items())])
-            if t.spans is not None and trace.spans:
-                conn.execute(sa.insert(t.spans), [self._span_row(trace_id, eid, s) for s in trace.spans])
-            elif t.spans is None:
+            if spans is not None and trace.spans:
+                conn.execute(sa.insert(spans), [self._span_row(trace_id, eid, s, spans) for s in trace.spans])
+            elif spans is None:
                 notes.extend(_write_local_traces_json(location, trace))
             return True
 
         created = self._transaction(work)
         return TraceImport(created, tuple(notes))
 
-    def _trace_rows(self, trace: Trace, eid: int) -> tuple[dict, dict, dict]:
-        info, columns = trace.info, self.tables.trace_info.c
+    def _trace_rows(self, trace: Trace, eid: int, trace_info: sa.Table) -> tuple[dict, dict, dict]:
+        info, columns = trace.info, trace_info.c
         tags, metadata = user_tags(trace), dict(info.metadata)
         row = {
             "request_id": info.trace_id, "experiment_id": eid, "timestamp_ms": info.request_time,
@@ -117,10 +125,12 @@ class SqlTraceWrites:
             row.update({c: _float_or_none(costs.get(c)) for c in COST_COLUMNS if c in columns})
         return {k: v for k, v in row.items() if k in columns}, tags, metadata
 
-    def _span_row(self, trace_id: str, eid: int, span) -> dict:
-        columns = self.tables.spans.c
+    def _span_row(self, trace_id: str, eid: int, span: Span, spans: sa.Table) -> dict:
+        columns = spans.c
         attrs = plain_attributes(span)
-        cost = attrs.get("mlflow.llm.cost") if isinstance(attrs.get("mlflow.llm.cost"), dict) else {}
+        cost = attrs.get("mlflow.llm.cost")
+        if not isinstance(cost, dict):
+            cost = {}
         row = {
             "trace_id": trace_id, "experiment_id": eid, "span_id": span.span_id,
             "parent_span_id": span.parent_id, "name": span.name, "type": span.span_type,

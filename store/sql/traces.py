@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -34,6 +35,7 @@ from ..traces.decode import build_trace, spans_from_contents, spans_from_traces_
 from ..traces.filter import DEFAULT_ORDER, parse_trace_filter, parse_trace_order_by
 from ..traces.validation import validate_trace_tag
 from .filters import compare
+from .schema import TraceTables
 
 TOKEN_COLUMNS = (
     "input_tokens", "output_tokens", "total_tokens", "cache_read_input_tokens",
@@ -54,14 +56,25 @@ _CHILD_TABLES = (
     ("trace_request_metadata", "request_id"),
 )
 
+if TYPE_CHECKING:
+    from .host import SqlHost
+else:
+    SqlHost = object  # the host is a type-checking contract only (see host.py)
 
-class SqlTraces:
+
+class SqlTraces(SqlHost):
     """Mixin for SqlStore: uses `engine`, `tables`, `dialect`, `_errors()`, `_transaction`."""
 
     @property
-    def supports_traces(self) -> bool:  # type: ignore[override]
-        t = self.tables
-        return None not in (t.trace_info, t.trace_tags, t.trace_request_metadata)
+    def supports_traces(self) -> bool:
+        return self.tables.traces is not None
+
+    def _traces(self) -> TraceTables:
+        """The trace tables, for code reached only once `supports_traces` was checked."""
+        traces = self.tables.traces
+        if traces is None:
+            raise NotFound(f"{self.display_uri} has no trace tables")
+        return traces
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -83,7 +96,7 @@ class SqlTraces:
         ids = [int(e) for e in experiment_ids if str(e).lstrip("-").isdigit()]
         if not ids:
             return Page(())
-        ti = self.tables.trace_info
+        ti = self._traces().trace_info
         stmt = (
             sa.select(ti)
             .where(ti.c.experiment_id.in_(ids), *self._trace_clauses(comparisons, filter_string or ""))
@@ -101,15 +114,16 @@ class SqlTraces:
     def get_trace(self, trace_id: str) -> Trace:
         if not self.supports_traces:
             raise NotFound(f"Trace '{trace_id}' not found ({self.display_uri} has no trace tables)")
-        ti = self.tables.trace_info
+        traces = self._traces()
+        ti = traces.trace_info
         with self._errors(), self.engine.connect() as conn:
             row = conn.execute(sa.select(ti).where(ti.c.request_id == str(trace_id))).first()
             if row is None:
                 raise NotFound(f"Trace '{trace_id}' not found")
             info = self._trace_infos(conn, [row])[0]
             location = info.tags.get(SPANS_LOCATION_TAG)
-            if location == "TRACKING_STORE" and self.tables.spans is not None:
-                sp = self.tables.spans
+            sp = traces.spans
+            if location == "TRACKING_STORE" and sp is not None:
                 contents = conn.execute(
                     sa.select(sp.c.content).where(sp.c.trace_id == info.trace_id)
                 ).scalars().all()
@@ -126,7 +140,7 @@ class SqlTraces:
     def _trace_infos(self, conn, rows) -> list[TraceInfo]:
         if not rows:
             return []
-        t = self.tables
+        t = self._traces()
         ids = [r.request_id for r in rows]
         tags = _key_values(conn, t.trace_tags, ids)
         metadata = _key_values(conn, t.trace_request_metadata, ids)
@@ -162,7 +176,8 @@ class SqlTraces:
     # -- filters and order ----------------------------------------------------------------------
 
     def _trace_clauses(self, comparisons: Sequence[Comparison], text: str) -> list:
-        ti = self.tables.trace_info
+        traces = self._traces()
+        ti = traces.trace_info
         out = []
         span_clauses = [c for c in comparisons if c.kind == "span"]
         if span_clauses:
@@ -195,15 +210,16 @@ class SqlTraces:
                     )
                 out.append(present if c.op == "IS NOT NULL" else ~present)
                 continue
-            table = self.tables.trace_tags if c.kind == "tag" else self.tables.trace_request_metadata
+            table = traces.trace_tags if c.kind == "tag" else traces.trace_request_metadata
             out.append(_kv_exists(table, ti.c.request_id, c, self.dialect))
         return out
 
     def _run_clause(self, c: Comparison):
         """`run_id = X`: the trace's `mlflow.sourceRun` metadata is X, or the trace is linked to
         run X in `entity_associations` (mlflow.link_traces_to_run), as MLflow's SQL store."""
-        ti = self.tables.trace_info
-        by_metadata = _kv_exists(self.tables.trace_request_metadata, ti.c.request_id, c, self.dialect)
+        traces = self._traces()
+        ti = traces.trace_info
+        by_metadata = _kv_exists(traces.trace_request_metadata, ti.c.request_id, c, self.dialect)
         links = self._entity_associations()
         if links is None:
             return by_metadata
@@ -226,20 +242,21 @@ class SqlTraces:
 
     def _span_exists(self, clauses: Sequence[Comparison]):
         """One span satisfying every span clause (a single EXISTS, as MLflow's SQL store)."""
-        sp = self.tables.spans
+        traces = self._traces()
+        sp = traces.spans
         if sp is None:  # spans only in traces.json: MLflow's SQL search finds none either
             return sa.false()
         columns = {"name": sp.c.name, "type": sp.c.type, "status": sp.c.status, "content": sp.c.content}
         return sa.exists().where(
-            sp.c.trace_id == self.tables.trace_info.c.request_id,
+            sp.c.trace_id == traces.trace_info.c.request_id,
             *(compare(columns[c.key], c.op, c.value, self.dialect) for c in clauses),
         )
 
     def _promoted(self) -> bool:
-        return "trace_name" in self.tables.trace_info.c
+        return "trace_name" in self._traces().trace_info.c
 
     def _promoted_column(self, kind: str, key: str):
-        ti = self.tables.trace_info
+        ti = self._traces().trace_info
         if kind == "tag" and key == TRACE_NAME_TAG and "trace_name" in ti.c:
             return ti.c.trace_name
         if kind == "metadata" and key == SESSION_METADATA and "session_id" in ti.c:
@@ -254,8 +271,9 @@ class SqlTraces:
         return compare(column, c.op, c.value, self.dialect)
 
     def _trace_order(self, order_keys: Sequence[OrderKey]) -> list:
-        ti = self.tables.trace_info
-        out = []
+        traces = self._traces()
+        ti = traces.trace_info
+        out: list[sa.ColumnElement] = []
         seen = set()
         for k in (*order_keys, *DEFAULT_ORDER):
             if (k.kind, k.key) in seen:
@@ -267,7 +285,7 @@ class SqlTraces:
             else:
                 column = self._promoted_column(k.kind, k.key)
                 if column is None:
-                    table = self.tables.trace_tags if k.kind == "tag" else self.tables.trace_request_metadata
+                    table = traces.trace_tags if k.kind == "tag" else traces.trace_request_metadata
                     column = (
                         sa.select(table.c.value)
                         .where(table.c.request_id == ti.c.request_id, table.c.key == k.key)
@@ -289,7 +307,7 @@ class SqlTraces:
             eid = int(experiment_id)
         except (TypeError, ValueError):
             raise NotFound(f"Experiment '{experiment_id}' not found") from None
-        ti = self.tables.trace_info
+        ti = self._traces().trace_info
 
         def work(conn) -> int:
             present = set(conn.execute(sa.select(ti.c.request_id).where(
@@ -310,10 +328,10 @@ class SqlTraces:
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
         self._check_writable()
         validate_trace_tag(key, value)
-        ti, tt = self.tables.trace_info, self.tables.trace_tags
 
         def work(conn) -> None:
             self._require_trace(conn, trace_id)
+            ti, tt = self._traces().trace_info, self._traces().trace_tags
             if key == TRACE_NAME_TAG and self._promoted():
                 conn.execute(sa.update(ti).where(ti.c.request_id == trace_id).values(trace_name=value))
                 return
@@ -324,10 +342,10 @@ class SqlTraces:
 
     def delete_trace_tag(self, trace_id: str, key: str) -> None:
         self._check_writable()
-        ti, tt = self.tables.trace_info, self.tables.trace_tags
 
         def work(conn) -> None:
             row = self._require_trace(conn, trace_id)
+            ti, tt = self._traces().trace_info, self._traces().trace_tags
             if key == TRACE_NAME_TAG and self._promoted():
                 if row._mapping.get("trace_name") is None:
                     raise NotFound(f"No tag '{key}' on trace '{trace_id}'")
@@ -342,7 +360,7 @@ class SqlTraces:
     def _require_trace(self, conn, trace_id: str):
         if not self.supports_traces:
             raise NotFound(f"Trace '{trace_id}' not found ({self.display_uri} has no trace tables)")
-        ti = self.tables.trace_info
+        ti = self._traces().trace_info
         row = conn.execute(sa.select(ti).where(ti.c.request_id == str(trace_id))).first()
         if row is None:
             raise NotFound(f"Trace '{trace_id}' not found")

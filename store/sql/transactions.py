@@ -12,13 +12,18 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..errors import InvalidValue, StoreError
 from .connect import database_error
+
+if TYPE_CHECKING:
+    from .host import SqlHost
+else:
+    SqlHost = object  # the host is a type-checking contract only (see host.py)
 
 T = TypeVar("T")
 
@@ -34,7 +39,7 @@ def chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[start : start + CHUNK]
 
 
-class SqlTransactions:
+class SqlTransactions(SqlHost):
     """Mixin: `_transaction(work)` for writes, `_read(work)` for reads that must not fail on a lock."""
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:

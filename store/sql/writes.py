@@ -63,7 +63,8 @@ class SqlWrites(SqlPurge):
             }
             row["workspace"] = "default"
             result = conn.execute(insert(exp).values(**_cols(exp, **row)))
-            experiment_id = result.inserted_primary_key[0]
+            key = result.inserted_primary_key
+            experiment_id = key[0] if key is not None else None
             if experiment_id is None:  # drivers without lastrowid support
                 experiment_id = conn.execute(select(exp.c.experiment_id).where(exp.c.name == name)).scalar_one()
             if artifact_location is None:
