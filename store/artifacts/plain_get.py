@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from ..errors import Unreachable
-from ..rest.transport import RestTransport, _ssl_context
+from ..rest.transport import RestTransport, ssl_context
 from .base import CHUNK_SIZE, ArtifactStream
 
 #: Error bodies longer than this are not read to keep the connection; it is closed instead.
@@ -105,7 +105,7 @@ class PlainGetter:
     def _connect(self) -> http.client.HTTPConnection | None:
         if self._https:
             if self._tls is None:
-                self._tls = _ssl_context(self._transport.settings)
+                self._tls = ssl_context(self._transport.settings)
             conn = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout, context=self._tls)
         else:
             conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)

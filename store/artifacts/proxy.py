@@ -55,7 +55,7 @@ class ProxyArtifactRepository(ArtifactRepository):
             name = clean_child_name(str(item.get("path", "")), path)
             rel = f"{path}/{name}" if path else name
             is_dir = bool(item.get("is_dir"))
-            size = None if is_dir else _int_or_none(item.get("file_size"))
+            size = None if is_dir else int_or_none(item.get("file_size"))
             entries.append(ArtifactEntry(rel, is_dir, size))
         return sorted(entries, key=lambda e: e.path)
 
@@ -175,7 +175,7 @@ def _owned(server_uri: str, root: str) -> ProxyArtifactRepository:
     return ProxyArtifactRepository(transport, root, owns_transport=True)
 
 
-def _int_or_none(value) -> int | None:
+def int_or_none(value) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..rest.transport import RestTransport
 from .base import ArtifactEntry, ArtifactRepository, ArtifactStream
-from .proxy import HttpStream, _int_or_none
+from .proxy import HttpStream, int_or_none
 from .safety import child_of, clean_relative_path
 
 LIST_API = "/api/2.0/mlflow/artifacts/list"
@@ -30,7 +30,7 @@ class ServerRunArtifactRepository(ArtifactRepository):
             for item in data.get("files") or ():
                 rel = child_of(path, str(item.get("path", "")))
                 is_dir = bool(item.get("is_dir"))
-                entries.append(ArtifactEntry(rel, is_dir, None if is_dir else _int_or_none(item.get("file_size"))))
+                entries.append(ArtifactEntry(rel, is_dir, None if is_dir else int_or_none(item.get("file_size"))))
             token = data.get("next_page_token")
             if not token:
                 return sorted(entries, key=lambda e: e.path)

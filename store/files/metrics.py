@@ -123,7 +123,7 @@ class LatestCache:
                     data = os.pread(fd, size - parsed_to, parsed_to)
                 finally:
                     os.close(fd)
-                new_point, problems, used = _max_point(data, start=point)
+                new_point, problems, used = max_point(data, start=point)
                 self._entries[path] = (st.st_ino, parsed_to + used, st.st_mtime_ns, new_point, True)
                 return new_point, problems
         fd = os.open(path, os.O_RDONLY)
@@ -140,7 +140,7 @@ class LatestCache:
                 exact = False
         finally:
             os.close(fd)
-        point, problems, used = _max_point(data)
+        point, problems, used = max_point(data)
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
         self._entries[path] = (st.st_ino, skipped + used, st.st_mtime_ns, point, exact)
@@ -180,7 +180,7 @@ def latest_point(path: str) -> tuple[MetricPoint | None, list[str]]:
     return LatestCache().latest(path)
 
 
-def _max_point(
+def max_point(
     data: bytes, start: MetricPoint | None = None
 ) -> tuple[MetricPoint | None, list[str], int]:
     """The maximum of `start` and the complete lines of `data`, problems, and how many bytes
@@ -195,7 +195,7 @@ def _max_point(
             problems.append("no data")
         return start, problems, used
     if start is None:
-        best = _max_three_field(data)
+        best = max_three_field(data)
         if best is not None:
             return best, problems, used
     best_key = None if start is None else (start.step, start.timestamp, start.value)
@@ -219,7 +219,7 @@ def _max_point(
     return MetricPoint(value=value, step=step, timestamp=ts), problems, used
 
 
-def _max_three_field(data: bytes) -> MetricPoint | None:
+def max_three_field(data: bytes) -> MetricPoint | None:
     """The max for a file of `ts value step` lines, or None if it is not one (then the caller
     parses line by line). Every line having 3 fields is checked in C: 3n whitespace-separated
     tokens, and the file's whitespace alone (everything else deleted) reading exactly
@@ -247,19 +247,21 @@ def _max_three_field(data: bytes) -> MetricPoint | None:
         if len(rows) == 1:
             i = 3 * rows[0]
             return MetricPoint(float(tokens[i + 1]), top, int(tokens[i]))
-        best_key = None
+        best_key: tuple[int, float] | None = None
         for row in rows:  # equal steps: the greatest (timestamp, value), first one on ties
             key = (int(tokens[3 * row]), float(tokens[3 * row + 1]))
             if best_key is None or key > best_key:
                 best_key = key
     except ValueError:
         return None
+    if best_key is None:  # no rows: nothing to tell
+        return None
     return MetricPoint(best_key[1], top, best_key[0])
 
 
 #: every byte but ASCII whitespace: what `translate` deletes to see a file's line layout
 _NOT_SEPARATORS = bytes(c for c in range(256) if c not in b" \t\n\r\x0b\x0c")
-#: step column bytes -> (greatest step, rows holding it); see _max_three_field
+#: step column bytes -> (greatest step, rows holding it); see max_three_field
 _STEP_COLUMNS: dict[bytes, tuple[int, tuple[int, ...]]] = {}
 #: Remembered step columns at most (each ~3 bytes a point); dropped whole when exceeded.
 MAX_STEP_COLUMNS = 1024

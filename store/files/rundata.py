@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ..model import MetricPoint
 from .cache import RACY_NS, SKIP_PREFIX
-from .metrics import EXACT_LIMIT, LatestCache, _max_point, _max_three_field
+from .metrics import EXACT_LIMIT, LatestCache, max_point, max_three_field
 
 _O_FILE = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 _O_DIR = _O_FILE | getattr(os, "O_DIRECTORY", 0)
@@ -140,9 +140,9 @@ class RunDataCache:
                         point, size = self._read_long(base + name)
                     else:
                         # the usual file: complete `ts value step` lines, max found in C
-                        point = _max_three_field(data) if data.endswith(b"\n") else None
+                        point = max_three_field(data) if data.endswith(b"\n") else None
                         if point is None:
-                            point, problems, _ = _max_point(data)
+                            point, problems, _ = max_point(data)
                             if problems:
                                 raise _Unusual
                         seed(base + name, entry.inode(), size, point)

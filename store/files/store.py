@@ -484,8 +484,8 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
             except MetaError as exc:
                 self._warn(f"{os.path.join(input_path, META)}: dataset input skipped: {exc}")
                 continue
-            tags = meta.get("tags") if isinstance(meta.get("tags"), dict) else {}
-            context = tags.get("mlflow.data.context")
+            tags = meta.get("tags")
+            context = tags.get("mlflow.data.context") if isinstance(tags, dict) else None
             out.append(
                 (str(dataset.get("name")), str(dataset.get("digest")), None if context is None else str(context))
             )

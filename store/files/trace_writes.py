@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from typing import TYPE_CHECKING, Any
 
 from ..base import not_found_experiment
 from ..errors import InvalidValue, NotFound
@@ -30,10 +31,15 @@ from ..traces.writes import (
 from .layout import TEMP_PREFIX
 from .meta import dump_meta, write_atomic
 from .traces import TRACE_INFO, TRACE_METADATA, TRACE_TAGS, TRACES
-from .writes import _write_value
+from .writes import write_value
+
+if TYPE_CHECKING:
+    from .host import FileHost
+else:
+    FileHost = object  # the host is a type-checking contract only (see host.py)
 
 
-class FileTraceWrites:
+class FileTraceWrites(FileHost):
     """Mixin for FileStore: uses `_find_trace`, `_experiment_path`, `get_experiment`, `_check_writable`."""
 
     def import_trace(self, trace: Trace, experiment_id: str) -> TraceImport:
@@ -61,9 +67,9 @@ class FileTraceWrites:
             os.makedirs(os.path.join(staging, "artifacts"))
             write_atomic(os.path.join(staging, TRACE_INFO), dump_meta(_info_yaml(trace, str(experiment_id))))
             for key, value in tags.items():
-                _write_value(os.path.join(staging, TRACE_TAGS), key, value)
+                write_value(os.path.join(staging, TRACE_TAGS), key, value)
             for key, value in trace.info.metadata.items():
-                _write_value(os.path.join(staging, TRACE_METADATA), key, value)
+                write_value(os.path.join(staging, TRACE_METADATA), key, value)
             target = os.path.join(folder, trace_id)
             elsewhere = _local_folder(location)
             if elsewhere is None:
@@ -87,7 +93,7 @@ class FileTraceWrites:
 def _info_yaml(trace: Trace, experiment_id: str) -> dict:
     """trace_info.yaml as mlflow's TraceInfo.to_dict writes it (RFC3339 request time)."""
     info = trace.info
-    doc = {
+    doc: dict[str, Any] = {
         "trace_id": info.trace_id,
         "trace_location": {"mlflow_experiment": {"experiment_id": experiment_id}, "type": "MLFLOW_EXPERIMENT"},
         "request_time": rfc3339_ms(info.request_time),

@@ -8,14 +8,17 @@ traced app keeps adding trace folders); filters are evaluated in Python (store.t
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidValue, NotFound, StoreError
 from ..model import Page
 from ..paging import decode_page_token, encode_page_token
 from ..traces import Trace, TraceInfo
+from ..traces.artifact_spans import read_traces_json
 from ..traces.decode import build_trace, spans_from_traces_json, trace_info_from_json
 from ..traces.filter import (
     parse_trace_filter,
@@ -27,13 +30,18 @@ from ..traces.validation import validate_trace_tag
 from .layout import TEMP_PREFIX, decode_value, is_safe_id, key_path
 from .meta import MetaError, parse_meta, read_bytes, write_atomic
 
+if TYPE_CHECKING:
+    from .host import FileHost
+else:
+    FileHost = object  # the host is a type-checking contract only (see host.py)
+
 TRACES = "traces"
 TRACE_INFO = "trace_info.yaml"
 TRACE_TAGS = "tags"
 TRACE_METADATA = "request_metadata"
 
 
-class FileTraces:
+class FileTraces(FileHost):
     """Mixin for FileStore: uses `_experiment_path`, `_experiment_dirs`, `_warn`, `_check_writable`."""
 
     supports_traces = True
@@ -58,7 +66,7 @@ class FileTraces:
                 continue
             for trace_dir in _trace_dirs(exp_path):
                 info = self._load_trace_info(trace_dir)
-                if info is not None and trace_matches(info, comparisons, lambda d=trace_dir, i=info: self._spans_of(d, i)):
+                if info is not None and trace_matches(info, comparisons, functools.partial(self._spans_of, trace_dir, info)):
                     infos.append(info)
         ordered = sort_traces(infos, order_keys)
         page = ordered[offset : offset + max_results]
@@ -79,11 +87,7 @@ class FileTraces:
                 return spans_from_traces_json(read_bytes(local))
             except OSError as exc:
                 raise StoreError(f"{local}: unreadable ({exc.strerror or exc})") from None
-        from ..sql.traces import (
-            read_traces_json,  # the artifact location may be elsewhere
-        )
-
-        return read_traces_json(info)
+        return read_traces_json(info)  # the artifact location may be elsewhere
 
     def delete_traces(self, experiment_id: str, trace_ids: Sequence[str]) -> int:
         self._check_writable()

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from .. import validation as v
@@ -39,6 +40,11 @@ from .layout import (
 )
 from .meta import CODE_BY_STATUS, MetaError, dump_meta, read_meta, write_atomic
 
+if TYPE_CHECKING:
+    from .host import FileHost
+else:
+    FileHost = object  # the host is a type-checking contract only (see host.py)
+
 DEFAULT_EXPERIMENT_ID = "0"
 #: mlflow's SourceType.LOCAL, which its FileStore writes into every run meta.yaml.
 SOURCE_TYPE_LOCAL = 4
@@ -46,7 +52,7 @@ SOURCE_TYPE_LOCAL = 4
 _write_lock = threading.Lock()
 
 
-class FileWrites:
+class FileWrites(FileHost):
     """Mixin of FileStore's write operations (FileStore provides the reading helpers)."""
 
     can_purge = True
@@ -132,7 +138,7 @@ class FileWrites:
         v.validate_experiment_tag(key, value)
         with _write_lock:
             path = self._writable_experiment(experiment_id, "tag")
-            _write_value(os.path.join(path, TAGS), key, value)
+            write_value(os.path.join(path, TAGS), key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         self._check_writable()
@@ -183,9 +189,11 @@ class FileWrites:
             if self._run_exists(run_id):
                 raise InvalidValue(f"A run with id '{run_id}' already exists")
             experiment_path = self._experiment_path(experiment_id)
+            if experiment_path is None:  # deleted from disk since get_experiment
+                raise not_found_experiment(experiment_id)
             location = experiment.artifact_location or Path(experiment_path).as_uri()  # 1.x metas may lack it
             artifact_uri = _append_path(location, f"{run_id}/{ARTIFACTS}")
-            meta = {
+            meta: dict[str, object] = {
                 "artifact_uri": artifact_uri,
                 "deleted_time": None,
                 "end_time": None,
@@ -207,7 +215,7 @@ class FileWrites:
                 for sub in (METRICS, PARAMS, ARTIFACTS, TAGS):
                     os.makedirs(os.path.join(staging, sub))
                 for key, value in tags.items():
-                    _write_value(os.path.join(staging, TAGS), key, value)
+                    write_value(os.path.join(staging, TAGS), key, value)
                 write_atomic(os.path.join(staging, META), dump_meta(meta))
                 os.rename(staging, os.path.join(experiment_path, run_id))
             except BaseException:
@@ -240,7 +248,7 @@ class FileWrites:
             if changed:
                 raise InvalidValue(f"Params cannot be changed once logged (run '{run_id}'): {'; '.join(changed)}")
             for key, value in params.items():
-                _write_value(params_dir, key, value)
+                write_value(params_dir, key, value)
             for key, key_lines in lines.items():
                 _append(os.path.join(ref.path, METRICS), key, "".join(key_lines))
             self._write_run_tags(ref, tags)
@@ -383,7 +391,7 @@ class FileWrites:
         try:
             os.makedirs(staging)
             for key, value in tags.items():
-                _write_value(os.path.join(staging, TAGS), key, value)
+                write_value(os.path.join(staging, TAGS), key, value)
             write_atomic(os.path.join(staging, META), dump_meta(meta))
             os.rename(staging, os.path.join(self.root, experiment_id))
         except BaseException:
@@ -428,7 +436,7 @@ class FileWrites:
         for key, value in tags.items():
             if key == RUN_NAME_TAG:  # the name lives in meta.yaml too, as mlflow keeps it
                 self._edit_run_meta(ref.path, {"run_name": value})
-            _write_value(tags_dir, key, value)
+            write_value(tags_dir, key, value)
 
     def _edit_run_meta(self, run_path: str, changes: Mapping) -> None:
         self._edit_meta(os.path.join(run_path, META), changes)
@@ -475,7 +483,7 @@ def _target(base: str, key: str) -> str:
     return path
 
 
-def _write_value(base: str, key: str, value: str) -> None:
+def write_value(base: str, key: str, value: str) -> None:
     path = _target(base, key)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_atomic(path, value.encode("utf-8"))

@@ -171,7 +171,7 @@ class RestTransport:
             self._client = httpx.Client(
                 headers=headers,
                 timeout=httpx.Timeout(settings.timeout),
-                verify=_ssl_context(settings),
+                verify=ssl_context(settings),
                 limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
                 follow_redirects=os.environ.get("MLFLOW_ALLOW_HTTP_REDIRECTS", "true").lower() in ("true", "1"),
                 trust_env=True,
@@ -420,7 +420,7 @@ def safe_display_uri(uri: str) -> str:
     return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", mask_uri(uri))
 
 
-def _ssl_context(settings: TransportSettings) -> ssl.SSLContext:
+def ssl_context(settings: TransportSettings) -> ssl.SSLContext:
     """Verification as MLflow's client does it: system CAs, a CA bundle, or none; plus an
     optional client certificate (one PEM file holding certificate and key, or the certificate
     alone when the key is built in)."""

@@ -73,11 +73,11 @@ def _quote_key(key: str) -> str:
 
 def _string(value: str) -> str:
     """Quote so that the parser's sqlparse-compatible scanning gives `value` back."""
-    from .parser import _QUOTED
+    from .parser import QUOTED
 
     for quote in ("'", '"'):
         candidate = f"{quote}{value}{quote}"
-        if _QUOTED[quote].fullmatch(candidate):
+        if QUOTED[quote].fullmatch(candidate):
             return candidate
     raise InvalidValue(f"{value!r} cannot be written as one MLflow string literal")
 

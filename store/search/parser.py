@@ -60,7 +60,7 @@ _WORD = re.compile(r"\w+")
 # complete fraction (1e5, 1.5E-3; not 1.e5, .5e3, 1e+5); else 1, 1., 1.5 or .5. It must not
 # run into a word character or another dot.
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d+)?[eE]-?\d+|\d+\.\d*|\.\d+|\d+)(?![\w.])")
-_QUOTED = {
+QUOTED = {
     "'": re.compile(r"'(?:''|\\'|[^'])*'"),
     '"': re.compile(r'"(?:""|\\"|[^"])*"'),
     "`": re.compile(r"`(?:``|[^`])*`"),
@@ -81,7 +81,7 @@ class _Ident:
 def parse_filter(text: str, *, target: Target) -> tuple[Comparison, ...]:
     """Parse `clause [AND clause]...`; whitespace-only → (). Raises FilterSyntaxError only."""
     try:
-        return _Parser(text, target).filter()
+        return Parser(text, target).filter()
     except FilterSyntaxError:
         raise
     except Exception as exc:  # a parser bug must still surface as the one promised error
@@ -110,7 +110,7 @@ def parse_order_by(items: Sequence[str], *, target: Target) -> tuple[OrderKey, .
                 f"order_by entries must be strings, got {type(item).__name__}", text="", position=0
             )
         try:
-            key = _Parser(item, target).order_key()
+            key = Parser(item, target).order_key()
         except FilterSyntaxError:
             raise
         except Exception as exc:
@@ -129,7 +129,7 @@ def parse_order_by(items: Sequence[str], *, target: Target) -> tuple[OrderKey, .
     return tuple(keys)
 
 
-class _Parser:
+class Parser:
     def __init__(self, text: str, target: Target):
         if not isinstance(text, str):
             raise FilterSyntaxError(
@@ -473,7 +473,7 @@ class _Parser:
 
         Quoted text ends where sqlparse's would: a doubled quote (and for ' and ", a
         backslash-quote, unless no later quote closes the text) does not end it."""
-        m = _QUOTED[quote].match(self.text, self.pos)
+        m = QUOTED[quote].match(self.text, self.pos)
         if m is None:
             self._fail(f"Unterminated {quote}-quoted {what}", f"a closing {quote}")
         self.pos = m.end()

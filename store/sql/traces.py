@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from ..errors import InvalidValue, NotFound, StoreError, UnsupportedURI
+from ..errors import InvalidValue, NotFound, UnsupportedURI
 from ..model import Page
 from ..paging import decode_page_token, encode_page_token
 from ..search import Comparison, OrderKey
 from ..traces import (
-    ARTIFACT_LOCATION_TAG,
     COST_METADATA,
     SESSION_METADATA,
     SOURCE_RUN_METADATA,
@@ -31,7 +30,8 @@ from ..traces import (
     Trace,
     TraceInfo,
 )
-from ..traces.decode import build_trace, spans_from_contents, spans_from_traces_json
+from ..traces.artifact_spans import read_traces_json
+from ..traces.decode import build_trace, spans_from_contents
 from ..traces.filter import DEFAULT_ORDER, parse_trace_filter, parse_trace_order_by
 from ..traces.validation import validate_trace_tag
 from .filters import compare
@@ -365,26 +365,6 @@ class SqlTraces(SqlHost):
         if row is None:
             raise NotFound(f"Trace '{trace_id}' not found")
         return row
-
-
-def read_traces_json(info: TraceInfo) -> list:
-    """Spans from `traces.json` under the trace's artifact location (any artifact scheme
-    store.artifacts reads). Raises NotFound when the file is missing, UnsupportedURI."""
-    from ..artifacts import repository_for
-
-    location = info.tags.get(ARTIFACT_LOCATION_TAG)
-    if not location:
-        raise NotFound(f"Trace '{info.trace_id}' has no {ARTIFACT_LOCATION_TAG} tag, so its spans cannot be found")
-    try:
-        with repository_for(location) as repo, repo.open("traces.json") as stream:
-            data = b"".join(stream.chunks())
-    except NotFound:
-        raise NotFound(f"The spans of trace '{info.trace_id}' are missing: no traces.json under {location}") from None
-    except StoreError:
-        raise
-    except OSError as exc:
-        raise NotFound(f"Cannot read traces.json of trace '{info.trace_id}' under {location}: {exc}") from None
-    return list(spans_from_traces_json(data))
 
 
 def _key_values(conn, table, ids: list[str]) -> dict[str, dict[str, str]]:

@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import FilterSyntaxError, InvalidValue
 from ..search import Comparison, OrderKey
 from ..search.evaluate import compare_number, compare_string
-from ..search.parser import NUMERIC_OPS, _Parser
+from ..search.parser import NUMERIC_OPS, Parser
 from . import SOURCE_RUN_METADATA, TRACE_NAME_TAG, Span, TraceInfo
 
 STRING_ATTRIBUTES = ("request_id", "client_request_id", "status", "name", "run_id")
@@ -109,7 +109,7 @@ def _canonical(c: Comparison) -> Comparison:
     return c
 
 
-class _TraceParser(_Parser):
+class _TraceParser(Parser):
     def __init__(self, text: str):
         super().__init__(text, "trace")  # type: ignore[arg-type]
 

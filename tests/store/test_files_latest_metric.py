@@ -1,5 +1,5 @@
 """The latest point of a metric file, on every path that finds it: the whole-run read of a
-listing (files_rundata), the general per-file read (LatestCache) and `_max_point`, with the
+listing (files_rundata), the general per-file read (LatestCache) and `max_point`, with the
 step-column memo of files_metrics hit and missed.
 
 Metrics are logged through real mlflow into a real file store, and each answer is compared
@@ -16,7 +16,7 @@ import pytest
 
 from fixtures.data import allow_file_store
 from tracktui.store.files import metrics as files_metrics
-from tracktui.store.files.metrics import LatestCache, _max_point, latest_point
+from tracktui.store.files.metrics import LatestCache, latest_point, max_point
 from tracktui.store.files.store import FileStore
 from tracktui.store.model import Keys, MetricPoint
 
@@ -77,7 +77,7 @@ def test_mlflow_agrees_with_the_expected_latest_values(logged):
 
 @pytest.mark.parametrize("memo", ["empty", "warm"])
 def test_listing_finds_the_latest_point_of_every_case(logged, memo, monkeypatch):
-    """The whole-run read of a listing (files_rundata → _max_three_field), memo cold and warm."""
+    """The whole-run read of a listing (files_rundata → max_three_field), memo cold and warm."""
     if memo == "empty":
         monkeypatch.setattr(files_metrics, "_STEP_COLUMNS", {})
     store = FileStore(str(logged["root"]))
@@ -104,7 +104,7 @@ def test_memo_overflow_keeps_answers_exact(logged, monkeypatch):
     monkeypatch.setattr(files_metrics, "MAX_STEP_COLUMNS", 2)
     for _ in range(2):
         for key, (_, expected) in CASES.items():
-            point = _max_point((logged["metrics"] / key).read_bytes())[0]
+            point = max_point((logged["metrics"] / key).read_bytes())[0]
             assert _same(point, expected), key
     assert len(files_metrics._STEP_COLUMNS) <= 2
 
@@ -143,7 +143,7 @@ def test_odd_files_read_as_the_general_parser_reads_them(logged, tmp_path, lines
     shutil.copytree(logged["root"], root)
     metric = root / logged["exp"] / logged["run"] / "metrics" / "odd"
     _write(metric, lines)
-    point, problems = _max_point(metric.read_bytes())[:2]
+    point, problems = max_point(metric.read_bytes())[:2]
     assert _same(point, expected) and bool(problems) == warns
     cache_point, cache_problems = LatestCache().latest(str(metric))
     assert _same(cache_point, expected) and cache_problems == problems
