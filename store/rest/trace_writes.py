@@ -16,7 +16,7 @@ server, or an MLflow server older than 3.4) gets the trace info without its span
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidValue, NotFound
 from ..traces import Span, Trace
@@ -29,6 +29,11 @@ from ..traces.writes import (
 )
 from .transport import ServerError
 
+if TYPE_CHECKING:
+    from .host import RestHost
+else:
+    RestHost = object  # the host is a type-checking contract only (see host.py)
+
 V3 = "/api/3.0/mlflow"
 OTLP_TRACES = "/v1/traces"
 EXPERIMENT_HEADER = "x-mlflow-experiment-id"
@@ -36,7 +41,7 @@ _STATUS_CODES = {"OK": "STATUS_CODE_OK", "ERROR": "STATUS_CODE_ERROR", "UNSET": 
 _INT64 = 2**63
 
 
-class RestTraceWrites:
+class RestTraceWrites(RestHost):
     """Mixin for RestStore: uses `_http`, `_check_writable`, `_trace_info_only` (RestTraces)."""
 
     def import_trace(self, trace: Trace, experiment_id: str) -> TraceImport:

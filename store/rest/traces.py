@@ -10,7 +10,7 @@ canonical spelling of what was parsed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidValue, NotFound, StoreError
 from ..model import Page
@@ -30,13 +30,18 @@ from ..traces.filter import (
 from ..traces.validation import validate_trace_tag
 from .transport import ServerError
 
+if TYPE_CHECKING:
+    from .host import RestHost
+else:
+    RestHost = object  # the host is a type-checking contract only (see host.py)
+
 V3 = "/api/3.0/mlflow"
 V2 = "/api/2.0/mlflow"
 #: The server refuses trace searches asking for more (SEARCH_TRACES_MAX_RESULTS).
 SERVER_MAX_TRACES = 500
 
 
-class RestTraces:
+class RestTraces(RestHost):
     """Mixin for RestStore: uses `_http` (store.rest_transport.RestTransport)."""
 
     supports_traces = True

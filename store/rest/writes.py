@@ -9,9 +9,10 @@ way (the server going away) can leave earlier requests applied; the error says s
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
 from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError
@@ -19,10 +20,15 @@ from ..model import RUN_NAME_TAG, RUN_STATUSES, Experiment, MetricPoint, Run
 from ..new_run import prepare_new_run
 from .decode import run_from_json
 
+if TYPE_CHECKING:
+    from .host import RestHost
+else:
+    RestHost = object  # the host is a type-checking contract only (see host.py)
+
 API = "/api/2.0/mlflow"
 
 
-class RestWrites:
+class RestWrites(RestHost):
     """Writes through MLflow's REST API, exactly the requests MlflowClient would send."""
 
     can_purge = False
@@ -156,7 +162,7 @@ class RestWrites:
             tag_json = tag_json[n_tags:]
             if first and not (body["metrics"] or body["params"] or body["tags"]):
                 return
-            self._partial(first, lambda: self._http.post(f"{API}/runs/log-batch", body), "logging")
+            self._partial(first, functools.partial(self._http.post, f"{API}/runs/log-batch", body), "logging")
             first = False
 
     def update_run(self, run_id: str, *, status: str | None = None, end_time: int | None = None) -> None:
@@ -179,7 +185,7 @@ class RestWrites:
         for run_id in run_ids:
             self.get_run(run_id)  # every id must exist before the first delete
         for n, run_id in enumerate(run_ids):
-            self._partial(n == 0, lambda: self._http.post(f"{API}/runs/delete", {"run_id": run_id}), "deleting runs")
+            self._partial(n == 0, functools.partial(self._http.post, f"{API}/runs/delete", {"run_id": run_id}), "deleting runs")
 
     def restore_runs(self, run_ids: Sequence[str]) -> None:
         self._check_writable()
@@ -187,7 +193,7 @@ class RestWrites:
         for run_id in run_ids:
             self.get_run(run_id)
         for n, run_id in enumerate(run_ids):
-            self._partial(n == 0, lambda: self._http.post(f"{API}/runs/restore", {"run_id": run_id}), "restoring runs")
+            self._partial(n == 0, functools.partial(self._http.post, f"{API}/runs/restore", {"run_id": run_id}), "restoring runs")
 
     def set_tags(self, run_ids: Sequence[str], tags: Mapping[str, str]) -> None:
         """One log-batch request per run (tags only), after checking every run is active."""
@@ -202,7 +208,7 @@ class RestWrites:
         for run_id in run_ids:
             self._active_run(run_id, "tagging it")
         for n, run_id in enumerate(run_ids):
-            self._partial(n == 0, lambda: self._tag_one(run_id, tags), "tagging runs")
+            self._partial(n == 0, functools.partial(self._tag_one, run_id, tags), "tagging runs")
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self._check_writable()
@@ -250,7 +256,7 @@ class RestWrites:
             raise InvalidValue(f"Experiment '{experiment_id}' {otherwise}")
         return experiment
 
-    def _partial(self, first: bool, send, doing: str) -> None:
+    def _partial(self, first: bool, send: Callable[[], object], doing: str) -> None:
         """Run one write request; when earlier requests of the same operation already went
         through, say so in the error instead of implying nothing changed."""
         try:
