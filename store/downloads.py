@@ -126,9 +126,9 @@ def download(
         pending = set(futures)
         while pending:  # poll, so a `cancel` set by the caller stops a download promptly
             done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_EXCEPTION)
-            failed = next((f for f in done if f.exception() is not None), None)
-            if failed is not None:
-                raise failed.exception()
+            error = next((e for f in done if (e := f.exception()) is not None), None)
+            if error is not None:
+                raise error
             if cancel.is_set():
                 raise DownloadCancelled("Download cancelled; no partial file was left")
     except BaseException:  # KeyboardInterrupt too
@@ -340,7 +340,7 @@ class _Tracker:
         self.bytes_done = 0
         self.files_done = 0
         self.files_total = len(files)
-        self._total = None if any(s is None for s in self._sizes.values()) else sum(self._sizes.values())
+        self._total = None if any(s is None for s in self._sizes.values()) else sum(s or 0 for s in self._sizes.values())
         if progress and not files:
             progress(DownloadProgress("", 0, 0, 0, 0, 0, 0))
 
@@ -349,7 +349,7 @@ class _Tracker:
             if size is not None and self._sizes.get(path) != size:
                 self._sizes[path] = size
                 unknown = any(s is None for s in self._sizes.values())
-                self._total = None if unknown else sum(self._sizes.values())
+                self._total = None if unknown else sum(s or 0 for s in self._sizes.values())
             self._done[path] = 0
             self._emit(path)
 

@@ -28,7 +28,7 @@ def decode_page_token(token: str | bytes | None) -> int:
         return 0
     if not isinstance(token, (str, bytes)):
         raise InvalidValue(f"A page token must be a string, got {type(token).__name__}")
-    shown = token if len(token) <= 60 else token[:57] + "..."
+    shown = token if len(token) <= 60 else f"{token[:57]!s}..."
     hint = "pass the next_page_token of the previous page unchanged, or none for the first page"
     try:
         raw = base64.b64decode(token, validate=True)

@@ -23,5 +23,5 @@ _ANIMALS = (
 
 
 def random_run_name(rng: random.Random | None = None) -> str:
-    rng = rng or random
-    return f"{rng.choice(_ADJECTIVES)}-{rng.choice(_ANIMALS)}-{rng.randint(0, 999)}"
+    choice, randint = (rng.choice, rng.randint) if rng is not None else (random.choice, random.randint)
+    return f"{choice(_ADJECTIVES)}-{choice(_ANIMALS)}-{randint(0, 999)}"

@@ -59,14 +59,14 @@ def validate_key(key: object, what: str) -> str:
 
 def validate_param(key: str, value: object) -> None:
     validate_key(key, "param key")
-    _check_string(value, f"value of param {key!r}")
-    _check_length(value, MAX_PARAM_VALUE_LENGTH, f"value of param {key!r}")
+    what = f"value of param {key!r}"
+    _check_length(_checked_string(value, what), MAX_PARAM_VALUE_LENGTH, what)
 
 
 def validate_run_tag(key: str, value: object) -> None:
     validate_key(key, "tag key")
-    _check_string(value, f"value of tag {key!r}")
-    _check_length(value, MAX_TAG_VALUE_LENGTH, f"value of tag {key!r}")
+    what = f"value of tag {key!r}"
+    _check_length(_checked_string(value, what), MAX_TAG_VALUE_LENGTH, what)
 
 
 def validate_run_tags(tags: Mapping[str, str]) -> None:
@@ -129,8 +129,8 @@ def validate_experiment_name(name: object) -> str:
 def validate_experiment_tag(key: str, value: object) -> None:
     validate_key(key, "experiment tag key")
     _check_length(key, MAX_EXPERIMENT_TAG_KEY_LENGTH, "experiment tag key")
-    _check_string(value, f"value of experiment tag {key!r}")
-    _check_length(value, MAX_EXPERIMENT_TAG_VALUE_LENGTH, f"value of experiment tag {key!r}")
+    what = f"value of experiment tag {key!r}"
+    _check_length(_checked_string(value, what), MAX_EXPERIMENT_TAG_VALUE_LENGTH, what)
 
 
 def validate_artifact_location(location: object) -> None:
@@ -198,9 +198,11 @@ _RESERVED_EFFECTS = {
 }
 
 
-def _check_string(value: object, what: str) -> None:
+def _checked_string(value: object, what: str) -> str:
+    """The value, once it is known to be a string. Raises InvalidValue."""
     if not isinstance(value, str):
         raise InvalidValue(f"The {what} must be a string, got {type(value).__name__}")
+    return value
 
 
 def _check_length(value: str, limit: int, what: str) -> None:

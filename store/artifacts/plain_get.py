@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -33,9 +34,9 @@ class PlainGetter:
     def __init__(self, transport: RestTransport):
         self._transport = transport
         parts = urlsplit(transport.base_url)
-        self.enabled = parts.scheme in ("http", "https") and not _proxied(parts.scheme)
+        self.enabled = parts.scheme in ("http", "https") and bool(parts.hostname) and not _proxied(parts.scheme)
         self._https = parts.scheme == "https"
-        self._host, self._port = parts.hostname, parts.port
+        self._host, self._port = parts.hostname or "", parts.port
         self._prefix = parts.path.rstrip("/")
         settings = transport.settings
         self._timeout = settings.timeout
@@ -44,7 +45,7 @@ class PlainGetter:
             self._headers["X-MLFLOW-WORKSPACE"] = settings.workspace
         if settings.authorization:
             self._headers["Authorization"] = settings.authorization
-        self._tls = None
+        self._tls: ssl.SSLContext | None = None
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: set[http.client.HTTPConnection] = set()
@@ -103,6 +104,7 @@ class PlainGetter:
     # -- connections ----------------------------------------------------------------------------
 
     def _connect(self) -> http.client.HTTPConnection | None:
+        conn: http.client.HTTPConnection
         if self._https:
             if self._tls is None:
                 self._tls = ssl_context(self._transport.settings)

@@ -11,7 +11,7 @@ import io
 import json
 import struct
 
-from .base import ArtifactPreview, ImageInfo
+from .base import ArtifactPreview, ImageInfo, PreviewKind
 
 #: Table previews stop after this many rows.
 MAX_TABLE_ROWS = 500
@@ -39,7 +39,7 @@ def build_preview(path: str, head: bytes, size: int | None, limit: int) -> Artif
     if suffix in (".yaml", ".yml"):
         return ArtifactPreview(path, "yaml", size, truncated, text=text)
     if suffix in (".csv", ".tsv"):
-        kind = "csv" if suffix == ".csv" else "tsv"
+        kind: PreviewKind = "csv" if suffix == ".csv" else "tsv"
         rows = _table(text, "," if kind == "csv" else "\t", truncated)
         return ArtifactPreview(path, kind, size, truncated, text=text, rows=rows)
     return ArtifactPreview(path, "text", size, truncated, text=text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -81,7 +81,7 @@ class ProxyArtifactRepository(ArtifactRepository):
             raise RangesNotSupported(f"{self._http.display_uri} ignored a Range request")
         return stream
 
-    def _transport_stream(self, url_path: str, headers: dict | None = None) -> ArtifactStream:
+    def _transport_stream(self, url_path: str, headers: dict | None = None) -> HttpStream:
         """A download through the transport, at most TRANSPORT_DOWNLOADS at once: the download
         engine runs up to 40 threads, and httpcore's pool (1.0.9) can close a connection it
         has just handed to a waiting request once more than its 8 keep-alive connections are
@@ -121,7 +121,7 @@ class HttpStream(ArtifactStream):
                 f"The download from {self._http.display_uri} broke off: {self._http._scrub(str(exc) or type(exc).__name__)}"
             ) from None
 
-    on_close = None  # called once, when the stream is closed
+    on_close: Callable[[], object] | None = None  # called once, when the stream is closed
 
     def close(self) -> None:
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ..base import Store, not_found_experiment, not_found_run
 from ..errors import InvalidValue, NotFound
@@ -312,7 +312,7 @@ class RestStore(RestTraceWrites, RestTraces, RestWrites, Store):
         return bool(data.get("runs")), bool(data.get("next_page_token"))
 
 
-def _server_filter(text: str | None, parsed, target: str) -> str:
+def _server_filter(text: str | None, parsed, target: Literal["run", "experiment"]) -> str:
     if not parsed:
         return ""
     try:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from ..model import Experiment, Run
 
-Kind = Literal["metric", "param", "tag", "attribute", "dataset"]
+#: "metadata" and "span" occur in trace filters only (store.traces.filter).
+Kind = Literal["metric", "param", "tag", "attribute", "dataset", "metadata", "span"]
 
 #: Canonical run attribute keys (aliases like `created`, `run name` map onto these).
 #: (MLflow does not let filters or order_by use `lifecycle_stage`: that is the `view` argument.)
@@ -124,7 +125,7 @@ def sort_experiments(
     return _impl(exps, order_keys)
 
 
-def format_filter(comparisons: Sequence[Comparison], *, target: str = "run") -> str:
+def format_filter(comparisons: Sequence[Comparison], *, target: Literal["run", "experiment"] = "run") -> str:
     """Canonical MLflow filter text for parsed comparisons (what the REST backend sends).
     Raises InvalidValue if no MLflow literal can express them."""
     from .format import format_filter as _impl

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from ..model import Experiment, Run
 from . import Comparison, OrderKey
@@ -73,7 +73,7 @@ def compare_string(lhs: str, op: str, value: Any) -> bool:
     raise ValueError(f"operator {op} does not apply to strings")
 
 
-def compare_number(lhs: float | int, op: str, value: float | int) -> bool:
+def compare_number(lhs: float | int, op: str, value: Any) -> bool:
     """`lhs op value` with IEEE semantics: NaN fails everything but `!=`."""
     return _NUMERIC[op](lhs, value)
 
@@ -109,18 +109,18 @@ def _run_clause(run: Run, c: Comparison, datasets: Sequence[DatasetRef] | None) 
             return lhs is not None
         return lhs is not None and compare_string(lhs, op, c.value)
     if kind == "attribute":
-        lhs = run_attribute(run, c.key)
-        if lhs is None:
+        attribute = run_attribute(run, c.key)
+        if attribute is None:
             return False
-        if isinstance(lhs, str):
-            return compare_string(lhs, op, c.value)
-        return compare_number(lhs, op, c.value)
+        if isinstance(attribute, str):
+            return compare_string(attribute, op, c.value)
+        return compare_number(attribute, op, c.value)
     if kind == "dataset":
         if not datasets:
             return False
         field = ("name", "digest", "context").index(c.key)
         # As MLflow: the run matches if any of its datasets does.
-        return any(d[field] is not None and compare_string(d[field], op, c.value) for d in datasets)
+        return any((value := d[field]) is not None and compare_string(value, op, c.value) for d in datasets)
     return False
 
 
@@ -177,11 +177,11 @@ def _experiment_clause(exp: Experiment, c: Comparison) -> bool:
         return False
     if c.key == "experiment_id":
         # An integer column in MLflow's SQL store: '007' names experiment 7.
-        lhs = _id_key(exp.id)
+        id_key = _id_key(exp.id)
         if c.op in ("IN", "NOT IN"):
-            found = lhs in {_id_key(v) for v in c.value}
+            found = id_key in {_id_key(v) for v in cast("tuple[str, ...]", c.value)}
             return found if c.op == "IN" else not found
-        equal = lhs == _id_key(c.value)
+        equal = id_key == _id_key(c.value)
         return equal if c.op == "=" else not equal
     if c.key == "name":
         return compare_string(exp.name, c.op, c.value)
@@ -222,7 +222,7 @@ def _experiment_sort_value(exp: Experiment, key: OrderKey) -> Any:
     return _MISSING if value is None else value
 
 
-def _id_key(experiment_id: str) -> tuple[int, int | str]:
+def _id_key(experiment_id: object) -> tuple[int, int | str]:
     """Integer ids compare as integers (MLflow's SQL column is an INTEGER), others as text."""
     s = str(experiment_id)
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NoReturn
 
 from ..errors import FilterSyntaxError
 from . import (
@@ -359,7 +359,7 @@ class Parser:
             self._skip_ws()
             nxt = self._peek_word()
             negate = nxt is not None and nxt.upper() == "NOT"
-            if negate:
+            if nxt is not None and negate:
                 self.pos += len(nxt)
                 self._skip_ws()
                 nxt = self._peek_word()
@@ -507,7 +507,7 @@ class Parser:
     def _describe_ident(ident: _Ident) -> str:
         return f"{ident.kind} '{ident.key}'"
 
-    def _fail(self, message: str, expected: str = "", position: int | None = None):
+    def _fail(self, message: str, expected: str = "", position: int | None = None) -> NoReturn:
         raise FilterSyntaxError(
             message, text=self.text, position=self.pos if position is None else position,
             expected=expected,

@@ -239,23 +239,24 @@ class Trace:
 
     def self_time_ns(self, span: Span) -> int | None:
         """The span's duration minus the time covered by its children (overlaps merged)."""
-        if span.duration_ns is None:
+        span_end = span.end_ns
+        if span_end is None:  # still running: no duration
             return None
         covered, cursor = 0, span.start_ns
         for child in sorted(self.children.get(span.span_id, ()), key=_start_key):
-            child_end = min(child.end_ns if child.end_ns is not None else span.end_ns, span.end_ns)
+            child_end = min(child.end_ns if child.end_ns is not None else span_end, span_end)
             child_start = max(child.start_ns, cursor)
             if child_end > child_start:
                 covered += child_end - child_start
                 cursor = child_end
-        return span.duration_ns - covered
+        return span_end - span.start_ns - covered
 
     def slowest_span(self) -> Span | None:
         """The longest span below the roots (the roots span everything); a root if alone."""
         candidates = [s for s, depth in self.tree if depth > 0 and s.duration_ns is not None]
         if not candidates:
             candidates = [s for s in self.spans if s.duration_ns is not None]
-        return max(candidates, key=lambda s: s.duration_ns, default=None)
+        return max(candidates, key=lambda s: s.duration_ns or 0, default=None)
 
     def first_error_span(self) -> Span | None:
         """Where the first error began: the first ERROR span in tree order, followed down

@@ -11,9 +11,11 @@ And two TraceInfo encodings: V3 protobuf JSON (REST, file-store `trace_info.yaml
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -136,9 +138,16 @@ def span_id_hex(value: Any) -> str:
     if len(text) == 16 and _HEX.fullmatch(text):
         return text.lower()
     try:
-        return binascii.a2b_base64(text, strict_mode=True).hex()
+        return _strict_base64(text).hex()
     except (binascii.Error, ValueError):
         return text
+
+
+def _strict_base64(text: str) -> bytes:
+    """Base64 that refuses anything else; a2b_base64's strict mode is Python 3.11+."""
+    if sys.version_info >= (3, 11):
+        return binascii.a2b_base64(text, strict_mode=True)
+    return base64.b64decode(text, validate=True)
 
 
 def _json_value(value: Any) -> Any:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..base import Store
 from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError
@@ -134,7 +135,8 @@ class StoreSource:
 
     def experiments(self, selectors: Sequence[str]) -> list[Experiment]:
         if not selectors:
-            out, token = [], None
+            out: list[Experiment] = []
+            token: str | None = None
             while True:
                 page = self.store.search_experiments(view="all", page_token=token)
                 out.extend(page.items)
@@ -153,7 +155,8 @@ class StoreSource:
         return found
 
     def runs(self, experiment: Experiment) -> list[Run]:
-        out, token = [], None
+        out: list[Run] = []
+        token: str | None = None
         while True:
             page = self.store.search_runs([experiment.id], view="all", max_results=1000, page_token=token)
             out.extend(page.items)
@@ -183,7 +186,8 @@ class StoreSource:
     def trace_ids(self, experiment: Experiment) -> list[str]:
         if not getattr(self.store, "supports_traces", False):
             return []
-        out, token = [], None
+        out: list[str] = []
+        token: str | None = None
         while True:
             page = self.store.search_traces([experiment.id], max_results=500, page_token=token)
             out.extend(t.trace_id for t in page)
@@ -405,7 +409,8 @@ class StoreSink:
         """Ids of the traces already in the destination experiment (skipped without a read)."""
         if not getattr(self.store, "supports_traces", False):
             return set()
-        out, token = set(), None
+        out: set[str] = set()
+        token: str | None = None
         while True:
             page = self.store.search_traces([experiment_id], max_results=500, page_token=token)
             out.update(t.trace_id for t in page)
@@ -644,7 +649,7 @@ def _copy_run(source, sink, dest_exp: str, run: Run, existing: dict[str, Existin
     parent_src = run.parent_run_id or run.tags.get(PARENT_RUN_TAG)
     parent = None
     if parent_src:
-        known = report.run_ids.get(parent_src) or (existing.get(parent_src).id if parent_src in existing else None)
+        known = report.run_ids.get(parent_src) or (existing[parent_src].id if parent_src in existing else None)
         parent = known or parent_src
     wrote = False
     dest_id = have.id if have else run.id
@@ -777,7 +782,7 @@ def _levels(runs: list[Run]) -> list[list[Run]]:
 
 
 def _merge_mapping(path: Path, source: str, dest: str, report: TransferReport) -> None:
-    data = {"source": source, "destination": dest, "experiments": {}, "runs": {}}
+    data: dict[str, Any] = {"source": source, "destination": dest, "experiments": {}, "runs": {}}
     if path.exists():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
