@@ -817,6 +817,13 @@ def test_bad_page_token_is_invalid_value(token):
         decode_page_token(token)
 
 
+@pytest.mark.parametrize("token", [b"not base64!" * 10, "not base64!" * 10])
+def test_long_bad_page_token_is_invalid_value(token):
+    """A long token is shortened for the message, bytes as well as text (not a TypeError)."""
+    with pytest.raises(InvalidValue, match=r"page token .*[.]{3}['\"]: not base64"):
+        decode_page_token(token)
+
+
 @given(st.one_of(st.text(max_size=40), st.binary(max_size=40)))
 def test_fuzz_page_token_raises_only_invalid_value(token):
     try:
