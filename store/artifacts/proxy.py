@@ -176,6 +176,7 @@ def _owned(server_uri: str, root: str) -> ProxyArtifactRepository:
 
 
 def int_or_none(value) -> int | None:
+    """A JSON number (or numeric string) as an int, None when absent or not a number."""
     try:
         return int(value)
     except (TypeError, ValueError):

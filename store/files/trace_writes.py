@@ -40,7 +40,7 @@ else:
 
 
 class FileTraceWrites(FileHost):
-    """Mixin for FileStore: uses `_find_trace`, `_experiment_path`, `get_experiment`, `_check_writable`."""
+    """Mixin for FileStore (what it uses of the store: host.FileHost)."""
 
     def import_trace(self, trace: Trace, experiment_id: str) -> TraceImport:
         self._check_writable()

@@ -42,7 +42,7 @@ TRACE_METADATA = "request_metadata"
 
 
 class FileTraces(FileHost):
-    """Mixin for FileStore: uses `_experiment_path`, `_experiment_dirs`, `_warn`, `_check_writable`."""
+    """Mixin for FileStore (what it uses of the store: host.FileHost)."""
 
     supports_traces = True
 

@@ -53,7 +53,7 @@ _write_lock = threading.Lock()
 
 
 class FileWrites(FileHost):
-    """Mixin of FileStore's write operations (FileStore provides the reading helpers)."""
+    """Mixin of FileStore's write operations (the reading helpers it uses: host.FileHost)."""
 
     can_purge = True
     #: Artifact locations the last purge could not delete (remote stores): their runs were
@@ -484,6 +484,7 @@ def _target(base: str, key: str) -> str:
 
 
 def write_value(base: str, key: str, value: str) -> None:
+    """One param/tag value as its own file under `base`, replaced atomically (also used for traces)."""
     path = _target(base, key)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_atomic(path, value.encode("utf-8"))

@@ -42,7 +42,7 @@ _INT64 = 2**63
 
 
 class RestTraceWrites(RestHost):
-    """Mixin for RestStore: uses `_http`, `_check_writable`, `_trace_info_only` (RestTraces)."""
+    """Mixin for RestStore (what it uses of the store: host.RestHost)."""
 
     def import_trace(self, trace: Trace, experiment_id: str) -> TraceImport:
         self._check_writable()

@@ -42,7 +42,7 @@ SERVER_MAX_TRACES = 500
 
 
 class RestTraces(RestHost):
-    """Mixin for RestStore: uses `_http` (store.rest_transport.RestTransport)."""
+    """Mixin for RestStore (what it uses of the store: host.RestHost)."""
 
     supports_traces = True
 

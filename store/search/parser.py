@@ -60,6 +60,7 @@ _WORD = re.compile(r"\w+")
 # complete fraction (1e5, 1.5E-3; not 1.e5, .5e3, 1e+5); else 1, 1., 1.5 or .5. It must not
 # run into a word character or another dot.
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d+)?[eE]-?\d+|\d+\.\d*|\.\d+|\d+)(?![\w.])")
+#: A quoted literal per quote character, ending where sqlparse ends it (search.format checks with it too).
 QUOTED = {
     "'": re.compile(r"'(?:''|\\'|[^'])*'"),
     '"': re.compile(r'"(?:""|\\"|[^"])*"'),
@@ -130,6 +131,8 @@ def parse_order_by(items: Sequence[str], *, target: Target) -> tuple[OrderKey, .
 
 
 class Parser:
+    """A recursive-descent parser over one filter or order_by text (trace filters extend it)."""
+
     def __init__(self, text: str, target: Target):
         if not isinstance(text, str):
             raise FilterSyntaxError(

@@ -54,7 +54,7 @@ _MODEL_TEXT_LIMIT = 500  # spans.model_name / model_provider are VARCHAR(500)
 
 
 class SqlTraceWrites(SqlHost):
-    """Mixin for SqlStore: uses `tables`, `_transaction`, `_check_writable`, `supports_traces`."""
+    """Mixin for SqlStore (what it uses of the store: host.SqlHost)."""
 
     def import_trace(self, trace: Trace, experiment_id: str) -> TraceImport:
         self._check_writable()

@@ -63,7 +63,7 @@ else:
 
 
 class SqlTraces(SqlHost):
-    """Mixin for SqlStore: uses `engine`, `tables`, `dialect`, `_errors()`, `_transaction`."""
+    """Mixin for SqlStore (what it uses of the store: host.SqlHost)."""
 
     @property
     def supports_traces(self) -> bool:
