@@ -134,8 +134,10 @@ class Store(ABC):
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None
     ) -> list[MetricPoint]:
-        """Every point of the metric ordered by step then timestamp, or at most `max_points`
-        points chosen so each bucket's min and max survive (spikes stay visible).
+        """Every point of the metric in the order MLflow's own store of this kind returns it
+        (SQL: timestamp, step, value; file store: as logged; REST: as the server sends it), or,
+        with `max_points`, at most that many ordered by step, timestamp, value and chosen so
+        each bucket's min and max survive (spikes stay visible).
         Raises NotFound for an unknown run; an unknown key gives []."""
 
     # -- writes -----------------------------------------------------------------------------

@@ -539,6 +539,8 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
         except OSError as exc:
             raise StoreError(f"Cannot read metric file {path}: {exc.strerror or exc}") from None
         self._warn_all(f"{path}: {p}" for p in problems)
+        if max_points is None:  # MLflow's file store: the points as they were logged
+            return [MetricPoint(v, s, t) for v, s, t in zip(values, steps, timestamps)]
         if not _in_step_order(steps, timestamps):
             order = sorted(range(len(steps)), key=lambda i: (steps[i], timestamps[i]))
             timestamps = [timestamps[i] for i in order]

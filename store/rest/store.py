@@ -238,8 +238,8 @@ class RestStore(RestTraceWrites, RestTraces, RestWrites, Store):
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None
     ) -> list[MetricPoint]:
-        """Full history in pages of 25000; with `max_points`, downsampled here keeping each
-        bucket's min and max. (The server's get-history-bulk-interval samples evenly by row and
+        """Full history in pages of 25000, in the server's order; with `max_points`, ordered by
+        step and downsampled here keeping each bucket's min and max. (The server's get-history-bulk-interval samples evenly by row and
         can drop a spike, so it is not used.)"""
         points: list[MetricPoint] = []
         token = None
@@ -257,9 +257,10 @@ class RestStore(RestTraceWrites, RestTraces, RestWrites, Store):
         if not points:
             self.get_run(run_id)  # unknown run → NotFound; unknown key → []
             return []
-        # The SQL store answers in (timestamp, step, value) order; the protocol wants step first.
+        if max_points is None:
+            return points  # in the server's own order, as MlflowClient gets them
         points.sort(key=lambda p: (p.step, p.timestamp))
-        if max_points is not None and len(points) > max_points:
+        if len(points) > max_points:
             from ..downsample import downsample_minmax
 
             points = list(downsample_minmax(points, max_points))

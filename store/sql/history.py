@@ -30,8 +30,8 @@ from .schema import Tables
 def metric_history(
     conn: sa.Connection, t: Tables, dialect: str, run_id: str, key: str, max_points: int | None
 ) -> list[MetricPoint]:
-    """All points of the run's metric `key` ordered by step, timestamp, value (or at most
-    `max_points` of them, extremes kept)."""
+    """All points of the run's metric `key` in MLflow's order (timestamp, step, value), or,
+    with `max_points`, at most that many ordered by step, timestamp, value (extremes kept)."""
     m = t.metrics
     where = (m.c.run_uuid == run_id, m.c.key == key)
     if max_points is not None:
@@ -52,18 +52,17 @@ def metric_history(
             points = _downsampled(conn, m, (run_id, key), dialect, total, lo, hi, max_points)
             if points is not None:
                 return points
-    result = conn.execute(_ordered(m, where))
+    result = conn.execute(_ordered(m, where, by_step=max_points is not None))
     nan = math.nan
     # The driver's tuples as they come: no per-point Row objects for long histories.
     return [MetricPoint(nan if is_nan else value, step, ts) for step, ts, value, is_nan in result.cursor.fetchall()]
 
 
-def _ordered(m, where):
-    return (
-        sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
-        .where(*where)
-        .order_by(m.c.step, m.c.timestamp, m.c.value)
-    )
+def _ordered(m, where, by_step: bool = True):
+    """The points' query: by step (what plots and downsampling need) or in the order MLflow's
+    SQL store returns a whole history (timestamp, step, value)."""
+    order = (m.c.step, m.c.timestamp, m.c.value) if by_step else (m.c.timestamp, m.c.step, m.c.value)
+    return sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan).where(*where).order_by(*order)
 
 
 def _downsampled(conn, m, run_key, dialect, total, lo, hi, max_points) -> list[MetricPoint] | None:

@@ -544,16 +544,28 @@ def test_count_runs_matches_mlflow(store, mlflow_client, info, view):
 # -- metric history -------------------------------------------------------------------------------
 
 
-def _mlflow_history(client, run_id, key):
-    return sorted(points(client.get_metric_history(run_id, key)), key=lambda p: (p[1], p[2]))
+def _by_step(history):
+    """A history in step order (what downsampling works on), whatever order the store gave."""
+    return sorted(history, key=lambda p: (p.step, p.timestamp))
 
 
-def test_metric_history_matches_mlflow(store, mlflow_client, info):
+def test_metric_history_matches_mlflow_in_mlflows_order(store, mlflow_client, info):
+    """The same points in the same order as MlflowClient: (timestamp, step, value) on the SQL
+    stores and a server in front of one, the logged order on the file store."""
     for name in ["baseline", "nan-loss", "inf-loss", "neg-inf", "many-steps", "out-of-order", UNICODE_RUN]:
         run_id = info.runs[name]
         for key in mlflow_client.get_run(run_id).data.metrics:
             ours = points(store.get_metric_history(run_id, key))
-            assert ours == _mlflow_history(mlflow_client, run_id, key), (name, key)
+            assert ours == points(mlflow_client.get_metric_history(run_id, key)), (name, key)
+
+
+def test_downsampled_history_is_in_step_order(store, info):
+    """With max_points (what plots ask for) the points come by step, even when they were
+    logged out of step order."""
+    run_id = info.runs["out-of-order"]
+    for key in ("loss", "accuracy"):
+        sampled = store.get_metric_history(run_id, key, max_points=1000)
+        assert sampled == _by_step(store.get_metric_history(run_id, key))
 
 
 def test_many_step_history_is_complete(store, info):
@@ -585,7 +597,7 @@ def test_downsampled_history_keeps_extremes(store, info, max_points):
 
 @pytest.mark.parametrize("max_points", [MANY_STEPS, 5000])
 def test_downsampling_a_short_history_returns_it_whole(store, info, max_points):
-    full = store.get_metric_history(info.many_steps_run, info.many_steps_key)
+    full = _by_step(store.get_metric_history(info.many_steps_run, info.many_steps_key))
     assert store.get_metric_history(
         info.many_steps_run, info.many_steps_key, max_points=max_points
     ) == full
@@ -599,7 +611,7 @@ def test_downsampled_history_is_the_reference_downsampling(store, info, max_poin
     if parallel:
         monkeypatch.setattr(sql_history, "_PARALLEL_MIN_POINTS", 0)
     for run_id, key in [(info.many_steps_run, info.many_steps_key), (info.runs["nan-loss"], "loss")]:
-        full = store.get_metric_history(run_id, key)
+        full = _by_step(store.get_metric_history(run_id, key))
         sampled = store.get_metric_history(run_id, key, max_points=max_points)
         assert points(sampled) == points(downsample_minmax(full, max_points))
 
