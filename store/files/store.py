@@ -267,7 +267,7 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
                 RunRef(self._with_data(ref, needed, parent_link=False), ref.path, ref.experiment_path)
                 for ref in refs
             ]
-        query = (tuple(map(str, experiment_ids)), filter_string, tuple(order_by), view)
+        query = (tuple(map(str, experiment_ids)), filter_string, tuple(order_by or ()), view)
         inputs = [ref.run for ref in refs]
         ordered = self._reusable_order(query, inputs)
         if ordered is None:
