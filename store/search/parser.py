@@ -90,9 +90,11 @@ def parse_filter(text: str, *, target: Target) -> tuple[Comparison, ...]:
 
 
 def parse_order_by(items: Sequence[str], *, target: Target) -> tuple[OrderKey, ...]:
-    """Parse order_by entries `<identifier> [ASC|DESC]`; duplicates are an error.
+    """Parse order_by entries `<identifier> [ASC|DESC]`.
 
-    Errors carry the offending entry as `text`."""
+    A field named twice is an error for runs (as MLflow refuses it); for experiments MLflow
+    accepts it, and since a later key can never reorder what an earlier one on the same field
+    decided, the repeat is dropped. Errors carry the offending entry as `text`."""
     if items is None:
         return ()
     if isinstance(items, str):  # a lone string is a common slip; treat it as one entry
@@ -118,6 +120,8 @@ def parse_order_by(items: Sequence[str], *, target: Target) -> tuple[OrderKey, .
             raise FilterSyntaxError(
                 f"Could not parse order_by ({exc!r})", text=item, position=0
             ) from exc
+        if (key.kind, key.key) in seen and target == "experiment":
+            continue
         if (key.kind, key.key) in seen:
             raise FilterSyntaxError(
                 f"order_by names {key.kind} '{key.key}' twice",

@@ -201,7 +201,7 @@ class SqlStore(SqlTraces, SqlTraceWrites, SqlWrites, Store):
         comparisons = parse_run_filter(filter_string)
         order_keys = parse_run_order_by(order_by)
         offset = decode_page_token(page_token)
-        ids = _int_ids(experiment_ids)
+        ids = _int_ids(experiment_ids, strict=True)
         if not ids:
             return Page(())
         source, order = run_order_clauses(order_keys, t, self.dialect)
@@ -513,12 +513,20 @@ def _int_id(value) -> int | None:
         return None
 
 
-def _int_ids(values: Sequence[str]) -> list[int]:
+def _int_ids(values: Sequence[str], strict: bool = False) -> list[int]:
     """Experiment ids as the integers the SQL schema stores; ids that are not integers match
-    nothing (an id from another backend, say)."""
+    nothing (an id from another backend, say), or, `strict` (search_runs, as MLflow's SQL store
+    does), raise InvalidValue."""
     if isinstance(values, (str, int)):
         values = [values]
-    return [i for i in (_int_id(v) for v in values) if i is not None]
+    ids = []
+    for value in values:
+        number = _int_id(value)
+        if number is not None:
+            ids.append(number)
+        elif strict:
+            raise InvalidValue(f"Invalid experiment ID {value!r}: an experiment ID must be an integer")
+    return ids
 
 
 def _limit(max_results: int) -> int:

@@ -416,7 +416,11 @@ EXPERIMENT_FILTERS = [
     "creation_time > 0",
     "experiment_id IN ('<exp:alpha>', '<exp:beta>')",
 ]
-EXPERIMENT_ORDERS = [[], ["name"], ["name DESC"], ["experiment_id DESC"], ["last_update_time ASC", "name"]]
+EXPERIMENT_ORDERS = [
+    [], ["name"], ["name DESC"], ["experiment_id DESC"], ["last_update_time ASC", "name"],
+    ["name DESC", "name"],  # MLflow accepts a repeated experiment key (not a repeated run key)
+    ["creation_time", "name", "creation_time DESC"],
+]
 
 
 @pytest.mark.parametrize("view", ["active", "deleted", "all"])
