@@ -346,6 +346,11 @@ class StoreSink:
                     tags[SOURCE_END_TAG] = str(run.end_time)
             dest, have_params, have_tags, have_points = created.id, {}, dict(created.tags), {}
             status, end_time, stage = created.status, created.end_time, "active"
+            # create_run adds the tags mlflow's client sets (`mlflow.user`, `mlflow.runName`);
+            # a copy carries exactly the source's tags, so drop what the source did not have.
+            for key in [k for k in have_tags if k not in tags and k not in first_tags]:
+                self.store.delete_tag(dest, key)
+                del have_tags[key]
         else:
             dest, current = existing.id, existing.run or self.store.get_run(existing.id)
             have_params, have_tags = dict(current.params), dict(current.tags)

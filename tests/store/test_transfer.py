@@ -442,3 +442,20 @@ def test_runs_added_to_a_deleted_experiment_reach_its_deleted_copy(sqlite_copy, 
         copy = dest.get_experiment_by_name(name)
         assert copy.lifecycle_stage == "deleted"
         assert dest.get_run(added).lifecycle_stage == "deleted"
+
+
+def test_a_copy_carries_exactly_the_source_tags(sqlite_copy, tmp_path):
+    """A run made without an `mlflow.user` tag (MlflowClient.create_run sets only user_id) is
+    copied without one: the copy does not derive tags the source never had."""
+    client = _client(sqlite_copy.uri)
+    alpha = sqlite_copy.experiments["alpha"]
+    bare = client.create_run(alpha, run_name="no user tag").info.run_id
+    client.delete_tag(bare, "mlflow.runName")
+    source_tags = dict(client.get_run(bare).data.tags)
+    assert "mlflow.user" not in source_tags
+    dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+    with open_store(sqlite_copy.uri) as src, open_destination(dest_uri) as dest:
+        assert copy_between(src, dest).ok
+    copied = _client(dest_uri).get_run(bare)
+    assert dict(copied.data.tags) == source_tags
+    assert copied.info.user_id == client.get_run(bare).info.user_id
