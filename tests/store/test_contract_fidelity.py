@@ -28,3 +28,24 @@ def test_search_runs_with_a_non_integer_experiment_id_as_mlflow(store, mlflow_cl
             store.search_runs([experiment_id])
     else:
         assert [r.id for r in store.search_runs([experiment_id])] == [r.info.run_id for r in theirs]
+
+
+def test_a_run_without_artifact_uri_reads_as_mlflow_reads_it_over_rest(tracking_server, rest_store):
+    """A run row whose artifact_uri is NULL: MlflowClient over REST gets '' (protobuf's empty
+    string), and so does tracktui."""
+    import secrets
+
+    import sqlalchemy as sa
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_server.url)
+    experiment_id = client.create_experiment(f"null-artifact-uri-{secrets.token_hex(4)}")
+    run_id = client.create_run(experiment_id).info.run_id
+    engine = sa.create_engine(tracking_server.backend_uri)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE runs SET artifact_uri = NULL WHERE run_uuid = :r"), {"r": run_id})
+    engine.dispose()
+    theirs = client.get_run(run_id).info.artifact_uri
+    assert theirs == ""
+    assert rest_store.get_run(run_id).artifact_uri == theirs
+    assert [r.artifact_uri for r in rest_store.search_runs([experiment_id])] == [theirs]
