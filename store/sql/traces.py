@@ -102,14 +102,14 @@ class SqlTraces(SqlHost):
             .where(ti.c.experiment_id.in_(ids), *self._trace_clauses(comparisons, filter_string or ""))
             .order_by(*self._trace_order(order_keys))
             .offset(offset)
-            .limit(max_results + 1)
+            .limit(max_results)
         )
         with self._errors(), self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-            more = len(rows) > max_results
-            rows = rows[:max_results]
             infos = self._trace_infos(conn, rows)
-        return Page(tuple(infos), encode_page_token(offset + max_results) if more else None)
+        # As MLflow's SQL store: a full page always has a next token (the next page may be empty).
+        full = len(rows) == max_results
+        return Page(tuple(infos), encode_page_token(offset + max_results) if full else None)
 
     def get_trace(self, trace_id: str) -> Trace:
         if not self.supports_traces:

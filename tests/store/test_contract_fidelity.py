@@ -49,3 +49,24 @@ def test_a_run_without_artifact_uri_reads_as_mlflow_reads_it_over_rest(tracking_
     assert theirs == ""
     assert rest_store.get_run(run_id).artifact_uri == theirs
     assert [r.artifact_uri for r in rest_store.search_runs([experiment_id])] == [theirs]
+
+
+def test_a_full_last_page_of_traces_has_a_token_where_mlflow_gives_one(store, mlflow_client, info):
+    """MLflow's SQL store hands out a next_page_token whenever a page is full (the next page is
+    then empty); its file store only when more traces follow. Walking the pages gives the same
+    traces either way."""
+    alpha = info.experiments["alpha"]
+    everything = mlflow_client.search_traces(locations=[alpha], max_results=100)
+    n = len(everything)
+    assert n > 1
+    theirs = mlflow_client.search_traces(locations=[alpha], max_results=n)
+    ours = store.search_traces([alpha], max_results=n)
+    assert bool(ours.next_page_token) == bool(theirs.token)
+    walked, token = [], None
+    for _ in range(n + 2):
+        page = store.search_traces([alpha], max_results=2, page_token=token)
+        walked += [t.trace_id for t in page]
+        token = page.next_page_token
+        if not token:
+            break
+    assert walked == [t.info.trace_id for t in everything]
