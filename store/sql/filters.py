@@ -79,6 +79,12 @@ def _numeric(column, op: str, value):
     return {"<": column < value, "<=": column <= value, ">": column > value, ">=": column >= value}[op]
 
 
+# _presence: `IS NULL` / `IS NOT NULL` match the key with the column's own collation, as
+# MLflow's SQL store does (a plain `key = :key`): on MySQL/MariaDB, whose default collation
+# ignores case, `tags.TEAM IS NOT NULL` finds a `team` tag there. Every other comparison matches
+# the key exactly (binary), as MLflow's does too.
+
+
 def _case_sensitive(column, dialect: str):
     """The column as the dialect compares it case-sensitively (MySQL/MSSQL default collations
     ignore case; SQLite runs with case_sensitive_like and PostgreSQL is case-sensitive)."""
@@ -122,19 +128,19 @@ def run_filter_clauses(
 
 def _key_value_exists(table, run_uuid, key: str, c: Comparison, dialect: str):
     owner = table.c.run_uuid == run_uuid
-    key_match = compare(table.c.key, "=", key, dialect)
     if c.op in ("IS NULL", "IS NOT NULL"):
-        exists = sa.exists().where(owner, key_match)
+        exists = sa.exists().where(owner, table.c.key == key)  # see _presence
         return ~exists if c.op == "IS NULL" else exists
+    key_match = compare(table.c.key, "=", key, dialect)
     return sa.exists().where(owner, key_match, compare(table.c.value, c.op, c.value, dialect))
 
 
 def _metric_exists(table, run_uuid, c: Comparison, dialect: str):
     owner = table.c.run_uuid == run_uuid
-    key_match = compare(table.c.key, "=", c.key, dialect)
     if c.op in ("IS NULL", "IS NOT NULL"):
-        exists = sa.exists().where(owner, key_match)
+        exists = sa.exists().where(owner, table.c.key == c.key)  # see _presence
         return ~exists if c.op == "IS NULL" else exists
+    key_match = compare(table.c.key, "=", c.key, dialect)
     value = float(cast(float, c.value))  # a metric comparison's value is a number
     if c.op == "!=":  # NaN (stored as 0, is_nan) is unequal to everything
         match = sa.or_(table.c.value != value, table.c.is_nan == sa.true())
@@ -210,7 +216,7 @@ def experiment_filter_clauses(
             owner = et.c.experiment_id == e.c.experiment_id
             key_match = compare(et.c.key, "=", c.key, dialect)
             if c.op in ("IS NULL", "IS NOT NULL"):
-                exists = sa.exists().where(owner, key_match)
+                exists = sa.exists().where(owner, et.c.key == c.key)  # see _presence
                 clauses.append(~exists if c.op == "IS NULL" else exists)
             else:
                 clauses.append(

@@ -161,9 +161,9 @@ class SqlStore(SqlTraces, SqlTraceWrites, SqlWrites, Store):
     def _one_experiment(self, where, label: str, by_name: bool = False) -> Experiment:
         e = self.tables.experiments
         with self._errors(), self.engine.connect() as conn:
+            # By name, the database's collation decides, as in MLflow's SQL store: MySQL and
+            # MariaDB's default collation ignores case, so `ALPHA` finds `alpha` there.
             rows = conn.execute(sa.select(e).where(where)).all()
-            if by_name:  # the DB collation may ignore case (MySQL): mlflow compares exactly
-                rows = [r for r in rows if r.name == label]
             if not rows:
                 if by_name:
                     raise LookupError(label)

@@ -168,6 +168,10 @@ RUN_FILTERS = [
     "params.long_value LIKE '0000:abc%'",
     "params.lr IS NULL",
     "params.optimizer IS NOT NULL",
+    "params.LR IS NULL",  # key case: MySQL/MariaDB's collation ignores it for IS [NOT] NULL
+    "params.OPTIMIZER IS NOT NULL",
+    "tags.STAGE IS NOT NULL",
+    "params.LR = '0.01'",  # ... and only there: other comparisons match keys exactly
     "tags.stage = 'prod'",
     "tags.stage ILIKE 'prod'",
     "tags.stage IS NULL",
@@ -412,6 +416,8 @@ EXPERIMENT_FILTERS = [
     "tags.team = 'vision'",
     "tags.team ILIKE 'vision'",
     "tags.priority IS NULL",
+    "tags.TEAM IS NOT NULL",  # MySQL/MariaDB: key matched through the collation, as MLflow does
+    "tags.TEAM = 'vision'",
     "tags.`mlflow.note.content` LIKE '%baseline%'",
     "creation_time > 0",
     "experiment_id IN ('<exp:alpha>', '<exp:beta>')",
@@ -471,7 +477,15 @@ def test_get_experiment_by_name_matches_mlflow(store, mlflow_client, name):
 
 def test_get_experiment_by_name_missing_is_none(store):
     assert store.get_experiment_by_name("no such experiment") is None
-    assert store.get_experiment_by_name("ALPHA") is None  # exact, case-sensitive
+
+
+@pytest.mark.parametrize("name", ["ALPHA", "Alpha", "DEFAULT"])
+def test_get_experiment_by_name_in_another_case_as_mlflow(store, mlflow_client, name):
+    """The database's collation decides, as in MLflow's SQL store: MySQL/MariaDB find `alpha`
+    for `ALPHA`; SQLite, PostgreSQL, the file store and the server here do not."""
+    theirs = mlflow_client.get_experiment_by_name(name)
+    ours = store.get_experiment_by_name(name)
+    assert (ours and ours.id) == (theirs and str(theirs.experiment_id))
 
 
 # -- runs ---------------------------------------------------------------------------------------
