@@ -227,13 +227,31 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: _Tracker, ca
 
 
 def _fetch_whole(repo, entry, fd: int, tracker: _Tracker, cancel, chunk_size: int) -> None:
+    """The file in one stream, held to the size its listing gave: a server listing 5 bytes
+    must not stream gigabytes into the destination."""
+    listed = entry.size
     with open(fd, "wb", closefd=False) as out, repo.open_for_download(entry.path) as stream:
-        tracker.start(entry.path, stream.size if stream.size is not None else entry.size)
+        if listed is not None and stream.size is not None and stream.size != listed:
+            raise _size_mismatch(entry, stream.size, "announced")
+        tracker.start(entry.path, stream.size if stream.size is not None else listed)
+        received = 0
         for chunk in stream.chunks(chunk_size):
             if cancel.is_set():
                 raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
+            received += len(chunk)
+            if listed is not None and received > listed:
+                raise _size_mismatch(entry, received, "sent more than")
             out.write(chunk)
             tracker.add(entry.path, len(chunk))
+    if listed is not None and received != listed:
+        raise _size_mismatch(entry, received, "sent")
+
+
+def _size_mismatch(entry: ArtifactEntry, got: int, what: str) -> StoreError:
+    return StoreError(
+        f"The store {what} {got} bytes of {entry.path!r}, but its listing said {entry.size}: the "
+        f"file changed during the download, or the server is misbehaving; the partial file was removed"
+    )
 
 
 def _fetch_ranged(repo, entry, fd: int, tracker: _Tracker, cancel, chunk_size: int) -> bool:

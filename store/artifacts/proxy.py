@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from ..errors import Unreachable, UnsupportedURI
-from ..rest.transport import RestTransport, TransportSettings
+from ..rest.transport import RestTransport, TransportSettings, same_origin
 from ..uris import mask_uri
 from .base import (
     CHUNK_SIZE,
@@ -136,7 +136,8 @@ def for_mlflow_artifacts_uri(
     uri: str, tracking_uri: str | None, transport: RestTransport | None
 ) -> ProxyArtifactRepository:
     """Resolve `mlflow-artifacts:/p` (or `mlflow-artifacts://host:port/p`) against the tracking
-    server as MLflow's client does; reuse `transport` when it talks to that server."""
+    server as MLflow's client does; reuse `transport` when it talks to that server. Unlike
+    MLflow's client, the tracking server's credentials go to no other host (see `_owned`)."""
     parts = urlsplit(uri)
     root = re.sub(r"/+", "/", parts.path).strip("/")
     if not tracking_uri or urlsplit(tracking_uri).scheme not in ("http", "https"):
@@ -151,7 +152,7 @@ def for_mlflow_artifacts_uri(
     # The netloc in the URI replaces the tracking server's host; its path prefix is kept.
     tracking = urlsplit(tracking_uri)
     base = urlunsplit((tracking.scheme, parts.netloc, tracking.path, "", ""))
-    return _owned(base, root)
+    return _owned(base, root, transport)
 
 
 def for_http_uri(uri: str, transport: RestTransport | None = None) -> ProxyArtifactRepository:
@@ -167,11 +168,20 @@ def for_http_uri(uri: str, transport: RestTransport | None = None) -> ProxyArtif
     root = parts.path[marker + len(PROXY_API):].strip("/")
     if transport is not None and transport.base_url == server.rstrip("/"):
         return ProxyArtifactRepository(transport, root)
-    return _owned(server, root)
+    return _owned(server, root, transport)
 
 
-def _owned(server_uri: str, root: str) -> ProxyArtifactRepository:
-    transport = RestTransport(server_uri, TransportSettings.from_env(server_uri))
+def _owned(server_uri: str, root: str, tracking: RestTransport | None = None) -> ProxyArtifactRepository:
+    """A repository with its own transport to `server_uri`. When the URI came from a tracking
+    server (`tracking`), it is that server's word, not the user's: credentials (environment,
+    ~/.mlflow/credentials, the tracking URI's) are sent only if it names the same origin."""
+    if tracking is None:
+        settings = TransportSettings.from_env(server_uri)
+    elif same_origin(server_uri, tracking.base_url):
+        settings = tracking.settings
+    else:
+        settings = tracking.settings.without_credentials()
+    transport = RestTransport(server_uri, settings)
     return ProxyArtifactRepository(transport, root, owns_transport=True)
 
 

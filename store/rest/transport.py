@@ -20,7 +20,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -155,6 +155,13 @@ class TransportSettings:
             authorization=authorization,
             secrets=tuple(s for s in secrets if s),
         )
+
+
+    def without_credentials(self) -> TransportSettings:
+        """These settings for a server other than the tracking server (an artifact URI the
+        server handed out naming another host): same TLS trust and timeouts, but no password,
+        token or client certificate, which the user meant for the tracking server only."""
+        return replace(self, authorization=None, auth_kind=None, secrets=(), client_cert=None)
 
 
 class RestTransport:
@@ -467,6 +474,20 @@ def check_server_url(uri: str) -> None:
         raise UnsupportedURI(
             f"{safe_display_uri(uri)!r} is not a valid tracking server URL; expected http(s)://host[:port][/path]"
         )
+
+
+def same_origin(a: str, b: str) -> bool:
+    """True when URLs `a` and `b` share scheme, host and port (the browser's and httpx's rule
+    for sending credentials along on a redirect)."""
+    try:
+        pa, pb = urlsplit(a), urlsplit(b)
+        return (pa.scheme.lower(), pa.hostname, _port(pa)) == (pb.scheme.lower(), pb.hostname, _port(pb))
+    except ValueError:
+        return False
+
+
+def _port(parts) -> int | None:
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
 
 
 def safe_display_uri(uri: str) -> str:

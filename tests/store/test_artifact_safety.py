@@ -108,7 +108,7 @@ def test_hostile_listing_does_not_reach_the_filesystem(hostile, tmp_path):
 def test_truncated_body_leaves_no_file(tmp_path):
     def script(n, seen):
         if "artifacts?" in seen.path:
-            return Reply(body={"files": [{"path": "big.bin", "is_dir": False, "file_size": 10}]})
+            return Reply(body={"files": [{"path": "big.bin", "is_dir": False, "file_size": 20}]})
         return Reply(body=b"0123456789", drop=True)  # announces 20 bytes, sends 10, hangs up
 
     with FakeServer(script) as server:
@@ -285,4 +285,164 @@ def test_short_part_fails_without_a_file(tmp_path, monkeypatch):
         with pytest.raises(StoreError, match="broke off"):
             download(repo, "f.bin", tmp_path)
         repo.close()
+    assert _files_under(tmp_path) == []
+
+
+# -- a server cannot make tracktui send credentials elsewhere or read this machine's files -------
+
+TOKEN = "tok-only-for-the-tracking-server"
+
+
+def _run_script(artifact_uri: str, listing: Reply | None = None):
+    """A tracking server whose one run has `artifact_uri`; its own artifact endpoints answer."""
+
+    def script(n, seen):
+        path = urlsplit(seen.path).path
+        if path == "/api/2.0/mlflow/runs/get":
+            body = run_json(RUN_ID)
+            body["info"]["artifact_uri"] = artifact_uri
+            return Reply(body={"run": body})
+        if path.endswith("/artifacts/list") or path.endswith("/mlflow-artifacts/artifacts"):
+            return listing or Reply(body={"files": [{"path": "f.txt", "is_dir": False, "file_size": 2}]})
+        return Reply(body=b"ok")
+
+    return script
+
+
+RUN_ID = "0123456789abcdef0123456789abcdef"
+
+
+def _authorization(server: FakeServer) -> list[str | None]:
+    return [{k.lower(): v for k, v in r.headers.items()}.get("authorization") for r in server.requests]
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["mlflow-artifacts://127.0.0.1:{port}/1/r/artifacts", "http://127.0.0.1:{port}/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts"],
+)
+def test_credentials_are_not_sent_to_another_origin_named_by_the_server(template, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", TOKEN)
+    with FakeServer(_run_script("")) as other:
+        with FakeServer(_run_script(template.format(port=other.port))) as tracking:
+            with RestStore(tracking.url, max_retries=0, timeout=5) as store:
+                landed = store.download_artifacts(RUN_ID, "", tmp_path)
+    assert (landed / "f.txt").read_bytes() == b"ok"
+    assert other.requests, "the artifacts came from the other server"
+    assert _authorization(other) == [None] * len(other.requests)
+    assert set(_authorization(tracking)) == {f"Bearer {TOKEN}"}
+
+
+def test_same_origin_artifact_uri_keeps_the_credentials(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", TOKEN)
+    with FakeServer(_run_script("")) as tracking:
+        tracking.script = _run_script(f"mlflow-artifacts://127.0.0.1:{tracking.port}/1/r/artifacts")
+        with RestStore(tracking.url, max_retries=0, timeout=5) as store:
+            store.download_artifacts(RUN_ID, "", tmp_path)
+    assert set(_authorization(tracking)) == {f"Bearer {TOKEN}"}
+
+
+def test_local_artifact_path_named_by_a_server_is_read_through_the_server(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRACKTUI_ALLOW_SERVER_LOCAL_ARTIFACTS", raising=False)
+    secret = tmp_path / "home" / ".ssh"
+    secret.mkdir(parents=True)
+    (secret / "id_rsa").write_text("PRIVATE KEY")
+    dest = tmp_path / "dest"
+    with FakeServer(_run_script(secret.as_uri())) as tracking:
+        with RestStore(tracking.url, max_retries=0, timeout=5) as store:
+            assert [e.path for e in store.list_artifacts(RUN_ID)] == ["f.txt"]  # the server's answer
+            store.download_artifacts(RUN_ID, "", dest)
+    assert sorted(p.name for p in _files_under(dest)) == ["f.txt"]
+    assert "PRIVATE KEY" not in "".join(p.read_text() for p in _files_under(dest))
+
+
+def test_a_server_failing_on_its_local_path_says_how_to_opt_in(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRACKTUI_ALLOW_SERVER_LOCAL_ARTIFACTS", raising=False)
+    missing = Reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no artifacts"})
+    with FakeServer(_run_script(tmp_path.as_uri(), listing=missing)) as tracking:
+        with RestStore(tracking.url, max_retries=0, timeout=5) as store:
+            with pytest.raises(StoreError, match="TRACKTUI_ALLOW_SERVER_LOCAL_ARTIFACTS=1"):
+                store.list_artifacts(RUN_ID)
+
+
+def test_local_artifact_path_is_read_directly_once_the_user_opts_in(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKTUI_ALLOW_SERVER_LOCAL_ARTIFACTS", "1")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "model.txt").write_text("local bytes")
+    with FakeServer(_run_script(shared.as_uri())) as tracking:
+        with RestStore(tracking.url, max_retries=0, timeout=5) as store:
+            landed = store.download_artifacts(RUN_ID, "", tmp_path / "dest")
+    assert (landed / "model.txt").read_text() == "local bytes"
+    assert not [r for r in tracking.requests if "artifacts" in r.path]
+
+
+# -- a server lying about sizes or pages -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("announce", [True, False])
+def test_artifact_longer_than_listed_fails_and_leaves_no_file(tmp_path, announce):
+    sent_at_most = 32 << 20
+
+    def flood():
+        for _ in range(sent_at_most >> 16):
+            yield b"x" * (1 << 16)
+
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "small.txt", "is_dir": False, "file_size": 5}]})
+        headers = {"Content-Length": str(sent_at_most)} if announce else {}
+        return Reply(chunks=flood, headers=headers)
+
+    with FakeServer(script) as server:
+        repo = _ranged_repo(server)
+        with pytest.raises(StoreError, match="listing said 5"):
+            download(repo, "", tmp_path)
+        repo.close()
+    assert _files_under(tmp_path) == []
+    assert server.bytes_streamed < 8 << 20
+
+
+def test_artifact_shorter_than_listed_fails_and_leaves_no_file(tmp_path):
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "f.txt", "is_dir": False, "file_size": 50}]})
+        return Reply(body=b"only ten!!")
+
+    with FakeServer(script) as server:
+        repo = _ranged_repo(server)
+        with pytest.raises(StoreError, match="10 bytes.*listing said 50"):
+            download(repo, "", tmp_path)
+        repo.close()
+    assert _files_under(tmp_path) == []
+
+
+def test_a_listing_repeating_its_page_token_stops_with_a_clear_error():
+    def script(n, seen):
+        path = urlsplit(seen.path).path
+        if path == "/api/2.0/mlflow/runs/get":
+            return Reply(body={"run": run_json(RUN_ID)})  # no artifact_uri: the server lists
+        if n > 200:  # bounds the test on a client that would list forever
+            return Reply(body={"files": []})
+        return Reply(body={"files": [{"path": f"f{n}.txt", "is_dir": False, "file_size": 1}],
+                           "next_page_token": "again"})
+
+    with FakeServer(script) as server:
+        with RestStore(server.url, max_retries=0, timeout=5) as store:
+            with pytest.raises(StoreError, match="repeated a page token"):
+                store.list_artifacts(RUN_ID)
+        assert len(server.requests) < 10
+
+
+def test_redirect_loop_in_a_download_is_one_line_error(tmp_path):
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "f.txt", "is_dir": False, "file_size": 2}]})
+        return Reply(302, "", headers={"Location": urlsplit(seen.path).path})
+
+    with FakeServer(script) as server:
+        repo = _ranged_repo(server)
+        with pytest.raises(StoreError, match="too many times") as caught:
+            download(repo, "", tmp_path)
+        repo.close()
+    assert "\n" not in str(caught.value)
     assert _files_under(tmp_path) == []
