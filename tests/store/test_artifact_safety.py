@@ -446,3 +446,98 @@ def test_redirect_loop_in_a_download_is_one_line_error(tmp_path):
         repo.close()
     assert "\n" not in str(caught.value)
     assert _files_under(tmp_path) == []
+
+
+# -- part files of killed downloads ---------------------------------------------------------------
+
+BODY = bytes(range(256)) * 40  # 10 KiB
+
+
+def _range_script(honour_range: bool):
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "f.bin", "is_dir": False, "file_size": len(BODY)}]})
+        wanted = {k.lower(): v for k, v in seen.headers.items()}.get("range")
+        if wanted and honour_range:
+            start, end = (int(x) for x in wanted.removeprefix("bytes=").split("-"))
+            return Reply(206, BODY[start:end + 1], headers={"Content-Range": f"bytes {start}-{end}/{len(BODY)}"})
+        return Reply(body=BODY)
+
+    return script
+
+
+def _ranges(server: FakeServer) -> list[str]:
+    return [v for r in server.requests for k, v in r.headers.items() if k.lower() == "range"]
+
+
+def test_a_killed_downloads_part_is_resumed_with_a_range_request(tmp_path):
+    (tmp_path / ".tracktui-f.bin.part").write_bytes(BODY[:4000])  # what SIGKILL left
+    with FakeServer(_range_script(honour_range=True)) as server:
+        repo = _ranged_repo(server)
+        landed = download(repo, "", tmp_path)
+        repo.close()
+    assert (landed / "f.bin").read_bytes() == BODY
+    assert _ranges(server) == [f"bytes=4000-{len(BODY) - 1}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
+
+
+def test_a_killed_downloads_part_is_replaced_when_the_server_ignores_ranges(tmp_path):
+    (tmp_path / ".tracktui-f.bin.part").write_bytes(b"stale bytes")
+    with FakeServer(_range_script(honour_range=False)) as server:
+        repo = _ranged_repo(server)
+        landed = download(repo, "", tmp_path)
+        repo.close()
+    assert (landed / "f.bin").read_bytes() == BODY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
+
+
+def test_stale_parts_of_files_not_downloaded_are_swept(tmp_path):
+    (tmp_path / ".tracktui-gone.bin.part").write_bytes(b"x" * 100)
+    (tmp_path / ".tracktui-a1b2c3d4.part").write_bytes(b"x" * 100)  # an older version's name
+    with FakeServer(_range_script(honour_range=True)) as server:
+        repo = _ranged_repo(server)
+        download(repo, "", tmp_path)
+        repo.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
+
+
+def test_a_part_another_download_holds_is_left_alone(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    held = tmp_path / ".tracktui-f.bin.part"
+    held.write_bytes(b"in progress")
+    with open(held, "rb+") as handle, FakeServer(_range_script(honour_range=True)) as server:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        repo = _ranged_repo(server)
+        with pytest.raises(StoreError, match="Another download is writing"):
+            download(repo, "", tmp_path)
+        repo.close()
+    assert held.read_bytes() == b"in progress" and not (tmp_path / "f.bin").exists()
+
+
+def test_a_symlink_planted_as_a_part_is_not_written_through(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / ".tracktui-f.bin.part").symlink_to(outside)
+    with FakeServer(_range_script(honour_range=True)) as server:
+        repo = _ranged_repo(server)
+        with pytest.raises(UnsafePath):
+            download(repo, "", dest)
+        repo.close()
+    assert outside.read_text() == "keep"
+
+
+def test_a_failed_download_removes_its_part(tmp_path):
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "f.bin", "is_dir": False, "file_size": 20}]})
+        return Reply(body=b"0123456789", drop=True)
+
+    (tmp_path / ".tracktui-f.bin.part").write_bytes(b"0123")
+    with FakeServer(script) as server:
+        repo = _ranged_repo(server)
+        with pytest.raises(StoreError):
+            download(repo, "", tmp_path)
+        repo.close()
+    assert list(tmp_path.iterdir()) == []
