@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from ..errors import Unreachable, UnsupportedURI
-from ..rest.transport import RestTransport, TransportSettings, same_origin
+from ..rest.transport import RestTransport, TransportSettings, TrickleGuard, same_origin
 from ..uris import mask_uri
 from .base import (
     CHUNK_SIZE,
@@ -114,8 +114,19 @@ class HttpStream(ArtifactStream):
         self.size = int(length) if length and length.isdigit() and not encoded else None
 
     def chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        guard = TrickleGuard(self._http.settings.timeout, f"The download from {self._http.display_uri}")
+        buffer = bytearray()
         try:
-            yield from self._response.iter_bytes(chunk_size)
+            # Read as the bytes arrive (not `iter_bytes(chunk_size)`, which waits for a full
+            # chunk), so the guard sees a trickling server; hand out chunks of `chunk_size`.
+            for piece in self._response.iter_bytes():
+                guard.received(len(piece))
+                buffer += piece
+                if len(buffer) >= chunk_size:
+                    yield bytes(buffer)
+                    buffer.clear()
+            if buffer:
+                yield bytes(buffer)
         except httpx.HTTPError as exc:
             raise Unreachable(
                 f"The download from {self._http.display_uri} broke off: {self._http._scrub(str(exc) or type(exc).__name__)}"

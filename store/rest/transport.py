@@ -46,6 +46,10 @@ INVALID_HOST_MARKER = "Invalid Host header"
 #: The largest JSON answer read: a server streaming an endless body must not fill the memory.
 #: A 50,000-run search page with many params is a few hundred MB at most.
 MAX_JSON_BYTES = 512 << 20
+#: An artifact download must bring at least this many bytes in each MLFLOW_HTTP_REQUEST_TIMEOUT
+#: window (64 KiB in 120 s by default: 0.5 KiB/s, far below any real link). A whole-download
+#: deadline would cut large files on slow links; this cuts only a server trickling bytes.
+MIN_BYTES_PER_TIMEOUT = 64 << 10
 
 
 class HostNotAllowed(AuthFailed):
@@ -461,6 +465,29 @@ class RestTransport:
         for secret in self.settings.secrets:
             text = text.replace(secret, "***")
         return text
+
+
+class TrickleGuard:
+    """Fails a body that arrives slower than MIN_BYTES_PER_TIMEOUT per `timeout` seconds.
+    Call `received(n)` after each network read."""
+
+    def __init__(self, timeout: float, describe: str):
+        self._timeout = timeout
+        self._describe = describe
+        self._window_start = time.monotonic()
+        self._window_bytes = 0
+
+    def received(self, count: int) -> None:
+        self._window_bytes += count
+        now = time.monotonic()
+        if now - self._window_start < self._timeout:
+            return
+        if self._window_bytes < MIN_BYTES_PER_TIMEOUT:
+            raise Unreachable(
+                f"{self._describe} is too slow: {self._window_bytes} bytes in the last "
+                f"{now - self._window_start:.0f} s (set MLFLOW_HTTP_REQUEST_TIMEOUT to allow slower links)"
+            )
+        self._window_start, self._window_bytes = now, 0
 
 
 def check_server_url(uri: str) -> None:

@@ -541,3 +541,34 @@ def test_a_failed_download_removes_its_part(tmp_path):
             download(repo, "", tmp_path)
         repo.close()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("via", ["download", "stream"])
+def test_a_trickling_artifact_fails_as_too_slow(tmp_path, via):
+    """A byte every 0.1 s never trips a per-read timeout of 0.5 s; the download must fail
+    anyway, and soon (the fast path and the transport's stream alike)."""
+    import time
+
+    def trickle():
+        for _ in range(60):  # 6 s at most: bounds the test on a client that would wait
+            yield b"x"
+            yield 0.1
+
+    def script(n, seen):
+        if "artifacts?" in seen.path:
+            return Reply(body={"files": [{"path": "f.bin", "is_dir": False, "file_size": 100_000}]})
+        return Reply(chunks=trickle, headers={"Content-Length": "100000"})
+
+    with FakeServer(script) as server:
+        settings = TransportSettings.from_env(server.url, env={}, max_retries=0, timeout=0.5)
+        repo = ProxyArtifactRepository(RestTransport(server.url, settings), "1/r/artifacts", owns_transport=True)
+        started = time.monotonic()
+        with pytest.raises(Unreachable, match="too slow"):
+            if via == "download":
+                download(repo, "", tmp_path)
+            else:
+                with repo.open("f.bin") as stream:
+                    b"".join(stream.chunks())
+        assert time.monotonic() - started < 3
+        repo.close()
+    assert _files_under(tmp_path) == []
