@@ -160,7 +160,6 @@ class TransportSettings:
             secrets=tuple(s for s in secrets if s),
         )
 
-
     def without_credentials(self) -> TransportSettings:
         """These settings for a server other than the tracking server (an artifact URI the
         server handed out naming another host): same TLS trust and timeouts, but no password,
@@ -494,8 +493,10 @@ def check_server_url(uri: str) -> None:
     """Raise UnsupportedURI unless `uri` is http(s)://host[:port][/path]."""
     try:
         parts = urlsplit(uri)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != -1
-    except ValueError:  # also a port that is not a number: `user:pass/word@host` parses so
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number, as in
+        # `http://user:pass/word@host`, where an unencoded `/` ends the host at "user:pass"
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
         valid = False
     if not valid:
         raise UnsupportedURI(
