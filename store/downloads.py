@@ -1,9 +1,10 @@
 """Download a run's artifact file or directory: streamed, concurrent, atomic, never outside
 the destination.
 
-Each file is written to a hidden temporary name in its final directory and renamed into place
+Each file is written to a hidden part file in its final directory and renamed into place
 only when complete, so an interrupted or failed download never leaves a partial file under the
-final name. Existing files are refused unless `overwrite=True`, checked before any byte is
+final name; a failed or cancelled download removes its parts, and one killed outright leaves
+parts the next download resumes (Range requests) or removes (store/part_files.py). Existing files are refused unless `overwrite=True`, checked before any byte is
 fetched and again at the rename (no race with another writer). Every path from the listing is
 checked by `artifacts.safety` before it is joined to the destination.
 """
@@ -11,7 +12,6 @@ checked by `artifacts.safety` before it is joined to the destination.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +27,7 @@ from .artifacts.base import (
 )
 from .artifacts.safety import clean_relative_path, destination_for
 from .errors import NotFound, StoreError
+from .part_files import PartFile, sweep_stale
 
 #: Files fetched at the same time unless the caller says otherwise: up to DEFAULT_WORKERS files
 #: of any size and, besides them, up to SMALL_FILE_WORKERS files under SMALL_FILE_SIZE. A small
@@ -131,6 +132,8 @@ def download(
                 raise error
             if cancel.is_set():
                 raise DownloadCancelled("Download cancelled; no partial file was left")
+        for directory in dirs:
+            sweep_stale(destination_for(dest, directory))
     except BaseException:  # KeyboardInterrupt too
         cancel.set()  # workers stop between chunks and remove their temp files
         _, still_running = wait(futures, timeout=CANCEL_GRACE_SECONDS)
@@ -196,10 +199,14 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: _Tracker, ca
     if cancel.is_set():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tracktui-", suffix=".part", dir=target.parent)
+    part = PartFile(target)  # raises, touching nothing, while another download writes it
+    tmp = str(part.path)
     temps.add(tmp)
     try:
-        try:
+        fd = part.fd
+        resumed = part.existing and _resume(repo, entry, fd, part.existing, tracker, cancel, chunk_size)
+        if not resumed:
+            part.restart()
             ranged = (
                 repo.supports_ranges
                 and hasattr(os, "pwrite")
@@ -209,31 +216,77 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: _Tracker, ca
             )
             if not ranged:
                 _fetch_whole(repo, entry, fd, tracker, cancel, chunk_size)
-        finally:
-            os.close(fd)
         if cancel.is_set():
             raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
         os.chmod(tmp, 0o666 & ~_UMASK)
+        if not part.locks:
+            part.close()  # Windows cannot rename an open file
+        # The lock is held until the part has its final name: no other download can take
+        # the part over between the last byte and the rename.
         _publish(tmp, target, overwrite, entry.path)
+        part.close()
         tracker.finish(entry.path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        part.remove()
         raise
     finally:
         temps.discard(tmp)
 
 
-def _fetch_whole(repo, entry, fd: int, tracker: _Tracker, cancel, chunk_size: int) -> None:
-    with open(fd, "wb", closefd=False) as out, repo.open_for_download(entry.path) as stream:
-        tracker.start(entry.path, stream.size if stream.size is not None else entry.size)
+def _resume(repo, entry, fd: int, offset: int, tracker: _Tracker, cancel, chunk_size: int) -> bool:
+    """Fetch the rest of a file a killed download left `offset` bytes of. False, with nothing
+    written, when that cannot be done: the store has no Range requests, the size is unknown,
+    or the part is not shorter than the file."""
+    size = entry.size
+    if not repo.supports_ranges or not hasattr(os, "pwrite") or size is None or not 0 < offset < size:
+        return False
+    try:
+        stream = repo.open_range(entry.path, offset, size - 1)
+    except RangesNotSupported:
+        return False
+    tracker.start(entry.path, size)
+    tracker.add(entry.path, offset)
+    position = offset
+    with stream:
         for chunk in stream.chunks(chunk_size):
             if cancel.is_set():
                 raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
+            if position + len(chunk) > size:
+                raise _size_mismatch(entry, position + len(chunk), "sent more than")
+            os.pwrite(fd, chunk, position)
+            position += len(chunk)
+            tracker.add(entry.path, len(chunk))
+    if position != size:
+        raise StoreError(f"The download of {entry.path!r} broke off at byte {position} of {size}")
+    return True
+
+
+def _fetch_whole(repo, entry, fd: int, tracker: _Tracker, cancel, chunk_size: int) -> None:
+    """The file in one stream, held to the size its listing gave: a server listing 5 bytes
+    must not stream gigabytes into the destination."""
+    listed = entry.size
+    with open(fd, "wb", closefd=False) as out, repo.open_for_download(entry.path) as stream:
+        if listed is not None and stream.size is not None and stream.size != listed:
+            raise _size_mismatch(entry, stream.size, "announced")
+        tracker.start(entry.path, stream.size if stream.size is not None else listed)
+        received = 0
+        for chunk in stream.chunks(chunk_size):
+            if cancel.is_set():
+                raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
+            received += len(chunk)
+            if listed is not None and received > listed:
+                raise _size_mismatch(entry, received, "sent more than")
             out.write(chunk)
             tracker.add(entry.path, len(chunk))
+    if listed is not None and received != listed:
+        raise _size_mismatch(entry, received, "sent")
+
+
+def _size_mismatch(entry: ArtifactEntry, got: int, what: str) -> StoreError:
+    return StoreError(
+        f"The store {what} {got} bytes of {entry.path!r}, but its listing said {entry.size}: the "
+        f"file changed during the download, or the server is misbehaving; the partial file was removed"
+    )
 
 
 def _fetch_ranged(repo, entry, fd: int, tracker: _Tracker, cancel, chunk_size: int) -> bool:

@@ -9,7 +9,6 @@ import importlib
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from .base import Store
 from .errors import UnsupportedURI
@@ -60,19 +59,25 @@ def uri_scheme(uri: str) -> str:
 
 
 def mask_uri(uri: str) -> str:
-    """The URI with any password or token replaced by `***`, safe to show and log."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
+    """The URI with the password in its user-info replaced by `***`: safe to show, log, and
+    keep as a key in saved settings.
+
+    Read from the raw text, not through a URL parser: a password holding an unencoded `/`,
+    `@`, `?`, `#` or `:` (`postgresql://postgres:Pass/word99@host/db`) is exactly what
+    parsers split wrongly, and each would show part of it. Whatever lies between `//` and the
+    last `@` counts as `user:password` when its user part holds no `/`; this can also hide a
+    host and port in the rare URI whose path holds an `@` (`http://h:5000/a@b` shows as
+    `http://h:***@b`), which is the safe side to err on.
+    """
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", uri, re.DOTALL)
+    if not match:
         return uri
-    if parts.password is None and parts.username is None:
-        return uri
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    netloc = f"{user}:***@{host}" if parts.password is not None else f"{user}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    prefix, rest = match.groups()
+    userinfo, at, after = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    if not at or not colon or any(ch in user for ch in "/?#"):
+        return uri  # no user-info, or a user name alone (no secret)
+    return f"{prefix}{user}:***@{after}"
 
 
 def open_store(uri: str | None = None, *, read_only: bool = False) -> Store:

@@ -1,7 +1,9 @@
 """What a user would want kept between sessions: chosen runs-table columns per experiment, theme.
 
 Stored as JSON in `$XDG_CONFIG_HOME/tracktui/config.json` (default `~/.config/tracktui`).
-A missing or unreadable file gives the defaults; saving never raises into the UI.
+A missing or unreadable file gives the defaults; saving never raises into the UI. Stores are
+keyed by their masked URI, so no password reaches the file (keys an older version wrote with
+a password in them are masked on load and so dropped from the file at the next save).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tracktui.store.uris import mask_uri
 
 
 def config_dir() -> Path:
@@ -20,7 +24,7 @@ def config_dir() -> Path:
 @dataclass
 class Config:
     theme: str | None = None
-    #: "<store display uri>#<experiment id>" → column ids in display order.
+    #: "<masked store uri>#<experiment id>" → column ids in display order.
     columns: dict[str, list[str]] = field(default_factory=dict)
     path: Path | None = field(default=None, repr=False, compare=False)
 
@@ -35,7 +39,7 @@ class Config:
             return cls(path=path)
         theme = data.get("theme") if isinstance(data.get("theme"), str) else None
         columns = {
-            str(k): [str(c) for c in v]
+            mask_uri(str(k)): [str(c) for c in v]
             for k, v in (data.get("columns") or {}).items()
             if isinstance(v, list)
         }
@@ -55,7 +59,7 @@ class Config:
         return None
 
     def columns_for(self, store_uri: str, experiment_id: str) -> list[str] | None:
-        return self.columns.get(f"{store_uri}#{experiment_id}")
+        return self.columns.get(f"{mask_uri(store_uri)}#{experiment_id}")
 
     def set_columns_for(self, store_uri: str, experiment_id: str, column_ids: list[str]) -> None:
-        self.columns[f"{store_uri}#{experiment_id}"] = list(column_ids)
+        self.columns[f"{mask_uri(store_uri)}#{experiment_id}"] = list(column_ids)

@@ -8,6 +8,7 @@ in `_SCHEMES`. The Store protocol's `list_artifacts`, `read_artifact_head` and
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,9 @@ _SCHEMES = {
     "https": "tracktui.store.artifacts.proxy:for_http_uri",
     "s3": "tracktui.store.artifacts.s3:S3ArtifactRepository",
 }
+
+#: Set to 1 to let a tracking server's `file:` artifact URIs be read from this machine's disk.
+ALLOW_SERVER_LOCAL_ENV = "TRACKTUI_ALLOW_SERVER_LOCAL_ARTIFACTS"
 
 #: Schemes MLflow supports that tracktui cannot read directly, and what to do instead.
 _NOT_SUPPORTED = {
@@ -102,19 +106,35 @@ def repository_for(
 def repository_for_server_run(run: Run, transport: RestTransport, tracking_uri: str) -> ArtifactRepository:
     """The repository for a run read through a tracking server: the artifact proxy for
     `mlflow-artifacts:` runs, the run's own store when this machine can read it, else the
-    server's `artifacts/list` + `get-artifact` (which reach any store the server can)."""
+    server's `artifacts/list` + `get-artifact` (which reach any store the server can).
+
+    A local path is the server's word, not the user's: a hostile server could name
+    `file:///home/you/.ssh` and have `download` or `copy` read it (and upload it elsewhere).
+    So local paths are read through the server, unless the user opts in with
+    TRACKTUI_ALLOW_SERVER_LOCAL_ARTIFACTS=1 (faster when server and client share a disk)."""
     from .local import local_path_of
     from .server_run import ServerRunArtifactRepository
 
     uri = run.artifact_uri or ""
     scheme = artifact_scheme(uri) if uri else ""
+    hint = None
     try:
         if scheme in ("mlflow-artifacts", "http", "https"):
             return repository_for(uri, tracking_uri=tracking_uri, transport=transport)
         if scheme == "file" and local_path_of(uri).is_dir():
-            return repository_for(uri)
+            if server_local_artifacts_allowed():
+                return repository_for(uri)
+            hint = (
+                f"The server names the local directory {mask_uri(uri)}, which tracktui reads only "
+                f"through the server unless {ALLOW_SERVER_LOCAL_ENV}=1 is set"
+            )
         if scheme == "s3":
             return repository_for(uri)
     except UnsupportedURI:
         pass
-    return ServerRunArtifactRepository(transport, run.id, uri)
+    return ServerRunArtifactRepository(transport, run.id, uri, hint=hint)
+
+
+def server_local_artifacts_allowed() -> bool:
+    """Has the user opted in to reading local artifact paths a tracking server names?"""
+    return os.environ.get(ALLOW_SERVER_LOCAL_ENV, "").strip().lower() in ("1", "true", "yes")

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from ..errors import Unreachable
-from ..rest.transport import RestTransport, ssl_context
+from ..rest.transport import RestTransport, TrickleGuard, ssl_context
 from .base import CHUNK_SIZE, ArtifactStream
 
 #: Error bodies longer than this are not read to keep the connection; it is closed instead.
@@ -153,15 +153,27 @@ class PlainStream(ArtifactStream):
 
     def chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         response = self._response
+        guard = TrickleGuard(self._getter._timeout, f"The download from {self._getter._transport.display_uri}")
+        buffer = bytearray()
         try:
             while True:
                 left = response.length
-                chunk = response.read(min(chunk_size, left) if left is not None else chunk_size)
-                if not chunk:
+                if left == 0:
+                    response.read()  # b"": marks the answer read, so the connection is kept
+                    break
+                # read1: what one network read brings, so the guard sees a trickling server
+                piece = response.read1(min(chunk_size, left) if left is not None else chunk_size)
+                if not piece:
                     if left:  # http.client ends a short body quietly when asked for amounts
                         raise http.client.IncompleteRead(b"", left)
                     break
-                yield chunk
+                guard.received(len(piece))
+                buffer += piece
+                if len(buffer) >= chunk_size:
+                    yield bytes(buffer)
+                    buffer.clear()
+            if buffer:
+                yield bytes(buffer)
         except (OSError, http.client.HTTPException) as exc:
             self._getter._drop(self._conn)
             self._done = True

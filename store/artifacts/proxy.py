@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from ..errors import Unreachable, UnsupportedURI
-from ..rest.transport import RestTransport, TransportSettings
+from ..rest.transport import RestTransport, TransportSettings, TrickleGuard, same_origin
 from ..uris import mask_uri
 from .base import (
     CHUNK_SIZE,
@@ -114,8 +114,19 @@ class HttpStream(ArtifactStream):
         self.size = int(length) if length and length.isdigit() and not encoded else None
 
     def chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        guard = TrickleGuard(self._http.settings.timeout, f"The download from {self._http.display_uri}")
+        buffer = bytearray()
         try:
-            yield from self._response.iter_bytes(chunk_size)
+            # Read as the bytes arrive (not `iter_bytes(chunk_size)`, which waits for a full
+            # chunk), so the guard sees a trickling server; hand out chunks of `chunk_size`.
+            for piece in self._response.iter_bytes():
+                guard.received(len(piece))
+                buffer += piece
+                if len(buffer) >= chunk_size:
+                    yield bytes(buffer)
+                    buffer.clear()
+            if buffer:
+                yield bytes(buffer)
         except httpx.HTTPError as exc:
             raise Unreachable(
                 f"The download from {self._http.display_uri} broke off: {self._http._scrub(str(exc) or type(exc).__name__)}"
@@ -136,7 +147,8 @@ def for_mlflow_artifacts_uri(
     uri: str, tracking_uri: str | None, transport: RestTransport | None
 ) -> ProxyArtifactRepository:
     """Resolve `mlflow-artifacts:/p` (or `mlflow-artifacts://host:port/p`) against the tracking
-    server as MLflow's client does; reuse `transport` when it talks to that server."""
+    server as MLflow's client does; reuse `transport` when it talks to that server. Unlike
+    MLflow's client, the tracking server's credentials go to no other host (see `_owned`)."""
     parts = urlsplit(uri)
     root = re.sub(r"/+", "/", parts.path).strip("/")
     if not tracking_uri or urlsplit(tracking_uri).scheme not in ("http", "https"):
@@ -151,7 +163,7 @@ def for_mlflow_artifacts_uri(
     # The netloc in the URI replaces the tracking server's host; its path prefix is kept.
     tracking = urlsplit(tracking_uri)
     base = urlunsplit((tracking.scheme, parts.netloc, tracking.path, "", ""))
-    return _owned(base, root)
+    return _owned(base, root, transport)
 
 
 def for_http_uri(uri: str, transport: RestTransport | None = None) -> ProxyArtifactRepository:
@@ -167,11 +179,20 @@ def for_http_uri(uri: str, transport: RestTransport | None = None) -> ProxyArtif
     root = parts.path[marker + len(PROXY_API):].strip("/")
     if transport is not None and transport.base_url == server.rstrip("/"):
         return ProxyArtifactRepository(transport, root)
-    return _owned(server, root)
+    return _owned(server, root, transport)
 
 
-def _owned(server_uri: str, root: str) -> ProxyArtifactRepository:
-    transport = RestTransport(server_uri, TransportSettings.from_env(server_uri))
+def _owned(server_uri: str, root: str, tracking: RestTransport | None = None) -> ProxyArtifactRepository:
+    """A repository with its own transport to `server_uri`. When the URI came from a tracking
+    server (`tracking`), it is that server's word, not the user's: credentials (environment,
+    ~/.mlflow/credentials, the tracking URI's) are sent only if it names the same origin."""
+    if tracking is None:
+        settings = TransportSettings.from_env(server_uri)
+    elif same_origin(server_uri, tracking.base_url):
+        settings = tracking.settings
+    else:
+        settings = tracking.settings.without_credentials()
+    transport = RestTransport(server_uri, settings)
     return ProxyArtifactRepository(transport, root, owns_transport=True)
 
 

@@ -20,7 +20,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -43,6 +43,13 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 120.0
 #: What MLflow 3 servers answer when the Host header is not in --allowed-hosts.
 INVALID_HOST_MARKER = "Invalid Host header"
+#: The largest JSON answer read: a server streaming an endless body must not fill the memory.
+#: A 50,000-run search page with many params is a few hundred MB at most.
+MAX_JSON_BYTES = 512 << 20
+#: An artifact download must bring at least this many bytes in each MLFLOW_HTTP_REQUEST_TIMEOUT
+#: window (64 KiB in 120 s by default: 0.5 KiB/s, far below any real link). A whole-download
+#: deadline would cut large files on slow links; this cuts only a server trickling bytes.
+MIN_BYTES_PER_TIMEOUT = 64 << 10
 
 
 class HostNotAllowed(AuthFailed):
@@ -153,6 +160,12 @@ class TransportSettings:
             secrets=tuple(s for s in secrets if s),
         )
 
+    def without_credentials(self) -> TransportSettings:
+        """These settings for a server other than the tracking server (an artifact URI the
+        server handed out naming another host): same TLS trust and timeouts, but no password,
+        token or client certificate, which the user meant for the tracking server only."""
+        return replace(self, authorization=None, auth_kind=None, secrets=(), client_cert=None)
+
 
 class RestTransport:
     """One pooled httpx client to one server. Thread-safe (httpx.Client is)."""
@@ -212,9 +225,17 @@ class RestTransport:
         while True:
             wait: float | None = None
             try:
-                response = self._client.request(
+                request = self._client.build_request(
                     method, url, params=_clean_params(params), json=json_body, headers=headers
                 )
+                response, body = self._send_bounded(request, path)
+            except httpx.TooManyRedirects:
+                raise self._redirect_loop(path) from None
+            except httpx.DecodingError:
+                raise ServerError(
+                    f"{self.display_uri} answered {_short(path)} with a body that cannot be decoded "
+                    f"(a broken Content-Encoding)"
+                ) from None
             except httpx.TimeoutException as exc:
                 if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)) and attempt < self.settings.max_retries:
                     wait = self._backoff(attempt + 1)
@@ -236,7 +257,7 @@ class RestTransport:
                 if response.status_code in RETRY_STATUSES and attempt < self.settings.max_retries:
                     wait = self._retry_after(response) or self._backoff(attempt + 1)
                 else:
-                    return self._decode(response, path, attempt)
+                    return self._decode(response, body, path, attempt)
             attempt += 1
             time.sleep(wait)
 
@@ -255,6 +276,8 @@ class RestTransport:
             try:
                 request = self._client.build_request("GET", url, params=_clean_params(params), headers=headers)
                 response = self._client.send(request, stream=True)
+            except httpx.TooManyRedirects:
+                raise self._redirect_loop(path) from None
             except (httpx.TransportError, OSError) as exc:
                 if isinstance(exc, httpx.ReadTimeout):
                     raise self._timed_out(path) from None
@@ -275,14 +298,16 @@ class RestTransport:
                     response.close()
                 return
             try:
-                response.read()
+                body = self._read_bounded(response, path, time.monotonic() + self.settings.timeout)
+            except (httpx.TransportError, OSError):
+                body = b""  # the status says enough
             finally:
                 response.close()
             if response.status_code in RETRY_STATUSES and attempt < self.settings.max_retries:
                 attempt += 1
                 time.sleep(self._retry_after(response) or self._backoff(attempt))
                 continue
-            self._decode(response, path, attempt)
+            self._decode(response, body, path, attempt)
             raise ServerError(f"{self.display_uri} answered {_short(path)} with HTTP {response.status_code}")
 
     def close(self) -> None:
@@ -292,6 +317,45 @@ class RestTransport:
                 self._client.close()
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _send_bounded(self, request: httpx.Request, path: str) -> tuple[httpx.Response, bytes]:
+        """Send and read the whole answer within one deadline of `settings.timeout` seconds
+        and MAX_JSON_BYTES: httpx's timeout is per read, so a server sending a byte every
+        few seconds (or bytes without end) would otherwise hold the caller forever."""
+        deadline = time.monotonic() + self.settings.timeout
+        response = self._client.send(request, stream=True)
+        try:
+            return response, self._read_bounded(response, path, deadline)
+        finally:
+            response.close()
+
+    def _read_bounded(self, response: httpx.Response, path: str, deadline: float) -> bytes:
+        """The body, or Unreachable past `deadline`, or ServerError past MAX_JSON_BYTES. Checked
+        at each network read, so the wait exceeds the deadline by at most one read timeout."""
+        limit = MAX_JSON_BYTES
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > limit:
+            raise self._too_large(path, limit)
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise self._too_large(path, limit)
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("total deadline passed")
+        return bytes(body)
+
+    def _too_large(self, path: str, limit: int) -> ServerError:
+        return ServerError(
+            f"{self.display_uri} answered {_short(path)} with more than {limit >> 20} MiB; "
+            f"stopped reading (is this URL an MLflow tracking server?)"
+        )
+
+    def _redirect_loop(self, path: str) -> ServerError:
+        return ServerError(
+            f"{self.display_uri} redirected {_short(path)} too many times (a redirect loop?); "
+            f"check the URL, including http versus https and any --static-prefix path"
+        )
 
     def _timed_out(self, path: str) -> Unreachable:
         return Unreachable(
@@ -330,9 +394,9 @@ class RestTransport:
             seconds = when.timestamp() - time.time()
         return max(0.0, min(MAX_BACKOFF_SECONDS, seconds))
 
-    def _decode(self, response: httpx.Response, path: str, attempt: int) -> dict:
+    def _decode(self, response: httpx.Response, body: bytes, path: str, attempt: int) -> dict:
         status = response.status_code
-        text = response.text
+        text = _text(body, response.charset_encoding)
         payload = _json_object(text)
         if status == 200:
             if payload is None:
@@ -402,10 +466,35 @@ class RestTransport:
         return text
 
 
+class TrickleGuard:
+    """Fails a body that arrives slower than MIN_BYTES_PER_TIMEOUT per `timeout` seconds.
+    Call `received(n)` after each network read."""
+
+    def __init__(self, timeout: float, describe: str):
+        self._timeout = timeout
+        self._describe = describe
+        self._window_start = time.monotonic()
+        self._window_bytes = 0
+
+    def received(self, count: int) -> None:
+        self._window_bytes += count
+        now = time.monotonic()
+        if now - self._window_start < self._timeout:
+            return
+        if self._window_bytes < MIN_BYTES_PER_TIMEOUT:
+            raise Unreachable(
+                f"{self._describe} is too slow: {self._window_bytes} bytes in the last "
+                f"{now - self._window_start:.0f} s (set MLFLOW_HTTP_REQUEST_TIMEOUT to allow slower links)"
+            )
+        self._window_start, self._window_bytes = now, 0
+
+
 def check_server_url(uri: str) -> None:
     """Raise UnsupportedURI unless `uri` is http(s)://host[:port][/path]."""
     try:
         parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number, as in
+        # `http://user:pass/word@host`, where an unencoded `/` ends the host at "user:pass"
         valid = parts.scheme in ("http", "https") and bool(parts.hostname)
     except ValueError:
         valid = False
@@ -413,6 +502,20 @@ def check_server_url(uri: str) -> None:
         raise UnsupportedURI(
             f"{safe_display_uri(uri)!r} is not a valid tracking server URL; expected http(s)://host[:port][/path]"
         )
+
+
+def same_origin(a: str, b: str) -> bool:
+    """True when URLs `a` and `b` share scheme, host and port (the browser's and httpx's rule
+    for sending credentials along on a redirect)."""
+    try:
+        pa, pb = urlsplit(a), urlsplit(b)
+        return (pa.scheme.lower(), pa.hostname, _port(pa)) == (pb.scheme.lower(), pb.hostname, _port(pb))
+    except ValueError:
+        return False
+
+
+def _port(parts) -> int | None:
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
 
 
 def safe_display_uri(uri: str) -> str:
@@ -496,6 +599,13 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict | None:
             continue
         out[key] = ("true" if value else "false") if isinstance(value, bool) else value
     return out
+
+
+def _text(body: bytes, charset: str | None) -> str:
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", errors="replace")
 
 
 def _json_object(text: str) -> dict | None:

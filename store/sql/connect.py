@@ -24,6 +24,10 @@ _DRIVER_HINTS = {
     "mssql": "pip install pyodbc (and the Microsoft ODBC driver)",
 }
 _SERVER_CONNECT_TIMEOUT_S = 10
+_ENCODE_HINT = (
+    " (percent-encode special characters of the user name and password: '@' as %40, '/' as %2F, "
+    "':' as %3A)"
+)
 SQLITE_BUSY_TIMEOUT_MS = 20000
 
 
@@ -35,8 +39,14 @@ def create_engine(uri: str) -> tuple[sa.Engine, str]:
     shown = mask_uri(uri)
     try:
         url = make_url(uri)
-    except sa.exc.ArgumentError as exc:
-        raise UnsupportedURI(f"Malformed database URI {shown!r}: {exc}") from None
+    except sa.exc.ArgumentError:
+        raise UnsupportedURI(f"Malformed database URI {shown!r}") from None
+    except ValueError:  # SQLAlchemy's int(port): its message can hold part of the password
+        raise UnsupportedURI(f"Malformed database URI {shown!r}: the port is not a number{_ENCODE_HINT}") from None
+    if "@" in (url.host or ""):
+        # `user:p@ss@host`: SQLAlchemy splits at the first `@` and would send the rest of the
+        # password to DNS as part of a host name (and show it in the driver's error).
+        raise UnsupportedURI(f"Malformed database URI {shown!r}: the host name holds an '@'{_ENCODE_HINT}")
     dialect = url.get_backend_name()
     if dialect == "postgres":  # an alias people type; SQLAlchemy only knows "postgresql"
         url = url.set(drivername="postgresql" + (f"+{url.get_driver_name()}" if "+" in url.drivername else ""))

@@ -686,7 +686,7 @@ def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool)
         raise ReadOnlyError(f"cannot write artifacts to {sink.description}")
     exists = getattr(target, "exists", None)
     todo = [(p, s) for p, s in files if not (exists and exists(p, s))]
-    results = [pool.submit(target, p, s, source.open_artifact(run, p)) for p, s in todo]
+    results = [pool.submit(target, p, s, _held_to_size(source.open_artifact(run, p), s, p)) for p, s in todo]
     copied = 0
     for f in results:
         written = f.result()
@@ -698,6 +698,19 @@ def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool)
 
 
 _report_lock = threading.Lock()
+
+
+def _held_to_size(chunks: Iterator[bytes], size: int | None, path: str) -> Iterator[bytes]:
+    """`chunks`, failing once they pass the size the listing gave (a server listing 5 bytes
+    must not stream gigabytes into the destination) or end short of it."""
+    received = 0
+    for chunk in chunks:
+        received += len(chunk)
+        if size is not None and received > size:
+            raise StoreError(f"The source sent more than the {size} bytes its listing gave for {path!r}")
+        yield chunk
+    if size is not None and received != size:
+        raise StoreError(f"The source sent {received} bytes of {path!r}, but its listing said {size}")
 
 
 def _copy_traces(source, sink, exp: Experiment, dest_exp: str, report: TransferReport) -> None:

@@ -40,6 +40,15 @@ def test_bad_uri_exits_nonzero_with_one_line_reason():
     assert "Traceback" not in result.stderr
 
 
+def test_uri_with_unencoded_password_fails_in_one_line_without_the_password():
+    for uri in ("postgresql://postgres:Secret99@127.0.0.1:port/db", "postgresql://postgres:p@ss99@127.0.0.1:1/db"):
+        result = tracktui(uri, "--read-only")
+        assert result.returncode != 0
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Secret99" not in result.stderr and "ss99" not in result.stderr
+        assert "Traceback" not in result.stderr and "%40" in result.stderr
+
+
 def test_demo_help():
     result = tracktui("demo", "--help")
     assert result.returncode == 0

@@ -107,6 +107,17 @@ def test_unreachable_server_is_one_line(tmp_path):
     assert "hunter2" not in result.stderr + result.stdout
 
 
+def test_redirect_loop_is_one_line(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
+    from fake_http_server import FakeServer, Reply
+
+    loop = Reply(302, "", headers={"Location": "/api/2.0/mlflow/runs/get"})
+    with FakeServer(loop) as server:
+        result = tracktui("download", "abc", "--uri", server.url, "-o", str(tmp_path))
+    assert result.returncode != 0 and result.stderr.count("\n") == 1, result.stderr
+    assert "too many times" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_progress_bar_on_a_terminal(sqlite_run, tmp_path):
     uri, run_id = sqlite_run
     controller, terminal = pty.openpty()

@@ -11,7 +11,7 @@ import json
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +23,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (cut short when the server stops)
     drop: bool = False  # close the connection after sending half an answer
+    #: A body sent piece by piece (slow, endless, longer than announced) instead of `body`:
+    #: each item is written and flushed; a float item is a pause in seconds. Without a
+    #: Content-Length in `headers` the connection is closed after it.
+    chunks: Callable[[], Iterable[bytes | float]] | None = None
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, dict):
@@ -49,6 +53,7 @@ class FakeServer:
     def __init__(self, script: Script | Reply, *, tls: ssl.SSLContext | None = None):
         self.script = script if callable(script) else (lambda n, req: script)
         self.requests: list[Seen] = []
+        self.bytes_streamed = 0  # body bytes of `chunks` replies the client accepted
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._connections: list = []
@@ -119,6 +124,9 @@ class FakeServer:
                 if reply.delay and server._stopping.wait(reply.delay):
                     self.close_connection = True
                     return
+                if reply.chunks is not None:
+                    self._stream(reply)
+                    return
                 payload, content_type = reply.encoded()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.headers.get("Content-Type", content_type))
@@ -130,6 +138,27 @@ class FakeServer:
                 self.wfile.write(payload)
                 self.wfile.flush()
                 if reply.drop:
+                    self.close_connection = True
+
+            def _stream(self, reply: Reply) -> None:
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                if "content-length" not in {k.lower() for k in reply.headers}:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                try:
+                    for piece in reply.chunks():
+                        if isinstance(piece, float):
+                            if server._stopping.wait(piece):
+                                break
+                            continue
+                        self.wfile.write(piece)
+                        self.wfile.flush()
+                        with server._lock:
+                            server.bytes_streamed += len(piece)
+                except (ConnectionError, OSError):  # the client hung up: what we want to see
                     self.close_connection = True
 
             do_GET = do_POST = do_PATCH = do_DELETE = _handle

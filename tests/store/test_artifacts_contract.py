@@ -278,6 +278,25 @@ def test_large_files_in_parallel_parts(case, tmp_path, monkeypatch):
     assert events[-1].done == events[-1].total == len(artifact_blob())
 
 
+def test_a_killed_downloads_part_is_resumed_or_replaced(case, tmp_path, monkeypatch):
+    """A part file left by a killed download: mlflow's proxy honours Range, so only the rest
+    is fetched; stores without Range requests fetch the file again. Same bytes either way."""
+    import tracktui.store.downloads as downloads
+
+    blob = artifact_blob()
+    (tmp_path / ".tracktui-blob.bin.part").write_bytes(blob[: len(blob) // 3])
+    if case.kind == "rest":
+
+        def not_resumed(*args):
+            raise AssertionError("the proxy download did not resume with a Range request")
+
+        monkeypatch.setattr(downloads, "_fetch_whole", not_resumed)
+        monkeypatch.setattr(downloads, "_fetch_ranged", not_resumed)
+    landed = case.store.download_artifacts(case.run_id, "blob.bin", tmp_path)
+    assert landed.read_bytes() == blob
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blob.bin"]
+
+
 def test_download_never_overwrites_unless_asked(case, tmp_path):
     from tracktui.store.downloads import DestinationExists
 

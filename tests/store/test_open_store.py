@@ -191,3 +191,40 @@ def test_mask_uri_hides_passwords(uri, secret):
 )
 def test_mask_uri_leaves_uris_without_password_alone(uri):
     assert mask_uri(uri) == uri
+
+
+#: Passwords parsers split wrongly (unencoded `/`, `@`, `?`, `#`, a port that is no number):
+#: each must still be masked whole, and opening such a URI fails in one line without it.
+AWKWARD_PASSWORDS = [
+    ("postgresql://postgres:Pass/word99@host/db", "word99"),
+    ("postgresql://postgres:p@ss99@127.0.0.1:1/db", "ss99"),
+    ("mysql+pymysql://root:Sec/ret@127.0.0.1:abc/db", "ret"),
+    ("postgresql://postgres:Secret99@127.0.0.1:port/db", "Secret99"),
+    ("http://alice:to/k3n@127.0.0.1:1/", "k3n"),
+    ("https://alice:q?uery#frag99@127.0.0.1:1/", "frag99"),
+]
+
+
+@pytest.mark.parametrize("uri, secret", AWKWARD_PASSWORDS)
+def test_mask_uri_hides_passwords_with_unencoded_special_characters(uri, secret):
+    masked = mask_uri(uri)
+    assert secret not in masked and ":***@" in masked
+
+
+@pytest.mark.parametrize("uri, secret", AWKWARD_PASSWORDS)
+def test_uris_with_unencoded_passwords_fail_in_one_line_without_the_secret(uri, secret):
+    from tracktui.store import StoreError
+
+    try:
+        with open_store(uri, read_only=True) as store:
+            store.search_experiments()
+    except StoreError as exc:
+        message = str(exc)
+    else:  # pragma: no cover - nothing listens on these hosts and ports
+        pytest.fail(f"{uri} opened")
+    assert secret not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("uri", ["s3://bucket/key:v@x", "file:///tmp/a:b@c", "sqlite:////tmp/a@b:c.db"])
+def test_mask_uri_leaves_paths_holding_at_and_colon_alone(uri):
+    assert mask_uri(uri) == uri

@@ -249,3 +249,63 @@ def test_malformed_server_urls_are_refused_up_front_without_the_password(uri):
     with pytest.raises(UnsupportedURI, match="not a valid tracking server URL") as caught:
         RestStore(uri)
     assert "hunter2" not in str(caught.value)
+
+
+# -- a hostile or broken server cannot hold the client -------------------------------------------
+
+
+def test_endless_json_body_stops_at_the_size_cap_with_a_clear_error(monkeypatch):
+    import tracktui.store.rest.transport as transport
+
+    monkeypatch.setattr(transport, "MAX_JSON_BYTES", 1 << 20)
+    sent_at_most = 64 << 20  # bounds the test on a client that would read forever
+
+    def endless():
+        yield b'{"experiment": {"name": "'
+        for _ in range(sent_at_most >> 16):
+            yield b"a" * (1 << 16)
+
+    with FakeServer(Reply(chunks=endless)) as server:
+        with pytest.raises(ServerError, match="more than 1 MiB") as caught:
+            open_rest(server.url).get_experiment("1")
+        assert len(server.requests) == 1  # not retried
+    assert "\n" not in str(caught.value)
+    assert server.bytes_streamed < 16 << 20  # stopped reading early, not at the end of the flood
+
+
+def test_announced_huge_json_body_is_refused_before_reading(monkeypatch):
+    import tracktui.store.rest.transport as transport
+
+    monkeypatch.setattr(transport, "MAX_JSON_BYTES", 1 << 20)
+    reply = Reply(chunks=lambda: [b"{}"], headers={"Content-Length": str(10 << 30)})
+    with FakeServer(reply) as server:
+        with pytest.raises(ServerError, match="more than 1 MiB"):
+            open_rest(server.url).get_experiment("1")
+
+
+def test_slowloris_answer_hits_a_total_deadline(monkeypatch):
+    """One byte every 0.2 s never trips httpx's per-read timeout; the request as a whole must."""
+    import time
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")
+    body = b" " * 40 + b'{"experiment": {"experiment_id": "1", "name": "e"}}'
+
+    def trickle():
+        for byte in body:  # 40 pauses of 0.2 s: 8 s before the JSON even starts
+            yield bytes([byte])
+            yield 0.2
+
+    with FakeServer(Reply(chunks=trickle, headers={"Content-Length": str(len(body))})) as server:
+        store = RestStore(server.url, max_retries=0)
+        started = time.monotonic()
+        with pytest.raises(Unreachable, match=r"timed out after 1 s"):
+            store.get_experiment("1")
+        assert time.monotonic() - started < 3
+
+
+def test_redirect_loop_is_one_line_error_not_a_traceback():
+    loop = Reply(302, "", headers={"Location": "/api/2.0/mlflow/experiments/get?experiment_id=1"})
+    with FakeServer(loop) as server:
+        with pytest.raises(ServerError, match="redirected .* too many times") as caught:
+            open_rest(server.url).get_experiment("1")
+    assert "\n" not in str(caught.value)

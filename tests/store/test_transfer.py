@@ -459,3 +459,61 @@ def test_a_copy_carries_exactly_the_source_tags(sqlite_copy, tmp_path):
     copied = _client(dest_uri).get_run(bare)
     assert dict(copied.data.tags) == source_tags
     assert copied.info.user_id == client.get_run(bare).info.user_id
+
+
+# -- a hostile source server ----------------------------------------------------------------------
+
+
+def _hostile_source(artifact_uri: str, body: bytes):
+    """A tracking server with one run whose artifacts listing says `small.txt` is 5 bytes."""
+    from urllib.parse import urlsplit
+
+    from fake_http_server import Reply, run_json
+
+    def script(n, seen):
+        path = urlsplit(seen.path).path
+        if path.endswith("/experiments/search"):
+            return Reply(body={"experiments": [{"experiment_id": "1", "name": "e", "lifecycle_stage": "active"}]})
+        if path.endswith("/runs/search") or path.endswith("/runs/get"):
+            run = run_json(HOSTILE_RUN)
+            run["info"]["artifact_uri"] = artifact_uri
+            return Reply(body={"runs": [run]} if path.endswith("search") else {"run": run})
+        if path.endswith("/artifacts/list") or path == "/api/2.0/mlflow-artifacts/artifacts":
+            return Reply(body={"files": [{"path": "small.txt", "is_dir": False, "file_size": 5}]})
+        if path.startswith("/api/2.0/mlflow-artifacts/artifacts/") or path == "/get-artifact":
+            return Reply(body=body)
+        return Reply(body={})
+
+    return script
+
+
+HOSTILE_RUN = "0123456789abcdef0123456789abcdef"
+
+
+def test_export_refuses_an_artifact_longer_than_listed(tmp_path):
+    from fake_http_server import FakeServer
+
+    from tracktui.store.rest.store import RestStore
+
+    with FakeServer(_hostile_source("mlflow-artifacts:/1/r/artifacts", b"x" * 100_000)) as server:
+        with RestStore(server.url, max_retries=0, timeout=5) as store:
+            report = export_experiments(store, tmp_path / "export")
+    assert "listing gave for 'small.txt'" in report.failed[HOSTILE_RUN]
+    assert not [p for p in (tmp_path / "export").rglob("*small.txt*")]
+
+
+def test_export_reads_a_local_path_named_by_the_server_through_the_server(tmp_path, monkeypatch):
+    from fake_http_server import FakeServer
+
+    from tracktui.store.rest.store import RestStore
+
+    monkeypatch.delenv("TRACKTUI_ALLOW_SERVER_LOCAL_ARTIFACTS", raising=False)
+    secret = tmp_path / "home"
+    secret.mkdir()
+    (secret / "small.txt").write_text("SECRET")
+    with FakeServer(_hostile_source(secret.as_uri(), b"fine!")) as server:
+        with RestStore(server.url, max_retries=0, timeout=5) as store:
+            report = export_experiments(store, tmp_path / "export")
+    assert not report.failed
+    (exported_file,) = (tmp_path / "export").rglob("small.txt")
+    assert exported_file.read_bytes() == b"fine!"
