@@ -70,7 +70,17 @@ def compare_string(lhs: str, op: str, value: Any) -> bool:
         return lhs in value
     if op == "NOT IN":
         return lhs not in value
+    if op == "RLIKE":
+        return regex_search(value, lhs)
     raise ValueError(f"operator {op} does not apply to strings")
+
+
+def regex_search(pattern: str, text: str) -> bool:
+    """RLIKE as MLflow evaluates it: Python's re.search; a bad pattern matches nothing."""
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
 
 
 def compare_number(lhs: float | int, op: str, value: Any) -> bool:

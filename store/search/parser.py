@@ -350,7 +350,7 @@ class Parser:
                 self._fail("Condition is missing its comparison", expected)
             self._fail(f"Expected an operator, found {self._describe_here()}", expected, start)
         upper = word.upper()
-        if upper in ("LIKE", "ILIKE", "IN"):
+        if upper in ("LIKE", "ILIKE", "RLIKE", "IN"):
             self.pos += len(word)
             return upper, start
         if upper == "NOT":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -126,6 +127,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA case_sensitive_like = true")
     cursor.close()
+    # RLIKE in trace filters: SQLite has the REGEXP operator but no function behind it.
+    dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
+
+
+def _regexp(pattern: str | None, value: str | None) -> bool:
+    """`value REGEXP pattern` as MLflow's SQLite connections define it (Python's re.search;
+    a bad pattern or a NULL matches nothing)."""
+    if pattern is None or value is None:
+        return False
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return False
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from typing import cast
 
 import sqlalchemy as sa
 
-from ..errors import FilterSyntaxError
+from ..errors import FilterSyntaxError, InvalidValue
 from ..model import RUN_NAME_TAG
 from ..search import Comparison, OrderKey
 from .schema import Tables
@@ -60,6 +60,8 @@ def compare(column, op: str, value, dialect: str, *, text_column: bool = True):
         raise ValueError(f"operator {op} on a numeric column")
     if op == "ILIKE":
         return column.ilike(value)
+    if op == "RLIKE":
+        return _regexp_match(column, value, dialect)
     exact = _case_sensitive(column, dialect)
     if op == "=":
         # On MySQL keep the plain (indexable) comparison ahead of the binary one, as mlflow does.
@@ -73,6 +75,18 @@ def compare(column, op: str, value, dialect: str, *, text_column: bool = True):
     if op == "NOT IN":
         return exact.not_in(list(value))
     raise ValueError(f"unsupported operator {op!r}")
+
+
+def _regexp_match(column, pattern: str, dialect: str):
+    """`column RLIKE pattern` as MLflow's SQL store spells it per dialect (case-sensitive)."""
+    if dialect == "sqlite":
+        return column.op("REGEXP")(pattern)  # the function tracktui.store.sql.connect registers
+    if dialect == "postgresql":
+        return column.op("~")(pattern)
+    if dialect == "mysql":
+        binary = sa.cast(column, sa.LargeBinary)
+        return binary.op("REGEXP")(sa.cast(sa.literal(pattern), sa.LargeBinary))
+    raise InvalidValue(f"RLIKE is not supported on {dialect} (MLflow does not support it there either)")
 
 
 def _numeric(column, op: str, value):

@@ -32,7 +32,13 @@ from ..traces import (
 )
 from ..traces.artifact_spans import read_traces_json
 from ..traces.decode import build_trace, spans_from_contents
-from ..traces.filter import DEFAULT_ORDER, parse_trace_filter, parse_trace_order_by
+from ..traces.filter import (
+    DEFAULT_ORDER,
+    LINKED_PROMPTS_TAG,
+    SPAN_ATTRIBUTE_PREFIX,
+    parse_trace_filter,
+    parse_trace_order_by,
+)
 from ..traces.validation import validate_trace_tag
 from .filters import compare
 from .schema import TraceTables
@@ -196,6 +202,9 @@ class SqlTraces(SqlHost):
             if c.kind == "metadata" and c.key == SOURCE_RUN_METADATA and c.op == "=":
                 out.append(self._run_clause(c))
                 continue
+            if c.kind == "tag" and c.key == LINKED_PROMPTS_TAG:
+                out.append(self._prompt_clause(c))
+                continue
             column = self._promoted_column(c.kind, c.key)
             if column is not None:
                 out.append(self._column_clause(column, c))
@@ -229,6 +238,20 @@ class SqlTraces(SqlHost):
         )
         return sa.or_(by_metadata, linked)
 
+    def _prompt_clause(self, c: Comparison):
+        """`prompt = 'name/version'`: the trace is linked to that prompt version in
+        `entity_associations`, as MLflow's SQL store answers it (only `=` is allowed)."""
+        if c.op != "=":
+            raise InvalidValue("A prompt filter allows only = with 'name/version'")
+        links = self._entity_associations()
+        if links is None:
+            return sa.false()
+        ti = self._traces().trace_info
+        return sa.exists().where(
+            links.c.source_id == ti.c.request_id, links.c.source_type == "trace",
+            links.c.destination_type == "prompt_version", links.c.destination_id == c.value,
+        )
+
     def _entity_associations(self):
         """The `entity_associations` table (mlflow 3.0+), or None; looked up once."""
         cached = self.__dict__.get("_entity_associations_table", False)
@@ -247,10 +270,14 @@ class SqlTraces(SqlHost):
         if sp is None:  # spans only in traces.json: MLflow's SQL search finds none either
             return sa.false()
         columns = {"name": sp.c.name, "type": sp.c.type, "status": sp.c.status, "content": sp.c.content}
-        return sa.exists().where(
-            sp.c.trace_id == traces.trace_info.c.request_id,
-            *(compare(columns[c.key], c.op, c.value, self.dialect) for c in clauses),
-        )
+        wheres = []
+        for c in clauses:
+            if c.key.startswith(SPAN_ATTRIBUTE_PREFIX):
+                pattern = span_attribute_pattern(c.key[len(SPAN_ATTRIBUTE_PREFIX):], c.op, c.value)
+                wheres.append(compare(sp.c.content, c.op, pattern, self.dialect))
+            else:
+                wheres.append(compare(columns[c.key], c.op, c.value, self.dialect))
+        return sa.exists().where(sp.c.trace_id == traces.trace_info.c.request_id, *wheres)
 
     def _promoted(self) -> bool:
         return "trace_name" in self._traces().trace_info.c
@@ -386,3 +413,21 @@ def _kv_exists(table, request_id, c: Comparison, dialect: str):
         exists = sa.exists().where(owner, key_match)
         return ~exists if c.op == "IS NULL" else exists
     return sa.exists().where(owner, key_match, compare(table.c.value, c.op, c.value, dialect))
+
+
+def span_attribute_pattern(name: str, op: str, value):
+    """What `span.attributes.<name> op value` compares the span's JSON `content` with, exactly
+    as MLflow's SQL store builds it (it keeps no attribute columns): RLIKE looks for
+    `"<name>": "\"<value>` (anchors `^`/`$` moved inside the JSON string); every other operator
+    compares content with `%"<name>"<value>%`, so LIKE '%gpt%' finds a span whose content has
+    the attribute name followed somewhere by gpt."""
+    if isinstance(value, tuple):
+        return tuple(span_attribute_pattern(name, op, v) for v in value)
+    if op != "RLIKE":
+        return f'%"{name}"{value}%'
+    body, prefix, suffix = value, '"\\\\".*', ""
+    if body.startswith("^"):
+        body, prefix = body[1:], '"\\\\"'
+    if body.endswith("$"):
+        body, suffix = body[:-1], '\\\\"'
+    return f'"{name}": {prefix}{body}{suffix}'

@@ -5,16 +5,23 @@ The same scanner as runs/experiments (store.search_parser) with the trace namesp
 `span.name`/`span.type`/`span.status`/`span.content` (kind "span": a trace matches when ONE of
 its spans satisfies every span clause together, as MLflow's SQL store does).
 Attributes: request_id (alias trace_id), client_request_id, status (alias state), name (the
-`mlflow.traceName` tag), run_id (metadata `mlflow.sourceRun`), and the numeric timestamp_ms,
-execution_time_ms, end_time_ms (aliases without `_ms`). `name`/`run_id` come out of the parser
-as the tag/metadata comparison they stand for, so backends only see attribute, tag and
-metadata kinds (and span). Assessment filters and `span.attributes.*` are refused with a
-clear message: tracktui does not evaluate them.
+`mlflow.traceName` tag), prompt (the `mlflow.linkedPrompts` tag), run_id (metadata
+`mlflow.sourceRun`), text (LIKE/ILIKE over span contents, i.e. `span.content`), and the numeric
+timestamp_ms, execution_time_ms, end_time_ms (aliases without `_ms`; a quoted number is read
+as the number, as MLflow does). `name`/`prompt`/`run_id`/`text` come out of the parser as the
+tag/metadata/span comparison they stand for, so backends only see attribute, tag, metadata
+and span kinds. `span.attributes.<key>` is span key `attributes.<key>`. RLIKE (a regular
+expression, Python's `re.search` semantics) applies to string attributes, tags, metadata and
+span fields. Assessment filters (`feedback.`, `expectation.`) are refused with a clear message.
+The trace_id/state aliases, `name IN (...)` and ordering by client_request_id are tracktui's
+extensions (docs/differences-from-mlflow.md).
 
 Also here: the Python evaluation the file store uses, and the default order (newest first).
 """
 
 from __future__ import annotations
+
+import re
 
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -25,7 +32,7 @@ from ..search.evaluate import compare_number, compare_string
 from ..search.parser import NUMERIC_OPS, Parser
 from . import SOURCE_RUN_METADATA, TRACE_NAME_TAG, Span, TraceInfo
 
-STRING_ATTRIBUTES = ("request_id", "client_request_id", "status", "name", "run_id")
+STRING_ATTRIBUTES = ("request_id", "client_request_id", "status", "name", "run_id", "prompt", "text")
 NUMERIC_ATTRIBUTES = ("timestamp_ms", "execution_time_ms", "end_time_ms")
 ORDER_ONLY_ATTRIBUTES = ("experiment_id",)
 _ALIASES = {
@@ -39,8 +46,12 @@ _PREFIXES = {
 }
 _SERVER_ONLY_PREFIXES = ("feedback", "expectation", "issue", "assessment")
 SPAN_KEYS = ("name", "type", "status", "content")
-_STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
-_KV_OPS = ("=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL")
+_STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "RLIKE", "IN", "NOT IN")
+_KV_OPS = ("=", "!=", "LIKE", "ILIKE", "RLIKE", "IS NULL", "IS NOT NULL")
+_CONTENT_OPS = ("LIKE", "ILIKE")
+#: The tag MLflow links a trace's prompts in (the `prompt` filter key).
+LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
+SPAN_ATTRIBUTE_PREFIX = "attributes."
 _RESERVED_METADATA = {"mlflow.trace.tokenUsage", "mlflow.trace.cost"}
 DEFAULT_ORDER = (OrderKey("attribute", "timestamp_ms", False), OrderKey("attribute", "request_id", True))
 
@@ -54,6 +65,12 @@ def parse_trace_filter(text: str | None) -> tuple[Comparison, ...]:
         raise
     except Exception as exc:
         raise FilterSyntaxError(f"Could not parse filter ({exc!r})", text=text, position=0) from exc
+    for c in parsed:
+        if c.kind == "attribute" and c.key == "prompt" and str(c.value).count("/") != 1:
+            raise FilterSyntaxError(
+                f"Invalid prompt filter value {c.value!r}", text=text, position=text.find(str(c.value)),
+                expected="prompt = 'name/version'",
+            )
     return tuple(_canonical(c) for c in parsed)
 
 
@@ -77,7 +94,12 @@ def format_trace_filter(comparisons: Sequence[Comparison]) -> str:
     parts = []
     for c in comparisons:
         prefix = {"attribute": "trace", "tag": "tags", "metadata": "metadata", "span": "span"}[c.kind]
-        ident = f"{prefix}.{c.key}" if c.kind in ("attribute", "span") else f"{prefix}.`{c.key}`"
+        if c.kind == "span" and c.key.startswith(SPAN_ATTRIBUTE_PREFIX):
+            ident = f"span.attributes.`{c.key[len(SPAN_ATTRIBUTE_PREFIX):]}`"
+        elif c.kind in ("attribute", "span"):
+            ident = f"{prefix}.{c.key}"
+        else:
+            ident = f"{prefix}.`{c.key}`"
         if c.value is None:
             parts.append(f"{ident} {c.op}")
         elif isinstance(c.value, tuple):
@@ -104,8 +126,12 @@ def _quote(value: str) -> str:
 def _canonical(c: Comparison) -> Comparison:
     if c.kind == "attribute" and c.key == "name":
         return Comparison("tag", TRACE_NAME_TAG, c.op, c.value)
+    if c.kind == "attribute" and c.key == "prompt":
+        return Comparison("tag", LINKED_PROMPTS_TAG, c.op, c.value)
     if c.kind == "attribute" and c.key == "run_id":
         return Comparison("metadata", SOURCE_RUN_METADATA, c.op, c.value)
+    if c.kind == "attribute" and c.key == "text":
+        return Comparison("span", "content", c.op, c.value)
     return c
 
 
@@ -128,13 +154,36 @@ class _TraceParser(Parser):
             if order:
                 self._fail("Traces cannot be ordered by span fields", "an attribute, tags. or metadata.",
                            ident.start)
-            if ident.key not in SPAN_KEYS:
+            if ident.key == "attributes" and self._peek() == ".":  # span.attributes.`a.b`
+                self.pos += 1
+                ident = type(ident)("span", SPAN_ATTRIBUTE_PREFIX + self._key(), ident.start, ident.key_start)
+            if ident.key.startswith(SPAN_ATTRIBUTE_PREFIX):
+                if ident.key == SPAN_ATTRIBUTE_PREFIX:
+                    self._fail("A span attribute needs a name", "span.attributes.<name>", ident.key_start)
+            elif ident.key not in SPAN_KEYS:
                 self._fail(f"Unknown or unsupported span field '{ident.key}'",
-                           "one of " + ", ".join(SPAN_KEYS), ident.key_start)
+                           "one of " + ", ".join(SPAN_KEYS) + " or attributes.<name>", ident.key_start)
+        if order and ident.kind == "attribute" and ident.key in ("prompt", "text"):
+            self._fail(f"Traces cannot be ordered by '{ident.key}'", "an attribute, tags. or metadata.",
+                       ident.key_start)
         if ident.kind == "attribute" and ident.key in ORDER_ONLY_ATTRIBUTES and not order:
             self._fail(f"Traces cannot be filtered by '{ident.key}'",
                        "one of " + ", ".join(STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES), ident.key_start)
         return ident
+
+    def _clause(self):
+        """A clause; an RLIKE pattern must compile (every backend then agrees: SQLite's REGEXP
+        would match nothing, PostgreSQL and MySQL would fail mid-query)."""
+        start = self.pos
+        clause = super()._clause()
+        if clause.op == "RLIKE":
+            try:
+                re.compile(str(clause.value))
+            except re.error as exc:
+                at = self.text.find(str(clause.value), start)
+                self._fail(f"Invalid regular expression {clause.value!r} ({exc})",
+                           "a regular expression such as '^chat'", max(at - 1, start))
+        return clause
 
     def _attribute_key(self, key: str, key_start: int, order: bool) -> str:
         key = _ALIASES.get(key, key)
@@ -148,7 +197,11 @@ class _TraceParser(Parser):
 
     def _allowed_ops(self, ident):
         if ident.kind == "span":
-            return ("LIKE", "ILIKE") if ident.key == "content" else _STRING_OPS
+            return _CONTENT_OPS if ident.key == "content" else _STRING_OPS
+        if ident.kind == "attribute" and ident.key == "text":
+            return _CONTENT_OPS
+        if ident.kind == "attribute" and ident.key == "prompt":
+            return ("=",)  # MLflow: only `prompt = "name/version"`
         if self._is_numeric(ident):
             return NUMERIC_OPS
         if ident.kind == "attribute":
@@ -159,6 +212,23 @@ class _TraceParser(Parser):
 
     def _is_numeric(self, ident) -> bool:
         return ident.kind == "attribute" and ident.key in NUMERIC_ATTRIBUTES
+
+    def _number(self, ident):
+        """A number, or a quoted one (`timestamp_ms > '1700000000000'`), which MLflow reads as
+        the number it spells."""
+        quote = self._peek()
+        if quote not in ("'", '"'):
+            return super()._number(ident)
+        start = self.pos
+        text = self._quoted(quote, what="value").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            self._fail(f"{self._describe_ident(ident)} compares with a number, not {text!r}",
+                       "a number such as 1700000000000", start)
+        if value != value or value in (float("inf"), float("-inf")):
+            self._fail(f"Number out of range for {self._describe_ident(ident)}", "a finite number", start)
+        return int(value) if value.is_integer() else value
 
 
 # -- Python evaluation (file store) -------------------------------------------------------------
@@ -172,6 +242,10 @@ def trace_matches(info: TraceInfo, comparisons: Iterable[Comparison], spans: Cal
     for c in comparisons:
         if c.kind == "span":
             span_clauses.append(c)
+            continue
+        if c.kind == "tag" and c.key == LINKED_PROMPTS_TAG and c.op == "=":
+            if not links_prompt(info, str(c.value)):
+                return False
             continue
         value = trace_value(info, c.kind, c.key)
         if c.op == "IS NULL":
@@ -193,9 +267,25 @@ def trace_matches(info: TraceInfo, comparisons: Iterable[Comparison], spans: Cal
     return any(all(_span_clause(s, c) for c in span_clauses) for s in spans())
 
 
+def links_prompt(info: TraceInfo, name_version: str) -> bool:
+    """Whether the trace's `mlflow.linkedPrompts` tag (a JSON list of {name, version}) names
+    this `name/version` (the file store has no entity_associations table to ask)."""
+    import json
+
+    try:
+        linked = json.loads(info.tags.get(LINKED_PROMPTS_TAG) or "[]")
+    except ValueError:
+        return False
+    name, _, version = name_version.partition("/")
+    return isinstance(linked, list) and any(
+        isinstance(p, dict) and str(p.get("name")) == name and str(p.get("version")) == version for p in linked
+    )
+
+
 def _span_clause(span: Span, c: Comparison) -> bool:
-    if c.key == "content":
-        raise InvalidValue("span.content filters need a SQL store or a tracking server")
+    if c.key == "content" or c.key.startswith(SPAN_ATTRIBUTE_PREFIX):
+        what = "trace.text and span.content" if c.key == "content" else "span.attributes"
+        raise InvalidValue(f"{what} filters need a SQL store or a tracking server")
     value = {"name": span.name, "type": span.span_type, "status": span.status}[c.key]
     return compare_string(value, c.op, c.value)
 

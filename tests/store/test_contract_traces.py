@@ -166,6 +166,13 @@ FILTERS = [
     "timestamp_ms > 0",
     "execution_time_ms >= 0 AND status = 'OK'",
     "trace.timestamp_ms > 4102444800000",
+    "timestamp_ms > '0'",  # a quoted number for a numeric attribute, as MLflow reads it
+    "name RLIKE '^ag'",
+    "trace.status RLIKE 'ERR|NOPE'",
+    f"tags.{TAGGED_TAG[0]} RLIKE '^sea.ch$'",
+    "metadata.`mlflow.user` RLIKE '.'",
+    "tags.`mlflow.traceName` RLIKE 'e$'",
+    "prompt = 'no-such-prompt/1'",
 ]
 SPAN_FILTERS = [
     "span.type = 'TOOL'",
@@ -173,11 +180,30 @@ SPAN_FILTERS = [
     "span.name LIKE 'look%'",
     "span.status = 'ERROR' AND status = 'OK'",
     "span.name IN ('chat_model', 'large')",
+    "span.name RLIKE '^chat_'",
+    "span.type RLIKE 'TO+L' AND span.status = 'OK'",
+    "trace.text ILIKE '%EXPLODED%'",
+    "trace.text LIKE '%division%'",
+    "span.content LIKE '%temperature%'",
+    "span.attributes.temperature LIKE '%0.2%'",
+    "span.attributes.`temperature` ILIKE '%0.2%'",
+    "span.attributes.temperature RLIKE '0\\.2'",
+    "span.attributes.`mlflow.spanType` LIKE '%LLM%'",
+    "span.attributes.`mlflow.spanType` RLIKE '^LLM'",
+    "span.attributes.nope LIKE '%x%'",
 ]
 
 
+#: Filters MLflow's file store fails on (its in-memory search has no RLIKE and compares a quoted
+#: number as a string); its SQL store answers them, and tracktui answers them on every backend.
+MLFLOW_FILE_STORE_FAILS = {f for f in FILTERS if " RLIKE " in f or "> '0'" in f}
+
+
 @pytest.mark.parametrize("filter_string", FILTERS)
-def test_search_traces_filters_equal_mlflow(store, mlflow_client, traces, filter_string):
+def test_search_traces_filters_equal_mlflow(store, mlflow_client, backend_kind, traces, filter_string):
+    if backend_kind == "file" and filter_string in MLFLOW_FILE_STORE_FAILS:
+        pytest.skip("mlflow's file store fails on this filter (tracktui's answer: "
+                    "test_rlike_and_quoted_numbers_pick_the_expected_traces)")
     ours = [i.trace_id for i in store.search_traces([traces.experiment_id], filter_string)]
     theirs = [t.info.trace_id for t in _theirs(mlflow_client, [traces.experiment_id], filter_string=filter_string)]
     assert ours == theirs
@@ -188,7 +214,19 @@ def test_search_traces_span_filters_equal_mlflow(store, mlflow_client, backend_k
     if backend_kind == "file":
         pytest.skip("mlflow's file store refuses span filters (tracktui's answers: "
                     "test_span_filters_pick_traces_by_one_span)")
-    test_search_traces_filters_equal_mlflow(store, mlflow_client, traces, filter_string)
+    test_search_traces_filters_equal_mlflow(store, mlflow_client, backend_kind, traces, filter_string)
+
+
+@pytest.mark.parametrize(("filter_string", "expected"), [
+    ("name RLIKE '^ag'", ["agent"]),
+    ("trace.status RLIKE 'ERR|NOPE'", ["failed"]),
+    (f"tags.{TAGGED_TAG[0]} RLIKE '^sea.ch$'", ["tagged"]),
+    ("timestamp_ms > '0'", list(reversed(TRACE_NAMES))),
+])
+def test_rlike_and_quoted_numbers_pick_the_expected_traces(store, traces, filter_string, expected):
+    """What MLflow's SQL store answers, on every backend (MLflow's own file store fails here)."""
+    ours = [i.trace_id for i in store.search_traces([traces.experiment_id], filter_string)]
+    assert sorted(ours) == sorted(traces[n] for n in expected)  # (same-millisecond traces tie)
 
 
 def test_search_traces_filter_picks_the_expected_traces(store, traces):
@@ -234,7 +272,8 @@ def test_search_traces_order_by_name(store, traces):
 
 @pytest.mark.parametrize(
     ("filter_string", "position"),
-    [("status = ", 9), ("tags.x > 'a'", 7), ("bogus = 'a'", 0), ("status = 'OK' OR name = 'a'", 14)],
+    [("status = ", 9), ("tags.x > 'a'", 7), ("bogus = 'a'", 0), ("status = 'OK' OR name = 'a'", 14),
+     ("name RLIKE '('", 11)],
 )
 def test_bad_trace_filter_is_a_syntax_error_with_position(store, traces, filter_string, position):
     with pytest.raises(FilterSyntaxError) as caught:

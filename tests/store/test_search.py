@@ -512,9 +512,11 @@ def test_fuzz_order_by_entries_match_mlflow(ident, direction):
 def test_experiment_order_by():
     assert parse_experiment_order_by(["name", "creation_time DESC"]) == (
         OrderKey("attribute", "name", True), OrderKey("attribute", "creation_time", False))
-    for bad in (["tags.x"], ["start_time"], ["name", "name"], ["attributes.name"]):
+    for bad in (["tags.x"], ["start_time"], ["attributes.name"]):
         with pytest.raises(FilterSyntaxError):
             parse_experiment_order_by(bad)
+    # MLflow accepts a repeated experiment key; a repeat cannot reorder, so it is dropped.
+    assert parse_experiment_order_by(["name", "name DESC"]) == (OrderKey("attribute", "name", True),)
 
 
 # -- fuzz: nothing but FilterSyntaxError ever escapes -----------------------------------------
