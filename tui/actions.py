@@ -33,6 +33,7 @@ from tracktui.store.validation import (
 
 from .clipboard import copy_text
 from .marks import marks_of
+from .safe_text import inert
 
 #: Seconds the undo notification shows, and for which ctrl+z undoes the delete.
 UNDO_SECONDS = 20
@@ -232,7 +233,7 @@ class RunListActions(WriteActionsScreen):
 
         ids = [r.id for r in runs]
         what = plural(len(runs), "run")
-        names = ", ".join(_run_label(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
+        names = ", ".join(inert(_run_label(r)) for r in runs[:5]) + (" …" if len(runs) > 5 else "")  # one line each
         body = (f"{names}\n\nThey move to the deleted view (D shows it), where u restores them; "
                 "nothing is purged.")
         store = self.app.store

@@ -14,6 +14,7 @@ format characters as `\\x9b` / `\\u202e` escapes, so what was hidden can be read
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 
 #: Bidi embeddings, overrides and isolates (the "Trojan Source" set), and the Unicode line and
@@ -47,7 +48,7 @@ def inert(value: object, *, multiline: bool = False) -> str:
     return text.translate(_ONE_LINE)
 
 
-def plain(value: object, style: str = "", *, multiline: bool = False, **text_options) -> Text:
+def plain(value: object, style: str | Style = "", *, multiline: bool = False, **text_options) -> Text:
     """`inert(value)` as a Rich Text: shown literally by every Textual widget (no markup),
     styled with `style`; `text_options` go to `Text` (justify, no_wrap, overflow, end)."""
     return Text(inert(value, multiline=multiline), style=style, **text_options)
