@@ -82,12 +82,19 @@ def _open(uri: str | None, *, read_only: bool) -> int:
         store = open_store(uri, read_only=read_only)
     except StoreError as exc:
         return fail(str(exc))
+    from ..actions import undo_left_behind
     from ..app import TrackApp
 
+    app = TrackApp(store)
     try:
-        TrackApp(store).run()
+        app.run()
     finally:
         store.close()
+    if app.return_code:  # an unhandled exception ended the app (Textual printed the traceback)
+        lost = undo_left_behind(app)
+        if lost:
+            fail(f"the app crashed with a delete pending: {lost}")
+        return app.return_code
     return 0
 
 
