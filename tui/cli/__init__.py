@@ -82,20 +82,27 @@ def _open(uri: str | None, *, read_only: bool) -> int:
         store = open_store(uri, read_only=read_only)
     except StoreError as exc:
         return fail(str(exc))
-    from ..actions import undo_left_behind
     from ..app import TrackApp
 
-    app = TrackApp(store)
     try:
-        app.run()
+        return run_app(TrackApp(store))
     finally:
         store.close()
-    if app.return_code:  # an unhandled exception ended the app (Textual printed the traceback)
-        lost = undo_left_behind(app)
-        if lost:
-            fail(f"the app crashed with a delete pending: {lost}")
-        return app.return_code
-    return 0
+
+
+def run_app(app, **run_options) -> int:
+    """Run the app (`run_options` go to `App.run`); the exit status: 0, or non-zero when an
+    unhandled exception ended it (Textual has printed the traceback), after saying on stderr
+    which delete was still waiting for ctrl+z and how to restore it by hand."""
+    from ..actions import undo_left_behind
+
+    app.run(**run_options)
+    if not app.return_code:
+        return 0
+    lost = undo_left_behind(app)
+    if lost:
+        fail(f"the app crashed with a delete pending: {lost}")
+    return app.return_code
 
 
 def _demo(args: argparse.Namespace) -> int:

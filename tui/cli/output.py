@@ -12,9 +12,9 @@ EXIT_INTERRUPTED = 130
 
 
 def fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:
-    """Print `tracktui: reason` on stderr and return the exit code to end with. The reason often
-    quotes a server or the store: its control characters are shown, never sent."""
-    print(f"tracktui: {inert(reason, multiline=True)}", file=sys.stderr)
+    """Print `tracktui: reason` on stderr, on one line, and return the exit code to end with. The
+    reason often quotes a server or the store: its control characters are shown, never sent."""
+    print(f"tracktui: {inert(reason)}", file=sys.stderr)
     return code
 
 
