@@ -31,9 +31,11 @@ METRIC_KEY = f"[/INST]m{OSC52}"
 EXPERIMENT_TAG_KEY = "[/INST]tag"
 #: A file name cannot hold "/": the folder and the file make `[/INST]` of the path together.
 ARTIFACT_DIR = "notes["
-ARTIFACT_FILE = f"INST]{CLEAR}[bold].txt"
+ARTIFACT_FILE = "INST] [bold].txt"
 ARTIFACT_PATH = f"{ARTIFACT_DIR}/{ARTIFACT_FILE}"
-CSV_FILE = f"table[bold]{OSC2}.csv"
+CSV_FILE = "table[bold].csv"
+#: Listed, but the store refuses to read a path with control characters.
+ESCAPED_FILE = f"x{OSC2}{CLEAR}.txt"
 TRACE_NAME = f"[/INST] trace {OSC2}"
 SPAN_NAME = f"[/] span {CLEAR}"
 T0_MS = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC
@@ -84,8 +86,10 @@ def _write_artifacts(repo) -> None:
         folder = Path(tmp)
         (folder / ARTIFACT_FILE).write_text(f"line one {HOSTILE}\nline two\r\n")
         (folder / CSV_FILE).write_text(f"[/INST]{CLEAR},b\n{OSC52},[@click=app.quit]x[/]\n")
+        (folder / ESCAPED_FILE).write_text(HOSTILE)
         repo.log_artifact(str(folder / ARTIFACT_FILE), ARTIFACT_DIR)
         repo.log_artifact(str(folder / CSV_FILE))
+        repo.log_artifact(str(folder / ESCAPED_FILE))
 
 
 def _write_trace(store, experiment_id: str, run_id: str) -> None:
