@@ -33,6 +33,7 @@ from tracktui.store.validation import (
 
 from .clipboard import copy_text
 from .marks import marks_of
+from .safe_text import inert
 
 #: Seconds the undo notification shows, and for which ctrl+z undoes the delete.
 UNDO_SECONDS = 20
@@ -53,6 +54,7 @@ class PendingUndo:
     expires: float
     after: Callable[[], None] | None = None  # UI refresh once restored
     owner: Screen | None = None  # the screen `after` belongs to (it may be gone by then)
+    how_to_restore: str = ""  # said on stderr if the app crashes before the undo is used
 
 
 def read_only_reason(app) -> str | None:
@@ -131,6 +133,17 @@ def set_undo(app, undo: PendingUndo) -> None:
     app.pending_undo = undo
 
 
+def undo_left_behind(app) -> str | None:
+    """What a crash would lose: the pending delete and how to restore it by hand, or None.
+
+    The CLI prints it on stderr when the app ends with an unhandled exception, so a delete
+    made just before a crash can still be undone."""
+    undo = getattr(app, "pending_undo", None)
+    if undo is None:
+        return None
+    return f"{undo.description}; not undone. {undo.how_to_restore}".strip()
+
+
 def take_undo(app) -> PendingUndo | None:
     undo = getattr(app, "pending_undo", None)
     app.pending_undo = None
@@ -171,8 +184,10 @@ class WriteActionsScreen(Screen):
     def write(self, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
         write_in_worker(self, call, done, group)
 
-    def offer_undo(self, message: str, restore: Callable[[Store], None], after: Callable[[], None]) -> None:
-        set_undo(self.app, PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after, self))
+    def offer_undo(self, message: str, restore: Callable[[Store], None], after: Callable[[], None],
+                   how_to_restore: str = "") -> None:
+        set_undo(self.app, PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after, self,
+                                       how_to_restore))
         self.notify(f"{message}. Press ctrl+z to undo.", title="Deleted", timeout=UNDO_SECONDS)
 
     def action_undo(self) -> None:
@@ -232,7 +247,7 @@ class RunListActions(WriteActionsScreen):
 
         ids = [r.id for r in runs]
         what = plural(len(runs), "run")
-        names = ", ".join(_run_label(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
+        names = ", ".join(inert(_run_label(r)) for r in runs[:5]) + (" …" if len(runs) > 5 else "")  # one line each
         body = (f"{names}\n\nThey move to the deleted view (D shows it), where u restores them; "
                 "nothing is purged.")
         store = self.app.store
@@ -247,7 +262,9 @@ class RunListActions(WriteActionsScreen):
                     if run.id in marks:
                         marks.toggle(run)
                 self.offer_undo(f"Deleted {what} from {self._where(runs)}",
-                                lambda s: s.restore_runs(ids), self.query_runs)
+                                lambda s: s.restore_runs(ids), self.query_runs,
+                                f"Run ids: {', '.join(ids)}. To restore them, open the experiment in "
+                                "tracktui, press D (deleted runs), select them and press u.")
                 self.query_runs()
 
             self.write(lambda: store.delete_runs(ids), deleted, "delete-runs")
@@ -334,7 +351,9 @@ class ExperimentActions(WriteActionsScreen):
                 return
 
             def deleted(_: object) -> None:
-                self.offer_undo(f"Deleted experiment '{exp.name}'", lambda s: s.restore_experiment(exp_id), self.load)
+                self.offer_undo(f"Deleted experiment '{exp.name}'", lambda s: s.restore_experiment(exp_id), self.load,
+                                f"Experiment id: {exp_id}. To restore it, press D on tracktui's experiments "
+                                "screen, select it and press u.")
                 self.load()
 
             self.write(lambda: store.delete_experiment(exp_id), deleted, "delete-experiment")

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
@@ -21,6 +22,7 @@ from tracktui.store.errors import StoreError
 
 from .commands import ActionsProvider
 from .config import Config
+from .safe_text import inert
 
 T = TypeVar("T")
 
@@ -51,6 +53,29 @@ class TrackApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         for warning in self.store.warnings:
             self.notify(warning, title="Store warning", severity="warning", timeout=10)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text, whoever sends it (screens' `notify` lands here):
+        messages carry store and server text, so markup is never parsed (`markup` is ignored)
+        and control characters are shown, not sent to the terminal."""
+        super().notify(inert(message, multiline=True), title=inert(title), severity=severity, timeout=timeout,
+                       markup=False)
+
+    def action_help_quit(self) -> None:
+        # Textual's own hint is markup, which `notify` above would show literally.
+        for active in self.active_bindings.values():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {self.get_key_display(active.binding)} to quit the app",
+                            title="Do you want to quit?")
+                return
 
     # -- the one way screens talk to the store ---------------------------------------------
 

@@ -23,6 +23,7 @@ from .actions import (
     refuse_if_read_only,
     write_in_worker,
 )
+from .safe_text import inert
 from .widgets.traces_table import format_time_ms
 
 
@@ -40,7 +41,7 @@ def delete_traces(node, experiment_id: str, traces: Sequence[TraceInfo],
     ids = [t.trace_id for t in traces]
     what = plural(len(ids), "trace")
     # Traces of one app often share a name: each line says when it ran too.
-    lines = [f"{trace_label(t)} · {format_time_ms(t.request_time)}" for t in traces[:5]]
+    lines = [f"{inert(trace_label(t))} · {format_time_ms(t.request_time)}" for t in traces[:5]]  # one line each
     if len(traces) > 5:
         lines.append(f"… and {plural(len(traces) - 5, 'more trace')}")
     body = "\n".join(lines) + "\n\nmlflow deletes traces for good: they cannot be restored."

@@ -88,7 +88,7 @@ async def test_previews_text_yaml_csv_and_refuses_binary(store_copy, model_run, 
         await highlight(pilot, browser, "eval/confusion_matrix.csv")
         table = browser.query_one("#artifact-preview-table")
         assert table.display and table.row_count == 10 and len(table.columns) == 11
-        assert table.get_row_at(3)[4] == "97"
+        assert str(table.get_row_at(3)[4]) == "97"  # cells are inert Text, never markup
         node_for(browser, "model").expand()
         await settle(pilot)
         node_for(browser, "model/data").expand()

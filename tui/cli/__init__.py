@@ -85,10 +85,24 @@ def _open(uri: str | None, *, read_only: bool) -> int:
     from ..app import TrackApp
 
     try:
-        TrackApp(store).run()
+        return run_app(TrackApp(store))
     finally:
         store.close()
-    return 0
+
+
+def run_app(app, **run_options) -> int:
+    """Run the app (`run_options` go to `App.run`); the exit status: 0, or non-zero when an
+    unhandled exception ended it (Textual has printed the traceback), after saying on stderr
+    which delete was still waiting for ctrl+z and how to restore it by hand."""
+    from ..actions import undo_left_behind
+
+    app.run(**run_options)
+    if not app.return_code:
+        return 0
+    lost = undo_left_behind(app)
+    if lost:
+        fail(f"the app crashed with a delete pending: {lost}")
+    return app.return_code
 
 
 def _demo(args: argparse.Namespace) -> int:

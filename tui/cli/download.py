@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..sizes import human_size
-from .output import EXIT_INTERRUPTED, LiveProgress, fail
+from .output import EXIT_INTERRUPTED, LiveProgress, fail, say
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     except OSError as exc:  # destination not writable, disk full
         return fail(f"cannot write to {args.output}: {exc.strerror or exc}")
     files, size = bar.files_total, bar.bytes_done
-    print(f"Downloaded {files} file{'s' if files != 1 else ''} ({human_size(size)}) to {landed.resolve()}")
+    say(f"Downloaded {files} file{'s' if files != 1 else ''} ({human_size(size)}) to {landed.resolve()}")
     return 0
 
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import sys
 
+from ..safe_text import inert
+
 EXIT_STORE_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
 def fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:
-    """Print `tracktui: reason` on stderr and return the exit code to end with."""
-    print(f"tracktui: {reason}", file=sys.stderr)
+    """Print `tracktui: reason` on stderr, on one line, and return the exit code to end with. The
+    reason often quotes a server or the store: its control characters are shown, never sent."""
+    print(f"tracktui: {inert(reason)}", file=sys.stderr)
     return code
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """Print a line holding store or server text on stdout (or stderr), made inert."""
+    print(inert(message, multiline=True), file=sys.stderr if err else sys.stdout)
 
 
 class LiveProgress:

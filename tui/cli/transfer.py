@@ -17,8 +17,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..safe_text import inert
 from ..sizes import human_size
-from .output import EXIT_INTERRUPTED, LiveProgress, fail
+from .output import EXIT_INTERRUPTED, LiveProgress, fail, say
 
 EXIT_RUNS_FAILED = 1
 DEFAULT_ID_MAP = "tracktui-id-map.json"
@@ -164,7 +165,7 @@ def main(command: str, argv: list[str]) -> int:
 
 def _summary(report, destination: str, options) -> None:
     total = len(report.created) + len(report.updated) + len(report.unchanged) + len(report.failed)
-    print(
+    say(
         f"{total} run{'s' if total != 1 else ''} in {len(report.experiments)} experiment"
         f"{'s' if len(report.experiments) != 1 else ''} → {destination}: {len(report.created)} new, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.failed)} failed; "
@@ -175,9 +176,9 @@ def _summary(report, destination: str, options) -> None:
     if not report.ids_kept and options.mapping_file is not None:
         print(f"New run ids (the destination cannot keep them) are mapped in {options.mapping_file}")
     for run_id, reason in sorted(report.failed.items()):
-        print(f"  failed {run_id}: {reason}")
+        say(f"  failed {run_id}: {reason}")
     for warning in report.warnings:
-        print(f"  warning: {warning}")
+        say(f"  warning: {warning}")
 
 
 class _ProgressBar(LiveProgress):
@@ -194,11 +195,13 @@ class _ProgressBar(LiveProgress):
         )
 
         super().__init__(
-            console, TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+            # markup=False: the description is an experiment's name
+            console, TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn()
         )
 
     def update(self, event) -> None:
         self._progress.update(
             self._task, completed=event.runs_done, total=event.runs_total,
-            description=f"{event.experiment or 'runs'}"[:40],
+            description=inert(event.experiment or "runs")[:40],
         )

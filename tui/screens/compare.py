@@ -39,6 +39,7 @@ from tracktui.store.errors import StoreError
 from tracktui.store.model import MetricPoint, Run
 
 from .. import plotting
+from ..safe_text import inert, plain
 from ..widgets.metric_plot import MetricPlot, PlotLine
 from ..widgets.run_format import MISSING, format_metric_value
 from ..widgets.status_bar import StatusBar
@@ -135,9 +136,9 @@ class CompareScreen(PlotView, Screen):
         self.chosen_metrics = (common or keys)[:DEFAULT_METRICS]
         self.charted_runs = [r.id for r in runs[:CHART_RUNS]]
         metric_picker = self.query_one("#compare-metric-picker", SelectionList)
-        metric_picker.add_options([(k, k, k in self.chosen_metrics) for k in keys])
+        metric_picker.add_options([(plain(k), k, k in self.chosen_metrics) for k in keys])
         run_picker = self.query_one("#compare-run-picker", SelectionList)
-        run_picker.add_options([(_run_label(r), r.id, r.id in self.charted_runs) for r in runs])
+        run_picker.add_options([(plain(_run_label(r)), r.id, r.id in self.charted_runs) for r in runs])
         self.pickers_width = pickers_width([*keys, *(_run_label(r) for r in runs)], self.app.size.width)
         self.query_one("#compare-pickers").styles.width = self.pickers_width
         self.fill_diff()
@@ -230,7 +231,7 @@ class CompareScreen(PlotView, Screen):
         table.clear(columns=True)
         table.add_column("key", key="key")
         for index, run in enumerate(self.runs):
-            table.add_column(_run_label(run), key=f"run{index}")
+            table.add_column(plain(_run_label(run)), key=f"run{index}")
         # Theme colours (not hard-coded): differing rows in the accent colour, the rest muted.
         accent = self.app.theme_variables.get("accent", "")
         differ_style, same_style = f"bold {accent}".strip(), "dim"
@@ -331,18 +332,19 @@ class DiffCell:
     these cells 41–49 ms, paid before the table paints). This cell answers with its length and builds its `Text`
     only when drawn (the few cells on screen). `str(cell)` is the value."""
 
-    __slots__ = ("value", "style", "width")
+    __slots__ = ("value", "shown", "style", "width")
 
     def __init__(self, value: str, style: str = "") -> None:
         self.value = value
+        self.shown = shown = inert(value, multiline=True)
         self.style = style
-        self.width = max(map(cell_len, value.splitlines())) if "\n" in value else cell_len(value)
+        self.width = max(map(cell_len, shown.splitlines())) if "\n" in shown else cell_len(shown)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(self.width, self.width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text(self.value, style=self.style)
+        yield Text(self.shown, style=self.style)
 
     def __str__(self) -> str:
         return self.value

@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..safe_text import plain
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True (y / Enter on the confirm button) or False (n / Esc)."""
@@ -37,8 +39,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="confirm-title", markup=False)
-            yield Static(self.body_text, classes="confirm-body", markup=False)
+            yield Static(plain(self.title_text), classes="confirm-title")
+            yield Static(plain(self.body_text, multiline=True), classes="confirm-body")
             with Horizontal():
                 yield Button("Cancel (n)", id="confirm-no")
                 yield Button(f"{self.confirm_label} (y)", id="confirm-yes", variant="error")

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..safe_text import plain
+
 
 class CopyMenu(ModalScreen["tuple[str, str] | None"]):
     """Dismisses with (what, text) of the chosen entry, or None (Esc).
@@ -43,7 +45,7 @@ class CopyMenu(ModalScreen["tuple[str, str] | None"]):
         with Vertical():
             yield Static("Copy…  (letter or enter · esc cancels)", classes="copy-title")
             yield OptionList(
-                *(Option(f"{letter}  {what}: {_short(text)}", id=letter) for letter, what, text in self.choices)
+                *(Option(plain(f"{letter}  {what}: {_short(text)}"), id=letter) for letter, what, text in self.choices)
             )
 
     def on_mount(self) -> None:

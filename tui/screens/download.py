@@ -25,6 +25,8 @@ from tracktui.store.downloads import (
 )
 from tracktui.store.errors import StoreError
 
+from ..safe_text import plain
+
 
 class DownloadScreen(ModalScreen["Path | None"]):
     """Dismisses with where the artifacts landed, or None (cancelled or failed)."""
@@ -54,7 +56,7 @@ class DownloadScreen(ModalScreen["Path | None"]):
     def compose(self) -> ComposeResult:
         what = f"folder {self.path}/" if self.is_dir else f"file {self.path}" if self.path else "all artifacts"
         with Vertical():
-            yield Static(f"Download {what}", classes="download-title", markup=False)
+            yield Static(plain(f"Download {what}"), classes="download-title")
             yield Static("Into directory (enter starts):")
             yield Input(str(self.default_dest), id="download-dest")
             yield Checkbox("Overwrite files that exist", id="download-overwrite")
@@ -102,7 +104,7 @@ class DownloadScreen(ModalScreen["Path | None"]):
         bar = self.query_one("#download-progress", ProgressBar)
         bar.update(total=update.total, progress=update.done)
         self.query_one("#download-status", Static).update(
-            f"{update.files_done}/{update.files_total} files · {update.path} (esc cancels)"
+            plain(f"{update.files_done}/{update.files_total} files · {update.path} (esc cancels)")
         )
 
     def _done(self, landed: Path) -> None:
@@ -118,7 +120,7 @@ class DownloadScreen(ModalScreen["Path | None"]):
             self.app.notify("Download cancelled; no partial file was left.", severity="warning", timeout=4)
             return True
         hint = " Tick “Overwrite” to replace them." if isinstance(error, DestinationExists) else ""
-        self.query_one("#download-error", Static).update(error.message + hint)
+        self.query_one("#download-error", Static).update(plain(error.message + hint, multiline=True))
         return True
 
     def action_cancel(self) -> None:

@@ -17,6 +17,7 @@ from tracktui.store.model import Experiment
 
 from ..actions import ExperimentActions
 from ..columns import format_start
+from ..safe_text import plain
 from ..widgets.status_bar import StatusBar
 
 #: Experiments listed at most (a store with more would need server-side filtering).
@@ -116,9 +117,9 @@ class ExperimentsScreen(ExperimentActions):
         shown = [e for e in self.experiments if not needle or needle in _haystack(e)]
         for exp in shown:
             deleted = exp.lifecycle_stage == "deleted"
-            name = Text(exp.name + (" (deleted)" if deleted else ""), style="strike" if deleted else "")
+            name = plain(exp.name + (" (deleted)" if deleted else ""), style="strike" if deleted else "")
             count = _count_text(self.counts[exp.id]) if exp.id in self.counts else Text("…", justify="right")
-            table.add_row(name, exp.id, count, format_start(exp.last_update_time), _tags_text(exp), key=exp.id)
+            table.add_row(name, plain(exp.id), count, format_start(exp.last_update_time), _tags_text(exp), key=exp.id)
         if selected is not None and selected in {e.id for e in shown}:
             table.move_cursor(row=table.get_row_index(selected))
         total = len(self.experiments)
@@ -194,7 +195,7 @@ def _count_text(count: int) -> Text:
     return Text(f"{count:,}", justify="right")
 
 
-def _tags_text(exp: Experiment) -> str:
+def _tags_text(exp: Experiment) -> Text:
     shown = [f"{k}={v}" for k, v in sorted(exp.tags.items()) if not k.startswith("mlflow.")]
     text = ", ".join(shown)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return plain(text if len(text) <= 40 else text[:39] + "…")

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
@@ -27,6 +26,7 @@ from tracktui.store.base import Store
 from tracktui.store.model import MetricPoint, Run
 
 from .. import plotting
+from ..safe_text import plain
 from ..widgets.metric_plot import MetricPlot, PlotLine
 from ..widgets.status_bar import StatusBar
 
@@ -91,7 +91,7 @@ class PlotScreen(PlotView, Screen):
         self._timer = None
 
     def compose(self) -> ComposeResult:
-        yield Label(Content(f"Plot · {', '.join(self.keys)}"), id="plot-title", classes="screen-title")
+        yield Label(plain(f"Plot · {', '.join(self.keys)}"), id="plot-title", classes="screen-title")
         yield Label("", id="plot-options")
         yield MetricPlot(", ".join(self.keys) if len(self.keys) > 1 else self.keys[0], id="plot")
         yield StatusBar()
@@ -121,7 +121,7 @@ class PlotScreen(PlotView, Screen):
         self.run = run
         name = run.name or run.id
         live = " · live" if run.status == "RUNNING" else ""
-        title = Content(f"{name} › {', '.join(self.keys)}{live}")
+        title = plain(f"{name} › {', '.join(self.keys)}{live}")
         self.query_one("#plot-title", Label).update(title, layout=False)  # one line, full width
         label = (lambda key: key) if len(self.keys) > 1 else (lambda key: f"{name} · {key}")
         self.plot.show([PlotLine(label(k), histories[k], run.start_time) for k in self.keys])

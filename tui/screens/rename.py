@@ -12,6 +12,8 @@ from textual.widgets import Input, Static
 
 from tracktui.store.errors import StoreError
 
+from ..safe_text import inert, plain
+
 
 class RenameScreen(ModalScreen["str | None"]):
     """Dismisses with the new name (Enter) or None (Esc). `validate(name)` raises
@@ -38,8 +40,9 @@ class RenameScreen(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="rename-title", markup=False)
-            yield Input(self.current, id="rename-input", select_on_focus=True)
+            yield Static(plain(self.title_text), classes="rename-title")
+            # An Input draws its value raw: the name is shown inert; left as shown, it is unchanged.
+            yield Input(inert(self.current), id="rename-input", select_on_focus=True)
             yield Static("", id="rename-error", classes="rename-error", markup=False)
             yield Static("enter renames · esc cancels", classes="rename-hint")
 
@@ -49,9 +52,9 @@ class RenameScreen(ModalScreen["str | None"]):
         try:
             self.validate(name)
         except StoreError as exc:
-            self.query_one("#rename-error", Static).update(exc.message)
+            self.query_one("#rename-error", Static).update(plain(exc.message))
             return
-        self.dismiss(None if name == self.current else name)
+        self.dismiss(None if name in (self.current, inert(self.current)) else name)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#rename-error", Static).update("")

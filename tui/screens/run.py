@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Footer, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -23,6 +22,7 @@ from tracktui.store.errors import NotFound, StoreError
 from tracktui.store.model import PARENT_RUN_TAG, Experiment, Run
 
 from ..actions import RunScreenActions
+from ..safe_text import plain
 from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
 from ..widgets.params_table import KeyValueTable
@@ -77,7 +77,7 @@ class RunScreen(RunScreenActions):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Label(Content(f"Run {self.run_id}"), id="run-title", classes="screen-title")
+        yield Label(plain(f"Run {self.run_id}"), id="run-title", classes="screen-title")
         with TabbedContent(id="run-tabs"):
             for number, (pane_id, title) in enumerate(TABS, start=1):
                 with TabPane(f"{number} {title}", id=pane_id):
@@ -127,7 +127,7 @@ class RunScreen(RunScreenActions):
 
     def _run_failed(self, error: StoreError) -> bool:
         self._set_loading(False)
-        self.query_one("#run-title", Label).update(Content(f"Run {self.run_id}: {error.message}"))
+        self.query_one("#run-title", Label).update(plain(f"Run {self.run_id}: {error.message}"))
         return False  # still notify through the app's one error path
 
     def load_relatives(self, run: Run) -> None:
@@ -196,7 +196,7 @@ class RunScreen(RunScreenActions):
         self.experiment_name = experiment_name
         name = run.name or run.tags.get("mlflow.runName") or run.id
         where = f"{experiment_name} › " if experiment_name else ""
-        self.query_one("#run-title", Label).update(Content(f"{where}{name}"))
+        self.query_one("#run-title", Label).update(plain(f"{where}{name}"))
         self.query_one(RunOverview).show_run(run, experiment_name)
         self.query_one("#run-params", KeyValueTable).show_items(run.params)
         metrics = {k: p for k, p in run.metrics.items() if not k.startswith(SYSTEM_METRIC_PREFIX)}

@@ -17,6 +17,7 @@ from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run
 from ..actions import RunListActions
 from ..columns import Column, column, default_column_ids, keys_to_fetch
 from ..marks import marks_of
+from ..safe_text import plain
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.filter_bar import FilterBar
 from ..widgets.runs_table import RunsTable
@@ -77,7 +78,7 @@ class RunsScreen(RunListActions):
         self._parents_complete = False
 
     def compose(self) -> ComposeResult:
-        yield Label(self.experiment.name, id="runs-title", classes="screen-title")
+        yield Label(plain(self.experiment.name), id="runs-title", classes="screen-title")
         yield FilterBar(id="runs-filter")
         yield RunsTable(id="runs-table")
         yield StatusBar()
@@ -390,7 +391,7 @@ class RunsScreen(RunListActions):
         parts = [self.experiment.name]
         if self._loading_first:
             parts.append("loading…")
-            self.query_one("#runs-title", Label).update(" · ".join(parts))
+            self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))
             return
         if self.total is not None and not self.filter_text and not self.nested:
             parts.append(f"{loaded:,} of {self.total:,} runs")
@@ -406,4 +407,4 @@ class RunsScreen(RunListActions):
             parts.append("flat")
         if marks_of(self.app):
             parts.append(f"{len(marks_of(self.app))} marked")
-        self.query_one("#runs-title", Label).update(" · ".join(parts))
+        self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))

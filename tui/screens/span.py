@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from tracktui.store.traces import Span, Trace
 
+from ..safe_text import plain
 from ..widgets.span_detail import SpanDetail
 from ..widgets.status_bar import StatusBar
 from ..widgets.traces_table import format_duration_ms
@@ -46,8 +46,8 @@ class SpanScreen(Screen):
         self.span = span
 
     def compose(self) -> ComposeResult:
-        yield Label(Text(f"Span {self.span.name}"), id="span-title", classes="screen-title")
-        facts = Static(Text(span_facts(self.trace, self.span)), id="span-facts")
+        yield Label(plain(f"Span {self.span.name}"), id="span-title", classes="screen-title")
+        facts = Static(plain(span_facts(self.trace, self.span), multiline=True), id="span-facts")
         if self.span.is_error:
             facts.add_class("-error")
         yield facts

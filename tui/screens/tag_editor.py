@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,6 +20,8 @@ from textual.widgets import DataTable, Input, Static
 
 from tracktui.store.errors import StoreError
 from tracktui.store.validation import reserved_tag_warning, validate_run_tag
+
+from ..safe_text import inert, plain
 
 #: Shown in the value column when the runs (or traces) being edited disagree.
 VARIES = "‹differs between them›"
@@ -87,10 +88,11 @@ class TagEditor(ModalScreen["TagChanges | None"]):
         self.validate = validate
         self.original = merged_tags(tag_sets)
         self.changes = TagChanges()
+        self._shown: dict[str, str] = {}  # inert text in the inputs -> the stored text it shows
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Tags of {self.subject}", classes="tags-title", markup=False)
+            yield Static(plain(f"Tags of {self.subject}"), classes="tags-title")
             yield DataTable(id="tags-table", cursor_type="row", zebra_stripes=False)
             with Horizontal():
                 yield Input(placeholder="key", id="tag-key")
@@ -126,7 +128,7 @@ class TagEditor(ModalScreen["TagChanges | None"]):
             else:
                 value, state, style = self.original[key], "", ""
             shown = VARIES if value is None else value
-            table.add_row(Text(key, style=style), Text(_one_line(shown), style=style), state, key=key)
+            table.add_row(plain(key, style=style), plain(_one_line(shown), style=style), state, key=key)
         if keys:
             table.move_cursor(row=min(row, len(keys) - 1))
 
@@ -143,12 +145,16 @@ class TagEditor(ModalScreen["TagChanges | None"]):
         event.stop()
         key = event.row_key.value
         value = self.changes.set.get(key, self.original.get(key))
-        self.query_one("#tag-key", Input).value = key or ""
+        # Inputs draw their value raw, so they get the inert text; left as shown, it stands
+        # for the stored key/value (see `stage`).
+        self._shown = {inert(key or ""): key or "", inert(value or ""): value or ""}
+        self.query_one("#tag-key", Input).value = inert(key or "")
         value_input = self.query_one("#tag-value", Input)
-        value_input.value = value or ""
+        value_input.value = inert(value or "")
         value_input.focus()
 
     def action_add_tag(self) -> None:
+        self._shown = {}
         self.query_one("#tag-key", Input).value = ""
         self.query_one("#tag-value", Input).value = ""
         self.query_one("#tag-key", Input).focus()
@@ -156,7 +162,7 @@ class TagEditor(ModalScreen["TagChanges | None"]):
     def on_input_changed(self, event: Input.Changed) -> None:
         key = self.query_one("#tag-key", Input).value
         self.query_one("#tags-error", Static).update("")
-        self.query_one("#tags-warning", Static).update(reserved_tag_warning(key) or "")
+        self.query_one("#tags-warning", Static).update(plain(reserved_tag_warning(key)))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -169,10 +175,11 @@ class TagEditor(ModalScreen["TagChanges | None"]):
         """Check the key/value inputs as the store would; stage them, or show why not."""
         key = self.query_one("#tag-key", Input).value.strip()
         value = self.query_one("#tag-value", Input).value
+        key, value = self._shown.get(key, key), self._shown.get(value, value)
         try:
             self.validate(key, value)
         except StoreError as exc:
-            self.query_one("#tags-error", Static).update(exc.message)
+            self.query_one("#tags-error", Static).update(plain(exc.message))
             return False
         if key in self.changes.delete:
             self.changes.delete.remove(key)
@@ -200,7 +207,7 @@ class TagEditor(ModalScreen["TagChanges | None"]):
             self.changes.set.pop(key, None)
             self.changes.delete.append(key)
             warning = reserved_tag_warning(key)
-            self.query_one("#tags-warning", Static).update(warning or "")
+            self.query_one("#tags-warning", Static).update(plain(warning))
         self._fill()
 
     def action_save(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Label, Static, Tree
 from tracktui.store.errors import StoreError
 from tracktui.store.traces import Trace
 
+from ..safe_text import plain
 from ..widgets.span_waterfall import SpanTree, header_text
 from ..widgets.status_bar import StatusBar
 from ..widgets.traces_table import format_duration_ms, format_time_ms, token_text
@@ -58,7 +59,7 @@ class TraceScreen(Screen):
         self.trace: Trace | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Trace {self.trace_id}", id="trace-title", classes="screen-title")
+        yield Label(plain(f"Trace {self.trace_id}"), id="trace-title", classes="screen-title")
         yield Static("Loading trace…", id="trace-summary")
         yield Static("", id="trace-header")
         yield Static("", id="trace-body")
@@ -71,7 +72,7 @@ class TraceScreen(Screen):
                                 loading=self.query_one("#trace-body"), on_error=self._failed)
 
     def _failed(self, error: StoreError) -> bool:
-        self.query_one("#trace-summary", Static).update(f"Could not load the trace: {error.message}")
+        self.query_one("#trace-summary", Static).update(plain(f"Could not load the trace: {error.message}"))
         return False
 
     def _show(self, trace: Trace) -> None:
@@ -86,8 +87,8 @@ class TraceScreen(Screen):
 
     def _show_info(self, trace: Trace) -> None:
         name = trace.info.name or (trace.root.name if trace.root else "")
-        self.query_one("#trace-title", Label).update(f"Trace {name} · {self.trace_id}")
-        self.query_one("#trace-summary", Static).update(trace_summary(trace))
+        self.query_one("#trace-title", Label).update(plain(f"Trace {name} · {self.trace_id}"))
+        self.query_one("#trace-summary", Static).update(plain(trace_summary(trace)))
 
     def _update_header(self) -> None:
         if (tree := self.tree) is not None:

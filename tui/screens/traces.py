@@ -19,6 +19,7 @@ from tracktui.store.errors import FilterSyntaxError, StoreError
 from tracktui.store.model import Experiment, Page
 from tracktui.store.traces import TraceInfo
 
+from ..safe_text import plain
 from ..widgets.filter_bar import FilterBar
 from ..widgets.status_bar import StatusBar
 from ..widgets.traces_table import PREFETCH_ROWS, TracesTable
@@ -154,7 +155,7 @@ class TracesView(Vertical):
         return False
 
     def _summary(self, text: str) -> None:
-        self.query_one("#traces-summary", Static).update(text)
+        self.query_one("#traces-summary", Static).update(plain(text))
 
     def focus_filter(self) -> None:
         self.query_one(FilterBar).input.focus()
@@ -222,7 +223,7 @@ class TracesScreen(Screen):
         self.experiment = experiment
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Traces · {self.experiment.name}", id="traces-title", classes="screen-title")
+        yield Label(plain(f"Traces · {self.experiment.name}"), id="traces-title", classes="screen-title")
         yield TracesView(self.experiment.id, id="traces-view")
         yield StatusBar()
         yield Footer()

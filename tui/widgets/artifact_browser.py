@@ -15,7 +15,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.highlight import highlight
 from textual.message import Message
 from textual.widgets import DataTable, Static, Tree
@@ -23,6 +22,7 @@ from textual.widgets.tree import TreeNode
 
 from tracktui.store.artifacts.base import ArtifactEntry, ArtifactPreview
 
+from ..safe_text import inert, plain
 from ..sizes import human_size
 from .run_format import MISSING
 
@@ -109,7 +109,7 @@ class ArtifactBrowser(Vertical):
     def show_uri(self, artifact_uri: str | None) -> None:
         """A (re)loaded run: show its root and ask for the first level."""
         self.artifact_uri = artifact_uri
-        self.query_one(".artifact-uri", Static).update(artifact_uri or MISSING)
+        self.query_one(".artifact-uri", Static).update(plain(artifact_uri or MISSING))
         tree = self.tree
         tree.clear()
         tree.root.data = NodeData("", True)
@@ -133,10 +133,10 @@ class ArtifactBrowser(Vertical):
             node.add_leaf(Text("(empty)", style="dim"), NodeData("\0", False))
         for entry in entries:
             if entry.is_dir:
-                child = node.add(f"{entry.name}/", NodeData(entry.path, True))
+                child = node.add(plain(f"{entry.name}/"), NodeData(entry.path, True))
                 child.add_leaf(Text("loading…", style="dim"), NodeData("\0", False))
             else:
-                label = Text.assemble(entry.name, ("  " + _human(entry.size), "dim") if entry.size is not None else "")
+                label = Text.assemble(plain(entry.name), ("  " + _human(entry.size), "dim") if entry.size is not None else "")
                 child = node.add_leaf(label, NodeData(entry.path, False, entry.size))
             self._tree_nodes[entry.path] = child
         if path == "":
@@ -146,7 +146,7 @@ class ArtifactBrowser(Vertical):
         node = self._tree_nodes.get(path)
         if node is not None:
             node.remove_children()
-            node.add_leaf(Text(f"cannot list: {message}", style="italic"), NodeData("\0", False))
+            node.add_leaf(plain(f"cannot list: {message}", style="italic"), NodeData("\0", False))
 
     def show_preview(self, preview: ArtifactPreview) -> None:
         if preview.path != self._previewed:
@@ -164,26 +164,27 @@ class ArtifactBrowser(Vertical):
             table.display = True
             table.clear(columns=True)
             header, *rows = preview.rows
-            table.add_columns(*header)
+            table.add_columns(*(plain(name) for name in header))
             width = len(header)
             for row in rows[:MAX_TABLE_ROWS]:
-                table.add_row(*(list(row) + [""] * width)[:width])
+                table.add_row(*(plain(cell) for cell in (list(row) + [""] * width)[:width]))
         elif preview.kind == "image" and preview.image:
             image = preview.image
             dims = f"{image.width} × {image.height} px" if image.width and image.height else "size unknown"
-            text.update(f"{image.format.upper()} image, {dims}, {_human(preview.size)}.\nPress D to download it.")
+            text.update(plain(f"{image.format.upper()} image, {dims}, {_human(preview.size)}.\nPress D to download it.",
+                              multiline=True))
         elif preview.kind == "binary" or preview.text is None:
             reason = preview.note or "binary file"
-            text.update(f"Not previewed: {reason} ({_human(preview.size)}).\nPress D to download it.")
+            text.update(plain(f"Not previewed: {reason} ({_human(preview.size)}).\nPress D to download it.", multiline=True))
         else:
-            text.update(highlight(preview.text, language=_language(preview), path=preview.path))
+            text.update(highlight(inert(preview.text, multiline=True), language=_language(preview), path=preview.path))
 
     def show_preview_failed(self, path: str, message: str) -> None:
         if path == self._previewed:
             self.query_one("#artifact-preview-table", DataTable).display = False
             text = self.query_one("#artifact-preview-text", Static)
             text.display = True
-            text.update(Content(f"Cannot preview: {message}"))
+            text.update(plain(f"Cannot preview: {message}", multiline=True))
 
     # -- the selection --------------------------------------------------------------------------
 
@@ -223,7 +224,7 @@ class ArtifactBrowser(Vertical):
             self.post_message(self.PreviewWanted(data.path))
 
     def _head(self, text: str) -> None:
-        self.query_one("#artifact-preview-head", Static).update(text)
+        self.query_one("#artifact-preview-head", Static).update(plain(text))
 
 
 def _language(preview: ArtifactPreview) -> str | None:

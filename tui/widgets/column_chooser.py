@@ -17,6 +17,7 @@ from textual.widgets.selection_list import Selection
 from tracktui.store.model import Keys
 
 from ..columns import ATTRIBUTES
+from ..safe_text import plain
 
 #: At most this many matching keys are listed at once; typing narrows the rest.
 MAX_LISTED = 200
@@ -82,7 +83,7 @@ class ColumnChooser(ModalScreen[list[str] | None]):
         listed = chosen_first[:MAX_LISTED]
         selection_list = self.query_one("#chooser-list", SelectionList)
         selection_list.clear_options()
-        selection_list.add_options([Selection(describe(c), c, c in self._chosen) for c in listed])
+        selection_list.add_options([Selection(plain(describe(c)), c, c in self._chosen) for c in listed])
         if listed:
             selection_list.highlighted = 0
         more = len(matches) - len(listed)

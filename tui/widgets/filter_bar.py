@@ -6,6 +6,7 @@ the `FilterSyntaxError` (which carries `text`, `position` and `expected`).
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +15,8 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from tracktui.store.errors import FilterSyntaxError
+
+from ..safe_text import inert
 
 #: How many characters of the filter the error line shows around the bad position.
 _WINDOW = 60
@@ -79,10 +82,10 @@ def caret_text(error: FilterSyntaxError) -> Text:
     start = max(0, pos - _WINDOW // 2)
     snippet = text[start : start + _WINDOW]
     prefix = "…" if start > 0 else ""
-    caret_at = len(prefix) + pos - start
+    caret_at = cell_len(prefix + inert(text[start:pos]))  # a control char may show as several cells
     reason = error.reason + (f" (expected {error.expected})" if error.expected else "")
     out = Text(no_wrap=True, overflow="ellipsis")
-    out.append(" " + prefix + snippet + "\n", style="bold")
+    out.append(" " + prefix + inert(snippet) + "\n", style="bold")
     out.append(" " + " " * caret_at + "^ ", style="bold")
-    out.append(reason)
+    out.append(inert(reason))
     return out

@@ -25,6 +25,7 @@ from textual_plotext import PlotextPlot
 from tracktui.store.model import MetricPoint
 
 from .. import plotting
+from ..safe_text import inert
 
 #: Series drawn with min/max markers; more would clutter the chart.
 MAX_MARKED_SERIES = 3
@@ -144,7 +145,7 @@ class MetricPlot(Vertical):
             return
         plt = self.chart.plt
         plt.clear_figure()
-        plt.title(self.title)
+        plt.title(inert(self.title))
         plt.xlabel(plotting.X_AXIS_LABELS[self.x_axis])
         colors = getattr(self.app.console, "color_system", None) or "truecolor"
         background = Color.parse(self.app.theme_variables.get("surface", "#000000")).rgb
@@ -235,7 +236,7 @@ class MetricPlot(Vertical):
         text.append(f"{glyph} ", style=_rich_color(style.color))
         ext = plotting.extremes(series)
         value = "no finite values" if ext is None else plotting.format_value(ext.last[1])
-        label = line.label
+        label = inert(line.label)
         if cell is not None:
             label = _cut_middle(label, max(5, cell - len(glyph) - 2 - len(value)))
         text.append(label, style="bold")

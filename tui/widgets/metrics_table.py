@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tracktui.store.model import MetricPoint
 
+from ..safe_text import plain
 from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import MISSING, format_metric_value, format_time, natural_key
 
@@ -189,7 +190,7 @@ class MetricsTable(DataTable):
             if key in self._histories:
                 self.show_history(key, self._histories[key])
         if not self._keys:
-            self.add_row(Text(empty_text or self.empty_text, style="italic"), "", "", "", "", key="")
+            self.add_row(plain(empty_text or self.empty_text, style="italic"), "", "", "", "", key="")
         self._ask_for_visible_histories()
 
     def show_history(self, key: str, points: Sequence[MetricPoint]) -> None:
@@ -227,9 +228,9 @@ class MetricsTable(DataTable):
         if self.cursor_row < len(self._keys) - 1:
             self.move_cursor(row=self.cursor_row + 1)
 
-    def _key_label(self, key: str) -> str:
+    def _key_label(self, key: str) -> Text:
         shown = key.removeprefix(self.shown_prefix) if self.shown_prefix else key
-        return f"● {shown}" if key in self.marked_keys else shown
+        return plain(f"● {shown}" if key in self.marked_keys else shown)
 
     @property
     def metric_keys(self) -> tuple[str, ...]:

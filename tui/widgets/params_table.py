@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
+from ..safe_text import plain
 from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import natural_key
 
@@ -128,9 +128,9 @@ class KeyValueTable(Vertical):
         table = self.query_one(KeyValueGrid)
         table.clear()
         for key in keys:
-            table.add_row(key, Text(_one_line(self._items[key])), key=key)
+            table.add_row(plain(key), plain(_one_line(self._items[key])), key=key)
         if not keys:
-            table.add_row(Text(self._empty_message(), style="italic"), "", key="")
+            table.add_row(plain(self._empty_message(), style="italic"), "", key="")
         label = count_label(len(keys), len(matched), len(self._items), self.noun)
         self.query_one(".kv-count", Static).update(label)
 

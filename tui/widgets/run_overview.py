@@ -10,13 +10,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.content import Content
 from textual.message import Message
 from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tracktui.store.model import NOTE_TAG, Run
 
+from ..safe_text import inert, plain
 from .run_format import MISSING, format_duration, format_time
 
 SOURCE_NAME_TAG = "mlflow.source.name"
@@ -118,7 +118,7 @@ class RunOverview(VerticalScroll):
             "artifacts": run.artifact_uri or MISSING,
         }
         for field_id, value in values.items():
-            self.query_one(f"#field-{field_id}", Static).update(value)
+            self.query_one(f"#field-{field_id}", Static).update(plain(value))
         status_widget = self.query_one("#field-status", Static)
         status_widget.remove_class(*STATUS_CLASSES.values())
         if run.status in STATUS_CLASSES:
@@ -128,7 +128,7 @@ class RunOverview(VerticalScroll):
         self.query_one("#overview-description-heading").display = bool(note)
         description = self.query_one("#overview-description", Markdown)
         description.display = bool(note)
-        description.update(note)
+        description.update(inert(note, multiline=True))  # Markdown, but no control characters
 
     def show_relatives(
         self, parent_id: str | None, parent: Run | None, children: list[Run]
@@ -138,9 +138,9 @@ class RunOverview(VerticalScroll):
         related.clear_options()
         if parent_id:
             label = _run_label(parent) if parent else f"{parent_id} (not found)"
-            related.add_option(Option(Content(f"↑ {label}"), id=parent_id))
+            related.add_option(Option(plain(f"↑ {label}"), id=parent_id))
         for child in children:
-            related.add_option(Option(Content(f"↳ {_run_label(child)}"), id=child.id))
+            related.add_option(Option(plain(f"↳ {_run_label(child)}"), id=child.id))
         has_any = related.option_count > 0
         self.query_one("#overview-relatives-heading", Static).update(_relatives_heading(parent_id, children))
         related.display = has_any
@@ -153,7 +153,7 @@ class RunOverview(VerticalScroll):
     def show_relatives_failed(self, message: str) -> None:
         placeholder = self.query_one("#overview-no-relatives", Static)
         placeholder.display = True
-        placeholder.update(f"Could not load related runs: {message}")
+        placeholder.update(plain(f"Could not load related runs: {message}"))
 
     @property
     def related_run_ids(self) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from textual.strip import Strip
 from tracktui.store.model import Run
 
 from ..columns import Column
+from ..safe_text import inert
 from .run_format import MISSING
 
 #: Post NearEnd when the cursor is this close to the last loaded row.
@@ -428,9 +429,12 @@ class RunsTable(ScrollView, can_focus=True):
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:
-    """Pad or cut `text` to exactly `width` cells, marking a cut with an ellipsis."""
+    """Pad or cut `text` to exactly `width` cells, marking a cut with an ellipsis. Every cell
+    and header passes here, so this is where store text is made inert (no control characters
+    reach the terminal; segments are never parsed as markup)."""
     if width <= 0:
         return ""
+    text = inert(text)
     length = cell_len(text)
     if length > width:
         return set_cell_size(text, width - 1) + "…"

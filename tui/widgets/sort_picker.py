@@ -14,6 +14,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..columns import Column
+from ..safe_text import plain
 
 
 class SortPicker(ModalScreen[str | None]):
@@ -34,7 +35,7 @@ class SortPicker(ModalScreen[str | None]):
                 label = f"{col.kind[:-1]} {label}" if col.kind != "metrics" else f"metric {label}"
             if col.id == self._current:
                 label += "  (now " + ("ascending" if self._ascending else "descending") + ", pick to flip)"
-            options.append(Option(label, id=col.id))
+            options.append(Option(plain(label), id=col.id))
         with Vertical(id="sort-picker"):
             yield Label("Sort runs by (the store sorts every run, not just the loaded page)")
             yield OptionList(*options, id="sort-options")

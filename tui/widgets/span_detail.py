@@ -18,6 +18,7 @@ from textual.widgets.tree import TreeNode
 
 from tracktui.store.traces import Span, Trace
 
+from ..safe_text import inert, plain
 from .tree_folding import TreeFolding
 
 #: Characters of a string value shown in its label (the copy is the whole value).
@@ -123,9 +124,9 @@ class SpanDetail(TreeFolding, Tree[_Value]):
         items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
         for count, (key, child) in enumerate(items):
             if count >= MAX_CHILDREN:
-                node.add_leaf(f"… {len(value) - MAX_CHILDREN} more (y on the parent copies all)")
+                node.add_leaf(plain(f"… {len(value) - MAX_CHILDREN} more (y on the parent copies all)"))
                 break
-            node.add(str(key), data=_Value(str(key), child), allow_expand=_has_children(child))
+            node.add(plain(key), data=_Value(str(key), child), allow_expand=_has_children(child))
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         self._fill(event.node)
@@ -136,16 +137,16 @@ class SpanDetail(TreeFolding, Tree[_Value]):
         data = node.data
         prefix = "▾ " if node.allow_expand and node.is_expanded else "▸ " if node.allow_expand else "  "
         if data is None:
-            text = Text(prefix + str(node.label))
+            text = plain(prefix + str(node.label))
             text.stylize(style)
             return text
         cls = self.get_component_rich_style
         if node.parent is self.root:  # a section: Inputs, Outputs, ...
-            text = Text(prefix + str(data.key), style=cls("span-detail--section", partial=True))
+            text = plain(prefix + str(data.key), style=cls("span-detail--section", partial=True))
             text.append(" " + (summary(data.value) or self._scalar_text(data.value).plain))
         else:
             text = Text(prefix)
-            text.append(str(data.key), style=cls("span-detail--key", partial=True))
+            text.append(inert(data.key), style=cls("span-detail--key", partial=True))
             text.append(": ")
             text.append_text(Text(summary(data.value)) if summary(data.value) else self._scalar_text(data.value))
         text.stylize(style)
@@ -161,7 +162,7 @@ class SpanDetail(TreeFolding, Tree[_Value]):
         if len(shown) > LABEL_CHARS:
             shown = shown[: LABEL_CHARS - 1] + f"…\" ({len(str(value)):,} chars)"
         shown = shown.replace("\\n", "⏎")
-        return Text(shown, style=cls("span-detail--string", partial=True))
+        return plain(shown, style=cls("span-detail--string", partial=True))
 
     # -- actions -----------------------------------------------------------------------------
 

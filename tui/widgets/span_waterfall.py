@@ -15,6 +15,7 @@ from textual.widgets.tree import TreeNode
 
 from tracktui.store.traces import Span, Trace
 
+from ..safe_text import inert, plain
 from .traces_table import format_duration_ms
 from .tree_folding import TreeFolding
 
@@ -92,7 +93,7 @@ class SpanTree(TreeFolding, Tree[Span]):
 
     def process_label(self, label) -> Text:
         """Span names are plain text (no markup parsing: a name may hold brackets)."""
-        return label if isinstance(label, Text) else Text(str(label))
+        return label if isinstance(label, Text) else plain(label)
 
     def _invalidate(self) -> None:
         # Tree invalidates (and schedules a layout) on every added node; adding 5,000 spans
@@ -154,18 +155,18 @@ class SpanTree(TreeFolding, Tree[Span]):
     def render_label(self, node: TreeNode[Span], base_style: Style, style: Style) -> Text:
         span = node.data
         if span is None:
-            return Text(str(node.label))
+            return plain(node.label)
         name_width = max(8, NAME_WIDTH - GUIDE_DEPTH * self._depths.get(span.span_id, 0))
         prefix = "▾ " if node.allow_expand and node.is_expanded else "▸ " if node.allow_expand else "  "
-        name = prefix + span.name
+        name = prefix + inert(span.name)
         if len(name) > name_width:
             name = name[: name_width - 1] + "…"
         error = span.is_error
         error_style = self.get_component_rich_style("span-tree--error", partial=True)
         muted = self.get_component_rich_style("span-tree--muted", partial=True)
         text = Text(f"{name:<{name_width}} ", style=error_style if error else "")
-        text.append(f"{(span.span_type or '')[:TYPE_WIDTH]:<{TYPE_WIDTH}} ", style=muted)
-        text.append(f"{span.status[:STATUS_WIDTH]:<{STATUS_WIDTH}} ", style=error_style if error else muted)
+        text.append(f"{inert(span.span_type)[:TYPE_WIDTH]:<{TYPE_WIDTH}} ", style=muted)
+        text.append(f"{inert(span.status)[:STATUS_WIDTH]:<{STATUS_WIDTH}} ", style=error_style if error else muted)
         duration = None if span.duration_ns is None else span.duration_ns / 1e6
         text.append(f"{format_duration_ms(duration):>{DURATION_WIDTH}}  ")
         before, bar, after = waterfall_bar(*self._bounds(span), bar_width(self._row_width))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ..safe_text import inert, plain
+
 
 class StatusBar(Static):
     """One line above the footer. Reads `app.store` once; screens may add a short `note`."""
@@ -33,9 +35,10 @@ class StatusBar(Static):
         else:
             text.append(" read-write ")
         text.append(" ")
-        text.append(uri)
+        text.append(inert(uri))
         if self._note:
-            text.append("  ·  " + self._note)
+            text.append("  ·  " + inert(self._note))
         self.update(text)
         self.set_class(getattr(store, "read_only", False), "-read-only")
-        self.tooltip = getattr(store, "read_only_reason", None)
+        reason = getattr(store, "read_only_reason", None)  # may quote a server's error text
+        self.tooltip = plain(reason, multiline=True) if reason else None

@@ -16,6 +16,7 @@ from textual.widgets import DataTable
 
 from tracktui.store.traces import TraceInfo
 
+from ..safe_text import inert, plain
 from .runs_table import MARK_GLYPH
 
 #: Ask for the next page when the cursor is this close to the last loaded row.
@@ -56,10 +57,10 @@ def format_duration_ms(ms: float | None) -> str:
     return f"{minutes}m {secs:02d}s"
 
 
-def one_line(text: str | None, width: int = PREVIEW_CHARS) -> str:
-    """A preview on one line, cut to `width` with an ellipsis."""
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+def one_line(text: str | None, width: int = PREVIEW_CHARS) -> Text:
+    """A preview on one line, cut to `width` with an ellipsis; inert text, never markup."""
+    flat = inert(" ".join((text or "").split()))
+    return Text(flat if len(flat) <= width else flat[: width - 1] + "…")
 
 
 def token_text(info: TraceInfo) -> str:
@@ -106,7 +107,7 @@ class TracesTable(DataTable):
         self.traces = []
         self.marked = set()
 
-    def _name_cell(self, info: TraceInfo) -> str:
+    def _name_cell(self, info: TraceInfo) -> Text:
         name = info.name or info.trace_id
         return one_line(MARK_GLYPH + name, 16) if info.trace_id in self.marked else one_line(name, 16)
 
@@ -127,7 +128,7 @@ class TracesTable(DataTable):
     def append(self, traces: list[TraceInfo]) -> None:
         error_style = self.get_component_rich_style("traces-table--error", partial=True)
         for info in traces:
-            status = Text(info.state, style=error_style if info.state == "ERROR" else "")
+            status = plain(info.state, style=error_style if info.state == "ERROR" else "")
             self.add_row(
                 format_time_ms(info.request_time),
                 self._name_cell(info),
