@@ -1,0 +1,49 @@
+"""Store calls the UI can walk away from, so quitting never waits for a stuck call.
+
+Textual runs thread workers on asyncio's default executor, and both `asyncio.run` and the
+interpreter join those threads at exit: one store call blocked in a slow preview or a
+server's minutes-long retry schedule kept the process alive after `q` (until ctrl+c printed
+a traceback). So the worker thread does not make the call itself: it runs it on a daemon
+thread and waits for the result or for its own cancellation, whichever comes first. When
+the app quits, Textual cancels every worker, each returns at once, and the daemon thread
+is left to die with the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: How often a waiting worker looks whether it was cancelled (seconds).
+POLL_S = 0.05
+
+
+class Abandoned(Exception):
+    """The worker was cancelled before the call finished; its result will be dropped."""
+
+
+def call_abandonable(call: Callable[[], T], is_cancelled: Callable[[], bool]) -> T:
+    """`call()`'s result (or its exception), run on a daemon thread; raises Abandoned as
+    soon as `is_cancelled()` turns true while the call is still running."""
+    done = threading.Event()
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting worker
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="tracktui-store-call", daemon=True).start()
+    while not done.wait(POLL_S):
+        if is_cancelled():
+            raise Abandoned
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
