@@ -493,7 +493,7 @@ class StoreSink:
     def make_writable(self, experiment_id: str) -> None:
         """A deleted experiment (copied from a deleted source) takes no runs: restore it for now."""
         if self.store.get_experiment(experiment_id).lifecycle_stage == "deleted":
-            self.store.restore_experiment(experiment_id)
+            self.store.restore_experiment(experiment_id, run_ids=())  # its runs stay as they are
 
     def finish_experiment(self, experiment_id: str, source: Experiment) -> None:
         if source.lifecycle_stage == "deleted":
