@@ -240,9 +240,10 @@ class Store(ABC):
         source's. Backends that cannot choose times (REST) refuse with ReadOnlyError."""
         raise self._unsupported("Setting experiment times")
 
-    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
+    def purge_deleted_runs(self, older_than_ms: int | None = None, *, dry_run: bool = False) -> list[str]:
         """Permanently remove deleted runs (deleted at least `older_than_ms` ago), their data and
-        local artifacts, as `mlflow gc` does. Returns the ids removed."""
+        local artifacts, as `mlflow gc` does. Returns the ids removed; with `dry_run`, the ids
+        that would be removed, touching nothing (what a confirmation names)."""
         raise self._unsupported("Purging runs")
 
     # -- artifacts --------------------------------------------------------------------------

@@ -323,7 +323,7 @@ class FileWrites(FileHost):
 
     # -- purge -------------------------------------------------------------------------------
 
-    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
+    def purge_deleted_runs(self, older_than_ms: int | None = None, *, dry_run: bool = False) -> list[str]:
         """Permanently remove deleted runs, as `mlflow gc` does on a file store.
 
         With `older_than_ms`, only runs deleted at least that long ago; as in mlflow's file
@@ -354,6 +354,9 @@ class FileWrites(FileHost):
                 except UnsafePath as exc:
                     skipped.append(f"{run_id}: {exc.message}")
                     continue
+                if dry_run:
+                    removed.append(run_id)
+                    continue
                 if outside == "remote":
                     left.append(ref.run.artifact_uri or "")
                 elif outside is not None:
@@ -365,6 +368,8 @@ class FileWrites(FileHost):
                 _remove_folder(Path(ref.path))
                 self._latest.forget(ref.path)
                 removed.append(run_id)
+        if dry_run:
+            return removed
         self.last_purge_artifacts_left = tuple(left)
         self.last_purge_skipped = tuple(skipped)
         return removed

@@ -247,7 +247,7 @@ class RestWrites(RestHost):
         # No status in the request: the server keeps the run's own (a finishing run stays finished).
         self._http.post(f"{API}/runs/update", {"run_id": run_id, "run_name": name})
 
-    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
+    def purge_deleted_runs(self, older_than_ms: int | None = None, *, dry_run: bool = False) -> list[str]:
         self._check_writable()
         raise ReadOnlyError(
             f"The tracking server at {self.display_uri} offers no purge over its REST API; "

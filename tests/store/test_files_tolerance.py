@@ -465,6 +465,15 @@ def test_purge_skips_a_run_whose_outside_artifact_path_looks_unsafe(tree):
     assert any(tree["first"] in line for line in store.last_purge_skipped)
 
 
+def test_purge_dry_run_names_what_would_go_and_touches_nothing(tree):
+    store = FileStore(str(tree["root"]))
+    store.delete_runs([tree["second"]])
+    assert store.purge_deleted_runs(dry_run=True) == [tree["second"]]
+    assert run_dir(tree, "second").is_dir()
+    assert store.purge_deleted_runs() == [tree["second"]]
+    assert not run_dir(tree, "second").exists()
+
+
 def test_purge_counts_a_deleted_run_without_deleted_time_as_old_enough(tree):
     """mlflow's file-store gc does the same (trees from before deleted_time existed)."""
     store = FileStore(str(tree["root"]))
