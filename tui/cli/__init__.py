@@ -22,6 +22,9 @@ from tracktui import __version__
 
 from .output import fail
 
+#: Seconds a store call still running at quit may take to finish before the process ends.
+QUIT_GRACE_S = 2.0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -87,12 +90,16 @@ def _open(uri: str | None, *, read_only: bool) -> int:
         store = open_store(uri, read_only=read_only)
     except StoreError as exc:
         return fail(str(exc))
+    from ..abandonable import finish_pending
     from ..app import TrackApp
 
     try:
         TrackApp(store).run()
     finally:
-        store.close()
+        # a call stuck on a silent server must not hold the process (quit must quit); a
+        # write still finishing gets a moment
+        if finish_pending(QUIT_GRACE_S) == 0:
+            store.close()
     return 0
 
 
