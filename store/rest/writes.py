@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
 from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError
-from ..model import RUN_NAME_TAG, RUN_STATUSES, Experiment, MetricPoint, Run
+from ..model import RUN_NAME_TAG, RUN_STATUSES, Experiment, MetricPoint, Run, ViewType
 from ..new_run import prepare_new_run
 from .decode import run_from_json
 
@@ -73,11 +73,11 @@ class RestWrites(RestHost):
         if keep_deleted:
             self.delete_runs(keep_deleted)
 
-    def _run_ids_in(self, experiment_id: str, view: str) -> list[str]:
+    def _run_ids_in(self, experiment_id: str, view: ViewType) -> list[str]:
         out: list[str] = []
         token = None
         while True:
-            page = self.search_runs([str(experiment_id)], view=view, max_results=1000, page_token=token)  # type: ignore[attr-defined]
+            page = self.search_runs([str(experiment_id)], view=view, max_results=1000, page_token=token)
             out.extend(run.id for run in page.items)
             token = page.next_page_token
             if not token:
