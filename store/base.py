@@ -212,11 +212,16 @@ class Store(ABC):
         """Set the name column and the `mlflow.runName` tag, as mlflow does."""
         raise self._unsupported("Renaming runs")
 
-    def delete_experiment(self, experiment_id: str) -> None:
-        """Soft-delete the experiment and all its runs, as mlflow does."""
+    def delete_experiment(self, experiment_id: str) -> list[str]:
+        """Soft-delete the experiment and its active runs, as mlflow does; runs deleted before
+        keep their deletion time. Returns the ids of the runs this delete deleted (what an
+        undo passes to `restore_experiment`)."""
         raise self._unsupported("Deleting experiments")
 
-    def restore_experiment(self, experiment_id: str) -> None:
+    def restore_experiment(self, experiment_id: str, run_ids: Sequence[str] | None = None) -> None:
+        """Restore a deleted experiment. `run_ids` None restores every run in it, as mlflow
+        does; otherwise only those runs come back (an undo: runs deleted before the
+        experiment stay deleted)."""
         raise self._unsupported("Restoring experiments")
 
     def rename_experiment(self, experiment_id: str, name: str) -> None:
@@ -235,9 +240,10 @@ class Store(ABC):
         source's. Backends that cannot choose times (REST) refuse with ReadOnlyError."""
         raise self._unsupported("Setting experiment times")
 
-    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
+    def purge_deleted_runs(self, older_than_ms: int | None = None, *, dry_run: bool = False) -> list[str]:
         """Permanently remove deleted runs (deleted at least `older_than_ms` ago), their data and
-        local artifacts, as `mlflow gc` does. Returns the ids removed."""
+        local artifacts, as `mlflow gc` does. Returns the ids removed; with `dry_run`, the ids
+        that would be removed, touching nothing (what a confirmation names)."""
         raise self._unsupported("Purging runs")
 
     # -- artifacts --------------------------------------------------------------------------

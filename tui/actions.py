@@ -350,8 +350,11 @@ class ExperimentActions(WriteActionsScreen):
             if not yes:
                 return
 
-            def deleted(_: object) -> None:
-                self.offer_undo(f"Deleted experiment '{exp.name}'", lambda s: s.restore_experiment(exp_id), self.load,
+            def deleted(result: object) -> None:
+                # undo brings back exactly the runs this delete took, not those deleted before
+                run_ids = list(result) if isinstance(result, list) else None
+                self.offer_undo(f"Deleted experiment '{exp.name}'",
+                                lambda s: s.restore_experiment(exp_id, run_ids=run_ids), self.load,
                                 f"Experiment id: {exp_id}. To restore it, press D on tracktui's experiments "
                                 "screen, select it and press u.")
                 self.load()

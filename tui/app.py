@@ -20,11 +20,15 @@ from textual.worker import Worker, get_current_worker
 from tracktui.store.base import Store
 from tracktui.store.errors import StoreError
 
+from .abandonable import Abandoned, call_abandonable
 from .commands import ActionsProvider
 from .config import Config
 from .safe_text import inert
 
 T = TypeVar("T")
+
+#: Store warnings notified one by one at most per batch; the rest are counted in one more.
+MAX_WARNING_NOTIFICATIONS = 3
 
 
 class TrackApp(App[None]):
@@ -40,6 +44,7 @@ class TrackApp(App[None]):
     def __init__(self, store: Store, *, config: Config | None = None) -> None:
         super().__init__()
         self.store = store
+        self._warnings_shown: set[str] = set()
         self.config = config if config is not None else Config.load()
         if self.config.theme and self.config.theme in self.available_themes:
             self.theme = self.config.theme
@@ -51,8 +56,20 @@ class TrackApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        for warning in self.store.warnings:
-            self.notify(warning, title="Store warning", severity="warning", timeout=10)
+        self.show_store_warnings()
+
+    def show_store_warnings(self) -> None:
+        """Notify each store warning once (a file skipped at start-up or found later, as the
+        store reads more of the tree); a burst beyond a few becomes one summary."""
+        new = [w for w in self.store.warnings if w not in self._warnings_shown]
+        self._warnings_shown.update(new)
+        for warning in new[:MAX_WARNING_NOTIFICATIONS]:
+            self.notify(warning, title="Store warning", severity="warning", timeout=10, markup=False)
+        if len(new) > MAX_WARNING_NOTIFICATIONS:
+            more = len(new) - MAX_WARNING_NOTIFICATIONS
+            self.notify(
+                f"and {more} more file(s) skipped or unreadable", title="Store warning", severity="warning", timeout=10
+            )
 
     def notify(
         self,
@@ -106,6 +123,7 @@ class TrackApp(App[None]):
                 return
             if loading is not None:
                 loading.loading = False
+            self.show_store_warnings()
             if error is None:
                 on_result(result)
             elif not (isinstance(error, StoreError) and on_error is not None and on_error(error)):
@@ -114,7 +132,9 @@ class TrackApp(App[None]):
         def in_thread() -> None:
             worker = get_current_worker()
             try:
-                result, error = call(), None
+                result, error = call_abandonable(call, lambda: worker.is_cancelled), None
+            except Abandoned:
+                return
             except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
                 result, error = None, exc
             if worker.is_cancelled:

@@ -27,6 +27,8 @@ class LocalArtifactRepository(ArtifactRepository):
     def __init__(self, uri: str):
         self.display_uri = uri
         self.root = local_path_of(uri)
+        #: entries left out of listings, each "path: why" (a symlink leaving the root)
+        self.skipped: list[str] = []
 
     def list(self, path: str = "") -> list[ArtifactEntry]:
         path = clean_relative_path(path)
@@ -45,8 +47,9 @@ class LocalArtifactRepository(ArtifactRepository):
                     local_within(self.root, rel)  # refuses links that leave the artifact root
                 is_dir = child.is_dir()
                 size = None if is_dir else child.stat().st_size
-            except UnsafePath:
-                raise
+            except UnsafePath as exc:  # that entry only: the rest of the folder still lists
+                self.skipped.append(f"{child.path}: {exc.message}")
+                continue
             except OSError:  # dangling symlink, vanished file
                 continue
             entries.append(ArtifactEntry(rel, is_dir, size))

@@ -12,11 +12,12 @@ be served stale. Safe to share between threads (single dict operations only).
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from .meta import read_bytes
+from .meta import NotRegularFile, read_bytes
 
 T = TypeVar("T")
 
@@ -32,13 +33,15 @@ MAX_ENTRIES = 500_000
 class TreeCache:
     def __init__(self) -> None:
         self._files: dict[str, tuple[tuple[int, int, int], object]] = {}
-        self._dirs: dict[str, tuple[tuple[int, int], tuple[tuple[str, bool], ...]]] = {}
+        self._dirs: dict[str, tuple[tuple[int, int], tuple[tuple[tuple[str, bool], ...], tuple[str, ...]]]] = {}
         self._trees: dict[str, tuple[tuple[int, int], tuple[dict[str, str], tuple[str, ...]]]] = {}
 
     def content(self, path: str, parse: Callable[[bytes], T]) -> T:
         """`parse(bytes of path)`, reused while the file is unchanged. Raises OSError and
         whatever `parse` raises (failures are not remembered)."""
         st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path)
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         hit = self._files.get(path)
         if hit is not None and hit[0] == key:
@@ -48,23 +51,35 @@ class TreeCache:
             self._remember(self._files, path, (key, value))
         return value
 
-    def entries(self, path: str) -> tuple[tuple[str, bool], ...]:
-        """(name, is_dir) of the entries of a directory. Raises OSError (e.g. missing)."""
+    def entries(self, path: str, problems: list[str] | None = None) -> tuple[tuple[str, bool], ...]:
+        """(name, is_dir) of the entries of a directory. Raises OSError (e.g. missing).
+
+        An entry whose type cannot be told (a symlink loop, a dangling symlink) is left out
+        and described in `problems` ("path: why"), every time the listing is asked for."""
         st = os.stat(path)
         key = (st.st_ino, st.st_mtime_ns)
         hit = self._dirs.get(path)
         if hit is not None and hit[0] == key:
-            return hit[1]
-        out = []
-        with os.scandir(path) as it:
-            for entry in it:
-                try:
-                    out.append((entry.name, entry.is_dir()))
-                except OSError:
-                    continue
-        listing = tuple(out)
-        if time.time_ns() - st.st_mtime_ns > RACY_NS:
-            self._remember(self._dirs, path, (key, listing))
+            listing, broken = hit[1]
+        else:
+            out = []
+            bad = []
+            with os.scandir(path) as it:
+                for entry in it:
+                    try:
+                        is_dir = entry.is_dir()
+                        if not is_dir and entry.is_symlink() and not os.path.exists(entry.path):
+                            bad.append(f"{entry.path}: skipped: dangling symlink")
+                            continue
+                    except OSError as exc:
+                        bad.append(f"{entry.path}: skipped: {exc.strerror or exc}")
+                        continue
+                    out.append((entry.name, is_dir))
+            listing, broken = tuple(out), tuple(bad)
+            if time.time_ns() - st.st_mtime_ns > RACY_NS:
+                self._remember(self._dirs, path, (key, (listing, broken)))
+        if problems is not None:
+            problems.extend(broken)
         return listing
 
     def write_once_values(

@@ -60,7 +60,7 @@ def iter_key_files(
 
 def _collect(cache: TreeCache, base: str, prefix: str, out: list[tuple[str, str]], problems) -> None:
     try:
-        entries = cache.entries(base)
+        entries = cache.entries(base, problems)
     except (FileNotFoundError, NotADirectoryError):
         return
     except OSError as exc:
@@ -118,9 +118,10 @@ def key_names(cache: TreeCache, base: str, problems: list[str] | None = None) ->
 
 def list_dirs(cache: TreeCache, base: str, problems: list[str] | None = None) -> list[tuple[str, str]]:
     """(name, path) of the sub-directories of `base` (none if it does not exist).
-    A folder that cannot be read gives none and is described in `problems`."""
+    A folder that cannot be read gives none and is described in `problems`, and so is an
+    entry whose type cannot be told (a symlink loop, a dangling symlink)."""
     try:
-        entries = cache.entries(base)
+        entries = cache.entries(base, problems)
     except (FileNotFoundError, NotADirectoryError):
         return []
     except OSError as exc:

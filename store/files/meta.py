@@ -6,12 +6,18 @@ and a YAML parser costs ~300 µs a file (even libyaml), so `parse_meta` reads th
 itself and hands anything it is not certain about (double quotes, multi-line values, unicode,
 values YAML 1.1 would resolve to bools, floats or dates...) to PyYAML. The fast path returns
 exactly what `yaml.safe_load` returns (tests/store/test_files_tolerance.py checks that).
+
+MLflow never writes YAML anchors or aliases, and a few lines of nested aliases ("billion
+laughs") expand into gigabytes the moment anything walks the result: a file using them is
+refused (MetaError) before it is constructed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping
 from typing import Any
@@ -50,13 +56,38 @@ def read_meta(path: str) -> dict[str, Any]:
     return parse_meta(data)
 
 
+#: Reading never waits for a writer: a FIFO (or other special file) put where a data file
+#: belongs opens at once and is then refused, instead of hanging the listing for ever.
+O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device or socket where a regular file was expected."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EINVAL, "not a regular file (a FIFO, device or socket)", path)
+
+
+def check_regular(fd: int, path: str) -> None:
+    """Raise NotRegularFile unless the open `fd` is a regular file."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise NotRegularFile(path)
+
+
 def read_bytes(path: str) -> bytes:
-    """The whole file, with raw os calls (2-3x cheaper than open() for tiny files)."""
-    fd = os.open(path, os.O_RDONLY)
+    """The whole file, with raw os calls (2-3x cheaper than open() for tiny files).
+
+    Raises OSError, NotRegularFile for a FIFO, device or socket. The file type is checked
+    only when the first read is empty or full (a special file gives nothing or never ends),
+    so the usual small file costs no extra system call."""
+    fd = os.open(path, O_READ)
     try:
         chunk = os.read(fd, 65536)
         if len(chunk) < 65536:
+            if not chunk:
+                check_regular(fd, path)
             return chunk
+        check_regular(fd, path)
         parts = [chunk]
         while chunk:
             chunk = os.read(fd, 1 << 20)
@@ -74,6 +105,8 @@ def parse_meta(data: bytes) -> dict[str, Any]:
     if fast is not None:
         return fast
     try:
+        if _uses_anchors(data):
+            raise MetaError("uses YAML anchors or aliases, which MLflow never writes")
         loaded = yaml.load(data, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -82,6 +115,15 @@ def parse_meta(data: bytes) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise MetaError(f"meta.yaml holds a {type(loaded).__name__}, not a mapping")
     return loaded
+
+
+def _uses_anchors(data: bytes) -> bool:
+    """Whether the YAML defines an anchor or uses an alias (read as parser events: nothing is
+    built, so an alias bomb costs no more than its own bytes)."""
+    return any(
+        isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None
+        for event in yaml.parse(data, Loader=_Loader)
+    )
 
 
 def _parse_flat(data: bytes) -> dict[str, Any] | None:

@@ -24,8 +24,10 @@ written right now and is ignored.
 from __future__ import annotations
 
 import os
+import stat
 
 from ..model import MetricPoint
+from .meta import O_READ, NotRegularFile, read_bytes
 
 #: Remembered files at most; the cache is dropped whole when it is exceeded.
 MAX_ENTRIES = 500_000
@@ -56,8 +58,7 @@ def read_columns(path: str) -> tuple[list[int], list[float], list[int], list[str
     """Every point of the file in file order as columns (timestamps, values, steps), and the
     problems found. A file of 3-field lines (the normal case) is parsed in C (`map`), so a
     million-point history costs well under a second; anything else line by line."""
-    with open(path, "rb") as f:
-        data = f.read()
+    data = read_bytes(path)
     problems: list[str] = []
     if data and not data.endswith(b"\n"):
         problems.append("unterminated last line ignored (being written?)")
@@ -109,6 +110,8 @@ class LatestCache:
     def latest(self, path: str) -> tuple[MetricPoint | None, list[str]]:
         """The latest point of a metric file and the problems found. Raises OSError."""
         st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path)
         size = st.st_size
         cached = self._entries.get(path)
         if cached is None and self._seeds:
@@ -118,7 +121,7 @@ class LatestCache:
             if parsed_to == size and mtime == st.st_mtime_ns:
                 return point, []
             if exact and parsed_to < size and size - parsed_to <= EXACT_LIMIT:
-                fd = os.open(path, os.O_RDONLY)
+                fd = os.open(path, O_READ)
                 try:
                     data = os.pread(fd, size - parsed_to, parsed_to)
                 finally:
@@ -126,7 +129,7 @@ class LatestCache:
                 new_point, problems, used = max_point(data, start=point)
                 self._entries[path] = (st.st_ino, parsed_to + used, st.st_mtime_ns, new_point, True)
                 return new_point, problems
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, O_READ)
         try:
             if size <= EXACT_LIMIT:
                 data = os.read(fd, size) if size else b""

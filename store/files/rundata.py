@@ -20,14 +20,16 @@ small ones seed it, so a file read exactly here stays exact there as it grows.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass
 
 from ..model import MetricPoint
 from .cache import RACY_NS, SKIP_PREFIX
+from .meta import O_READ
 from .metrics import EXACT_LIMIT, LatestCache, max_point, max_three_field
 
-_O_FILE = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_O_FILE = O_READ  # never waits on a FIFO: an empty read then checks the file type
 _O_DIR = _O_FILE | getattr(os, "O_DIRECTORY", 0)
 #: Remembered runs at most; the table is dropped whole when it is exceeded.
 MAX_RUNS = 50_000  # ~5 kB a run of the benchmark shape
@@ -190,6 +192,8 @@ def _read_values(parent_fd: int, rel: str, prefix: str, out: dict[str, str],
                 fd = os_open(name, _O_FILE, dir_fd=dir_fd)
                 try:
                     data = os_read(fd, 65536)
+                    if not data and not stat.S_ISREG(os.fstat(fd).st_mode):
+                        raise _Unusual  # a FIFO or device: the general path names it
                 finally:
                     os_close(fd)
             except IsADirectoryError:

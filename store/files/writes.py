@@ -83,7 +83,7 @@ class FileWrites(FileHost):
             self._write_new_experiment(experiment_id, name, artifact_location, tags)
         return experiment_id
 
-    def delete_experiment(self, experiment_id: str) -> None:
+    def delete_experiment(self, experiment_id: str) -> list[str]:
         self._check_writable()
         experiment_id = _experiment_id(experiment_id)
         if experiment_id == DEFAULT_EXPERIMENT_ID:
@@ -92,8 +92,10 @@ class FileWrites(FileHost):
             path = self._writable_experiment(experiment_id, "delete")
             now = _now_ms()
             # As mlflow: active runs get deleted with this time, then the meta, then the move.
+            deleted = []
             for ref in self._list_runs([experiment_id], "active"):
                 self._edit_run_meta(ref.path, {"lifecycle_stage": "deleted", "deleted_time": now})
+                deleted.append(ref.run.id)
             self._edit_meta(os.path.join(path, META), {"lifecycle_stage": "deleted", "last_update_time": now})
             os.makedirs(self.trash, exist_ok=True)
             target = os.path.join(self.trash, experiment_id)
@@ -102,8 +104,9 @@ class FileWrites(FileHost):
                     f"Cannot delete experiment '{experiment_id}': {target} already exists in the trash"
                 )
             os.rename(path, target)
+            return deleted
 
-    def restore_experiment(self, experiment_id: str) -> None:
+    def restore_experiment(self, experiment_id: str, run_ids: Sequence[str] | None = None) -> None:
         self._check_writable()
         experiment_id = _experiment_id(experiment_id)
         with _write_lock:
@@ -119,8 +122,12 @@ class FileWrites(FileHost):
                 )
             os.rename(trashed, active)
             self._edit_meta(os.path.join(active, META), {"lifecycle_stage": "active", "last_update_time": _now_ms()})
-            # As mlflow: every run comes back, even those deleted on their own before.
+            # As mlflow: every run comes back, even those deleted on their own before; an undo
+            # (`run_ids`) brings back only the runs the delete took.
+            only = None if run_ids is None else set(map(str, run_ids))
             for ref in self._list_runs([experiment_id], "deleted"):
+                if only is not None and ref.run.id not in only:
+                    continue
                 self._edit_run_meta(ref.path, {"lifecycle_stage": "active", "deleted_time": None})
 
     def rename_experiment(self, experiment_id: str, name: str) -> None:
@@ -316,7 +323,7 @@ class FileWrites(FileHost):
 
     # -- purge -------------------------------------------------------------------------------
 
-    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
+    def purge_deleted_runs(self, older_than_ms: int | None = None, *, dry_run: bool = False) -> list[str]:
         """Permanently remove deleted runs, as `mlflow gc` does on a file store.
 
         With `older_than_ms`, only runs deleted at least that long ago; as in mlflow's file
@@ -347,6 +354,9 @@ class FileWrites(FileHost):
                 except UnsafePath as exc:
                     skipped.append(f"{run_id}: {exc.message}")
                     continue
+                if dry_run:
+                    removed.append(run_id)
+                    continue
                 if outside == "remote":
                     left.append(ref.run.artifact_uri or "")
                 elif outside is not None:
@@ -358,6 +368,8 @@ class FileWrites(FileHost):
                 _remove_folder(Path(ref.path))
                 self._latest.forget(ref.path)
                 removed.append(run_id)
+        if dry_run:
+            return removed
         self.last_purge_artifacts_left = tuple(left)
         self.last_purge_skipped = tuple(skipped)
         return removed

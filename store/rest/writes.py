@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
 from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError
-from ..model import RUN_NAME_TAG, RUN_STATUSES, Experiment, MetricPoint, Run
+from ..model import RUN_NAME_TAG, RUN_STATUSES, Experiment, MetricPoint, Run, ViewType
 from ..new_run import prepare_new_run
 from .decode import run_from_json
 
@@ -53,15 +53,35 @@ class RestWrites(RestHost):
         data = self._http.post(f"{API}/experiments/create", body)
         return str(data.get("experiment_id", ""))
 
-    def delete_experiment(self, experiment_id: str) -> None:
+    def delete_experiment(self, experiment_id: str) -> list[str]:
         self._check_writable()
         self._experiment_in_stage(experiment_id, "active", "is already deleted")
+        active = self._run_ids_in(experiment_id, "active")
         self._http.post(f"{API}/experiments/delete", {"experiment_id": str(experiment_id)})
+        return active
 
-    def restore_experiment(self, experiment_id: str) -> None:
+    def restore_experiment(self, experiment_id: str, run_ids: Sequence[str] | None = None) -> None:
+        """The server restores every run: with `run_ids`, the others that were deleted are
+        deleted again (their deletion time becomes now; the REST API does not show it)."""
         self._check_writable()
         self._experiment_in_stage(experiment_id, "deleted", "is not deleted")
+        keep_deleted = []
+        if run_ids is not None:
+            wanted = set(map(str, run_ids))
+            keep_deleted = [r for r in self._run_ids_in(experiment_id, "deleted") if r not in wanted]
         self._http.post(f"{API}/experiments/restore", {"experiment_id": str(experiment_id)})
+        if keep_deleted:
+            self.delete_runs(keep_deleted)
+
+    def _run_ids_in(self, experiment_id: str, view: ViewType) -> list[str]:
+        out: list[str] = []
+        token = None
+        while True:
+            page = self.search_runs([str(experiment_id)], view=view, max_results=1000, page_token=token)
+            out.extend(run.id for run in page.items)
+            token = page.next_page_token
+            if not token:
+                return out
 
     def rename_experiment(self, experiment_id: str, name: str) -> None:
         self._check_writable()
@@ -227,7 +247,7 @@ class RestWrites(RestHost):
         # No status in the request: the server keeps the run's own (a finishing run stays finished).
         self._http.post(f"{API}/runs/update", {"run_id": run_id, "run_name": name})
 
-    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
+    def purge_deleted_runs(self, older_than_ms: int | None = None, *, dry_run: bool = False) -> list[str]:
         self._check_writable()
         raise ReadOnlyError(
             f"The tracking server at {self.display_uri} offers no purge over its REST API; "

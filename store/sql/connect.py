@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import re
 from pathlib import Path
 
@@ -117,6 +118,32 @@ def _check_sqlite_file(url, shown: str) -> None:
             f"No MLflow database at {shown!r}: the file {str(path)!r} does not exist "
             "(tracktui never creates a database when opening one)"
         )
+
+
+def sqlite_write_refusal(engine: sa.Engine) -> str | None:
+    """Why SQLite will refuse writes to this database (a read-only file or folder, a
+    `mode=ro` URI), or None. Asked at open, so the status bar says read-only before the
+    first write fails: a no-op DELETE needs a write transaction, which SQLite refuses at
+    once on a read-only database, and is rolled back (the file is not touched)."""
+    database = engine.url.database or ""
+    path = Path(database).expanduser()
+    if not database.startswith("file:") and path.is_file() and not os.access(path.parent, os.W_OK):
+        return f"the folder of the SQLite database {str(path)!r} is not writable (its journal cannot be created); opened read-only"
+    with engine.connect() as conn:
+        # never wait for another writer here: SQLite checks read-only before it locks, so a
+        # busy database is a writable one
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            conn.exec_driver_sql("DELETE FROM experiments WHERE 0 = 1")
+        except sa.exc.OperationalError as exc:
+            if "readonly" in str(exc.orig).replace(" ", "").lower():
+                return f"the SQLite database {database!r} is read-only (file permissions or mode=ro); opened read-only"
+            if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                raise
+        finally:
+            conn.rollback()
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    return None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -31,7 +31,7 @@ class SqlPurge(SqlTransactions):
     last_purge_artifacts_left: tuple[str, ...] = ()
     last_purge_skipped: tuple[str, ...] = ()
 
-    def purge_deleted_runs(self, older_than_ms: int | None = None) -> list[str]:
+    def purge_deleted_runs(self, older_than_ms: int | None = None, *, dry_run: bool = False) -> list[str]:
         """Permanently remove deleted runs, as `mlflow gc` does, and their local artifacts.
 
         With `older_than_ms`, only runs whose `deleted_time` is at least that old (runs without
@@ -63,7 +63,7 @@ class SqlPurge(SqlTransactions):
             if folder is None:
                 if artifact_uri:
                     left.append(artifact_uri)
-            else:
+            elif not dry_run:
                 try:
                     _remove_artifact_folder(folder)
                 except OSError as exc:  # permissions, a busy file: keep the run, say why
@@ -71,6 +71,8 @@ class SqlPurge(SqlTransactions):
                     continue
             purgeable.append(run_id)
 
+        if dry_run:
+            return purgeable
         removed: list[str] = []
         for chunk in chunks(purgeable):
             removed.extend(self._transaction(functools.partial(self._hard_delete_runs, run_ids=chunk)))

@@ -39,7 +39,7 @@ from ..search import (
     parse_run_order_by,
 )
 from ..uris import mask_uri
-from .connect import create_engine, translated_errors
+from .connect import create_engine, sqlite_write_refusal, translated_errors
 from .filters import (
     experiment_filter_clauses,
     experiment_order_clauses,
@@ -87,6 +87,9 @@ class SqlStore(SqlTraces, SqlTraceWrites, SqlWrites, Store):
             raise
         reason = check_revision(self.revision)
         self.warnings = (f"{self.display_uri}: {reason}",) if reason else ()
+        if not read_only and reason is None and self.dialect == "sqlite":
+            with self._errors():
+                reason = sqlite_write_refusal(self.engine)
         if read_only:
             self.read_only_reason = "the store was opened read-only"
         else:

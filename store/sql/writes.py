@@ -81,25 +81,31 @@ class SqlWrites(SqlPurge):
 
         return self._transaction(work)
 
-    def delete_experiment(self, experiment_id: str) -> None:
+    def delete_experiment(self, experiment_id: str) -> list[str]:
         self._check_writable()
         eid = _experiment_int(experiment_id)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> list[str]:
             self._experiment_stage(conn, eid, require="active")
             now = _now_ms()
             exp, runs = self.tables.experiments, self.tables.runs
             conn.execute(
                 update(exp).where(exp.c.experiment_id == eid).values(**_cols(exp, lifecycle_stage="deleted", last_update_time=now))
             )
-            run_ids = conn.execute(select(runs.c.run_uuid).where(runs.c.experiment_id == eid)).scalars().all()
+            # Active runs only: one deleted before keeps its deletion time (mlflow's SQL store
+            # rewrites it; its file store does not), so an undo can bring back exactly these.
+            run_ids = list(conn.execute(
+                select(runs.c.run_uuid).where(runs.c.experiment_id == eid, runs.c.lifecycle_stage == "active")
+            ).scalars().all())
             self._mark_runs_deleted(conn, run_ids, now)
+            return run_ids
 
-        self._transaction(work)
+        return self._transaction(work)
 
-    def restore_experiment(self, experiment_id: str) -> None:
+    def restore_experiment(self, experiment_id: str, run_ids: Sequence[str] | None = None) -> None:
         self._check_writable()
         eid = _experiment_int(experiment_id)
+        only = None if run_ids is None else _unique(list(run_ids))
 
         def work(conn: Connection) -> None:
             self._experiment_stage(conn, eid, require="deleted")
@@ -109,10 +115,17 @@ class SqlWrites(SqlPurge):
                 .where(exp.c.experiment_id == eid)
                 .values(**_cols(exp, lifecycle_stage="active", last_update_time=_now_ms()))
             )
-            # As mlflow: every run comes back, even those deleted on their own before.
-            conn.execute(
-                update(runs).where(runs.c.experiment_id == eid).values(**self._stage_values("active", None))
-            )
+            if only is None:  # as mlflow: every run comes back, even those deleted on their own before
+                conn.execute(
+                    update(runs).where(runs.c.experiment_id == eid).values(**self._stage_values("active", None))
+                )
+                return
+            for chunk in _chunks(only):
+                conn.execute(
+                    update(runs)
+                    .where(runs.c.experiment_id == eid, runs.c.run_uuid.in_(chunk))
+                    .values(**self._stage_values("active", None))
+                )
 
         self._transaction(work)
 

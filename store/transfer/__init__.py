@@ -13,7 +13,11 @@ copy are the same code:
   over REST) whose fingerprint (status, end time, params, tags, latest metric steps/times) is
   unchanged is skipped; a changed or half-written one gets only what it lacks (missing metric
   points, params, tags, status). A run is never created twice.
-- A failing run is recorded in the report and the others continue.
+- A failing run is recorded in the report and the others continue. Whatever is left out on
+  purpose is named in the report's `skipped`: runs and experiments the source store could not
+  read (a damaged `mlruns` tree), artifact files whose names tracktui refuses as paths, and
+  symlinks in an export directory that point outside it (an import never uploads their
+  targets).
 - Traces keep their ids everywhere (MLflow V3 ids are chosen by the writer): each store
   writes them with `Store.import_trace`; one already at the destination is skipped. What a
   destination cannot keep is listed in the report's warnings.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
 from collections import Counter
@@ -36,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base import Store
-from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError
+from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError, UnsafePath
 from ..model import PARENT_RUN_TAG, RUN_NAME_TAG, Experiment, MetricPoint, Run
 from .format import (
     ARTIFACTS_DIR,
@@ -95,11 +100,18 @@ class TransferReport:
     artifact_bytes: int = 0
     traces: int = 0  # traces written (skipped ones already there are not counted)
     warnings: list[str] = field(default_factory=list)
+    #: what was left out, each named: unreadable source runs/experiments, refused files
+    skipped: list[str] = field(default_factory=list)
     ids_kept: bool = True
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        """Everything selected was copied: nothing failed and nothing was skipped."""
+        return not self.failed and not self.skipped
+
+    @property
+    def copied_any(self) -> bool:
+        return bool(self.created or self.updated or self.unchanged)
 
 
 @dataclass
@@ -132,6 +144,12 @@ class StoreSource:
     def __init__(self, store: Store):
         self.store = store
         self.description = store.display_uri
+        self._warned_before = set(store.warnings)
+
+    def skipped(self) -> list[str]:
+        """What the store skipped while it was read for this transfer (its new warnings:
+        runs and experiments of a damaged tree, unreadable files), each naming its path."""
+        return [w for w in self.store.warnings if w not in self._warned_before]
 
     def experiments(self, selectors: Sequence[str]) -> list[Experiment]:
         if not selectors:
@@ -167,12 +185,14 @@ class StoreSource:
     def load(self, run: Run) -> RunData:
         return RunData(run, {k: self.store.get_metric_history(run.id, k) for k in sorted(run.metrics)})
 
-    def artifact_files(self, run: Run) -> list[tuple[str, int | None]]:
+    def artifact_files(self, run: Run, skipped: list[str]) -> list[tuple[str, int | None]]:
         if not run.artifact_uri:
             return []
         try:
             with self.store.artifact_repository(run) as repo:
-                return list(_walk(repo, ""))
+                files = list(_walk(repo, ""))
+                skipped.extend(f"run {run.id}: {why}" for why in getattr(repo, "skipped", ()))
+                return files
         except NotFound:
             return []
 
@@ -217,6 +237,9 @@ class DirSource:
         self.description = str(self.dir.root)
         self._exp_of: dict[str, str] = {}
 
+    def skipped(self) -> list[str]:
+        return []
+
     def experiments(self, selectors: Sequence[str]) -> list[Experiment]:
         all_exps = [experiment_from_json(read_json(self.dir.experiment_dir(i) / EXPERIMENT_JSON))
                     for i in self.dir.experiment_ids()]
@@ -239,13 +262,42 @@ class DirSource:
     def load(self, run: Run) -> RunData:
         return RunData(run, read_metrics_csv(self.dir.run_dir(run.experiment_id, run.id) / METRICS_CSV))
 
-    def artifact_files(self, run: Run) -> list[tuple[str, int | None]]:
+    def artifact_files(self, run: Run, skipped: list[str]) -> list[tuple[str, int | None]]:
+        """The run's artifact files under the export directory. A symlink is followed only
+        when its target stays inside the export directory; one that leaves it (an `id_rsa`
+        linked into `artifacts/`) or cannot be resolved is named in `skipped`, never read.
+        Symlinked folders are not descended into (a loop, or a second copy of a tree)."""
         base = self.dir.run_dir(run.experiment_id, run.id) / ARTIFACTS_DIR
-        if not base.is_dir():
+        if not base.is_dir() or base.is_symlink():
             return []
-        return sorted(
-            (p.relative_to(base).as_posix(), p.stat().st_size) for p in base.rglob("*") if p.is_file()
-        )
+        out = []
+        for folder, dirs, files in os.walk(base, onerror=lambda exc: skipped.append(
+                f"run {run.id}: artifact folder {exc.filename}: unreadable ({exc.strerror or exc})")):
+            for name in sorted(dirs):
+                if os.path.islink(os.path.join(folder, name)):
+                    skipped.append(f"run {run.id}: {os.path.join(folder, name)}: symlinked folder not followed")
+            for name in files:
+                path = os.path.join(folder, name)
+                why = self._why_not_copied(path)
+                if why:
+                    skipped.append(f"run {run.id}: {path}: {why}")
+                    continue
+                out.append((Path(path).relative_to(base).as_posix(), os.stat(path).st_size))
+        return sorted(out)
+
+    def _why_not_copied(self, path: str) -> str | None:
+        """Why an artifact file of the export is left out, or None to copy it."""
+        if os.path.islink(path):
+            target = os.path.realpath(path)
+            if not _inside(target, os.path.realpath(self.dir.root)):
+                return f"symlink to {target}, outside the export directory: not copied"
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            return f"unreadable ({exc.strerror or exc})"
+        if not stat.S_ISREG(mode):
+            return "not a regular file (a FIFO, device, socket or broken link)"
+        return None
 
     def trace_ids(self, experiment: Experiment) -> list[str]:
         folder = self.dir.experiment_dir(experiment.id) / "traces"
@@ -255,9 +307,17 @@ class DirSource:
         return trace_from_json(read_json(self.dir.trace_file(experiment_id, trace_id)))
 
     def open_artifact(self, run: Run, path: str) -> Iterator[bytes]:
-        with open(self.dir.run_dir(run.experiment_id, run.id) / ARTIFACTS_DIR / path, "rb") as handle:
+        full = self.dir.run_dir(run.experiment_id, run.id) / ARTIFACTS_DIR / path
+        # checked again at open: a link swapped in after the listing must not leak either
+        if not _inside(os.path.realpath(full), os.path.realpath(self.dir.root)):
+            raise UnsafePath(f"Refusing {full}: it resolves outside the export directory")
+        with open(full, "rb") as handle:
             while chunk := handle.read(CHUNK):
                 yield chunk
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 # -- sinks -------------------------------------------------------------------------------------
@@ -276,6 +336,10 @@ class StoreSink:
     """Writes into a Store. Keeps ids and times where the backend can choose them."""
 
     def __init__(self, store: Store):
+        """Raises ReadOnlyError up front when the store refuses writes (opened read-only, or
+        a database whose schema tracktui does not know): every run would fail otherwise."""
+        if store.read_only_reason:
+            raise ReadOnlyError(f"Cannot copy into {store.display_uri}: {store.read_only_reason}")
         self.store = store
         self.description = store.display_uri
         from ..uris import uri_scheme
@@ -429,7 +493,7 @@ class StoreSink:
     def make_writable(self, experiment_id: str) -> None:
         """A deleted experiment (copied from a deleted source) takes no runs: restore it for now."""
         if self.store.get_experiment(experiment_id).lifecycle_stage == "deleted":
-            self.store.restore_experiment(experiment_id)
+            self.store.restore_experiment(experiment_id, run_ids=())  # its runs stay as they are
 
     def finish_experiment(self, experiment_id: str, source: Experiment) -> None:
         if source.lifecycle_stage == "deleted":
@@ -593,6 +657,7 @@ def transfer(source, sink, options: TransferOptions | None = None,
         raise
     run_pool.shutdown()
     file_pool.shutdown()
+    report.skipped[:0] = source.skipped()  # read while planning and copying: listed first
     if options.mapping_file is not None and (report.run_ids or report.experiments):
         _merge_mapping(options.mapping_file, source.description, sink.description, report)
     return report
@@ -674,11 +739,15 @@ def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool)
     many were copied and every file's path."""
     if not options.artifacts:
         return 0, []
+    skipped: list[str] = []
     try:
-        files = source.artifact_files(run)
+        files = _copyable(run, source.artifact_files(run, skipped), skipped)
     except StoreError as exc:
         report.warnings.append(f"run {run.id}: artifacts not listed: {exc.message}")
         return 0, []
+    finally:
+        with _report_lock:
+            report.skipped.extend(skipped)
     if not files:
         return 0, []
     target = sink.artifact_target(dest_id, dest_exp) if isinstance(sink, DirSink) else sink.artifact_target(dest_id)
@@ -711,6 +780,22 @@ def _held_to_size(chunks: Iterator[bytes], size: int | None, path: str) -> Itera
         yield chunk
     if size is not None and received != size:
         raise StoreError(f"The source sent {received} bytes of {path!r}, but its listing said {size}")
+
+
+def _copyable(run: Run, files: list[tuple[str, int | None]], skipped: list[str]) -> list[tuple[str, int | None]]:
+    """The files whose names are safe artifact paths; the others (a tab, CR or ESC in a name
+    MLflow accepted) are named in `skipped`, and the rest of the run is still copied."""
+    from ..artifacts.safety import clean_relative_path
+
+    out = []
+    for path, size in files:
+        try:
+            clean_relative_path(path)
+        except UnsafePath as exc:
+            skipped.append(f"run {run.id}: artifact {path!r} not copied: {exc.message}")
+            continue
+        out.append((path, size))
+    return out
 
 
 def _copy_traces(source, sink, exp: Experiment, dest_exp: str, report: TransferReport) -> None:

@@ -99,3 +99,49 @@ def test_parse_time():
     assert parse_time("2023-11-14T23:13:20+01:00") == 1_700_000_000_000
     with pytest.raises(ValueError):
         parse_time("soon")
+
+
+def test_copy_from_a_damaged_tree_lists_what_it_skipped_and_exits_1(file_backend, tmp_path):
+    """Two runs and two experiments the source cannot read: the summary counts and names
+    them and the exit status says the copy is incomplete (it used to say "0 failed", exit 0)."""
+    import shutil
+
+    from tracktui.store.files.layout import is_run_folder_name
+
+    root = tmp_path / "mlruns"
+    shutil.copytree(Path(file_backend.uri.removeprefix("file://")), root)
+
+    def runs_of(experiment: Path) -> list[Path]:
+        return sorted(p for p in experiment.iterdir() if p.is_dir() and is_run_folder_name(p.name))
+
+    experiments = sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: len(runs_of(p)))
+    damaged = [experiments[0] / "meta.yaml", experiments[1] / "meta.yaml"]
+    damaged += [run / "meta.yaml" for run in runs_of(experiments[-1])[:2]]
+    for meta in damaged:
+        meta.write_bytes(b"name: [unclosed\n")
+    result = tracktui("copy", "--from", str(root), "--to", f"sqlite:///{tmp_path / 'd.db'}")
+    assert result.returncode == 1, result.stderr
+    assert " 0 failed, 4 skipped;" in result.stdout
+    for meta in damaged:
+        assert f"  skipped {meta}: " in result.stdout
+    assert result.stderr.strip() == "tracktui: 4 item(s) skipped (listed above); the others were copied"
+
+
+def test_copy_into_an_unknown_schema_database_is_refused_up_front(sqlite_backend, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "unknown.db"
+    assert tracktui("copy", "--from", sqlite_backend.uri, "--to", f"sqlite:///{path}", "--runs", "0" * 32).returncode == 1
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM alembic_version")
+    result = tracktui("copy", "--from", sqlite_backend.uri, "--to", f"sqlite:///{path}")
+    assert result.returncode == 2
+    assert result.stderr.startswith("tracktui: Cannot copy into ") and "schema version is unknown" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_when_every_run_fails_the_summary_says_nothing_was_copied(sqlite_backend, tmp_path):
+    result = tracktui("copy", "--from", sqlite_backend.uri, "--to", f"sqlite:///{tmp_path / 'd.db'}", "--runs", "0" * 32)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "tracktui: 1 run(s) failed; nothing was copied"

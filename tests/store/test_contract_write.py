@@ -488,6 +488,22 @@ def test_delete_and_restore_experiment_cascade_to_runs(w):
         w.store.restore_experiment(eid)  # not deleted
 
 
+def test_undoing_an_experiment_delete_restores_only_the_runs_it_deleted(w):
+    requires(w.store, "delete_experiment", "restore_experiment")
+    eid = fresh_experiment(w)
+    a, b = fresh_runs(w, eid, 2)
+    w.client.delete_run(b)  # deleted on its own before the experiment
+    b_deleted_at = deleted_time(w, b)
+    time.sleep(0.01)
+    assert w.store.delete_experiment(eid) == [a]
+    assert deleted_time(w, b) == b_deleted_at  # not overwritten by the experiment's delete
+    w.store.restore_experiment(eid, run_ids=[a])
+    assert w.client.get_experiment(eid).lifecycle_stage == "active"
+    assert ids(w.client.search_runs([eid])) == {a}
+    assert ids(w.client.search_runs([eid], run_view_type=view("deleted"))) == {b}
+    assert deleted_time(w, b) == b_deleted_at and deleted_time(w, a) in (None, ...)
+
+
 def test_rename_experiment_and_its_tags(w):
     requires(w.store, "rename_experiment", "set_experiment_tag", "delete_experiment_tag")
     eid = fresh_experiment(w)

@@ -465,6 +465,15 @@ def test_purge_skips_a_run_whose_outside_artifact_path_looks_unsafe(tree):
     assert any(tree["first"] in line for line in store.last_purge_skipped)
 
 
+def test_purge_dry_run_names_what_would_go_and_touches_nothing(tree):
+    store = FileStore(str(tree["root"]))
+    store.delete_runs([tree["second"]])
+    assert store.purge_deleted_runs(dry_run=True) == [tree["second"]]
+    assert run_dir(tree, "second").is_dir()
+    assert store.purge_deleted_runs() == [tree["second"]]
+    assert not run_dir(tree, "second").exists()
+
+
 def test_purge_counts_a_deleted_run_without_deleted_time_as_old_enough(tree):
     """mlflow's file-store gc does the same (trees from before deleted_time existed)."""
     store = FileStore(str(tree["root"]))
@@ -577,3 +586,83 @@ def test_unreadable_experiment_meta_is_warned_about_not_fatal(tree):
     store = FileStore(str(tree["root"]))
     assert [e.name for e in store.search_experiments()] == ["Default"]
     assert warned(store, meta)
+
+
+# -- hostile files: aliases, FIFOs, symlink loops ------------------------------------------------
+
+ALIAS_BOMB = b"".join(
+    [b"a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']\n"]
+    + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n".encode()
+        for i in range(8)
+    ]
+)
+
+
+def finishes(call, seconds: float = 10.0):
+    """call()'s result, failing the test (instead of hanging the suite) if it blocks."""
+    import threading
+
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still blocked after {seconds}s"
+    return result[0]
+
+
+def test_yaml_alias_bomb_in_run_meta_skips_that_run_with_a_warning(tree):
+    meta = run_dir(tree, "first") / "meta.yaml"
+    meta.write_bytes(ALIAS_BOMB)
+    store = FileStore(str(tree["root"]))
+    assert names(store, tree) == ["second"]
+    assert any(str(meta) in w and "aliases" in w for w in store.warnings)
+
+
+def test_meta_yaml_with_any_anchor_or_alias_is_refused():
+    with pytest.raises(MetaError, match="aliases"):
+        parse_meta(b"name: &n x\nother: *n\n")
+    with pytest.raises(MetaError, match="aliases"):
+        parse_meta(b"tags: &t\n  a: b\n")
+    assert parse_meta(b"name: 'a & b * c'\n") == {"name": "a & b * c"}
+
+
+def test_fifo_as_metric_file_is_skipped_with_a_warning_not_a_hang(tree):
+    fifo = run_dir(tree, "first") / "metrics" / "stuck"
+    os.mkfifo(fifo)
+    store = FileStore(str(tree["root"]))
+    runs = finishes(lambda: {r.name: r for r in store.search_runs([tree["exp"]])})
+    assert set(runs) == {"first", "second"}
+    assert runs["first"].metrics["loss"].step == 4 and "stuck" not in runs["first"].metrics
+    assert warned(store, fifo)
+    assert finishes(lambda: store.get_metric_history(tree["first"], "stuck")) == []
+
+
+@pytest.mark.parametrize("folder", ["params", "tags"])
+def test_fifo_as_param_or_tag_file_is_skipped_with_a_warning_not_a_hang(tree, folder):
+    fifo = run_dir(tree, "first") / folder / "stuck"
+    os.mkfifo(fifo)
+    store = FileStore(str(tree["root"]))
+    run = finishes(lambda: store.get_run(tree["first"]))
+    assert "stuck" not in getattr(run, folder) and run.params["lr"] == "0.1"
+    assert warned(store, fifo)
+
+
+def test_fifo_as_meta_yaml_skips_that_run_with_a_warning(tree):
+    meta = run_dir(tree, "first") / "meta.yaml"
+    meta.unlink()
+    os.mkfifo(meta)
+    store = FileStore(str(tree["root"]))
+    assert finishes(lambda: names(store, tree)) == ["second"]
+    assert warned(store, meta)
+
+
+@pytest.mark.parametrize("kind", ["loop", "dangling"])
+def test_symlink_run_folder_that_cannot_be_followed_is_warned_about(tree, kind):
+    link = tree["exp_dir"] / ("f" * 32)
+    link.symlink_to(link if kind == "loop" else tree["exp_dir"] / "nowhere")
+    store = FileStore(str(tree["root"]))
+    assert names(store, tree) == ["first", "second"]
+    assert warned(store, link)
+    assert names(store, tree) == ["first", "second"]  # from the cached listing: still warned
+    assert warned(store, link)

@@ -228,3 +228,13 @@ def test_uris_with_unencoded_passwords_fail_in_one_line_without_the_secret(uri, 
 @pytest.mark.parametrize("uri", ["s3://bucket/key:v@x", "file:///tmp/a:b@c", "sqlite:////tmp/a@b:c.db"])
 def test_mask_uri_leaves_paths_holding_at_and_colon_alone(uri):
     assert mask_uri(uri) == uri
+
+
+def test_sqlite_opened_with_mode_ro_says_read_only_at_open(sqlite_backend):
+    """The status bar reads `read_only_reason`: it must say so before the first write fails."""
+    path = sqlite_backend.uri.removeprefix("sqlite:///")
+    with open_store(f"sqlite:///file:{path}?mode=ro&uri=true") as store:
+        assert store.read_only and "read-only" in store.read_only_reason
+        assert store.search_experiments().items  # reading works
+    with open_store(sqlite_backend.uri) as store:
+        assert not store.read_only

@@ -517,3 +517,92 @@ def test_export_reads_a_local_path_named_by_the_server_through_the_server(tmp_pa
     assert not report.failed
     (exported_file,) = (tmp_path / "export").rglob("small.txt")
     assert exported_file.read_bytes() == b"fine!"
+
+
+# -- hostile trees: symlinks, odd names, damaged sources, read-only destinations ----------------
+
+
+def _artifact_dir(store, run_id: str) -> Path:
+    from tracktui.store.artifacts.local import local_path_of
+
+    return local_path_of(store.get_run(run_id).artifact_uri)
+
+
+def test_import_never_follows_a_symlink_out_of_the_export(exported, sqlite_backend, tmp_path):
+    """An `id_rsa` linked into a run's artifacts is skipped and named, never uploaded; a link
+    to a file inside the export is fine."""
+    out = tmp_path / "dump"
+    shutil.copytree(exported[0], out, symlinks=True)
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY")
+    layout = ExportDir(out)
+    run_id = sqlite_backend.runs[ARTIFACT_RUN]
+    exp_id = next(e for e in layout.experiment_ids() if run_id in set(layout.run_ids(e)))
+    artifacts = layout.run_dir(exp_id, run_id) / "artifacts"
+    (artifacts / "id_rsa").symlink_to(secret)
+    (artifacts / "keys").symlink_to(tmp_path)  # a folder link out: not descended into
+    (artifacts / "again.bin").symlink_to(artifacts / "blob.bin")
+    dest_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with open_destination(dest_uri) as dest:
+        report = import_directory(out, dest)
+        copied = _artifact_dir(dest, run_id)
+        assert not (copied / "id_rsa").exists() and not (copied / "keys").exists()
+        assert (copied / "again.bin").read_bytes() == (artifacts / "blob.bin").read_bytes()
+    assert not report.failed, report.failed
+    assert not report.ok
+    assert any(str(artifacts / "id_rsa") in s and "outside the export" in s for s in report.skipped)
+    assert any(str(artifacts / "keys") in s for s in report.skipped)
+    assert len(report.skipped) == 2
+
+
+def test_export_skips_only_the_artifact_whose_name_has_a_control_character(tmp_path):
+    with open_destination(f"sqlite:///{tmp_path / 'src.db'}") as src:
+        exp = src.create_experiment("odd names")
+        run = src.create_run(exp, name="tabbed")
+        files = _artifact_dir(src, run.id)
+        files.mkdir(parents=True)
+        (files / "fine.txt").write_text("ok")
+        for odd in ("a\tb.txt", "c\rd.txt", "e\x1bf.txt"):
+            (files / odd).write_text("odd")
+        report = export_experiments(src, tmp_path / "dump")
+    assert report.created == [run.id] and not report.failed, report.failed
+    assert report.artifact_files == 1
+    assert len(report.skipped) == 3 and all(run.id in s for s in report.skipped)
+    assert any(repr("a\tb.txt") in s for s in report.skipped)
+
+
+def test_copy_from_a_damaged_tree_names_every_skipped_run_and_experiment(file_backend, tmp_path, file_store_allowed):
+    from tracktui.store.files.layout import is_run_folder_name
+
+    root = tmp_path / "mlruns"
+    shutil.copytree(Path(file_backend.uri.removeprefix("file://")), root)
+    def runs_of(experiment: Path) -> list[Path]:
+        return sorted(p for p in experiment.iterdir() if p.is_dir() and is_run_folder_name(p.name))
+
+    experiments = sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: len(runs_of(p)))
+    broken_exp = [experiments[0] / "meta.yaml", experiments[1] / "meta.yaml"]
+    broken_runs = [run / "meta.yaml" for run in runs_of(experiments[-1])[:2]]
+    for meta in broken_exp + broken_runs:
+        meta.write_bytes(b"a: &x [1]\nb: *x\n")
+    with open_store(str(root), read_only=True) as src, open_destination(f"sqlite:///{tmp_path / 'd.db'}") as dest:
+        report = copy_between(src, dest)
+    assert not report.failed and report.copied_any
+    assert not report.ok
+    for meta in broken_exp + broken_runs:
+        assert any(str(meta) in s for s in report.skipped), (meta, report.skipped)
+
+
+def test_copy_into_a_database_it_cannot_write_is_refused_before_anything(sqlite_backend, tmp_path):
+    import sqlite3
+
+    from tracktui.store.errors import ReadOnlyError
+
+    path = tmp_path / "unknown.db"
+    with open_destination(f"sqlite:///{path}"):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM alembic_version")  # schema version unknown: opens read-only
+    with open_store(sqlite_backend.uri) as src, open_store(f"sqlite:///{path}") as dest:
+        with pytest.raises(ReadOnlyError, match="schema version is unknown"):
+            copy_between(src, dest)
+        assert [e.name for e in dest.search_experiments(view="all")] == ["Default"]

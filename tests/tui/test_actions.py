@@ -419,3 +419,35 @@ def test_snapshot_experiment_tag_editor(snap_compare, store_copy, tmp_path):
         await settle(pilot)
 
     assert snap_compare(app_on_copy(store_copy, tmp_path), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_undo_of_an_experiment_delete_returns_exactly_the_prior_state(store_copy, client, tmp_path):
+    """A run deleted before its experiment stays deleted after the undo, with its own
+    deletion time (the delete used to overwrite it and the undo to bring the run back)."""
+    import sqlite3
+
+    exp = client.get_experiment_by_name("mnist-classifier")
+    runs = client.search_runs([exp.experiment_id])
+    gone, kept = runs[0].info.run_id, [r.info.run_id for r in runs[1:]]
+    client.delete_run(gone)
+    db = store_copy.removeprefix("sqlite:///")
+
+    def deleted_time(run_id: str):
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT deleted_time FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()[0]
+
+    gone_at = deleted_time(gone)
+    assert gone_at is not None
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#experiments-table")
+        table.move_cursor(row=table.get_row_index(exp.experiment_id))
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert client.get_experiment(exp.experiment_id).lifecycle_stage == "deleted"
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+    assert client.get_experiment(exp.experiment_id).lifecycle_stage == "active"
+    assert stage(client, gone) == "deleted" and deleted_time(gone) == gone_at
+    assert all(stage(client, run_id) == "active" and deleted_time(run_id) is None for run_id in kept)

@@ -176,3 +176,21 @@ async def test_unreachable_server_says_so_in_the_title_and_the_notification(tmp_
         assert "could not load (ctrl+r retries)" in str(app.screen.query_one("#experiments-title").render())
         assert any("Cannot reach the MLflow server" in n.message for n in app._notifications)
     app.store.close()
+
+
+async def test_runs_column_widens_for_a_count_that_arrives_later(make_app):
+    """Counts arrive after the list paints (column sized for "…"): 100,000 used to show `100,`."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        exp_id = next(e.id for e in screen.experiments if e.name == "lr-sweep")
+        screen._counted({**screen.counts, exp_id: 100_000})
+        await pilot.pause()
+        table = screen.query_one(ExperimentsTable)
+        assert cell(app, "lr-sweep", "runs") == "100,000"
+        assert table.columns["runs"].content_width >= len("100,000")
+        line = next(
+            table.render_line(y).text for y in range(table.size.height) if "lr-sweep" in table.render_line(y).text
+        )
+        assert "100,000" in line

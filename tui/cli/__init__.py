@@ -6,6 +6,7 @@
     tracktui export [--uri SRC] EXPERIMENT... -o DIR
     tracktui import DIR --uri DST [--experiment-name NEW]
     tracktui copy --from SRC --to DST [EXPERIMENT...] [--runs ID...] [--since TIME]
+    tracktui purge [--uri URI] [--older-than AGE] [--yes]
 
 Failures print one line (`tracktui: <reason>`) on stderr and exit non-zero; never a traceback.
 """
@@ -21,6 +22,9 @@ from tracktui import __version__
 
 from .output import fail
 
+#: Seconds a store call still running at quit may take to finish before the process ends.
+QUIT_GRACE_S = 2.0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -28,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Browse MLflow experiments, runs, metrics, traces and artifacts in the terminal.",
         epilog="Subcommands: 'tracktui demo [--path DIR] [--runs N]' creates and opens a demo store "
         "(see 'tracktui demo --help'); 'tracktui download RUN_ID [PATH] [-o DIR]' fetches a run's "
-        "artifacts without the TUI.",
+        "artifacts without the TUI; 'tracktui purge' removes deleted runs for good (asks first).",
     )
     parser.add_argument(
         "uri", nargs="?", help="tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)"
@@ -67,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         from .download import main as download_main
 
         return download_main(argv[1:])
+    if argv[:1] == ["purge"]:
+        from .purge import main as purge_main
+
+        return purge_main(argv[1:])
     if argv[:1] in (["export"], ["import"], ["copy"]):
         from .transfer import main as transfer_main
 
@@ -82,12 +90,16 @@ def _open(uri: str | None, *, read_only: bool) -> int:
         store = open_store(uri, read_only=read_only)
     except StoreError as exc:
         return fail(str(exc))
+    from ..abandonable import finish_pending
     from ..app import TrackApp
 
     try:
         return run_app(TrackApp(store))
     finally:
-        store.close()
+        # a call stuck on a silent server must not hold the process (quit must quit); a
+        # write still finishing gets a moment
+        if finish_pending(QUIT_GRACE_S) == 0:
+            store.close()
 
 
 def run_app(app, **run_options) -> int:

@@ -5,8 +5,9 @@
     tracktui copy --from SRC --to DST [EXPERIMENT...] [--runs ID...] [--since TIME]
 
 Headless: the store layer (store.transfer) and Rich, never Textual. A progress bar on stderr,
-a summary on stdout; a failed run is listed and the others continue (exit 1); a failure before
-anything could be copied prints one line and exits 2. Running the same command again resumes
+a summary on stdout; a failed run is listed and the others continue (exit 1); whatever was
+skipped (runs or experiments the source could not read, refused files and symlinks) is listed
+too and also exits 1; a failure before anything could be copied prints one line and exits 2. Running the same command again resumes
 and copies only what is new or changed.
 """
 
@@ -157,10 +158,21 @@ def main(command: str, argv: list[str]) -> int:
         for store in opened:
             store.close()
     _summary(report, sink.description, options)
-    if report.failed:
-        print(f"tracktui: {len(report.failed)} run(s) failed; the others were copied", file=sys.stderr)
+    if report.failed or report.skipped:
+        print(f"tracktui: {_incomplete(report)}", file=sys.stderr)
         return EXIT_RUNS_FAILED
     return 0
+
+
+def _incomplete(report) -> str:
+    """One line saying what did not make it, and whether anything did."""
+    parts = []
+    if report.failed:
+        parts.append(f"{len(report.failed)} run(s) failed")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} item(s) skipped (listed above)")
+    rest = "the others were copied" if report.copied_any else "nothing was copied"
+    return f"{'; '.join(parts)}; {rest}"
 
 
 def _summary(report, destination: str, options) -> None:
@@ -168,7 +180,8 @@ def _summary(report, destination: str, options) -> None:
     say(
         f"{total} run{'s' if total != 1 else ''} in {len(report.experiments)} experiment"
         f"{'s' if len(report.experiments) != 1 else ''} → {destination}: {len(report.created)} new, "
-        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.failed)} failed; "
+        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.failed)} failed, "
+        f"{len(report.skipped)} skipped; "
         f"{report.artifact_files} artifact file{'s' if report.artifact_files != 1 else ''} ({human_size(report.artifact_bytes)})"
     )
     if report.traces:
@@ -177,6 +190,8 @@ def _summary(report, destination: str, options) -> None:
         print(f"New run ids (the destination cannot keep them) are mapped in {options.mapping_file}")
     for run_id, reason in sorted(report.failed.items()):
         say(f"  failed {run_id}: {reason}")
+    for what in report.skipped:
+        say(f"  skipped {what}")
     for warning in report.warnings:
         say(f"  warning: {warning}")
 

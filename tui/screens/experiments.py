@@ -107,7 +107,8 @@ class ExperimentsScreen(ExperimentActions):
         table = self.query_one(ExperimentsTable)
         for row_key in table.rows:
             if row_key.value in counts:
-                table.update_cell(row_key, "runs", _count_text(counts[row_key.value]))
+                # the column was sized for "…": let it grow (else 100,000 shows as `100,`)
+                table.update_cell(row_key, "runs", _count_text(counts[row_key.value]), update_width=True)
 
     def _fill(self) -> None:
         table = self.query_one(ExperimentsTable)

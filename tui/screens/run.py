@@ -9,6 +9,7 @@ took.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from tracktui.store.base import Store
 from tracktui.store.errors import NotFound, StoreError
 from tracktui.store.model import PARENT_RUN_TAG, Experiment, Run
 
+from ..abandonable import Abandoned, call_abandonable
 from ..actions import RunScreenActions
 from ..safe_text import plain
 from ..widgets.artifact_browser import ArtifactBrowser
@@ -170,7 +172,13 @@ class RunScreen(RunScreenActions):
             for key in keys:
                 if worker.is_cancelled:
                     return
-                points = store.get_metric_history(run_id, key, max_points=SPARKLINE_POINTS)
+                try:
+                    points = call_abandonable(
+                        partial(store.get_metric_history, run_id, key, max_points=SPARKLINE_POINTS),
+                        lambda: worker.is_cancelled,
+                    )
+                except Abandoned:  # quitting, or a newer request: never wait on a stuck call
+                    return
                 if worker.is_cancelled:
                     return
                 try:
