@@ -22,7 +22,6 @@ Also here: the Python evaluation the file store uses, and the default order (new
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 

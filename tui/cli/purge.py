@@ -14,7 +14,7 @@ import argparse
 import re
 import sys
 
-from .output import fail
+from .output import fail, say
 
 EXIT_DECLINED = 1
 #: Runs named one by one before the list is summarised.
@@ -80,9 +80,9 @@ def main(argv: list[str]) -> int:
         store.close()
     print(f"Purged {len(removed)} run{'s' if len(removed) != 1 else ''}.")
     for why in getattr(store, "last_purge_skipped", ()):
-        print(f"  left alone {why}")
+        say(f"  left alone {why}")
     for location in getattr(store, "last_purge_artifacts_left", ()):
-        print(f"  artifacts not removed (remote): {location}")
+        say(f"  artifacts not removed (remote): {location}")
     return 0
 
 
