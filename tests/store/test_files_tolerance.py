@@ -223,7 +223,9 @@ def test_five_field_metric_lines_keep_their_step(tree):
     point = store.get_run(tree["second"]).metrics["ds_metric"]
     assert (point.value, point.step, point.timestamp) == (3.0, 7, T0 + 7)
     history = store.get_metric_history(tree["second"], "ds_metric")
-    assert [(p.step, p.value) for p in history] == [(4, 2.0), (7, 3.0)]
+    assert [(p.step, p.value) for p in history] == [(7, 3.0), (4, 2.0)]  # as logged, as mlflow
+    by_step = store.get_metric_history(tree["second"], "ds_metric", max_points=10)
+    assert [(p.step, p.value) for p in by_step] == [(4, 2.0), (7, 3.0)]
 
 
 def test_dataset_filter_on_file_store(tree):
