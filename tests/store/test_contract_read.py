@@ -200,6 +200,8 @@ RUN_FILTERS = [
     "attributes.artifact_uri LIKE '%<run:baseline>%'",
 ]
 
+KEY_CASE_FILTERS = {"params.LR IS NULL", "params.OPTIMIZER IS NOT NULL", "tags.STAGE IS NOT NULL", "params.LR = '0.01'"}
+
 RUN_ORDERINGS = [
     ["metrics.loss DESC"],
     ["metrics.loss ASC"],
@@ -249,6 +251,7 @@ def test_filters_are_not_vacuous(mlflow_client, info):
     counts = [
         len(mlflow_client.search_runs(exps, expand(f, info), max_results=BIG))
         for f in RUN_FILTERS[1:]
+        if f not in KEY_CASE_FILTERS  # all or nothing, except under MySQL's collation
     ]
     selective = [c for c in counts if 0 < c < total]
     assert len(selective) >= len(counts) - 3
