@@ -7,12 +7,13 @@ results are dropped, and every failure goes through `report_error` (one notifica
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
@@ -21,11 +22,22 @@ from tracktui.store.errors import StoreError
 
 from .commands import ActionsProvider
 from .config import Config
+from .marks import RunMarks
+
+if TYPE_CHECKING:
+    from .actions import PendingUndo
 
 T = TypeVar("T")
 
 
 class TrackApp(App[None]):
+    """The app. Session state that outlives a screen lives here, declared:
+
+    `run_marks` (runs marked for compare and bulk actions, across experiments), `pending_undo`
+    (the last delete, for ctrl+z) and the store's read-only state. `status_changed_signal` fires
+    when marks or the read-only state change; every StatusBar follows it.
+    """
+
     CSS_PATH = "app.tcss"
     TITLE = "tracktui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
@@ -39,6 +51,9 @@ class TrackApp(App[None]):
         super().__init__()
         self.store = store
         self.config = config if config is not None else Config.load()
+        self.status_changed_signal: Signal[None] = Signal(self, "status_changed")
+        self.run_marks = RunMarks(on_change=lambda: self.status_changed_signal.publish(None))
+        self.pending_undo: PendingUndo | None = None
         if self.config.theme and self.config.theme in self.available_themes:
             self.theme = self.config.theme
 
@@ -109,6 +124,18 @@ class TrackApp(App[None]):
             self.log.error(repr(error))
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=8)
 
+    # -- read-only state -------------------------------------------------------------------------
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why writes are refused (the store's reason), else None."""
+        return self.store.read_only_reason
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on the store refuses writes (a server said no); status bars say so."""
+        self.store.read_only_reason = reason
+        self.status_changed_signal.publish(None)
+
     # -- app-wide actions --------------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -117,9 +144,9 @@ class TrackApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if len(self.screen_stack) > 1:
-            self.pop_screen()
+            await self.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -135,8 +162,8 @@ class TrackApp(App[None]):
             "app: Save screenshot", "Save an SVG of the screen in the current directory", self.action_screenshot
         )
 
-    def action_screenshot(self) -> None:
-        path = self.save_screenshot()
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        path = self.save_screenshot(filename, path)
         self.notify(f"Saved {path}", title="Screenshot")
 
     def _remember_theme(self, theme: Any) -> None:

@@ -99,7 +99,7 @@ class _DemoWriter:
     def write(self, total: int) -> DemoSummary:
         sweep_parents = max(2, total // 50)
         sweep_children = max(4, (total * 25 // 100) // sweep_parents)
-        plan = [
+        plan: list[tuple[str, Callable[[str, int, int], None] | None, int]] = [
             ("mnist-classifier", self._mnist, total * 40 // 100),
             ("lr-sweep", None, 0),
             ("text-sentiment-bert", self._bert, total * 20 // 100),
@@ -108,7 +108,7 @@ class _DemoWriter:
         for name, make, count in plan:
             exp_id = self._experiment(name)
             self.progress(f"{name}: writing runs")
-            if name == "lr-sweep":
+            if make is None:  # lr-sweep: parents and their children
                 self._sweep(exp_id, sweep_parents, sweep_children)
             else:
                 for i in range(count):

@@ -8,7 +8,6 @@ import pytest
 from action_helpers import app_on_copy, mlflow_client, writable_copy
 from pilot_helpers import open_experiment, settle, type_text
 
-from tracktui.tui.marks import marks_of
 from tracktui.tui.screens.confirm import ConfirmScreen
 from tracktui.tui.screens.copy_menu import CopyMenu
 from tracktui.tui.screens.experiments import ExperimentsScreen
@@ -106,7 +105,7 @@ async def test_delete_marked_runs_then_restore_them_in_the_deleted_view(store_co
         await pilot.press("y")
         await settle(pilot)
         assert stage(client, first.id) == stage(client, second.id) == "deleted"
-        assert len(marks_of(app)) == 0  # deleted runs are unmarked
+        assert len(app.run_marks) == 0  # deleted runs are unmarked
         await pilot.press("D")  # the deleted view
         await settle(pilot)
         table = app.screen.table

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import open_experiment, settle
 
-from tracktui.tui.marks import marks_of
 from tracktui.tui.screens.compare import (
     CHART_RUNS,
     PICKER_CHROME,
@@ -40,15 +39,15 @@ async def test_marking_runs_and_mark_all_and_clear(make_app):
         table = app.screen.table
         first, second = table.rows[0].run, table.rows[1].run
         await pilot.press("m", "m")
-        assert marks_of(app).ids == [first.id, second.id]
+        assert app.run_marks.ids == [first.id, second.id]
         assert table.cursor_row == 2
         await pilot.press("up", "m")  # unmark the second
-        assert marks_of(app).ids == [first.id]
+        assert app.run_marks.ids == [first.id]
         assert "1 marked" in str(app.screen.query_one("#runs-title").render())
         await pilot.press("M")
-        assert len(marks_of(app)) == len(table.rows)
+        assert len(app.run_marks) == len(table.rows)
         await pilot.press("U")
-        assert len(marks_of(app)) == 0
+        assert len(app.run_marks) == 0
 
 
 async def test_marks_survive_switching_experiment_and_compare_opens_with_them(make_app):
@@ -63,7 +62,7 @@ async def test_marks_survive_switching_experiment_and_compare_opens_with_them(ma
         await open_experiment(pilot, "bert")
         bert_run = app.screen.table.rows[0].run
         await pilot.press("m")
-        assert marks_of(app).ids == [mnist_run.id, bert_run.id]
+        assert app.run_marks.ids == [mnist_run.id, bert_run.id]
         await pilot.press("C")
         await settle(pilot)
         screen = app.screen

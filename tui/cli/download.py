@@ -86,7 +86,7 @@ class _ProgressBar(LiveProgress):
         self.files_total = event.files_total
         self.bytes_done = event.done
         self._progress.update(
-            self._task, completed=event.done, total=event.total,
+            self.task, completed=event.done, total=event.total,
             description=f"{event.files_done}/{event.files_total} files",
         )
 

@@ -124,6 +124,8 @@ def main(command: str, argv: list[str]) -> int:
         workers=args.workers or DEFAULT_WORKERS,
     )
     opened = []
+    source: StoreSource | DirSource
+    sink: DirSink | StoreSink
     try:
         if command == "export":
             src = open_store(args.uri, read_only=True)
@@ -199,6 +201,6 @@ class _ProgressBar(LiveProgress):
 
     def update(self, event) -> None:
         self._progress.update(
-            self._task, completed=event.runs_done, total=event.runs_total,
+            self.task, completed=event.runs_done, total=event.runs_total,
             description=f"{event.experiment or 'runs'}"[:40],
         )

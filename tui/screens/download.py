@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -24,6 +25,8 @@ from tracktui.store.downloads import (
     download,
 )
 from tracktui.store.errors import StoreError
+
+from ..app import TrackApp
 
 
 class DownloadScreen(ModalScreen["Path | None"]):
@@ -41,6 +44,8 @@ class DownloadScreen(ModalScreen["Path | None"]):
     DownloadScreen .download-status { color: $text-muted; height: auto; }
     DownloadScreen .download-error { color: $error; height: auto; }
     """
+    app = getters.app(TrackApp)
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="download.cancel")]
 
     def __init__(self, run_id: str, path: str, is_dir: bool, default_dest: Path | None = None) -> None:

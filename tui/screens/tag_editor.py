@@ -142,6 +142,8 @@ class TagEditor(ModalScreen["TagChanges | None"]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         key = event.row_key.value
+        if key is None:
+            return
         value = self.changes.set.get(key, self.original.get(key))
         self.query_one("#tag-key", Input).value = key or ""
         value_input = self.query_one("#tag-value", Input)
