@@ -10,15 +10,15 @@ some deleted runs, and LLM-judged evaluation traces (demo_traces.py). Everything
 from __future__ import annotations
 
 import math
-import os
 import random
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracktui.store.base import Store
 from tracktui.store.model import NOTE_TAG, MetricPoint
+
+from .user_dirs import data_dir
 
 #: 2024-05-01 09:00:00 UTC: every demo time is an offset from here.
 BASE_TIME_MS = 1_714_554_000_000
@@ -36,11 +36,9 @@ class DemoSummary:
 
 
 def default_demo_dir() -> Path:
-    """`$XDG_DATA_HOME/tracktui/demo` (default `~/.local/share/tracktui/demo`)."""
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "tracktui" / "demo"
-    base = os.environ.get("XDG_DATA_HOME", "").strip()
-    return (Path(base) if base else Path.home() / ".local" / "share") / "tracktui" / "demo"
+    """`demo` in the user's data folder (tui/user_dirs.py: on Linux `$XDG_DATA_HOME/tracktui/demo`,
+    default `~/.local/share/tracktui/demo`)."""
+    return data_dir() / "demo"
 
 
 def demo_db_path(directory: Path) -> Path:
