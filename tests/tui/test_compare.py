@@ -194,3 +194,20 @@ async def test_metric_picker_adds_and_removes_charts_keeping_the_view(make_app):
         assert [p.title for p in plots] == [keys[2]]
         assert plots[0].has_class("-single") and plots[0].x_axis == "wall"
         assert len(plots[0].lines) == len(runs) and plots[0]._pending is None
+
+
+async def test_the_mark_glyph_is_not_a_status_glyph(make_app):
+    """Both were ● once: a marked run looked RUNNING."""
+    from tracktui.tui.columns import STATUS_GLYPHS
+    from tracktui.tui.widgets.runs_table import MARK_GLYPH
+
+    assert MARK_GLYPH.strip() not in STATUS_GLYPHS.values()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        table = app.screen.table
+        await pilot.press("m")
+        marked_line = "".join(segment.text for segment in table.render_line(1))
+        unmarked_line = "".join(segment.text for segment in table.render_line(2))
+        assert MARK_GLYPH + table.rows[0].run.name in marked_line
+        assert MARK_GLYPH.strip() not in unmarked_line

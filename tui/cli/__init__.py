@@ -40,13 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Browse MLflow experiments, runs, metrics, traces and artifacts in the terminal.",
         epilog="'tracktui COMMAND --help' lists a subcommand's options.",
     )
-    # Only shown in the help: main() takes the URI out before parsing, because argparse would
-    # read a URI in that place as an unknown subcommand.
-    parser.add_argument(
-        "uri", nargs="?", metavar="URI",
-        help="tracking URI to open (default: $MLFLOW_TRACKING_URI, else the local default store)",
+    # The URI is no argparse argument: an optional positional before the subcommands would take
+    # "download" in `tracktui download RUN_ID` for a URI. main() takes it out before parsing.
+    app = parser.add_argument_group(
+        "opening the app",
+        "URI: the tracking URI to open (default: $MLFLOW_TRACKING_URI, else the local default store)",
     )
-    parser.add_argument("--read-only", action="store_true", help="never write to the store")
+    app.add_argument("--read-only", action="store_true", help="never write to the store")
     parser.add_argument("--version", action="version", version=f"tracktui {__version__}")
     commands = parser.add_subparsers(dest="command", title="subcommands", metavar="COMMAND")
 
