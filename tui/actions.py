@@ -104,7 +104,7 @@ def edit_tags(node: Widget, subject: str, tag_sets: Sequence[Mapping[str, str]],
               validate: Callable[[str, str], None] = validate_run_tag) -> None:
     """Open the tag editor on `tag_sets` (one per edited item); on save, `write_changes(changes)`
     runs in a worker, then the user is told what changed on `subject` and `after()` runs."""
-    from .screens.tag_editor import TagChanges, TagEditor
+    from .screens.tag_editor import TagEditor
 
     def apply(changes: TagChanges | None) -> None:
         if not changes:

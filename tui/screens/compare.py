@@ -38,8 +38,8 @@ from tracktui.store.base import Store
 from tracktui.store.errors import StoreError
 from tracktui.store.model import MetricPoint, Run
 
-from ..app import TrackApp
 from .. import plotting
+from ..app import TrackApp
 from ..widgets.metric_plot import MetricPlot, PlotLine
 from ..widgets.run_format import MISSING, format_metric_value
 from ..widgets.status_bar import StatusBar
