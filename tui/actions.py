@@ -271,7 +271,7 @@ class RunListActions(WriteActionsScreen):
                 "nothing is purged.")
         elsewhere = len(self.app.run_marks) - sum(run_id in self.app.run_marks for run_id in ids)
         if elsewhere > 0:
-            body += f" {plural(elsewhere, 'other marked run')} (not in this list) stay as they are."
+            body += f"\nNot touched: {plural(elsewhere, 'other marked run')}, outside this list."
         store = self.app.store
 
         def confirmed(yes: bool | None) -> None:

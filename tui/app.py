@@ -144,9 +144,9 @@ class TrackApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    async def action_back(self) -> None:
+    async def action_back(self) -> None:  # async as in App: the palette and bindings await it
         if len(self.screen_stack) > 1:
-            await self.pop_screen()
+            self.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -163,8 +163,8 @@ class TrackApp(App[None]):
         )
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        path = self.save_screenshot(filename, path)
-        self.notify(f"Saved {path}", title="Screenshot")
+        saved = self.save_screenshot(filename, path)
+        self.notify(f"Saved {saved}", title="Screenshot")
 
     def _remember_theme(self, theme: Any) -> None:
         self.config.theme = self.theme

@@ -475,7 +475,7 @@ async def test_d_acts_on_the_marks_in_view_and_names_every_run(store_copy, clien
         for run in here:
             assert f"({run.id[:8]})" in confirm.body_text
         assert not any(run.id[:8] in confirm.body_text for run in elsewhere)
-        assert "2 other marked runs (not in this list) stay as they are" in confirm.body_text
+        assert "Not touched: 2 other marked runs, outside this list." in confirm.body_text
         await pilot.press("y")
         await settle(pilot)
         assert [stage(client, run.id) for run in here] == ["deleted"] * 7
