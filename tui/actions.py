@@ -17,9 +17,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from textual import getters
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tracktui.store.base import Store
 from tracktui.store.errors import AuthFailed, ReadOnlyError, StoreError
@@ -31,9 +35,14 @@ from tracktui.store.validation import (
     validate_run_tag,
 )
 
+from .app import TrackApp
 from .clipboard import copy_text
-from .marks import marks_of
 from .safe_text import inert
+
+if TYPE_CHECKING:
+    from .screens.tag_editor import TagChanges
+    from .widgets.artifact_browser import ArtifactBrowser
+    from .widgets.runs_table import RunsTable
 
 #: Seconds the undo notification shows, and for which ctrl+z undoes the delete.
 UNDO_SECONDS = 20
@@ -57,48 +66,47 @@ class PendingUndo:
     how_to_restore: str = ""  # said on stderr if the app crashes before the undo is used
 
 
-def read_only_reason(app) -> str | None:
-    return getattr(app.store, "read_only_reason", None)
+def track_app(node: DOMNode) -> TrackApp:
+    """`node.app`, typed: these flows only ever run inside TrackApp."""
+    app = node.app
+    assert isinstance(app, TrackApp)
+    return app
 
 
-def refuse_if_read_only(node) -> bool:
+def refuse_if_read_only(node: Widget) -> bool:
     """True (after telling the user why) when the store cannot be written."""
-    reason = read_only_reason(node.app)
+    reason = track_app(node).read_only_reason
     if reason:
         node.notify(f"Writes are disabled: {reason}", title="Read-only store", severity="warning", timeout=6)
         return True
     return False
 
 
-def write_failed(app) -> Callable[[StoreError], bool]:
+def write_failed(app: TrackApp) -> Callable[[StoreError], bool]:
     """on_error for writes: a server refusing writes makes the store read-only from now on."""
 
     def failed(error: StoreError) -> bool:
         denied = isinstance(error, ReadOnlyError) or (
             isinstance(error, AuthFailed) and error.message.startswith("Permission denied"))
-        if denied and not read_only_reason(app):
-            try:
-                app.store.read_only_reason = f"the server refused a write ({error.message})"
-            except AttributeError:
-                pass
-            for screen in app.screen_stack:  # every status bar now says read-only
-                for bar in screen.query("StatusBar"):
-                    bar.set_note(getattr(bar, "_note", ""))
+        if denied and not app.read_only_reason:
+            app.refuse_writes(f"the server refused a write ({error.message})")
         return False  # the notification still says what failed
 
     return failed
 
 
-def write_in_worker(node, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
+def write_in_worker(node: Widget, call: Callable[[], object], done: Callable[[Any], None], group: str) -> None:
     """Run a store write for `node` in a worker; a refused write may turn the store read-only."""
-    node.app.run_store_call(node, call, done, group=group, on_error=write_failed(node.app), exclusive=False)
+    app = track_app(node)
+    app.run_store_call(node, call, done, group=group, on_error=write_failed(app), exclusive=False)
 
 
-def edit_tags(node, subject: str, tag_sets: Sequence[Mapping[str, str]], write_changes: Callable,
-              after: Callable[[], None], validate: Callable[[str, str], None] = validate_run_tag) -> None:
+def edit_tags(node: Widget, subject: str, tag_sets: Sequence[Mapping[str, str]],
+              write_changes: Callable[[TagChanges], None], after: Callable[[], None],
+              validate: Callable[[str, str], None] = validate_run_tag) -> None:
     """Open the tag editor on `tag_sets` (one per edited item); on save, `write_changes(changes)`
     runs in a worker, then the user is told what changed on `subject` and `after()` runs."""
-    from .screens.tag_editor import TagChanges, TagEditor
+    from .screens.tag_editor import TagEditor
 
     def apply(changes: TagChanges | None) -> None:
         if not changes:
@@ -113,7 +121,7 @@ def edit_tags(node, subject: str, tag_sets: Sequence[Mapping[str, str]], write_c
     node.app.push_screen(TagEditor(subject, tag_sets, validate), apply)
 
 
-def open_copy_menu(node, choices: Sequence[tuple[str, str, str | None]]) -> None:
+def open_copy_menu(node: Widget, choices: Sequence[tuple[str, str, str | None]]) -> None:
     """Open the copy menu on the (letter, what, text) choices that have a text."""
     from .screens.copy_menu import CopyMenu
 
@@ -129,24 +137,20 @@ def open_copy_menu(node, choices: Sequence[tuple[str, str, str | None]]) -> None
     node.app.push_screen(CopyMenu(present), chosen)
 
 
-def set_undo(app, undo: PendingUndo) -> None:
-    app.pending_undo = undo
-
-
-def undo_left_behind(app) -> str | None:
+def undo_left_behind(app: TrackApp) -> str | None:
     """What a crash would lose: the pending delete and how to restore it by hand, or None.
 
     The CLI prints it on stderr when the app ends with an unhandled exception, so a delete
     made just before a crash can still be undone."""
-    undo = getattr(app, "pending_undo", None)
+    undo = app.pending_undo
     if undo is None:
         return None
     return f"{undo.description}; not undone. {undo.how_to_restore}".strip()
 
 
-def take_undo(app) -> PendingUndo | None:
-    undo = getattr(app, "pending_undo", None)
-    app.pending_undo = None
+def take_undo(app: TrackApp) -> PendingUndo | None:
+    """The pending undo if it has not expired; either way it is used up."""
+    undo, app.pending_undo = app.pending_undo, None
     if undo is None or time.monotonic() > undo.expires:
         return None
     return undo
@@ -156,7 +160,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def tag_summary(changes) -> str:
+def tag_summary(changes: TagChanges) -> str:
     """'set 2 tags and deleted 1 tag' (TagChanges)."""
     parts = []
     if changes.set:
@@ -177,17 +181,19 @@ class WriteActionsScreen(Screen):
         Binding("ctrl+z", "undo", "Undo delete", show=False, id="actions.undo"),
     ]
 
+    app = getters.app(TrackApp)
+
     def _guard(self, action: str) -> bool:
         """False when `action` writes and the store is read-only (the user is told why)."""
         return not (action in WRITE_ACTIONS and refuse_if_read_only(self))
 
-    def write(self, call: Callable[[], object], done: Callable[[object], None], group: str) -> None:
+    def write(self, call: Callable[[], object], done: Callable[[Any], None], group: str) -> None:
         write_in_worker(self, call, done, group)
 
     def offer_undo(self, message: str, restore: Callable[[Store], None], after: Callable[[], None],
                    how_to_restore: str = "") -> None:
-        set_undo(self.app, PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after, self,
-                                       how_to_restore))
+        self.app.pending_undo = PendingUndo(message, restore, time.monotonic() + UNDO_SECONDS, after, self,
+                                            how_to_restore)
         self.notify(f"{message}. Press ctrl+z to undo.", title="Deleted", timeout=UNDO_SECONDS)
 
     def action_undo(self) -> None:
@@ -203,16 +209,26 @@ class WriteActionsScreen(Screen):
             self.notify(f"Undone: {undo.description}", title="Restored", timeout=4)
             if undo.after and undo.owner is not None and undo.owner.is_attached:
                 undo.after()
-            if undo.owner is not self and hasattr(self, "action_refresh"):
-                self.action_refresh()  # undone from another screen: show the restored items
+            if undo.owner is not self:
+                self.refresh_after_undo()  # undone from another screen: show the restored items
 
         self.write(lambda: undo.restore(store), restored, "undo")
+
+    def refresh_after_undo(self) -> None:
+        """Reload what this screen shows after an undo made on another screen (default: nothing)."""
 
 
 class RunListActions(WriteActionsScreen):
     """Runs screen: delete/restore/tag/rename/copy the selected or marked runs.
 
-    The host provides `table` (RunsTable), `experiment` and `query_runs()`."""
+    The host provides `table` (RunsTable), `experiment` and `query_runs()`.
+
+    Marks never act unseen: `d`, `u` and `t` act on the marked runs that are in this table,
+    and on the highlighted run (saying so) when every marked run is elsewhere. The confirmation
+    names every run it touches.
+    """
+
+    experiment: Experiment
 
     BINDINGS = [
         Binding("d", "delete_runs", "Delete runs", show=False, id="runs.delete"),
@@ -222,12 +238,31 @@ class RunListActions(WriteActionsScreen):
         Binding("y", "copy", "Copy…", show=False, id="runs.copy"),
     ]
 
+    @property
+    def table(self) -> RunsTable:
+        raise NotImplementedError
+
+    def query_runs(self) -> None:
+        raise NotImplementedError
+
+    def refresh_after_undo(self) -> None:
+        self.query_runs()
+
     def target_runs(self) -> list[Run]:
-        """The marked runs, else the run under the cursor."""
-        marks = marks_of(self.app)
-        if len(marks):
-            return marks.runs
+        """The marked runs in this table; else the run under the cursor.
+
+        Marks elsewhere (another experiment, or rows not loaded here) are left alone, and the
+        user is told when they are why the highlighted run is acted on instead.
+        """
+        marks = self.app.run_marks
+        in_view = {row.run.id for row in self.table.rows}
+        marked_here = [run for run in marks.runs if run.id in in_view]
+        if marked_here:
+            return marked_here
         row = self.table.current
+        if len(marks):
+            self.notify(f"No marked run is in this list ({marks.summary()}): acting on the highlighted run.",
+                        title="Marks are elsewhere", timeout=5)
         return [row.run] if row is not None else []
 
     def _where(self, runs: Sequence[Run]) -> str:
@@ -247,9 +282,11 @@ class RunListActions(WriteActionsScreen):
 
         ids = [r.id for r in runs]
         what = plural(len(runs), "run")
-        names = ", ".join(inert(_run_label(r)) for r in runs[:5]) + (" …" if len(runs) > 5 else "")  # one line each
-        body = (f"{names}\n\nThey move to the deleted view (D shows it), where u restores them; "
+        body = (f"{run_list(runs)}\n\nThey move to the deleted view (D shows it), where u restores them; "
                 "nothing is purged.")
+        elsewhere = len(self.app.run_marks) - sum(run_id in self.app.run_marks for run_id in ids)
+        if elsewhere > 0:
+            body += f"\nNot touched: {plural(elsewhere, 'other marked run')}, outside this list."
         store = self.app.store
 
         def confirmed(yes: bool | None) -> None:
@@ -257,10 +294,7 @@ class RunListActions(WriteActionsScreen):
                 return
 
             def deleted(_: object) -> None:
-                marks = marks_of(self.app)
-                for run in runs:
-                    if run.id in marks:
-                        marks.toggle(run)
+                self.app.run_marks.discard(ids)
                 self.offer_undo(f"Deleted {what} from {self._where(runs)}",
                                 lambda s: s.restore_runs(ids), self.query_runs,
                                 f"Run ids: {', '.join(ids)}. To restore them, open the experiment in "
@@ -282,10 +316,7 @@ class RunListActions(WriteActionsScreen):
 
         def restored(_: object) -> None:
             self.notify(f"Restored {plural(len(ids), 'run')} in {self._where(runs)}", timeout=4)
-            marks = marks_of(self.app)
-            for run in runs:
-                if run.id in marks:
-                    marks.toggle(run)
+            self.app.run_marks.discard(ids)
             self.query_runs()
 
         self.write(lambda: store.restore_runs(ids), restored, "restore-runs")
@@ -316,7 +347,20 @@ class RunListActions(WriteActionsScreen):
 class ExperimentActions(WriteActionsScreen):
     """Experiments screen: delete/restore/rename/tag/copy the experiment under the cursor.
 
-    The host provides `current_id`, `experiments` and `load()`."""
+    The host provides `current_id`, `experiments`, `counts` and `load()`."""
+
+    experiments: list[Experiment]
+    counts: dict[str, int]
+
+    @property
+    def current_id(self) -> str | None:
+        raise NotImplementedError
+
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def refresh_after_undo(self) -> None:
+        self.load()
 
     BINDINGS = [
         Binding("d", "delete_experiment", "Delete experiment", show=False, id="experiments.delete"),
@@ -340,7 +384,7 @@ class ExperimentActions(WriteActionsScreen):
             return
         from .screens.confirm import ConfirmScreen
 
-        count = getattr(self, "counts", {}).get(exp.id)
+        count = self.counts.get(exp.id)
         runs = f" and its {plural(count, 'run')}" if count else ""
         body = ("It moves to the deleted experiments (D shows them), where u restores it; "
                 "nothing is purged.")
@@ -389,9 +433,14 @@ class ExperimentActions(WriteActionsScreen):
         store = self.app.store
 
         def renamed(name: str | None) -> None:
-            if name:
-                self.write(lambda: store.rename_experiment(exp.id, name),
-                           lambda _: (self.notify(f"Renamed to '{name}'", timeout=3), self.load()), "rename")
+            if not name:
+                return
+
+            def done(_: object) -> None:
+                self.notify(f"Renamed to '{name}'", timeout=3)
+                self.load()
+
+            self.write(lambda: store.rename_experiment(exp.id, name), done, "rename")
 
         self.app.push_screen(RenameScreen(f"Rename experiment '{exp.name}'", exp.name, validate_experiment_name), renamed)
 
@@ -405,7 +454,7 @@ class ExperimentActions(WriteActionsScreen):
             return
         store, exp_id = self.app.store, exp.id
 
-        def write(changes) -> None:
+        def write(changes: TagChanges) -> None:
             for key, value in changes.set.items():
                 store.set_experiment_tag(exp_id, key, value)
             for key in changes.delete:
@@ -427,6 +476,16 @@ class RunScreenActions(WriteActionsScreen):
     """Run screen: tags, rename, copy (id, URI, artifact, highlighted value), artifacts tab
     listing/preview and download. The host provides `run`, `run_id`, `load_run()`,
     `active_tab` and the ArtifactBrowser."""
+
+    run: Run | None
+    run_id: str
+
+    @property
+    def active_tab(self) -> str:
+        raise NotImplementedError
+
+    def load_run(self) -> None:
+        raise NotImplementedError
 
     BINDINGS = [
         Binding("t", "edit_tags", "Edit tags", show=False, id="run.tags"),
@@ -490,7 +549,7 @@ class RunScreenActions(WriteActionsScreen):
 
     # artifacts tab: the browser asks, the screen fetches
 
-    def on_artifact_browser_listing_wanted(self, event) -> None:
+    def on_artifact_browser_listing_wanted(self, event: ArtifactBrowser.ListingWanted) -> None:
         from .widgets.artifact_browser import ArtifactBrowser
 
         browser, store, run_id, path = self.query_one(ArtifactBrowser), self.app.store, self.run_id, event.path
@@ -503,7 +562,7 @@ class RunScreenActions(WriteActionsScreen):
                                 lambda entries: browser.show_listing(path, entries),
                                 group=f"artifacts-{path}", on_error=failed)
 
-    def on_artifact_browser_preview_wanted(self, event) -> None:
+    def on_artifact_browser_preview_wanted(self, event: ArtifactBrowser.PreviewWanted) -> None:
         from .widgets.artifact_browser import ArtifactBrowser
 
         browser, store, run_id, path = self.query_one(ArtifactBrowser), self.app.store, self.run_id, event.path
@@ -517,6 +576,11 @@ class RunScreenActions(WriteActionsScreen):
 
 
 # -- shared flows -------------------------------------------------------------------------------
+
+def run_list(runs: Sequence[Run]) -> str:
+    """Every run by name and short id, one a line: a confirmation names all it will touch."""
+    return "\n".join(f"• {inert(_run_label(r))} ({r.id[:8]})" for r in runs)
+
 
 def run_copy_choices(run: Run) -> list[tuple[str, str, str | None]]:
     return [
@@ -533,9 +597,14 @@ def open_rename_run(screen: WriteActionsScreen, run: Run, after: Callable[[], No
     store, current = screen.app.store, run.name or run.tags.get("mlflow.runName") or ""
 
     def renamed(name: str | None) -> None:
-        if name:
-            screen.write(lambda: store.rename_run(run.id, name),
-                         lambda _: (screen.notify(f"Renamed run to '{name}'", timeout=3), after()), "rename")
+        if not name:
+            return
+
+        def done(_: object) -> None:
+            screen.notify(f"Renamed run to '{name}'", timeout=3)
+            after()
+
+        screen.write(lambda: store.rename_run(run.id, name), done, "rename")
 
     screen.app.push_screen(RenameScreen(f"Rename run {run.id[:8]} '{current}'", current, validate_run_name), renamed)
 
@@ -550,7 +619,7 @@ def open_tag_editor(screen: WriteActionsScreen, run_ids: list[str], after: Calla
     def edit(runs: list[Run]) -> None:
         subject = f"run '{_run_label(runs[0])}'" if len(runs) == 1 else f"{len(runs)} marked runs"
 
-        def write(changes) -> None:
+        def write(changes: TagChanges) -> None:
             if changes.set:
                 store.set_tags(run_ids, changes.set)
             for run in runs:

@@ -7,13 +7,14 @@ results are dropped, and every failure goes through `report_error` (one notifica
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
@@ -23,7 +24,11 @@ from tracktui.store.errors import StoreError
 from .abandonable import Abandoned, call_abandonable
 from .commands import ActionsProvider
 from .config import Config
+from .marks import RunMarks
 from .safe_text import inert
+
+if TYPE_CHECKING:
+    from .actions import PendingUndo
 
 T = TypeVar("T")
 
@@ -32,6 +37,13 @@ MAX_WARNING_NOTIFICATIONS = 3
 
 
 class TrackApp(App[None]):
+    """The app. Session state that outlives a screen lives here, declared:
+
+    `run_marks` (runs marked for compare and bulk actions, across experiments), `pending_undo`
+    (the last delete, for ctrl+z) and the store's read-only state. `status_changed_signal` fires
+    when marks or the read-only state change; every StatusBar follows it.
+    """
+
     CSS_PATH = "app.tcss"
     TITLE = "tracktui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
@@ -46,6 +58,9 @@ class TrackApp(App[None]):
         self.store = store
         self._warnings_shown: set[str] = set()
         self.config = config if config is not None else Config.load()
+        self.status_changed_signal: Signal[None] = Signal(self, "status_changed")
+        self.run_marks = RunMarks(on_change=lambda: self.status_changed_signal.publish(None))
+        self.pending_undo: PendingUndo | None = None
         if self.config.theme and self.config.theme in self.available_themes:
             self.theme = self.config.theme
 
@@ -154,6 +169,18 @@ class TrackApp(App[None]):
             self.log.error(repr(error))
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=8)
 
+    # -- read-only state -------------------------------------------------------------------------
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why writes are refused (the store's reason), else None."""
+        return self.store.read_only_reason
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on the store refuses writes (a server said no); status bars say so."""
+        self.store.read_only_reason = reason
+        self.status_changed_signal.publish(None)
+
     # -- app-wide actions --------------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -162,7 +189,7 @@ class TrackApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # async as in App: the palette and bindings await it
         if len(self.screen_stack) > 1:
             self.pop_screen()
 
@@ -180,9 +207,9 @@ class TrackApp(App[None]):
             "app: Save screenshot", "Save an SVG of the screen in the current directory", self.action_screenshot
         )
 
-    def action_screenshot(self) -> None:
-        path = self.save_screenshot()
-        self.notify(f"Saved {path}", title="Screenshot")
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        saved = self.save_screenshot(filename, path)
+        self.notify(f"Saved {saved}", title="Screenshot")
 
     def _remember_theme(self, theme: Any) -> None:
         self.config.theme = self.theme

@@ -1,6 +1,7 @@
 """What a user would want kept between sessions: chosen runs-table columns per experiment, theme.
 
-Stored as JSON in `$XDG_CONFIG_HOME/tracktui/config.json` (default `~/.config/tracktui`).
+Stored as JSON in `config.json` in the user's config folder (tui/user_dirs.py: on Linux
+`$XDG_CONFIG_HOME/tracktui`, default `~/.config/tracktui`).
 A missing or unreadable file gives the defaults; saving never raises into the UI. Stores are
 keyed by their masked URI, so no password reaches the file (keys an older version wrote with
 a password in them are masked on load and so dropped from the file at the next save).
@@ -9,16 +10,12 @@ a password in them are masked on load and so dropped from the file at the next s
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracktui.store.uris import mask_uri
 
-
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME", "").strip()
-    return (Path(base) if base else Path.home() / ".config") / "tracktui"
+from .user_dirs import config_dir
 
 
 @dataclass

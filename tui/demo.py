@@ -10,15 +10,15 @@ some deleted runs, and LLM-judged evaluation traces (demo_traces.py). Everything
 from __future__ import annotations
 
 import math
-import os
 import random
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracktui.store.base import Store
 from tracktui.store.model import NOTE_TAG, MetricPoint
+
+from .user_dirs import data_dir
 
 #: 2024-05-01 09:00:00 UTC: every demo time is an offset from here.
 BASE_TIME_MS = 1_714_554_000_000
@@ -36,11 +36,9 @@ class DemoSummary:
 
 
 def default_demo_dir() -> Path:
-    """`$XDG_DATA_HOME/tracktui/demo` (default `~/.local/share/tracktui/demo`)."""
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "tracktui" / "demo"
-    base = os.environ.get("XDG_DATA_HOME", "").strip()
-    return (Path(base) if base else Path.home() / ".local" / "share") / "tracktui" / "demo"
+    """`demo` in the user's data folder (tui/user_dirs.py: on Linux `$XDG_DATA_HOME/tracktui/demo`,
+    default `~/.local/share/tracktui/demo`)."""
+    return data_dir() / "demo"
 
 
 def demo_db_path(directory: Path) -> Path:
@@ -99,7 +97,7 @@ class _DemoWriter:
     def write(self, total: int) -> DemoSummary:
         sweep_parents = max(2, total // 50)
         sweep_children = max(4, (total * 25 // 100) // sweep_parents)
-        plan = [
+        plan: list[tuple[str, Callable[[str, int, int], None] | None, int]] = [
             ("mnist-classifier", self._mnist, total * 40 // 100),
             ("lr-sweep", None, 0),
             ("text-sentiment-bert", self._bert, total * 20 // 100),
@@ -108,7 +106,7 @@ class _DemoWriter:
         for name, make, count in plan:
             exp_id = self._experiment(name)
             self.progress(f"{name}: writing runs")
-            if name == "lr-sweep":
+            if make is None:  # lr-sweep: parents and their children
                 self._sweep(exp_id, sweep_parents, sweep_children)
             else:
                 for i in range(count):

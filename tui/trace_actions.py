@@ -51,7 +51,7 @@ def delete_traces(node, experiment_id: str, traces: Sequence[TraceInfo],
         if not yes:
             return
 
-        def deleted(result: object) -> None:
+        def deleted(result: int | None) -> None:
             count = int(result or 0)
             node.notify(f"Deleted {plural(count, 'trace')}", title="Deleted", timeout=4)
             after(count)

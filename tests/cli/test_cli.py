@@ -25,6 +25,30 @@ def test_help_mentions_uri_read_only_and_demo():
     assert "--read-only" in result.stdout and "demo" in result.stdout and "URI" in result.stdout.upper()
 
 
+def test_help_lists_every_subcommand():
+    result = tracktui("--help")
+    assert result.returncode == 0
+    listed = result.stdout.split("subcommands:", 1)[1]
+    for command in ("demo", "download", "export", "import", "copy"):
+        assert f"\n    {command} " in listed, f"{command} missing from --help:\n{result.stdout}"
+
+
+def test_each_subcommand_has_its_own_help():
+    for command, option in (("download", "--overwrite"), ("export", "--output"), ("import", "--experiment-name"),
+                            ("copy", "--from")):
+        result = tracktui(command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"usage: tracktui {command} ") and option in result.stdout
+
+
+def test_a_uri_before_the_options_still_opens_the_app():
+    """`tracktui URI --read-only` is not mistaken for a subcommand: the URI reaches open_store."""
+    result = tracktui("bogus://nowhere", "--read-only")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[0].startswith("tracktui: ") and "bogus" in result.stderr
+    assert "invalid choice" not in result.stderr
+
+
 def test_version():
     result = tracktui("--version")
     assert result.returncode == 0

@@ -8,7 +8,6 @@ import pytest
 from action_helpers import app_on_copy, mlflow_client, writable_copy
 from pilot_helpers import open_experiment, settle, type_text
 
-from tracktui.tui.marks import marks_of
 from tracktui.tui.screens.confirm import ConfirmScreen
 from tracktui.tui.screens.copy_menu import CopyMenu
 from tracktui.tui.screens.experiments import ExperimentsScreen
@@ -106,7 +105,7 @@ async def test_delete_marked_runs_then_restore_them_in_the_deleted_view(store_co
         await pilot.press("y")
         await settle(pilot)
         assert stage(client, first.id) == stage(client, second.id) == "deleted"
-        assert len(marks_of(app)) == 0  # deleted runs are unmarked
+        assert len(app.run_marks) == 0  # deleted runs are unmarked
         await pilot.press("D")  # the deleted view
         await settle(pilot)
         table = app.screen.table
@@ -451,3 +450,93 @@ async def test_undo_of_an_experiment_delete_returns_exactly_the_prior_state(stor
     assert client.get_experiment(exp.experiment_id).lifecycle_stage == "active"
     assert stage(client, gone) == "deleted" and deleted_time(gone) == gone_at
     assert all(stage(client, run_id) == "active" and deleted_time(run_id) is None for run_id in kept)
+
+
+# -- marks never act unseen (issue 16) -----------------------------------------------------------
+
+async def _mark_in(pilot, experiment: str, count: int) -> list:
+    """Open `experiment` from the experiments screen and mark its first `count` runs."""
+    await open_experiment(pilot, experiment)
+    runs = [row.run for row in rows(pilot.app)[:count]]
+    await pilot.press(*["m"] * count)
+    return runs
+
+
+async def _back_to_experiments(pilot) -> None:
+    await pilot.press("escape")
+    await settle(pilot)
+    await pilot.press("ctrl+u")  # clear the experiments filter typed before
+
+
+def status_bar(app) -> str:
+    return text_of(app.screen, "StatusBar")
+
+
+async def test_d_with_marks_in_another_experiment_deletes_only_the_highlighted_run(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        marked = await _mark_in(pilot, "mnist", 3)
+        await _back_to_experiments(pilot)
+        await open_experiment(pilot, "bert")
+        highlighted = app.screen.table.current.run
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.title_text == "Delete 1 run from experiment 'text-sentiment-bert'?"
+        assert f"({highlighted.id[:8]})" in app.screen.body_text
+        assert not any(run.id[:8] in app.screen.body_text for run in marked)
+        assert any("acting on the highlighted run" in n for n in notes(app))
+        await pilot.press("y")
+        await settle(pilot)
+        assert stage(client, highlighted.id) == "deleted"
+        assert [stage(client, run.id) for run in marked] == ["active"] * 3
+        assert app.run_marks.ids == [run.id for run in marked]  # the marks stay, for compare
+
+
+async def test_d_acts_on_the_marks_in_view_and_names_every_run(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        elsewhere = await _mark_in(pilot, "mnist", 2)
+        await _back_to_experiments(pilot)
+        here = await _mark_in(pilot, "bert", 7)  # more than the five the body used to list
+        await pilot.press("d")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert confirm.title_text == "Delete 7 runs from experiment 'text-sentiment-bert'?"
+        for run in here:
+            assert f"({run.id[:8]})" in confirm.body_text
+        assert not any(run.id[:8] in confirm.body_text for run in elsewhere)
+        assert "Not touched: 2 other marked runs, outside this list." in confirm.body_text
+        await pilot.press("y")
+        await settle(pilot)
+        assert [stage(client, run.id) for run in here] == ["deleted"] * 7
+        assert [stage(client, run.id) for run in elsewhere] == ["active"] * 2
+        assert app.run_marks.ids == [run.id for run in elsewhere]
+
+
+async def test_t_with_marks_elsewhere_edits_the_highlighted_run(store_copy, client, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _mark_in(pilot, "mnist", 2)
+        await _back_to_experiments(pilot)
+        await open_experiment(pilot, "bert")
+        highlighted = app.screen.table.current.run
+        await pilot.press("t")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, TagEditor)
+        assert editor.subject == f"run '{highlighted.name}'"
+
+
+async def test_status_bar_says_how_many_runs_are_marked_and_where(store_copy, tmp_path):
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await _mark_in(pilot, "mnist", 2)
+        assert "2 marked: 2 in 'mnist-classifier'" in status_bar(app)
+        await _back_to_experiments(pilot)
+        assert "2 marked: 2 in 'mnist-classifier'" in status_bar(app)  # every screen's bar
+        await _mark_in(pilot, "bert", 1)
+        assert "3 marked: 2 in 'mnist-classifier', 1 in 'text-sentiment-bert'" in status_bar(app)
+        await pilot.press("U")  # clear marks
+        assert "marked" not in status_bar(app)

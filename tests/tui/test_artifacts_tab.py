@@ -52,7 +52,7 @@ async def open_artifacts(pilot, run_id: str) -> ArtifactBrowser:
 
 
 async def highlight(pilot, browser: ArtifactBrowser, path: str) -> None:
-    browser.tree.move_cursor(node_for(browser, path))
+    browser.artifact_tree.move_cursor(node_for(browser, path))
     await settle(pilot)
 
 
@@ -65,7 +65,7 @@ async def test_tree_lists_one_level_and_loads_folders_on_expand(store_copy, mode
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         browser = await open_artifacts(pilot, run_id)
-        root = browser.tree.root
+        root = browser.artifact_tree.root
         assert sorted(label.split("  ")[0] for label in labels(root)) == ["README.md", "config.yaml", "eval/", "model/"]
         model = node_for(browser, "model")
         assert labels(model) == ["loading…"]  # not listed until opened

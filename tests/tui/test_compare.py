@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import open_experiment, settle
 
-from tracktui.tui.marks import marks_of
 from tracktui.tui.screens.compare import (
     CHART_RUNS,
     PICKER_CHROME,
@@ -43,15 +42,15 @@ async def test_marking_runs_and_mark_all_and_clear(make_app):
         table = app.screen.table
         first, second = table.rows[0].run, table.rows[1].run
         await pilot.press("m", "m")
-        assert marks_of(app).ids == [first.id, second.id]
+        assert app.run_marks.ids == [first.id, second.id]
         assert table.cursor_row == 2
         await pilot.press("up", "m")  # unmark the second
-        assert marks_of(app).ids == [first.id]
+        assert app.run_marks.ids == [first.id]
         assert "1 marked" in str(app.screen.query_one("#runs-title").render())
         await pilot.press("M")
-        assert len(marks_of(app)) == len(table.rows)
+        assert len(app.run_marks) == len(table.rows)
         await pilot.press("U")
-        assert len(marks_of(app)) == 0
+        assert len(app.run_marks) == 0
 
 
 async def test_marks_survive_switching_experiment_and_compare_opens_with_them(make_app):
@@ -66,7 +65,7 @@ async def test_marks_survive_switching_experiment_and_compare_opens_with_them(ma
         await open_experiment(pilot, "bert")
         bert_run = app.screen.table.rows[0].run
         await pilot.press("m")
-        assert marks_of(app).ids == [mnist_run.id, bert_run.id]
+        assert app.run_marks.ids == [mnist_run.id, bert_run.id]
         await pilot.press("C")
         await settle(pilot)
         screen = app.screen
@@ -198,3 +197,20 @@ async def test_metric_picker_adds_and_removes_charts_keeping_the_view(make_app):
         assert [p.title for p in plots] == [keys[2]]
         assert plots[0].has_class("-single") and plots[0].x_axis == "wall"
         assert len(plots[0].lines) == len(runs) and plots[0]._pending is None
+
+
+async def test_the_mark_glyph_is_not_a_status_glyph(make_app):
+    """Both were ● once: a marked run looked RUNNING."""
+    from tracktui.tui.columns import STATUS_GLYPHS
+    from tracktui.tui.widgets.runs_table import MARK_GLYPH
+
+    assert MARK_GLYPH.strip() not in STATUS_GLYPHS.values()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        table = app.screen.table
+        await pilot.press("m")
+        marked_line = "".join(segment.text for segment in table.render_line(1))
+        unmarked_line = "".join(segment.text for segment in table.render_line(2))
+        assert MARK_GLYPH + table.rows[0].run.name in marked_line
+        assert MARK_GLYPH.strip() not in unmarked_line

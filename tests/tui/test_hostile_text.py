@@ -161,14 +161,14 @@ async def test_every_run_tab_artifact_preview_and_csv(hostile, tmp_path):
         folder = browser._tree_nodes["notes["]
         folder.expand()
         await settle(pilot)
-        browser.tree.move_cursor(browser._tree_nodes[ARTIFACT_PATH])
+        browser.artifact_tree.move_cursor(browser._tree_nodes[ARTIFACT_PATH])
         await settle(pilot)
         assert_inert(app, inert(ARTIFACT_PATH), "line one [/INST] [/] [@click=app.quit]x[/]", "line two")
-        browser.tree.move_cursor(browser._tree_nodes[CSV_FILE])
+        browser.artifact_tree.move_cursor(browser._tree_nodes[CSV_FILE])
         await settle(pilot)
         await pilot.pause(0.2)  # the table, shown instead of the text, lays out on a later frame
         assert_inert(app, "[/INST]␛[2J", "␛]52;c;UFdORUQ=␇", "[@click=app.quit]x[/]")
-        browser.tree.move_cursor(browser._tree_nodes[ESCAPED_FILE])
+        browser.artifact_tree.move_cursor(browser._tree_nodes[ESCAPED_FILE])
         await settle(pilot)
         assert_inert(app, "Cannot preview: Refusing artifact path")
 

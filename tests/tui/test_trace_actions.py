@@ -24,6 +24,7 @@ from tracktui.tui.screens.run import RunScreen
 from tracktui.tui.screens.tag_editor import TagEditor
 from tracktui.tui.screens.trace import TraceScreen
 from tracktui.tui.screens.traces import TracesScreen, TracesView
+from tracktui.tui.widgets.runs_table import MARK_GLYPH
 from tracktui.tui.widgets.traces_table import TracesTable
 
 SIZE = (120, 40)
@@ -90,7 +91,7 @@ async def test_delete_marked_traces_after_confirming(trace_copy, tmp_path):
         assert [t.trace_id for t in table.traces] == [RUN_TRACE, AGENT_TRACE]
         await pilot.press("m")  # marks the newest and moves down
         assert list(table.marked) == [RUN_TRACE] and table.cursor_row == 1
-        assert str(table.get_row(RUN_TRACE)[1]).startswith("● ")
+        assert str(table.get_row(RUN_TRACE)[1]).startswith(MARK_GLYPH)
         await pilot.press("d")
         await settle(pilot)
         confirm = app.screen

@@ -22,34 +22,60 @@ from tracktui import __version__
 
 from .output import fail
 
+#: The subcommands, in the order `tracktui --help` lists them.
+SUBCOMMANDS = ("demo", "download", "export", "import", "copy", "purge")
 #: Seconds a store call still running at quit may take to finish before the process ends.
 QUIT_GRACE_S = 2.0
 
+DEMO_DESCRIPTION = (
+    "Create a demo tracking store (several experiments, a sweep with nested runs, "
+    "learning curves, failed and running runs) and open it. An existing demo store is reopened."
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
+    """`tracktui [URI] [--read-only]`, plus one subparser per subcommand (each sets `run`)."""
+    from . import download, purge, transfer
+
     parser = argparse.ArgumentParser(
         prog="tracktui",
+        usage="%(prog)s [-h] [--version] [URI] [--read-only]\n       %(prog)s COMMAND [options]",
         description="Browse MLflow experiments, runs, metrics, traces and artifacts in the terminal.",
-        epilog="Subcommands: 'tracktui demo [--path DIR] [--runs N]' creates and opens a demo store "
-        "(see 'tracktui demo --help'); 'tracktui download RUN_ID [PATH] [-o DIR]' fetches a run's "
-        "artifacts without the TUI; 'tracktui purge' removes deleted runs for good (asks first).",
+        epilog="'tracktui COMMAND --help' lists a subcommand's options.",
     )
-    parser.add_argument(
-        "uri", nargs="?", help="tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)"
+    # The URI is no argparse argument: an optional positional before the subcommands would take
+    # "download" in `tracktui download RUN_ID` for a URI. main() takes it out before parsing.
+    app = parser.add_argument_group(
+        "opening the app",
+        "URI: the tracking URI to open (default: $MLFLOW_TRACKING_URI, else the local default store)",
     )
-    parser.add_argument("--read-only", action="store_true", help="never write to the store")
+    app.add_argument("--read-only", action="store_true", help="never write to the store")
     parser.add_argument("--version", action="version", version=f"tracktui {__version__}")
+    commands = parser.add_subparsers(dest="command", title="subcommands", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", prog="tracktui demo", help="create (or reopen) a demo store and open it", description=DEMO_DESCRIPTION)
+    _add_demo_arguments(demo)
+    demo.set_defaults(run=_demo)
+
+    fetch = commands.add_parser("download", prog="tracktui download", help=download.SUMMARY, description=download.DESCRIPTION)
+    download.add_arguments(fetch)
+    fetch.set_defaults(run=download.run)
+
+    for name in ("export", "import", "copy"):
+        summary, description = transfer.HELP[name]
+        sub = commands.add_parser(name, prog=f"tracktui {name}", help=summary, description=description)
+        transfer.add_arguments(name, sub)
+        sub.set_defaults(run=transfer.run)
+
+    gc = commands.add_parser("purge", prog="tracktui purge", help=purge.SUMMARY, description=purge.DESCRIPTION)
+    purge.add_arguments(gc)
+    gc.set_defaults(run=purge.run)
     return parser
 
 
-def build_demo_parser() -> argparse.ArgumentParser:
+def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     from ..demo import DEFAULT_RUNS, DEFAULT_SEED, default_demo_dir
 
-    parser = argparse.ArgumentParser(
-        prog="tracktui demo",
-        description="Create a demo tracking store (several experiments, a sweep with nested runs, "
-        "learning curves, failed and running runs) and open it. An existing demo store is reopened.",
-    )
     parser.add_argument(
         "--path", type=Path, default=None, help=f"directory for the demo store (default: {default_demo_dir()})"
     )
@@ -60,27 +86,26 @@ def build_demo_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fresh", action="store_true", help="delete an existing demo store at that path first")
     parser.add_argument("--no-open", action="store_true", help="only create the store and print its URI")
     parser.add_argument("--read-only", action="store_true", help="open the demo store read-only")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["demo"]:
-        return _demo(build_demo_parser().parse_args(argv[1:]))
-    if argv[:1] == ["download"]:
-        from .download import main as download_main
+    uri, rest = _take_uri(argv)
+    args = build_parser().parse_args(rest)
+    if args.command is None:
+        return _open(uri, read_only=args.read_only)
+    code: int = args.run(args)
+    return code
 
-        return download_main(argv[1:])
-    if argv[:1] == ["purge"]:
-        from .purge import main as purge_main
 
-        return purge_main(argv[1:])
-    if argv[:1] in (["export"], ["import"], ["copy"]):
-        from .transfer import main as transfer_main
-
-        return transfer_main(argv[0], argv[1:])
-    args = build_parser().parse_args(argv)
-    return _open(args.uri, read_only=args.read_only)
+def _take_uri(argv: list[str]) -> tuple[str | None, list[str]]:
+    """(URI, the other arguments) when the first positional argument is not a subcommand."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if not arg.startswith("-"):
+            return (None, argv) if arg in SUBCOMMANDS else (arg, argv[:i] + argv[i + 1:])
+    return None, argv
 
 
 def _open(uri: str | None, *, read_only: bool) -> int:

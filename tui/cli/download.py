@@ -14,13 +14,15 @@ from pathlib import Path
 from ..sizes import human_size
 from .output import EXIT_INTERRUPTED, LiveProgress, fail, say
 
+SUMMARY = "fetch a run's artifacts without the TUI"
+DESCRIPTION = (
+    "Download a run's artifacts (a file or a directory; all by default), keeping "
+    "their paths below the run's artifact root, as 'mlflow artifacts download' does."
+)
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tracktui download",
-        description="Download a run's artifacts (a file or a directory; all by default), keeping "
-        "their paths below the run's artifact root, as 'mlflow artifacts download' does.",
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `tracktui download` options, on the subcommand's parser."""
     parser.add_argument("run_id", help="the run whose artifacts to fetch")
     parser.add_argument("artifact_path", nargs="?", default="", help="file or directory inside the run's artifacts (default: all)")
     parser.add_argument("-o", "--output", type=Path, default=Path("."), help="destination directory (default: the current directory)")
@@ -28,11 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="replace files that already exist in the destination")
     parser.add_argument("--workers", type=int, default=None,
                         help="files fetched at the same time (default: 8, and up to 32 more files under 1 MiB)")
-    return parser
 
 
-def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Download as `args` says; the exit code."""
     from rich.console import Console
 
     from tracktui.store import StoreError, open_store
@@ -86,7 +87,7 @@ class _ProgressBar(LiveProgress):
         self.files_total = event.files_total
         self.bytes_done = event.done
         self._progress.update(
-            self._task, completed=event.done, total=event.total,
+            self.task, completed=event.done, total=event.total,
             description=f"{event.files_done}/{event.files_total} files",
         )
 

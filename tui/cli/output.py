@@ -4,6 +4,10 @@ exit codes, the one-line error form, and a Rich bar that stays quiet when piped.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 from ..safe_text import inert
 
@@ -35,7 +39,13 @@ class LiveProgress:
 
         self._progress = Progress(*columns, console=console, transient=True)
         self._live = console.is_terminal
-        self._task = None
+        self._task: TaskID | None = None
+
+    @property
+    def task(self) -> TaskID:
+        """The one task (entered: `with` has started it)."""
+        assert self._task is not None, "LiveProgress is used as a context manager"
+        return self._task
 
     def __enter__(self):
         if self._live:

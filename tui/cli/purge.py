@@ -23,17 +23,18 @@ MAX_LISTED = 50
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tracktui purge",
-        description="Permanently remove deleted runs (their metrics, params, tags and local "
-        "artifacts), as 'mlflow gc' does. Lists the runs and asks before removing anything.",
-    )
+SUMMARY = "remove deleted runs for good, as mlflow gc (asks first)"
+DESCRIPTION = (
+    "Permanently remove deleted runs (their metrics, params, tags and local artifacts), as "
+    "'mlflow gc' does. Lists the runs and asks before removing anything."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uri", default=None, help="tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)")
     parser.add_argument("--older-than", default=None, metavar="AGE",
                         help="only runs deleted at least this long ago, as mlflow gc: 30d, 12h, 1d2h30m")
     parser.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
-    return parser
 
 
 def parse_age(text: str) -> int:
@@ -45,8 +46,7 @@ def parse_age(text: str) -> int:
     return ((days * 24 + hours) * 60 + minutes) * 60_000 + seconds * 1000
 
 
-def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     from tracktui.store import StoreError, open_store
 
     try:

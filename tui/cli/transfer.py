@@ -26,47 +26,50 @@ EXIT_RUNS_FAILED = 1
 DEFAULT_ID_MAP = "tracktui-id-map.json"
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+#: (one-line summary, description) of each subcommand, for `tracktui --help` and `tracktui X --help`.
+HELP = {
+    "export": (
+        "export experiments to a directory",
+        "Export experiments (runs, params, tags, full metric histories, artifacts) to a "
+        "directory in tracktui's documented format (docs/export-format.md). Re-running updates it.",
+    ),
+    "import": (
+        "import an export directory into a store",
+        "Import an export directory into a tracking store. SQL and file stores keep "
+        "run ids and times; a tracking server gets new ids, recorded in a mapping file.",
+    ),
+    "copy": (
+        "copy experiments between stores",
+        "Copy experiments from one tracking store to another. Copy a legacy mlruns "
+        "directory into sqlite:///mlflow.db to migrate off the file store.",
+    ),
+}
+
+
+def add_arguments(command: str, parser: argparse.ArgumentParser) -> None:
+    """The options of `tracktui <command>` (export, import or copy), on its subcommand parser."""
+    {"export": _export_arguments, "import": _import_arguments, "copy": _copy_arguments}[command](parser)
     parser.add_argument("--workers", type=int, default=None, help="runs and artifact files copied at the same time (default: 4)")
     parser.add_argument("--no-artifacts", action="store_true", help="copy metadata and metrics only")
 
 
-def build_export_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tracktui export",
-        description="Export experiments (runs, params, tags, full metric histories, artifacts) to a "
-        "directory in tracktui's documented format (docs/export-format.md). Re-running updates it.",
-    )
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiments", nargs="+", metavar="EXPERIMENT", help="experiment names or ids")
     parser.add_argument("-o", "--output", type=Path, required=True, help="export directory")
     parser.add_argument("--uri", default=None, help="source tracking URI (default: $MLFLOW_TRACKING_URI, else the local default store)")
     parser.add_argument("--runs", nargs="+", default=(), metavar="ID", help="only these runs")
     parser.add_argument("--since", default=None, metavar="TIME", help="only runs started or ended at/after TIME (ISO date/time or epoch ms)")
-    _common(parser)
-    return parser
 
 
-def build_import_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tracktui import",
-        description="Import an export directory into a tracking store. SQL and file stores keep "
-        "run ids and times; a tracking server gets new ids, recorded in a mapping file.",
-    )
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", type=Path, help="export directory (made by 'tracktui export')")
     parser.add_argument("experiments", nargs="*", metavar="EXPERIMENT", help="only these experiments (names or ids)")
     parser.add_argument("--uri", required=True, help="destination tracking URI (a new sqlite:/// file is created)")
     parser.add_argument("--experiment-name", default=None, help="name for the imported experiment (one experiment only)")
     parser.add_argument("--id-map", type=Path, default=None, help=f"mapping file old→new ids (default over REST: ./{DEFAULT_ID_MAP})")
-    _common(parser)
-    return parser
 
 
-def build_copy_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tracktui copy",
-        description="Copy experiments from one tracking store to another. Copy a legacy mlruns "
-        "directory into sqlite:///mlflow.db to migrate off the file store.",
-    )
+def _copy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiments", nargs="*", metavar="EXPERIMENT", help="experiment names or ids (default: all)")
     parser.add_argument("--from", dest="source", required=True, help="source tracking URI")
     parser.add_argument("--to", dest="dest", required=True, help="destination tracking URI (a new sqlite:/// file is created)")
@@ -74,8 +77,6 @@ def build_copy_parser() -> argparse.ArgumentParser:
     parser.add_argument("--since", default=None, metavar="TIME", help="only runs started or ended at/after TIME (ISO date/time or epoch ms)")
     parser.add_argument("--experiment-name", default=None, help="name at the destination (one experiment only)")
     parser.add_argument("--id-map", type=Path, default=None, help=f"mapping file old→new ids (default over REST: ./{DEFAULT_ID_MAP})")
-    _common(parser)
-    return parser
 
 
 def parse_time(text: str) -> int:
@@ -92,10 +93,9 @@ def parse_time(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def main(command: str, argv: list[str]) -> int:
-    """`command` is export, import or copy; `argv` its arguments."""
-    parser = {"export": build_export_parser, "import": build_import_parser, "copy": build_copy_parser}[command]()
-    args = parser.parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Run `args.command` (export, import or copy) with its parsed options; the exit code."""
+    command = args.command
     from rich.console import Console
 
     from tracktui.store import StoreError, open_store
@@ -126,6 +126,8 @@ def main(command: str, argv: list[str]) -> int:
         workers=args.workers or DEFAULT_WORKERS,
     )
     opened = []
+    source: StoreSource | DirSource
+    sink: DirSink | StoreSink
     try:
         if command == "export":
             src = open_store(args.uri, read_only=True)
@@ -217,6 +219,6 @@ class _ProgressBar(LiveProgress):
 
     def update(self, event) -> None:
         self._progress.update(
-            self._task, completed=event.runs_done, total=event.runs_total,
+            self.task, completed=event.runs_done, total=event.runs_total,
             description=inert(event.experiment or "runs")[:40],
         )

@@ -19,7 +19,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -39,6 +39,7 @@ from tracktui.store.errors import StoreError
 from tracktui.store.model import MetricPoint, Run
 
 from .. import plotting
+from ..app import TrackApp
 from ..safe_text import inert, plain
 from ..widgets.metric_plot import MetricPlot, PlotLine
 from ..widgets.run_format import MISSING, format_metric_value
@@ -70,6 +71,8 @@ class CompareScreen(PlotView, Screen):
 
     AREA = "compare"
     CSS_PATH = "compare.tcss"
+    app = getters.app(TrackApp)
+
     BINDINGS = [
         Binding("1", "show_tab('compare-charts')", "Charts", show=False, id="compare.charts"),
         Binding("2", "show_tab('compare-diff')", "Diff table", id="compare.diff"),

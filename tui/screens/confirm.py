@@ -1,10 +1,13 @@
-"""ConfirmScreen: a yes/no question before an action that changes the store."""
+"""ConfirmScreen: a yes/no question before an action that changes the store.
+
+The body names everything the action touches, however long: past a dozen lines it scrolls
+(tab reaches it) rather than pushing the buttons off the screen."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -22,7 +25,8 @@ class ConfirmScreen(ModalScreen[bool]):
         border: thick $error 60%; background: $surface;
     }
     ConfirmScreen .confirm-title { text-style: bold; margin-bottom: 1; }
-    ConfirmScreen .confirm-body { color: $text-muted; margin-bottom: 1; }
+    ConfirmScreen VerticalScroll { height: auto; max-height: 14; margin-bottom: 1; }
+    ConfirmScreen .confirm-body { color: $text-muted; }
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 2; }
     """
@@ -40,7 +44,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(plain(self.title_text), classes="confirm-title")
-            yield Static(plain(self.body_text, multiline=True), classes="confirm-body")
+            with VerticalScroll():
+                yield Static(plain(self.body_text, multiline=True), classes="confirm-body")
             with Horizontal():
                 yield Button("Cancel (n)", id="confirm-no")
                 yield Button(f"{self.confirm_label} (y)", id="confirm-yes", variant="error")

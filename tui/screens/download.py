@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -25,6 +26,7 @@ from tracktui.store.downloads import (
 )
 from tracktui.store.errors import StoreError
 
+from ..app import TrackApp
 from ..safe_text import plain
 
 
@@ -43,6 +45,8 @@ class DownloadScreen(ModalScreen["Path | None"]):
     DownloadScreen .download-status { color: $text-muted; height: auto; }
     DownloadScreen .download-error { color: $error; height: auto; }
     """
+    app = getters.app(TrackApp)
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="download.cancel")]
 
     def __init__(self, run_id: str, path: str, is_dir: bool, default_dest: Path | None = None) -> None:

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Label
 
 from tracktui.store.errors import StoreError
-from tracktui.store.model import Experiment
+from tracktui.store.model import Experiment, ViewType
 
 from ..actions import ExperimentActions
 from ..columns import format_start
@@ -72,7 +72,7 @@ class ExperimentsScreen(ExperimentActions):
 
     def load(self) -> None:
         store = self.app.store
-        view = "all" if self.show_deleted else "active"
+        view: ViewType = "all" if self.show_deleted else "active"
 
         def fetch() -> list[Experiment]:
             out: list[Experiment] = []

@@ -5,7 +5,7 @@ store to about two points per character cell, which keeps extremes: a 1M-point h
 one bounded query and spikes stay visible.
 
 Live runs: while the run is RUNNING the screen refetches on an interval (default 5 s,
-`PlotScreen(refresh_s=...)` or the config's `plot_refresh_s`). It refetches the *downsampled*
+`PlotScreen(refresh_s=...)`). It refetches the *downsampled*
 history rather than only the points past the last step: that is one bounded query
 (2×width points) with no protocol change, and a downsampled tail cannot be appended to a
 downsampled head without re-bucketing anyway. The chart is replaced in place (no loading
@@ -17,15 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Label
 
 from tracktui.store.base import Store
 from tracktui.store.model import MetricPoint, Run
 
 from .. import plotting
+from ..app import TrackApp
 from ..safe_text import plain
 from ..widgets.metric_plot import MetricPlot, PlotLine
 from ..widgets.status_bar import StatusBar
@@ -82,13 +85,15 @@ class PlotScreen(PlotView, Screen):
     PlotScreen #plot-options { color: $text-muted; padding: 0 1; }
     """
 
+    app = getters.app(TrackApp)
+
     def __init__(self, run_id: str, keys: Sequence[str], *, refresh_s: float | None = None) -> None:
         super().__init__()
         self.run_id = run_id
         self.keys = tuple(keys)
         self.refresh_s = refresh_s
         self.run: Run | None = None
-        self._timer = None
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(plain(f"Plot · {', '.join(self.keys)}"), id="plot-title", classes="screen-title")
@@ -126,8 +131,7 @@ class PlotScreen(PlotView, Screen):
         label = (lambda key: key) if len(self.keys) > 1 else (lambda key: f"{name} · {key}")
         self.plot.show([PlotLine(label(k), histories[k], run.start_time) for k in self.keys])
         if run.status == "RUNNING" and self._timer is None:
-            interval = self.refresh_s or getattr(self.app.config, "plot_refresh_s", None) or DEFAULT_REFRESH_S
-            self._timer = self.set_interval(interval, self.load)
+            self._timer = self.set_interval(self.refresh_s or DEFAULT_REFRESH_S, self.load)
         elif run.status != "RUNNING" and self._timer is not None:
             self._timer.stop()
             self._timer = None

@@ -24,6 +24,7 @@ from tracktui.store.model import PARENT_RUN_TAG, Experiment, Run
 
 from ..abandonable import Abandoned, call_abandonable
 from ..actions import RunScreenActions
+from ..clipboard import copy_text
 from ..safe_text import plain
 from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
@@ -196,7 +197,7 @@ class RunScreen(RunScreenActions):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.name == "load-histories":
+        if event.state == WorkerState.ERROR and event.worker.name == "load-histories" and event.worker.error:
             self.app.report_error(event.worker.error)
 
     def _show_run(self, run: Run, experiment_name: str | None) -> None:
@@ -287,21 +288,18 @@ class RunScreen(RunScreenActions):
             return bool(self.run and parent_of(self.run))
         return super().check_action(action, parameters)
 
-    def action_copy_run_id(self) -> None:
-        self.app.copy_to_clipboard(self.run_id)
-        self.notify(f"Copied run ID {self.run_id}", timeout=2)
-
     def action_copy_artifact_uri(self) -> None:
         if self.run and self.run.artifact_uri:
-            self.app.copy_to_clipboard(self.run.artifact_uri)
-            self.notify(f"Copied {self.run.artifact_uri}", timeout=2)
+            copy_text(self.app, self.run.artifact_uri, "artifact URI")
         else:
             self.notify("This run has no artifact URI.", severity="warning", timeout=2)
 
     def action_search(self) -> None:
         """Focus the filter box of the tab; from tabs without one, Params'."""
         if self.active_tab == "traces":
-            self.query_one("#run-traces").focus_filter()  # screens/traces.py TracesView
+            from .traces import TracesView
+
+            self.query_one("#run-traces", TracesView).focus_filter()
             return
         tab = self.active_tab if self.active_tab in ("params", "tags", "metrics", "system") else "params"
         self.action_show_tab(tab)

@@ -12,11 +12,10 @@ from textual.binding import Binding
 from textual.widgets import Footer, Label
 
 from tracktui.store.errors import FilterSyntaxError, StoreError
-from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run
+from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run, ViewType
 
 from ..actions import RunListActions
 from ..columns import Column, column, default_column_ids, keys_to_fetch
-from ..marks import marks_of
 from ..safe_text import plain
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.filter_bar import FilterBar
@@ -67,7 +66,7 @@ class RunsScreen(RunListActions):
         self.sort_column: str | None = None
         self.sort_ascending = True
         # A deleted experiment's runs are deleted with it: show them rather than nothing.
-        self.lifecycle_view = "all" if experiment.lifecycle_stage == "deleted" else "active"
+        self.lifecycle_view: ViewType = "all" if experiment.lifecycle_stage == "deleted" else "active"
         self.nested = True
         self.total: int | None = None
         self._generation = 0
@@ -93,7 +92,7 @@ class RunsScreen(RunListActions):
         return self.table.columns
 
     def on_mount(self) -> None:
-        self.table.marked = marks_of(self.app)
+        self.table.marked = self.app.run_marks
         self.table.focus()
         saved = self.app.config.columns_for(self.app.store.display_uri, self.experiment.id)
         if saved:
@@ -245,11 +244,8 @@ class RunsScreen(RunListActions):
         self._load_more()
 
     def on_runs_table_chosen(self, event: RunsTable.Chosen) -> None:
-        try:
-            from .run import RunScreen
-        except ImportError:
-            self.notify("The run screen is not available in this build.", severity="warning")
-            return
+        from .run import RunScreen
+
         self.app.push_screen(RunScreen(event.row.run.id))
 
     def on_runs_table_header_clicked(self, event: RunsTable.HeaderClicked) -> None:
@@ -316,16 +312,16 @@ class RunsScreen(RunListActions):
     def action_toggle_mark(self) -> None:
         row = self.table.current
         if row is not None:
-            marks_of(self.app).toggle(row.run)
+            self.app.run_marks.toggle(row.run, self.experiment.name)
             self.table.action_cursor_down()
             self._marks_changed()
 
     def action_mark_all(self) -> None:
-        marks_of(self.app).mark_all(row.run for row in self.table.rows)
+        self.app.run_marks.mark_all((row.run for row in self.table.rows), self.experiment.name)
         self._marks_changed()
 
     def action_clear_marks(self) -> None:
-        marks_of(self.app).clear()
+        self.app.run_marks.clear()
         self._marks_changed()
 
     def action_traces(self) -> None:
@@ -336,7 +332,7 @@ class RunsScreen(RunListActions):
     def action_compare(self) -> None:
         from .compare import CompareScreen
 
-        runs = marks_of(self.app).runs
+        runs = self.app.run_marks.runs
         if len(runs) < 1:
             self.notify("Mark runs with m first (M marks every loaded run).", severity="warning")
             return
@@ -371,7 +367,7 @@ class RunsScreen(RunListActions):
         self.column_ids = [c.id for c in cols]
         self.table.set_columns(cols)
 
-    def _query(self) -> tuple[str, list[str], str, Keys]:
+    def _query(self) -> tuple[str, list[str], ViewType, Keys]:
         """(filter, order_by, view, include_keys) of the current query, for a worker to use."""
         return self._filter_string(), self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
 
@@ -405,6 +401,6 @@ class RunsScreen(RunListActions):
             parts.append("incl. deleted")
         if self.filter_text or not self.nested:
             parts.append("flat")
-        if marks_of(self.app):
-            parts.append(f"{len(marks_of(self.app))} marked")
+        if self.app.run_marks:
+            parts.append(f"{len(self.app.run_marks)} marked")
         self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))

@@ -144,6 +144,8 @@ class TagEditor(ModalScreen["TagChanges | None"]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         key = event.row_key.value
+        if key is None:
+            return
         value = self.changes.set.get(key, self.original.get(key))
         # Inputs draw their value raw, so they get the inert text; left as shown, it stands
         # for the stored key/value (see `stage`).

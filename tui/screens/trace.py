@@ -6,7 +6,7 @@ screen (widgets/span_waterfall.py), so opening a 5,000-span trace stays quick.
 
 from __future__ import annotations
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -15,6 +15,7 @@ from textual.widgets import Footer, Label, Static, Tree
 from tracktui.store.errors import StoreError
 from tracktui.store.traces import Trace
 
+from ..app import TrackApp
 from ..safe_text import plain
 from ..widgets.span_waterfall import SpanTree, header_text
 from ..widgets.status_bar import StatusBar
@@ -42,6 +43,8 @@ class TraceScreen(Screen):
     TraceScreen > #trace-body { height: 1fr; }
     TraceScreen > #trace-error { color: $text-error; }
     """
+    app = getters.app(TrackApp)
+
     BINDINGS = [
         Binding("enter", "open_span", "Span detail", id="trace.open_span"),
         Binding("s", "slowest", "Slowest span", id="trace.slowest"),
@@ -91,14 +94,14 @@ class TraceScreen(Screen):
         self.query_one("#trace-summary", Static).update(plain(trace_summary(trace)))
 
     def _update_header(self) -> None:
-        if (tree := self.tree) is not None:
+        if (tree := self.span_tree) is not None:
             self.query_one("#trace-header", Static).update(header_text(tree.scrollable_content_region.width))
 
     def on_resize(self) -> None:
         self._update_header()
 
     @property
-    def tree(self) -> SpanTree | None:
+    def span_tree(self) -> SpanTree | None:
         found = self.query(SpanTree)
         return found.first() if found else None
 
@@ -110,7 +113,7 @@ class TraceScreen(Screen):
         self.action_open_span()
 
     def action_open_span(self) -> None:
-        tree = self.tree
+        tree = self.span_tree
         if tree is None or self.trace is None or (span := tree.current_span) is None:
             return
         from .span import SpanScreen
@@ -118,26 +121,26 @@ class TraceScreen(Screen):
         self.app.push_screen(SpanScreen(self.trace, span))
 
     def action_slowest(self) -> None:
-        if self.trace is not None and self.tree is not None:
+        if self.trace is not None and self.span_tree is not None:
             if (span := self.trace.slowest_span()) is not None:
-                self.tree.select_span(span)
+                self.span_tree.select_span(span)
 
     def action_first_error(self) -> None:
-        if self.trace is None or self.tree is None:
+        if self.trace is None or self.span_tree is None:
             return
         span = self.trace.first_error_span()
         if span is None:
             self.notify("No span in this trace failed.", timeout=3)
         else:
-            self.tree.select_span(span)
+            self.span_tree.select_span(span)
 
     def action_expand_all(self) -> None:
-        if self.tree is not None:
-            self.tree.expand_all()
+        if self.span_tree is not None:
+            self.span_tree.expand_all()
 
     def action_collapse_all(self) -> None:
-        if self.tree is not None:
-            self.tree.collapse_all()
+        if self.span_tree is not None:
+            self.span_tree.collapse_all()
 
     # -- writes (tui/trace_actions.py) -------------------------------------------------------
 

@@ -8,7 +8,7 @@ matching `run_id = '<run id>'`, which the stores resolve from `mlflow.sourceRun`
 
 from __future__ import annotations
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -19,6 +19,7 @@ from tracktui.store.errors import FilterSyntaxError, StoreError
 from tracktui.store.model import Experiment, Page
 from tracktui.store.traces import TraceInfo
 
+from ..app import TrackApp
 from ..safe_text import plain
 from ..widgets.filter_bar import FilterBar
 from ..widgets.status_bar import StatusBar
@@ -32,6 +33,8 @@ FILTER_PLACEHOLDER = "filter, e.g. status = 'ERROR' and name = 'agent'  (/ to ed
 class TracesView(Vertical):
     """Filter bar, traces table and a one-line summary; loads when first shown. Its keys
     (mark, delete, edit tags, copy) work wherever it is shown: the traces screen and a run's tab."""
+
+    app = getters.app(TrackApp)
 
     BINDINGS = [
         Binding("m", "toggle_mark", "Mark trace", show=False, id="traces.mark"),
@@ -70,7 +73,7 @@ class TracesView(Vertical):
     def on_show(self) -> None:
         if not self._loaded_once:
             self._loaded_once = True
-            self.query()
+            self.load_traces()
 
     def _filter(self) -> str:
         parts = [f"run_id = '{self.run_id}'"] if self.run_id else []
@@ -78,7 +81,7 @@ class TracesView(Vertical):
             parts.append(self.filter_text)
         return " and ".join(parts)
 
-    def query(self, keep_cursor: bool = False) -> None:
+    def load_traces(self, keep_cursor: bool = False) -> None:
         """Start over: the first page for the current filter. With `keep_cursor`, pages are
         loaded again as far as before, until the trace the cursor was on shows up, and the
         cursor goes back to it."""
@@ -96,7 +99,7 @@ class TracesView(Vertical):
     def reload(self) -> None:
         """Load again after a write made elsewhere, keeping the cursor (once first shown)."""
         if self._loaded_once:
-            self.query(keep_cursor=True)
+            self.load_traces(keep_cursor=True)
 
     def load_more(self) -> None:
         if self._loading or not self._next_token:
@@ -112,7 +115,11 @@ class TracesView(Vertical):
             return
 
         def call() -> tuple[str, Page[TraceInfo]]:
-            eid = experiment_id or store.get_run(run_id).experiment_id
+            if experiment_id is not None:
+                eid = experiment_id
+            else:
+                assert run_id is not None, "TracesView is given an experiment or a run"
+                eid = store.get_run(run_id).experiment_id
             return eid, store.search_traces([eid], filter_string, PAGE_SIZE, token, ORDER_BY)
 
         self.app.run_store_call(self, call, lambda result: self._loaded(generation, *result),
@@ -170,7 +177,7 @@ class TracesView(Vertical):
         if traces and self.experiment_id is not None:
             from ..trace_actions import delete_traces
 
-            delete_traces(self, self.experiment_id, traces, lambda _count: self.query())
+            delete_traces(self, self.experiment_id, traces, lambda _count: self.load_traces())
 
     def action_copy(self) -> None:
         if (info := self.table.current) is not None:
@@ -181,13 +188,13 @@ class TracesView(Vertical):
     def action_edit_tags(self) -> None:
         from ..trace_actions import edit_trace_tags
 
-        edit_trace_tags(self, self.table.targets(), lambda: self.query(keep_cursor=True))
+        edit_trace_tags(self, self.table.targets(), lambda: self.load_traces(keep_cursor=True))
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:
         event.stop()
         self.filter_text = event.text
-        self.query()
+        self.load_traces()
         self.table.focus()
 
     @on(FilterBar.Left)
@@ -232,4 +239,4 @@ class TracesScreen(Screen):
         self.query_one(TracesView).focus_filter()
 
     def action_refresh(self) -> None:
-        self.query_one(TracesView).query()
+        self.query_one(TracesView).load_traces()

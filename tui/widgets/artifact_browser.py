@@ -92,17 +92,17 @@ class ArtifactBrowser(Vertical):
                 yield DataTable(id="artifact-preview-table", show_cursor=False, zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.tree.show_root = False
-        self.tree.guide_depth = 2
+        self.artifact_tree.show_root = False
+        self.artifact_tree.guide_depth = 2
         self.query_one("#artifact-preview-table", DataTable).display = False
 
     @property
-    def tree(self) -> ArtifactTree:
+    def artifact_tree(self) -> ArtifactTree:
         return self.query_one(ArtifactTree)
 
     def focus_tree(self) -> None:
         """The tab's keys act on the tree."""
-        self.tree.focus()
+        self.artifact_tree.focus()
 
     # -- what the screen hands us -------------------------------------------------------------
 
@@ -110,7 +110,7 @@ class ArtifactBrowser(Vertical):
         """A (re)loaded run: show its root and ask for the first level."""
         self.artifact_uri = artifact_uri
         self.query_one(".artifact-uri", Static).update(plain(artifact_uri or MISSING))
-        tree = self.tree
+        tree = self.artifact_tree
         tree.clear()
         tree.root.data = NodeData("", True)
         self._tree_nodes = {"": tree.root}
@@ -140,7 +140,7 @@ class ArtifactBrowser(Vertical):
                 child = node.add_leaf(label, NodeData(entry.path, False, entry.size))
             self._tree_nodes[entry.path] = child
         if path == "":
-            self.tree.move_cursor(node.children[0] if node.children else None)
+            self.artifact_tree.move_cursor(node.children[0] if node.children else None)
 
     def show_listing_failed(self, path: str, message: str) -> None:
         node = self._tree_nodes.get(path)
@@ -191,7 +191,7 @@ class ArtifactBrowser(Vertical):
     @property
     def selected(self) -> NodeData | None:
         """The highlighted file or folder (None on a placeholder line)."""
-        node = self.tree.cursor_node
+        node = self.artifact_tree.cursor_node
         if node is None or node.data is None or node.data.path == "\0":
             return None
         return node.data
@@ -203,7 +203,7 @@ class ArtifactBrowser(Vertical):
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
         data = event.node.data
-        if data is not None and data.is_dir and not data.loaded and data.path != "\0" and event.node is not self.tree.root:
+        if data is not None and data.is_dir and not data.loaded and data.path != "\0" and event.node is not self.artifact_tree.root:
             self.post_message(self.ListingWanted(data.path))
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
+from ..clipboard import copy_text
 from ..safe_text import plain
 from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import natural_key
@@ -157,8 +158,7 @@ class KeyValueGrid(DataTable):
         if item is None:
             return
         key, value = item
-        self.app.copy_to_clipboard(value)
-        self.notify(f"Copied the value of {key}", timeout=2)
+        copy_text(self.app, value, f"the value of {key}")
 
 
 def _one_line(value: str) -> str:

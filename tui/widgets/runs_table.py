@@ -43,8 +43,8 @@ _STATUS_CLASSES = {
 }
 
 
-#: Shown before the name of a run marked for comparison.
-MARK_GLYPH = "● "
+#: Shown before the name of a run marked for comparison; unlike every status glyph (columns.STATUS_GLYPHS).
+MARK_GLYPH = "◆ "
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 
 Containers (objects, lists) get their children when first expanded, so a 100 KB input or a
 10,000-item list costs nothing until opened; long strings are cut in the label but copied
-whole. `y` copies the highlighted value (JSON for containers) with app.copy_to_clipboard.
+whole. `y` copies the highlighted value (JSON for containers) with tui/clipboard.py.
 """
 
 from __future__ import annotations
@@ -102,8 +102,7 @@ class SpanDetail(TreeFolding, Tree[_Value]):
         self.move_cursor_to_line(0)
 
     def _section(self, title: str, value: Any, open_levels: int) -> None:
-        node = self.root.add(title, data=_Value(None, value), allow_expand=_has_children(value))
-        node.data.key = title
+        node = self.root.add(title, data=_Value(title, value), allow_expand=_has_children(value))
         self._fill(node)
         self._open(node, open_levels)
 

@@ -3,13 +3,16 @@ right opens a node (or steps into it when already open), left closes it (or goes
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 
-class TreeFolding:
-    """Mixin for `Tree` subclasses; `_move_to` is where a tree that must also scroll hooks in."""
+class TreeFolding(Tree[Any]):
+    """Base for the two trees; `_move_to` is where a tree that must also scroll hooks in."""
 
-    def _move_to(self, node: TreeNode) -> None:
+    def _move_to(self, node: TreeNode[Any]) -> None:
         self.move_cursor(node)
 
     def action_expand(self) -> None:
