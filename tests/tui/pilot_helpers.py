@@ -20,15 +20,32 @@ async def settle(pilot, rounds: int = 3) -> None:
     await pilot.pause()
 
 
+_KEY_NAMES = {" ": "space", "-": "minus", ".": "full_stop", "'": "apostrophe", "<": "less_than_sign",
+              "=": "equals_sign", ">": "greater_than_sign", "/": "slash", "_": "underscore"}
+
+
 async def type_text(pilot, text: str) -> None:
-    names = {" ": "space", "-": "minus", ".": "full_stop", "'": "apostrophe", "<": "less_than_sign",
-             "=": "equals_sign", ">": "greater_than_sign", "/": "slash", "_": "underscore"}
-    await pilot.press(*(names.get(ch, ch) for ch in text))
+    await pilot.press(*(_KEY_NAMES.get(ch, ch) for ch in text))
 
 
 async def open_experiment(pilot, name: str) -> None:
-    """From the experiments screen: type-to-filter the name, Enter, Enter."""
+    """From the experiments screen: `/`, the name, Enter (back to the list), Enter (open)."""
     await settle(pilot)
+    await pilot.press("slash")
     await type_text(pilot, name)
     await pilot.press("enter", "enter")
+    await settle(pilot)
+
+
+async def type_burst(pilot, text: str) -> None:
+    """Send every key of `text` before the app handles the first, as a terminal delivers keys
+    typed faster than the app reads them (pilot.press waits for the app after each key)."""
+    from textual import events
+
+    app = pilot.app
+    for ch in text:
+        key = _KEY_NAMES.get(ch, ch)
+        event = events.Key(key, ch)
+        event.set_sender(app)
+        app._driver.send_message(event)
     await settle(pilot)

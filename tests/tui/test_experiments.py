@@ -44,10 +44,11 @@ async def test_lists_active_experiments_with_run_counts(make_app, demo_store_uri
         assert "team=vision" in cell(app, "mnist-classifier", "tags")
 
 
-async def test_type_to_filter_then_enter_opens_runs(make_app):
+async def test_slash_filters_then_enter_opens_runs(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await pilot.press("slash")
         await type_text(pilot, "sweep")
         assert names(app) == ["lr-sweep"]
         await pilot.press("enter")  # leaves the filter for the list
@@ -66,6 +67,7 @@ async def test_escape_in_filter_clears_it(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await pilot.press("slash")
         await type_text(pilot, "zzz")
         assert names(app) == []
         await pilot.press("escape")
@@ -126,6 +128,7 @@ def test_snapshot_experiments_filtered_with_deleted(snap_compare, make_app):
         await settle(pilot)
         await pilot.press("D")
         await settle(pilot)
+        await pilot.press("slash")
         await type_text(pilot, "e")
         await settle(pilot)
 

@@ -1,4 +1,4 @@
-"""ExperimentsScreen: every experiment with its run count; type to filter, Enter opens its runs.
+"""ExperimentsScreen: every experiment with its run count; `/` filters, Enter opens its runs.
 
 Experiments are few (hundreds at most), so they load once and filter locally as you type;
 run counts arrive afterwards from one grouped count query, so the list paints first.
@@ -17,6 +17,7 @@ from tracktui.store.model import Experiment, ViewType
 
 from ..actions import ExperimentActions
 from ..columns import format_start
+from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..safe_text import plain
 from ..widgets.status_bar import StatusBar
 
@@ -38,7 +39,7 @@ class ExperimentsScreen(ExperimentActions):
     AREA = "experiments"
     AUTO_FOCUS = "ExperimentsTable"
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="experiments.filter"),
+        filter_binding("experiments"),
         # d deletes, u restores, r renames, y copies (tui/actions.py); D shows deleted ones.
         Binding("D", "toggle_deleted", "Deleted", id="experiments.deleted"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="experiments.refresh"),
@@ -52,7 +53,7 @@ class ExperimentsScreen(ExperimentActions):
 
     def compose(self) -> ComposeResult:
         yield Label("Experiments", id="experiments-title", classes="screen-title")
-        yield Input(placeholder="type to filter by name, id or tag", id="experiments-filter")
+        yield Input(placeholder="/ filters by name, id or tag", id="experiments-filter", select_on_focus=False)
         table = ExperimentsTable(id="experiments-table", cursor_type="row", zebra_stripes=False)
         yield table
         yield StatusBar()
@@ -145,25 +146,19 @@ class ExperimentsScreen(ExperimentActions):
         self._fill()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(ExperimentsTable).focus()
+        focus_now(self.query_one(ExperimentsTable))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 
     def on_key(self, event: events.Key) -> None:
-        """Type-to-filter: a printable key the list doesn't use starts the filter."""
-        table = self.query_one(ExperimentsTable)
-        if self.focused is table and event.is_printable and event.character and event.key not in self.active_bindings:
-            filter_input = self.query_one("#experiments-filter", Input)
-            filter_input.focus()
-            filter_input.insert_text_at_cursor(event.character)
-            event.stop()
-            event.prevent_default()
-        elif event.key in ("escape", "down") and self.focused is self.query_one("#experiments-filter", Input):
+        """In the filter box: Escape clears it, Escape or Down go back to the list."""
+        filter_input = self.query_one("#experiments-filter", Input)
+        if event.key in ("escape", "down") and self.focused is filter_input:
             if event.key == "escape":
-                self.query_one("#experiments-filter", Input).value = ""
-            table.focus()
+                filter_input.value = ""
+            focus_now(self.query_one(ExperimentsTable))
             event.stop()
 
     def action_open(self) -> None:
@@ -176,7 +171,12 @@ class ExperimentsScreen(ExperimentActions):
         self.app.push_screen(RunsScreen(experiment))
 
     def action_focus_filter(self) -> None:
-        self.query_one("#experiments-filter", Input).focus()
+        focus_now(self.query_one("#experiments-filter", Input))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_filter":
+            return filter_key_enabled(self)
+        return super().check_action(action, parameters)
 
     def action_toggle_deleted(self) -> None:
         self.show_deleted = not self.show_deleted

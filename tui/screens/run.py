@@ -25,6 +25,7 @@ from tracktui.store.model import PARENT_RUN_TAG, Experiment, Run
 from ..abandonable import Abandoned, call_abandonable
 from ..actions import RunScreenActions
 from ..clipboard import copy_text
+from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..safe_text import plain
 from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
@@ -59,7 +60,7 @@ class RunScreen(RunScreenActions):
         # y copies (a menu: id, runs:/ URI, artifact URI, highlighted value), t edits tags,
         # r renames, D downloads on the Artifacts tab: tui/actions.py.
         Binding("Y", "copy_artifact_uri", "Copy artifact URI", show=False, id="run.copy_uri"),
-        Binding("slash", "search", "Search", id="run.search"),
+        filter_binding("run", "search", "Search"),
         Binding("left_square_bracket", "previous_tab", "Previous tab", show=False, id="run.prev_tab"),
         Binding("right_square_bracket", "next_tab", "Next tab", show=False, id="run.next_tab"),
         *(
@@ -258,7 +259,10 @@ class RunScreen(RunScreenActions):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self._focus_active_pane()
+        focused = self.focused
+        pane = self.query_one(f"#{self.active_tab}", TabPane)
+        if focused is None or pane not in focused.ancestors:  # `/` may have put it in the filter
+            self._focus_active_pane()
         self.refresh_bindings()
 
     def _focus_active_pane(self) -> None:
@@ -282,6 +286,8 @@ class RunScreen(RunScreenActions):
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":
+            return filter_key_enabled(self)
         if action == "toggle_system_tags":
             return self.active_tab == "tags"
         if action == "open_parent":
@@ -302,13 +308,11 @@ class RunScreen(RunScreenActions):
             self.query_one("#run-traces", TracesView).focus_filter()
             return
         tab = self.active_tab if self.active_tab in ("params", "tags", "metrics", "system") else "params"
-        self.action_show_tab(tab)
+        self.action_show_tab(tab)  # its TabActivated leaves focus in the filter (_tab_activated)
         if tab in ("params", "tags"):
-            focus_filter = self.query_one(f"#run-{tab}", KeyValueTable).focus_filter
+            self.query_one(f"#run-{tab}", KeyValueTable).focus_filter()
         else:
-            focus_filter = self.query_one(f"#run-{tab}-panel", MetricsPanel).focus_filter
-        # After the tab switch, which moves focus to the table, so the filter keeps it.
-        self.call_after_refresh(focus_filter)
+            self.query_one(f"#run-{tab}-panel", MetricsPanel).focus_filter()
 
     def action_open_parent(self) -> None:
         parent_id = parent_of(self.run) if self.run else None

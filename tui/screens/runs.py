@@ -16,6 +16,7 @@ from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run, Vi
 
 from ..actions import RunListActions
 from ..columns import Column, column, default_column_ids, keys_to_fetch
+from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..safe_text import plain
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.filter_bar import FilterBar
@@ -38,7 +39,7 @@ class RunsScreen(RunListActions):
     AUTO_FOCUS = "RunsTable"
     BINDINGS = [
         # The footer fits 80 columns with q/?/esc: d, m and the rest are in ? help and ctrl+p.
-        Binding("slash", "focus_filter", "Filter", id="runs.filter"),
+        filter_binding("runs"),
         Binding("c", "choose_columns", "Columns", id="runs.columns"),
         Binding("s", "sort", "Sort", id="runs.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="runs.reverse_sort"),
@@ -253,16 +254,21 @@ class RunsScreen(RunListActions):
 
     def on_filter_bar_submitted(self, event: FilterBar.Submitted) -> None:
         self.filter_text = event.text
-        self.table.focus()
+        focus_now(self.table)
         self.query_runs()
 
     def on_filter_bar_left(self, event: FilterBar.Left) -> None:
-        self.table.focus()
+        focus_now(self.table)
 
     # -- actions -----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_filter":
+            return filter_key_enabled(self)
+        return super().check_action(action, parameters)
+
     def action_focus_filter(self) -> None:
-        self.query_one(FilterBar).input.focus()
+        focus_now(self.query_one(FilterBar).input)
 
     def action_choose_columns(self) -> None:
         if self.keys is None:

@@ -20,6 +20,7 @@ from tracktui.store.model import Experiment, Page
 from tracktui.store.traces import TraceInfo
 
 from ..app import TrackApp
+from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..safe_text import plain
 from ..widgets.filter_bar import FilterBar
 from ..widgets.status_bar import StatusBar
@@ -165,7 +166,7 @@ class TracesView(Vertical):
         self.query_one("#traces-summary", Static).update(plain(text))
 
     def focus_filter(self) -> None:
-        self.query_one(FilterBar).input.focus()
+        focus_now(self.query_one(FilterBar).input)
 
     # -- writes (tui/trace_actions.py) --------------------------------------------------------
 
@@ -195,12 +196,12 @@ class TracesView(Vertical):
         event.stop()
         self.filter_text = event.text
         self.load_traces()
-        self.table.focus()
+        focus_now(self.table)
 
     @on(FilterBar.Left)
     def _filter_left(self, event: FilterBar.Left) -> None:
         event.stop()
-        self.table.focus()
+        focus_now(self.table)
 
     @on(TracesTable.NeedMore)
     def _need_more(self, event: TracesTable.NeedMore) -> None:
@@ -221,7 +222,7 @@ class TracesScreen(Screen):
     AREA = "traces"
     AUTO_FOCUS = "TracesTable"
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="traces.filter"),
+        filter_binding("traces"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="traces.refresh"),
     ]
 
@@ -234,6 +235,11 @@ class TracesScreen(Screen):
         yield TracesView(self.experiment.id, id="traces-view")
         yield StatusBar()
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_filter":
+            return filter_key_enabled(self)
+        return super().check_action(action, parameters)
 
     def action_focus_filter(self) -> None:
         self.query_one(TracesView).focus_filter()

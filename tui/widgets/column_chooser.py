@@ -1,7 +1,7 @@
 """ColumnChooser: pick runs-table columns from every param/metric/tag key of the experiment.
 
 Type to narrow (an experiment may have 10,000 metric keys: only the first matches are listed),
-space or Enter toggles, ctrl+s applies, Escape cancels. Dismisses with the chosen column ids in order
+Down or Enter moves from the filter to the list, where space toggles, ctrl+s applies, Escape cancels. Dismisses with the chosen column ids in order
 (already-chosen columns keep their place, new ones are appended), or None.
 """
 
@@ -17,6 +17,7 @@ from textual.widgets.selection_list import Selection
 from tracktui.store.model import Keys
 
 from ..columns import ATTRIBUTES
+from ..filter_focus import focus_now
 from ..safe_text import plain
 
 #: At most this many matching keys are listed at once; typing narrows the rest.
@@ -44,6 +45,8 @@ class ColumnChooser(ModalScreen[list[str] | None]):
         Binding("escape", "cancel", "Cancel", id="columns.cancel"),
         Binding("ctrl+s,f2", "apply", "Apply", id="columns.apply"),
         Binding("ctrl+r", "reset", "Default columns", id="columns.reset"),
+        # Reached from the filter box only: the list handles its own Down first.
+        Binding("down", "focus_list", "To the list", show=False, id="columns.to_list"),
     ]
 
     def __init__(self, keys: Keys, chosen: list[str], defaults: list[str]) -> None:
@@ -55,7 +58,7 @@ class ColumnChooser(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="chooser"):
             yield Label("Columns · space toggles · ctrl+s applies · esc cancels", id="chooser-title")
-            yield Input(placeholder="filter keys", id="chooser-filter")
+            yield Input(placeholder="filter keys", id="chooser-filter", select_on_focus=False)
             yield SelectionList[str](id="chooser-list")
             yield Label("", id="chooser-more")
 
@@ -67,7 +70,13 @@ class ColumnChooser(ModalScreen[list[str] | None]):
         self._fill(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#chooser-list", SelectionList).focus()
+        self.action_focus_list()
+
+    def action_focus_list(self) -> None:
+        selection_list = self.query_one("#chooser-list", SelectionList)
+        if selection_list.highlighted is None and selection_list.option_count:
+            selection_list.highlighted = 0  # space toggles at once
+        focus_now(selection_list)
 
     def on_selection_list_selection_toggled(self, event: SelectionList.SelectionToggled) -> None:
         value = event.selection.value

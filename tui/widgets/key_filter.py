@@ -17,12 +17,23 @@ MAX_SHOWN_ROWS = 500
 
 
 class FilterInput(Input):
-    """The filter box: Esc clears it, a second Esc (or Enter) hands focus back to the table.
+    """The filter box: Esc clears it, a second Esc (or Enter, or Down) hands focus back to the
+    table. It does not select its text on focus: the key typed right after `/` must not be
+    replaced by the next one.
 
     The table is found as the nearest ancestor with a `focus_table()` method.
     """
 
-    BINDINGS = [Binding("escape", "leave", "Leave filter", show=False, id="key_filter.leave")]
+    BINDINGS = [
+        Binding("escape", "leave", "Leave filter", show=False, id="key_filter.leave"),
+        Binding("down", "return_focus", "To the list", show=False, id="key_filter.down"),
+    ]
+
+    def __init__(self, *, placeholder: str = "", compact: bool = False) -> None:
+        super().__init__(placeholder=placeholder, compact=compact, select_on_focus=False)
+
+    def action_return_focus(self) -> None:
+        self.return_focus()
 
     def action_leave(self) -> None:
         if self.value:

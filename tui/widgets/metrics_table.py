@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tracktui.store.model import MetricPoint
 
+from ..filter_focus import focus_now
 from ..safe_text import plain
 from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import MISSING, format_metric_value, format_time, natural_key
@@ -78,7 +79,7 @@ class MetricsPanel(Vertical):
         self._table.show_history(key, points)
 
     def focus_filter(self) -> None:
-        self.query_one(FilterInput).focus()
+        focus_now(self.query_one(FilterInput))
 
     def focus_table(self) -> None:
         self._table.focus()

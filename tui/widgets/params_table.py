@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
 from ..clipboard import copy_text
+from ..filter_focus import focus_now
 from ..safe_text import plain
 from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import natural_key
@@ -80,7 +81,7 @@ class KeyValueTable(Vertical):
         self._refill()
 
     def focus_filter(self) -> None:
-        self.query_one(FilterInput).focus()
+        focus_now(self.query_one(FilterInput))
 
     def focus_table(self) -> None:
         self.query_one(KeyValueGrid).focus()
