@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
 #: Told by the README, the help screen and the placeholders.
-TYPING_RULE = "/ opens the filter; while it has focus every key is text (enter or esc returns to the list)"
+TYPING_RULE = "/ opens the filter; while a text box has focus every printable key is text; enter or ↓ returns to the list, esc clears or leaves"
 
 
 def filter_binding(area: str, action: str = "focus_filter", description: str = "Filter") -> Binding:
@@ -29,9 +29,9 @@ def filter_binding(area: str, action: str = "focus_filter", description: str = "
     return Binding("slash", action, description, id=f"{area}.filter", priority=True)
 
 
-def filter_key_enabled(screen: Screen) -> bool:
-    """False while the user is typing in a text box: the `/` is then text, not a command."""
-    return not isinstance(screen.focused, (Input, TextArea))
+def filter_key_enabled(screen: Screen) -> bool | None:
+    """None (shown, greyed out) while the user is typing in a text box: `/` is text there."""
+    return None if isinstance(screen.focused, (Input, TextArea)) else True
 
 
 def focus_now(widget: Widget) -> None:

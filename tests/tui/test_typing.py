@@ -136,3 +136,17 @@ async def test_delete_letter_without_slash_still_asks_first(make_app, demo_store
         await pilot.press("escape", "d")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
+
+
+async def test_down_leaves_the_runs_filter_and_help_states_the_rule(make_app):
+    from tracktui.tui.filter_focus import TYPING_RULE
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await type_burst(pilot, "/x")
+        await pilot.press("down")
+        assert app.screen.focused is app.screen.table
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert TYPING_RULE in str(app.screen.query_one("#help-title").render())

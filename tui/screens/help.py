@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from ..commands import area_of
+from ..filter_focus import TYPING_RULE
 
 
 def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
@@ -68,7 +69,7 @@ class HelpScreen(ModalScreen[None]):
         for area, keys, description in binding_rows(self._target):
             table.add_row(area, keys, description)
         with VerticalScroll(id="help-body"):
-            yield Static("Keys  ·  ctrl+p: every action by name  ·  esc closes", id="help-title")
+            yield Static(f"Keys  ·  ctrl+p: every action by name  ·  esc closes\nTyping: {TYPING_RULE}", id="help-title")
             yield Static(table)
 
     def action_close(self) -> None:

@@ -29,7 +29,10 @@ class FilterBar(Vertical):
     FilterBar.-error > #filter-error { display: block; }
     """
 
-    BINDINGS = [Binding("escape", "leave", "Leave filter", id="filter.leave")]
+    BINDINGS = [
+        Binding("escape", "leave", "Leave filter", id="filter.leave"),
+        Binding("down", "leave", "Leave filter", show=False, id="filter.down"),
+    ]
 
     class Submitted(Message):
         def __init__(self, text: str) -> None:
@@ -37,7 +40,7 @@ class FilterBar(Vertical):
             self.text = text
 
     class Left(Message):
-        """The user pressed Escape in the filter: the screen moves focus back."""
+        """The user pressed Escape or Down in the filter: the screen moves focus back."""
 
     PLACEHOLDER = "filter, e.g. metrics.loss < 0.5 and params.lr = '0.01'  (/ to edit)"
 
