@@ -221,7 +221,8 @@ class WriteActionsScreen(Screen):
 class RunListActions(WriteActionsScreen):
     """Runs screen: delete/restore/tag/rename/copy the selected or marked runs.
 
-    The host provides `table` (RunsTable), `experiment` and `query_runs()`.
+    The host provides `table` (RunsTable), `experiment` and `reload_runs()` (which keeps the
+    cursor on the same run, or on its neighbour when the run left the view).
 
     Marks never act unseen: `d`, `u` and `t` act on the marked runs that are in this table,
     and on the highlighted run (saying so) when every marked run is elsewhere. The confirmation
@@ -242,11 +243,11 @@ class RunListActions(WriteActionsScreen):
     def table(self) -> RunsTable:
         raise NotImplementedError
 
-    def query_runs(self) -> None:
+    def reload_runs(self) -> None:
         raise NotImplementedError
 
     def refresh_after_undo(self) -> None:
-        self.query_runs()
+        self.reload_runs()
 
     def target_runs(self) -> list[Run]:
         """The marked runs in this table; else the run under the cursor.
@@ -296,10 +297,10 @@ class RunListActions(WriteActionsScreen):
             def deleted(_: object) -> None:
                 self.app.run_marks.discard(ids)
                 self.offer_undo(f"Deleted {what} from {self._where(runs)}",
-                                lambda s: s.restore_runs(ids), self.query_runs,
+                                lambda s: s.restore_runs(ids), self.reload_runs,
                                 f"Run ids: {', '.join(ids)}. To restore them, open the experiment in "
                                 "tracktui, press D (deleted runs), select them and press u.")
-                self.query_runs()
+                self.reload_runs()
 
             self.write(lambda: store.delete_runs(ids), deleted, "delete-runs")
 
@@ -317,7 +318,7 @@ class RunListActions(WriteActionsScreen):
         def restored(_: object) -> None:
             self.notify(f"Restored {plural(len(ids), 'run')} in {self._where(runs)}", timeout=4)
             self.app.run_marks.discard(ids)
-            self.query_runs()
+            self.reload_runs()
 
         self.write(lambda: store.restore_runs(ids), restored, "restore-runs")
 
@@ -327,14 +328,14 @@ class RunListActions(WriteActionsScreen):
         runs = self.target_runs()
         if not runs:
             return
-        open_tag_editor(self, [r.id for r in runs], after=self.query_runs)
+        open_tag_editor(self, [r.id for r in runs], after=self.reload_runs)
 
     def action_rename_run(self) -> None:
         if not self._guard("rename_run"):
             return
         row = self.table.current
         if row is not None:
-            open_rename_run(self, row.run, after=self.query_runs)
+            open_rename_run(self, row.run, after=self.reload_runs)
 
     def action_copy(self) -> None:
         row = self.table.current

@@ -19,6 +19,7 @@ from ..actions import ExperimentActions
 from ..columns import format_start
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..safe_text import plain
+from ..widgets.cursor_anchor import anchor_at, landing
 from ..widgets.status_bar import StatusBar
 
 #: Experiments listed at most (a store with more would need server-side filtering).
@@ -114,7 +115,8 @@ class ExperimentsScreen(ExperimentActions):
     def _fill(self) -> None:
         table = self.query_one(ExperimentsTable)
         needle = self.query_one("#experiments-filter", Input).value.strip().lower()
-        selected = self.current_id
+        ids = [key.value or "" for key in table.rows]
+        anchor = anchor_at(ids, table.cursor_row) if self.current_id is not None else None
         table.clear()
         shown = [e for e in self.experiments if not needle or needle in _haystack(e)]
         for exp in shown:
@@ -122,8 +124,10 @@ class ExperimentsScreen(ExperimentActions):
             name = plain(exp.name + (" (deleted)" if deleted else ""), style="strike" if deleted else "")
             count = _count_text(self.counts[exp.id]) if exp.id in self.counts else Text("…", justify="right")
             table.add_row(name, plain(exp.id), count, format_start(exp.last_update_time), _tags_text(exp), key=exp.id)
-        if selected is not None and selected in {e.id for e in shown}:
-            table.move_cursor(row=table.get_row_index(selected))
+        # After a rename, delete or restore the cursor stays on its experiment (or the next one).
+        target = landing(anchor, {e.id for e in shown}) if anchor is not None else None
+        if target is not None:
+            table.move_cursor(row=table.get_row_index(target))
         total = len(self.experiments)
         title = f"Experiments ({len(shown)} of {total})" if needle else f"Experiments ({total})"
         if self.show_deleted:

@@ -25,7 +25,7 @@ from tracktui.store.model import PARENT_RUN_TAG, Experiment, Run
 from ..abandonable import Abandoned, call_abandonable
 from ..actions import RunScreenActions
 from ..clipboard import copy_text
-from ..filter_focus import filter_binding, filter_key_enabled, focus_now
+from ..filter_focus import filter_binding, filter_key_enabled
 from ..safe_text import plain
 from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable

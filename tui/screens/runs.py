@@ -3,6 +3,12 @@
 Every query (first page, next page, children, keys, count) is a store call in a worker;
 changing the filter, sort, columns or view starts a new generation and results of older
 generations are dropped. Sorting and filtering are done by the store, never on loaded rows.
+
+After a write (rename, tags, delete, undo, restore), a refresh or the deleted toggle, the list
+is read again with the cursor kept on the same run (`reload_runs`): at least as many runs as
+were loaded, the expanded parents expanded again, the cursor on that run at the same line on
+screen, or on its nearest neighbour when the run left the view. The old rows stay on screen
+until the new ones arrive, so a key pressed meanwhile still acts on the run it shows.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from ..columns import Column, column, default_column_ids, keys_to_fetch
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..safe_text import plain
 from ..widgets.column_chooser import ColumnChooser
+from ..widgets.cursor_anchor import CursorAnchor
 from ..widgets.filter_bar import FilterBar
 from ..widgets.runs_table import RunsTable
 from ..widgets.sort_picker import SortPicker
@@ -30,6 +37,8 @@ PAGE_SIZE = 200
 MAX_CHILDREN = 1000
 #: Pages of child-run ids read to learn which runs have children (the rest show on expand).
 PARENT_SCAN_PAGES = 5
+#: Runs read at most in one go when a reload keeps the cursor (the rest page in as usual).
+RELOAD_MAX = 5000
 _ROOTS_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NULL"
 _CHILDREN_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NOT NULL"
 
@@ -76,6 +85,9 @@ class RunsScreen(RunListActions):
         self._loading_first = False
         self._parents: set[str] = set()
         self._parents_complete = False
+        #: Set by reload_runs until the cursor is back on its run (or the reload is over).
+        self._anchor: CursorAnchor | None = None
+        self._expanding: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Label(plain(self.experiment.name), id="runs-title", classes="screen-title")
@@ -119,21 +131,32 @@ class RunsScreen(RunListActions):
             self.table.clear("Loading runs…")
         self.app.run_store_call(self, lambda: store.list_keys([eid]), done, group="keys")
 
-    def query_runs(self) -> None:
-        """Start over: first page of runs for the current filter, sort, view and columns."""
+    def reload_runs(self) -> None:
+        """Query again, keeping the cursor on the same run (or its neighbour when it left)."""
+        self.query_runs(keep_cursor=True)
+
+    def query_runs(self, keep_cursor: bool = False) -> None:
+        """Start over: first page of runs for the current filter, sort, view and columns.
+
+        `keep_cursor`: the old rows stay until the new ones arrive, at least as many are read,
+        and the cursor goes back to its run (see the module docstring)."""
         self._generation += 1
         generation = self._generation
         self._next_token = None
         self._loading_more = False
         self._loading_first = True
         self._parents, self._parents_complete = set(), False
+        self._anchor = self.table.anchor() if keep_cursor else None
+        self._expanding = set()
+        size = min(max(PAGE_SIZE, self.table.top_level_count), RELOAD_MAX) if self._anchor else PAGE_SIZE
         self.table.sort_column, self.table.sort_ascending = self.sort_column, self.sort_ascending
-        self.table.clear("Loading runs…")
+        if self._anchor is None:
+            self.table.clear("Loading runs…")
         self._update_title()
         store, eid, (filter_string, order_by, view, include) = self.app.store, self.experiment.id, self._query()
 
         def first_page() -> Page[Run]:
-            return store.search_runs([eid], filter_string, order_by, view, PAGE_SIZE, None, include)
+            return store.search_runs([eid], filter_string, order_by, view, size, None, include)
 
         self.app.run_store_call(self, first_page, lambda page: self._page_loaded(generation, page),
                                 group="runs", on_error=self._query_failed)
@@ -144,19 +167,33 @@ class RunsScreen(RunListActions):
     def _page_loaded(self, generation: int, page: Page[Run]) -> None:
         if generation != self._generation:
             return
+        first = self._loading_first
         self._loading_more = self._loading_first = False
         self._next_token = page.next_page_token
-        first = self.table.top_level_count == 0
+        if first and self._anchor is not None:
+            self.table.clear()  # the old rows stayed on screen until now
         self.table.append_runs(list(page.items), self._parents if self._parents_complete else None)
         if not self._parents_complete and self._parents:
             self.table.mark_parents(self._parents, complete=False)
         if first:
             self.table.empty_text = "No runs match." if self.filter_text else "No runs in this experiment."
             self.query_one(FilterBar).clear_error()
+            if self._anchor is not None:
+                for row in self.table.start_expanding(self._anchor.expanded):
+                    self._expanding.add(row.run.id)
+                    self._load_children(row.run.id)
+                self._restore_cursor()
         self._update_title()
+
+    def _restore_cursor(self) -> None:
+        """Back on the anchored run; done once it is found or no expansion is still coming."""
+        anchor = self._anchor
+        if anchor is not None and (self.table.restore(anchor) or not self._expanding):
+            self._anchor = None
 
     def _query_failed(self, error: StoreError) -> bool:
         self._loading_first = False
+        self._anchor = None
         self._update_title()
         self.table.clear("Query failed — see the notification.")
         if isinstance(error, FilterSyntaxError) and error.text == self.filter_text:
@@ -220,8 +257,10 @@ class RunsScreen(RunListActions):
         self.app.run_store_call(self, lambda: store.count_runs(eid, view), done, group="count")
 
     def on_runs_table_expand_requested(self, event: RunsTable.ExpandRequested) -> None:
-        parent_id, generation = event.row.run.id, self._generation
-        store, eid = self.app.store, self.experiment.id
+        self._load_children(event.row.run.id)
+
+    def _load_children(self, parent_id: str) -> None:
+        generation, store, eid = self._generation, self.app.store, self.experiment.id
         order_by, view, include = self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
 
         def children() -> list[Run]:
@@ -232,11 +271,17 @@ class RunsScreen(RunListActions):
         def done(runs: list[Run]) -> None:
             if generation == self._generation:
                 self.table.insert_children(parent_id, runs)
-                if not runs:
+                if parent_id in self._expanding:  # re-expanded by a reload: no notification
+                    self._expanding.discard(parent_id)
+                    self._restore_cursor()
+                elif not runs:
                     self.notify("This run has no child runs.", timeout=2)
 
         def failed(error: StoreError) -> bool:
             self.table.expand_failed(parent_id)
+            if generation == self._generation:
+                self._expanding.discard(parent_id)
+                self._restore_cursor()
             return False
 
         self.app.run_store_call(self, children, done, group=f"children-{parent_id}", on_error=failed)
@@ -303,14 +348,14 @@ class RunsScreen(RunListActions):
 
     def action_toggle_deleted(self) -> None:
         self.lifecycle_view = "all" if self.lifecycle_view == "active" else "active"
-        self.query_runs()
+        self.reload_runs()
 
     def action_toggle_tree(self) -> None:
         self.nested = not self.nested
         self.query_runs()
 
     def action_refresh(self) -> None:
-        self.query_runs()
+        self.reload_runs()
 
     def on_screen_resume(self) -> None:
         self.table.refresh()  # marks may have changed on another experiment's screen

@@ -30,6 +30,7 @@ from tracktui.store.model import Run
 
 from ..columns import Column
 from ..safe_text import inert
+from .cursor_anchor import CursorAnchor, anchor_at, landing
 from .run_format import MISSING
 
 #: Post NearEnd when the cursor is this close to the last loaded row.
@@ -201,6 +202,43 @@ class RunsTable(ScrollView, can_focus=True):
         if index is not None:
             self.rows[index].loading = False
             self.refresh()
+
+    def anchor(self) -> CursorAnchor | None:
+        """The cursor's place, for `restore` after the rows are reloaded (None: no rows)."""
+        if self.current is None:
+            return None
+        expanded = frozenset(r.run.id for r in self.rows if r.expanded)
+        ids = [r.run.id for r in self.rows]
+        return anchor_at(ids, self.cursor_row, self.cursor_row - int(self.scroll_y), expanded)
+
+    def restore(self, anchor: CursorAnchor) -> bool:
+        """Put the cursor back on the anchored run, at the same line on screen; if that run is
+        no longer loaded, on its nearest neighbour that is. True when the run itself was found."""
+        target = landing(anchor, {r.run.id for r in self.rows})
+        index = self._index_of(target) if target is not None else None
+        if index is None:
+            return False
+        self.cursor_row = index
+        self.scroll_to(y=max(0, index - min(anchor.screen_line, self._body_height - 1)), animate=False)
+        return target == anchor.item_id
+
+    def start_expanding(self, run_ids: frozenset[str]) -> list[RunRow]:
+        """Mark the loaded, collapsed top-level rows among `run_ids` as loading their children
+        (the screen fetches them, as for Space); returns those rows."""
+        rows = [r for r in self.rows if r.depth == 0 and r.run.id in run_ids and not r.expanded]
+        for row in rows:
+            row.loading = True
+        self.refresh()
+        return rows
+
+    def update_runs(self, runs: list[Run]) -> None:
+        """Replace the loaded rows' runs by these newer copies (same ids), in place: the rows,
+        their order, the cursor and the scroll position stay."""
+        fresh = {run.id: run for run in runs}
+        for row in self.rows:
+            if row.run.id in fresh:
+                row.run = fresh[row.run.id]
+        self.refresh()
 
     @property
     def current(self) -> RunRow | None:
