@@ -1,4 +1,5 @@
-"""What a user would want kept between sessions: chosen runs-table columns per experiment, theme.
+"""What a user would want kept between sessions: per experiment the runs table's chosen columns,
+filter and sort; the theme.
 
 Stored as JSON in `config.json` in the user's config folder (tui/user_dirs.py: on Linux
 `$XDG_CONFIG_HOME/tracktui`, default `~/.config/tracktui`).
@@ -19,10 +20,31 @@ from .user_dirs import config_dir
 
 
 @dataclass
+class RunsView:
+    """The runs list's filter (MLflow syntax) and sort (a column id, None: the store's order)."""
+
+    filter: str = ""
+    sort_column: str | None = None
+    sort_ascending: bool = True
+
+    @classmethod
+    def from_json(cls, data: object) -> RunsView | None:
+        if not isinstance(data, dict):
+            return None
+        sort = data.get("sort")
+        return cls(str(data.get("filter") or ""), sort if isinstance(sort, str) else None, data.get("ascending") is not False)
+
+    def to_json(self) -> dict[str, object]:
+        return {"filter": self.filter, "sort": self.sort_column, "ascending": self.sort_ascending}
+
+
+@dataclass
 class Config:
     theme: str | None = None
     #: "<masked store uri>#<experiment id>" → column ids in display order.
     columns: dict[str, list[str]] = field(default_factory=dict)
+    #: Same keys → the runs list's filter and sort.
+    runs_views: dict[str, RunsView] = field(default_factory=dict)
     path: Path | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -40,7 +62,13 @@ class Config:
             for k, v in (data.get("columns") or {}).items()
             if isinstance(v, list)
         }
-        return cls(theme=theme, columns=columns, path=path)
+        saved_views = data.get("runs_views")
+        views = {
+            mask_uri(str(k)): view
+            for k, raw in (saved_views.items() if isinstance(saved_views, dict) else ())
+            if (view := RunsView.from_json(raw)) is not None
+        }
+        return cls(theme=theme, columns=columns, runs_views=views, path=path)
 
     def save(self) -> str | None:
         """Write the file; returns an error message instead of raising (the UI shows it)."""
@@ -49,7 +77,9 @@ class Config:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"theme": self.theme, "columns": self.columns}, indent=2), encoding="utf-8")
+            views = {k: v.to_json() for k, v in self.runs_views.items()}
+            data = {"theme": self.theme, "columns": self.columns, "runs_views": views}
+            tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
             tmp.replace(self.path)
         except OSError as exc:
             return f"Could not save settings to {self.path}: {exc.strerror or exc}"
@@ -60,3 +90,9 @@ class Config:
 
     def set_columns_for(self, store_uri: str, experiment_id: str, column_ids: list[str]) -> None:
         self.columns[f"{mask_uri(store_uri)}#{experiment_id}"] = list(column_ids)
+
+    def runs_view_for(self, store_uri: str, experiment_id: str) -> RunsView:
+        return self.runs_views.get(f"{mask_uri(store_uri)}#{experiment_id}") or RunsView()
+
+    def set_runs_view_for(self, store_uri: str, experiment_id: str, view: RunsView) -> None:
+        self.runs_views[f"{mask_uri(store_uri)}#{experiment_id}"] = view

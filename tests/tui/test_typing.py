@@ -150,3 +150,36 @@ async def test_down_leaves_the_runs_filter_and_help_states_the_rule(make_app):
         await pilot.press("question_mark")
         await settle(pilot)
         assert TYPING_RULE in str(app.screen.query_one("#help-title").render())
+
+
+async def test_leaving_the_runs_screen_and_coming_back_keeps_filter_and_sort(make_app, tmp_path):
+    from tracktui.tui.config import Config
+
+    config_path = tmp_path / "kept.json"
+    app = make_app(config=Config(path=config_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("slash")
+        await type_text(pilot, "params.optimizer = 'adam'")
+        await pilot.press("enter", "S")  # newest last
+        await settle(pilot)
+        shown = [row.run.id for row in app.screen.table.rows]
+        assert shown and all(row.run.name.startswith("adam-") for row in app.screen.table.rows)
+        await pilot.press("escape")
+        await settle(pilot)
+        experiments_filter(app).value = ""
+        await open_experiment(pilot, "lr-sweep")  # another experiment: its own (empty) view
+        assert app.screen.filter_text == "" and app.screen.sort_column is None
+        await pilot.press("escape")
+        await settle(pilot)
+        experiments_filter(app).value = ""
+        await open_experiment(pilot, "mnist")
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        assert screen.query_one(FilterBar).input.value == "params.optimizer = 'adam'"
+        assert (screen.sort_column, screen.sort_ascending) == ("attr:start", True)
+        assert [row.run.id for row in screen.table.rows] == shown
+    again = make_app(config=Config.load(config_path))  # and in the next session
+    async with again.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, "mnist")
+        assert [row.run.id for row in again.screen.table.rows] == shown

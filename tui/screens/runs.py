@@ -22,6 +22,7 @@ from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run, Vi
 
 from ..actions import RunListActions
 from ..columns import Column, column, default_column_ids, keys_to_fetch
+from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..safe_text import plain
 from ..widgets.column_chooser import ColumnChooser
@@ -107,6 +108,7 @@ class RunsScreen(RunListActions):
     def on_mount(self) -> None:
         self.table.marked = self.app.run_marks
         self.table.focus()
+        self._restore_view()
         saved = self.app.config.columns_for(self.app.store.display_uri, self.experiment.id)
         if saved:
             self._set_columns(saved)
@@ -300,6 +302,7 @@ class RunsScreen(RunListActions):
     def on_filter_bar_submitted(self, event: FilterBar.Submitted) -> None:
         self.filter_text = event.text
         focus_now(self.table)
+        self._remember_view()
         self.query_runs()
 
     def on_filter_bar_left(self, event: FilterBar.Left) -> None:
@@ -344,6 +347,7 @@ class RunsScreen(RunListActions):
         if self.sort_column is None:
             self.sort_column, self.sort_ascending = "attr:start", False
         self.sort_ascending = not self.sort_ascending
+        self._remember_view()
         self.query_runs()
 
     def action_toggle_deleted(self) -> None:
@@ -406,7 +410,27 @@ class RunsScreen(RunListActions):
             # Names read A→Z; times and metrics read newest/largest first.
             self.sort_column = column_id
             self.sort_ascending = col.kind == "attr" and col.key in ("name", "user", "status")
+        self._remember_view()
         self.query_runs()
+
+    def _restore_view(self) -> None:
+        """The filter and sort this experiment's list had when the user last left it."""
+        view = self.app.config.runs_view_for(self.app.store.display_uri, self.experiment.id)
+        self.filter_text = view.filter
+        self.query_one(FilterBar).input.value = view.filter
+        try:
+            sortable = view.sort_column is not None and column(view.sort_column).order_by is not None
+        except ValueError:  # saved by an older version
+            sortable = False
+        if sortable:
+            self.sort_column, self.sort_ascending = view.sort_column, view.sort_ascending
+
+    def _remember_view(self) -> None:
+        view = RunsView(self.filter_text, self.sort_column, self.sort_ascending)
+        self.app.config.set_runs_view_for(self.app.store.display_uri, self.experiment.id, view)
+        problem = self.app.config.save()
+        if problem:
+            self.notify(problem, severity="warning")
 
     def _set_columns(self, column_ids: list[str]) -> None:
         cols = []
