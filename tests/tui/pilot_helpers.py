@@ -29,9 +29,10 @@ async def type_text(pilot, text: str) -> None:
 
 
 async def open_experiment(pilot, name: str) -> None:
-    """From the experiments screen: `/`, the name, Enter (back to the list), Enter (open)."""
+    """From the experiments screen: `/`, the name instead of any earlier filter, Enter (back
+    to the list), Enter (open)."""
     await settle(pilot)
-    await pilot.press("slash")
+    await pilot.press("slash", "home", "ctrl+k")
     await type_text(pilot, name)
     await pilot.press("enter", "enter")
     await settle(pilot)

@@ -8,6 +8,10 @@ differ highlighted and a toggle hiding rows where all runs agree.
 
 Store calls run in thread workers (`app.run_store_call`): the runs once, then histories of
 the chosen metrics × charted runs, downsampled by the store to ~2 points per cell.
+
+While a compared run is RUNNING, the runs and the charted histories are read again every few
+seconds (tui/live.py): the diff table keeps its cursor and scroll, the charts are redrawn in
+place, the pickers keep their choices, and the title says `live ↻`.
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ from textual.widgets import (
 
 from tracktui.store.base import Store
 from tracktui.store.errors import StoreError
-from tracktui.store.model import MetricPoint, Run
+from tracktui.store.model import Keys, MetricPoint, Run
 
 from .. import plotting
 from ..app import TrackApp
+from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..safe_text import inert, plain
 from ..widgets.metric_plot import MetricPlot, PlotLine
 from ..widgets.run_format import MISSING, format_metric_value
@@ -95,6 +100,7 @@ class CompareScreen(PlotView, Screen):
         self.differing_rows: set[str] = set()
         self.pickers_width = PICKERS_WIDTH
         self._rows: list[tuple[str, list[str]]] = []
+        self._live = LiveTimer(self, self._refresh_live)
 
     def compose(self) -> ComposeResult:
         yield Label(Content(f"Compare {len(self.run_ids)} runs"), id="compare-title", classes="screen-title")
@@ -130,10 +136,7 @@ class CompareScreen(PlotView, Screen):
 
     def _runs_loaded(self, runs: list[Run]) -> None:
         self.runs = runs
-        experiments = {r.experiment_id for r in runs}
-        across = f" from {len(experiments)} experiments" if len(experiments) > 1 else ""
-        title = Content(f"Compare {len(runs)} runs{across}")
-        self.query_one("#compare-title", Label).update(title, layout=False)  # one line, full width
+        self._watch_live()
         keys = sorted({k for r in runs for k in r.metrics}, key=str.lower)
         common = [k for k in keys if all(k in r.metrics for r in runs)]
         self.chosen_metrics = (common or keys)[:DEFAULT_METRICS]
@@ -149,6 +152,41 @@ class CompareScreen(PlotView, Screen):
         # histories' queries run in a worker while that pass paints (was: after one more paint,
         # which cost a second full layout of the screen before the queries even started).
         self.rebuild_charts()
+
+    def _show_title(self) -> None:
+        experiments = {r.experiment_id for r in self.runs}
+        across = f" from {len(experiments)} experiments" if len(experiments) > 1 else ""
+        live = f" · {LIVE_LABEL}" if self._live.on else ""
+        title = Content(f"Compare {len(self.runs)} runs{across}{live}")
+        self.query_one("#compare-title", Label).update(title, layout=False)  # one line, full width
+
+    def _watch_live(self) -> None:
+        self._live.set(any(run.status == RUNNING for run in self.runs))
+        self._show_title()
+
+    def _refresh_live(self) -> None:
+        """Read the runs again; then the diff table and the charts, in place."""
+        if self.app.screen is not self:  # covered by another screen: caught up on resume
+            return
+        store, run_ids, experiment_ids = self.app.store, list(self.run_ids), list(self.experiment_ids)
+        self.app.run_store_call(self, lambda: fetch_runs(store, run_ids, experiment_ids), self._runs_refreshed,
+                                group="live")
+
+    def on_screen_resume(self) -> None:
+        if self._live.on:
+            self._refresh_live()
+
+    def _runs_refreshed(self, runs: list[Run]) -> None:
+        self.runs = runs
+        table = self.diff_table
+        cursor, scroll = table.cursor_coordinate, (table.scroll_x, table.scroll_y)
+        self.fill_diff()
+        table.move_cursor(row=cursor.row, column=cursor.column, scroll=False)
+        table.scroll_to(*scroll, animate=False)
+        plots = list(self.query_one("#compare-charts-scroll", VerticalScroll).query_children(MetricPlot))
+        if len(plots) == len(self.chosen_metrics):
+            self._draw_charts(plots, list(self.chosen_metrics))
+        self._watch_live()
 
     def _runs_failed(self, error: StoreError) -> bool:
         for plot in self.query(MetricPlot):
@@ -180,14 +218,17 @@ class CompareScreen(PlotView, Screen):
         for plot, key in zip(plots, keys):
             plot.title = key
         plots += new
-        runs = [r for r in self.runs if r.id in self.charted_runs]
         for plot in plots:
             plot.set_class(len(plots) == 1, "-single")
-            plot.show_loading(series=len(runs))
+            plot.show_loading(series=len(self.charted_runs))
         if new:
             scroll.mount_all(new)
-        if not plots:
-            return
+        if plots:
+            self._draw_charts(plots, keys)
+
+    def _draw_charts(self, plots: list[MetricPlot], keys: list[str]) -> None:
+        """Fetch the charted runs' histories of `keys` and draw them on `plots` (one per key)."""
+        runs = [r for r in self.runs if r.id in self.charted_runs]
         store = self.app.store
         max_points = plotting.history_points_for(self.app.size.width - self.pickers_width)
 
@@ -292,8 +333,10 @@ def diff_rows(runs: Sequence[Run]) -> list[tuple[str, list[str]]]:
 RUNS_PER_SEARCH = 200
 
 
-def fetch_runs(store: Store, run_ids: Sequence[str], experiment_ids: Sequence[str]) -> list[Run]:
-    """Full runs (all params and latest metrics) in the order of `run_ids`. Runs in a worker.
+def fetch_runs(store: Store, run_ids: Sequence[str], experiment_ids: Sequence[str],
+               include: Keys | None = None) -> list[Run]:
+    """Full runs (all params and latest metrics, or only the `include` keys) in the order of
+    `run_ids`. Runs in a worker.
 
     With their experiments known, one search per RUNS_PER_SEARCH ids (20x faster than 200
     `get_run` calls on SQLite); any id the searches miss is read with `get_run`, which raises
@@ -303,7 +346,8 @@ def fetch_runs(store: Store, run_ids: Sequence[str], experiment_ids: Sequence[st
         for lo in range(0, len(run_ids), RUNS_PER_SEARCH):
             chunk = run_ids[lo : lo + RUNS_PER_SEARCH]
             quoted = ", ".join("'" + rid.replace("'", "''") + "'" for rid in chunk)
-            page = store.search_runs(list(experiment_ids), f"attributes.run_id IN ({quoted})", [], "all", len(chunk))
+            page = store.search_runs(list(experiment_ids), f"attributes.run_id IN ({quoted})", [], "all", len(chunk),
+                                     None, include)
             found.update((run.id, run) for run in page.items)
     return [found[rid] if rid in found else store.get_run(rid) for rid in run_ids]
 

@@ -4,6 +4,10 @@ The screen owns every store call (thread workers through `app.run_store_call`, s
 never freezes the UI and failures become notifications) and hands the results to widgets that
 only display. Related runs open as new RunScreens, so Esc walks back along the path the user
 took.
+
+While the run is RUNNING the screen reads it again every few seconds (tui/live.py) and updates
+the tabs in place: overview status and times, latest metrics and their sparklines, system
+metrics, changed params and tags; cursors, scroll and filters stay. The title says `live ↻`.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tracktui.store.base import Store
 from tracktui.store.errors import NotFound, StoreError
-from tracktui.store.model import PARENT_RUN_TAG, Experiment, Run
+from tracktui.store.model import PARENT_RUN_TAG, Experiment, MetricPoint, Run
 
 from ..abandonable import Abandoned, call_abandonable
 from ..actions import RunScreenActions
 from ..clipboard import copy_text
 from ..filter_focus import filter_binding, filter_key_enabled
+from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..safe_text import plain
 from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
@@ -77,6 +82,7 @@ class RunScreen(RunScreenActions):
         self.run_id = run_id
         self.run: Run | None = None
         self.experiment_name: str | None = None
+        self._live = LiveTimer(self, self._refresh_live)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -204,13 +210,10 @@ class RunScreen(RunScreenActions):
     def _show_run(self, run: Run, experiment_name: str | None) -> None:
         self.run = run
         self.experiment_name = experiment_name
-        name = run.name or run.tags.get("mlflow.runName") or run.id
-        where = f"{experiment_name} › " if experiment_name else ""
-        self.query_one("#run-title", Label).update(plain(f"{where}{name}"))
+        self._show_title()
         self.query_one(RunOverview).show_run(run, experiment_name)
         self.query_one("#run-params", KeyValueTable).show_items(run.params)
-        metrics = {k: p for k, p in run.metrics.items() if not k.startswith(SYSTEM_METRIC_PREFIX)}
-        system = {k: p for k, p in run.metrics.items() if k.startswith(SYSTEM_METRIC_PREFIX)}
+        metrics, system = split_metrics(run)
         self.query_one("#run-metrics-panel", MetricsPanel).show_metrics(metrics)
         self.query_one("#run-system-panel", MetricsPanel).show_metrics(system)
         self.query_one("#run-tags", KeyValueTable).show_items(run.tags)
@@ -218,6 +221,44 @@ class RunScreen(RunScreenActions):
         self._set_loading(False)
         self.load_relatives(run)
         self._focus_active_pane()
+        self._watch_live()
+
+    def _show_title(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        name = run.name or run.tags.get("mlflow.runName") or run.id
+        where = f"{self.experiment_name} › " if self.experiment_name else ""
+        live = f" · {LIVE_LABEL}" if self._live.on else ""
+        self.query_one("#run-title", Label).update(plain(f"{where}{name}{live}"))
+
+    def _watch_live(self) -> None:
+        self._live.set(self.run is not None and self.run.status == RUNNING)
+        self._show_title()
+
+    def _refresh_live(self) -> None:
+        """Read the running run again and update every tab in place (no loading overlays)."""
+        if self.app.screen is not self:  # covered by another screen: caught up on resume
+            return
+        store, run_id = self.app.store, self.run_id
+        self.app.run_store_call(self, lambda: fetch_run(store, run_id), lambda result: self._update_run(*result),
+                                group="live")
+
+    def on_screen_resume(self) -> None:
+        if self._live.on:
+            self._refresh_live()
+
+    def _update_run(self, run: Run, experiment_name: str | None) -> None:
+        old, self.run, self.experiment_name = self.run, run, experiment_name
+        self.query_one(RunOverview).show_run(run, experiment_name)
+        if old is None or old.params != run.params:
+            self.query_one("#run-params", KeyValueTable).show_items(run.params)
+        if old is None or old.tags != run.tags:
+            self.query_one("#run-tags", KeyValueTable).show_items(run.tags)
+        metrics, system = split_metrics(run)
+        self.query_one("#run-metrics-panel", MetricsPanel).update_metrics(metrics)
+        self.query_one("#run-system-panel", MetricsPanel).update_metrics(system)
+        self._watch_live()
 
     def _set_loading(self, loading: bool) -> None:
         for widget_id in ("run-overview", "run-params", "run-metrics-panel", "run-system-panel", "run-tags"):
@@ -335,6 +376,13 @@ def fetch_run(store: Store, run_id: str) -> tuple[Run, str | None]:
     except NotFound:
         experiment = None
     return run, experiment.name if experiment else None
+
+
+def split_metrics(run: Run) -> tuple[dict[str, MetricPoint], dict[str, MetricPoint]]:
+    """(the run's own metrics, its system metrics) for the Metrics and System tabs."""
+    metrics = {k: p for k, p in run.metrics.items() if not k.startswith(SYSTEM_METRIC_PREFIX)}
+    system = {k: p for k, p in run.metrics.items() if k.startswith(SYSTEM_METRIC_PREFIX)}
+    return metrics, system
 
 
 def parent_of(run: Run) -> str | None:

@@ -9,6 +9,10 @@ is read again with the cursor kept on the same run (`reload_runs`): at least as 
 were loaded, the expanded parents expanded again, the cursor on that run at the same line on
 screen, or on its nearest neighbour when the run left the view. The old rows stay on screen
 until the new ones arrive, so a key pressed meanwhile still acts on the run it shows.
+
+While a loaded run is RUNNING, those runs are read again by id every few seconds (tui/live.py)
+and their rows updated in place: status, metrics and duration change, rows keep their place
+(ctrl+r reads the list again, with new runs and the new order).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ..actions import RunListActions
 from ..columns import Column, column, default_column_ids, keys_to_fetch
 from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
+from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..safe_text import plain
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.cursor_anchor import CursorAnchor
@@ -89,6 +94,7 @@ class RunsScreen(RunListActions):
         #: Set by reload_runs until the cursor is back on its run (or the reload is over).
         self._anchor: CursorAnchor | None = None
         self._expanding: set[str] = set()
+        self._live = LiveTimer(self, self._refresh_running)
 
     def compose(self) -> ComposeResult:
         yield Label(plain(self.experiment.name), id="runs-title", classes="screen-title")
@@ -185,7 +191,7 @@ class RunsScreen(RunListActions):
                     self._expanding.add(row.run.id)
                     self._load_children(row.run.id)
                 self._restore_cursor()
-        self._update_title()
+        self._watch_live()
 
     def _restore_cursor(self) -> None:
         """Back on the anchored run; done once it is found or no expansion is still coming."""
@@ -196,8 +202,8 @@ class RunsScreen(RunListActions):
     def _query_failed(self, error: StoreError) -> bool:
         self._loading_first = False
         self._anchor = None
-        self._update_title()
         self.table.clear("Query failed — see the notification.")
+        self._watch_live()  # nothing shown: nothing to follow
         if isinstance(error, FilterSyntaxError) and error.text == self.filter_text:
             self.query_one(FilterBar).show_error(error)
             self.table.clear("Fix the filter: the error is shown above.")
@@ -273,6 +279,7 @@ class RunsScreen(RunListActions):
         def done(runs: list[Run]) -> None:
             if generation == self._generation:
                 self.table.insert_children(parent_id, runs)
+                self._watch_live()
                 if parent_id in self._expanding:  # re-expanded by a reload: no notification
                     self._expanding.discard(parent_id)
                     self._restore_cursor()
@@ -287,6 +294,30 @@ class RunsScreen(RunListActions):
             return False
 
         self.app.run_store_call(self, children, done, group=f"children-{parent_id}", on_error=failed)
+
+    def _watch_live(self) -> None:
+        """Refresh by itself while a loaded run is running; the title says so."""
+        self._live.set(any(row.run.status == RUNNING for row in self.table.rows))
+        self._update_title()
+
+    def _refresh_running(self) -> None:
+        """Read the running rows' runs again (by id) and update those rows in place."""
+        from .compare import fetch_runs
+
+        if self.app.screen is not self:  # covered by another screen: caught up on resume
+            return
+        run_ids = [row.run.id for row in self.table.rows if row.run.status == RUNNING]
+        if not run_ids:
+            self._watch_live()
+            return
+        generation, store, eid, include = self._generation, self.app.store, self.experiment.id, keys_to_fetch(self.columns)
+
+        def done(runs: list[Run]) -> None:
+            if generation == self._generation:
+                self.table.update_runs(runs)
+                self._watch_live()
+
+        self.app.run_store_call(self, lambda: fetch_runs(store, run_ids, [eid], include), done, group="live")
 
     def on_runs_table_near_end(self, event: RunsTable.NearEnd) -> None:
         self._load_more()
@@ -363,6 +394,8 @@ class RunsScreen(RunListActions):
 
     def on_screen_resume(self) -> None:
         self.table.refresh()  # marks may have changed on another experiment's screen
+        if self._live.on:
+            self._refresh_running()
 
     def action_toggle_mark(self) -> None:
         row = self.table.current
@@ -478,4 +511,6 @@ class RunsScreen(RunListActions):
             parts.append("flat")
         if self.app.run_marks:
             parts.append(f"{len(self.app.run_marks)} marked")
+        if self._live.on:
+            parts.append(LIVE_LABEL)
         self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))

@@ -78,6 +78,21 @@ class MetricsPanel(Vertical):
     def show_history(self, key: str, points: Sequence[MetricPoint]) -> None:
         self._table.show_history(key, points)
 
+    def update_metrics(self, metrics: Mapping[str, MetricPoint]) -> None:
+        """Newer values of the same run (a live refresh): the rows change in place, the cursor
+        and scroll stay, and the visible sparklines are read again (the old ones show until
+        then). A metric logged for the first time rebuilds the rows around the cursor's key."""
+        self._metrics = dict(metrics)
+        shown = matching(sorted(self._metrics, key=natural_key), self.filter_text)[:MAX_SHOWN_ROWS]
+        if self._table.update_latest({key: self._metrics[key] for key in shown}):
+            return
+        table = self._table
+        key, scroll_y = table.highlighted_key, table.scroll_y
+        self._refill(keep_histories=True)
+        if key in table.metric_keys:
+            table.move_cursor(row=table.metric_keys.index(key), scroll=False)
+        table.scroll_to(y=scroll_y, animate=False)
+
     def focus_filter(self) -> None:
         focus_now(self.query_one(FilterInput))
 
@@ -193,6 +208,21 @@ class MetricsTable(DataTable):
         if not self._keys:
             self.add_row(plain(empty_text or self.empty_text, style="italic"), "", "", "", "", key="")
         self._ask_for_visible_histories()
+
+    def update_latest(self, metrics: Mapping[str, MetricPoint]) -> bool:
+        """Update the shown rows' latest value, step and time in place and ask again for the
+        visible sparklines; False (nothing changed) when `metrics` has other keys than the rows."""
+        if sorted(metrics, key=natural_key) != self._keys:
+            return False
+        for key in self._keys:
+            point = metrics[key]
+            self.update_cell(key, "value", Text(format_metric_value(point.value), justify="right"))
+            self.update_cell(key, "step", Text(str(point.step), justify="right"))
+            self.update_cell(key, "time", format_time(point.timestamp))
+        self._loaded.clear()
+        self._last_wanted = ()
+        self._ask_for_visible_histories()
+        return True
 
     def show_history(self, key: str, points: Sequence[MetricPoint]) -> None:
         """Draw the sparkline of one metric from its (downsampled) history."""
