@@ -154,7 +154,7 @@ class RunsScreen(RunListActions):
         self._loading_more = False
         self._loading_first = True
         self._parents, self._parents_complete = set(), False
-        self._anchor = self.table.anchor() if keep_cursor else None
+        self._anchor = self.table.cursor_anchor() if keep_cursor else None
         self._expanding = set()
         size = min(max(PAGE_SIZE, self.table.top_level_count), RELOAD_MAX) if self._anchor else PAGE_SIZE
         self.table.sort_column, self.table.sort_ascending = self.sort_column, self.sort_ascending

@@ -203,7 +203,7 @@ class RunsTable(ScrollView, can_focus=True):
             self.rows[index].loading = False
             self.refresh()
 
-    def anchor(self) -> CursorAnchor | None:
+    def cursor_anchor(self) -> CursorAnchor | None:
         """The cursor's place, for `restore` after the rows are reloaded (None: no rows)."""
         if self.current is None:
             return None
