@@ -22,16 +22,24 @@ RUNNING = "RUNNING"
 
 
 class LiveTimer:
-    """Calls `tick` on `owner`'s loop every LIVE_REFRESH_S seconds while switched on."""
+    """Calls `tick` on `owner`'s loop every LIVE_REFRESH_S seconds while switched on;
+    `stopped` (the screen's title update) runs when a failed read switches it off."""
 
-    def __init__(self, owner: MessagePump, tick: Callable[[], object]) -> None:
+    def __init__(self, owner: MessagePump, tick: Callable[[], object], stopped: Callable[[], object]) -> None:
         self._owner = owner
         self._tick = tick
+        self._stopped = stopped
         self._timer: Timer | None = None
 
     @property
     def on(self) -> bool:
         return self._timer is not None
+
+    def stop_on_error(self, error: object) -> bool:
+        """on_error for a live read: stop following (one notification, not one per tick)."""
+        self.set(False)
+        self._stopped()
+        return False
 
     def set(self, live: bool) -> None:
         """Start (live) or stop the timer; a running timer keeps its rhythm."""

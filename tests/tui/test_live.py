@@ -133,3 +133,24 @@ async def test_compare_follows_a_running_run(store_copy, tmp_path):
         await wait_until(pilot, lambda: live.LIVE_LABEL not in title(screen, "#compare-title"))
         diff = dict(screen._rows)
         assert diff[f"metrics.{key}"][0] == format_metric_value(9.75)
+
+
+async def test_a_run_that_vanishes_stops_the_live_view_with_one_notification(store_copy, tmp_path):
+    import sqlite3
+
+    client = mlflow_client(store_copy)
+    run_id = running_run(client, "mnist-classifier").info.run_id
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.push_screen(RunScreen(run_id))
+        await settle(pilot)
+        screen = app.screen
+        assert screen._live.on
+        with sqlite3.connect(store_copy.removeprefix("sqlite:///")) as db:  # purged behind our back
+            db.execute("DELETE FROM runs WHERE run_uuid = ?", (run_id,))
+        await wait_until(pilot, lambda: not screen._live.on)
+        await pilot.pause(1.0)  # several ticks' worth: no more reads, no more notifications
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1
+        assert live.LIVE_LABEL not in title(screen, "#run-title")

@@ -100,7 +100,7 @@ class CompareScreen(PlotView, Screen):
         self.differing_rows: set[str] = set()
         self.pickers_width = PICKERS_WIDTH
         self._rows: list[tuple[str, list[str]]] = []
-        self._live = LiveTimer(self, self._refresh_live)
+        self._live = LiveTimer(self, self._refresh_live, self._show_title)
 
     def compose(self) -> ComposeResult:
         yield Label(Content(f"Compare {len(self.run_ids)} runs"), id="compare-title", classes="screen-title")
@@ -170,7 +170,7 @@ class CompareScreen(PlotView, Screen):
             return
         store, run_ids, experiment_ids = self.app.store, list(self.run_ids), list(self.experiment_ids)
         self.app.run_store_call(self, lambda: fetch_runs(store, run_ids, experiment_ids), self._runs_refreshed,
-                                group="live")
+                                group="live", on_error=self._live.stop_on_error)
 
     def on_screen_resume(self) -> None:
         if self._live.on:

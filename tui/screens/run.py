@@ -82,7 +82,7 @@ class RunScreen(RunScreenActions):
         self.run_id = run_id
         self.run: Run | None = None
         self.experiment_name: str | None = None
-        self._live = LiveTimer(self, self._refresh_live)
+        self._live = LiveTimer(self, self._refresh_live, self._show_title)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -242,7 +242,7 @@ class RunScreen(RunScreenActions):
             return
         store, run_id = self.app.store, self.run_id
         self.app.run_store_call(self, lambda: fetch_run(store, run_id), lambda result: self._update_run(*result),
-                                group="live")
+                                group="live", on_error=self._live.stop_on_error)
 
     def on_screen_resume(self) -> None:
         if self._live.on:

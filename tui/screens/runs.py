@@ -94,7 +94,7 @@ class RunsScreen(RunListActions):
         #: Set by reload_runs until the cursor is back on its run (or the reload is over).
         self._anchor: CursorAnchor | None = None
         self._expanding: set[str] = set()
-        self._live = LiveTimer(self, self._refresh_running)
+        self._live = LiveTimer(self, self._refresh_running, self._update_title)
 
     def compose(self) -> ComposeResult:
         yield Label(plain(self.experiment.name), id="runs-title", classes="screen-title")
@@ -317,7 +317,8 @@ class RunsScreen(RunListActions):
                 self.table.update_runs(runs)
                 self._watch_live()
 
-        self.app.run_store_call(self, lambda: fetch_runs(store, run_ids, [eid], include), done, group="live")
+        self.app.run_store_call(self, lambda: fetch_runs(store, run_ids, [eid], include), done, group="live",
+                                on_error=self._live.stop_on_error)
 
     def on_runs_table_near_end(self, event: RunsTable.NearEnd) -> None:
         self._load_more()
