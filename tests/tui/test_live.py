@@ -12,7 +12,6 @@ from action_helpers import app_on_copy, mlflow_client, writable_copy
 from pilot_helpers import open_experiment, settle
 
 from tracktui.tui import live
-from tracktui.tui.marks import marks_of
 from tracktui.tui.screens.compare import CompareScreen
 from tracktui.tui.screens.run import RunScreen
 from tracktui.tui.widgets.metric_plot import MetricPlot
@@ -59,7 +58,7 @@ async def test_runs_list_follows_a_running_run_keeping_cursor_and_marks(store_co
         metric = next(c for c in table.columns if c.kind == "metrics")
         assert live.LIVE_LABEL in title(screen, "#runs-title")
         await pilot.press("m", "j", "j")  # a mark and a cursor away from the top
-        marked, cursor = marks_of(app).ids, table.cursor_row
+        marked, cursor = app.run_marks.ids, table.cursor_row
         client.log_metric(running.id, metric.key, 123.25, step=10_000)
         others = [r.run.id for r in table.rows if r.run.status == "RUNNING" and r.run.id != running.id]
         for run_id in [running.id, *others]:
@@ -69,7 +68,7 @@ async def test_runs_list_follows_a_running_run_keeping_cursor_and_marks(store_co
         assert row.run.status == "FINISHED"
         assert row.run.metrics[metric.key].step == 10_000
         assert metric.text(row.run) == metric.text(app.store.get_run(running.id))
-        assert table.cursor_row == cursor and marks_of(app).ids == marked
+        assert table.cursor_row == cursor and app.run_marks.ids == marked
         assert live.LIVE_LABEL not in title(screen, "#runs-title")  # stops when nothing runs
         assert not screen._live.on
 
