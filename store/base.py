@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import NotFound, ReadOnlyError
-from .model import Experiment, Keys, MetricPoint, Page, Run, ViewType
+from .model import DatasetInput, Experiment, Keys, MetricPoint, Page, Run, ViewType
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -180,6 +180,12 @@ class Store(ABC):
     ) -> None:
         """Log metric points, params and tags, keeping `latest_metrics` (or its equivalent) right."""
         raise self._unsupported("Logging")
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Record datasets as inputs of an active run, as mlflow's `log_inputs` does: a dataset
+        already in the experiment (same name and digest) is reused, an input the run already
+        has is left as it is. Raises NotFound, InvalidValue (deleted run)."""
+        raise self._unsupported("Logging dataset inputs")
 
     def update_run(self, run_id: str, *, status: str | None = None, end_time: int | None = None) -> None:
         raise self._unsupported("Updating runs")

@@ -21,6 +21,8 @@ RUN_STATUSES: tuple[str, ...] = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "
 PARENT_RUN_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
 NOTE_TAG = "mlflow.note.content"
+#: The dataset input tag saying what the run used the dataset for ("training", "eval", ...).
+DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,71 @@ class Experiment:
 
 
 @dataclass(frozen=True, slots=True)
+class Dataset:
+    """A dataset as MLflow records it: `source`, `schema` and `profile` are JSON text, kept
+    as written (a reader decodes them only to show them)."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInput:
+    """A dataset a run used, with the input's tags (its context among them)."""
+
+    dataset: Dataset
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def context(self) -> str | None:
+        return self.tags.get(DATASET_CONTEXT_TAG)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInput:
+    """A logged model a run consumed."""
+
+    model_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutput:
+    """A logged model a run produced, at the step it was logged."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunInputs:
+    """What a run consumed, as MlflowClient's `Run.inputs`: datasets sorted by (name, digest)
+    so every backend lists them alike."""
+
+    dataset_inputs: tuple[DatasetInput, ...] = ()
+    model_inputs: tuple[ModelInput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    """What a run produced, as MlflowClient's `Run.outputs`."""
+
+    model_outputs: tuple[ModelOutput, ...] = ()
+
+
+NO_INPUTS = RunInputs()
+NO_OUTPUTS = RunOutputs()
+
+
+def sorted_dataset_inputs(inputs) -> tuple[DatasetInput, ...]:
+    """Dataset inputs in the order every backend reports them: by name, then digest."""
+    return tuple(sorted(inputs, key=lambda i: (i.dataset.name, i.dataset.digest)))
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     id: str
     name: str
@@ -58,6 +125,8 @@ class Run:
     params: Mapping[str, str] = field(default_factory=dict)
     metrics: Mapping[str, MetricPoint] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    inputs: RunInputs = NO_INPUTS
+    outputs: RunOutputs = NO_OUTPUTS
 
     @property
     def duration_ms(self) -> int | None:

@@ -32,6 +32,8 @@ from ..base import Store, not_found_experiment, not_found_run
 from ..downsample import minmax_indices
 from ..errors import InvalidValue, NotFound, StoreError
 from ..model import (
+    NO_INPUTS,
+    NO_OUTPUTS,
     PARENT_RUN_TAG,
     RUN_NAME_TAG,
     VIEW_TYPES,
@@ -54,6 +56,7 @@ from ..search import (
     sort_runs,
 )
 from .cache import TreeCache
+from .inputs import FileInputs, read_run_inputs
 from .layout import (
     META,
     METRICS,
@@ -99,7 +102,7 @@ class RunRef:
     experiment_path: str
 
 
-class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
+class FileStore(FileTraces, FileTraceWrites, FileInputs, FileWrites, Store):
     """An `mlruns` directory opened from `file:///path`, `file:path` or a plain path."""
 
     def __init__(self, uri: str, read_only: bool = False):
@@ -264,7 +267,7 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
         refs = self._list_runs(experiment_ids, view)
         if needed is not None:
             refs = [
-                RunRef(self._with_data(ref, needed, parent_link=False), ref.path, ref.experiment_path)
+                RunRef(self._with_data(ref, needed, parent_link=False, with_inputs=False), ref.path, ref.experiment_path)
                 for ref in refs
             ]
         query = (tuple(map(str, experiment_ids)), filter_string, tuple(order_by or ()), view)
@@ -393,9 +396,10 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
             artifact_uri=_opt_str(meta.get("artifact_uri")),
         )
 
-    def _with_data(self, ref: RunRef, keys: Keys | None, parent_link: bool = True) -> Run:
+    def _with_data(self, ref: RunRef, keys: Keys | None, parent_link: bool = True, with_inputs: bool = True) -> Run:
         """The run with its params, latest metrics and tags: all, or just `keys` (plus the
-        parent run id unless `parent_link` is False)."""
+        parent run id unless `parent_link` is False), and its inputs and outputs unless
+        `with_inputs` is False."""
         problems: list[str] = []
         path = ref.path
         cache = self._cache
@@ -421,6 +425,9 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
             except OSError:
                 parent = None
         run = ref.run
+        inputs, outputs = (
+            read_run_inputs(self._cache, path, ref.experiment_path, self._warn) if with_inputs else (NO_INPUTS, NO_OUTPUTS)
+        )
         return Run(
             id=run.id,
             name=run.name,
@@ -435,6 +442,8 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
             params=params,
             metrics=metrics,
             tags=tags,
+            inputs=inputs,
+            outputs=outputs,
         )
 
     def _warned_under(self, path: str) -> bool:
@@ -472,24 +481,8 @@ class FileStore(FileTraces, FileTraceWrites, FileWrites, Store):
 
     def _run_datasets(self, ref: RunRef) -> list[tuple[str, str, str | None]]:
         """(name, digest, context) of the datasets the run logged as inputs."""
-        out = []
-        for _, input_path in list_dirs(self._cache, os.path.join(ref.path, "inputs")):
-            try:
-                meta = self._read_meta(os.path.join(input_path, META))
-                if meta.get("source_type") != "DATASET":
-                    continue
-                dataset = self._read_meta(
-                    os.path.join(ref.experiment_path, "datasets", str(meta.get("source_id")), META)
-                )
-            except MetaError as exc:
-                self._warn(f"{os.path.join(input_path, META)}: dataset input skipped: {exc}")
-                continue
-            tags = meta.get("tags")
-            context = tags.get("mlflow.data.context") if isinstance(tags, dict) else None
-            out.append(
-                (str(dataset.get("name")), str(dataset.get("digest")), None if context is None else str(context))
-            )
-        return out
+        inputs, _ = read_run_inputs(self._cache, ref.path, ref.experiment_path, self._warn)
+        return [(i.dataset.name, i.dataset.digest, i.context) for i in inputs.dataset_inputs]
 
     def _read_meta(self, path: str) -> dict:
         """A meta.yaml's mapping (cached while unchanged). Raises MetaError."""

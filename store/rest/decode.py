@@ -9,7 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import PARENT_RUN_TAG, RUN_NAME_TAG, Experiment, Keys, MetricPoint, Run
+from ..model import (
+    NO_INPUTS,
+    NO_OUTPUTS,
+    PARENT_RUN_TAG,
+    RUN_NAME_TAG,
+    Dataset,
+    DatasetInput,
+    Experiment,
+    Keys,
+    MetricPoint,
+    ModelInput,
+    ModelOutput,
+    Run,
+    RunInputs,
+    RunOutputs,
+    sorted_dataset_inputs,
+)
 
 #: What the REST API calls our view types.
 VIEW_TYPE = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
@@ -54,7 +70,48 @@ def run_from_json(data: Mapping[str, Any], include_keys: Keys | None = None) -> 
         params=params,
         metrics=metrics,
         tags=tags,
+        inputs=run_inputs_from_json(data.get("inputs")),
+        outputs=run_outputs_from_json(data.get("outputs")),
     )
+
+
+def run_inputs_from_json(data: Any) -> RunInputs:
+    """`{"dataset_inputs": [{"tags", "dataset"}], "model_inputs": [{"model_id"}]}`."""
+    if not data:
+        return NO_INPUTS
+    datasets = []
+    for item in data.get("dataset_inputs") or ():
+        ds = item.get("dataset") or {}
+        datasets.append(DatasetInput(
+            Dataset(
+                name=ds.get("name", ""), digest=ds.get("digest", ""), source_type=ds.get("source_type", ""),
+                source=ds.get("source", ""), schema=ds.get("schema") or None, profile=ds.get("profile") or None,
+            ),
+            key_values(item.get("tags")),
+        ))
+    models = tuple(ModelInput(str(m.get("model_id", ""))) for m in data.get("model_inputs") or ())
+    if not datasets and not models:
+        return NO_INPUTS
+    return RunInputs(sorted_dataset_inputs(datasets), models)
+
+
+def run_outputs_from_json(data: Any) -> RunOutputs:
+    """`{"model_outputs": [{"model_id", "step"}]}`."""
+    found = tuple(
+        ModelOutput(str(m.get("model_id", "")), int(m.get("step") or 0)) for m in (data or {}).get("model_outputs") or ()
+    )
+    return RunOutputs(found) if found else NO_OUTPUTS
+
+
+def dataset_input_json(item: DatasetInput) -> dict[str, Any]:
+    """A dataset input as `runs/log-inputs` takes it (schema/profile only when set)."""
+    ds = item.dataset
+    dataset: dict[str, Any] = {"name": ds.name, "digest": ds.digest, "source_type": ds.source_type, "source": ds.source}
+    if ds.schema is not None:
+        dataset["schema"] = ds.schema
+    if ds.profile is not None:
+        dataset["profile"] = ds.profile
+    return {"tags": [{"key": k, "value": v} for k, v in item.tags.items()], "dataset": dataset}
 
 
 def metric_point(data: Mapping[str, Any]) -> MetricPoint:

@@ -30,6 +30,7 @@ from .decode import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
 from .trace_writes import RestTraceWrites
 from .traces import RestTraces
 from .transport import RestTransport, TransportSettings
+from .inputs import RestInputs
 from .writes import RestWrites
 
 API = "/api/2.0/mlflow"
@@ -41,7 +42,7 @@ HISTORY_PAGE = 25000
 SCAN_PAGE = 5000
 
 
-class RestStore(RestTraceWrites, RestTraces, RestWrites, Store):
+class RestStore(RestTraceWrites, RestTraces, RestInputs, RestWrites, Store):
     """An MLflow tracking server at `http(s)://host[:port][/static-prefix]`.
 
     Timeouts and retries come from MLflow's environment variables unless given here (tests
