@@ -18,6 +18,10 @@ copy are the same code:
   read (a damaged `mlruns` tree), artifact files whose names tracktui refuses as paths, and
   symlinks in an export directory that point outside it (an import never uploads their
   targets).
+- Dataset inputs travel with their run (dataset fields and input tags, e.g. the
+  `mlflow.data.context`); a re-copy adds only the inputs the destination run lacks. Model inputs
+  and outputs name logged models, which are not copied: each is listed in the report's
+  `skipped`, never dropped silently.
 - Traces keep their ids everywhere (MLflow V3 ids are chosen by the writer): each store
   writes them with `Store.import_trace`; one already at the destination is skipped. What a
   destination cannot keep is listed in the report's warnings.
@@ -42,7 +46,7 @@ from typing import Any
 
 from ..base import Store
 from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError, UnsafePath
-from ..model import PARENT_RUN_TAG, RUN_NAME_TAG, Experiment, MetricPoint, Run
+from ..model import PARENT_RUN_TAG, RUN_NAME_TAG, DatasetInput, Experiment, MetricPoint, Run
 from .format import (
     ARTIFACTS_DIR,
     EXPERIMENT_JSON,
@@ -128,7 +132,15 @@ def fingerprint(run: Run) -> str:
         run.status, run.end_time, run.lifecycle_stage, sorted(run.params.items()), sorted(tags.items()),
         sorted((k, p.step, p.timestamp) for k, p in run.metrics.items()),
     ]
+    if run.inputs.dataset_inputs:  # only then: fingerprints of runs without inputs stay as they were
+        data.append(sorted(_dataset_key(i) for i in run.inputs.dataset_inputs))
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def _dataset_key(item: DatasetInput) -> list:
+    """What identifies a dataset input for fingerprints and for "already there"."""
+    ds = item.dataset
+    return [ds.name, ds.digest, ds.source_type, ds.source, ds.schema, ds.profile, sorted(item.tags.items())]
 
 
 def _point_key(p: MetricPoint) -> tuple:
@@ -345,6 +357,9 @@ class StoreSink:
         from ..uris import uri_scheme
 
         self.keeps_ids = uri_scheme(store.display_uri) not in ("http", "https")  # REST picks ids
+        # Two runs logging the same new dataset at once race on MLflow's (experiment, name,
+        # digest) key: the tracking server answers one of them with a UNIQUE failure.
+        self._inputs_lock = threading.Lock()
 
     def experiment(self, source: Experiment, name: str, report: TransferReport) -> str:
         exp = self.store.get_experiment_by_name(name)
@@ -410,6 +425,7 @@ class StoreSink:
                     tags[SOURCE_END_TAG] = str(run.end_time)
             dest, have_params, have_tags, have_points = created.id, {}, dict(created.tags), {}
             status, end_time, stage = created.status, created.end_time, "active"
+            have_datasets: set[tuple[str, str]] = set()
             # create_run adds the tags mlflow's client sets (`mlflow.user`, `mlflow.runName`);
             # a copy carries exactly the source's tags, so drop what the source did not have.
             for key in [k for k in have_tags if k not in tags and k not in first_tags]:
@@ -419,6 +435,7 @@ class StoreSink:
             dest, current = existing.id, existing.run or self.store.get_run(existing.id)
             have_params, have_tags = dict(current.params), dict(current.tags)
             status, end_time, stage = current.status, current.end_time, current.lifecycle_stage
+            have_datasets = {(i.dataset.name, i.dataset.digest) for i in current.inputs.dataset_inputs}
             if stage == "deleted":
                 self.store.restore_runs([dest])
             have_points = {
@@ -448,6 +465,11 @@ class StoreSink:
                 dest, status=run.status if status != run.status else None,
                 end_time=run.end_time if end_time != run.end_time else None,
             )
+            wrote = True
+        datasets = [i for i in run.inputs.dataset_inputs if (i.dataset.name, i.dataset.digest) not in have_datasets]
+        if datasets:  # while the run is active: a deleted run takes no inputs
+            with self._inputs_lock:
+                self.store.log_inputs(dest, datasets)
             wrote = True
         if run.lifecycle_stage == "deleted":
             self.store.delete_runs([dest])
@@ -725,6 +747,8 @@ def _copy_run(source, sink, dest_exp: str, run: Run, existing: dict[str, Existin
     dest_id = have.id if have else run.id
     if changed:
         dest_id, wrote = sink.write_run(dest_exp, source.load(run), parent, have)
+    if not isinstance(sink, DirSink):
+        _report_model_links(run, report)
     copied, files = _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, file_pool)
     wrote = wrote or copied > 0
     if isinstance(sink, DirSink) and changed:
@@ -732,6 +756,14 @@ def _copy_run(source, sink, dest_exp: str, run: Run, existing: dict[str, Existin
     if have is None:
         return "created", dest_id
     return ("updated" if wrote else "unchanged"), dest_id
+
+
+def _report_model_links(run: Run, report: TransferReport) -> None:
+    """Model inputs and outputs name logged models, which a copy does not carry: list each."""
+    for model in run.inputs.model_inputs:
+        report.skipped.append(f"run {run.id}: model input {model.model_id} (logged models are not copied)")
+    for output in run.outputs.model_outputs:
+        report.skipped.append(f"run {run.id}: model output {output.model_id} (logged models are not copied)")
 
 
 def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool) -> tuple[int, list[str]]:

@@ -24,7 +24,20 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import InvalidValue, NotFound
-from ..model import Experiment, MetricPoint, Run
+from ..model import (
+    NO_INPUTS,
+    NO_OUTPUTS,
+    Dataset,
+    DatasetInput,
+    Experiment,
+    MetricPoint,
+    ModelInput,
+    ModelOutput,
+    Run,
+    RunInputs,
+    RunOutputs,
+    sorted_dataset_inputs,
+)
 
 FORMAT_NAME = "tracktui-export"
 FORMAT_VERSION = 1
@@ -122,10 +135,51 @@ def run_to_json(run: Run, fingerprint: str, artifact_files: Iterable[str] = ()) 
         },
         "artifact_files": sorted(artifact_files),
         "fingerprint": fingerprint,
+        **inputs_to_json(run),
     }
 
 
+def inputs_to_json(run: Run) -> dict:
+    """`inputs` and `outputs` of run.json (absent when the run has none, as in older exports)."""
+    out: dict = {}
+    if run.inputs.dataset_inputs or run.inputs.model_inputs:
+        out["inputs"] = {
+            "dataset_inputs": [
+                {"dataset": {"name": i.dataset.name, "digest": i.dataset.digest, "source_type": i.dataset.source_type,
+                             "source": i.dataset.source, "schema": i.dataset.schema, "profile": i.dataset.profile},
+                 "tags": dict(i.tags)}
+                for i in run.inputs.dataset_inputs
+            ],
+            "model_inputs": [m.model_id for m in run.inputs.model_inputs],
+        }
+    if run.outputs.model_outputs:
+        out["outputs"] = {"model_outputs": [[m.model_id, m.step] for m in run.outputs.model_outputs]}
+    return out
+
+
+def inputs_from_json(data: dict) -> tuple[RunInputs, RunOutputs]:
+    inputs, outputs = data.get("inputs") or {}, data.get("outputs") or {}
+    datasets = tuple(
+        DatasetInput(
+            Dataset(
+                name=str(d["dataset"]["name"]), digest=str(d["dataset"]["digest"]),
+                source_type=str(d["dataset"].get("source_type", "")), source=str(d["dataset"].get("source", "")),
+                schema=d["dataset"].get("schema"), profile=d["dataset"].get("profile"),
+            ),
+            {str(k): str(v) for k, v in (d.get("tags") or {}).items()},
+        )
+        for d in inputs.get("dataset_inputs") or ()
+    )
+    models = tuple(ModelInput(str(m)) for m in inputs.get("model_inputs") or ())
+    produced = tuple(ModelOutput(str(m), int(step)) for m, step in outputs.get("model_outputs") or ())
+    return (
+        RunInputs(sorted_dataset_inputs(datasets), models) if datasets or models else NO_INPUTS,
+        RunOutputs(produced) if produced else NO_OUTPUTS,
+    )
+
+
 def run_from_json(data: dict) -> Run:
+    inputs, outputs = inputs_from_json(data)
     return Run(
         id=data["id"],
         name=data.get("name") or "",
@@ -143,6 +197,8 @@ def run_from_json(data: dict) -> Run:
             for k, (v, s, t) in (data.get("latest_metrics") or {}).items()
         },
         tags=dict(data.get("tags") or {}),
+        inputs=inputs,
+        outputs=outputs,
     )
 
 

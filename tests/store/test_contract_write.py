@@ -34,7 +34,7 @@ from fixtures.backends import (
 from tracktui.store import open_store
 from tracktui.store.base import Store
 from tracktui.store.errors import InvalidValue, NotFound, ReadOnlyError
-from tracktui.store.model import MetricPoint
+from tracktui.store.model import Dataset, DatasetInput, MetricPoint
 
 SQL_KINDS = ("sqlite", "postgres", "mysql")
 MAX_DOUBLE = 1.7976931348623157e308
@@ -611,6 +611,7 @@ WRITES = {
     "create_experiment": lambda s, eid, rid: s.create_experiment(unique("ro")),
     "create_run": lambda s, eid, rid: s.create_run(eid),
     "log_batch": lambda s, eid, rid: s.log_batch(rid, params={"p": "1"}),
+    "log_inputs": lambda s, eid, rid: s.log_inputs(rid, [DatasetInput(Dataset("d", "1", "local", "{}"))]),
     "update_run": lambda s, eid, rid: s.update_run(rid, status="FINISHED"),
     "delete_runs": lambda s, eid, rid: s.delete_runs([rid]),
     "restore_runs": lambda s, eid, rid: s.restore_runs([rid]),

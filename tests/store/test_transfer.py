@@ -124,6 +124,7 @@ def compare_stores(src_uri: str, dst_uri: str, *, names: dict[str, str] | None =
             parent = run.data.tags.get("mlflow.parentRunId")
             if parent:  # re-linked to the parent's copy
                 assert copy.data.tags["mlflow.parentRunId"] == id_map[parent]
+            assert _datasets(copy) == _datasets(run), run.info.run_name
             assert set(copy.data.metrics) == set(run.data.metrics)
             for key in run.data.metrics:
                 assert _history(dst, copy.info.run_id, key) == _history(src, run.info.run_id, key), key
@@ -131,6 +132,15 @@ def compare_stores(src_uri: str, dst_uri: str, *, names: dict[str, str] | None =
                 assert _artifact_bytes(dst, copy.info.run_id) == _artifact_bytes(src, run.info.run_id)
             compared += 1
     return compared
+
+
+def _datasets(run) -> list:
+    """A run's dataset inputs as MlflowClient reads them (dataset fields and input tags)."""
+    return sorted(
+        (d.dataset.name, d.dataset.digest, d.dataset.source_type, d.dataset.source, d.dataset.schema or None,
+         d.dataset.profile or None, sorted((t.key, t.value) for t in d.tags))
+        for d in run.inputs.dataset_inputs
+    )
 
 
 def _artifact_bytes(client, run_id: str) -> dict[str, bytes]:
@@ -302,6 +312,48 @@ def test_second_copy_takes_only_new_and_changed_runs(sqlite_copy, tmp_path):
         assert _history(_client(dest_uri), changed, "late_metric") == [(7, 1_700_000_999_000, 2.5)]
         assert dest.count_runs(alpha, "all") == src.count_runs(alpha, "all")
         assert dest.get_experiment(alpha).tags["added"] == "later"
+
+
+def test_dataset_inputs_travel_and_a_second_copy_adds_only_new_ones(sqlite_copy, tmp_path):
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+    client = _client(sqlite_copy.uri)
+    baseline = sqlite_copy.runs["baseline"]
+    with open_store(sqlite_copy.uri) as src, open_destination(dest_uri) as dest:
+        assert copy_between(src, dest).ok
+        copied = _client(dest_uri).get_run(baseline)
+        assert [d[0] for d in _datasets(copied)] == ["eval-set", "train-set"]
+        client.log_inputs(baseline, datasets=[
+            DatasetInput(Dataset("later", "0f0f", "local", '{"uri": "/l"}'), [InputTag("mlflow.data.context", "test")])
+        ])
+        second = copy_between(src, dest)
+        assert second.ok and second.updated == [baseline] and not second.created, second.failed
+        assert _datasets(_client(dest_uri).get_run(baseline)) == _datasets(client.get_run(baseline))
+        third = copy_between(src, dest)
+        assert not third.updated and not third.created
+    assert len(_datasets(_client(dest_uri).get_run(baseline))) == 3
+
+
+def test_model_inputs_and_outputs_are_named_as_skipped(sqlite_copy, tmp_path):
+    """Logged models do not travel: the report names every link it could not carry."""
+    from mlflow.entities import LoggedModelInput, LoggedModelOutput
+
+    client = _client(sqlite_copy.uri)
+    alpha = sqlite_copy.experiments["alpha"]
+    run_id = sqlite_copy.runs["tuned lr"]
+    model = client.create_logged_model(alpha, name="net", source_run_id=run_id)
+    client.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])
+    client.log_inputs(sqlite_copy.runs["no-data"], models=[LoggedModelInput(model.model_id)])
+    dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+    with open_store(sqlite_copy.uri) as src, open_destination(dest_uri) as dest:
+        report = copy_between(src, dest)
+    assert report.ok, report.failed
+    assert sorted(report.skipped) == sorted([
+        f"run {run_id}: model output {model.model_id} (logged models are not copied)",
+        f"run {sqlite_copy.runs['no-data']}: model input {model.model_id} (logged models are not copied)",
+    ])
+    assert _datasets(_client(dest_uri).get_run(run_id)) == _datasets(client.get_run(run_id))
 
 
 def test_since_selects_recent_runs_only(sqlite_copy, tmp_path):
