@@ -22,6 +22,7 @@ ATTRIBUTES: dict[str, tuple[str, int, str | None]] = {
     "user": ("User", 10, "attributes.user_id"),
     "end": ("End", 16, "attributes.end_time"),
     "run_id": ("Run ID", 32, "attributes.run_id"),
+    "datasets": ("Datasets", 24, None),  # MLflow cannot order by datasets (filter: dataset.*)
 }
 
 DEFAULT_ATTRIBUTES = ("attr:status", "attr:name", "attr:start", "attr:duration", "attr:user")
@@ -128,4 +129,14 @@ def _attribute_text(key: str, run: Run) -> str:
         return run.user_id or MISSING
     if key == "run_id":
         return run.id
+    if key == "datasets":
+        return dataset_summary(run)
     return MISSING
+
+
+def dataset_summary(run: Run) -> str:
+    """The run's dataset inputs in one cell: `name (context)`, comma-separated."""
+    inputs = run.inputs.dataset_inputs
+    if not inputs:
+        return MISSING
+    return ", ".join(f"{i.dataset.name} ({i.context})" if i.context else i.dataset.name for i in inputs)

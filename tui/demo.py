@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracktui.store.base import Store
-from tracktui.store.model import NOTE_TAG, MetricPoint
+from tracktui.store.model import DATASET_CONTEXT_TAG, NOTE_TAG, Dataset, DatasetInput, MetricPoint
 
 from .user_dirs import data_dir
 
@@ -26,6 +26,20 @@ DEFAULT_SEED = 7
 DEFAULT_RUNS = 300
 _MINUTE = 60_000
 _USERS = ("alice", "bob", "chen", "dana")
+#: The datasets every MNIST run logs as inputs (as `mlflow.log_input` records them).
+_MNIST_INPUTS = (
+    DatasetInput(
+        Dataset("mnist-train", "3f1a9c2e", "http", '{"url": "https://storage.example.org/mnist/train.npz"}',
+                '{"mlflow_tensorspec": {"features": "[{\\"type\\": \\"tensor\\", \\"tensor-spec\\": '
+                '{\\"dtype\\": \\"uint8\\", \\"shape\\": [-1, 28, 28]}}]"}}',
+                '{"features_shape": [60000, 28, 28], "features_size": 47040000, "features_nbytes": 47040000}'),
+        {DATASET_CONTEXT_TAG: "training"},
+    ),
+    DatasetInput(
+        Dataset("mnist-test", "b7d40e51", "http", '{"url": "https://storage.example.org/mnist/test.npz"}'),
+        {DATASET_CONTEXT_TAG: "eval"},
+    ),
+)
 
 
 @dataclass
@@ -220,6 +234,7 @@ class _DemoWriter:
                     "model": rng.choice(("cnn-small", "cnn-wide", "mlp"))},
             tags={"dataset": "mnist", **({NOTE_TAG: "Best run so far: promote to baseline."} if index == 7 else {})},
         )
+        self.store.log_inputs(run_id, _MNIST_INPUTS)
         fail_at = rng.randint(3, epochs - 2) if status == "FAILED" else None
         done = rng.randint(2, epochs) if status in ("RUNNING", "KILLED") else epochs
         self._curves(run_id, start, done, lr, fail_at)

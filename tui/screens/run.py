@@ -31,10 +31,11 @@ from ..actions import RunScreenActions
 from ..clipboard import copy_text
 from ..filter_focus import filter_binding, filter_key_enabled
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
-from ..safe_text import plain
+from ..safe_text import inert, plain
 from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
 from ..widgets.params_table import KeyValueTable
+from ..widgets.run_inputs import RunInputsList
 from ..widgets.run_overview import RunOverview
 from ..widgets.status_bar import StatusBar
 
@@ -278,6 +279,18 @@ class RunScreen(RunScreenActions):
     def _open_related(self, event: RunOverview.OpenRun) -> None:
         self.app.push_screen(RunScreen(event.run_id))
 
+    @on(RunInputsList.OpenDataset)
+    def _open_dataset(self, event: RunInputsList.OpenDataset) -> None:
+        from .dataset import DatasetScreen
+
+        self.app.push_screen(DatasetScreen(event.item))
+
+    @on(RunInputsList.OpenModel)
+    def _open_model(self, event: RunInputsList.OpenModel) -> None:
+        # No logged-model view yet: say which model it is, with its id to copy.
+        how = f"produced at step {event.step}" if event.produced else "used as input"
+        self.notify(inert(f"Logged model {event.model_id} ({how})"), title="Logged model", markup=False)
+
     # -- tabs ---------------------------------------------------------------------------------
 
     @property
@@ -316,9 +329,10 @@ class RunScreen(RunScreenActions):
         elif tab == "overview":
             overview = self.query_one(RunOverview)
             related = overview.query_one("#overview-relatives")
+            inputs = overview.query_one("#overview-inputs")
             # the page stays at its top: the list (below the fold on a small screen) takes the
             # keys without scrolling the overview away from the run's name and id
-            (related if related.display else overview).focus(scroll_visible=False)
+            (related if related.display else inputs if inputs.display else overview).focus(scroll_visible=False)
         elif tab == "artifacts":
             self.query_one(ArtifactBrowser).focus_tree()
         else:  # nothing to focus: don't leave it in a hidden pane, which would switch back to it

@@ -33,6 +33,7 @@ from ..safe_text import plain
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.cursor_anchor import CursorAnchor
 from ..widgets.filter_bar import FilterBar
+from ..widgets.filter_suggester import FilterWordSuggester
 from ..widgets.runs_table import RunsTable
 from ..widgets.sort_picker import SortPicker
 from ..widgets.status_bar import StatusBar
@@ -98,7 +99,7 @@ class RunsScreen(RunListActions):
 
     def compose(self) -> ComposeResult:
         yield Label(plain(self.experiment.name), id="runs-title", classes="screen-title")
-        yield FilterBar(id="runs-filter")
+        yield FilterBar(suggester=FilterWordSuggester(), id="runs-filter")
         yield RunsTable(id="runs-table")
         yield StatusBar()
         yield Footer(compact=True, show_command_palette=False)  # ^p is listed by ? help

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from tracktui.store.errors import FilterSyntaxError
@@ -44,12 +45,15 @@ class FilterBar(Vertical):
 
     PLACEHOLDER = "filter, e.g. metrics.loss < 0.5 and params.lr = '0.01'  (/ to edit)"
 
-    def __init__(self, placeholder: str = PLACEHOLDER, *, id: str | None = None) -> None:
+    def __init__(
+        self, placeholder: str = PLACEHOLDER, *, suggester: Suggester | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self._placeholder = placeholder
+        self._suggester = suggester
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self._placeholder, id="filter-input", select_on_focus=False)
+        yield Input(placeholder=self._placeholder, id="filter-input", select_on_focus=False, suggester=self._suggester)
         yield Static(id="filter-error")
 
     @property

@@ -18,6 +18,7 @@ from tracktui.store.model import NOTE_TAG, Run
 
 from ..safe_text import inert, plain
 from .run_format import MISSING, format_duration, format_time
+from .run_inputs import RunInputsList
 
 SOURCE_NAME_TAG = "mlflow.source.name"
 SOURCE_TYPE_TAG = "mlflow.source.type"
@@ -71,6 +72,8 @@ class RunOverview(VerticalScroll):
     RunOverview .overview-heading { color: $primary; text-style: bold; margin-top: 1; }
     RunOverview > #overview-relatives { height: auto; max-height: 10; }
     RunOverview > #overview-no-relatives { color: $text-muted; }
+    RunOverview > #overview-inputs { height: auto; max-height: 8; text-wrap: nowrap; text-overflow: ellipsis; }
+    RunOverview > #overview-no-inputs { color: $text-muted; }
     RunOverview > #overview-description { padding: 0; }
     """
 
@@ -89,11 +92,15 @@ class RunOverview(VerticalScroll):
         yield Static("Parent and child runs", id="overview-relatives-heading", classes="overview-heading")
         yield Static("Loading…", id="overview-no-relatives", markup=False)
         yield RelatedRuns(id="overview-relatives", compact=True)
+        yield Static("Datasets and models", id="overview-inputs-heading", classes="overview-heading")
+        yield Static("No dataset inputs or logged models.", id="overview-no-inputs", markup=False)
+        yield RunInputsList(id="overview-inputs", compact=True)
         yield Static("Description", id="overview-description-heading", classes="overview-heading")
         yield Markdown("", id="overview-description")
 
     def on_mount(self) -> None:
         self.query_one(RelatedRuns).display = False
+        self.query_one(RunInputsList).display = False
         self.query_one("#overview-description-heading").display = False
         self.query_one("#overview-description").display = False
 
@@ -124,11 +131,25 @@ class RunOverview(VerticalScroll):
         if run.status in STATUS_CLASSES:
             status_widget.add_class(STATUS_CLASSES[run.status])
 
+        self._show_inputs(run)
+
         note = tags.get(NOTE_TAG, "").strip()
         self.query_one("#overview-description-heading").display = bool(note)
         description = self.query_one("#overview-description", Markdown)
         description.display = bool(note)
         description.update(inert(note, multiline=True))  # Markdown, but no control characters
+
+    def _show_inputs(self, run: Run) -> None:
+        inputs = self.query_one(RunInputsList)
+        inputs.show_run(run)
+        datasets = len(run.inputs.dataset_inputs)
+        models = len(run.inputs.model_inputs) + len(run.outputs.model_outputs)
+        parts = [f"{datasets} dataset{'s' if datasets != 1 else ''}"] if datasets else []
+        parts += [f"{models} logged model{'s' if models != 1 else ''}"] if models else []
+        heading = " and ".join(parts) + " (Enter opens)" if parts else "Datasets and models"
+        self.query_one("#overview-inputs-heading", Static).update(heading)
+        inputs.display = inputs.option_count > 0
+        self.query_one("#overview-no-inputs").display = inputs.option_count == 0
 
     def show_relatives(
         self, parent_id: str | None, parent: Run | None, children: list[Run]
