@@ -27,10 +27,10 @@ from ..search import (
     parse_run_order_by,
 )
 from .decode import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
+from .inputs import RestInputs
 from .trace_writes import RestTraceWrites
 from .traces import RestTraces
 from .transport import RestTransport, TransportSettings
-from .inputs import RestInputs
 from .writes import RestWrites
 
 API = "/api/2.0/mlflow"

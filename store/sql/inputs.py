@@ -148,7 +148,8 @@ class SqlInputs(SqlHost):
                     )
                 )
             }
-            edges, tags = [], []
+            edges: list[dict[str, object]] = []
+            tags: list[dict[str, str]] = []
             for item in wanted:
                 dataset_uuid = known[(item.dataset.name, item.dataset.digest)]
                 if dataset_uuid in linked:

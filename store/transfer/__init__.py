@@ -128,7 +128,7 @@ def fingerprint(run: Run) -> str:
     """What decides whether a copied run changed since: independent of the run's id, of tags
     tracktui adds and of the parent id (rewritten over REST)."""
     tags = {k: v for k, v in run.tags.items() if not k.startswith("tracktui.") and k != PARENT_RUN_TAG}
-    data = [
+    data: list[object] = [
         run.status, run.end_time, run.lifecycle_stage, sorted(run.params.items()), sorted(tags.items()),
         sorted((k, p.step, p.timestamp) for k, p in run.metrics.items()),
     ]

@@ -10,9 +10,9 @@ or an oversized dataset before writing anything.
 from __future__ import annotations
 
 import pytest
+from test_contract_write import _privates, fresh_experiment, fresh_runs, requires, w  # noqa: F401 (fixtures)
 
 from fixtures.data import ALPHA, BETA, EVAL_DATASET, RUN_DATASETS, TRAIN_DATASET, UNICODE_EXP
-from test_contract_write import _privates, fresh_experiment, fresh_runs, requires, w  # noqa: F401 (fixtures)
 from tracktui.store import InvalidValue, NotFound
 from tracktui.store.model import Dataset, DatasetInput
 
@@ -121,11 +121,11 @@ def test_dataset_filters_are_not_vacuous(mlflow_client, info):
 
 def _input(name: str, digest: str, context: str, schema: str | None = None, profile: str | None = None) -> DatasetInput:
     return DatasetInput(
-        Dataset(name, digest, "local", '{"uri": "/d/%s"}' % name, schema, profile), {"mlflow.data.context": context}
+        Dataset(name, digest, "local", f'{{"uri": "/d/{name}"}}', schema, profile), {"mlflow.data.context": context}
     )
 
 
-def test_log_inputs_reads_back_in_mlflow(w):
+def test_log_inputs_reads_back_in_mlflow(w):  # noqa: F811 (the imported fixture)
     requires(w.store, "log_inputs")
     eid = fresh_experiment(w)
     first, second = fresh_runs(w, eid, 2)
@@ -154,7 +154,7 @@ def test_log_inputs_reads_back_in_mlflow(w):
         assert count == 1
 
 
-def test_log_inputs_refuses_a_deleted_run_and_a_bad_dataset(w):
+def test_log_inputs_refuses_a_deleted_run_and_a_bad_dataset(w):  # noqa: F811 (the imported fixture)
     requires(w.store, "log_inputs")
     eid = fresh_experiment(w)
     live, gone = fresh_runs(w, eid, 2)

@@ -66,9 +66,9 @@ def dataset_details(item: DatasetInput) -> Text:
         out.append(f"{label:<12} ", style="bold")
         out.append(plain(value, multiline=True))
         out.append("\n")
-    for label, value in (("Schema", ds.schema), ("Profile", ds.profile)):
+    for label, recorded in (("Schema", ds.schema), ("Profile", ds.profile)):
         out.append(f"\n{label}\n", style="bold")
-        out.append(plain(_pretty(value) if value else "— (none recorded)", multiline=True))
+        out.append(plain(_pretty(recorded) if recorded else "— (none recorded)", multiline=True))
         out.append("\n")
     return out
 
