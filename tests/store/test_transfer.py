@@ -348,7 +348,7 @@ def test_model_inputs_and_outputs_are_named_as_skipped(sqlite_copy, tmp_path):
     dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
     with open_store(sqlite_copy.uri) as src, open_destination(dest_uri) as dest:
         report = copy_between(src, dest)
-    assert report.ok, report.failed
+    assert not report.failed and not report.ok  # what was skipped makes the copy incomplete
     assert sorted(report.skipped) == sorted([
         f"run {run_id}: model output {model.model_id} (logged models are not copied)",
         f"run {sqlite_copy.runs['no-data']}: model input {model.model_id} (logged models are not copied)",
