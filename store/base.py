@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import NotFound, ReadOnlyError
-from .model import DatasetInput, Experiment, Keys, MetricPoint, Page, Run, ViewType
+from .model import DatasetInput, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -129,6 +129,24 @@ class Store(ABC):
     ) -> dict[str, int]:
         """Run counts for many experiments; backends override with one grouped query."""
         return {eid: self.count_runs(eid, view) for eid in experiment_ids}
+
+    def group_runs(
+        self,
+        experiment_ids: Sequence[str],
+        group_by: str,
+        aggregates: Sequence[tuple[str, str]] = (),
+        filter_string: str = "",
+        view: ViewType = "active",
+    ) -> list[RunGroup]:
+        """Every run of the experiments matching the filter, grouped by `group_by`
+        (`params.<key>`, `tags.<key>` or `parent`), with each (metric key, aggregate) of
+        `aggregates` (aggregate: mean, min, max, last or count) per group; definitions and
+        group order in store.groups. Raises FilterSyntaxError, InvalidValue (bad group key
+        or aggregate). This default pages through search_runs; SQL overrides it with one
+        GROUP BY."""
+        from .groups import group_runs_from_pages
+
+        return group_runs_from_pages(self, experiment_ids, group_by, aggregates, filter_string, view)
 
     @abstractmethod
     def get_metric_history(

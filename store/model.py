@@ -157,3 +157,23 @@ class Page(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+#: What `Store.group_runs` can compute of a metric over a group's runs (see store.groups).
+AGGREGATES: tuple[str, ...] = ("mean", "min", "max", "last", "count")
+Aggregate = Literal["mean", "min", "max", "last", "count"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunGroup:
+    """One group of `Store.group_runs`: the runs sharing one value of the group-by key.
+
+    `value` is the param/tag value or parent run id they share, None for the runs without
+    one (MLflow's UI shows them as "(none)"). `aggregates` maps each requested
+    (metric key, aggregate) to its result: a float, an int for "count", or None when no run
+    of the group has a number for that metric.
+    """
+
+    value: str | None
+    run_count: int
+    aggregates: Mapping[tuple[str, str], float | int | None] = field(default_factory=dict)

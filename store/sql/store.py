@@ -31,6 +31,7 @@ from ..model import (
     MetricPoint,
     Page,
     Run,
+    RunGroup,
     RunInputs,
     RunOutputs,
     ViewType,
@@ -50,6 +51,7 @@ from .filters import (
     run_filter_clauses,
     run_order_clauses,
 )
+from .groups import grouped_runs
 from .history import metric_history
 from .inputs import SqlInputs, read_run_inputs
 from .schema import Tables, build_tables, check_revision, missing_tables
@@ -306,6 +308,28 @@ class SqlStore(SqlTraces, SqlTraceWrites, SqlInputs, SqlWrites, Store):
             for eid, n in conn.execute(stmt):
                 counts[str(eid)] = n
         return counts
+
+    def group_runs(
+        self,
+        experiment_ids: Sequence[str],
+        group_by: str,
+        aggregates: Sequence[tuple[str, str]] = (),
+        filter_string: str = "",
+        view: ViewType = "active",
+    ) -> list[RunGroup]:
+        """One GROUP BY over the filtered runs (store.sql.groups), not a page of them."""
+        from ..groups import check_aggregates, parse_group_by
+
+        key = parse_group_by(group_by)
+        wanted = check_aggregates(aggregates)
+        runs = self.tables.runs
+        where = [
+            runs.c.experiment_id.in_(_int_ids(experiment_ids, strict=True)),
+            *self._stage_filter(runs, view),
+            *run_filter_clauses(parse_run_filter(filter_string), self.tables, self.dialect, filter_string or ""),
+        ]
+        with self._errors(), self.engine.connect() as conn:
+            return grouped_runs(conn, self.tables, self.dialect, where, key, wanted)
 
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None
