@@ -7,6 +7,8 @@
     tracktui import DIR --uri DST [--experiment-name NEW]
     tracktui copy --from SRC --to DST [EXPERIMENT...] [--runs ID...] [--since TIME]
     tracktui purge [--uri URI] [--older-than AGE] [--yes]
+    tracktui runs EXPERIMENT [--filter F] [--columns C] [--group-by KEY --agg A] [--format FMT]
+    tracktui experiments [--filter F] [--format FMT]
 
 Failures print one line (`tracktui: <reason>`) on stderr and exit non-zero; never a traceback.
 """
@@ -23,7 +25,7 @@ from tracktui import __version__
 from .output import fail
 
 #: The subcommands, in the order `tracktui --help` lists them.
-SUBCOMMANDS = ("demo", "download", "export", "import", "copy", "purge")
+SUBCOMMANDS = ("demo", "download", "export", "import", "copy", "purge", "runs", "experiments")
 #: Seconds a store call still running at quit may take to finish before the process ends.
 QUIT_GRACE_S = 2.0
 
@@ -35,7 +37,7 @@ DEMO_DESCRIPTION = (
 
 def build_parser() -> argparse.ArgumentParser:
     """`tracktui [URI] [--read-only]`, plus one subparser per subcommand (each sets `run`)."""
-    from . import download, purge, transfer
+    from . import download, experiments, purge, runs, transfer
 
     parser = argparse.ArgumentParser(
         prog="tracktui",
@@ -70,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     gc = commands.add_parser("purge", prog="tracktui purge", help=purge.SUMMARY, description=purge.DESCRIPTION)
     purge.add_arguments(gc)
     gc.set_defaults(run=purge.run)
+
+    for name, module in (("runs", runs), ("experiments", experiments)):
+        sub = commands.add_parser(name, prog=f"tracktui {name}", help=module.SUMMARY, description=module.DESCRIPTION)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
     return parser
 
 

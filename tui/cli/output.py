@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+    from tracktui.store import FilterSyntaxError
+
 from ..safe_text import inert
 
 EXIT_STORE_ERROR = 2
@@ -20,6 +22,18 @@ def fail(reason: str, code: int = EXIT_STORE_ERROR) -> int:
     reason often quotes a server or the store: its control characters are shown, never sent."""
     print(f"tracktui: {inert(reason)}", file=sys.stderr)
     return code
+
+
+def fail_filter(error: FilterSyntaxError, what: str = "filter") -> int:
+    """Print a bad filter's reason, the filter, and a caret under where it goes wrong (as the
+    TUI's filter bar marks it); the exit code. Widths are terminal cells, so the caret stays
+    under the right character after wide or made-visible ones."""
+    from rich.cells import cell_len
+
+    fail(f"bad {what}: {error.message}")
+    print(f"  {inert(error.text)}", file=sys.stderr)
+    print("  " + " " * cell_len(inert(error.text[:error.position])) + "^", file=sys.stderr)
+    return EXIT_STORE_ERROR
 
 
 def say(message: str, *, err: bool = False) -> None:
