@@ -60,8 +60,9 @@ def grouped_runs(
     for value, count, *results in conn.execute(stmt):
         values = {pair: _number(result, pair[1]) for (pair, _), result in zip(computed, results)}
         groups[_text(value)] = (count, values)
-    for metric in sorted({metric for metric, aggregate in wanted if aggregate == "last"}):
-        for value, last in _last_values(conn, t, dialect, where, key, metric):
+    last_of = sorted({metric for metric, aggregate in wanted if aggregate == "last"})
+    if last_of:
+        for value, metric, last in _last_values(conn, t, dialect, where, key, last_of):
             groups[value][1][(metric, "last")] = last
     return [
         RunGroup(value, count, {pair: values.get(pair) for pair in wanted})
@@ -86,29 +87,32 @@ def _with_group(runs, g, key: GroupKey, dialect: str) -> sa.FromClause:
     )
 
 
-def _last_values(conn: Connection, t: Tables, dialect: str, where: Sequence, key: GroupKey, metric: str):
-    """(group value, last value) per group having the metric: the point with the greatest
-    timestamp, then step, ties to the smallest run id (row_number over the group)."""
+def _last_values(conn: Connection, t: Tables, dialect: str, where: Sequence, key: GroupKey,
+                 metrics: Sequence[str]):
+    """(group value, metric, last value) per group and metric: the point with the greatest
+    timestamp, then step, ties to the smallest run id (row_number over group and metric; one
+    query for every metric whose last is asked for)."""
     runs = t.runs
     g = (t.params if key.kind == "param" else t.tags).alias("group_key")
     group_value = _case_sensitive(g.c.value, dialect)
     lm = t.latest_metrics.alias("last_metric")
+    metric_key = _case_sensitive(lm.c.key, dialect)
     rank = sa.func.row_number().over(
-        partition_by=group_value,
+        partition_by=(group_value, metric_key),
         order_by=(lm.c.timestamp.desc(), lm.c.step.desc(), runs.c.run_uuid.asc()),
     )
     joined = _with_group(runs, g, key, dialect).join(
-        lm, sa.and_(lm.c.run_uuid == runs.c.run_uuid, compare(lm.c.key, "=", metric, dialect))
+        lm, sa.and_(lm.c.run_uuid == runs.c.run_uuid, compare(lm.c.key, "IN", metrics, dialect))
     )
     ranked = (
-        sa.select(group_value.label("group_value"), lm.c.value, lm.c.is_nan, rank.label("rank"))
+        sa.select(group_value.label("group_value"), metric_key.label("metric"), lm.c.value, lm.c.is_nan, rank.label("rank"))
         .select_from(joined)
         .where(*where)
         .subquery("ranked")
     )
-    stmt = sa.select(ranked.c.group_value, ranked.c.value, ranked.c.is_nan).where(ranked.c.rank == 1)
-    for value, number, is_nan in conn.execute(stmt):
-        yield _text(value), (float("nan") if is_nan else float(number))
+    stmt = sa.select(ranked.c.group_value, ranked.c.metric, ranked.c.value, ranked.c.is_nan).where(ranked.c.rank == 1)
+    for value, metric, number, is_nan in conn.execute(stmt):
+        yield _text(value), _text(metric), (float("nan") if is_nan else float(number))
 
 
 def _number(result, aggregate: str) -> float | int | None:

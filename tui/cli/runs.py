@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from .table_formats import FORMATS, NONE_GROUP, Column, print_table
+
+if TYPE_CHECKING:
+    from tracktui.store import Run
 
 SUMMARY = "print an experiment's runs (or runs grouped by a param) as a table, CSV, JSON or Markdown"
 DESCRIPTION = (
@@ -117,26 +122,30 @@ def runs_table(store, experiment_id: str, args: argparse.Namespace) -> tuple[lis
         params=tuple(key for kind, key in specs if kind == "params"),
         tags=tuple(key for kind, key in specs if kind == "tags"),
     )
+    cells = [_cell_reader(kind, key) for kind, key in specs]
     rows: list[list] = []
     token = None
     while args.limit is None or len(rows) < args.limit:
         size = PAGE_SIZE if args.limit is None else min(PAGE_SIZE, args.limit - len(rows))
         page = store.search_runs([experiment_id], args.filter, args.order_by, view=args.view,
                                  max_results=size, page_token=token, include_keys=include)
-        rows.extend([_cell(run, kind, key) for kind, key in specs] for run in page)
+        rows.extend([cell(run) for cell in cells] for run in page)
         token = page.next_page_token
         if not token:
             break
     return [_column(kind, key) for kind, key in specs], rows
 
 
-def _cell(run, kind: str, key: str):
+def _cell_reader(kind: str, key: str) -> Callable[[Run], object]:
+    """The function giving a run's value for one column (chosen once, not per cell: 10k
+    runs × 20 columns is 200k cells)."""
     if kind == "attr":
-        return getattr(run, ATTRIBUTE_COLUMNS[key][0])
+        return attrgetter(ATTRIBUTE_COLUMNS[key][0])
     if kind == "metrics":
-        point = run.metrics.get(key)
-        return None if point is None else point.value
-    return (run.params if kind == "params" else run.tags).get(key)
+        return lambda run: None if (point := run.metrics.get(key)) is None else point.value
+    if kind == "params":
+        return lambda run: run.params.get(key)
+    return lambda run: run.tags.get(key)
 
 
 def _column(kind: str, key: str) -> Column:
