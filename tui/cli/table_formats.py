@@ -64,8 +64,7 @@ def write_table(columns: Sequence[Column], rows: Sequence[Sequence[object]], fmt
 def _write_csv(columns, rows, out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in columns])
-    for row in rows:
-        writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+    writer.writerows(rows)  # the csv module writes None as "" and floats as repr (round-trip)
 
 
 def _write_json(columns, rows, out: TextIO) -> None:
