@@ -139,10 +139,11 @@ def main() -> None:
         ml = measure(lambda a=aggregates: mlflow_groups(client, exp, a), args.mlflow_repeat, warmup=False)
         floor = measure(lambda: floor_groups(con, exp), args.repeat) if aggregates is mean_max else None
         floor_text = f"{floor.wall * 1000:7.0f}ms" if floor else "       - "
-        verdict = "ok" if tt.wall < 0.2 else "MISSED"
+        # the target is for mean/max; the all-aggregates row shows what `last` adds
+        target = f"< 200 ms {'ok' if tt.wall < 0.2 else 'MISSED'}" if aggregates is mean_max else "-"
         print(f"{label:44} {tt.wall * 1000:6.0f}ms ({tt.cpu * 1000:4.0f}cpu) {ml.wall * 1000:6.0f}ms ({ml.cpu * 1000:4.0f}cpu)"
               f" {floor_text} {ratio(ml.wall, tt.wall)} {ratio(tt.wall, floor.wall) if floor else '      - '}"
-              f" < 200 ms {verdict}")
+              f" {target}")
 
     ours, ours_cpu, lines = process_time([TRACKTUI, "runs", "bench", "--uri", uri, "--format", "csv"], args.cli_repeat)
     theirs, theirs_cpu, their_lines = process_time([sys.executable, "-c", MLFLOW_CSV_SCRIPT, uri, exp],
