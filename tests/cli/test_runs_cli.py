@@ -150,3 +150,18 @@ def test_mistakes_exit_2_with_one_line(uri, args, message):
     result = tracktui("runs", *args, "--uri", uri)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_order_by_names_the_option_and_marks_the_position(uri):
+    result = tracktui("runs", ALPHA, "--uri", uri, "--order-by", "metrics.loss SIDEWAYS")
+    assert result.returncode == 2
+    first, text, caret = result.stderr.splitlines()[:3]
+    assert first.startswith("tracktui: bad --order-by:")
+    assert text == "  metrics.loss SIDEWAYS" and caret.endswith("^")
+
+
+def test_headless_commands_never_load_textual():
+    code = ("import sys; from tracktui.tui.cli import build_parser, experiments, runs, table_formats; "
+            "build_parser(); print('textual' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
