@@ -15,9 +15,9 @@ the loaded page; so grouping is the store's job. Definitions, shared by every ba
   are left out, so one diverged run neither hides the others nor turns the mean into an
   overflow artefact; `max`/`min` still show that it diverged.
 - `count`: how many runs of the group have a non-NaN value for the metric.
-- Each is None when the group has no value for it (`count` is then 0).
 - `last`: the value most recently logged in the group: the latest point with the greatest
   timestamp, then step, ties to the smallest run id; NaN kept (it is what was logged last).
+- Each is None when the group has no value for it (`count` is then 0).
 - Groups come ordered by value: values that read as numbers first, by number, then the others
   by text, the None group last (a sweep's `0.001, 0.01, 0.1` in order).
 """
