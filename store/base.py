@@ -158,6 +158,19 @@ class Store(ABC):
         each bucket's min and max survive (spikes stay visible).
         Raises NotFound for an unknown run; an unknown key gives []."""
 
+    def get_metric_tail(self, run_id: str, key: str, n: int) -> list[MetricPoint]:
+        """The latest `n` points of the metric (greatest step, then timestamp), in step order:
+        what a live board needs, at a cost that does not grow with the history on backends
+        that can seek (SQL: one index range read backwards; file store: the file's end, which
+        is the latest points whenever steps are logged in increasing order, as training loops
+        log them). This default reads the whole history (REST has no tail request).
+        Raises NotFound for an unknown run; an unknown key or n <= 0 gives []."""
+        if n <= 0:
+            self.get_run(run_id)
+            return []
+        history = self.get_metric_history(run_id, key)
+        return sorted(history, key=_step_order)[-n:]
+
     # -- writes -----------------------------------------------------------------------------
     # Backends override these; the defaults refuse clearly. Every write calls
     # `_check_writable()` first and validates (store.validation) before touching anything.
@@ -363,6 +376,10 @@ class Store(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _step_order(point: MetricPoint) -> tuple[int, int]:
+    return point.step, point.timestamp
 
 
 def not_found_run(run_id: str) -> NotFound:

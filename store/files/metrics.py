@@ -27,7 +27,7 @@ import os
 import stat
 
 from ..model import MetricPoint
-from .meta import O_READ, NotRegularFile, read_bytes
+from .meta import O_READ, NotRegularFile, check_regular, read_bytes
 
 #: Remembered files at most; the cache is dropped whole when it is exceeded.
 MAX_ENTRIES = 500_000
@@ -280,6 +280,31 @@ def _top_rows(steps: list[bytes]) -> tuple[int, tuple[int, ...]] | None:
     if values[-1] == top and values.count(top) == 1:  # the usual file: steps logged in order
         return top, (len(values) - 1,)
     return top, tuple(i for i, step in enumerate(values) if step == top)
+
+
+def read_tail(path: str, n: int) -> tuple[list[MetricPoint], list[str]]:
+    """The last `n` points of the file, by (step, timestamp), and the problems found: reads
+    backwards from the end in blocks until n complete lines are in hand, so a live board's
+    cost does not grow with the history. They are the latest points whenever steps were
+    logged in increasing order (as training loops log them)."""
+    fd = os.open(path, O_READ)
+    try:
+        check_regular(fd, path)
+        end = os.fstat(fd).st_size
+        data, start, block = b"", end, TAIL_BYTES
+        while start > 0 and data.count(b"\n") <= n:
+            start = max(0, start - block)
+            data = os.pread(fd, end - start - len(data), start) + data
+            block *= 2
+    finally:
+        os.close(fd)
+    lines, problems = _complete_lines(data)
+    if start > 0:
+        lines = lines[1:]  # the first line was cut by the block boundary
+    parsed = [p for p in map(parse_line, (line for line in lines if line)) if p is not None]
+    points = [MetricPoint(value, step, ts) for ts, value, step in parsed[-n:]] if n > 0 else []
+    points.sort(key=lambda p: (p.step, p.timestamp))
+    return points, problems
 
 
 def _read_all(path: str) -> bytes:

@@ -76,7 +76,7 @@ from .layout import (
     read_values,
 )
 from .meta import MetaError, as_id, as_millis, parse_meta, run_status
-from .metrics import LatestCache, read_columns
+from .metrics import LatestCache, read_columns, read_tail
 from .nogc import gc_paused
 from .rundata import RunData, RunDataCache
 from .trace_writes import FileTraceWrites
@@ -543,6 +543,18 @@ class FileStore(FileTraces, FileTraceWrites, FileInputs, FileWrites, Store):
         if max_points is not None and len(values) > max_points:
             keep = minmax_indices(values, max_points)
         return [MetricPoint(values[i], steps[i], timestamps[i]) for i in keep]
+
+    def get_metric_tail(self, run_id: str, key: str, n: int) -> list[MetricPoint]:
+        ref = self._find_run(run_id)
+        path = key_path(os.path.join(ref.path, METRICS), key)
+        if n <= 0 or path is None or not os.path.isfile(path):
+            return []
+        try:
+            points, problems = read_tail(path, n)
+        except OSError as exc:
+            raise StoreError(f"Cannot read metric file {path}: {exc.strerror or exc}") from None
+        self._warn_all(f"{path}: {p}" for p in problems)
+        return points
 
 
 # -- helpers ---------------------------------------------------------------------------------

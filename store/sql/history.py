@@ -58,6 +58,21 @@ def metric_history(
     return [MetricPoint(nan if is_nan else value, step, ts) for step, ts, value, is_nan in result.cursor.fetchall()]
 
 
+def metric_tail(conn: sa.Connection, t: Tables, run_id: str, key: str, n: int) -> list[MetricPoint]:
+    """The `n` points with the greatest (step, timestamp), in step order. With MLflow's
+    `index_metrics_run_uuid_key_step` (mlflow >= 3.10) this is a backwards range read of n
+    index entries, however long the history; older schemas sort the run's points for the key."""
+    m = t.metrics
+    query = (
+        sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+        .where(m.c.run_uuid == run_id, m.c.key == key)
+        .order_by(m.c.step.desc(), m.c.timestamp.desc(), m.c.value.desc())
+        .limit(n)
+    )
+    rows = conn.execute(query).cursor.fetchall()
+    return [MetricPoint(math.nan if is_nan else value, step, ts) for step, ts, value, is_nan in reversed(rows)]
+
+
 def _ordered(m, where, by_step: bool = True):
     """The points' query: by step (what plots and downsampling need) or in the order MLflow's
     SQL store returns a whole history (timestamp, step, value)."""

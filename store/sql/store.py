@@ -52,7 +52,7 @@ from .filters import (
     run_order_clauses,
 )
 from .groups import grouped_runs
-from .history import metric_history
+from .history import metric_history, metric_tail
 from .inputs import SqlInputs, read_run_inputs
 from .schema import Tables, build_tables, check_revision, missing_tables
 from .trace_writes import SqlTraceWrites
@@ -336,6 +336,15 @@ class SqlStore(SqlTraces, SqlTraceWrites, SqlInputs, SqlWrites, Store):
     ) -> list[MetricPoint]:
         with self._errors(), self.engine.connect() as conn:
             points = metric_history(conn, self.tables, self.dialect, run_id, key, max_points)
+            if not points:
+                runs = self.tables.runs
+                if conn.execute(sa.select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first() is None:
+                    raise not_found_run(run_id)
+        return points
+
+    def get_metric_tail(self, run_id: str, key: str, n: int) -> list[MetricPoint]:
+        with self._errors(), self.engine.connect() as conn:
+            points = metric_tail(conn, self.tables, run_id, key, n) if n > 0 else []
             if not points:
                 runs = self.tables.runs
                 if conn.execute(sa.select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first() is None:

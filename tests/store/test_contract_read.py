@@ -735,3 +735,24 @@ def test_search_runs_with_unknown_experiment_id(store, mlflow_client, info):
     ours = store.search_runs([info.experiments[BETA], "987654321"], max_results=BIG)
     theirs = mlflow_client.search_runs([info.experiments[BETA], "987654321"], max_results=BIG)
     assert [r.id for r in ours] == [r.info.run_id for r in theirs]
+
+
+# -- the recent tail of a history (what the watch board reads) -------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3, 10, MANY_STEPS, MANY_STEPS + 5])
+def test_metric_tail_is_the_end_of_the_history_in_step_order(store, info, n):
+    for run_id, key in [(info.many_steps_run, info.many_steps_key), (info.runs["nan-loss"], "loss")]:
+        full = _by_step(store.get_metric_history(run_id, key))
+        assert points(store.get_metric_tail(run_id, key, n)) == points(full[-n:]), (key, n)
+
+
+def test_metric_tail_of_nothing(store, info):
+    run_id = info.runs["baseline"]
+    assert store.get_metric_tail(run_id, "no such metric", 5) == []
+    assert store.get_metric_tail(run_id, "loss", 0) == []
+
+
+def test_metric_tail_unknown_run_raises_not_found(store):
+    with pytest.raises(NotFound):
+        store.get_metric_tail("0" * 32, "loss", 5)
