@@ -9,6 +9,7 @@
     tracktui purge [--uri URI] [--older-than AGE] [--yes]
     tracktui runs EXPERIMENT [--filter F] [--columns C] [--group-by KEY --agg A] [--format FMT]
     tracktui experiments [--filter F] [--format FMT]
+    tracktui watch [EXPERIMENT...] [--uri URI] [--no-bell]
 
 Failures print one line (`tracktui: <reason>`) on stderr and exit non-zero; never a traceback.
 """
@@ -25,7 +26,7 @@ from tracktui import __version__
 from .output import fail
 
 #: The subcommands, in the order `tracktui --help` lists them.
-SUBCOMMANDS = ("demo", "download", "export", "import", "copy", "purge", "runs", "experiments")
+SUBCOMMANDS = ("demo", "download", "export", "import", "copy", "purge", "runs", "experiments", "watch")
 #: Seconds a store call still running at quit may take to finish before the process ends.
 QUIT_GRACE_S = 2.0
 
@@ -37,7 +38,7 @@ DEMO_DESCRIPTION = (
 
 def build_parser() -> argparse.ArgumentParser:
     """`tracktui [URI] [--read-only]`, plus one subparser per subcommand (each sets `run`)."""
-    from . import download, experiments, purge, runs, transfer
+    from . import download, experiments, purge, runs, transfer, watch
 
     parser = argparse.ArgumentParser(
         prog="tracktui",
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_arguments(gc)
     gc.set_defaults(run=purge.run)
 
-    for name, module in (("runs", runs), ("experiments", experiments)):
+    for name, module in (("runs", runs), ("experiments", experiments), ("watch", watch)):
         sub = commands.add_parser(name, prog=f"tracktui {name}", help=module.SUMMARY, description=module.DESCRIPTION)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

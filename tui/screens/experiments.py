@@ -43,6 +43,7 @@ class ExperimentsScreen(ExperimentActions):
         filter_binding("experiments"),
         # d deletes, u restores, r renames, y copies (tui/actions.py); D shows deleted ones.
         Binding("D", "toggle_deleted", "Deleted", id="experiments.deleted"),
+        Binding("w", "watch", "Watch", id="experiments.watch"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="experiments.refresh"),
     ]
 
@@ -181,6 +182,12 @@ class ExperimentsScreen(ExperimentActions):
         if action == "focus_filter":
             return filter_key_enabled(self)
         return super().check_action(action, parameters)
+
+    def action_watch(self) -> None:
+        """The live board of every RUNNING run in every experiment."""
+        from .watch import WatchScreen
+
+        self.app.push_screen(WatchScreen())
 
     def action_toggle_deleted(self) -> None:
         self.show_deleted = not self.show_deleted
