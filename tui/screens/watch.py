@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from rich.style import Style
 from rich.text import Text
@@ -23,6 +24,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from tracktui.store.errors import StoreError
 
+from .. import app as app_module
 from ..app import TrackApp
 from ..clipboard import copy_text
 from ..live import LIVE_LABEL
@@ -262,6 +264,8 @@ def watch_app(store, experiments: Mapping[str, str] | None = None, *, bell: bool
     """The app opening on the board (what `tracktui watch` runs; Escape goes nowhere)."""
 
     class WatchApp(TrackApp):
+        CSS_PATH = str(Path(app_module.__file__).with_name(TrackApp.CSS_PATH))  # relative to app.py
+
         def get_default_screen(self) -> Screen:
             return WatchScreen(experiments, bell=bell, clock=clock)
 
