@@ -17,6 +17,7 @@ from pilot_helpers import settle
 
 from tracktui.store import open_store
 from tracktui.store.model import MetricPoint
+from tracktui.store.sql.init import initialize_sqlite_store
 from tracktui.tui.config import Config
 from tracktui.tui.screens.watch import WatchScreen, watch_app
 from tracktui.tui.watch import board
@@ -111,7 +112,7 @@ async def test_a_run_that_starts_appears_and_a_nan_turns_it_unhealthy(logger, st
             await move_to(pilot, run_id)
             assert "loss is NaN at step 3" in reasons(app)
             row = screen.query_one("#watch-table").get_row(run_id)
-            assert row[-1].plain == "⚠ non-finite" and row[0].style  # drawn in the error style
+            assert row[1].plain == "⚠ non-finite" and row[0].style  # drawn in the error style
 
 
 async def test_a_run_killed_mid_training_stays_as_ended_until_dismissed(logger, store_copy, tmp_path):
@@ -168,7 +169,7 @@ NOW_MS = 1_700_000_000_000
 def snapshot_store(tmp_path) -> str:
     """Three running runs written by tracktui's own store: healthy with system metrics, NaN,
     stalled; every time fixed relative to NOW_MS."""
-    uri = f"sqlite:///{tmp_path / 'snap.db'}"
+    uri = initialize_sqlite_store(tmp_path / "snap.db", artifact_root=str(tmp_path / "mlruns"))
     with open_store(uri) as store:
         exp = store.create_experiment("vision")
         specs = [("healthy", [1.0 - 0.05 * i for i in range(20)], 5_000),

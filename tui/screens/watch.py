@@ -36,9 +36,9 @@ from ..widgets.status_bar import StatusBar
 
 SPARK_WIDTH = 12
 COLUMNS = (
-    ("Run", "run"), ("Experiment", "experiment"), ("User", "user"), ("Elapsed", "elapsed"),
+    ("Run", "run"), ("Health", "health"), ("Experiment", "experiment"), ("User", "user"), ("Elapsed", "elapsed"),
     ("Step", "step"), ("Last log", "last"), ("Steps/min", "rate"), ("Metric", "metric"),
-    ("System", "system"), ("Health", "health"),
+    ("System", "system"),
 )
 
 
@@ -190,8 +190,8 @@ class WatchScreen(Screen):
             health = f"⚠ {state.flags[0].kind}" + (f" +{len(state.flags) - 1}" if len(state.flags) > 1 else "")
         else:
             health = "ok"
-        values = (marked + run.name, state.experiment_name, run.user_id or "", elapsed,
-                  "" if state.last_step is None else str(state.last_step), last, rate, metric, system, health)
+        values = (marked + run.name, health, state.experiment_name, run.user_id or "", elapsed,
+                  "" if state.last_step is None else str(state.last_step), last, rate, metric, system)
         return [plain(v, style) for v in values]
 
     def _title(self) -> Text:
