@@ -58,7 +58,7 @@ class WatchScreen(Screen):
     app = getters.app(TrackApp)
     BINDINGS = [
         Binding("enter", "open_run", "Open run", id="watch.open"),
-        Binding("space", "mark", "Mark", id="watch.mark"),
+        Binding("m", "mark", "Mark", id="watch.mark"),
         Binding("c", "compare", "Compare", id="watch.compare"),
         Binding("y", "copy_id", "Copy id", id="watch.copy"),
         Binding("x", "dismiss_ended", "Dismiss ended", id="watch.dismiss"),
