@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 def resolve_experiments(store, names_or_ids: list[str]) -> dict[str, str]:
     """id -> name of each experiment named by name or id. Raises NotFound for an unknown one."""
-    from tracktui.store.errors import NotFound
+    from tracktui.store.errors import InvalidValue, NotFound
 
     out: dict[str, str] = {}
     for wanted in names_or_ids:
@@ -60,7 +60,7 @@ def resolve_experiments(store, names_or_ids: list[str]) -> dict[str, str]:
         if experiment is None:
             try:
                 experiment = store.get_experiment(wanted)
-            except NotFound:
+            except (NotFound, InvalidValue):  # a name that is no id either
                 raise NotFound(f"No experiment named or numbered {wanted!r}") from None
         out[experiment.id] = experiment.name
     return out
