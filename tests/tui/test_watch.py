@@ -90,8 +90,11 @@ async def move_to(pilot, run_id: str) -> None:
     await pilot.pause()
 
 
-async def test_a_run_that_starts_appears_and_a_nan_turns_it_unhealthy(logger, store_copy, tmp_path):
-    app, store = open_board(store_copy, tmp_path)
+@pytest.mark.parametrize("bell", [True, False], ids=["bell", "no-bell"])
+async def test_a_run_that_starts_appears_and_a_nan_turns_it_unhealthy(logger, store_copy, tmp_path, bell):
+    app, store = open_board(store_copy, tmp_path, bell=bell)
+    rings: list[None] = []
+    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
     with store:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
@@ -113,6 +116,11 @@ async def test_a_run_that_starts_appears_and_a_nan_turns_it_unhealthy(logger, st
             assert "loss is NaN at step 3" in reasons(app)
             row = screen.query_one("#watch-table").get_row(run_id)
             assert row[1].plain == "⚠ non-finite" and row[0].style  # drawn in the error style
+            alerts = [n.message for n in app._notifications if n.title == "Watch: run unhealthy"]
+            if bell:
+                assert len(rings) == 1 and alerts == ["resnet: loss is NaN at step 3"]
+            else:
+                assert rings == [] and alerts == []
 
 
 async def test_a_run_killed_mid_training_stays_as_ended_until_dismissed(logger, store_copy, tmp_path):
