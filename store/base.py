@@ -158,12 +158,14 @@ class Store(ABC):
         each bucket's min and max survive (spikes stay visible).
         Raises NotFound for an unknown run; an unknown key gives []."""
 
-    def get_metric_tail(self, run_id: str, key: str, n: int) -> list[MetricPoint]:
+    def get_metric_tail(self, run_id: str, key: str, n: int, *, last_step: int | None = None) -> list[MetricPoint]:
         """The latest `n` points of the metric (greatest step, then timestamp), in step order:
-        what a live board needs, at a cost that does not grow with the history on backends
-        that can seek (SQL: one index range read backwards; file store: the file's end, which
-        is the latest points whenever steps are logged in increasing order, as training loops
-        log them). This default reads the whole history (REST has no tail request).
+        what a live board needs, at a cost that does not grow with the history (SQL: one index
+        range read backwards; file store: the file's end, which is the latest points whenever
+        steps are logged in increasing order, as training loops log them; REST: step ranges
+        ending at `last_step`). `last_step`, the metric's latest step when the caller knows it
+        (`Run.metrics[key].step`), saves a REST backend the request that finds it.
+        This default reads the whole history.
         Raises NotFound for an unknown run; an unknown key or n <= 0 gives []."""
         if n <= 0:
             self.get_run(run_id)

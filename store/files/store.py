@@ -544,7 +544,7 @@ class FileStore(FileTraces, FileTraceWrites, FileInputs, FileWrites, Store):
             keep = minmax_indices(values, max_points)
         return [MetricPoint(values[i], steps[i], timestamps[i]) for i in keep]
 
-    def get_metric_tail(self, run_id: str, key: str, n: int) -> list[MetricPoint]:
+    def get_metric_tail(self, run_id: str, key: str, n: int, *, last_step: int | None = None) -> list[MetricPoint]:
         ref = self._find_run(run_id)
         path = key_path(os.path.join(ref.path, METRICS), key)
         if n <= 0 or path is None or not os.path.isfile(path):

@@ -34,6 +34,10 @@ from .transport import RestTransport, TransportSettings
 from .writes import RestWrites
 
 API = "/api/2.0/mlflow"
+#: get-history-bulk-interval's max_results cap (the server's MAX_RESULTS_PER_RUN), and how
+#: many step ranges a tail tries before taking what it has.
+TAIL_LIMIT = 2500
+TAIL_ATTEMPTS = 6
 #: The server's limit for runs/search and experiments/search (SEARCH_MAX_RESULTS_THRESHOLD).
 SERVER_MAX_RESULTS = 50000
 #: Page size MLflow's client uses for metric history (GET_METRIC_HISTORY_MAX_RESULTS).
@@ -267,6 +271,48 @@ class RestStore(RestTraceWrites, RestTraces, RestInputs, RestWrites, Store):
             points = list(downsample_minmax(points, max_points))
         return points
 
+    def get_metric_tail(self, run_id: str, key: str, n: int, *, last_step: int | None = None) -> list[MetricPoint]:
+        """The API has no tail, but `metrics/get-history-bulk-interval` returns every point of
+        a step range (or of the whole history) holding fewer than `max_results` points. So:
+        with `last_step`, the `n` steps up to it (one request for a run logging a point per
+        step); else, or when that range holds too few points, the whole history if it is short
+        (one more request), else step ranges ending at its last step, narrowed while they may
+        have been sampled and widened while they hold too few points."""
+        if n <= 0:
+            self.get_run(run_id)
+            return []
+        limit = min(TAIL_LIMIT, 4 * n)
+        if last_step is not None:
+            points = self._bulk_interval(run_id, key, limit, last_step - (n - 1), last_step)
+            if n <= len(points) < limit:
+                return _tail(points, n)
+        points = self._bulk_interval(run_id, key, limit)  # every point, when fewer than limit
+        if len(points) < limit:
+            if not points:
+                self.get_run(run_id)  # unknown run → NotFound; unknown key → []
+            return _tail(points, n)
+        last = max(p.step for p in points)
+        span = n - 1
+        for _ in range(TAIL_ATTEMPTS):
+            ranged = self._bulk_interval(run_id, key, limit, last - span, last)
+            if len(ranged) >= limit and span > 0:  # perhaps sampled: a narrower range
+                span //= 4
+            elif len(ranged) >= n:
+                return _tail(ranged, n)
+            else:
+                span = span * 4 + 3
+        return _tail(points, n)  # steps too irregular: the tail of the sampled history
+
+    def _bulk_interval(self, run_id: str, key: str, max_results: int,
+                       start_step: int | None = None, end_step: int | None = None) -> list[MetricPoint]:
+        params = {"run_ids": [run_id], "metric_key": key, "max_results": max_results,
+                  "start_step": start_step, "end_step": end_step}
+        try:
+            data = self._http.get(f"{API}/metrics/get-history-bulk-interval", params)
+        except (NotFound, InvalidValue):
+            raise not_found_run(run_id) from None
+        return [metric_point(m) for m in data.get("metrics") or ()]
+
     # -- helpers ----------------------------------------------------------------------------------
 
     def _search_runs_raw(
@@ -361,3 +407,7 @@ def _decode_offset(token: str) -> int | None:
     if isinstance(value, dict) and set(value) == {"offset"} and isinstance(value["offset"], int):
         return value["offset"]
     return None
+
+
+def _tail(points: list[MetricPoint], n: int) -> list[MetricPoint]:
+    return sorted(points, key=lambda p: (p.step, p.timestamp))[-n:]

@@ -342,7 +342,7 @@ class SqlStore(SqlTraces, SqlTraceWrites, SqlInputs, SqlWrites, Store):
                     raise not_found_run(run_id)
         return points
 
-    def get_metric_tail(self, run_id: str, key: str, n: int) -> list[MetricPoint]:
+    def get_metric_tail(self, run_id: str, key: str, n: int, *, last_step: int | None = None) -> list[MetricPoint]:
         with self._errors(), self.engine.connect() as conn:
             points = metric_tail(conn, self.tables, run_id, key, n) if n > 0 else []
             if not points:

@@ -745,6 +745,8 @@ def test_metric_tail_is_the_end_of_the_history_in_step_order(store, info, n):
     for run_id, key in [(info.many_steps_run, info.many_steps_key), (info.runs["nan-loss"], "loss")]:
         full = _by_step(store.get_metric_history(run_id, key))
         assert points(store.get_metric_tail(run_id, key, n)) == points(full[-n:]), (key, n)
+        hinted = store.get_metric_tail(run_id, key, n, last_step=full[-1].step)
+        assert points(hinted) == points(full[-n:]), (key, n, "last_step")
 
 
 def test_metric_tail_of_nothing(store, info):

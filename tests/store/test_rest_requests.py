@@ -186,3 +186,43 @@ def test_sparse_json_of_older_servers_is_tolerated():
     assert run.metrics["acc"] == MetricPoint(math.inf, 0, 5) and run.tags["empty"] == ""
     assert (bare_run.name, bare_run.params, bare_run.metrics, bare_run.lifecycle_stage) == ("", {}, {}, "active")
     assert (experiment.id, experiment.tags, experiment.creation_time) == ("7", {}, None)
+
+
+def bulk_interval_server(steps: range):
+    """Answers metrics/get-history-bulk-interval like MLflow 3.17 over one point per step:
+    every point of the range when fewer than max_results, else max_results evenly sampled
+    (first and last kept)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    def script(n, req):
+        query = parse_qs(urlsplit(req.path).query)
+        assert urlsplit(req.path).path.endswith("/metrics/get-history-bulk-interval"), req.path
+        limit = int(query["max_results"][0])
+        inside = [s for s in steps if "start_step" not in query
+                  or int(query["start_step"][0]) <= s <= int(query["end_step"][0])]
+        if len(inside) > limit:
+            inside = [inside[i * (len(inside) - 1) // (limit - 1)] for i in range(limit)]
+        metrics = [{"key": "loss", "value": s / 2, "step": s, "timestamp": 1000 + s, "run_id": RUN_ID} for s in inside]
+        return Reply(body={"metrics": metrics})
+
+    return script
+
+
+@pytest.mark.parametrize("hint, requests", [(True, 1), (False, 2)], ids=["last_step-known", "last_step-unknown"])
+def test_metric_tail_asks_for_a_step_range_not_the_history(hint, requests):
+    """A 10,000-point history: the tail costs one small request when the caller knows the last
+    step (as the watch board does from the run's latest metrics), two when it does not."""
+    steps = range(10_000)
+    with FakeServer(bulk_interval_server(steps)) as server:
+        with open_rest(server.url) as store:
+            tail = store.get_metric_tail(RUN_ID, "loss", 60, last_step=9_999 if hint else None)
+        assert [p.step for p in tail] == list(range(9_940, 10_000))
+        assert len(server.requests) == requests
+
+
+def test_metric_tail_of_a_short_history_is_the_history():
+    with FakeServer(bulk_interval_server(range(5))) as server:
+        with open_rest(server.url) as store:
+            tail = store.get_metric_tail(RUN_ID, "loss", 60, last_step=4)
+        assert [p.step for p in tail] == [0, 1, 2, 3, 4]
+        assert len(server.requests) == 2  # the range held too few: the whole (short) history

@@ -3,8 +3,8 @@
 Cost stays flat however big the store: one experiments listing (only when watching all of
 them), one search for RUNNING runs (the runs table's status filter, never the whole table), one
 `get_metric_tail` of `TAIL_POINTS` points per running run for its charted metric (SQL: a
-backwards index range read; file store: the file's end; REST: the history, as the API has no
-tail), and one `get_run` per run that stopped running since the last refresh. Everything else
+backwards index range read; file store: the file's end; REST: one get-history-bulk-interval
+request for the steps up to the latest one, which the search gave), and one `get_run` per run that stopped running since the last refresh. Everything else
 (NaN checks, system figures, last logging time) comes from the latest metrics the search
 already returns.
 """
@@ -90,7 +90,7 @@ def read_board(
     running = []
     for run in runs:
         key = chosen_metric(run.metrics, metric)
-        tail = tuple(store.get_metric_tail(run.id, key, TAIL_POINTS)) if key else ()
+        tail = tuple(store.get_metric_tail(run.id, key, TAIL_POINTS, last_step=run.metrics[key].step)) if key else ()
         calls += 1 if key else 0
         running.append(run_state(run, names.get(run.experiment_id, run.experiment_id), key, tail, now_ms))
     seen = {r.id for r in runs}
