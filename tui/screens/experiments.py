@@ -43,7 +43,7 @@ class ExperimentsScreen(ExperimentActions):
         filter_binding("experiments"),
         # d deletes, u restores, r renames, y copies (tui/actions.py); D shows deleted ones.
         Binding("D", "toggle_deleted", "Deleted", id="experiments.deleted"),
-        Binding("w", "watch", "Watch", id="experiments.watch"),
+        Binding("w", "watch", "Watch running runs", show=False, id="experiments.watch"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="experiments.refresh"),
     ]
 
