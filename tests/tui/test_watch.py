@@ -217,3 +217,18 @@ def test_snapshot_watch_board(snap_compare, tmp_path, size):
         assert snap_compare(app, terminal_size=size, run_before=run_before)
     finally:
         store.close()
+
+
+async def test_w_on_the_experiments_screen_opens_the_board_of_all_experiments(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WatchScreen) and screen.experiments is None
+        names = {s.experiment_name for s in screen.states.values()}
+        assert "mnist" in names and len(names) > 1  # the demo's running runs, across experiments
+        assert all(s.run.status == "RUNNING" for s in screen.states.values())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, WatchScreen)
