@@ -228,7 +228,7 @@ async def test_w_on_the_experiments_screen_opens_the_board_of_all_experiments(ma
         screen = app.screen
         assert isinstance(screen, WatchScreen) and screen.experiments is None
         names = {s.experiment_name for s in screen.states.values()}
-        assert "mnist" in names and len(names) > 1  # the demo's running runs, across experiments
+        assert "mnist-classifier" in names and len(names) > 1  # the demo's running runs, across experiments
         assert all(s.run.status == "RUNNING" for s in screen.states.values())
         await pilot.press("escape")
         assert not isinstance(app.screen, WatchScreen)
