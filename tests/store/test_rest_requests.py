@@ -96,16 +96,21 @@ def test_list_keys_walks_pages_of_all_runs():
     assert [r.body["run_view_type"] for r in server.requests] == ["ALL", "ALL"]
 
 
-def test_metric_history_pages_and_sorts_by_step_then_time():
+def test_metric_history_pages_and_keeps_the_servers_order():
     pages = [
         {"metrics": [{"key": "m", "value": 2.0, "step": 2, "timestamp": 5}, {"key": "m", "value": "NaN", "step": 1, "timestamp": 9}],
          "next_page_token": "p2"},
         {"metrics": [{"key": "m", "value": "-Infinity", "step": 0, "timestamp": 10}, {"key": "m", "value": 1, "timestamp": 11}]},
     ]
-    with FakeServer(lambda n, req: Reply(body=pages[n])) as server:
-        points = open_rest(server.url).get_metric_history(RUN_ID, "m")
-    assert [(p.step, p.timestamp) for p in points] == [(0, 10), (0, 11), (1, 9), (2, 5)]
-    assert points[0].value == -math.inf and math.isnan(points[2].value)
+    with FakeServer(lambda n, req: Reply(body=pages[n % 2])) as server:
+        store = open_rest(server.url)
+        points = store.get_metric_history(RUN_ID, "m")
+        by_step = store.get_metric_history(RUN_ID, "m", max_points=100)
+    # a whole history comes as the server sent it (as MlflowClient gets it)...
+    assert [(p.step, p.timestamp) for p in points] == [(2, 5), (1, 9), (0, 10), (0, 11)]
+    assert points[2].value == -math.inf and math.isnan(points[1].value)
+    # ...and by step, then time, when downsampling is asked for (what plots use)
+    assert [(p.step, p.timestamp) for p in by_step] == [(0, 10), (0, 11), (1, 9), (2, 5)]
     assert "max_results=25000" in server.requests[0].path and "page_token=p2" in server.requests[1].path
 
 
