@@ -28,6 +28,7 @@ from ..search import (
 )
 from .decode import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
 from .inputs import RestInputs
+from .assessments import RestAssessments
 from .trace_writes import RestTraceWrites
 from .traces import RestTraces
 from .transport import RestTransport, TransportSettings
@@ -42,7 +43,7 @@ HISTORY_PAGE = 25000
 SCAN_PAGE = 5000
 
 
-class RestStore(RestTraceWrites, RestTraces, RestInputs, RestWrites, Store):
+class RestStore(RestTraceWrites, RestTraces, RestAssessments, RestInputs, RestWrites, Store):
     """An MLflow tracking server at `http(s)://host[:port][/static-prefix]`.
 
     Timeouts and retries come from MLflow's environment variables unless given here (tests

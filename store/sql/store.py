@@ -51,6 +51,7 @@ from .filters import (
     run_filter_clauses,
     run_order_clauses,
 )
+from .assessments import SqlAssessments
 from .groups import grouped_runs
 from .history import metric_history
 from .inputs import SqlInputs, read_run_inputs
@@ -64,7 +65,7 @@ _STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "de
 _SYSTEM_TAGS = frozenset((RUN_NAME_TAG, PARENT_RUN_TAG))
 
 
-class SqlStore(SqlTraces, SqlTraceWrites, SqlInputs, SqlWrites, Store):
+class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, Store):
     """An MLflow SQL tracking database (SQLite, PostgreSQL, MySQL/MariaDB, SQL Server).
 
     Attributes shared with the mixins (store.sql_writes.SqlWrites, store.sql_traces.SqlTraces):
