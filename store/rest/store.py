@@ -26,9 +26,9 @@ from ..search import (
     parse_run_filter,
     parse_run_order_by,
 )
+from .assessments import RestAssessments
 from .decode import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
 from .inputs import RestInputs
-from .assessments import RestAssessments
 from .trace_writes import RestTraceWrites
 from .traces import RestTraces
 from .transport import RestTransport, TransportSettings

@@ -44,6 +44,7 @@ from ..search import (
     parse_run_order_by,
 )
 from ..uris import mask_uri
+from .assessments import SqlAssessments
 from .connect import create_engine, sqlite_write_refusal, translated_errors
 from .filters import (
     experiment_filter_clauses,
@@ -51,7 +52,6 @@ from .filters import (
     run_filter_clauses,
     run_order_clauses,
 )
-from .assessments import SqlAssessments
 from .groups import grouped_runs
 from .history import metric_history
 from .inputs import SqlInputs, read_run_inputs

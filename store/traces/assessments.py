@@ -144,8 +144,8 @@ def assessment_from_dict(d: Mapping[str, Any], trace_id: str | None = None) -> A
         value = _json_value(serialized.get("value")) if isinstance(serialized, Mapping) else body.get("value")
     else:
         value = dict(body)
-    source = d.get("source") if isinstance(d.get("source"), Mapping) else {}
-    metadata = d.get("metadata") if isinstance(d.get("metadata"), Mapping) else {}
+    source: Mapping[str, Any] = d["source"] if isinstance(d.get("source"), Mapping) else {}
+    metadata: Mapping[str, Any] = d["metadata"] if isinstance(d.get("metadata"), Mapping) else {}
     return Assessment(
         assessment_id=str(d.get("assessment_id") or ""),
         trace_id=str(d.get("trace_id") or trace_id or ""),
