@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidValue, NotFound
@@ -20,6 +21,7 @@ from ..traces.assessments import (
     assessment_to_dict,
     new_assessment_id,
     now_ms,
+    skipped_names,
 )
 from .layout import TEMP_PREFIX, is_safe_id
 from .meta import MetaError, dump_meta, parse_meta, read_bytes, write_atomic
@@ -89,6 +91,15 @@ class FileAssessments(FileHost):
             if old is not None:
                 self._write_assessment(trace_dir, dataclasses.replace(old, valid=True))
         os.remove(os.path.join(trace_dir, ASSESSMENTS, f"{assessment_id}.yaml"))
+
+    def _import_assessments(self, trace_dir: str, trace_id: str, assessments: Sequence[Assessment]) -> tuple[str, ...]:
+        """Write a copied trace's assessments as they were (ids, times, validity, overrides)
+        into its (staging) folder. Returns what could not be taken, by name."""
+        unsafe = [a for a in assessments if not is_safe_id(a.assessment_id)]
+        for a in assessments:
+            if a not in unsafe:
+                self._write_assessment(trace_dir, dataclasses.replace(a, trace_id=trace_id))
+        return skipped_names(trace_id, unsafe, "its id cannot name a file")
 
     def _assessment(self, trace_dir: str, assessment_id: str) -> Assessment | None:
         if not is_safe_id(assessment_id):

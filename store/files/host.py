@@ -67,3 +67,7 @@ class FileHost(Store):
     @abstractmethod
     def _read_assessments(self, trace_dir: str) -> tuple[Assessment, ...]:
         """The assessments kept in a trace's folder (store.files.assessments)."""
+
+    @abstractmethod
+    def _import_assessments(self, trace_dir: str, trace_id: str, assessments: Sequence[Assessment]) -> tuple[str, ...]:
+        """Write a copied trace's assessments into its folder (store.files.assessments)."""

@@ -8,10 +8,12 @@ assessments` with the protobuf-JSON assessment (the server marks an overridden o
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidValue, NotFound
-from ..traces.assessments import Assessment, assessment_from_dict, assessment_to_dict
+from ..errors import InvalidValue, NotFound, StoreError
+from ..traces.assessments import Assessment, assessment_from_dict, assessment_to_dict, skipped_names
 from .traces import V3
 
 if TYPE_CHECKING:
@@ -37,6 +39,26 @@ class RestAssessments(RestHost):
         if stored is None:
             raise InvalidValue(f"The server answered no assessment for trace '{trace_id}'")
         return stored
+
+    def _import_assessments(self, trace_id: str, assessments: Sequence[Assessment]) -> tuple[str, ...]:
+        """Post a copied trace's assessments oldest first, keeping ids and times where the server
+        does (its SQL store does; its file store makes new ids, so later `overrides` are mapped
+        to them). The server marks overridden ones invalid itself. Returns the skipped ones."""
+        new_ids: dict[str, str] = {}
+        skipped: list[str] = []
+        for a in sorted(assessments, key=lambda a: (a.create_time, a.assessment_id)):
+            body = assessment_to_dict(dataclasses.replace(
+                a, trace_id=trace_id, overrides=new_ids.get(a.overrides or "", a.overrides)))
+            body.pop("valid", None)
+            try:
+                data = self._http.post(f"{V3}/traces/{trace_id}/assessments", {"assessment": body})
+            except StoreError as exc:
+                skipped.extend(skipped_names(trace_id, [a], exc.message))
+                continue
+            stored = assessment_from_dict(data.get("assessment") or {}, trace_id=trace_id)
+            if stored is not None and stored.assessment_id:
+                new_ids[a.assessment_id] = stored.assessment_id
+        return tuple(skipped)
 
     def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
         self._check_writable()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from ..traces.assessments import (
     new_assessment_id,
     now_ms,
     numeric_aggregate,
+    skipped_names,
 )
 from .filters import compare
 
@@ -143,6 +144,29 @@ class SqlAssessments(SqlHost):
             conn.execute(sa.delete(table).where(*mine))
 
         self._transaction(work)
+
+    def _import_assessments(self, conn, trace_id: str, assessments: Sequence[Assessment]) -> tuple[str, ...]:
+        """Write a copied trace's assessments as they were (ids, times, validity, overrides),
+        inside the caller's transaction. Returns what could not be taken, by name."""
+        table = self.tables.assessments
+        if not assessments:
+            return ()
+        if table is None:
+            return skipped_names(trace_id, assessments, "the destination has no assessments table")
+        traces = self.tables.traces
+        assert traces is not None
+        ti = traces.trace_info
+        trace = conn.execute(sa.select(ti.c.experiment_id, ti.c.timestamp_ms).where(ti.c.request_id == trace_id)).first()
+        rows = []
+        for a in assessments:
+            row = _row(dataclasses.replace(a, trace_id=trace_id))
+            aggregate, numeric = numeric_aggregate(a.value)
+            row.update(experiment_id=trace.experiment_id if trace else None,
+                       trace_timestamp_ms=trace.timestamp_ms if trace else None,
+                       aggregate_value=aggregate, is_numeric_value=numeric)
+            rows.append({k: v for k, v in row.items() if k in table.c})
+        conn.execute(sa.insert(table), rows)
+        return ()
 
     def _assessment_table(self) -> sa.Table:
         table = self.tables.assessments

@@ -13,7 +13,7 @@ Store protocol they help implement.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
@@ -49,6 +49,10 @@ class SqlHost(Store):
     @abstractmethod
     def _assessment_clause(self, c: Comparison, request_id: sa.ColumnElement) -> sa.ColumnElement:
         """A `feedback.`/`expectation.` filter clause on trace_info (store.sql.assessments)."""
+
+    @abstractmethod
+    def _import_assessments(self, conn: Connection, trace_id: str, assessments: Sequence[Assessment]) -> tuple[str, ...]:
+        """Write a copied trace's assessments as they were (store.sql.assessments)."""
 
     @abstractmethod
     def _transaction(self, work: Callable[[Connection], T]) -> T:

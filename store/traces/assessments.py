@@ -204,6 +204,11 @@ def assessment_to_dict(a: Assessment) -> dict[str, Any]:
     return out
 
 
+def skipped_names(trace_id: str, assessments: Iterable[Assessment], why: str) -> tuple[str, ...]:
+    """One line per assessment a destination could not take, naming it (for a copy's summary)."""
+    return tuple(f"trace {trace_id}: {a.kind} {a.name!r} ({a.assessment_id}) not copied: {why}" for a in assessments)
+
+
 def rfc3339(ms: int) -> str:
     """Epoch ms → `2026-11-24T23:27:56.808Z` (protobuf Timestamp JSON)."""
     seconds, millis = divmod(int(ms), 1000)

@@ -864,6 +864,7 @@ def _copy_traces(source, sink, exp: Experiment, dest_exp: str, report: TransferR
             report.warnings.append(f"trace {trace_id}: not copied: {exc.message}")
             continue
         report.warnings.extend(result.notes)
+        report.skipped.extend(result.skipped)
         if result.created:
             report.traces += 1
 
