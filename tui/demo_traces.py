@@ -135,15 +135,15 @@ def _judgement(trace_id: str, index: int, at_ms: int, predicted: str, truth: str
     """The judge's feedback on its span (an error when it timed out), the expected label, and
     now and then a reviewer overriding the judge. Ids derive from the trace id (the seeded
     random stream stays as it was)."""
-    judge = dict(trace_id=trace_id, name="label_correct", kind="feedback", source_type="LLM_JUDGE",
-                 source_id="judge-small", span_id=judge_span, create_time=at_ms + 500, last_update_time=at_ms + 500)
+    def judge(suffix: str, value: object, **more) -> Assessment:
+        return Assessment("a-" + trace_id[3:34] + suffix, trace_id, "label_correct", "feedback", value, "LLM_JUDGE",
+                          "judge-small", at_ms + 500, at_ms + 500, span_id=judge_span, **more)
+
     expected = Assessment("a-" + trace_id[3:34] + "e", trace_id, "label", "expectation", truth, "HUMAN", "curator",
                           at_ms + 100, at_ms + 100)
     if failed:
-        return (expected, Assessment("a-" + trace_id[3:34] + "j", value=None, error=AssessmentError(
-            "TIMEOUT", "judge request timed out after 30 s"), **judge))
-    verdict = Assessment("a-" + trace_id[3:34] + "j", value=predicted == truth,
-                         rationale=f"The review reads {truth}; the model said {predicted}.", **judge)
+        return (expected, judge("j", None, error=AssessmentError("TIMEOUT", "judge request timed out after 30 s")))
+    verdict = judge("j", predicted == truth, rationale=f"The review reads {truth}; the model said {predicted}.")
     if index % 5 != 3:
         return (expected, verdict)
     review = Assessment("a-" + trace_id[3:34] + "h", trace_id, "label_correct", "feedback", not verdict.value,
