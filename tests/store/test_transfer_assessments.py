@@ -5,11 +5,13 @@ cannot take them (a SQL schema without the `assessments` table) names each one a
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import pytest
 import sqlalchemy as sa
 
+from fixtures import backends
 from fixtures.traces import populate_assessments
 from tracktui.store import open_store
 from tracktui.store.transfer import (
@@ -81,6 +83,30 @@ def test_export_then_import_keeps_every_assessment(source, tmp_path):
         report = import_directory(tmp_path / "dump", dest)
     assert report.ok and not report.skipped and report.traces == 4
     assert _assessments(dest_uri, fixture.ids.values()) == _assessments(uri, fixture.ids.values())
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_copy_into_a_database_server_keeps_every_assessment(source, kind, tmp_path):
+    env = backends.POSTGRES_ENV if kind == "postgres" else backends.MYSQL_ENV
+    server = os.environ.get(env, "").strip()
+    if not server:
+        pytest.skip(f"{env} is not set: the {kind} assessment copy did NOT run")
+    uri, fixture = source
+    dest_uri, drop = backends.create_database(server, prefix="tracktui_assess")
+    try:
+        with backends.working_directory(tmp_path):
+            from mlflow import MlflowClient
+
+            MlflowClient(dest_uri).search_experiments()  # mlflow creates its schema
+            report = _copy(source, dest_uri)
+            assert report.ok and not report.skipped and report.traces == 4
+            assert _assessments(dest_uri, fixture.ids.values()) == _assessments(uri, fixture.ids.values())
+    finally:
+        from mlflow.store.db import utils
+
+        for engine in list(getattr(utils, "_engines", {}).values()):
+            engine.dispose()
+        drop()
 
 
 def test_copy_to_a_tracking_server_keeps_every_assessment(source, tracking_server_url):
