@@ -17,12 +17,12 @@ from .errors import (
     UnsupportedURI,
 )
 from .model import Experiment, Keys, MetricPoint, Page, Run
-from .traces import Span, SpanEvent, Trace, TraceInfo
+from .traces import Assessment, Span, SpanEvent, Trace, TraceInfo
 from .uris import mask_uri, open_store, resolve_tracking_uri
 
 __all__ = [
     "AuthFailed", "Experiment", "FilterSyntaxError", "InvalidValue", "Keys", "MetricPoint",
     "NotFound", "Page", "ReadOnlyError", "Run", "SchemaError", "Store", "StoreError",
     "Unreachable", "UnsafePath", "UnsupportedURI", "mask_uri", "open_store",
-    "resolve_tracking_uri", "Span", "SpanEvent", "Trace", "TraceInfo",
+    "resolve_tracking_uri", "Assessment", "Span", "SpanEvent", "Trace", "TraceInfo",
 ]

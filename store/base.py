@@ -7,18 +7,19 @@ a capability flag the UI checks before offering the action.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .errors import NotFound, ReadOnlyError
+from .errors import InvalidValue, NotFound, ReadOnlyError
 from .model import DatasetInput, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from .artifacts import ArtifactEntry, ArtifactPreview, ArtifactRepository
-    from .traces import Trace, TraceInfo
+    from .traces import Assessment, Trace, TraceInfo
     from .traces.writes import TraceImport
 
 
@@ -369,6 +370,32 @@ class Store(ABC):
         duplicate. Parts a backend cannot keep are named in the result's `notes`
         (store.trace_writes). Raises InvalidValue for ids MLflow V3 cannot hold."""
         raise self._unsupported("Importing traces")
+
+    # -- assessments on traces (store.traces.assessments; mlflow-formats §1.10, §2.5, §3.7) ------
+
+    def log_assessment(self, assessment: Assessment) -> Assessment:
+        """Add a feedback or expectation to its trace (`assessment.trace_id`), as MLflow's
+        `create_assessment`: the store gives it an id (when empty) and fresh times, and when it
+        `overrides` another one, that one becomes invalid. Returns it as stored. Raises
+        NotFound (trace, or the overridden assessment), InvalidValue, ReadOnlyError."""
+        raise self._unsupported("Logging assessments")
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Remove an assessment; the one it overrode becomes valid again. Deleting one that
+        is not there is no error (as MLflow). Raises NotFound for an unknown trace."""
+        raise self._unsupported("Deleting assessments")
+
+    def override_feedback(self, trace_id: str, assessment_id: str, assessment: Assessment) -> Assessment:
+        """Replace a feedback with `assessment` (its value, rationale and source; the name and
+        span stay the old one's), as MLflow's `override_feedback`. Raises NotFound, InvalidValue."""
+        old = next((a for a in self.get_trace(trace_id).info.assessments if a.assessment_id == assessment_id), None)
+        if old is None:
+            raise NotFound(f"Assessment '{assessment_id}' not found on trace '{trace_id}'")
+        if old.kind != "feedback":
+            raise InvalidValue(f"The assessment with ID {assessment_id} is not a feedback assessment.")
+        return self.log_assessment(dataclasses.replace(
+            assessment, trace_id=trace_id, name=old.name, span_id=old.span_id, kind="feedback",
+            overrides=old.assessment_id, assessment_id=""))
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""

@@ -3,7 +3,9 @@
 Each trace is one review going through `evaluate_review` (CHAIN): `tokenize` (PARSER), `bert_forward`,
 then `llm_judge` (LLM, with token usage and a first-token event) that checks the label — and
 sometimes a `lookup_guidelines` tool call (RETRIEVER). A few judges time out (an ERROR span
-with an exception event, the trace ERROR). Some traces name the run they were logged under
+with an exception event, the trace ERROR). Each trace carries the judge's verdict as a
+feedback on its span (an error when it timed out) and the expected label; a reviewer overrode
+the judge on some. Some traces name the run they were logged under
 (`mlflow.sourceRun`), so a run's Traces tab has something to show. Written with the store's
 own `import_trace`, so the rows are what mlflow writes; ids and times derive from the seed.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 
 from tracktui.store.base import Store
 from tracktui.store.traces import (
@@ -21,6 +24,8 @@ from tracktui.store.traces import (
     SOURCE_RUN_METADATA,
     TOKEN_USAGE_METADATA,
     TRACE_NAME_TAG,
+    Assessment,
+    AssessmentError,
     Span,
     SpanEvent,
     Trace,
@@ -119,5 +124,29 @@ def _trace(rng: random.Random, experiment_id: str, index: int, start_ms: int, ru
         state=state, request_preview=json.dumps({"review": review})[:1000],
         response_preview=json.dumps(outputs)[:1000], tags={TRACE_NAME_TAG: "evaluate_review"},
         metadata=metadata,
+        assessments=_judgement(trace_id, index, start_ms + end, predicted, truth, judge_fails,
+                               spans[-1].span_id),
     )
     return Trace(info, (root, *spans))
+
+
+def _judgement(trace_id: str, index: int, at_ms: int, predicted: str, truth: str, failed: bool,
+               judge_span: str) -> tuple[Assessment, ...]:
+    """The judge's feedback on its span (an error when it timed out), the expected label, and
+    now and then a reviewer overriding the judge. Ids derive from the trace id (the seeded
+    random stream stays as it was)."""
+    def judge(suffix: str, value: object, **more) -> Assessment:
+        return Assessment("a-" + trace_id[3:34] + suffix, trace_id, "label_correct", "feedback", value, "LLM_JUDGE",
+                          "judge-small", at_ms + 500, at_ms + 500, span_id=judge_span, **more)
+
+    expected = Assessment("a-" + trace_id[3:34] + "e", trace_id, "label", "expectation", truth, "HUMAN", "curator",
+                          at_ms + 100, at_ms + 100)
+    if failed:
+        return (expected, judge("j", None, error=AssessmentError("TIMEOUT", "judge request timed out after 30 s")))
+    verdict = judge("j", predicted == truth, rationale=f"The review reads {truth}; the model said {predicted}.")
+    if index % 5 != 3:
+        return (expected, verdict)
+    review = Assessment("a-" + trace_id[3:34] + "h", trace_id, "label_correct", "feedback", not verdict.value,
+                        "HUMAN", "demo", at_ms + 90_000, at_ms + 90_000,
+                        rationale="Sarcasm: the judge read it literally.", overrides=verdict.assessment_id)
+    return (expected, replace(verdict, valid=False), review)

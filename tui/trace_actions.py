@@ -96,3 +96,41 @@ def copy_trace(node, info: TraceInfo, trace: Trace | None = None) -> None:
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def add_assessment(node, trace: Trace, kind: str, after: Callable[[], None]) -> None:
+    """Ask for a feedback or expectation (screens.assessment_dialog) and log it on the trace as
+    the person at the keyboard (source HUMAN, their login name); `after()` once it is stored."""
+    if refuse_if_read_only(node):
+        return
+    import getpass
+
+    from tracktui.store.traces import Assessment
+
+    from .screens.assessment_dialog import AssessmentDialog, AssessmentEntry
+
+    store = node.app.store
+    info = trace.info
+
+    def entered(entry: AssessmentEntry | None) -> None:
+        if entry is None:
+            return
+        assessment = Assessment(
+            assessment_id="", trace_id=info.trace_id, name=entry.name, kind=entry.kind, value=entry.value,
+            source_type="HUMAN", source_id=_reviewer(getpass), rationale=entry.rationale,
+        )
+
+        def done(_: object) -> None:
+            node.notify(f"Added {entry.kind} '{inert(entry.name)}' to trace '{inert(trace_label(info))}'", timeout=4)
+            after()
+
+        write_in_worker(node, lambda: store.log_assessment(assessment), done, "assessment")
+
+    node.app.push_screen(AssessmentDialog(kind, f"trace '{inert(trace_label(info))}'"), entered)
+
+
+def _reviewer(getpass) -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container without a passwd entry)
+        return None

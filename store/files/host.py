@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..base import Store
 from ..model import Experiment, ViewType
+from ..traces.assessments import Assessment
 from .metrics import LatestCache
 
 if TYPE_CHECKING:
@@ -62,3 +63,11 @@ class FileHost(Store):
     @abstractmethod
     def _find_trace(self, trace_id: str) -> str:
         """The trace's folder. Raises NotFound."""
+
+    @abstractmethod
+    def _read_assessments(self, trace_dir: str) -> tuple[Assessment, ...]:
+        """The assessments kept in a trace's folder (store.files.assessments)."""
+
+    @abstractmethod
+    def _import_assessments(self, trace_dir: str, trace_id: str, assessments: Sequence[Assessment]) -> tuple[str, ...]:
+        """Write a copied trace's assessments into its folder (store.files.assessments)."""

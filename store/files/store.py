@@ -55,6 +55,7 @@ from ..search import (
     sort_experiments,
     sort_runs,
 )
+from .assessments import FileAssessments
 from .cache import TreeCache
 from .inputs import FileInputs, read_run_inputs
 from .layout import (
@@ -102,7 +103,7 @@ class RunRef:
     experiment_path: str
 
 
-class FileStore(FileTraces, FileTraceWrites, FileInputs, FileWrites, Store):
+class FileStore(FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWrites, Store):
     """An `mlruns` directory opened from `file:///path`, `file:path` or a plain path."""
 
     def __init__(self, uri: str, read_only: bool = False):

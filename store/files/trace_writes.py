@@ -70,6 +70,7 @@ class FileTraceWrites(FileHost):
                 write_value(os.path.join(staging, TRACE_TAGS), key, value)
             for key, value in trace.info.metadata.items():
                 write_value(os.path.join(staging, TRACE_METADATA), key, value)
+            skipped = self._import_assessments(staging, trace_id, trace.info.assessments)
             target = os.path.join(folder, trace_id)
             elsewhere = _local_folder(location)
             if elsewhere is None:
@@ -87,7 +88,7 @@ class FileTraceWrites(FileHost):
                 raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        return TraceImport(True, tuple(notes))
+        return TraceImport(True, tuple(notes), skipped)
 
 
 def _info_yaml(trace: Trace, experiment_id: str) -> dict:

@@ -12,6 +12,7 @@ import functools
 import os
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidValue, NotFound, StoreError
@@ -142,9 +143,8 @@ class FileTraces(FileHost):
         tags = _read_key_files(os.path.join(trace_dir, TRACE_TAGS))
         metadata = _read_key_files(os.path.join(trace_dir, TRACE_METADATA))
         info = trace_info_from_json(doc, tags=tags, metadata=metadata)
+        info = replace(info, assessments=self._read_assessments(trace_dir))
         if not info.experiment_id:  # V2 files may lack it; the folder says where it lives
-            from dataclasses import replace
-
             info = replace(info, experiment_id=os.path.basename(os.path.dirname(os.path.dirname(trace_dir))))
         return info
 

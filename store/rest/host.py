@@ -11,9 +11,10 @@ the protocol they implement.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 
 from ..base import Store
-from ..traces import TraceInfo
+from ..traces import Assessment, TraceInfo
 from .transport import RestTransport
 
 
@@ -26,3 +27,7 @@ class RestHost(Store):
     @abstractmethod
     def _trace_info_only(self, trace_id: str) -> TraceInfo:
         """The trace's info without its spans (store.rest.traces). Raises NotFound."""
+
+    @abstractmethod
+    def _import_assessments(self, trace_id: str, assessments: Sequence[Assessment]) -> tuple[str, ...]:
+        """Post a copied trace's assessments (store.rest.assessments); returns the skipped ones."""

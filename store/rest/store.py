@@ -26,6 +26,7 @@ from ..search import (
     parse_run_filter,
     parse_run_order_by,
 )
+from .assessments import RestAssessments
 from .decode import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
 from .inputs import RestInputs
 from .trace_writes import RestTraceWrites
@@ -46,7 +47,7 @@ HISTORY_PAGE = 25000
 SCAN_PAGE = 5000
 
 
-class RestStore(RestTraceWrites, RestTraces, RestInputs, RestWrites, Store):
+class RestStore(RestTraceWrites, RestTraces, RestAssessments, RestInputs, RestWrites, Store):
     """An MLflow tracking server at `http(s)://host[:port][/static-prefix]`.
 
     Timeouts and retries come from MLflow's environment variables unless given here (tests

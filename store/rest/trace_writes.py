@@ -66,7 +66,7 @@ class RestTraceWrites(RestHost):
                     f"OTLP spans ({exc.message}); the trace info was"
                 )
         self._http.post(f"{V3}/traces", {"trace": {"trace_info": trace_info_json(trace, str(experiment_id))}})
-        return TraceImport(True, tuple(notes))
+        return TraceImport(True, tuple(notes), self._import_assessments(trace_id, trace.info.assessments))
 
 
 def trace_info_json(trace: Trace, experiment_id: str) -> dict[str, Any]:

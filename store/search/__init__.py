@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from ..model import Experiment, Run
 
-#: "metadata" and "span" occur in trace filters only (store.traces.filter).
-Kind = Literal["metric", "param", "tag", "attribute", "dataset", "metadata", "span"]
+#: "metadata", "span", "feedback" and "expectation" occur in trace filters only (store.traces.filter).
+Kind = Literal["metric", "param", "tag", "attribute", "dataset", "metadata", "span", "feedback", "expectation"]
 
 #: Canonical run attribute keys (aliases like `created`, `run name` map onto these).
 #: (MLflow does not let filters or order_by use `lifecycle_stage`: that is the `view` argument.)

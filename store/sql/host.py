@@ -13,7 +13,7 @@ Store protocol they help implement.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..base import Store
+from ..search import Comparison
+from ..traces.assessments import Assessment
 from .schema import Tables
 
 T = TypeVar("T")
@@ -39,6 +41,18 @@ class SqlHost(Store):
     @abstractmethod
     def _errors(self) -> AbstractContextManager[object]:
         """A context that re-raises driver failures as StoreErrors (store.sql.connect)."""
+
+    @abstractmethod
+    def _assessments_by_trace(self, conn: Connection, trace_ids: Iterable[str]) -> dict[str, tuple[Assessment, ...]]:
+        """Trace id → its assessments (store.sql.assessments)."""
+
+    @abstractmethod
+    def _assessment_clause(self, c: Comparison, request_id: sa.ColumnElement) -> sa.ColumnElement:
+        """A `feedback.`/`expectation.` filter clause on trace_info (store.sql.assessments)."""
+
+    @abstractmethod
+    def _import_assessments(self, conn: Connection, trace_id: str, assessments: Sequence[Assessment]) -> tuple[str, ...]:
+        """Write a copied trace's assessments as they were (store.sql.assessments)."""
 
     @abstractmethod
     def _transaction(self, work: Callable[[Connection], T]) -> T:

@@ -44,6 +44,7 @@ from ..search import (
     parse_run_order_by,
 )
 from ..uris import mask_uri
+from .assessments import SqlAssessments
 from .connect import create_engine, sqlite_write_refusal, translated_errors
 from .filters import (
     experiment_filter_clauses,
@@ -64,7 +65,7 @@ _STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "de
 _SYSTEM_TAGS = frozenset((RUN_NAME_TAG, PARENT_RUN_TAG))
 
 
-class SqlStore(SqlTraces, SqlTraceWrites, SqlInputs, SqlWrites, Store):
+class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, Store):
     """An MLflow SQL tracking database (SQLite, PostgreSQL, MySQL/MariaDB, SQL Server).
 
     Attributes shared with the mixins (store.sql_writes.SqlWrites, store.sql_traces.SqlTraces):

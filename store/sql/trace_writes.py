@@ -100,10 +100,12 @@ class SqlTraceWrites(SqlHost):
                 conn.execute(sa.insert(spans), [self._span_row(trace_id, eid, s, spans) for s in trace.spans])
             elif spans is None:
                 notes.extend(_write_local_traces_json(location, trace))
+            skipped.extend(self._import_assessments(conn, trace_id, trace.info.assessments))
             return True
 
+        skipped: list[str] = []
         created = self._transaction(work)
-        return TraceImport(created, tuple(notes))
+        return TraceImport(created, tuple(notes), tuple(skipped))
 
     def _trace_rows(self, trace: Trace, eid: int, trace_info: sa.Table) -> tuple[dict, dict, dict]:
         info, columns = trace.info, trace_info.c

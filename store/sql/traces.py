@@ -150,6 +150,7 @@ class SqlTraces(SqlHost):
         ids = [r.request_id for r in rows]
         tags = _key_values(conn, t.trace_tags, ids)
         metadata = _key_values(conn, t.trace_request_metadata, ids)
+        assessments = self._assessments_by_trace(conn, ids)
         out = []
         for r in rows:
             m = r._mapping
@@ -176,6 +177,7 @@ class SqlTraces(SqlHost):
                 client_request_id=m.get("client_request_id"),
                 tags=tg,
                 metadata=md,
+                assessments=assessments.get(r.request_id, ()),
             ))
         return out
 
@@ -190,6 +192,9 @@ class SqlTraces(SqlHost):
             out.append(self._span_exists(span_clauses))
         for c in comparisons:
             if c.kind == "span":
+                continue
+            if c.kind in ("feedback", "expectation"):
+                out.append(self._assessment_clause(c, ti.c.request_id))
                 continue
             if c.kind == "attribute":
                 if c.key == "end_time_ms":

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .assessments import Assessment as Assessment
+from .assessments import AssessmentError as AssessmentError
+
 TRACE_NAME_TAG = "mlflow.traceName"
 SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
 ARTIFACT_LOCATION_TAG = "mlflow.artifactLocation"
@@ -44,6 +47,9 @@ class TraceInfo:
     client_request_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, str] = field(default_factory=dict)
+    #: Feedback, expectations and issues on the trace (filled by `get_trace`; a search
+    #: result may leave it empty), oldest first.
+    assessments: tuple[Assessment, ...] = ()
 
     @property
     def status(self) -> str:

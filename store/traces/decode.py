@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import InvalidValue
 from . import Span, SpanEvent, Trace, TraceInfo
+from .assessments import Assessment, assessment_from_dict
 
 INPUTS_ATTR = "mlflow.spanInputs"
 OUTPUTS_ATTR = "mlflow.spanOutputs"
@@ -260,7 +261,16 @@ def trace_info_from_json(d: Mapping[str, Any], tags: Mapping[str, str] | None = 
         client_request_id=d.get("client_request_id"),
         tags=dict(tags if tags is not None else _kv(d.get("tags"))),
         metadata=dict(metadata if metadata is not None else _kv(d.get("trace_metadata"))),
+        assessments=_assessments(d.get("assessments"), str(d.get("trace_id", ""))),
     )
+
+
+def _assessments(items: Any, trace_id: str) -> tuple[Assessment, ...]:
+    """The `assessments` list of a V3 TraceInfo JSON (damaged entries left out), oldest first."""
+    if not isinstance(items, list):
+        return ()
+    found = (assessment_from_dict(i, trace_id) for i in items if isinstance(i, Mapping))
+    return tuple(sorted((a for a in found if a is not None), key=lambda a: (a.create_time, a.assessment_id)))
 
 
 def _v2_state(status: Any) -> str:

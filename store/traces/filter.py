@@ -12,7 +12,10 @@ as the number, as MLflow does). `name`/`prompt`/`run_id`/`text` come out of the 
 tag/metadata/span comparison they stand for, so backends only see attribute, tag, metadata
 and span kinds. `span.attributes.<key>` is span key `attributes.<key>`. RLIKE (a regular
 expression, Python's `re.search` semantics) applies to string attributes, tags, metadata and
-span fields. Assessment filters (`feedback.`, `expectation.`) are refused with a clear message.
+span fields. `feedback.<name>` / `expectation.<name>` (kinds "feedback"/"expectation") match
+traces with a valid assessment of that name, as MLflow's SQL store: =, !=, LIKE, ILIKE, RLIKE
+take a quoted string compared with the value's JSON text, <, <=, >, >= an unquoted number,
+IS [NOT] NULL whether there is one (store.traces.assessments); `issue.`/`assessment.` are refused.
 The trace_id/state aliases, `name IN (...)` and ordering by client_request_id are tracktui's
 extensions (docs/differences-from-mlflow.md).
 
@@ -30,6 +33,7 @@ from ..search import Comparison, OrderKey
 from ..search.evaluate import compare_number, compare_string
 from ..search.parser import NUMERIC_OPS, Parser
 from . import SOURCE_RUN_METADATA, TRACE_NAME_TAG, Span, TraceInfo
+from .assessments import assessments_match
 
 STRING_ATTRIBUTES = ("request_id", "client_request_id", "status", "name", "run_id", "prompt", "text")
 NUMERIC_ATTRIBUTES = ("timestamp_ms", "execution_time_ms", "end_time_ms")
@@ -41,9 +45,11 @@ _ALIASES = {
 _PREFIXES = {
     "trace": "attribute", "attribute": "attribute", "attributes": "attribute",
     "tag": "tag", "tags": "tag", "metadata": "metadata", "request_metadata": "metadata",
-    "span": "span",
+    "span": "span", "feedback": "feedback", "expectation": "expectation",
 }
-_SERVER_ONLY_PREFIXES = ("feedback", "expectation", "issue", "assessment")
+_SERVER_ONLY_PREFIXES = ("issue", "assessment")
+ASSESSMENT_KINDS = ("feedback", "expectation")
+_ASSESSMENT_OPS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "RLIKE", "IS NULL", "IS NOT NULL")
 SPAN_KEYS = ("name", "type", "status", "content")
 _STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "RLIKE", "IN", "NOT IN")
 _KV_OPS = ("=", "!=", "LIKE", "ILIKE", "RLIKE", "IS NULL", "IS NOT NULL")
@@ -92,7 +98,8 @@ def format_trace_filter(comparisons: Sequence[Comparison]) -> str:
     """Canonical MLflow text for parsed trace comparisons (what the REST backend sends)."""
     parts = []
     for c in comparisons:
-        prefix = {"attribute": "trace", "tag": "tags", "metadata": "metadata", "span": "span"}[c.kind]
+        prefix = {"attribute": "trace", "tag": "tags", "metadata": "metadata", "span": "span",
+                  "feedback": "feedback", "expectation": "expectation"}[c.kind]
         if c.kind == "span" and c.key.startswith(SPAN_ATTRIBUTE_PREFIX):
             ident = f"span.attributes.`{c.key[len(SPAN_ATTRIBUTE_PREFIX):]}`"
         elif c.kind in ("attribute", "span"):
@@ -137,6 +144,12 @@ def _canonical(c: Comparison) -> Comparison:
 class _TraceParser(Parser):
     def __init__(self, text: str):
         super().__init__(text, "trace")  # type: ignore[arg-type]
+        self._last_op = ""
+
+    def _operator(self, ident):
+        op, start = super()._operator(ident)
+        self._last_op = op  # an assessment compares with a number only under <, <=, >, >=
+        return op, start
 
     def _prefixes(self):
         return _PREFIXES
@@ -149,6 +162,8 @@ class _TraceParser(Parser):
                 "trace., tags., metadata. or span.",
             )
         ident = super()._identifier(order=order)
+        if ident.kind in ASSESSMENT_KINDS and order:
+            self._fail("Traces cannot be ordered by assessments", "an attribute, tags. or metadata.", ident.start)
         if ident.kind == "span":
             if order:
                 self._fail("Traces cannot be ordered by span fields", "an attribute, tags. or metadata.",
@@ -195,6 +210,8 @@ class _TraceParser(Parser):
         return STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES + ORDER_ONLY_ATTRIBUTES
 
     def _allowed_ops(self, ident):
+        if ident.kind in ASSESSMENT_KINDS:
+            return _ASSESSMENT_OPS
         if ident.kind == "span":
             return _CONTENT_OPS if ident.key == "content" else _STRING_OPS
         if ident.kind == "attribute" and ident.key == "text":
@@ -210,13 +227,15 @@ class _TraceParser(Parser):
         return _KV_OPS
 
     def _is_numeric(self, ident) -> bool:
+        if ident.kind in ASSESSMENT_KINDS:
+            return self._last_op in ("<", "<=", ">", ">=")
         return ident.kind == "attribute" and ident.key in NUMERIC_ATTRIBUTES
 
     def _number(self, ident):
         """A number, or a quoted one (`timestamp_ms > '1700000000000'`), which MLflow reads as
         the number it spells."""
         quote = self._peek()
-        if quote not in ("'", '"'):
+        if quote not in ("'", '"') or ident.kind in ASSESSMENT_KINDS:  # MLflow: unquoted there
             return super()._number(ident)
         start = self.pos
         text = self._quoted(quote, what="value").strip()
@@ -241,6 +260,10 @@ def trace_matches(info: TraceInfo, comparisons: Iterable[Comparison], spans: Cal
     for c in comparisons:
         if c.kind == "span":
             span_clauses.append(c)
+            continue
+        if c.kind in ASSESSMENT_KINDS:
+            if not assessments_match(info.assessments, c.kind, c.key, c.op, c.value):
+                return False
             continue
         if c.kind == "tag" and c.key == LINKED_PROMPTS_TAG and c.op == "=":
             if not links_prompt(info, str(c.value)):

@@ -32,10 +32,13 @@ _STATUS_CODES = {"OK": "STATUS_CODE_OK", "ERROR": "STATUS_CODE_ERROR", "UNSET": 
 @dataclass(frozen=True)
 class TraceImport:
     """What `Store.import_trace` did: `created` False means a trace with this id was already
-    there (nothing written); `notes` name parts that could not be kept (for the summary)."""
+    there (nothing written); `notes` name parts that could not be kept (for the summary),
+    `skipped` the assessments it could not take."""
 
     created: bool
     notes: tuple[str, ...] = ()
+    #: parts left out on purpose, each named (assessments the destination cannot take)
+    skipped: tuple[str, ...] = ()
 
 
 def elsewhere_note(trace_id: str, there: str, wanted: str) -> tuple[str, ...]:

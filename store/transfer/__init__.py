@@ -24,7 +24,9 @@ copy are the same code:
   `skipped`, never dropped silently.
 - Traces keep their ids everywhere (MLflow V3 ids are chosen by the writer): each store
   writes them with `Store.import_trace`; one already at the destination is skipped. What a
-  destination cannot keep is listed in the report's warnings.
+  destination cannot keep is listed in the report's warnings. Their assessments (feedback,
+  expectations, overrides) travel with them; one a destination cannot take (a SQL schema
+  without the `assessments` table) is named in `skipped`.
 
 A library: no printing. Progress arrives through a callback, from worker threads.
 """
@@ -864,6 +866,7 @@ def _copy_traces(source, sink, exp: Experiment, dest_exp: str, report: TransferR
             report.warnings.append(f"trace {trace_id}: not copied: {exc.message}")
             continue
         report.warnings.extend(result.notes)
+        report.skipped.extend(result.skipped)
         if result.created:
             report.traces += 1
 

@@ -203,7 +203,10 @@ def run_from_json(data: dict) -> Run:
 
 
 def trace_to_json(trace) -> dict:
-    """A trace (store.traces.Trace) as stored: info, and spans with their attributes undecoded."""
+    """A trace (store.traces.Trace) as stored: info (with its assessments as MLflow's JSON),
+    and spans with their attributes undecoded."""
+    from ..traces.assessments import assessment_to_dict
+
     info = trace.info
     return {
         "info": {
@@ -217,6 +220,7 @@ def trace_to_json(trace) -> dict:
             "client_request_id": info.client_request_id,
             "tags": dict(info.tags),
             "metadata": dict(info.metadata),
+            "assessments": [assessment_to_dict(a) for a in info.assessments],
         },
         "spans": [
             {
@@ -240,6 +244,7 @@ def trace_to_json(trace) -> dict:
 def trace_from_json(data: dict):
     """The inverse of trace_to_json: a store.traces.Trace ready for `Store.import_trace`."""
     from ..traces import Span, SpanEvent, Trace, TraceInfo
+    from ..traces.assessments import assessment_from_dict
 
     info = data.get("info") or {}
     if not isinstance(info, dict) or not info.get("trace_id"):
@@ -274,6 +279,8 @@ def trace_from_json(data: dict):
             client_request_id=info.get("client_request_id"),
             tags=dict(info.get("tags") or {}),
             metadata=dict(info.get("metadata") or {}),
+            assessments=tuple(a for a in (assessment_from_dict(d, str(info["trace_id"]))
+                                          for d in info.get("assessments") or () if isinstance(d, dict)) if a),
         ),
         tuple(spans),
     )

@@ -117,6 +117,11 @@ def test_demo_creates_a_store_once_then_reopens_it(tmp_path):
     names = {s.name: s for s in read_back.data.spans}
     assert names["llm_judge"].status.status_code == "ERROR" and names["llm_judge"].events[0].name == "exception"
     assert names["tokenize"].parent_id == names["evaluate_review"].span_id
+    judged = {a.name: a for a in read_back.info.assessments}  # and the judge's error, by mlflow too
+    assert judged["label_correct"].error.error_code == "TIMEOUT"
+    assert judged["label_correct"].span_id == names["llm_judge"].span_id
+    overridden = [a for t in traces for a in MlflowClient(uri).get_trace(t.trace_id).info.assessments if a.overrides]
+    assert overridden and all(a.source.source_type == "HUMAN" and a.valid for a in overridden)
     again = tracktui("demo", "--path", str(target), "--no-open")
     assert again.returncode == 0
     assert "existing demo store" in again.stderr

@@ -37,6 +37,12 @@ CASES = [
     "name IN ('a', 'b')",
     "feedback.correct = 'yes'",
     "expectation.answer = 'x'",
+    "feedback.score >= 0.5",
+    "feedback.score > '0.5'",
+    "feedback.correct = yes",
+    "feedback.correct IN ('yes')",
+    "feedback.correct IS NOT NULL",
+    "expectation.answer RLIKE '^4'",
     "tags.x > 'a'",
 ]
 
@@ -49,8 +55,6 @@ DEVIATIONS = {
     "timestamp_ms > 'soon'": False,
     "metadata.`mlflow.trace.tokenUsage` LIKE '%x%'": False,
     "tags.x > 'a'": False,
-    "feedback.correct = 'yes'": False,  # assessment filters are not evaluated by tracktui yet
-    "expectation.answer = 'x'": False,
 }
 
 

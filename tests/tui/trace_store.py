@@ -9,6 +9,10 @@ Traces (experiment `agents`):
 * `tr-00…01` "support-agent": AGENT root → retrieve (RETRIEVER), plan (CHAIN) → search (TOOL,
   fails with an exception event, ERROR), chat_model (LLM, token usage, big nested outputs);
 * `tr-00…02` "summarise": one OK span, logged under run `RUN_NAME` (metadata mlflow.sourceRun).
+
+Experiment `reviews` holds `tr-00…03`, the support-agent spans again, assessed: a judge's
+feedback a human overrode, a code score, an expectation, a feedback on the `search` span and a
+judge's error (`REVIEW_ASSESSMENTS`, fixed ids and times, written by mlflow's create_assessment).
 """
 
 from __future__ import annotations
@@ -22,6 +26,17 @@ AGENT_TRACE = "tr-" + "0" * 31 + "1"
 RUN_TRACE = "tr-" + "0" * 31 + "2"
 RUN_NAME = "agent-eval"
 SEARCH_ERROR = "search backend timed out after 800 ms"
+REVIEW_TRACE = "tr-" + "0" * 31 + "3"
+#: (assessment id, kind, name, value, source type, source id, rationale, span id, overrides, error code)
+REVIEW_ASSESSMENTS = [
+    ("a-01", "feedback", "quality", "no", "LLM_JUDGE", "gpt-judge", "[bold]too short[/bold]", None, None, None),
+    ("a-02", "feedback", "quality", "yes", "HUMAN", "ada", "Short, but it is right.", None, "a-01", None),
+    ("a-03", "feedback", "score", 0.75, "CODE", "length_check", None, None, None, None),
+    ("a-04", "expectation", "answer", {"steps": ["Settings", "Security"]}, "HUMAN", "ada", None, None, None, None),
+    ("a-05", "feedback", "search_ok", False, "LLM_JUDGE", "gpt-judge", "The search timed out.",
+     "a000000000000004", None, None),
+    ("a-06", "feedback", "toxicity", None, "LLM_JUDGE", "gpt-judge", None, None, None, "RATE_LIMIT_EXCEEDED"),
+]
 
 # (span id, parent, name, type, start ms, end ms, status, inputs, outputs, extra attributes, events)
 _AGENT_SPANS = [
@@ -100,6 +115,45 @@ def create_trace_store(directory: Path) -> str:
             )
             store.start_trace(info)
             store.log_spans(experiment_id, [Span.from_dict(_span(trace_id, offset_ms, row)) for row in rows])
+        _assessed_trace(store)
     finally:
         store.engine.dispose()
     return uri
+
+
+def _assessed_trace(store) -> None:
+    """Experiment `reviews` with REVIEW_TRACE and its REVIEW_ASSESSMENTS."""
+    from mlflow.entities import (
+        AssessmentError,
+        AssessmentSource,
+        Expectation,
+        Feedback,
+        Span,
+        TraceInfo,
+        TraceLocation,
+        TraceState,
+    )
+
+    experiment_id = store.create_experiment("reviews")
+    offset_ms = 120_000
+    root = _AGENT_SPANS[0]
+    store.start_trace(TraceInfo(
+        trace_id=REVIEW_TRACE, trace_location=TraceLocation.from_experiment_id(experiment_id),
+        request_time=T0_NS // MS + offset_ms, execution_duration=root[5] - root[4], state=TraceState.OK,
+        request_preview=json.dumps(root[7], ensure_ascii=False), response_preview=json.dumps(root[8], ensure_ascii=False),
+        tags={"mlflow.traceName": "support-agent"},
+    ))
+    store.log_spans(experiment_id, [Span.from_dict(_span(REVIEW_TRACE, offset_ms, row)) for row in _AGENT_SPANS])
+    for i, (aid, kind, name, value, source_type, source_id, rationale, span_id, overrides, error) in enumerate(
+            REVIEW_ASSESSMENTS):
+        at = T0_NS // MS + offset_ms + 10_000 + i * 1000
+        source = AssessmentSource(source_type=source_type, source_id=source_id)
+        if kind == "expectation":
+            made = Expectation(name=name, value=value, source=source, trace_id=REVIEW_TRACE, span_id=span_id,
+                               create_time_ms=at, last_update_time_ms=at)
+        else:
+            made = Feedback(name=name, value=value, source=source, trace_id=REVIEW_TRACE, rationale=rationale,
+                            span_id=span_id, overrides=overrides, create_time_ms=at, last_update_time_ms=at,
+                            error=AssessmentError(error_code=error) if error else None)
+        made.assessment_id = aid
+        store.create_assessment(made)

@@ -6,7 +6,8 @@
 
 Headless: the store layer (store.transfer) and Rich, never Textual. A progress bar on stderr,
 a summary on stdout; a failed run is listed and the others continue (exit 1); whatever was
-skipped (runs or experiments the source could not read, refused files and symlinks) is listed
+skipped (runs or experiments the source could not read, refused files and symlinks,
+assessments the destination cannot take) is listed
 too and also exits 1; a failure before anything could be copied prints one line and exits 2. Running the same command again resumes
 and copies only what is new or changed.
 """

@@ -17,6 +17,7 @@ from tracktui.store.traces import Trace
 
 from ..app import TrackApp
 from ..safe_text import plain
+from ..widgets.assessment_panel import AssessmentPanel
 from ..widgets.span_waterfall import SpanTree, header_text
 from ..widgets.status_bar import StatusBar
 from ..widgets.traces_table import format_duration_ms, format_time_ms, token_text
@@ -54,6 +55,8 @@ class TraceScreen(Screen):
         Binding("t", "edit_tags", "Edit trace tags", show=False, id="trace.tags"),
         Binding("d", "delete_trace", "Delete trace", show=False, id="trace.delete"),
         Binding("y", "copy", "Copy…", show=False, id="trace.copy"),
+        Binding("f", "add_feedback", "Feedback", id="trace.feedback"),
+        Binding("x", "add_expectation", "Add expectation", show=False, id="trace.expectation"),
     ]
 
     def __init__(self, trace_id: str) -> None:
@@ -66,6 +69,7 @@ class TraceScreen(Screen):
         yield Static("Loading trace…", id="trace-summary")
         yield Static("", id="trace-header")
         yield Static("", id="trace-body")
+        yield AssessmentPanel(id="trace-assessments", classes="-empty")
         yield StatusBar()
         yield Footer()
 
@@ -92,6 +96,7 @@ class TraceScreen(Screen):
         name = trace.info.name or (trace.root.name if trace.root else "")
         self.query_one("#trace-title", Label).update(plain(f"Trace {name} · {self.trace_id}"))
         self.query_one("#trace-summary", Static).update(plain(trace_summary(trace)))
+        self.query_one(AssessmentPanel).show(trace)
 
     def _update_header(self) -> None:
         if (tree := self.span_tree) is not None:
@@ -149,6 +154,19 @@ class TraceScreen(Screen):
             from ..trace_actions import copy_trace
 
             copy_trace(self, self.trace.info, self.trace)
+
+    def action_add_feedback(self) -> None:
+        self._add_assessment("feedback")
+
+    def action_add_expectation(self) -> None:
+        self._add_assessment("expectation")
+
+    def _add_assessment(self, kind: str) -> None:
+        if self.trace is None:
+            return
+        from ..trace_actions import add_assessment
+
+        add_assessment(self, self.trace, kind, self._reload_info)
 
     def action_edit_tags(self) -> None:
         if self.trace is None:
