@@ -3,6 +3,13 @@ StoreErrors a person can act on (missing driver, unreachable server, locked SQLi
 
 URIs are the ones mlflow accepts: `sqlite:///path.db`, `postgresql://` (psycopg2 by default),
 `mysql+pymysql://` (plain `mysql://` too), `mssql+pyodbc://`.
+
+A shared database server gets a well-behaved client: a bounded pool (a burst of screens waits
+for a connection, then fails clearly, rather than opening dozens), a ping before a pooled
+connection is reused (the server may have closed it), a statement timeout where the dialect has
+one (`TRACKTUI_SQL_STATEMENT_TIMEOUT` seconds, default 60, 0 = none: a runaway filter never
+holds locks or a connection for minutes) and, on PostgreSQL, read-only sessions whose write
+transactions say `READ WRITE` (store/sql/transactions.py).
 """
 
 from __future__ import annotations
@@ -31,6 +38,14 @@ _ENCODE_HINT = (
     "':' as %3A)"
 )
 SQLITE_BUSY_TIMEOUT_MS = 20000
+#: Connections to a database server: kept open, and opened on top in a burst. The TUI runs a
+#: few store calls at once and copies use 4 workers; more would only queue on the server.
+POOL_SIZE = 4
+POOL_MAX_OVERFLOW = 4
+#: Seconds a store call waits for a free pooled connection before failing.
+POOL_TIMEOUT_S = 30
+STATEMENT_TIMEOUT_ENV = "TRACKTUI_SQL_STATEMENT_TIMEOUT"
+DEFAULT_STATEMENT_TIMEOUT_S = 60.0
 
 
 def create_engine(uri: str) -> tuple[sa.Engine, str]:
@@ -60,11 +75,13 @@ def create_engine(uri: str) -> tuple[sa.Engine, str]:
         _check_sqlite_file(url, shown)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     elif dialect in ("postgresql", "mysql", "mssql"):
-        kwargs["pool_pre_ping"] = True
-        kwargs["pool_recycle"] = 1800
+        kwargs.update(pool_pre_ping=True, pool_recycle=1800, pool_size=POOL_SIZE,
+                      max_overflow=POOL_MAX_OVERFLOW, pool_timeout=POOL_TIMEOUT_S)
         driver = url.get_driver_name()
         if driver in ("psycopg2", "psycopg", "pymysql", "mysqldb"):
             kwargs["connect_args"] = {"connect_timeout": _SERVER_CONNECT_TIMEOUT_S}
+        if dialect == "postgresql" and driver in ("psycopg2", "psycopg"):
+            kwargs["connect_args"]["options"] = _postgresql_session_options(statement_timeout_s())
     else:
         raise UnsupportedURI(
             f"Unsupported database URI {shown!r}: expected sqlite:///, postgresql://, "
@@ -85,7 +102,47 @@ def create_engine(uri: str) -> tuple[sa.Engine, str]:
         ) from None
     if dialect == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+    elif dialect == "mysql" and statement_timeout_s():
+        sa.event.listen(engine, "connect", _mysql_statement_timeout)
     return engine, dialect
+
+
+def statement_timeout_s() -> float:
+    """The statement timeout in seconds from TRACKTUI_SQL_STATEMENT_TIMEOUT (0: none). Read at
+    each engine's creation; a value that is no number raises UnsupportedURI, which says so."""
+    raw = os.environ.get(STATEMENT_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_STATEMENT_TIMEOUT_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise UnsupportedURI(f"{STATEMENT_TIMEOUT_ENV}={raw!r}: expected a number of seconds (0 for no timeout)")
+    return seconds
+
+
+def _postgresql_session_options(timeout_s: float) -> str:
+    """libpq `options`: every statement is cancelled after the timeout, and transactions are
+    read-only unless a write transaction asks for READ WRITE: set once per connection, so the
+    read path pays nothing."""
+    options = "-c default_transaction_read_only=on"
+    if timeout_s:
+        options += f" -c statement_timeout={max(1, round(timeout_s * 1000))}"
+    return options
+
+
+def _mysql_statement_timeout(dbapi_connection, _record) -> None:
+    """MariaDB's `max_statement_time` (seconds, every statement) or MySQL's
+    `max_execution_time` (milliseconds, SELECTs only), once per new connection."""
+    timeout_s = statement_timeout_s()
+    server = str(dbapi_connection.get_server_info())
+    cursor = dbapi_connection.cursor()
+    if "mariadb" in server.lower():
+        cursor.execute(f"SET SESSION max_statement_time = {timeout_s:.3f}")
+    else:
+        cursor.execute(f"SET SESSION max_execution_time = {max(1, round(timeout_s * 1000))}")
+    cursor.close()
 
 
 #: For a URI without a driver: the installed driver to use, in order of preference. mlflow's
@@ -178,6 +235,8 @@ def translated_errors(display_uri: str, dialect: str):
         raise
     except sa.exc.DBAPIError as exc:
         raise database_error(exc, display_uri, dialect) from None
+    except sa.exc.TimeoutError:
+        raise pool_exhausted(display_uri) from None
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"Database error on {display_uri}: {exc}") from None
 
@@ -189,6 +248,16 @@ def database_error(exc: sa.exc.DBAPIError, display_uri: str, dialect: str) -> St
     low = str(orig).lower()
     args = getattr(orig, "args", None)
     code = args[0] if args and isinstance(args[0], int) else None
+    if _statement_timed_out(orig, code, low):
+        return StoreError(
+            f"The query on {display_uri} ran past the statement timeout ({statement_timeout_s():g} s) and was "
+            f"cancelled: narrow the filter, or raise {STATEMENT_TIMEOUT_ENV} (seconds, 0 = none)"
+        )
+    if _server_closed(orig, code, low):
+        return Unreachable(
+            f"The database server closed the connection to {display_uri} (restarted, or the connection "
+            f"was killed): {text}; try again"
+        )
     if "database is locked" in low or "database table is locked" in low:
         return StoreError(
             f"The SQLite database {display_uri} stayed locked by another process for "
@@ -206,7 +275,6 @@ def database_error(exc: sa.exc.DBAPIError, display_uri: str, dialect: str) -> St
         or "connection refused" in low
         or "could not translate host name" in low
         or "timeout expired" in low
-        or "server closed the connection" in low
         or "can't connect" in low
         or isinstance(exc, sa.exc.InterfaceError)
     ):
@@ -214,3 +282,33 @@ def database_error(exc: sa.exc.DBAPIError, display_uri: str, dialect: str) -> St
     if "no such table" in low or "doesn't exist" in low or "undefinedtable" in low:
         return SchemaError(f"{display_uri} is missing an MLflow table: {text}")
     return StoreError(f"Database error on {display_uri} ({dialect}): {text}")
+
+
+def pool_exhausted(display_uri: str) -> StoreError:
+    """Every pooled connection stayed busy for POOL_TIMEOUT_S (slow queries piling up)."""
+    return StoreError(
+        f"All {POOL_SIZE + POOL_MAX_OVERFLOW} connections to {display_uri} stayed busy for {POOL_TIMEOUT_S} s "
+        "(slow queries?); try again"
+    )
+
+
+#: MySQL's max_execution_time, MariaDB's max_statement_time.
+_MYSQL_TIMEOUT_CODES = (3024, 1969)
+#: MySQL/MariaDB: server gone away, lost connection, connection killed, server shutdown.
+_MYSQL_CLOSED_CODES = (2006, 2013, 1927, 1053)
+
+
+def _statement_timed_out(orig: object, code: int | None, low: str) -> bool:
+    return (
+        getattr(orig, "pgcode", None) == "57014" and "statement timeout" in low
+    ) or code in _MYSQL_TIMEOUT_CODES
+
+
+def _server_closed(orig: object, code: int | None, low: str) -> bool:
+    # 57P01: terminated by an administrator (pg_terminate_backend); 57P02/57P03: shutting down
+    return (
+        getattr(orig, "pgcode", None) in ("57P01", "57P02", "57P03")
+        or "server closed the connection" in low
+        or "terminating connection" in low
+        or code in _MYSQL_CLOSED_CODES
+    )

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..errors import InvalidValue, StoreError
-from .connect import database_error
+from .connect import database_error, pool_exhausted
 
 if TYPE_CHECKING:
     from .host import SqlHost
@@ -67,6 +68,8 @@ class SqlTransactions(SqlHost):
                 if delay is None or not _is_transient(exc):
                     raise self._translate(exc) from None
                 time.sleep(delay * (1 + random.random()))
+            except PoolTimeout:
+                raise pool_exhausted(getattr(self, "display_uri", "the database")) from None
         raise AssertionError("unreachable")
 
     def _translate(self, exc: DBAPIError) -> StoreError:
@@ -84,11 +87,16 @@ class SqlTransactions(SqlHost):
                 if delay is None or not _is_transient(exc):
                     raise self._translate(exc) from None
                 time.sleep(delay * (1 + random.random()))
+            except PoolTimeout:
+                raise pool_exhausted(getattr(self, "display_uri", "the database")) from None
         raise AssertionError("unreachable")
 
     def _begin_write(self, conn: Connection) -> None:
         conn.begin()
-        if conn.dialect.name == "sqlite" and not getattr(conn.connection.dbapi_connection, "in_transaction", True):
+        if conn.dialect.name == "postgresql":
+            # sessions are read-only by default (connect.py); only write transactions lift it
+            conn.exec_driver_sql("SET TRANSACTION READ WRITE")
+        elif conn.dialect.name == "sqlite" and not getattr(conn.connection.dbapi_connection, "in_transaction", True):
             # pysqlite defers BEGIN to the first INSERT; take the write lock now instead.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
