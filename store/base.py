@@ -417,3 +417,15 @@ def not_found_run(run_id: str) -> NotFound:
 
 def not_found_experiment(experiment_id: str) -> NotFound:
     return NotFound(f"Experiment '{experiment_id}' not found")
+
+
+def find_experiment(store: Store, name_or_id: str) -> Experiment | None:
+    """The experiment with that exact name, else with that id, else None (how the CLI names
+    one: `--experiment`, `export`). A name wins: an experiment may well be named "2"."""
+    found = store.get_experiment_by_name(name_or_id)
+    if found is not None:
+        return found
+    try:
+        return store.get_experiment(name_or_id)
+    except (NotFound, InvalidValue):
+        return None

@@ -20,6 +20,7 @@ from textual.worker import Worker, get_current_worker
 
 from tracktui.store.base import Store
 from tracktui.store.errors import StoreError
+from tracktui.store.model import Experiment
 
 from .abandonable import Abandoned, call_abandonable
 from .commands import ActionsProvider
@@ -53,9 +54,13 @@ class TrackApp(App[None]):
         Binding("escape", "back", "Back", id="app.back"),
     ]
 
-    def __init__(self, store: Store, *, config: Config | None = None) -> None:
+    def __init__(
+        self, store: Store, *, config: Config | None = None, open_experiment: Experiment | None = None
+    ) -> None:
+        """`open_experiment`: start on that experiment's runs (esc goes to the experiments)."""
         super().__init__()
         self.store = store
+        self._open_experiment = open_experiment
         self._warnings_shown: set[str] = set()
         self.config = config if config is not None else Config.load()
         self.status_changed_signal: Signal[None] = Signal(self, "status_changed")
@@ -67,7 +72,7 @@ class TrackApp(App[None]):
     def get_default_screen(self) -> Screen:
         from .screens.experiments import ExperimentsScreen
 
-        return ExperimentsScreen()
+        return ExperimentsScreen(open_first=self._open_experiment)
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..base import Store
+from ..base import Store, find_experiment
 from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError, UnsafePath
 from ..model import PARENT_RUN_TAG, RUN_NAME_TAG, DatasetInput, Experiment, MetricPoint, Run
 from .format import (
@@ -177,12 +177,9 @@ class StoreSource:
                     return sorted(out, key=lambda e: _id_order(e.id))
         found = []
         for sel in selectors:
-            exp = self.store.get_experiment_by_name(sel)
+            exp = find_experiment(self.store, sel)
             if exp is None:
-                try:
-                    exp = self.store.get_experiment(sel)
-                except (NotFound, InvalidValue):
-                    raise NotFound(f"No experiment named or numbered {sel!r} in {self.description}") from None
+                raise NotFound(f"No experiment named or numbered {sel!r} in {self.description}")
             found.append(exp)
         return found
 

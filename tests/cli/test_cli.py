@@ -141,3 +141,77 @@ def test_demo_is_deterministic(tmp_path):
             ids.append([(t.trace_id, t.request_time, t.state, t.run_id, t.request_preview)
                         for t in store.search_traces([bert.id], max_results=100).items])
     assert ids[0] == ids[2] and ids[1] == ids[3]
+
+
+def test_experiment_option_with_an_unknown_name_fails_in_one_line_before_the_ui(tmp_path):
+    uri = _tiny_store(tmp_path)
+    for args, name in (((uri, "--experiment", "nope"), "nope"), (("-e", "nope", uri), "nope"), ((uri, "-e", "12345"), "12345")):
+        result = tracktui(*args)
+        assert result.returncode != 0
+        assert result.stderr.strip().splitlines() == [
+            f"tracktui: no experiment named or numbered {name!r} in {uri}"
+        ], result.stderr
+        assert result.stdout == ""  # no UI was started
+
+
+def test_experiment_option_opens_its_runs_by_name_or_id(tmp_path):
+    """In a pseudo-terminal, with the start-up probe: the first screen to paint data is the
+    runs screen, whatever order the URI and the option come in."""
+    uri = _tiny_store(tmp_path)
+    exp_id = open_store(uri).get_experiment_by_name("probe-exp").id
+    for args in ((uri, "-e", "probe-exp"), ("--experiment", exp_id, uri), (uri,)):
+        probe = tmp_path / "probe.txt"
+        probe.unlink(missing_ok=True)
+        code = _run_in_pty([*args], env={"TRACKTUI_STARTUP_PROBE": str(probe)})
+        assert code == 0
+        assert probe.read_text().split()[1] == ("RunsScreen" if len(args) > 1 else "ExperimentsScreen")
+
+
+def test_experiment_option_does_not_go_with_a_subcommand():
+    result = tracktui("-e", "x", "download", "0123abcd", "--uri", "bogus://nowhere")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "tracktui: --experiment opens the app: it does not go with 'tracktui download'"
+    ]
+
+
+def _tiny_store(tmp_path: Path) -> str:
+    """A SQLite store with one experiment ("probe-exp") holding one run, made by real mlflow."""
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = mlflow.MlflowClient(uri)
+    exp_id = client.create_experiment("probe-exp", artifact_location=str(tmp_path / "artifacts"))
+    run = client.create_run(exp_id, run_name="only-run")
+    client.log_metric(run.info.run_id, "loss", 0.5)
+    client.set_terminated(run.info.run_id)
+    return uri
+
+
+def _run_in_pty(args: list[str], env: dict[str, str], timeout: float = 60) -> int:
+    """Run `tracktui ARGS` on a pseudo-terminal (Textual needs one), reading its output so it
+    never blocks; the exit status."""
+    import pty
+    import select
+    import time
+
+    script = Path(sys.executable).parent / "tracktui"
+    master, slave = pty.openpty()
+    full_env = {**os.environ, **env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+    full_env.pop("MLFLOW_TRACKING_URI", None)
+    process = subprocess.Popen([str(script), *args], stdin=slave, stdout=slave, stderr=slave, env=full_env,
+                               close_fds=True, start_new_session=True)
+    os.close(slave)
+    deadline = time.monotonic() + timeout
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
+        return process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)

@@ -1,6 +1,6 @@
 """`tracktui` command line: open the app on a tracking URI, or run a headless subcommand.
 
-    tracktui [URI] [--read-only]
+    tracktui [URI] [--read-only] [--experiment NAME|ID]
     tracktui demo [--path DIR] [--runs N] [--fresh] [--no-open]
     tracktui download RUN_ID [ARTIFACT_PATH] [-o DIR] [--uri URI] [--overwrite]
     tracktui export [--uri SRC] EXPERIMENT... -o DIR
@@ -25,6 +25,8 @@ from tracktui import __version__
 
 from .output import fail
 
+#: The app's option that takes a value (the URI is found around it).
+EXPERIMENT_OPTIONS = ("-e", "--experiment")
 #: The subcommands, in the order `tracktui --help` lists them.
 SUBCOMMANDS = ("demo", "download", "export", "import", "copy", "purge", "runs", "experiments", "watch")
 #: Seconds a store call still running at quit may take to finish before the process ends.
@@ -42,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="tracktui",
-        usage="%(prog)s [-h] [--version] [URI] [--read-only]\n       %(prog)s COMMAND [options]",
+        usage="%(prog)s [-h] [--version] [URI] [--read-only] [-e NAME|ID]\n       %(prog)s COMMAND [options]",
         description="Browse MLflow experiments, runs, metrics, traces and artifacts in the terminal.",
         epilog="'tracktui COMMAND --help' lists a subcommand's options.",
     )
@@ -53,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
         "URI: the tracking URI to open (default: $MLFLOW_TRACKING_URI, else the local default store)",
     )
     app.add_argument("--read-only", action="store_true", help="never write to the store")
+    app.add_argument(
+        *EXPERIMENT_OPTIONS, metavar="NAME|ID", default=None,
+        help="open straight into this experiment's runs (a name, else an id); esc shows the experiments",
+    )
     parser.add_argument("--version", action="version", version=f"tracktui {__version__}")
     commands = parser.add_subparsers(dest="command", title="subcommands", metavar="COMMAND")
 
@@ -101,33 +107,53 @@ def main(argv: list[str] | None = None) -> int:
     uri, rest = _take_uri(argv)
     args = build_parser().parse_args(rest)
     if args.command is None:
-        return _open(uri, read_only=args.read_only)
+        return _open(uri, read_only=args.read_only, experiment=args.experiment)
+    if args.experiment is not None:
+        return fail(f"--experiment opens the app: it does not go with 'tracktui {args.command}'")
     code: int = args.run(args)
     return code
 
 
 def _take_uri(argv: list[str]) -> tuple[str | None, list[str]]:
     """(URI, the other arguments) when the first positional argument is not a subcommand."""
+    skip_value = False
     for i, arg in enumerate(argv):
         if arg == "--":
             break
-        if not arg.startswith("-"):
+        if skip_value:
+            skip_value = False
+        elif arg in EXPERIMENT_OPTIONS:
+            skip_value = True  # `-e NAME`: NAME is no URI
+        elif not arg.startswith("-"):
             return (None, argv) if arg in SUBCOMMANDS else (arg, argv[:i] + argv[i + 1:])
     return None, argv
 
 
-def _open(uri: str | None, *, read_only: bool) -> int:
+def _open(uri: str | None, *, read_only: bool, experiment: str | None = None) -> int:
+    """Open the store and run the app on it; `experiment` (a name or id) starts on its runs,
+    and an unknown one fails with one line before the UI starts."""
     from tracktui.store import StoreError, open_store
+    from tracktui.store.base import find_experiment
 
     try:
         store = open_store(uri, read_only=read_only)
     except StoreError as exc:
         return fail(str(exc))
+    opening = None
+    if experiment is not None:
+        try:
+            opening = find_experiment(store, experiment)
+        except StoreError as exc:
+            store.close()
+            return fail(str(exc))
+        if opening is None:
+            store.close()
+            return fail(f"no experiment named or numbered {experiment!r} in {store.display_uri}")
     from ..abandonable import finish_pending
     from ..app import TrackApp
 
     try:
-        return run_app(TrackApp(store))
+        return run_app(TrackApp(store, open_experiment=opening))
     finally:
         # a call stuck on a silent server must not hold the process (quit must quit); a
         # write still finishing gets a moment

@@ -19,6 +19,7 @@ from ..actions import ExperimentActions
 from ..columns import format_start
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..safe_text import plain
+from ..startup_probe import data_painted
 from ..widgets.cursor_anchor import anchor_at, landing
 from ..widgets.status_bar import StatusBar
 
@@ -47,11 +48,16 @@ class ExperimentsScreen(ExperimentActions):
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="experiments.refresh"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, open_first: Experiment | None = None) -> None:
+        """`open_first`: open that experiment's runs at once (`tracktui URI --experiment`); this
+        list loads only when it is shown, after the runs screen closes."""
         super().__init__()
         self.show_deleted = False
         self.experiments: list[Experiment] = []
         self.counts: dict[str, int] = {}
+        self._open_first = open_first
+        self._load_pending = False  # the list waits until the runs opened at start close
+        self._covered = False
 
     def compose(self) -> ComposeResult:
         yield Label("Experiments", id="experiments-title", classes="screen-title")
@@ -69,7 +75,23 @@ class ExperimentsScreen(ExperimentActions):
         table.add_column("Last update", key="updated")
         table.add_column("Tags", key="tags")
         table.focus()
-        self.load()
+        if self._open_first is None:
+            self.load()
+            return
+        from .runs import RunsScreen
+
+        self._load_pending = True
+        self.app.push_screen(RunsScreen(self._open_first))
+        self._open_first = None
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        # the resume Textual sends at start comes before the runs screen covers this one
+        if self._load_pending and self._covered:
+            self._load_pending = False
+            self.load()
 
     # -- data --------------------------------------------------------------------------------
 
@@ -100,6 +122,7 @@ class ExperimentsScreen(ExperimentActions):
     def _loaded(self, experiments: list[Experiment]) -> None:
         self.experiments = experiments
         self._fill()
+        data_painted(self.app)
         ids = [e.id for e in experiments]
         store = self.app.store
         if ids:

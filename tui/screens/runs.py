@@ -30,6 +30,7 @@ from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..safe_text import plain
+from ..startup_probe import data_painted
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.cursor_anchor import CursorAnchor
 from ..widgets.filter_bar import FilterBar
@@ -186,6 +187,7 @@ class RunsScreen(RunListActions):
             self.table.mark_parents(self._parents, complete=False)
         if first:
             self.table.empty_text = "No runs match." if self.filter_text else "No runs in this experiment."
+            data_painted(self.app)
             self.query_one(FilterBar).clear_error()
             if self._anchor is not None:
                 for row in self.table.start_expanding(self._anchor.expanded):
