@@ -15,10 +15,12 @@ inside a text box `/` is text too.
 
 from __future__ import annotations
 
+import sys
+
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 #: Told by the README, the help screen and the placeholders.
 TYPING_RULE = "/ opens the filter; while a text box has focus every printable key is text; enter or ↓ returns to the list, esc clears or leaves"
@@ -31,7 +33,16 @@ def filter_binding(area: str, action: str = "focus_filter", description: str = "
 
 def filter_key_enabled(screen: Screen) -> bool | None:
     """None (shown, greyed out) while the user is typing in a text box: `/` is text there."""
-    return None if isinstance(screen.focused, (Input, TextArea)) else True
+    return None if _is_text_box(screen.focused) else True
+
+
+def _is_text_box(widget: Widget | None) -> bool:
+    if isinstance(widget, Input):
+        return True
+    # TextArea's import (tree-sitter, themes) costs ~40 ms of start-up and the first screens
+    # have none: a focused TextArea means its module is loaded already.
+    module = sys.modules.get("textual.widgets._text_area")
+    return module is not None and isinstance(widget, module.TextArea)
 
 
 def focus_now(widget: Widget) -> None:

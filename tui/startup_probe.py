@@ -1,6 +1,7 @@
 """`TRACKTUI_STARTUP_PROBE=FILE`: when the first screen has painted its data (the experiments
 list, or with `--experiment` the runs table's first page), write the wall-clock time
-(`time.time()`) and the screen's class name to FILE, and exit. bench/bench_startup.py measures launch → painted with it;
+(`time.time()`), the screen's class name and the process's CPU seconds so far to FILE, and
+exit. bench/bench_startup.py measures launch → painted with it;
 without the variable this is one dictionary lookup per screen load.
 """
 
@@ -23,7 +24,7 @@ def data_painted(app: App) -> None:
         return
 
     def record() -> None:
-        Path(target).write_text(f"{time.time()!r} {type(app.screen).__name__}")
+        Path(target).write_text(f"{time.time()!r} {type(app.screen).__name__} {time.process_time()!r}")
         app.exit()
 
     app.call_after_refresh(record)

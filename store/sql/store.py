@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from ..base import Store, not_found_experiment, not_found_run
 from ..errors import InvalidValue, SchemaError
@@ -482,6 +481,8 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
             )
             return lambda column: column.in_(ids.scalar_subquery())
         if self.dialect == "postgresql" and len(run_ids) > 50:
+            from sqlalchemy.dialects import postgresql  # only here: start-up skips its import
+
             array = sa.literal(run_ids, postgresql.ARRAY(sa.String))
             return lambda column: column == sa.any_(array)
         return lambda column: column.in_(run_ids)

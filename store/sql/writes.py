@@ -16,9 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy import and_, delete, insert, or_, select, update
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from .. import validation as v
@@ -469,11 +466,19 @@ class SqlWrites(SqlPurge):
             return
         table = self.tables.metrics
         dialect = conn.dialect.name
+        # each dialect's insert is imported where used: loading the PostgreSQL and MySQL dialects
+        # cost ~100 ms of a SQLite user's start-up (bench/bench_startup.py --importtime)
         if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
             conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
         elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
             conn.execute(postgresql_insert(table).on_conflict_do_nothing(), rows)
         elif dialect in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import insert as mysql_insert
+
             stmt = mysql_insert(table)
             conn.execute(stmt.on_duplicate_key_update(step=stmt.inserted.step), rows)
         else:
