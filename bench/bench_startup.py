@@ -18,6 +18,7 @@ screen (`python -X importtime`, cumulative microseconds).
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import select
 import statistics
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--importtime", action="store_true", help="also profile the app's imports")
     args = parser.parse_args()
     info = build(DATA_DIR / "bench10k.db")
+    compile_package()
     tracktui = str(Path(sys.executable).parent / "tracktui")
     cases = [
         ("python -c pass (interpreter floor)", [sys.executable, "-c", "pass"], None, None),
@@ -89,6 +91,15 @@ def main() -> None:
               f"| {shown_target} | {verdict} |")
     if args.importtime:
         print_importtime()
+
+
+def compile_package() -> None:
+    """Byte-compile tracktui as an install would: with PYTHONDONTWRITEBYTECODE set (as on the
+    project machine) every launch would otherwise compile its ~60 modules again (~90 ms)."""
+    root = Path(__file__).resolve().parent.parent
+    compileall.compile_file(root / "__init__.py", quiet=1)
+    for package in ("store", "tui"):
+        compileall.compile_dir(root / package, quiet=1)
 
 
 def launch(command: list[str], screen: str | None) -> tuple[float, float]:

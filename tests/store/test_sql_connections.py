@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tracktui.store.errors import StoreError, Unreachable, UnsupportedURI
-from tracktui.store.sql import SqlStore
-from tracktui.store.sql import connect
+from tracktui.store.sql import SqlStore, connect
 
 SERVER_KINDS = ("postgres", "mysql")
 
