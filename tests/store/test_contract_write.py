@@ -802,9 +802,12 @@ def test_purge_on_sql_spares_unsafe_paths_and_ages_only_dated_deletions(purge_st
     (victim / "keep.txt").write_text("keep")
     p.client.delete_run(unsafe)
     p.client.delete_run(undated)
-    with p.store.engine.begin() as conn:
+    # another client tampers (tracktui's own PostgreSQL sessions are read-only outside its writes)
+    tamper = sa.create_engine(p.store.engine.url, poolclass=sa.pool.NullPool)
+    with tamper.begin() as conn:
         conn.execute(sa.text("UPDATE runs SET artifact_uri = :u WHERE run_uuid = :r"), {"u": str(victim), "r": unsafe})
         conn.execute(sa.text("UPDATE runs SET deleted_time = NULL WHERE run_uuid = :r"), {"r": undated})
+    tamper.dispose()
 
     assert p.store.purge_deleted_runs(older_than_ms=0) == []
     assert p.store.purge_deleted_runs() == [undated]
