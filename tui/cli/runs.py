@@ -99,14 +99,12 @@ def run(args: argparse.Namespace) -> int:
 def find_experiment(store, text: str):
     """The experiment named `text`, else the one whose id it is. Raises NotFound."""
     from tracktui.store import NotFound
+    from tracktui.store.base import find_experiment as named_or_numbered
 
-    experiment = store.get_experiment_by_name(text)
-    if experiment is not None:
-        return experiment
-    try:
-        return store.get_experiment(text)
-    except NotFound:
-        raise NotFound(f"No experiment is named {text!r} or has that id") from None
+    experiment = named_or_numbered(store, text)
+    if experiment is None:
+        raise NotFound(f"No experiment is named {text!r} or has that id")
+    return experiment
 
 
 # -- plain runs -------------------------------------------------------------------------------
