@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app.add_argument("--read-only", action="store_true", help="never write to the store")
     app.add_argument(
-        *EXPERIMENT_OPTIONS, metavar="NAME|ID", default=None,
+        *EXPERIMENT_OPTIONS, dest="open_experiment", metavar="NAME|ID", default=None,
         help="open straight into this experiment's runs (a name, else an id); esc shows the experiments",
     )
     parser.add_argument("--version", action="version", version=f"tracktui {__version__}")
@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     uri, rest = _take_uri(argv)
     args = build_parser().parse_args(rest)
     if args.command is None:
-        return _open(uri, read_only=args.read_only, experiment=args.experiment)
-    if args.experiment is not None:
+        return _open(uri, read_only=args.read_only, experiment=args.open_experiment)
+    if args.open_experiment is not None:
         return fail(f"--experiment opens the app: it does not go with 'tracktui {args.command}'")
     code: int = args.run(args)
     return code
