@@ -64,7 +64,7 @@ def test_without_a_timeout_a_slow_query_finishes(server_uri, monkeypatch):
         conn.exec_driver_sql(_sleep_sql(store.dialect, 0.3)).all()
 
 
-def test_a_statement_timeout_that_is_no_number_is_refused(monkeypatch, sqlite_backend):
+def test_a_statement_timeout_that_is_no_number_is_refused(monkeypatch):
     monkeypatch.setenv(connect.STATEMENT_TIMEOUT_ENV, "soon")
     with pytest.raises(UnsupportedURI, match="TRACKTUI_SQL_STATEMENT_TIMEOUT='soon'"):
         connect.create_engine("postgresql://u@127.0.0.1:1/db")
