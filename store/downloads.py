@@ -26,7 +26,7 @@ from .artifacts.base import (
     RangesNotSupported,
 )
 from .artifacts.safety import clean_relative_path, destination_for
-from .errors import NotFound, StoreError
+from .errors import DestinationExists, DownloadCancelled, NotFound, StoreError
 from .part_files import PartFile, sweep_stale
 
 #: Files fetched at the same time unless the caller says otherwise: up to DEFAULT_WORKERS files
@@ -52,14 +52,6 @@ PROGRESS_INTERVAL = 0.05
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-
-
-class DestinationExists(StoreError):
-    title = "File exists"
-
-
-class DownloadCancelled(StoreError):
-    title = "Download cancelled"
 
 
 @dataclass(frozen=True, slots=True)

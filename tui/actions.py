@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from tracktui.store.base import Store
-from tracktui.store.errors import AuthFailed, ReadOnlyError, StoreError
+from tracktui.store.errors import PermissionDenied, ReadOnlyError, StoreError
 from tracktui.store.model import Experiment, Run
 from tracktui.store.validation import (
     validate_experiment_name,
@@ -86,8 +86,7 @@ def write_failed(app: TrackApp) -> Callable[[StoreError], bool]:
     """on_error for writes: a server refusing writes makes the store read-only from now on."""
 
     def failed(error: StoreError) -> bool:
-        denied = isinstance(error, ReadOnlyError) or (
-            isinstance(error, AuthFailed) and error.message.startswith("Permission denied"))
+        denied = isinstance(error, (ReadOnlyError, PermissionDenied))
         if denied and not app.read_only_reason:
             app.refuse_writes(f"the server refused a write ({error.message})")
         return False  # the notification still says what failed

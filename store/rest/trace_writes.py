@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidValue, NotFound
+from ..errors import InvalidValue, NotFound, ServerError
 from ..traces import Span, Trace
 from ..traces.writes import (
     TraceImport,
@@ -27,7 +27,6 @@ from ..traces.writes import (
     plain_attributes,
     user_tags,
 )
-from .transport import ServerError
 
 if TYPE_CHECKING:
     from .host import RestHost

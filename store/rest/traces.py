@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidValue, NotFound, StoreError
+from ..errors import InvalidValue, NotFound, ServerError, StoreError
 from ..model import Page
 from ..traces import Trace, TraceInfo
 from ..traces.decode import (
@@ -28,7 +28,6 @@ from ..traces.filter import (
     parse_trace_order_by,
 )
 from ..traces.validation import validate_trace_tag
-from .transport import ServerError
 
 if TYPE_CHECKING:
     from .host import RestHost

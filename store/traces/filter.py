@@ -24,6 +24,7 @@ Also here: the Python evaluation the file store uses, and the default order (new
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -34,6 +35,8 @@ from ..search.evaluate import compare_number, compare_string
 from ..search.parser import NUMERIC_OPS, Parser
 from . import SOURCE_RUN_METADATA, TRACE_NAME_TAG, Span, TraceInfo
 from .assessments import assessments_match
+
+log = logging.getLogger(__name__)
 
 STRING_ATTRIBUTES = ("request_id", "client_request_id", "status", "name", "run_id", "prompt", "text")
 NUMERIC_ATTRIBUTES = ("timestamp_ms", "execution_time_ms", "end_time_ms")
@@ -69,6 +72,7 @@ def parse_trace_filter(text: str | None) -> tuple[Comparison, ...]:
     except FilterSyntaxError:
         raise
     except Exception as exc:
+        log.exception("Parser bug on trace filter %r", text)
         raise FilterSyntaxError(f"Could not parse filter ({exc!r})", text=text, position=0) from exc
     for c in parsed:
         if c.kind == "attribute" and c.key == "prompt" and str(c.value).count("/") != 1:

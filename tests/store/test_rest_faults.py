@@ -13,6 +13,7 @@ import socket
 import pytest
 from fake_http_server import FakeServer, Reply, run_json
 
+from tracktui.store import HostNotAllowed, PermissionDenied, ServerError
 from tracktui.store.errors import (
     AuthFailed,
     FilterSyntaxError,
@@ -22,7 +23,6 @@ from tracktui.store.errors import (
     Unreachable,
 )
 from tracktui.store.rest.store import RestStore
-from tracktui.store.rest.transport import HostNotAllowed, ServerError
 
 EXPERIMENT = {"experiment": {"experiment_id": "1", "name": "e", "lifecycle_stage": "active"}}
 RUN_ID = "0123456789abcdef0123456789abcdef"
@@ -130,9 +130,10 @@ def test_403_invalid_host_names_the_server_option_that_fixes_it():
 
 def test_403_permission_denied_is_auth_failed_with_the_servers_reason():
     with FakeServer(Reply(403, "Permission denied")) as server:
-        with pytest.raises(AuthFailed, match="Permission denied") as caught:
+        with pytest.raises(PermissionDenied, match="Permission denied") as caught:
             open_rest(server.url).get_experiment("1")
         assert not isinstance(caught.value, HostNotAllowed)
+        assert isinstance(caught.value, AuthFailed)
 
 
 def test_mlflow_error_json_becomes_a_specific_error():

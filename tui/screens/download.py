@@ -18,13 +18,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, ProgressBar, Static
 
-from tracktui.store.downloads import (
-    DestinationExists,
-    DownloadCancelled,
-    DownloadProgress,
-    download,
-)
-from tracktui.store.errors import StoreError
+from tracktui.store.downloads import DownloadProgress, download
+from tracktui.store.errors import DestinationExists, DownloadCancelled, StoreError
 
 from ..app import TrackApp
 from ..safe_text import plain
