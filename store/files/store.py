@@ -44,6 +44,7 @@ from ..model import (
     Run,
     ViewType,
 )
+from ..nogc import gc_paused
 from ..paging import decode_page_token, encode_page_token
 from ..search import (
     experiment_matches,
@@ -78,7 +79,6 @@ from .layout import (
 )
 from .meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .metrics import LatestCache, read_columns, read_tail
-from .nogc import gc_paused
 from .rundata import RunData, RunDataCache
 from .trace_writes import FileTraceWrites
 from .traces import FileTraces
@@ -248,7 +248,7 @@ class FileStore(FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWr
 
     # -- runs --------------------------------------------------------------------------------
 
-    @gc_paused  # a listing builds ~17 lasting objects a run, none in a cycle (files_nogc)
+    @gc_paused()  # a listing builds ~17 lasting objects a run, none in a cycle (store/nogc.py)
     def search_runs(
         self,
         experiment_ids: Sequence[str],

@@ -8,9 +8,6 @@ to the same SQLite file is never blocked by a reader left open.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import gc
 import json
 import math
 from collections import defaultdict
@@ -36,6 +33,7 @@ from ..model import (
     RunOutputs,
     ViewType,
 )
+from ..nogc import gc_paused
 from ..paging import decode_page_token, encode_page_token
 from ..search import (
     parse_experiment_filter,
@@ -387,7 +385,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
             return []
         # A page of 5,000 runs allocates ~100k objects that all survive: the cyclic GC would
         # traverse them again and again while they are built, for nothing (none is a cycle).
-        with _gc_paused():
+        with gc_paused():
             return self._build_runs(conn, rows, include_keys)
 
     def _build_runs(self, conn, rows, include_keys: Keys | None) -> list[Run]:
@@ -403,7 +401,6 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
         want_metrics = include_keys.metrics if include_keys is not None else None
         want_tags = include_keys.tags if include_keys is not None else None
         nan = math.nan
-        new_point, (set_value, set_step, set_timestamp) = object.__new__, _POINT_SETTERS
         for chunk in _chunks(ids, self._id_chunk()):
             in_page = self._id_filter(chunk)
             if want_params is None or want_params:
@@ -411,14 +408,8 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
             if want_metrics is None or want_metrics:
                 lm = t.latest_metrics
                 stmt = _data_query(lm, ("key", "value", "step", "timestamp", "is_nan"), in_page, want_metrics)
-                # MetricPoint's frozen __init__ sets each field through object.__setattr__;
-                # the slot setters do the same in C (see _POINT_SETTERS).
                 for run_uuid, key, value, step, timestamp, is_nan in _raw_rows(conn, stmt):
-                    point = new_point(MetricPoint)
-                    set_value(point, nan if is_nan else value)
-                    set_step(point, step)
-                    set_timestamp(point, timestamp)
-                    metrics[run_uuid][key] = point
+                    metrics[run_uuid][key] = MetricPoint(nan if is_nan else value, step, timestamp)
             if want_tags is None:  # the system tags are among all tags
                 tags.update(self._key_values(conn, t.tags, in_page, None))
             else:
@@ -489,25 +480,6 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
     def _id_chunk(self) -> int:
         # SQL Server allows ~2100 bound parameters; the others take far more.
         return 1000 if self.dialect == "mssql" else 20000
-
-
-#: MetricPoint's slot setters in field order: setting them on object.__new__(MetricPoint) builds
-#: the same frozen point as MetricPoint(value, step, timestamp), without its Python __init__.
-_POINT_SETTERS = tuple(getattr(MetricPoint, f.name).__set__ for f in dataclasses.fields(MetricPoint))
-assert tuple(f.name for f in dataclasses.fields(MetricPoint)) == ("value", "step", "timestamp")
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """The cyclic GC off for a bulk build (process-wide: another thread's collections just
-    wait a few hundred ms; reference counting still frees everything as usual)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _data_query(table, columns: Iterable[str], in_page, keys):
