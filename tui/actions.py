@@ -169,10 +169,6 @@ def tag_summary(changes: TagChanges) -> str:
     return " and ".join(parts)
 
 
-def _run_label(run: Run) -> str:
-    return run.name or run.tags.get("mlflow.runName") or run.id[:8]
-
-
 class WriteActionsScreen(Screen):
     """Shared by the screens below: read-only refusal, undo, copy."""
 
@@ -579,7 +575,7 @@ class RunScreenActions(WriteActionsScreen):
 
 def run_list(runs: Sequence[Run]) -> str:
     """Every run by name and short id, one a line: a confirmation names all it will touch."""
-    return "\n".join(f"• {inert(_run_label(r))} ({r.id[:8]})" for r in runs)
+    return "\n".join(f"• {inert(r.display_name)} ({r.id[:8]})" for r in runs)
 
 
 def run_copy_choices(run: Run) -> list[tuple[str, str, str | None]]:
@@ -617,7 +613,7 @@ def open_tag_editor(screen: WriteActionsScreen, run_ids: list[str], after: Calla
         return [store.get_run(run_id) for run_id in run_ids]
 
     def edit(runs: list[Run]) -> None:
-        subject = f"run '{_run_label(runs[0])}'" if len(runs) == 1 else f"{len(runs)} marked runs"
+        subject = f"run '{runs[0].display_name}'" if len(runs) == 1 else f"{len(runs)} marked runs"
 
         def write(changes: TagChanges) -> None:
             if changes.set:

@@ -17,6 +17,7 @@ import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import write_atomic
 from ..base import not_found_experiment
 from ..errors import InvalidValue, NotFound
 from ..traces import ARTIFACT_LOCATION_TAG, Trace
@@ -29,7 +30,7 @@ from ..traces.writes import (
     user_tags,
 )
 from .layout import TEMP_PREFIX
-from .meta import dump_meta, write_atomic
+from .meta import dump_meta
 from .traces import TRACE_INFO, TRACE_METADATA, TRACE_TAGS, TRACES
 from .writes import write_value
 

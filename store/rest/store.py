@@ -19,6 +19,7 @@ from typing import Any, Literal
 from ..base import Store, not_found_experiment, not_found_run
 from ..errors import InvalidValue, NotFound
 from ..model import Experiment, Keys, MetricPoint, Page, Run, ViewType
+from ..paging import check_max_results
 from ..search import (
     format_filter,
     format_order_by,
@@ -400,7 +401,7 @@ def _view(view: ViewType) -> str:
 
 
 def _clamp(max_results: int) -> int:
-    return max(1, min(int(max_results), SERVER_MAX_RESULTS))
+    return min(check_max_results(max_results), SERVER_MAX_RESULTS)
 
 
 def _offset_token(offset: int) -> str:

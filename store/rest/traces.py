@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidValue, NotFound, ServerError, StoreError
 from ..model import Page
+from ..paging import check_max_results
 from ..traces import Trace, TraceInfo
 from ..traces.decode import (
     build_trace,
@@ -55,8 +56,7 @@ class RestTraces(RestHost):
     ) -> Page[TraceInfo]:
         comparisons = parse_trace_filter(filter_string)
         order = format_trace_order_by(parse_trace_order_by(order_by))
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-            raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+        check_max_results(max_results)
         ids = [str(e) for e in experiment_ids]
         if not ids:
             return Page(())

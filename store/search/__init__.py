@@ -133,6 +133,15 @@ def format_filter(comparisons: Sequence[Comparison], *, target: Literal["run", "
     return _impl(comparisons, target=target)
 
 
+def quote_value(value: str) -> str:
+    """`value` as an MLflow string literal for a filter built in code, e.g.
+    f"tags.`mlflow.parentRunId` = {quote_value(run_id)}". Raises InvalidValue when no MLflow
+    literal can hold it (the grammar has no escapes)."""
+    from .format import quote_value as _impl
+
+    return _impl(value)
+
+
 def format_order_by(keys: Sequence[OrderKey]) -> list[str]:
     """Canonical MLflow order_by strings, e.g. ["metrics.`a b` DESC"]."""
     from .format import format_order_by as _impl

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from ..base import Store, not_found_experiment, not_found_run
+from ..batching import chunked
 from ..errors import InvalidValue, SchemaError
 from ..model import (
     NO_INPUTS,
@@ -34,7 +35,7 @@ from ..model import (
     ViewType,
 )
 from ..nogc import gc_paused
-from ..paging import decode_page_token, encode_page_token
+from ..paging import check_max_results, decode_page_token, encode_page_token
 from ..search import (
     parse_experiment_filter,
     parse_experiment_order_by,
@@ -145,7 +146,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
             .where(*clauses, *self._stage_filter(e, view))
             .order_by(*order)
             .offset(offset)
-            .limit(_limit(max_results) + 1)
+            .limit(check_max_results(max_results) + 1)
         )
         with self._errors(), self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
@@ -227,7 +228,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
             .offset(offset)
         )
         if max_results is not None:
-            stmt = stmt.limit(_limit(max_results) + 1)
+            stmt = stmt.limit(check_max_results(max_results) + 1)
         with self._errors(), self.engine.connect() as conn:
             page_ids = [run_uuid for (run_uuid,) in _raw_rows(conn, stmt)]
             more = max_results is not None and len(page_ids) > max_results
@@ -357,7 +358,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
         if not run_ids:
             return []
         by_id = {}
-        for chunk in _chunks(run_ids, self._id_chunk()):
+        for chunk in chunked(run_ids, self._id_chunk()):
             stmt = sa.select(*self._run_columns()).where(self._id_filter(chunk)(self.tables.runs.c.run_uuid))
             for row in _raw_rows(conn, stmt):
                 by_id[row[0]] = row
@@ -401,7 +402,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
         want_metrics = include_keys.metrics if include_keys is not None else None
         want_tags = include_keys.tags if include_keys is not None else None
         nan = math.nan
-        for chunk in _chunks(ids, self._id_chunk()):
+        for chunk in chunked(ids, self._id_chunk()):
             in_page = self._id_filter(chunk)
             if want_params is None or want_params:
                 params.update(self._key_values(conn, t.params, in_page, want_params))
@@ -508,11 +509,6 @@ def _raw_rows(conn, stmt) -> list:
         result.close()
 
 
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def _experiment(row, tags: dict) -> Experiment:
     m = row._mapping
     return Experiment(
@@ -547,9 +543,3 @@ def _int_ids(values: Sequence[str], strict: bool = False) -> list[int]:
         elif strict:
             raise InvalidValue(f"Invalid experiment ID {value!r}: an experiment ID must be an integer")
     return ids
-
-
-def _limit(max_results: int) -> int:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
-    return max_results

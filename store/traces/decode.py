@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import InvalidValue
-from . import Span, SpanEvent, Trace, TraceInfo
+from . import Span, SpanEvent, Trace, TraceInfo, _json_value
 from .assessments import Assessment, assessment_from_dict
 
 INPUTS_ATTR = "mlflow.spanInputs"
@@ -149,16 +149,6 @@ def _strict_base64(text: str) -> bytes:
     if sys.version_info >= (3, 11):
         return binascii.a2b_base64(text, strict_mode=True)
     return base64.b64decode(text, validate=True)
-
-
-def _json_value(value: Any) -> Any:
-    """Attribute values in span dicts are JSON-encoded strings; keep anything else as is."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 def _int(value: Any) -> int | None:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import FilterSyntaxError, InvalidValue
-from ..search import Comparison, OrderKey
+from ..search import Comparison, OrderKey, quote_value
 from ..search.evaluate import compare_number, compare_string
 from ..search.parser import NUMERIC_OPS, Parser
 from . import SOURCE_RUN_METADATA, TRACE_NAME_TAG, Span, TraceInfo
@@ -113,9 +113,9 @@ def format_trace_filter(comparisons: Sequence[Comparison]) -> str:
         if c.value is None:
             parts.append(f"{ident} {c.op}")
         elif isinstance(c.value, tuple):
-            parts.append(f"{ident} {c.op} (" + ", ".join(_quote(v) for v in c.value) + ")")
+            parts.append(f"{ident} {c.op} (" + ", ".join(quote_value(v) for v in c.value) + ")")
         elif isinstance(c.value, str):
-            parts.append(f"{ident} {c.op} {_quote(c.value)}")
+            parts.append(f"{ident} {c.op} {quote_value(c.value)}")
         else:
             parts.append(f"{ident} {c.op} {c.value}")
     return " AND ".join(parts)
@@ -127,10 +127,6 @@ def format_trace_order_by(keys: Sequence[OrderKey]) -> list[str]:
         ident = k.key if k.kind == "attribute" else f"{'tags' if k.kind == 'tag' else 'metadata'}.`{k.key}`"
         out.append(f"{ident} {'ASC' if k.ascending else 'DESC'}")
     return out
-
-
-def _quote(value: str) -> str:
-    return f"'{value}'" if "'" not in value else f'"{value}"'
 
 
 def _canonical(c: Comparison) -> Comparison:
