@@ -44,7 +44,7 @@ def _server_url_or_skip(kind: str) -> str:
 
 
 def pytest_terminal_summary(terminalreporter):
-    for kind, reason in _NOT_RUN.items():
+    for reason in _NOT_RUN.values():
         terminalreporter.write_line(f"WARNING: {reason}", yellow=True, bold=True)
 
 

@@ -122,7 +122,9 @@ def test_rejected_credentials_never_appear_in_the_error(clean_env):
     clean_env.setenv("MLFLOW_TRACKING_PASSWORD", SECRET)
     encoded = basic("alice", SECRET).split()[1]
     # A careless proxy echoing the Authorization header back in its 401 body.
-    echo = lambda n, req: Reply(401, f"bad credentials: {req.headers.get('Authorization')} / {SECRET}")
+    def echo(n, req):
+        return Reply(401, f"bad credentials: {req.headers.get('Authorization')} / {SECRET}")
+
     with FakeServer(echo) as server:
         with pytest.raises(AuthFailed) as caught:
             RestStore(server.url, max_retries=0).get_experiment("0")
