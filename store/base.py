@@ -326,7 +326,7 @@ class Store(ABC):
                 repo, path, dest, progress=progress, overwrite=overwrite, cancel=cancel, workers=workers
             )
 
-    # -- traces (store.traces; mlflow-formats §1.10, §2.5, §3.7, §5) ----------------------------
+    # -- traces (store.traces; docs/mlflow-formats.md §1.4, §2.4, §3.6, §5) ----------------------------
     # Backends with trace storage set `supports_traces` and override these (store/*_traces.py).
 
     @property
