@@ -8,9 +8,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """`items` in consecutive slices of at most `size` (the last may be shorter; none if empty)."""
+def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """`items` in consecutive lists of at most `size` (the last may be shorter; none if empty)."""
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, got {size}")
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        yield list(items[start : start + size])
