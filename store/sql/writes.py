@@ -121,7 +121,7 @@ class SqlWrites(SqlPurge):
                     update(runs).where(runs.c.experiment_id == eid).values(**self._stage_values("active", None))
                 )
                 return
-            for chunk in _chunks(only):
+            for chunk in chunked(only, CHUNK):
                 conn.execute(
                     update(runs)
                     .where(runs.c.experiment_id == eid, runs.c.run_uuid.in_(chunk))
