@@ -84,11 +84,12 @@ def main() -> None:
         for label, path, digest in cases:
             for mode in args.modes.split(","):
                 ours, theirs = alternate(
-                    (lambda d: tracktui(mode, url, run_id, path, d), lambda d: mlflow_download(mode, url, run_id, path, d)),
+                    (lambda d, mode=mode, path=path: tracktui(mode, url, run_id, path, d),
+                     lambda d, mode=mode, path=path: mlflow_download(mode, url, run_id, path, d)),
                     scratch, path, digest, args.repeat, server,
                 )
                 rows.append((label, mode, ours, theirs))
-            floor, = alternate((lambda d: raw_floor(url, run_id, path, d),), scratch, path, digest, args.repeat, server)
+            floor, = alternate((lambda d, path=path: raw_floor(url, run_id, path, d),), scratch, path, digest, args.repeat, server)
             rows.append((label, "floor", floor, None))
         print(f"\n{timing.load()} (at the end)")
         print(f"{'artifact':<18} {'how':<5} {'tracktui wall':>13} {'mlflow wall':>11} {'mlflow/tracktui':>15}"

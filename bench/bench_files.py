@@ -4,9 +4,9 @@ tree, tracktui's FileStore vs mlflow's own FileStore, in the same process and ru
 The tree is bench/build_file_store.py's (same runs as the SQL benchmark, mlflow's exact
 layout). Each side gets a fresh store object: its first listing is "cold" (no in-process
 caches; the OS page cache is warm, since dropping it would disturb a shared machine), then
-the median of further listings is "warm". The target is judged on wall time, the user's wait:
-a cold listing of thousands of runs reads on two cores (store/files_prefetch.py), and its cpu
-column counts the helper process's CPU too. Not a test: run it by hand.
+the median of further listings is "warm". The target is judged on wall time, the user's wait
+(the listing runs in this one process, so on an idle machine wall and CPU time agree). Not a
+test: run it by hand.
 
     python bench/bench_files.py [--repeat 3]
 """

@@ -44,8 +44,8 @@ def once(fn) -> tuple[float, float]:
 
 
 def cpu_time() -> float:
-    """CPU seconds of this process and of the child processes it has waited for (the file
-    store's helper process: its work is part of the listing's cost)."""
+    """CPU seconds of this process and of the child processes it has waited for (a CLI run
+    in a subprocess, say: its work is part of the measured cost)."""
     t = os.times()
     return time.process_time() + t.children_user + t.children_system
 

@@ -6,11 +6,16 @@ A library: no UI, no printing, never imports mlflow.
 from .base import Store
 from .errors import (
     AuthFailed,
+    DestinationExists,
+    DownloadCancelled,
     FilterSyntaxError,
+    HostNotAllowed,
     InvalidValue,
     NotFound,
+    PermissionDenied,
     ReadOnlyError,
     SchemaError,
+    ServerError,
     StoreError,
     Unreachable,
     UnsafePath,
@@ -21,8 +26,9 @@ from .traces import Assessment, Span, SpanEvent, Trace, TraceInfo
 from .uris import mask_uri, open_store, resolve_tracking_uri
 
 __all__ = [
-    "AuthFailed", "Experiment", "FilterSyntaxError", "InvalidValue", "Keys", "MetricPoint",
-    "NotFound", "Page", "ReadOnlyError", "Run", "SchemaError", "Store", "StoreError",
+    "AuthFailed", "DestinationExists", "DownloadCancelled", "Experiment", "FilterSyntaxError",
+    "HostNotAllowed", "InvalidValue", "Keys", "MetricPoint", "NotFound", "Page",
+    "PermissionDenied", "ReadOnlyError", "Run", "SchemaError", "ServerError", "Store", "StoreError",
     "Unreachable", "UnsafePath", "UnsupportedURI", "mask_uri", "open_store",
     "resolve_tracking_uri", "Assessment", "Span", "SpanEvent", "Trace", "TraceInfo",
 ]

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import InvalidValue, NotFound, ReadOnlyError
-from .model import DatasetInput, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
+from .model import PARENT_RUN_TAG, DatasetInput, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
+from .search import quote_value
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,11 +62,9 @@ class Store(ABC):
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment with exactly this name, or None (as MlflowClient does)."""
-        if "'" not in name:
-            literal = f"'{name}'"
-        elif '"' not in name:
-            literal = f'"{name}"'
-        else:  # MLflow's grammar has no escapes: scan instead
+        try:
+            literal = quote_value(name)
+        except InvalidValue:  # MLflow's grammar has no escapes: scan instead
             token = None
             while True:
                 page = self.search_experiments(view="all", page_token=token)
@@ -107,7 +106,7 @@ class Store(ABC):
         while True:
             page = self.search_runs(
                 [parent.experiment_id],
-                f"tags.`mlflow.parentRunId` = '{run_id}'",
+                f"tags.`{PARENT_RUN_TAG}` = {quote_value(run_id)}",
                 view=view,
                 max_results=1000,
                 page_token=token,
@@ -311,18 +310,23 @@ class Store(ABC):
         return build_preview(path, head, size, limit)
 
     def download_artifacts(
-        self, run_id: str, path: str, dest, progress=None, overwrite: bool = False, cancel=None
+        self, run_id: str, path: str, dest, progress=None, overwrite: bool = False, cancel=None,
+        workers: int | None = None,
     ) -> Path:
         """Download file or directory `path` ("" for all) under `dest`, keeping its relative
         path; returns where it landed. `progress` gets `store.downloads.DownloadProgress`
         updates from worker threads; setting the `cancel` threading.Event stops it (raising
-        DownloadCancelled). See store.downloads for the guarantees and errors."""
+        DownloadCancelled); `workers` caps the files fetched at once (default: the engine's).
+        The one way the TUI and the CLI download. See store.downloads for the guarantees and
+        errors (NotFound, DestinationExists, UnsafePath, DownloadCancelled)."""
         from .downloads import download
 
         with self.artifact_repository(self.get_run(run_id)) as repo:
-            return download(repo, path, dest, progress=progress, overwrite=overwrite, cancel=cancel)
+            return download(
+                repo, path, dest, progress=progress, overwrite=overwrite, cancel=cancel, workers=workers
+            )
 
-    # -- traces (store.traces; mlflow-formats §1.10, §2.5, §3.7, §5) ----------------------------
+    # -- traces (store.traces; docs/mlflow-formats.md §1.4, §2.4, §3.6, §5) ----------------------------
     # Backends with trace storage set `supports_traces` and override these (store/*_traces.py).
 
     @property

@@ -26,7 +26,8 @@ from .artifacts.base import (
     RangesNotSupported,
 )
 from .artifacts.safety import clean_relative_path, destination_for
-from .errors import NotFound, StoreError
+from .atomic import new_file_mode
+from .errors import DestinationExists, DownloadCancelled, NotFound, StoreError
 from .part_files import PartFile, sweep_stale
 
 #: Files fetched at the same time unless the caller says otherwise: up to DEFAULT_WORKERS files
@@ -49,18 +50,6 @@ RANGE_PARTS_MAX = 64
 RANGE_WORKERS = 4
 #: Least time between two progress updates (the first and the last are always sent).
 PROGRESS_INTERVAL = 0.05
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-class DestinationExists(StoreError):
-    title = "File exists"
-
-
-class DownloadCancelled(StoreError):
-    title = "Download cancelled"
-
 
 @dataclass(frozen=True, slots=True)
 class DownloadProgress:
@@ -218,7 +207,7 @@ def _fetch_one(repo, entry, target: Path, overwrite: bool, tracker: _Tracker, ca
                 _fetch_whole(repo, entry, fd, tracker, cancel, chunk_size)
         if cancel.is_set():
             raise DownloadCancelled(f"Download of {entry.path!r} cancelled")
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.chmod(tmp, new_file_mode())
         if not part.locks:
             part.close()  # Windows cannot rename an open file
         # The lock is held until the part has its final name: no other download can take

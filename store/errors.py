@@ -37,8 +37,36 @@ class AuthFailed(StoreError):
     title = "Authentication failed"
 
 
+class PermissionDenied(AuthFailed):
+    """The server knows who is asking and refuses the operation (HTTP 403 / PERMISSION_DENIED)."""
+
+    title = "Permission denied"
+
+
+class HostNotAllowed(AuthFailed):
+    """The server's DNS-rebinding guard refused the Host header this client sent."""
+
+    title = "Host not allowed by the server"
+
+
+class ServerError(StoreError):
+    """The server failed (5xx) or answered something that is not MLflow's JSON."""
+
+    title = "Server error"
+
+
 class UnsafePath(StoreError):
     title = "Unsafe artifact path"
+
+
+class DestinationExists(StoreError):
+    """A download would overwrite a file the user did not ask to replace."""
+
+    title = "File exists"
+
+
+class DownloadCancelled(StoreError):
+    title = "Download cancelled"
 
 
 class InvalidValue(StoreError):

@@ -129,6 +129,12 @@ class Run:
     outputs: RunOutputs = NO_OUTPUTS
 
     @property
+    def display_name(self) -> str:
+        """What to call the run on screen: its name, else its `mlflow.runName` tag, else the
+        first 8 characters of its id (as MLflow's UI does for an unnamed run)."""
+        return self.name or self.tags.get(RUN_NAME_TAG) or self.id[:8]
+
+    @property
     def duration_ms(self) -> int | None:
         if self.start_time is None or self.end_time is None:
             return None

@@ -13,6 +13,14 @@ import json
 from .errors import InvalidValue
 
 
+def check_max_results(max_results: int) -> int:
+    """`max_results` if it is a positive integer (bools are not); else InvalidValue, on every
+    backend alike (a REST server's own cap is applied after this check)."""
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+    return max_results
+
+
 def encode_page_token(offset: int) -> str:
     """The token for the page that starts `offset` items into the ordered result."""
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:

@@ -44,7 +44,7 @@ def _server_url_or_skip(kind: str) -> str:
 
 
 def pytest_terminal_summary(terminalreporter):
-    for kind, reason in _NOT_RUN.items():
+    for reason in _NOT_RUN.values():
         terminalreporter.write_line(f"WARNING: {reason}", yellow=True, bold=True)
 
 
@@ -96,6 +96,34 @@ def tracking_server(tmp_path_factory):
 # The server takes a minute to boot on a busy machine: when the collected tests will need it,
 # launch it right after collection so it boots while the other backends' tests run.
 _EARLY_SERVERS: list[backends.TrackingServer] = []
+
+
+# -- test tiers: `pytest -m "not slow"` skips what needs a live server or database ---------------
+
+#: Fixtures that start a live `mlflow server` or moto, or need the PostgreSQL/MariaDB databases.
+SLOW_FIXTURES = frozenset({
+    "tracking_server", "tracking_server_url", "rest_backend", "rest_store", "server_resolved_store",
+    "auth_server", "s3_case", "postgres_backend", "postgres_store", "mysql_backend", "mysql_store",
+})
+#: Parameters that pick a backend at run time (through request.getfixturevalue), and the
+#: backends among their values that are slow in the same way.
+BACKEND_PARAMS = ("backend_kind", "case", "kind")
+SLOW_BACKENDS = frozenset({"rest", "rest-server", "postgres", "mysql", "s3"})
+
+
+def is_slow(item) -> bool:
+    """Whether a collected test uses a slow fixture, directly or through its backend parameter."""
+    if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec else {}
+    return any(params.get(name) in SLOW_BACKENDS for name in BACKEND_PARAMS)
+
+
+def pytest_itemcollected(item):
+    # Marked as each test is collected, so `-m "not slow"` (applied after collection) sees it.
+    if is_slow(item):
+        item.add_marker(pytest.mark.slow)
 
 
 def _needs_tracking_server(item) -> bool:

@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from tracktui.store.base import Store
-from tracktui.store.errors import AuthFailed, ReadOnlyError, StoreError
+from tracktui.store.errors import PermissionDenied, ReadOnlyError, StoreError
 from tracktui.store.model import Experiment, Run
 from tracktui.store.validation import (
     validate_experiment_name,
@@ -86,8 +86,7 @@ def write_failed(app: TrackApp) -> Callable[[StoreError], bool]:
     """on_error for writes: a server refusing writes makes the store read-only from now on."""
 
     def failed(error: StoreError) -> bool:
-        denied = isinstance(error, ReadOnlyError) or (
-            isinstance(error, AuthFailed) and error.message.startswith("Permission denied"))
+        denied = isinstance(error, (ReadOnlyError, PermissionDenied))
         if denied and not app.read_only_reason:
             app.refuse_writes(f"the server refused a write ({error.message})")
         return False  # the notification still says what failed
@@ -168,10 +167,6 @@ def tag_summary(changes: TagChanges) -> str:
     if changes.delete:
         parts.append(f"deleted {plural(len(changes.delete), 'tag')}")
     return " and ".join(parts)
-
-
-def _run_label(run: Run) -> str:
-    return run.name or run.tags.get("mlflow.runName") or run.id[:8]
 
 
 class WriteActionsScreen(Screen):
@@ -580,7 +575,7 @@ class RunScreenActions(WriteActionsScreen):
 
 def run_list(runs: Sequence[Run]) -> str:
     """Every run by name and short id, one a line: a confirmation names all it will touch."""
-    return "\n".join(f"• {inert(_run_label(r))} ({r.id[:8]})" for r in runs)
+    return "\n".join(f"• {inert(r.display_name)} ({r.id[:8]})" for r in runs)
 
 
 def run_copy_choices(run: Run) -> list[tuple[str, str, str | None]]:
@@ -618,7 +613,7 @@ def open_tag_editor(screen: WriteActionsScreen, run_ids: list[str], after: Calla
         return [store.get_run(run_id) for run_id in run_ids]
 
     def edit(runs: list[Run]) -> None:
-        subject = f"run '{_run_label(runs[0])}'" if len(runs) == 1 else f"{len(runs)} marked runs"
+        subject = f"run '{runs[0].display_name}'" if len(runs) == 1 else f"{len(runs)} marked runs"
 
         def write(changes: TagChanges) -> None:
             if changes.set:

@@ -6,6 +6,7 @@ results are dropped, and every failure goes through `report_error` (one notifica
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +32,7 @@ from .safe_text import inert
 if TYPE_CHECKING:
     from .actions import PendingUndo
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Store warnings notified one by one at most per batch; the rest are counted in one more.
@@ -170,8 +172,8 @@ class TrackApp(App[None]):
         """Show a failure as a notification: the StoreError message, never a traceback."""
         if isinstance(error, StoreError):
             self.notify(error.message, title=error.title, severity="error", timeout=8)
-        else:
-            self.log.error(repr(error))
+        else:  # a bug: the traceback goes to the log, the user gets one line
+            log.error("Unexpected error in a store call", exc_info=error)
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=8)
 
     # -- read-only state -------------------------------------------------------------------------

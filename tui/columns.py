@@ -116,7 +116,7 @@ def _attribute_text(key: str, run: Run) -> str:
     if key == "status":
         return STATUS_GLYPHS.get(run.status, "?")
     if key == "name":
-        return run.name or run.id[:8]
+        return run.display_name
     if key == "start":
         return format_start(run.start_time)
     if key == "end":

@@ -8,6 +8,9 @@ transport's headers answered 200. Everything else returns None and the caller re
 request through the RestTransport, which owns retries, redirects and error messages, so both
 paths fail alike: a proxy in the environment (fast path off), a connection that cannot be
 made, any other status.
+
+Speed trick, kept because bench/bench_artifacts.py shows the win: 2,000 small files through the
+proxy, 7.8 s with httpx -> 6.1 s wall (client CPU 3.7 -> 2.0 s); see bench/README.md.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..atomic import write_atomic
 from ..errors import InvalidValue, NotFound
 from ..traces.assessments import (
     Assessment,
@@ -24,7 +25,7 @@ from ..traces.assessments import (
     skipped_names,
 )
 from .layout import TEMP_PREFIX, is_safe_id
-from .meta import MetaError, dump_meta, parse_meta, read_bytes, write_atomic
+from .meta import MetaError, dump_meta, parse_meta, read_bytes
 
 if TYPE_CHECKING:
     from .host import FileHost

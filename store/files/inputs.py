@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import validation as v
+from ..atomic import write_atomic
 from ..dataset_inputs import checked_dataset_inputs
 from ..errors import InvalidValue
 from ..model import (
@@ -30,7 +31,7 @@ from ..model import (
 )
 from .cache import TreeCache
 from .layout import META, list_dirs
-from .meta import MetaError, dump_meta, parse_meta, write_atomic
+from .meta import MetaError, dump_meta, parse_meta
 
 if TYPE_CHECKING:
     from .host import FileHost

@@ -44,7 +44,8 @@ from ..model import (
     Run,
     ViewType,
 )
-from ..paging import decode_page_token, encode_page_token
+from ..nogc import gc_paused
+from ..paging import check_max_results, decode_page_token, encode_page_token
 from ..search import (
     experiment_matches,
     parse_experiment_filter,
@@ -78,7 +79,6 @@ from .layout import (
 )
 from .meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .metrics import LatestCache, read_columns, read_tail
-from .nogc import gc_paused
 from .rundata import RunData, RunDataCache
 from .trace_writes import FileTraceWrites
 from .traces import FileTraces
@@ -169,7 +169,7 @@ class FileStore(FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWr
         comparisons = parse_experiment_filter(filter_string)
         order_keys = parse_experiment_order_by(order_by)
         _check_view(view)
-        _check_max_results(max_results)
+        check_max_results(max_results)
         offset = decode_page_token(page_token)
         experiments = [
             exp
@@ -248,7 +248,7 @@ class FileStore(FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWr
 
     # -- runs --------------------------------------------------------------------------------
 
-    @gc_paused  # a listing builds ~17 lasting objects a run, none in a cycle (files_nogc)
+    @gc_paused()  # a listing builds ~17 lasting objects a run, none in a cycle (store/nogc.py)
     def search_runs(
         self,
         experiment_ids: Sequence[str],
@@ -262,7 +262,7 @@ class FileStore(FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWr
         comparisons = parse_run_filter(filter_string)
         order_keys = parse_run_order_by(order_by)
         _check_view(view)
-        _check_max_results(max_results)
+        check_max_results(max_results)
         offset = decode_page_token(page_token)
         needed = _needed_keys(comparisons, order_keys)  # what every run's filter/order reads
         refs = self._list_runs(experiment_ids, view)
@@ -582,11 +582,6 @@ def _opt_str(value) -> str | None:
 def _check_view(view: str) -> None:
     if view not in VIEW_TYPES:
         raise InvalidValue(f"Unknown view {view!r}; expected one of {', '.join(VIEW_TYPES)}")
-
-
-def _check_max_results(max_results: int) -> None:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
 
 
 def _page(items: list, offset: int, max_results: int) -> Page:

@@ -1,5 +1,5 @@
 """`import_trace` for the file store: a mixin for FileStore, laid out as mlflow's FileStore
-writes a trace (mlflow-formats §2.5):
+writes a trace (docs/mlflow-formats.md §2.4):
 
     <experiment>/traces/<trace id>/trace_info.yaml      V3 TraceInfo without tags/metadata
     <experiment>/traces/<trace id>/tags/<key>           one file per tag
@@ -17,6 +17,7 @@ import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import write_atomic
 from ..base import not_found_experiment
 from ..errors import InvalidValue, NotFound
 from ..traces import ARTIFACT_LOCATION_TAG, Trace
@@ -29,7 +30,7 @@ from ..traces.writes import (
     user_tags,
 )
 from .layout import TEMP_PREFIX
-from .meta import dump_meta, write_atomic
+from .meta import dump_meta
 from .traces import TRACE_INFO, TRACE_METADATA, TRACE_TAGS, TRACES
 from .writes import write_value
 

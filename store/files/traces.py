@@ -1,4 +1,4 @@
-"""Traces in a file store (mlflow-formats §2.5): a mixin for FileStore.
+"""Traces in a file store (docs/mlflow-formats.md §2.4): a mixin for FileStore.
 
 Layout: `<experiment>/traces/<trace_id>/` with `trace_info.yaml` (V3 TraceInfo, or V2 with
 `request_id`), one file per tag under `tags/` and per metadata key under `request_metadata/`,
@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ..atomic import write_atomic
 from ..errors import InvalidValue, NotFound, StoreError
 from ..model import Page
-from ..paging import decode_page_token, encode_page_token
+from ..paging import check_max_results, decode_page_token, encode_page_token
 from ..traces import Trace, TraceInfo
 from ..traces.artifact_spans import read_traces_json
 from ..traces.decode import build_trace, spans_from_traces_json, trace_info_from_json
@@ -29,7 +30,7 @@ from ..traces.filter import (
 )
 from ..traces.validation import validate_trace_tag
 from .layout import TEMP_PREFIX, decode_value, is_safe_id, key_path
-from .meta import MetaError, parse_meta, read_bytes, write_atomic
+from .meta import MetaError, parse_meta, read_bytes
 
 if TYPE_CHECKING:
     from .host import FileHost
@@ -58,8 +59,7 @@ class FileTraces(FileHost):
         comparisons = parse_trace_filter(filter_string)
         order_keys = parse_trace_order_by(order_by)
         offset = decode_page_token(page_token)
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-            raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+        check_max_results(max_results)
         infos = []
         for eid in experiment_ids:
             exp_path = self._experiment_path(str(eid))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from .. import validation as v
+from ..atomic import write_atomic
 from ..base import not_found_experiment
 from ..errors import InvalidValue, NotFound, UnsafePath
 from ..model import RUN_NAME_TAG, RUN_STATUSES, MetricPoint, Run
@@ -38,7 +39,7 @@ from .layout import (
     key_path,
     read_value,
 )
-from .meta import CODE_BY_STATUS, MetaError, dump_meta, read_meta, write_atomic
+from .meta import CODE_BY_STATUS, MetaError, dump_meta, read_meta
 
 if TYPE_CHECKING:
     from .host import FileHost

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from ..base import Store, not_found_experiment, not_found_run
 from ..errors import InvalidValue, NotFound
 from ..model import Experiment, Keys, MetricPoint, Page, Run, ViewType
+from ..paging import check_max_results
 from ..search import (
     format_filter,
     format_order_by,
@@ -33,6 +35,8 @@ from .trace_writes import RestTraceWrites
 from .traces import RestTraces
 from .transport import RestTransport, TransportSettings
 from .writes import RestWrites
+
+log = logging.getLogger(__name__)
 
 API = "/api/2.0/mlflow"
 #: get-history-bulk-interval's max_results cap (the server's MAX_RESULTS_PER_RUN), and how
@@ -96,6 +100,8 @@ class RestStore(RestTraceWrites, RestTraces, RestAssessments, RestInputs, RestWr
         store.transfer); returns the bytes sent. Only `mlflow-artifacts:` roots can be written."""
         from urllib.parse import quote, urlsplit
 
+        import httpx
+
         from ..artifacts.proxy import PROXY_API
         from ..artifacts.safety import clean_relative_path, join_under
         from ..errors import ReadOnlyError, StoreError
@@ -112,7 +118,9 @@ class RestStore(RestTraceWrites, RestTraces, RestAssessments, RestInputs, RestWr
         target = f"{self._http.base_url}{PROXY_API}/{quote(join_under(root, clean_relative_path(path)), safe='/')}"
         try:
             response = self._http._client.put(target, content=data)
-        except Exception as exc:  # httpx transport errors
+        except Exception as exc:  # httpx transport errors, expected; anything else is logged
+            if not isinstance(exc, httpx.HTTPError):
+                log.exception("Unexpected failure uploading %s", path)
             raise StoreError(f"Uploading {path} to {self.display_uri} failed: {self._http._scrub(str(exc))}") from None
         if response.status_code != 200:
             raise StoreError(f"Uploading {path} to {self.display_uri} failed: HTTP {response.status_code}")
@@ -393,7 +401,7 @@ def _view(view: ViewType) -> str:
 
 
 def _clamp(max_results: int) -> int:
-    return max(1, min(int(max_results), SERVER_MAX_RESULTS))
+    return min(check_max_results(max_results), SERVER_MAX_RESULTS)
 
 
 def _offset_token(offset: int) -> str:

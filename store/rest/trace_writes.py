@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidValue, NotFound
+from ..errors import InvalidValue, NotFound, ServerError
 from ..traces import Span, Trace
 from ..traces.writes import (
     TraceImport,
@@ -27,7 +27,6 @@ from ..traces.writes import (
     plain_attributes,
     user_tags,
 )
-from .transport import ServerError
 
 if TYPE_CHECKING:
     from .host import RestHost
@@ -70,7 +69,7 @@ class RestTraceWrites(RestHost):
 
 
 def trace_info_json(trace: Trace, experiment_id: str) -> dict[str, Any]:
-    """TraceInfoV3 as protobuf JSON (mlflow-formats §3.7), without the location tags."""
+    """TraceInfoV3 as protobuf JSON (docs/mlflow-formats.md §3.6), without the location tags."""
     info = trace.info
     seconds, millis = divmod(int(info.request_time), 1000)
     body: dict[str, Any] = {

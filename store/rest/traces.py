@@ -1,4 +1,4 @@
-"""Traces over a tracking server's REST API (mlflow-formats §3.7): a mixin for RestStore.
+"""Traces over a tracking server's REST API (docs/mlflow-formats.md §3.6): a mixin for RestStore.
 
 MLflow 3 servers answer the V3 endpoints (`/api/3.0/mlflow/traces/...`); 2.x servers only the
 V2 ones (`/api/2.0/mlflow/traces...`) plus `get-trace-artifact` for the spans. Each call tries
@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidValue, NotFound, StoreError
+from ..errors import InvalidValue, NotFound, ServerError, StoreError
 from ..model import Page
+from ..paging import check_max_results
 from ..traces import Trace, TraceInfo
 from ..traces.decode import (
     build_trace,
@@ -28,7 +29,6 @@ from ..traces.filter import (
     parse_trace_order_by,
 )
 from ..traces.validation import validate_trace_tag
-from .transport import ServerError
 
 if TYPE_CHECKING:
     from .host import RestHost
@@ -56,8 +56,7 @@ class RestTraces(RestHost):
     ) -> Page[TraceInfo]:
         comparisons = parse_trace_filter(filter_string)
         order = format_trace_order_by(parse_trace_order_by(order_by))
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-            raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+        check_max_results(max_results)
         ids = [str(e) for e in experiment_ids]
         if not ids:
             return Page(())

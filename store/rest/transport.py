@@ -29,8 +29,11 @@ import httpx
 
 from ..errors import (
     AuthFailed,
+    HostNotAllowed,
     InvalidValue,
     NotFound,
+    PermissionDenied,
+    ServerError,
     StoreError,
     Unreachable,
     UnsupportedURI,
@@ -50,18 +53,6 @@ MAX_JSON_BYTES = 512 << 20
 #: window (64 KiB in 120 s by default: 0.5 KiB/s, far below any real link). A whole-download
 #: deadline would cut large files on slow links; this cuts only a server trickling bytes.
 MIN_BYTES_PER_TIMEOUT = 64 << 10
-
-
-class HostNotAllowed(AuthFailed):
-    """The server's DNS-rebinding guard refused the Host header this client sent."""
-
-    title = "Host not allowed by the server"
-
-
-class ServerError(StoreError):
-    """The server failed (5xx) or answered something that is not MLflow's JSON."""
-
-    title = "Server error"
 
 
 @dataclass(frozen=True)
@@ -421,7 +412,7 @@ class RestTransport:
                 f"the server runs); wildcards such as '*.example.com' are accepted"
             )
         if status == 403 or code == "PERMISSION_DENIED":
-            raise AuthFailed(
+            raise PermissionDenied(
                 f"Permission denied by {where}: {message or 'no details'}. "
                 f"The {self._who()} may not perform this operation"
             )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
+from ..batching import chunked
 from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError
 from ..model import RUN_NAME_TAG, RUN_STATUSES, Experiment, MetricPoint, Run, ViewType
 from ..new_run import prepare_new_run
@@ -258,8 +259,7 @@ class RestWrites(RestHost):
 
     def _tag_one(self, run_id: str, tags: dict[str, str]) -> None:
         items = _key_values(tags)
-        for start in range(0, len(items), v.MAX_PARAMS_TAGS_PER_BATCH):
-            chunk = items[start : start + v.MAX_PARAMS_TAGS_PER_BATCH]
+        for chunk in chunked(items, v.MAX_PARAMS_TAGS_PER_BATCH):
             self._http.post(f"{API}/runs/log-batch", {"run_id": run_id, "tags": chunk})
 
     def _active_run(self, run_id: str, doing: str) -> Run:

@@ -3,13 +3,13 @@ evaluator the file store uses. The SQL backend compiles the same AST to SQL; the
 parses locally (so syntax errors show before a round trip) and should send
 `format_filter(...)` / `format_order_by(...)` of what it parsed, which MLflow always accepts.
 
-Grammar (see mlflow-formats §4): `clause [AND clause]...`, no OR/NOT/parentheses. The parser
-(search_parser.py) accepts what MLflow 3.17 accepts, except a few sqlparse accidents listed
+Grammar (see docs/mlflow-formats.md §4): `clause [AND clause]...`, no OR/NOT/parentheses. The parser
+(parser.py) accepts what MLflow 3.17 accepts, except a few sqlparse accidents listed
 in tests/store/test_search.py (DEVIATIONS): a dangling or missing AND is an error here,
 whitespace around order_by entries and SQL keywords as bare keys are fine here.
 
-Modules: search_parser.py (text → AST), search_eval.py (AST → Python predicate and order),
-search_format.py (AST → canonical text), paging.py (page tokens).
+Modules: parser.py (text → AST), evaluate.py (AST → Python predicate and order),
+format.py (AST → canonical text and `quote_value`), ../paging.py (page tokens).
 """
 
 from __future__ import annotations
@@ -131,6 +131,15 @@ def format_filter(comparisons: Sequence[Comparison], *, target: Literal["run", "
     from .format import format_filter as _impl
 
     return _impl(comparisons, target=target)
+
+
+def quote_value(value: str) -> str:
+    """`value` as an MLflow string literal for a filter built in code, e.g.
+    f"tags.`mlflow.parentRunId` = {quote_value(run_id)}". Raises InvalidValue when no MLflow
+    literal can hold it (the grammar has no escapes)."""
+    from .format import quote_value as _impl
+
+    return _impl(value)
 
 
 def format_order_by(keys: Sequence[OrderKey]) -> list[str]:

@@ -50,9 +50,9 @@ def _clause(c: Comparison) -> str:
     if c.value is None:
         return f"{ident} {c.op}"
     if isinstance(c.value, tuple):
-        return f"{ident} {c.op} ({', '.join(_string(v) for v in c.value)})"
+        return f"{ident} {c.op} ({', '.join(quote_value(v) for v in c.value)})"
     if isinstance(c.value, str):
-        return f"{ident} {c.op} {_string(c.value)}"
+        return f"{ident} {c.op} {quote_value(c.value)}"
     return f"{ident} {c.op} {_number(c.value)}"
 
 
@@ -68,16 +68,23 @@ def _quote_key(key: str) -> str:
         return f"`{key}`"
     if '"' not in key:
         return f'"{key}"'
-    return _string(key)
+    return quote_value(key)
 
 
-def _string(value: str) -> str:
-    """Quote so that the parser's sqlparse-compatible scanning gives `value` back."""
+def quote_value(value: str) -> str:
+    """`value` as an MLflow string literal, for filters built in code: f"run_id = {quote_value(x)}".
+
+    MLflow's grammar has no escapes: quoted text is taken verbatim, and a doubled quote or a
+    backslash-quote does not end it. So the value is put in single quotes, else double quotes,
+    whichever the parser's scanning reads back as exactly `value` — even when more quoted text
+    follows in the filter. Raises InvalidValue when neither can (e.g. `it's "x"`)."""
     from .parser import QUOTED
 
     for quote in ("'", '"'):
         candidate = f"{quote}{value}{quote}"
-        if QUOTED[quote].fullmatch(candidate):
+        # A later quote in the filter must not extend the literal past its end.
+        followed = QUOTED[quote].match(f"{candidate} {quote}{quote}")
+        if followed is not None and followed.end() == len(candidate):
             return candidate
     raise InvalidValue(f"{value!r} cannot be written as one MLflow string literal")
 

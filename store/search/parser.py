@@ -2,7 +2,7 @@
 
 Why not sqlparse (what MLflow uses): we need the exact character position of every problem
 so the TUI can put a caret under it, and a guarantee that nothing but FilterSyntaxError
-escapes. The accepted language follows mlflow-formats §4.1/§4.2 and MLflow 3.17's
+escapes. The accepted language follows docs/mlflow-formats.md §4.1/§4.2 and MLflow 3.17's
 `SearchUtils` / `SearchExperimentsUtils` (checked by tests/store/test_search.py).
 
 Scanning is driven by the parser (scannerless), so what a character means depends on where
@@ -12,6 +12,7 @@ identifier.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from . import (
     Kind,
     OrderKey,
 )
+
+log = logging.getLogger(__name__)
 
 Target = Literal["run", "experiment"]
 
@@ -86,6 +89,7 @@ def parse_filter(text: str, *, target: Target) -> tuple[Comparison, ...]:
     except FilterSyntaxError:
         raise
     except Exception as exc:  # a parser bug must still surface as the one promised error
+        log.exception("Parser bug on filter %r", text)
         raise FilterSyntaxError(f"Could not parse filter ({exc!r})", text=text, position=0) from exc
 
 
@@ -117,6 +121,7 @@ def parse_order_by(items: Sequence[str], *, target: Target) -> tuple[OrderKey, .
         except FilterSyntaxError:
             raise
         except Exception as exc:
+            log.exception("Parser bug on order_by %r", item)
             raise FilterSyntaxError(
                 f"Could not parse order_by ({exc!r})", text=item, position=0
             ) from exc

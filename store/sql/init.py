@@ -14,6 +14,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from ..atomic import new_file_mode
 from ..errors import InvalidValue, StoreError
 
 #: The alembic head of mlflow 3.17.2; the schema files are named after it.
@@ -38,7 +39,7 @@ def initialize_sqlite_store(path: str | os.PathLike, artifact_root: str | None =
     fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent)
     os.close(fd)
     try:
-        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes it private; a store is not
+        os.chmod(tmp_name, new_file_mode())  # mkstemp makes it private; a store is not
         _build(Path(tmp_name), root)
         if db_path.exists() and db_path.stat().st_size > 0:  # someone created it meanwhile
             raise InvalidValue(f"Refusing to create a store at {db_path}: the file already exists")
@@ -58,12 +59,6 @@ def schema_sql(revision: str = SQLITE_SCHEMA_REVISION) -> tuple[str, str]:
     except FileNotFoundError as exc:
         raise StoreError(f"No SQLite schema is bundled for revision {revision}") from exc
     return ddl, rows
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _build(db_file: Path, artifact_root: str) -> None:

@@ -18,8 +18,9 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.engine import Connection
 
 from .. import validation as v
+from ..batching import chunked
 from ..errors import InvalidValue, UnsafePath
-from .transactions import SqlTransactions, chunks
+from .transactions import CHUNK, SqlTransactions
 
 
 class SqlPurge(SqlTransactions):
@@ -74,7 +75,7 @@ class SqlPurge(SqlTransactions):
         if dry_run:
             return purgeable
         removed: list[str] = []
-        for chunk in chunks(purgeable):
+        for chunk in chunked(purgeable, CHUNK):
             removed.extend(self._transaction(functools.partial(self._hard_delete_runs, run_ids=chunk)))
         self.last_purge_artifacts_left = tuple(left)
         self.last_purge_skipped = tuple(skipped)

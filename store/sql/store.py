@@ -8,9 +8,6 @@ to the same SQLite file is never blocked by a reader left open.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import gc
 import json
 import math
 from collections import defaultdict
@@ -19,6 +16,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 
 from ..base import Store, not_found_experiment, not_found_run
+from ..batching import chunked
 from ..errors import InvalidValue, SchemaError
 from ..model import (
     NO_INPUTS,
@@ -35,7 +33,8 @@ from ..model import (
     RunOutputs,
     ViewType,
 )
-from ..paging import decode_page_token, encode_page_token
+from ..nogc import gc_paused
+from ..paging import check_max_results, decode_page_token, encode_page_token
 from ..search import (
     parse_experiment_filter,
     parse_experiment_order_by,
@@ -146,7 +145,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
             .where(*clauses, *self._stage_filter(e, view))
             .order_by(*order)
             .offset(offset)
-            .limit(_limit(max_results) + 1)
+            .limit(check_max_results(max_results) + 1)
         )
         with self._errors(), self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
@@ -228,7 +227,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
             .offset(offset)
         )
         if max_results is not None:
-            stmt = stmt.limit(_limit(max_results) + 1)
+            stmt = stmt.limit(check_max_results(max_results) + 1)
         with self._errors(), self.engine.connect() as conn:
             page_ids = [run_uuid for (run_uuid,) in _raw_rows(conn, stmt)]
             more = max_results is not None and len(page_ids) > max_results
@@ -358,7 +357,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
         if not run_ids:
             return []
         by_id = {}
-        for chunk in _chunks(run_ids, self._id_chunk()):
+        for chunk in chunked(run_ids, self._id_chunk()):
             stmt = sa.select(*self._run_columns()).where(self._id_filter(chunk)(self.tables.runs.c.run_uuid))
             for row in _raw_rows(conn, stmt):
                 by_id[row[0]] = row
@@ -386,7 +385,7 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
             return []
         # A page of 5,000 runs allocates ~100k objects that all survive: the cyclic GC would
         # traverse them again and again while they are built, for nothing (none is a cycle).
-        with _gc_paused():
+        with gc_paused():
             return self._build_runs(conn, rows, include_keys)
 
     def _build_runs(self, conn, rows, include_keys: Keys | None) -> list[Run]:
@@ -402,22 +401,15 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
         want_metrics = include_keys.metrics if include_keys is not None else None
         want_tags = include_keys.tags if include_keys is not None else None
         nan = math.nan
-        new_point, (set_value, set_step, set_timestamp) = object.__new__, _POINT_SETTERS
-        for chunk in _chunks(ids, self._id_chunk()):
+        for chunk in chunked(ids, self._id_chunk()):
             in_page = self._id_filter(chunk)
             if want_params is None or want_params:
                 params.update(self._key_values(conn, t.params, in_page, want_params))
             if want_metrics is None or want_metrics:
                 lm = t.latest_metrics
                 stmt = _data_query(lm, ("key", "value", "step", "timestamp", "is_nan"), in_page, want_metrics)
-                # MetricPoint's frozen __init__ sets each field through object.__setattr__;
-                # the slot setters do the same in C (see _POINT_SETTERS).
                 for run_uuid, key, value, step, timestamp, is_nan in _raw_rows(conn, stmt):
-                    point = new_point(MetricPoint)
-                    set_value(point, nan if is_nan else value)
-                    set_step(point, step)
-                    set_timestamp(point, timestamp)
-                    metrics[run_uuid][key] = point
+                    metrics[run_uuid][key] = MetricPoint(nan if is_nan else value, step, timestamp)
             if want_tags is None:  # the system tags are among all tags
                 tags.update(self._key_values(conn, t.tags, in_page, None))
             else:
@@ -492,25 +484,6 @@ class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, 
         return 1000 if self.dialect == "mssql" else 20000
 
 
-#: MetricPoint's slot setters in field order: setting them on object.__new__(MetricPoint) builds
-#: the same frozen point as MetricPoint(value, step, timestamp), without its Python __init__.
-_POINT_SETTERS = tuple(getattr(MetricPoint, f.name).__set__ for f in dataclasses.fields(MetricPoint))
-assert tuple(f.name for f in dataclasses.fields(MetricPoint)) == ("value", "step", "timestamp")
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """The cyclic GC off for a bulk build (process-wide: another thread's collections just
-    wait a few hundred ms; reference counting still frees everything as usual)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _data_query(table, columns: Iterable[str], in_page, keys):
     stmt = sa.select(table.c.run_uuid, *(table.c[c] for c in columns)).where(in_page(table.c.run_uuid))
     if keys is not None:
@@ -535,11 +508,6 @@ def _raw_rows(conn, stmt) -> list:
         return result.cursor.fetchall()
     finally:
         result.close()
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def _experiment(row, tags: dict) -> Experiment:
@@ -576,9 +544,3 @@ def _int_ids(values: Sequence[str], strict: bool = False) -> list[int]:
         elif strict:
             raise InvalidValue(f"Invalid experiment ID {value!r}: an experiment ID must be an integer")
     return ids
-
-
-def _limit(max_results: int) -> int:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
-    return max_results

@@ -1,4 +1,4 @@
-"""Traces in MLflow's SQL tables (mlflow-formats §1.10): a mixin for SqlStore.
+"""Traces in MLflow's SQL tables (docs/mlflow-formats.md §1.4): a mixin for SqlStore.
 
 `trace_info` holds one row per trace; since revision 75868b020152 four well-known keys live in
 columns instead of `trace_tags`/`trace_request_metadata` (trace name, session, token usage,
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from ..batching import chunked
 from ..errors import InvalidValue, NotFound, UnsupportedURI
 from ..model import Page
-from ..paging import decode_page_token, encode_page_token
+from ..paging import check_max_results, decode_page_token, encode_page_token
 from ..search import Comparison, OrderKey
 from ..traces import (
     COST_METADATA,
@@ -42,6 +43,7 @@ from ..traces.filter import (
 from ..traces.validation import validate_trace_tag
 from .filters import compare
 from .schema import TraceTables
+from .transactions import CHUNK
 
 TOKEN_COLUMNS = (
     "input_tokens", "output_tokens", "total_tokens", "cache_read_input_tokens",
@@ -95,8 +97,7 @@ class SqlTraces(SqlHost):
         comparisons = parse_trace_filter(filter_string)
         order_keys = parse_trace_order_by(order_by)
         offset = decode_page_token(page_token)
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-            raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+        check_max_results(max_results)
         if not self.supports_traces:
             return Page(())
         ids = [int(e) for e in experiment_ids if str(e).lstrip("-").isdigit()]
@@ -401,8 +402,7 @@ class SqlTraces(SqlHost):
 
 def _key_values(conn, table, ids: list[str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunked(ids, CHUNK):
         rows = conn.execute(
             sa.select(table.c.request_id, table.c.key, table.c.value).where(table.c.request_id.in_(chunk))
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.engine import Connection
@@ -32,12 +32,6 @@ _RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
 _MAX_CONFLICT_RETRIES = 2
 #: Ids per `IN (...)` clause: well under every dialect's bound-parameter limit.
 CHUNK = 500
-
-
-def chunks(items: list[str]) -> Iterable[list[str]]:
-    """`items` in slices small enough for one statement each."""
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
 
 
 class SqlTransactions(SqlHost):

@@ -20,11 +20,12 @@ from sqlalchemy.engine import Connection
 
 from .. import validation as v
 from ..base import not_found_experiment, not_found_run
+from ..batching import chunked
 from ..errors import InvalidValue, NotFound
 from ..model import PARENT_RUN_TAG, RUN_NAME_TAG, RUN_STATUSES, MetricPoint, Run
 from ..new_run import prepare_new_run
 from .purge import SqlPurge
-from .transactions import chunks as _chunks
+from .transactions import CHUNK
 
 _MAX_DOUBLE = 1.7976931348623157e308
 _ASSESSMENT_SOURCE_RUN = '"mlflow.assessment.sourceRunId": "{}"'
@@ -117,7 +118,7 @@ class SqlWrites(SqlPurge):
                     update(runs).where(runs.c.experiment_id == eid).values(**self._stage_values("active", None))
                 )
                 return
-            for chunk in _chunks(only):
+            for chunk in chunked(only, CHUNK):
                 conn.execute(
                     update(runs)
                     .where(runs.c.experiment_id == eid, runs.c.run_uuid.in_(chunk))
@@ -308,7 +309,7 @@ class SqlWrites(SqlPurge):
 
         def work(conn: Connection) -> None:
             self._existing_runs(conn, run_ids)
-            for chunk in _chunks(run_ids):
+            for chunk in chunked(run_ids, CHUNK):
                 conn.execute(
                     update(runs).where(runs.c.run_uuid.in_(chunk)).values(**self._stage_values("active", None))
                 )
@@ -405,7 +406,7 @@ class SqlWrites(SqlPurge):
         """run id → lifecycle stage; NotFound when any is missing (then nothing is written)."""
         runs = self.tables.runs
         found: dict[str, str] = {}
-        for chunk in _chunks(run_ids):
+        for chunk in chunked(run_ids, CHUNK):
             rows = conn.execute(select(runs.c.run_uuid, runs.c.lifecycle_stage).where(runs.c.run_uuid.in_(chunk)))
             found.update((row.run_uuid, row.lifecycle_stage) for row in rows)
         missing = [run_id for run_id in run_ids if run_id not in found]
@@ -431,7 +432,7 @@ class SqlWrites(SqlPurge):
     def _mark_runs_deleted(self, conn: Connection, run_ids: Iterable[str], now: int) -> None:
         runs = self.tables.runs
         assessments = getattr(self.tables, "assessments", None)
-        for chunk in _chunks(list(run_ids)):
+        for chunk in chunked(list(run_ids), CHUNK):
             conn.execute(
                 update(runs).where(runs.c.run_uuid.in_(chunk)).values(**self._stage_values("deleted", now))
             )
@@ -524,7 +525,7 @@ class SqlWrites(SqlPurge):
         if not tags or not run_ids:
             return
         table, runs = self.tables.tags, self.tables.runs
-        for chunk in _chunks(run_ids):
+        for chunk in chunked(run_ids, CHUNK):
             present = {
                 (row.run_uuid, row.key)
                 for row in conn.execute(

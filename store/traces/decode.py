@@ -1,6 +1,6 @@
 """Decoding MLflow's trace payloads into store.traces values, shared by every backend.
 
-Three span encodings exist (mlflow-formats §5.3/§5.4):
+Three span encodings exist (docs/mlflow-formats.md §5.3/§5.4):
 * the MLflow span dict (`spans.content`, `traces.json`, get-trace-artifact): base64 ids,
   attribute values JSON-encoded strings; older writers used hex ids (3.5.0) or the V2 shape
   (`context`, `parent_id`, `start_time`, `status_code`);
@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import InvalidValue
-from . import Span, SpanEvent, Trace, TraceInfo
+from . import Span, SpanEvent, Trace, TraceInfo, _json_value
 from .assessments import Assessment, assessment_from_dict
 
 INPUTS_ATTR = "mlflow.spanInputs"
@@ -149,16 +149,6 @@ def _strict_base64(text: str) -> bytes:
     if sys.version_info >= (3, 11):
         return binascii.a2b_base64(text, strict_mode=True)
     return base64.b64decode(text, validate=True)
-
-
-def _json_value(value: Any) -> Any:
-    """Attribute values in span dicts are JSON-encoded strings; keep anything else as is."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 def _int(value: Any) -> int | None:

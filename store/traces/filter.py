@@ -1,4 +1,4 @@
-"""MLflow's trace filter and order_by grammar (mlflow-formats §4.3), parsed locally.
+"""MLflow's trace filter and order_by grammar (docs/mlflow-formats.md §4.3), parsed locally.
 
 The same scanner as runs/experiments (store.search_parser) with the trace namespaces:
 `trace.`/`attribute(s).` or bare attributes, `tags.`/`tag.`, `metadata.`/`request_metadata.`,
@@ -24,16 +24,19 @@ Also here: the Python evaluation the file store uses, and the default order (new
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import FilterSyntaxError, InvalidValue
-from ..search import Comparison, OrderKey
+from ..search import Comparison, OrderKey, quote_value
 from ..search.evaluate import compare_number, compare_string
 from ..search.parser import NUMERIC_OPS, Parser
 from . import SOURCE_RUN_METADATA, TRACE_NAME_TAG, Span, TraceInfo
 from .assessments import assessments_match
+
+log = logging.getLogger(__name__)
 
 STRING_ATTRIBUTES = ("request_id", "client_request_id", "status", "name", "run_id", "prompt", "text")
 NUMERIC_ATTRIBUTES = ("timestamp_ms", "execution_time_ms", "end_time_ms")
@@ -69,6 +72,7 @@ def parse_trace_filter(text: str | None) -> tuple[Comparison, ...]:
     except FilterSyntaxError:
         raise
     except Exception as exc:
+        log.exception("Parser bug on trace filter %r", text)
         raise FilterSyntaxError(f"Could not parse filter ({exc!r})", text=text, position=0) from exc
     for c in parsed:
         if c.kind == "attribute" and c.key == "prompt" and str(c.value).count("/") != 1:
@@ -109,9 +113,9 @@ def format_trace_filter(comparisons: Sequence[Comparison]) -> str:
         if c.value is None:
             parts.append(f"{ident} {c.op}")
         elif isinstance(c.value, tuple):
-            parts.append(f"{ident} {c.op} (" + ", ".join(_quote(v) for v in c.value) + ")")
+            parts.append(f"{ident} {c.op} (" + ", ".join(quote_value(v) for v in c.value) + ")")
         elif isinstance(c.value, str):
-            parts.append(f"{ident} {c.op} {_quote(c.value)}")
+            parts.append(f"{ident} {c.op} {quote_value(c.value)}")
         else:
             parts.append(f"{ident} {c.op} {c.value}")
     return " AND ".join(parts)
@@ -123,10 +127,6 @@ def format_trace_order_by(keys: Sequence[OrderKey]) -> list[str]:
         ident = k.key if k.kind == "attribute" else f"{'tags' if k.kind == 'tag' else 'metadata'}.`{k.key}`"
         out.append(f"{ident} {'ASC' if k.ascending else 'DESC'}")
     return out
-
-
-def _quote(value: str) -> str:
-    return f"'{value}'" if "'" not in value else f'"{value}"'
 
 
 def _canonical(c: Comparison) -> Comparison:

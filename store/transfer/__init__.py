@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base import Store, find_experiment
+from ..batching import chunked
 from ..errors import InvalidValue, NotFound, ReadOnlyError, StoreError, UnsafePath
 from ..model import PARENT_RUN_TAG, RUN_NAME_TAG, DatasetInput, Experiment, MetricPoint, Run
 from .format import (
@@ -456,8 +457,8 @@ class StoreSink:
         if params or new_tags:  # apart from metrics: a REST batch holds at most 1000 entities in all
             self.store.log_batch(dest, (), params, new_tags)
             wrote = True
-        for i in range(0, len(points), METRICS_PER_WRITE):
-            self.store.log_batch(dest, points[i:i + METRICS_PER_WRITE])
+        for chunk in chunked(points, METRICS_PER_WRITE):
+            self.store.log_batch(dest, chunk)
             wrote = True
         if status != run.status or end_time != run.end_time:
             self.store.update_run(

@@ -19,10 +19,10 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ..atomic import write_atomic
 from ..errors import InvalidValue, NotFound
 from ..model import (
     NO_INPUTS,
@@ -71,7 +71,7 @@ def write_metrics_csv(path: Path, histories: dict[str, list[MetricPoint]]) -> No
     for key in sorted(histories):
         for p in histories[key]:
             writer.writerow((key, p.step, p.timestamp, encode_value(p.value)))
-    write_atomic(path, buffer.getvalue())
+    _write_text(path, buffer.getvalue())
 
 
 def read_metrics_csv(path: Path) -> dict[str, list[MetricPoint]]:
@@ -356,17 +356,9 @@ def read_json(path: Path) -> dict:
 
 
 def write_json(path: Path, data: dict) -> None:
-    write_atomic(path, json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    _write_text(path, json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write under a temporary name then rename, so a reader never sees half a file."""
+def _write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"))

@@ -298,7 +298,7 @@ def test_a_killed_downloads_part_is_resumed_or_replaced(case, tmp_path, monkeypa
 
 
 def test_download_never_overwrites_unless_asked(case, tmp_path):
-    from tracktui.store.downloads import DestinationExists
+    from tracktui.store import DestinationExists
 
     existing = tmp_path / "data" / "table.csv"
     existing.parent.mkdir()
@@ -330,7 +330,7 @@ def test_interrupted_download_leaves_no_partial_file(case, tmp_path, monkeypatch
 
 def test_cancelled_download_stops_and_leaves_no_partial_file(case, tmp_path, monkeypatch):
     import tracktui.store.downloads as downloads
-    from tracktui.store.downloads import DownloadCancelled
+    from tracktui.store import DownloadCancelled
 
     monkeypatch.setattr(downloads, "PROGRESS_INTERVAL", 0)
 

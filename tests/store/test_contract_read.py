@@ -27,7 +27,7 @@ from fixtures.data import (
     UNICODE_EXP,
     UNICODE_RUN,
 )
-from tracktui.store import FilterSyntaxError, Keys, NotFound
+from tracktui.store import FilterSyntaxError, InvalidValue, Keys, NotFound
 from tracktui.store.downsample import downsample_minmax
 from tracktui.store.sql import history as sql_history
 
@@ -319,6 +319,13 @@ def test_search_runs_max_results_limits_page(store, info):
     page = store.search_runs([info.experiments[ALPHA]], max_results=5)
     assert len(page) == 5
     assert page.next_page_token
+
+
+@pytest.mark.parametrize("bad", [0, -1, True])
+def test_search_runs_refuses_a_max_results_that_is_not_positive(store, info, bad):
+    """Every backend alike (the REST store used to clamp 0 to 1 and ask the server)."""
+    with pytest.raises(InvalidValue, match="max_results must be a positive integer"):
+        store.search_runs([info.experiments[ALPHA]], max_results=bad)
 
 
 def test_search_runs_beyond_server_page_limits(store, mlflow_client, info):

@@ -74,7 +74,7 @@ def test_order_by_a_metric_follows_an_appended_point(tree):
 
 
 def test_listing_leaves_the_garbage_collector_as_it_found_it(tree):
-    """search_runs pauses the cyclic GC while it builds its results (files_nogc), and only
+    """search_runs pauses the cyclic GC while it builds its results (store/nogc.py), and only
     then: enabled again after a listing and after a failed one, still off if it was off."""
     store = FileStore(str(tree["root"]))
     assert gc.isenabled()

@@ -24,9 +24,10 @@ import pytest
 from fake_http_server import FakeServer, Reply
 
 from fixtures.backends import free_port
+from tracktui.store import HostNotAllowed, PermissionDenied
 from tracktui.store.errors import AuthFailed, StoreError, Unreachable
 from tracktui.store.rest.store import RestStore
-from tracktui.store.rest.transport import HostNotAllowed, TransportSettings
+from tracktui.store.rest.transport import TransportSettings
 
 EXPERIMENT = {"experiment": {"experiment_id": "0", "name": "Default", "lifecycle_stage": "active"}}
 SECRET = "pa:ss wörd-7f3k"  # colon, space and non-ASCII: all must survive basic auth
@@ -121,7 +122,9 @@ def test_rejected_credentials_never_appear_in_the_error(clean_env):
     clean_env.setenv("MLFLOW_TRACKING_PASSWORD", SECRET)
     encoded = basic("alice", SECRET).split()[1]
     # A careless proxy echoing the Authorization header back in its 401 body.
-    echo = lambda n, req: Reply(401, f"bad credentials: {req.headers.get('Authorization')} / {SECRET}")
+    def echo(n, req):
+        return Reply(401, f"bad credentials: {req.headers.get('Authorization')} / {SECRET}")
+
     with FakeServer(echo) as server:
         with pytest.raises(AuthFailed) as caught:
             RestStore(server.url, max_retries=0).get_experiment("0")
@@ -337,7 +340,7 @@ def test_real_server_with_wrong_password_is_auth_failed_without_the_password(aut
 
 def test_real_server_denies_a_user_without_permission(auth_server, clean_env):
     url, _ = auth_server
-    with pytest.raises(AuthFailed, match="Permission denied") as caught:
+    with pytest.raises(PermissionDenied, match="Permission denied") as caught:
         open_real(url.replace("//", "//bob:bob-Passw0rd-long@")).get_experiment("0")
     assert not isinstance(caught.value, HostNotAllowed)
     assert "bob-Passw0rd" not in str(caught.value)

@@ -13,6 +13,7 @@ import socket
 import pytest
 from fake_http_server import FakeServer, Reply, run_json
 
+from tracktui.store import HostNotAllowed, PermissionDenied, ServerError
 from tracktui.store.errors import (
     AuthFailed,
     FilterSyntaxError,
@@ -22,7 +23,6 @@ from tracktui.store.errors import (
     Unreachable,
 )
 from tracktui.store.rest.store import RestStore
-from tracktui.store.rest.transport import HostNotAllowed, ServerError
 
 EXPERIMENT = {"experiment": {"experiment_id": "1", "name": "e", "lifecycle_stage": "active"}}
 RUN_ID = "0123456789abcdef0123456789abcdef"
@@ -68,7 +68,9 @@ def test_timeout_comes_from_mlflow_environment_variable(monkeypatch):
 
 
 def test_500_then_200_is_retried_and_succeeds():
-    script = lambda n, req: Reply(500, {"error_code": "INTERNAL_ERROR", "message": "boom"}) if n == 0 else Reply(body=EXPERIMENT)
+    def script(n, req):
+        return Reply(500, {"error_code": "INTERNAL_ERROR", "message": "boom"}) if n == 0 else Reply(body=EXPERIMENT)
+
     with FakeServer(script) as server:
         experiment = open_rest(server.url).get_experiment("1")
         assert experiment.name == "e"
@@ -77,14 +79,18 @@ def test_500_then_200_is_retried_and_succeeds():
 
 @pytest.mark.parametrize("status", [408, 429, 502, 503, 504])
 def test_transient_statuses_are_retried(status):
-    script = lambda n, req: Reply(status, "busy") if n < 2 else Reply(body=EXPERIMENT)
+    def script(n, req):
+        return Reply(status, "busy") if n < 2 else Reply(body=EXPERIMENT)
+
     with FakeServer(script) as server:
         assert open_rest(server.url, max_retries=2).get_experiment("1").id == "1"
         assert len(server.requests) == 3
 
 
 def test_retry_after_header_is_honoured():
-    script = lambda n, req: Reply(429, "slow down", headers={"Retry-After": "0"}) if n == 0 else Reply(body=EXPERIMENT)
+    def script(n, req):
+        return Reply(429, "slow down", headers={"Retry-After": "0"}) if n == 0 else Reply(body=EXPERIMENT)
+
     with FakeServer(script) as server:
         assert open_rest(server.url, backoff_factor=100).get_experiment("1").id == "1"
         assert len(server.requests) == 2
@@ -130,9 +136,10 @@ def test_403_invalid_host_names_the_server_option_that_fixes_it():
 
 def test_403_permission_denied_is_auth_failed_with_the_servers_reason():
     with FakeServer(Reply(403, "Permission denied")) as server:
-        with pytest.raises(AuthFailed, match="Permission denied") as caught:
+        with pytest.raises(PermissionDenied, match="Permission denied") as caught:
             open_rest(server.url).get_experiment("1")
         assert not isinstance(caught.value, HostNotAllowed)
+        assert isinstance(caught.value, AuthFailed)
 
 
 def test_mlflow_error_json_becomes_a_specific_error():

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tracktui.store.errors import FilterSyntaxError, InvalidValue
 from tracktui.store.model import Experiment, MetricPoint, Run
-from tracktui.store.paging import decode_page_token, encode_page_token
+from tracktui.store.paging import check_max_results, decode_page_token, encode_page_token
 from tracktui.store.search import (
     Comparison,
     OrderKey,
@@ -24,6 +24,7 @@ from tracktui.store.search import (
     parse_experiment_order_by,
     parse_run_filter,
     parse_run_order_by,
+    quote_value,
     run_matches,
     sort_experiments,
     sort_runs,
@@ -891,3 +892,32 @@ def test_format_order_by_is_accepted_by_mlflow(items):
 def test_format_refuses_values_no_literal_can_hold():
     with pytest.raises(InvalidValue):
         format_filter([Comparison("param", "p", "=", "'\"")])
+
+
+# -- quote_value: the one way code builds a filter around a value ------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    "plain", "it's", 'say "hi"', "O\\'Brien says \"hi\"", "both ''quoted'' and \"double\"", "", "a`b",
+])
+def test_quote_value_round_trips_through_the_parser(value):
+    """Values with ' and " come back exactly, also when another quoted clause follows."""
+    alone = parse_run_filter(f"tags.`t` = {quote_value(value)}")
+    assert alone == (Comparison("tag", "t", "=", value),)
+    followed = parse_run_filter(f"tags.`t` = {quote_value(value)} AND params.p = 'x'")
+    assert followed == (Comparison("tag", "t", "=", value), Comparison("param", "p", "=", "x"))
+    listed = parse_run_filter(f"attributes.run_id IN ({quote_value(value)}, 'other')")
+    assert listed == (Comparison("attribute", "run_id", "IN", (value, "other")),)
+
+
+@pytest.mark.parametrize("value", ["it's \"x\"", "ends in a backslash\\"])
+def test_quote_value_refuses_what_no_mlflow_literal_can_hold(value):
+    with pytest.raises(InvalidValue, match="cannot be written as one MLflow string literal"):
+        quote_value(value)
+
+
+def test_max_results_is_checked_alike_by_every_backend():
+    assert check_max_results(5) == 5
+    for bad in (0, -1, True, 2.0, "5"):
+        with pytest.raises(InvalidValue, match="max_results must be a positive integer"):
+            check_max_results(bad)

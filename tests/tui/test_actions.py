@@ -346,14 +346,17 @@ async def test_read_only_store_refuses_writes_with_the_reason(make_app):
 
 async def test_a_permission_denied_write_makes_the_store_read_only(store_copy, client, tmp_path):
     """What the REST backend raises for HTTP 403 on a write: later writes are refused up front."""
-    from tracktui.store.errors import AuthFailed
+    from tracktui.store.errors import AuthFailed, PermissionDenied
     from tracktui.tui.actions import write_failed
 
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_experiment(pilot, "mnist")
         run = app.screen.table.current.run
-        denied = AuthFailed("Permission denied by http://server: no details. The user may not perform this operation")
+        # the error's class decides, not its wording: a wrong password is not a refused write
+        assert write_failed(app)(AuthFailed("Permission denied? check the credentials")) is False
+        assert not app.store.read_only_reason
+        denied = PermissionDenied("The user may not perform this operation")
         assert write_failed(app)(denied) is False  # the failure itself is still notified
         assert app.store.read_only_reason.startswith("the server refused a write")
         assert "read-only" in str(app.screen.query_one("StatusBar").render())
@@ -362,6 +365,23 @@ async def test_a_permission_denied_write_makes_the_store_read_only(store_copy, c
         assert isinstance(app.screen, RunsScreen)
         assert any(n.title == "Read-only store" for n in app._notifications)
     assert stage(client, run.id) == "active"
+
+
+async def test_an_unexpected_error_is_logged_with_its_traceback(store_copy, tmp_path, caplog):
+    """A bug in a store call: the user gets one line, the log gets the traceback."""
+
+    def broken_store_call():
+        raise ZeroDivisionError("a bug, not a StoreError")
+
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        with caplog.at_level("ERROR", logger="tracktui"):
+            app.run_store_call(app.screen, broken_store_call, lambda _: None, group="test")
+            await settle(pilot)
+        assert any(n.title == "Unexpected error" for n in app._notifications)
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert isinstance(record.exc_info[1], ZeroDivisionError)
+    assert "broken_store_call" in caplog.text  # the traceback itself, not just the message
 
 
 async def test_actions_are_in_the_palette_and_help(store_copy, tmp_path):

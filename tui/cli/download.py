@@ -37,18 +37,14 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from tracktui.store import StoreError, open_store
-    from tracktui.store.downloads import download
 
     err = Console(stderr=True)
     try:
-        with open_store(args.uri, read_only=True) as store:
-            run = store.get_run(args.run_id)
-            with store.artifact_repository(run) as repo, _ProgressBar(err) as bar:
-                landed = download(
-                    repo, args.artifact_path, args.output,
-                    progress=bar.update, overwrite=args.overwrite,
-                    workers=args.workers,
-                )
+        with open_store(args.uri, read_only=True) as store, _ProgressBar(err) as bar:
+            landed = store.download_artifacts(
+                args.run_id, args.artifact_path, args.output,
+                progress=bar.update, overwrite=args.overwrite, workers=args.workers,
+            )
     except StoreError as exc:
         return fail(exc.message)
     except KeyboardInterrupt:

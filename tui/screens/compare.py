@@ -39,8 +39,10 @@ from textual.widgets import (
 )
 
 from tracktui.store.base import Store
+from tracktui.store.batching import chunked
 from tracktui.store.errors import StoreError
 from tracktui.store.model import Keys, MetricPoint, Run
+from tracktui.store.search import quote_value
 
 from .. import plotting
 from ..app import TrackApp
@@ -144,8 +146,8 @@ class CompareScreen(PlotView, Screen):
         metric_picker = self.query_one("#compare-metric-picker", SelectionList)
         metric_picker.add_options([(plain(k), k, k in self.chosen_metrics) for k in keys])
         run_picker = self.query_one("#compare-run-picker", SelectionList)
-        run_picker.add_options([(plain(_run_label(r)), r.id, r.id in self.charted_runs) for r in runs])
-        self.pickers_width = pickers_width([*keys, *(_run_label(r) for r in runs)], self.app.size.width)
+        run_picker.add_options([(plain(r.display_name), r.id, r.id in self.charted_runs) for r in runs])
+        self.pickers_width = pickers_width([*keys, *(r.display_name for r in runs)], self.app.size.width)
         self.query_one("#compare-pickers").styles.width = self.pickers_width
         self.fill_diff()
         # The charts mount now, in the same layout pass as the pickers and the table, and their
@@ -237,7 +239,7 @@ class CompareScreen(PlotView, Screen):
 
         def show(histories: dict[tuple[str, str], list[MetricPoint]]) -> None:
             for plot, key in zip(plots, keys):
-                plot.show([PlotLine(_run_label(r), histories.get((r.id, key), []), r.start_time) for r in runs])
+                plot.show([PlotLine(r.display_name, histories.get((r.id, key), []), r.start_time) for r in runs])
 
         self.app.run_store_call(self, fetch, show, group="histories")
 
@@ -275,7 +277,7 @@ class CompareScreen(PlotView, Screen):
         table.clear(columns=True)
         table.add_column("key", key="key")
         for index, run in enumerate(self.runs):
-            table.add_column(plain(_run_label(run)), key=f"run{index}")
+            table.add_column(plain(run.display_name), key=f"run{index}")
         # Theme colours (not hard-coded): differing rows in the accent colour, the rest muted.
         accent = self.app.theme_variables.get("accent", "")
         differ_style, same_style = f"bold {accent}".strip(), "dim"
@@ -343,9 +345,8 @@ def fetch_runs(store: Store, run_ids: Sequence[str], experiment_ids: Sequence[st
     NotFound for a run that no longer exists."""
     found: dict[str, Run] = {}
     if experiment_ids:
-        for lo in range(0, len(run_ids), RUNS_PER_SEARCH):
-            chunk = run_ids[lo : lo + RUNS_PER_SEARCH]
-            quoted = ", ".join("'" + rid.replace("'", "''") + "'" for rid in chunk)
+        for chunk in chunked(run_ids, RUNS_PER_SEARCH):
+            quoted = ", ".join(quote_value(rid) for rid in chunk)
             page = store.search_runs(list(experiment_ids), f"attributes.run_id IN ({quoted})", [], "all", len(chunk),
                                      None, include)
             found.update((run.id, run) for run in page.items)
@@ -401,7 +402,3 @@ def _loading_plot() -> MetricPlot:
     plot = MetricPlot("", classes="compare-chart")
     plot.show_loading("Loading runs…")
     return plot
-
-
-def _run_label(run: Run) -> str:
-    return run.name or run.id[:8]

@@ -1,8 +1,8 @@
 """DownloadScreen (`D` on the Artifacts tab): fetch a file or folder into a directory the user
 confirms, with a progress bar; Esc cancels a running download.
 
-The download runs through the store layer (`store.downloads.download` on the run's artifact
-repository) in a thread worker via `app.run_store_call`; progress arrives from worker threads
+The download runs through the store layer (`Store.download_artifacts`, as the CLI's does) in
+a thread worker via `app.run_store_call`; progress arrives from worker threads
 and is handed to the UI thread. Files appear under their final names only when complete.
 """
 
@@ -18,13 +18,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, ProgressBar, Static
 
-from tracktui.store.downloads import (
-    DestinationExists,
-    DownloadCancelled,
-    DownloadProgress,
-    download,
-)
-from tracktui.store.errors import StoreError
+from tracktui.store.downloads import DownloadProgress
+from tracktui.store.errors import DestinationExists, DownloadCancelled, StoreError
 
 from ..app import TrackApp
 from ..safe_text import plain
@@ -98,9 +93,7 @@ class DownloadScreen(ModalScreen["Path | None"]):
                 pass
 
         def fetch() -> Path:
-            run = store.get_run(run_id)
-            with store.artifact_repository(run) as repo:
-                return download(repo, path, dest, progress=report, overwrite=overwrite, cancel=cancel)
+            return store.download_artifacts(run_id, path, dest, progress=report, overwrite=overwrite, cancel=cancel)
 
         app.run_store_call(self, fetch, self._done, group="download", on_error=self._failed)
 

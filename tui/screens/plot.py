@@ -124,7 +124,7 @@ class PlotScreen(PlotView, Screen):
     def _loaded(self, result: tuple[Run, dict[str, list[MetricPoint]]]) -> None:
         run, histories = result
         self.run = run
-        name = run.name or run.id
+        name = run.display_name
         live = " · live" if run.status == "RUNNING" else ""
         title = plain(f"{name} › {', '.join(self.keys)}{live}")
         self.query_one("#plot-title", Label).update(title, layout=False)  # one line, full width

@@ -228,7 +228,7 @@ class RunScreen(RunScreenActions):
         run = self.run
         if run is None:
             return
-        name = run.name or run.tags.get("mlflow.runName") or run.id
+        name = run.display_name
         where = f"{self.experiment_name} › " if self.experiment_name else ""
         live = f" · {LIVE_LABEL}" if self._live.on else ""
         self.query_one("#run-title", Label).update(plain(f"{where}{name}{live}"))

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Label
 
 from tracktui.store.errors import FilterSyntaxError, StoreError
 from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run, ViewType
+from tracktui.store.search import quote_value
 
 from ..actions import RunListActions
 from ..columns import Column, column, default_column_ids, keys_to_fetch
@@ -275,7 +276,7 @@ class RunsScreen(RunListActions):
         order_by, view, include = self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
 
         def children() -> list[Run]:
-            page = store.search_runs([eid], f"tags.`{PARENT_RUN_TAG}` = '{parent_id}'", order_by, view,
+            page = store.search_runs([eid], f"tags.`{PARENT_RUN_TAG}` = {quote_value(parent_id)}", order_by, view,
                                      MAX_CHILDREN, None, include)
             return list(page.items)
 

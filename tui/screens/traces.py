@@ -17,6 +17,7 @@ from textual.widgets import Footer, Label, Static
 
 from tracktui.store.errors import FilterSyntaxError, StoreError
 from tracktui.store.model import Experiment, Page
+from tracktui.store.search import quote_value
 from tracktui.store.traces import TraceInfo
 
 from ..app import TrackApp
@@ -77,7 +78,7 @@ class TracesView(Vertical):
             self.load_traces()
 
     def _filter(self) -> str:
-        parts = [f"run_id = '{self.run_id}'"] if self.run_id else []
+        parts = [f"run_id = {quote_value(self.run_id)}"] if self.run_id else []
         if self.filter_text:
             parts.append(self.filter_text)
         return " and ".join(parts)

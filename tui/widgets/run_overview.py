@@ -218,7 +218,7 @@ class RelatedRuns(OptionList):
 
 
 def _run_label(run: Run) -> str:
-    name = run.name or run.tags.get("mlflow.runName") or "(unnamed)"
+    name = run.display_name
     deleted = "  (deleted)" if run.lifecycle_stage == "deleted" else ""
     return f"{name}  {run.status.lower():<9} {run.id}{deleted}"
 

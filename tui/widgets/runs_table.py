@@ -459,7 +459,7 @@ class RunsTable(ScrollView, can_focus=True):
         else:
             marker = "  "
         prefix = "  " * row.depth + marker
-        name = row.run.name or row.run.id[:8]
+        name = row.run.display_name
         if row.run.id in self.marked:
             name = MARK_GLYPH + name
         prefix = _fit(prefix, min(cell_len(prefix), width))
