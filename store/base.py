@@ -375,7 +375,7 @@ class Store(ABC):
         (store.trace_writes). Raises InvalidValue for ids MLflow V3 cannot hold."""
         raise self._unsupported("Importing traces")
 
-    # -- assessments on traces (store.traces.assessments; mlflow-formats §1.10, §2.5, §3.7) ------
+    # -- assessments on traces (store.traces.assessments; docs/mlflow-formats.md §1.4a, §2.5, §3.7) ------
 
     def log_assessment(self, assessment: Assessment) -> Assessment:
         """Add a feedback or expectation to its trace (`assessment.trace_id`), as MLflow's
