@@ -27,7 +27,7 @@ def trace_summary(trace: Trace) -> str:
     """One line: when, how long, status, spans, tokens, the run it belongs to."""
     info = trace.info
     parts = [format_time_ms(info.request_time), format_duration_ms(info.execution_duration),
-             info.state, f"{len(trace.spans)} spans"]
+             info.state, f"{len(trace.spans)} span{'' if len(trace.spans) == 1 else 's'}"]
     if tokens := token_text(info):
         parts.append(f"tokens {tokens}")
     if info.run_id:
@@ -71,7 +71,7 @@ class TraceScreen(Screen):
         yield Static("", id="trace-body")
         yield AssessmentPanel(id="trace-assessments", classes="-empty")
         yield StatusBar()
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # 80 columns: ^p is listed by ? help
 
     def on_mount(self) -> None:
         store, trace_id = self.app.store, self.trace_id

@@ -174,8 +174,10 @@ class ArtifactBrowser(Vertical):
             text.update(plain(f"{image.format.upper()} image, {dims}, {_human(preview.size)}.\nPress D to download it.",
                               multiline=True))
         elif preview.kind == "binary" or preview.text is None:
-            reason = preview.note or "binary file"
-            text.update(plain(f"Not previewed: {reason} ({_human(preview.size)}).\nPress D to download it.", multiline=True))
+            # The store's note already names the size; say it once.
+            reason = preview.note or f"Not previewed: binary file ({_human(preview.size)})"
+            text.update(plain(f"{reason}.
+Press D to download it.", multiline=True))
         else:
             text.update(highlight(inert(preview.text, multiline=True), language=_language(preview), path=preview.path))
 
