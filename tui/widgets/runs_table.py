@@ -33,7 +33,7 @@ from tracktui.store.model import Run
 
 from ..columns import Column
 from ..safe_text import inert
-from .column_layout import MAX_COLUMN_WIDTH, Layout, lay_out
+from .column_layout import MAX_COLUMN_WIDTH, Layout, Placed, lay_out
 from .cursor_anchor import CursorAnchor, anchor_at, landing
 from .run_format import MISSING
 
@@ -314,9 +314,9 @@ class RunsTable(ScrollView, can_focus=True):
             self.refresh()
 
     @property
-    def visible_columns(self) -> list[Column]:
-        """The columns drawn now, left to right."""
-        return [placed.column for placed in self._current_layout().placed]
+    def placed_columns(self) -> tuple[Placed, ...]:
+        """The columns drawn now, left to right, with their cell offsets and widths."""
+        return self._current_layout().placed
 
     # -- internals -------------------------------------------------------------------------
 
