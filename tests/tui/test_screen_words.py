@@ -6,27 +6,15 @@ own screenshot (what a user sees, after overlapping widgets are drawn).
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
-from pilot_helpers import open_experiment, settle, type_text
+from pilot_helpers import open_experiment, screen_lines, settle, type_text
 
 from tracktui.tui.commands import screen_actions
 from tracktui.tui.screens.help import HelpScreen, binding_rows
 
 pytestmark = pytest.mark.anyio
-
-_TEXT = re.compile(r'<text [^>]*clip-path="url\(#[\w-]*?line-(\d+)\)"[^>]*>([^<]*)</text>')
-
-
-def screen_lines(app) -> list[str]:
-    """The screen's text, line by line, from the app's SVG screenshot."""
-    lines: dict[int, str] = {}
-    for line, text in _TEXT.findall(app.export_screenshot()):
-        lines[int(line)] = lines.get(int(line), "") + html.unescape(text).replace("\xa0", " ")
-    return [lines.get(i, "") for i in range(app.size.height)]
-
 
 def footer(app) -> str:
     return screen_lines(app)[-1]

@@ -9,10 +9,11 @@ with values chosen to break the old fixed-width columns.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from pilot_helpers import open_experiment, settle
+from pilot_helpers import open_experiment, screen_lines, settle
 
 from tracktui.store import open_store
 from tracktui.store.model import MetricPoint
@@ -125,3 +126,19 @@ async def test_long_names_are_cut_in_the_middle(values_app):
         text = table_text(values_app)
         assert "seed-0001" in text and "seed-0002" in text
         assert "finetune" in text
+
+
+async def test_long_metric_keys_leave_room_for_every_value_at_80_columns(make_app):
+    """The System tab's keys are long (`system/gpu_0_memory_usage_megabytes`): the key is cut
+    in the middle, and the latest value, step and logged time stay whole on screen."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_experiment(pilot, "text-sentiment")
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        lines = [line for line in screen_lines(app) if "_percentage" in line or "_megabytes" in line]
+        assert len(lines) == 2, lines
+        for line in lines:
+            assert re.search(r"\s\d+(\.\d+)?\s+\S+\s+19\s+2024-05-02 \d\d:\d\d:\d\d\s*$", line), line

@@ -35,7 +35,7 @@ from ..columns import Column
 from ..safe_text import inert
 from .column_layout import MAX_COLUMN_WIDTH, Layout, Placed, lay_out
 from .cursor_anchor import CursorAnchor, anchor_at, landing
-from .run_format import MISSING
+from .run_format import MISSING, cut_middle
 
 #: Post NearEnd when the cursor is this close to the last loaded row.
 NEAR_END_ROWS = 60
@@ -534,20 +534,10 @@ def _fit(text: str, width: int, right: bool = False, middle: bool = False) -> st
     text = inert(text)
     length = cell_len(text)
     if length > width:
-        if middle and width >= 5:
-            tail = (width - 1) // 2
-            return set_cell_size(text, width - 1 - tail) + "…" + _last_cells(text, tail)
+        if middle:
+            return cut_middle(text, width)
         return set_cell_size(text, width - 1) + "…"
     if right:
         return " " * (width - length) + text
     return set_cell_size(text, width)
 
-
-def _last_cells(text: str, width: int) -> str:
-    """The end of `text`, at most `width` cells."""
-    out = ""
-    for char in reversed(text):
-        if cell_len(char + out) > width:
-            break
-        out = char + out
-    return out
