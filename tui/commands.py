@@ -51,7 +51,7 @@ def widget_area(node: DOMNode) -> str:
 def screen_actions(screen: Screen) -> Iterator[tuple[str, str, DOMNode, str]]:
     """(title, action, node, key) for each enabled, described tracktui binding on `screen`."""
     seen: set[str] = set()
-    for key, active in screen.active_bindings.items():
+    for active in screen.active_bindings.values():
         binding = active.binding
         # Only tracktui's own bindings (they carry ids); a widget's built-in cursor keys would
         # bury the actions that matter. The help screen still lists those.
