@@ -366,21 +366,22 @@ class RunsTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _measure(self, rows: list[RunRow], reset: bool = False) -> None:
-        """Grow each column's content width to fit `rows` (`reset`: start from the labels)."""
+        """Grow each column's content width to fit `rows` (`reset`: start from the labels), as
+        drawn: control characters in store text are shown as several cells (safe_text.inert)."""
         widths = self._widths
         if reset:
             widths.clear()
         for col in self.columns:
             width = widths.get(col.id)
             if width is None:
-                width = min(cell_len(col.label) + 1, MAX_LABEL_WIDTH) if col.label else 1
+                width = min(cell_len(inert(col.label)) + 1, MAX_LABEL_WIDTH) if col.label else 1
             if col.id == "attr:name":
                 for row in rows:
                     name = row.run.name or row.run.id[:8]
-                    width = max(width, 2 * row.depth + 2 + cell_len(MARK_GLYPH) + cell_len(name))
+                    width = max(width, 2 * row.depth + 2 + cell_len(MARK_GLYPH) + cell_len(inert(name)))
             elif col.id != "attr:status":
                 for row in rows:
-                    width = max(width, min(cell_len(col.text(row.run)), MAX_COLUMN_WIDTH))
+                    width = max(width, min(cell_len(inert(col.text(row.run))), MAX_COLUMN_WIDTH))
             widths[col.id] = width
         self._layout = None
 
