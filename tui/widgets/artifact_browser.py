@@ -194,8 +194,7 @@ class ArtifactBrowser(Vertical):
         elif preview.kind == "binary" or preview.text is None:
             # The store's note already names the size; say it once.
             reason = preview.note or f"Not previewed: binary file ({_human(preview.size)})"
-            text.update(plain(f"{reason}.
-Press D to download it.", multiline=True))
+            text.update(plain(f"{reason}.\nPress D to download it.", multiline=True))
         else:
             text.update(highlight(inert(preview.text, multiline=True), language=_language(preview), path=preview.path))
 
