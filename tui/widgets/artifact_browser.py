@@ -153,7 +153,7 @@ class ArtifactBrowser(Vertical):
         node.remove_children()
         # The tree is narrow: the reason is shown whole in the preview pane beside it.
         node.add_leaf(Text("cannot list (why: on the right)", style="italic"), NodeData("\0", False))
-        cursor = self.tree.cursor_node
+        cursor = self.artifact_tree.cursor_node
         on_it = cursor is None or cursor.data is None or cursor.data.path in ("\0", path)
         if path == "" or on_it:
             self._show_failure(path, message)
