@@ -48,7 +48,7 @@ class TraceScreen(Screen):
 
     BINDINGS = [
         Binding("enter", "open_span", "Span detail", id="trace.open_span"),
-        Binding("s", "slowest", "Slowest span", id="trace.slowest"),
+        Binding("s", "slowest", "Slowest span", show=False, id="trace.slowest"),  # 80 columns: in ? help
         Binding("e", "first_error", "First error", id="trace.first_error"),
         Binding("E", "expand_all", "Expand all", show=False, id="trace.expand_all"),
         Binding("z", "collapse_all", "Collapse all", show=False, id="trace.collapse_all"),
