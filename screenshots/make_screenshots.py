@@ -66,7 +66,7 @@ async def shoot(uri: str, size: tuple[int, int], config_dir: Path) -> list[str]:
         await pilot.press("enter")
         await settle(pilot)
         save("filter-error")
-        await pilot.press("ctrl+u")
+        await pilot.press("end", "ctrl+u")  # the caret sits at the error, not at the end
         await type_text(pilot, "metrics.`val/loss` < 0.12")
         await pilot.press("enter")
         await settle(pilot)

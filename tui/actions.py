@@ -201,6 +201,9 @@ class WriteActionsScreen(Screen):
         store = self.app.store
 
         def restored(_: object) -> None:
+            # The "Press ctrl+z to undo" toast would outlive what it offers (Textual can only
+            # clear all toasts); the next one says what was restored.
+            self.app.clear_notifications()
             self.notify(f"Undone: {undo.description}", title="Restored", timeout=4)
             if undo.after and undo.owner is not None and undo.owner.is_attached:
                 undo.after()

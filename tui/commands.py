@@ -6,9 +6,12 @@ binding shows up in all three without extra code. A screen names its area with `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
@@ -26,10 +29,29 @@ def area_of(node: DOMNode, screen: Screen) -> str:
     return getattr(screen, "AREA", type(screen).__name__.removesuffix("Screen").lower())
 
 
+def key_label(screen: Screen, binding: Binding, key: str | None = None) -> str:
+    """How the footer writes a key (`[`, `^r`, `esc`), never Textual's internal name
+    (`left_square_bracket`). With `key`, that key itself (a binding's `key_display` names only
+    the first of its keys)."""
+    if key is not None:
+        binding = replace(binding, key=key, key_display=None)
+    return screen.app.get_key_display(binding)
+
+
+def widget_area(node: DOMNode) -> str:
+    """A words name for a widget's own keys in help: `ExperimentsTable` → "experiments table"."""
+    from textual.app import App
+
+    if isinstance(node, App):
+        return "app"
+    name = type(node).__name__
+    return " ".join(re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name)).lower() or name
+
+
 def screen_actions(screen: Screen) -> Iterator[tuple[str, str, DOMNode, str]]:
     """(title, action, node, key) for each enabled, described tracktui binding on `screen`."""
     seen: set[str] = set()
-    for key, active in screen.active_bindings.items():
+    for active in screen.active_bindings.values():
         binding = active.binding
         # Only tracktui's own bindings (they carry ids); a widget's built-in cursor keys would
         # bury the actions that matter. The help screen still lists those.
@@ -39,7 +61,7 @@ def screen_actions(screen: Screen) -> Iterator[tuple[str, str, DOMNode, str]]:
         if title in seen:
             continue
         seen.add(title)
-        yield title, binding.action, active.node, binding.key_display or key
+        yield title, binding.action, active.node, key_label(screen, binding)
 
 
 class ActionsProvider(Provider):

@@ -106,6 +106,7 @@ class _DemoWriter:
         self._pending_params: dict[str, dict[str, str]] = {}
         self._artifact_uris: dict[str, str | None] = {}
         self._finished_bert_runs: list[tuple[str, int]] = []  # (run id, start): the traces' runs
+        self._last_logged: dict[str, int] = {}  # run id → its latest metric timestamp
         self._seed = seed
 
     def write(self, total: int) -> DemoSummary:
@@ -185,7 +186,9 @@ class _DemoWriter:
             self._log(run_id, [])
         if status in ("RUNNING", "SCHEDULED"):
             return
-        self.store.update_run(run_id, status=status, end_time=start + int(minutes * _MINUTE))
+        # A run ends after the last metric it logged.
+        end = max(start + int(minutes * _MINUTE), self._last_logged.get(run_id, start) + 1000)
+        self.store.update_run(run_id, status=status, end_time=end)
 
     def _outcome(self, index: int, count: int) -> str:
         if index % 23 == 5:
@@ -203,8 +206,9 @@ class _DemoWriter:
         floor = rng.uniform(0.02, 0.12)
         points: list[tuple[str, MetricPoint]] = []
         acc = 0.0
+        ts = start
         for step in range(epochs):
-            ts = start + (step + 1) * rng.randint(20, 90) * 1000
+            ts += rng.randint(20, 90) * 1000  # each epoch logs after the one before
             train = floor + (2.3 - floor) * math.exp(-speed * step) + rng.gauss(0, 0.02)
             val = train * rng.uniform(1.02, 1.15) + 0.01 * max(0, step - epochs * 0.7)
             if fail_at is not None and step >= fail_at:
@@ -218,6 +222,7 @@ class _DemoWriter:
             if fail_at is not None and step > fail_at:
                 break
         self._log(run_id, points)
+        self._last_logged[run_id] = max(ts, self._last_logged.get(run_id, ts))
         return acc
 
     def _mnist(self, exp_id: str, index: int, count: int) -> None:
@@ -318,6 +323,7 @@ class _DemoWriter:
         system = []
         for step in range(20):
             ts = start + step * 30_000
+            self._last_logged[run_id] = max(ts, self._last_logged.get(run_id, ts))
             system += [
                 ("system/cpu_utilization_percentage", MetricPoint(round(rng.uniform(20, 95), 1), step, ts)),
                 ("system/gpu_0_memory_usage_megabytes", MetricPoint(round(rng.uniform(9000, 15000)), step, ts)),
@@ -349,6 +355,7 @@ class _DemoWriter:
                     "horizon_weeks": str(rng.choice((4, 8, 12)))},
         )
         ts = start + 60_000
+        self._last_logged[run_id] = ts
         self._log(run_id, [
             ("mape", MetricPoint(round(rng.uniform(0.04, 0.3), 4), 0, ts)),
             ("rmse", MetricPoint(round(rng.uniform(120, 900), 1), 0, ts)),

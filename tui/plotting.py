@@ -189,6 +189,25 @@ def history_points_for(width_cells: int) -> int:
     return max(64, 2 * width_cells)
 
 
+def step_ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], list[str]]:
+    """X ticks on the step axis: whole steps at a round spacing (1, 2, 5 × 10^k), so an integer
+    axis never reads `2.8 5.5 8.2`; at most about `count` of them."""
+    first, last = math.ceil(lo), math.floor(hi)
+    if last <= first:
+        return [float(first)], [str(first)]
+    magnitude = 1
+    while True:  # the smallest round step giving at most count + 1 ticks
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            ticks = list(range(math.ceil(first / step) * step, last + 1, step))
+            if len(ticks) <= count + 1:
+                break
+        else:
+            magnitude *= 10
+            continue
+        break
+    return [float(t) for t in ticks], [str(t) for t in ticks]
+
+
 def log_ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], list[str]]:
     """Y ticks for data already in log10 units (`lo`, `hi`): whole decades when the range
     spans at least two, else evenly spaced; labels are the values in data units.

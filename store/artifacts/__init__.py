@@ -91,7 +91,7 @@ def repository_for(
         raise UnsupportedURI(
             f"{what} cannot be read by tracktui directly ({mask_uri(artifact_uri)}); only local paths, "
             f"mlflow-artifacts:, http(s) proxies and s3:// (extra: pip install 'tracktui[s3]') are. "
-            f"Open the store through its tracking server (tracktui --uri http://host:port): the server "
+            f"Open the store through its tracking server (tracktui http://host:port): the server "
             f"fetches these artifacts for you"
         )
     module_name, factory_name = target.split(":")

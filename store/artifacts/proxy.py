@@ -153,8 +153,9 @@ def for_mlflow_artifacts_uri(
     root = re.sub(r"/+", "/", parts.path).strip("/")
     if not tracking_uri or urlsplit(tracking_uri).scheme not in ("http", "https"):
         raise UnsupportedURI(
-            f"Artifacts at {uri} are served by an MLflow tracking server, but this store is not one. "
-            f"Open the runs through the server (tracktui --uri http://host:port) instead"
+            f"This run's artifacts ({uri}) are served by an MLflow tracking server's artifact proxy, "
+            f"and this store was not opened through that server. Open the server's URI instead: "
+            f"tracktui http://host:port"
         )
     if not parts.netloc:
         if transport is not None:

@@ -215,3 +215,24 @@ def _run_in_pty(args: list[str], env: dict[str, str], timeout: float = 60) -> in
         if process.poll() is None:
             process.kill()
         os.close(master)
+
+
+def test_unreachable_server_exits_nonzero_with_one_line_before_any_ui():
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = tracktui(f"http://127.0.0.1:{port}", env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tracktui: Cannot reach the MLflow server"), result.stderr
+    assert result.stdout == ""  # the app never started (it would have drawn the screen)
+
+
+def test_missing_directory_exits_nonzero_with_one_line(tmp_path):
+    missing = tmp_path / "no" / "such" / "mlruns"
+    result = tracktui(str(missing), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"tracktui: No mlruns directory at {missing}"]
+    assert not missing.exists()

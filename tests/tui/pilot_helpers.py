@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
+
+_TEXT = re.compile(r'<text [^>]*clip-path="url\(#[\w-]*?line-(\d+)\)"[^>]*>([^<]*)</text>')
+
 
 async def settle(pilot, rounds: int = 3) -> None:
     """Wait until no worker runs and their results have been delivered (twice in a row)."""
@@ -50,3 +55,11 @@ async def type_burst(pilot, text: str) -> None:
         event.set_sender(app)
         app._driver.send_message(event)
     await settle(pilot)
+
+
+def screen_lines(app) -> list[str]:
+    """The screen's text, line by line, from the app's SVG screenshot."""
+    lines: dict[int, str] = {}
+    for line, text in _TEXT.findall(app.export_screenshot()):
+        lines[int(line)] = lines.get(int(line), "") + html.unescape(text).replace("\xa0", " ")
+    return [lines.get(i, "") for i in range(app.size.height)]

@@ -63,6 +63,8 @@ async def test_delete_selected_run_confirms_then_undo_restores_it(store_copy, cl
         await settle(pilot)
         assert stage(client, run.id) == "active"
         assert run.id in {r.run.id for r in rows(app)}
+        assert not any("ctrl+z to undo" in n for n in notes(app)), "no stale undo offer once undone"
+        assert any(n.startswith("Undone") for n in notes(app))
 
 
 async def test_undo_from_another_screen_restores_without_errors(store_copy, client, tmp_path):

@@ -95,8 +95,8 @@ async def test_previews_text_yaml_csv_and_refuses_binary(store_copy, model_run, 
         await settle(pilot)
         await highlight(pilot, browser, "model/data/model.pth")
         assert not browser.query_one("#artifact-preview-table").display
-        assert preview_text(browser).startswith("Not previewed")
-        assert "4.0 KiB" in preview_text(browser)
+        assert preview_text(browser).startswith("Binary file (4.0 KiB): no preview.")
+        assert preview_text(browser).count("4.0 KiB") == 1  # said once
 
 
 def tiny_png(width: int, height: int) -> bytes:
@@ -243,3 +243,19 @@ def test_snapshot_artifacts_tab_yaml_preview(snap_compare, store_copy, model_run
         browser.query_one(".artifact-uri").update("/demo/mlruns/1/<run>/artifacts")  # the temp path varies
 
     assert snap_compare(app_on_copy(store_copy, tmp_path), terminal_size=size, run_before=run_before)
+
+
+async def test_proxied_artifacts_opened_from_the_database_say_what_to_do(store_copy, tmp_path):
+    """Artifacts behind a tracking server's proxy cannot be read from the database file: the
+    reason is shown whole beside the tree (not cut in the tree's narrow column)."""
+    with open_store(store_copy) as store:
+        exp = store.create_experiment("served", artifact_location="mlflow-artifacts:/served")
+        run = store.create_run(exp, name="proxied")
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = await open_artifacts(pilot, run.id)
+        text = " ".join(preview_text(browser).split())  # the pane wraps the message
+        assert text.startswith("Cannot list this folder:")
+        assert f"mlflow-artifacts:/served/{run.id}/artifacts" in text
+        assert text.endswith("Open the server's URI instead: tracktui http://host:port")
+        assert "A folder" not in text

@@ -98,6 +98,19 @@ def test_smoothing_steps_clamp():
     assert plotting.next_smoothing(0.6, -1) == 0.3
 
 
+@pytest.mark.parametrize(("lo", "hi", "expected"), [
+    (0, 25, [0, 5, 10, 15, 20, 25]),
+    (0, 9, [0, 2, 4, 6, 8]),
+    (0, 3, [0, 1, 2, 3]),
+    (4, 4, [4]),
+    (0, 1000, [0, 200, 400, 600, 800, 1000]),
+])
+def test_step_ticks_are_whole_steps_at_a_round_spacing(lo, hi, expected):
+    ticks, labels = plotting.step_ticks(lo, hi)
+    assert ticks == [float(t) for t in expected]
+    assert labels == [str(t) for t in expected]  # never "2.8 5.5 8.2" on an integer axis
+
+
 def test_log_ticks_are_decades_in_data_units():
     ticks, labels = plotting.log_ticks(-3.2, 1.5)
     assert all(t == int(t) for t in ticks) and "0.001" in labels and "10" in labels

@@ -151,6 +151,11 @@ def _open(uri: str | None, *, read_only: bool, experiment: str | None = None) ->
             return fail(f"no experiment named or numbered {experiment!r} in {store.display_uri}")
     from ..abandonable import finish_pending
     from ..app import TrackApp
+    from .preflight import why_not_usable
+
+    if (reason := why_not_usable(store, uri)) is not None:
+        store.close()
+        return fail(reason)
 
     try:
         return run_app(TrackApp(store, open_experiment=opening))

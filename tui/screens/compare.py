@@ -82,8 +82,8 @@ class CompareScreen(PlotView, Screen):
 
     BINDINGS = [
         Binding("1", "show_tab('compare-charts')", "Charts", show=False, id="compare.charts"),
-        Binding("2", "show_tab('compare-diff')", "Diff table", id="compare.diff"),
-        Binding("i", "toggle_identical", "Hide/show identical rows", id="compare.identical"),
+        Binding("2", "show_tab('compare-diff')", "Diff table", show=False, id="compare.diff"),
+        Binding("i", "toggle_identical", "Identical rows", id="compare.identical"),
         Binding("p", "pick_metrics", "Pick metrics", show=False, id="compare.pick_metrics"),
         Binding("P", "pick_runs", "Pick charted runs", show=False, id="compare.pick_runs"),
         *VIEW_BINDINGS,

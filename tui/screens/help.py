@@ -13,42 +13,27 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from ..commands import area_of
+from ..commands import area_of, key_label, widget_area
 from ..filter_focus import TYPING_RULE
 
 
 def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
-    """(area, keys, description) for every described binding active on `screen`, grouped."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+    """(area, keys, description) for every described binding active on `screen`, grouped:
+    the screen's own keys first, then the app's, then widgets' built-in keys."""
+    grouped: dict[tuple[int, str, str], list[str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
         if not binding.description:
             continue
         # Our bindings carry ids; a widget's built-in keys are listed under the widget's name.
-        area = area_of(active.node, screen) if binding.id else type(active.node).__name__
-        keys = grouped.setdefault((area, binding.description), [])
-        shown = _key_name(key)
+        area = area_of(active.node, screen) if binding.id else widget_area(active.node)
+        rank = 2 if not binding.id else 1 if area == "app" else 0
+        keys = grouped.setdefault((rank, area, binding.description), [])
+        shown = key_label(screen, binding, key)
         if shown not in keys:
             keys.append(shown)
-    rows = [(area, " ".join(keys), description) for (area, description), keys in grouped.items()]
-    def rank(area: str) -> int:
-        return 2 if area[:1].isupper() else 1 if area == "app" else 0
-
-    return sorted(rows, key=lambda r: (rank(r[0]), r[0]))
-
-
-def _key_name(key: str) -> str:
-    names = {
-        "question_mark": "?",
-        "slash": "/",
-        "left_square_bracket": "[",
-        "right_square_bracket": "]",
-        "escape": "esc",
-        "space": "space",
-    }
-    if key in names:
-        return names[key]
-    return key.replace("ctrl+", "^")
+    ordered = sorted(grouped.items(), key=lambda item: item[0][:2])
+    return [(area, " ".join(keys), description) for (_rank, area, description), keys in ordered]
 
 
 class HelpScreen(ModalScreen[None]):

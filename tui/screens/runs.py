@@ -503,11 +503,11 @@ class RunsScreen(RunListActions):
             self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))
             return
         if self.total is not None and not self.filter_text and not self.nested:
-            parts.append(f"{loaded:,} of {self.total:,} runs")
+            parts.append(f"{loaded:,} of {self.total:,} {_runs(self.total)}")
         elif self.total is not None and not self.filter_text:
-            parts.append(f"{loaded:,} top-level runs loaded · {self.total:,} in all")
+            parts.append(f"{loaded:,} top-level {_runs(loaded)} loaded · {self.total:,} in all")
         else:
-            parts.append(f"{loaded:,} runs loaded")
+            parts.append(f"{loaded:,} {_runs(loaded)} loaded")
         if self._next_token:
             parts.append("more below" if not self._loading_more else "loading more…")
         if self.lifecycle_view == "all":
@@ -519,3 +519,7 @@ class RunsScreen(RunListActions):
         if self._live.on:
             parts.append(LIVE_LABEL)
         self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))
+
+
+def _runs(count: int) -> str:
+    return "run" if count == 1 else "runs"

@@ -27,7 +27,7 @@ def trace_summary(trace: Trace) -> str:
     """One line: when, how long, status, spans, tokens, the run it belongs to."""
     info = trace.info
     parts = [format_time_ms(info.request_time), format_duration_ms(info.execution_duration),
-             info.state, f"{len(trace.spans)} spans"]
+             info.state, f"{len(trace.spans)} span{'' if len(trace.spans) == 1 else 's'}"]
     if tokens := token_text(info):
         parts.append(f"tokens {tokens}")
     if info.run_id:
@@ -48,7 +48,7 @@ class TraceScreen(Screen):
 
     BINDINGS = [
         Binding("enter", "open_span", "Span detail", id="trace.open_span"),
-        Binding("s", "slowest", "Slowest span", id="trace.slowest"),
+        Binding("s", "slowest", "Slowest span", show=False, id="trace.slowest"),  # 80 columns: in ? help
         Binding("e", "first_error", "First error", id="trace.first_error"),
         Binding("E", "expand_all", "Expand all", show=False, id="trace.expand_all"),
         Binding("z", "collapse_all", "Collapse all", show=False, id="trace.collapse_all"),
@@ -71,7 +71,7 @@ class TraceScreen(Screen):
         yield Static("", id="trace-body")
         yield AssessmentPanel(id="trace-assessments", classes="-empty")
         yield StatusBar()
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # 80 columns: ^p is listed by ? help
 
     def on_mount(self) -> None:
         store, trace_id = self.app.store, self.trace_id

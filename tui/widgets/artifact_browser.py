@@ -81,6 +81,8 @@ class ArtifactBrowser(Vertical):
         self.artifact_uri: str | None = None
         self._tree_nodes: dict[str, TreeNode[NodeData]] = {}
         self._previewed: str | None = None
+        #: Folders whose listing failed, with the store's reason (shown whole in the preview pane).
+        self._failed: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(MISSING, classes="artifact-uri", markup=False)
@@ -115,6 +117,7 @@ class ArtifactBrowser(Vertical):
         tree.root.data = NodeData("", True)
         self._tree_nodes = {"": tree.root}
         self._previewed = None
+        self._failed = {}
         tree.root.set_label("loading…")
         if artifact_uri:
             tree.root.add_leaf(Text("loading…", style="dim"), NodeData("\0", False))
@@ -144,9 +147,24 @@ class ArtifactBrowser(Vertical):
 
     def show_listing_failed(self, path: str, message: str) -> None:
         node = self._tree_nodes.get(path)
-        if node is not None:
-            node.remove_children()
-            node.add_leaf(plain(f"cannot list: {message}", style="italic"), NodeData("\0", False))
+        if node is None:
+            return
+        self._failed[path] = message
+        node.remove_children()
+        # The tree is narrow: the reason is shown whole in the preview pane beside it.
+        node.add_leaf(Text("cannot list (why: on the right)", style="italic"), NodeData("\0", False))
+        cursor = self.artifact_tree.cursor_node
+        on_it = cursor is None or cursor.data is None or cursor.data.path in ("\0", path)
+        if path == "" or on_it:
+            self._show_failure(path, message)
+
+    def _show_failure(self, path: str, message: str) -> None:
+        self._previewed = None
+        self.query_one("#artifact-preview-table", DataTable).display = False
+        self._head(f"{path}/" if path else "Artifacts")
+        text = self.query_one("#artifact-preview-text", Static)
+        text.display = True
+        text.update(plain(f"Cannot list this folder: {message}", multiline=True))
 
     def show_preview(self, preview: ArtifactPreview) -> None:
         if preview.path != self._previewed:
@@ -174,8 +192,9 @@ class ArtifactBrowser(Vertical):
             text.update(plain(f"{image.format.upper()} image, {dims}, {_human(preview.size)}.\nPress D to download it.",
                               multiline=True))
         elif preview.kind == "binary" or preview.text is None:
-            reason = preview.note or "binary file"
-            text.update(plain(f"Not previewed: {reason} ({_human(preview.size)}).\nPress D to download it.", multiline=True))
+            # The store's note already names the size; say it once.
+            reason = preview.note or f"Not previewed: binary file ({_human(preview.size)})"
+            text.update(plain(f"{reason}.\nPress D to download it.", multiline=True))
         else:
             text.update(highlight(inert(preview.text, multiline=True), language=_language(preview), path=preview.path))
 
@@ -209,6 +228,9 @@ class ArtifactBrowser(Vertical):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         data = event.node.data
         if data is None or data.path == "\0":
+            return
+        if data.is_dir and data.path in self._failed:
+            self._show_failure(data.path, self._failed[data.path])
             return
         if data.is_dir:
             self._previewed = None

@@ -67,4 +67,4 @@ def count_label(shown: int, matched: int, total: int, noun: str) -> str:
         return f"{shown} of {matched} {noun}, type to narrow"
     if matched != total:
         return f"{matched} of {total} {noun}"
-    return f"{total} {noun}"
+    return f"{total} {noun.removesuffix('s') if total == 1 else noun}"

@@ -180,6 +180,8 @@ class MetricPlot(Vertical):
         if self.x_axis == "wall" and xs_all:
             ticks, labels = _time_ticks(min(xs_all), max(xs_all))
             plt.xticks(ticks, labels)
+        elif self.x_axis == "step" and xs_all:
+            plt.xticks(*plotting.step_ticks(min(xs_all), max(xs_all)))
         if self.log_y and ys_all:
             plt.yticks(*plotting.log_ticks(min(ys_all), max(ys_all)))
         self.chart.has_data = any(series.y for series in self.series)

@@ -24,9 +24,9 @@ from textual.widgets import DataTable, Input, Static
 from tracktui.store.model import MetricPoint
 
 from ..filter_focus import focus_now
-from ..safe_text import plain
+from ..safe_text import inert, plain
 from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
-from .run_format import MISSING, format_metric_value, format_time, natural_key
+from .run_format import MISSING, cut_middle, format_metric_value, format_time, natural_key
 
 #: Characters of the sparkline column; the store is asked for a few more points than this.
 SPARKLINE_WIDTH = 16
@@ -166,6 +166,10 @@ class MetricsTable(DataTable):
         self._loaded: set[str] = set()
         self._last_wanted: tuple[str, ...] = ()
         self.marked_keys: list[str] = []
+        #: Cells of the value, trend, step and time columns (with padding): the Metric column
+        #: gets the rest, so a long key is cut in the middle instead of pushing values off screen.
+        self._other_columns_width = 0
+        self._key_width: int | None = None
 
     def on_mount(self) -> None:
         self.add_column("Metric", key="key")
@@ -193,6 +197,14 @@ class MetricsTable(DataTable):
         if not keep_histories:
             self._histories.clear()
         pending = Text("…", style=self.get_component_rich_style("metrics-table--pending"))
+        values = [format_metric_value(metrics[key].value) for key in self._keys]
+        steps = [str(metrics[key].step) for key in self._keys]
+        self._other_columns_width = (
+            max([len("Latest"), *map(len, values)]) + SPARKLINE_WIDTH
+            + max([len("Step"), *map(len, steps)]) + len("2024-01-01 00:00:00")
+            + 2 * self.cell_padding * 5
+        )
+        self._key_width = self._key_budget()
         for key in self._keys:
             point = metrics[key]
             self.add_row(
@@ -261,7 +273,14 @@ class MetricsTable(DataTable):
 
     def _key_label(self, key: str) -> Text:
         shown = key.removeprefix(self.shown_prefix) if self.shown_prefix else key
-        return plain(f"● {shown}" if key in self.marked_keys else shown)
+        label = f"● {shown}" if key in self.marked_keys else shown
+        if self._key_width is not None:  # cut what is drawn (control characters made visible)
+            label = cut_middle(inert(label), self._key_width)
+        return plain(label)
+
+    def _key_budget(self) -> int | None:
+        width = self.scrollable_content_region.width
+        return None if width <= 0 else max(12, width - self._other_columns_width)
 
     @property
     def metric_keys(self) -> tuple[str, ...]:
@@ -280,6 +299,11 @@ class MetricsTable(DataTable):
         self._ask_for_visible_histories()
 
     def on_resize(self, event: events.Resize) -> None:
+        budget = self._key_budget()
+        if budget != self._key_width and self._keys:
+            self._key_width = budget
+            for key in self._keys:
+                self.update_cell(key, "key", self._key_label(key), update_width=True)
         self._ask_for_visible_histories()
 
     def on_show(self, event: events.Show) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.cells import cell_len, set_cell_size
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,7 +17,7 @@ from textual.widgets import DataTable, Input, Static
 
 from ..clipboard import copy_text
 from ..filter_focus import focus_now
-from ..safe_text import plain
+from ..safe_text import inert, plain
 from .key_filter import MAX_SHOWN_ROWS, FilterInput, count_label, matching
 from .run_format import natural_key
 
@@ -54,6 +55,7 @@ class KeyValueTable(Vertical):
         self.hidden_prefix = hidden_prefix
         self._items: dict[str, str] = {}
         self._shown_keys: list[str] = []
+        self._value_width = MAX_SHOWN_VALUE
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="kv-filter-row"):
@@ -68,9 +70,6 @@ class KeyValueTable(Vertical):
         return hint
 
     def on_mount(self) -> None:
-        table = self.query_one(KeyValueGrid)
-        table.add_column("Key", key="key")
-        table.add_column("Value", key="value")
         self._refill()
 
     # -- what the screen calls ------------------------------------------------------------
@@ -128,13 +127,35 @@ class KeyValueTable(Vertical):
         keys = matched[:MAX_SHOWN_ROWS]
         self._shown_keys = keys
         table = self.query_one(KeyValueGrid)
-        table.clear()
+        table.clear(columns=True)  # columns too: their widths only ever grow otherwise
+        table.add_column("Key", key="key")
+        table.add_column("Value", key="value")
+        self._value_width = self._value_budget(keys)
         for key in keys:
-            table.add_row(plain(key), plain(_one_line(self._items[key])), key=key)
+            table.add_row(plain(key), plain(_one_line(self._items[key], self._value_width)), key=key)
         if not keys:
             table.add_row(plain(self._empty_message(), style="italic"), "", key="")
         label = count_label(len(keys), len(matched), len(self._items), self.noun)
         self.query_one(".kv-count", Static).update(label)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._refit)  # once the grid inside has its new size
+
+    def on_show(self) -> None:
+        self.call_after_refresh(self._refit)  # a tab shown for the first time
+
+    def _refit(self) -> None:
+        if self._value_budget(self._shown_keys) != self._value_width:
+            self._refill()
+
+    def _value_budget(self, keys: list[str]) -> int:
+        """Cells for a value so it ends on screen (with its "…" when cut); `c` copies it whole."""
+        grid = self.query_one(KeyValueGrid)
+        width = grid.scrollable_content_region.width
+        if width <= 0:
+            return MAX_SHOWN_VALUE
+        key_width = max((len(key) for key in keys), default=0)
+        return max(12, min(MAX_SHOWN_VALUE, width - key_width - 4 * grid.cell_padding))
 
     def _empty_message(self) -> str:
         if not self._items:
@@ -162,8 +183,8 @@ class KeyValueGrid(DataTable):
         copy_text(self.app, value, f"the value of {key}")
 
 
-def _one_line(value: str) -> str:
-    flat = value.replace("\r\n", "\n").replace("\n", " ⏎ ")
-    if len(flat) > MAX_SHOWN_VALUE:
-        return flat[: MAX_SHOWN_VALUE - 1] + "…"
+def _one_line(value: str, width: int = MAX_SHOWN_VALUE) -> str:
+    flat = inert(value.replace("\r\n", "\n").replace("\n", " ⏎ "))  # cut what is drawn
+    if cell_len(flat) > width:
+        return set_cell_size(flat, width - 1) + "…"
     return flat

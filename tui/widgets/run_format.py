@@ -6,6 +6,8 @@ import math
 import re
 from datetime import datetime
 
+from rich.cells import cell_len, set_cell_size
+
 #: Shown where a value is missing, so an empty cell never looks like a rendering bug.
 MISSING = "—"
 
@@ -47,6 +49,22 @@ def format_metric_value(value: float) -> str:
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.6g}"
+
+
+def cut_middle(text: str, width: int) -> str:
+    """`text` in at most `width` cells; a longer one keeps both ends around an ellipsis, so
+    names that differ only at the end (`…-seed-0001`, `…-seed-0002`) stay apart."""
+    if cell_len(text) <= width:
+        return text
+    if width < 5:
+        return set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
+    tail_width = (width - 1) // 2
+    tail = ""
+    for char in reversed(text):
+        if cell_len(char + tail) > tail_width:
+            break
+        tail = char + tail
+    return set_cell_size(text, width - 1 - cell_len(tail)) + "…" + tail
 
 
 def natural_key(text: str) -> tuple:

@@ -7,6 +7,8 @@ Choosing a related run posts `OpenRun`; the screen decides how to open it.
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
@@ -118,7 +120,7 @@ class RunOverview(VerticalScroll):
             "status": status,
             "start": format_time(run.start_time),
             "end": format_time(run.end_time) if run.end_time else _not_ended(run.status),
-            "duration": format_duration(run.duration_ms) if run.end_time else MISSING,
+            "duration": format_duration(run.duration_ms) if run.end_time else _elapsed(run),
             "user": run.user_id or tags.get("mlflow.user") or MISSING,
             "source": _source(tags),
             "git": _git(tags),
@@ -230,6 +232,13 @@ def _relatives_heading(parent_id: str | None, children: list[Run]) -> str:
     if not parts:
         return "Parent and child runs"
     return " and ".join(parts) + " (Enter opens)"
+
+
+def _elapsed(run: Run) -> str:
+    """A running run's time so far (its Ended field says it is still running)."""
+    if run.status != "RUNNING" or run.start_time is None:
+        return MISSING
+    return f"{format_duration(int(time.time() * 1000) - run.start_time)} so far"
 
 
 def _not_ended(status: str) -> str:

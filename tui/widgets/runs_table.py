@@ -5,6 +5,9 @@ their parent) and keeps per-cell state and width bookkeeping for every loaded ro
 without bound while a user scrolls a 100k-run experiment (numbers in tui/README-dev.md).
 This widget holds one small `RunRow` per loaded run and renders a line on demand.
 
+Columns are as wide as their widest loaded cell and are drawn whole or not at all
+(column_layout.py): `[`/`]` step through the columns after Name, which stays put.
+
 It only displays what the screen gives it (`set_columns`, `append_runs`, `insert_children`);
 when the cursor gets near the last loaded row it posts `NearEnd`, and the screen decides
 whether to fetch another page.
@@ -30,8 +33,9 @@ from tracktui.store.model import Run
 
 from ..columns import Column
 from ..safe_text import inert
+from .column_layout import MAX_COLUMN_WIDTH, Layout, Placed, lay_out
 from .cursor_anchor import CursorAnchor, anchor_at, landing
-from .run_format import MISSING
+from .run_format import MISSING, cut_middle
 
 #: Post NearEnd when the cursor is this close to the last loaded row.
 NEAR_END_ROWS = 60
@@ -46,6 +50,8 @@ _STATUS_CLASSES = {
 
 #: Shown before the name of a run marked for comparison; unlike every status glyph (columns.STATUS_GLYPHS).
 MARK_GLYPH = "◆ "
+#: A header label longer than this is shortened (its values still set the column's width).
+MAX_LABEL_WIDTH = 18
 
 
 @dataclass(slots=True)
@@ -135,8 +141,12 @@ class RunsTable(ScrollView, can_focus=True):
         self.sort_column: str | None = None
         self.sort_ascending = True
         self.empty_text = "No runs."
-        self._offsets: list[int] = []
-        self._total_width = 0
+        #: Content width of each column (widest loaded cell or label), by column id.
+        self._widths: dict[str, int] = {}
+        #: Index (among the columns after the pinned ones) of the first column shown.
+        self._first_column = 0
+        self._layout: Layout | None = None
+        self._layout_width = 0
         self._styles: dict[tuple[str, ...], Style] = {}
         self._base_style = Style()
         #: Ids of runs marked for comparison (set by the screen); shown with MARK_GLYPH.
@@ -146,17 +156,14 @@ class RunsTable(ScrollView, can_focus=True):
 
     def set_columns(self, columns: list[Column]) -> None:
         self.columns = list(columns)
-        self._offsets = []
-        x = 0
-        for col in self.columns:
-            self._offsets.append(x)
-            x += col.width + 1
-        self._total_width = max(0, x - 1)
+        self._first_column = 0
+        self._measure(self.rows, reset=True)
         self._resize()
 
     def clear(self, empty_text: str = "No runs.") -> None:
         self.rows = []
         self.empty_text = empty_text
+        self._measure(self.rows, reset=True)
         self.cursor_row = 0
         self.scroll_to(0, 0, animate=False)
         self._resize()
@@ -165,9 +172,9 @@ class RunsTable(ScrollView, can_focus=True):
         """Add top-level runs at the end; `children_of` names runs known to have children."""
         had_rows = bool(self.rows)
         known = children_of or set()
-        self.rows.extend(
-            RunRow(run, has_children=(run.id in known) if children_of is not None else None) for run in runs
-        )
+        new = [RunRow(run, has_children=(run.id in known) if children_of is not None else None) for run in runs]
+        self.rows.extend(new)
+        self._measure(new)
         self._resize()
         if not had_rows:
             self.cursor_row = 0
@@ -192,6 +199,7 @@ class RunsTable(ScrollView, can_focus=True):
         parent.expanded = bool(children)
         new = [RunRow(run, depth=parent.depth + 1) for run in children]
         self.rows[index + 1 : index + 1] = new
+        self._measure(new)
         if self.cursor_row > index:
             self.cursor_row += len(new)
         self._resize()
@@ -298,12 +306,24 @@ class RunsTable(ScrollView, can_focus=True):
                 return
 
     def action_scroll_columns(self, direction: int) -> None:
-        x = int(self.scroll_x)
-        stops = [o for o in self._offsets if (o > x if direction > 0 else o < x)]
-        if stops:
-            self.scroll_to(x=stops[0] if direction > 0 else stops[-1], animate=False)
+        """Show the next (1) or previous (-1) column after the pinned ones."""
+        layout = self._current_layout()
+        if (direction > 0 and layout.more_right) or (direction < 0 and layout.more_left):
+            self._first_column = layout.first + direction
+            self._layout = None
+            self.refresh()
+
+    @property
+    def placed_columns(self) -> tuple[Placed, ...]:
+        """The columns drawn now, left to right, with their cell offsets and widths."""
+        return self._current_layout().placed
 
     # -- internals -------------------------------------------------------------------------
+
+    @property
+    def _content_width(self) -> int:
+        """Cells a row can use: the vertical scrollbar covers the last column of `size`."""
+        return self.scrollable_content_region.width
 
     @property
     def _body_height(self) -> int:
@@ -341,8 +361,35 @@ class RunsTable(ScrollView, can_focus=True):
             self.post_message(self.NearEnd())
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self._total_width, len(self.rows) + 1)
+        self._layout = None
+        self.virtual_size = Size(0, len(self.rows) + 1)  # columns never scroll by cells
         self.refresh()
+
+    def _measure(self, rows: list[RunRow], reset: bool = False) -> None:
+        """Grow each column's content width to fit `rows` (`reset`: start from the labels), as
+        drawn: control characters in store text are shown as several cells (safe_text.inert)."""
+        widths = self._widths
+        if reset:
+            widths.clear()
+        for col in self.columns:
+            width = widths.get(col.id)
+            if width is None:
+                width = min(cell_len(inert(col.label)) + 1, MAX_LABEL_WIDTH) if col.label else 1
+            if col.id == "attr:name":
+                for row in rows:
+                    name = row.run.name or row.run.id[:8]
+                    width = max(width, 2 * row.depth + 2 + cell_len(MARK_GLYPH) + cell_len(inert(name)))
+            elif col.id != "attr:status":
+                for row in rows:
+                    width = max(width, min(cell_len(inert(col.text(row.run))), MAX_COLUMN_WIDTH))
+            widths[col.id] = width
+        self._layout = None
+
+    def _current_layout(self) -> Layout:
+        if self._layout is None:
+            self._layout = lay_out(self.columns, self._widths, self._first_column, self._content_width)
+            self._first_column = self._layout.first
+        return self._layout
 
     def on_focus(self) -> None:
         self.refresh()
@@ -358,10 +405,9 @@ class RunsTable(ScrollView, can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            x = offset.x + int(self.scroll_x)
-            for col, start in zip(self.columns, self._offsets):
-                if start <= x < start + col.width + 1:
-                    self.post_message(self.HeaderClicked(col))
+            for placed in self._current_layout().placed:
+                if placed.x <= offset.x < placed.x + placed.width + 1:
+                    self.post_message(self.HeaderClicked(placed.column))
                     return
             return
         index = int(self.scroll_y) + offset.y - 1
@@ -387,10 +433,14 @@ class RunsTable(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         self._styles = {}
         self._base_style = self.rich_style
+        if self._layout is not None and self._layout_width != self._content_width:
+            self._layout = None
+        self._current_layout()
+        self._layout_width = self._content_width
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_y = self.scroll_offset.y
         width = self.size.width
         base = self._base_style
         if y == 0:
@@ -403,13 +453,15 @@ class RunsTable(ScrollView, can_focus=True):
                 strip = Strip([Segment(self.empty_text, self._style("runs-table--muted"))])
             else:
                 strip = Strip([])
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return strip.crop_extend(0, width, base)
 
     def _header_strip(self) -> Strip:
         header = self._style("runs-table--header")
         sorted_style = self._style("runs-table--header", "runs-table--sorted")
+        layout = self._current_layout()
         segments: list[Segment] = []
-        for i, col in enumerate(self.columns):
+        for i, placed in enumerate(layout.placed):
+            col = placed.column
             label = col.label
             style = header
             if col.id == self.sort_column:
@@ -417,8 +469,13 @@ class RunsTable(ScrollView, can_focus=True):
                 style = sorted_style
             if i:
                 segments.append(Segment(" ", header))
-            segments.append(Segment(_fit(label, col.width, right=col.kind == "metrics"), style))
-        return Strip(segments).extend_cell_length(max(self._total_width, self.size.width), header)
+            segments.append(Segment(_fit(label, placed.width, right=col.kind == "metrics", middle=True), style))
+        strip = Strip(segments)
+        hint = ("‹[ " if layout.more_left else "") + ("]›" if layout.more_right else "")
+        room = self._content_width - strip.cell_length
+        if hint and room >= len(hint) + 1:  # say that [ and ] show more columns
+            strip = Strip([*segments, Segment(" " * (room - len(hint)), header), Segment(hint, header)])
+        return strip.extend_cell_length(self.size.width, header)
 
     def _row_strip(self, row: RunRow, is_cursor: bool) -> Strip:
         run = row.run
@@ -427,18 +484,19 @@ class RunsTable(ScrollView, can_focus=True):
         muted = self._style(*extra, "runs-table--muted")
         status_style = self._style(*extra, _STATUS_CLASSES.get(run.status, "runs-table--muted"))
         segments: list[Segment] = []
-        for i, col in enumerate(self.columns):
+        for i, placed in enumerate(self._current_layout().placed):
+            col, width = placed.column, placed.width
             if i:
                 segments.append(Segment(" ", base))
             if col.id == "attr:status":
-                segments.append(Segment(_fit(col.text(run), col.width), status_style))
+                segments.append(Segment(_fit(col.text(run), width), status_style))
             elif col.id == "attr:name":
-                segments.extend(self._name_segments(row, col.width, base, muted))
+                segments.extend(self._name_segments(row, width, base, muted))
             else:
                 text = col.text(run)
                 style = muted if text == MISSING else base
-                segments.append(Segment(_fit(text, col.width, right=col.kind == "metrics"), style))
-        strip = Strip(segments).extend_cell_length(max(self._total_width, self.size.width), base)
+                segments.append(Segment(_fit(text, width, right=col.kind == "metrics"), style))
+        strip = Strip(segments).extend_cell_length(self.size.width, base)
         if is_cursor:
             name = "runs-table--cursor" if self.has_focus else "runs-table--cursor-blurred"
             cursor = self._styles.get((name, "post"))
@@ -463,19 +521,24 @@ class RunsTable(ScrollView, can_focus=True):
         if row.run.id in self.marked:
             name = MARK_GLYPH + name
         prefix = _fit(prefix, min(cell_len(prefix), width))
-        return [Segment(prefix, muted), Segment(_fit(name, width - cell_len(prefix)), base)]
+        # Cut in the middle: runs of a sweep often differ only at the end of their names.
+        return [Segment(prefix, muted), Segment(_fit(name, width - cell_len(prefix), middle=True), base)]
 
 
-def _fit(text: str, width: int, right: bool = False) -> str:
-    """Pad or cut `text` to exactly `width` cells, marking a cut with an ellipsis. Every cell
-    and header passes here, so this is where store text is made inert (no control characters
-    reach the terminal; segments are never parsed as markup)."""
+def _fit(text: str, width: int, right: bool = False, middle: bool = False) -> str:
+    """Pad or cut `text` to exactly `width` cells, marking a cut with an ellipsis (in the
+    middle with `middle`, keeping both ends). Every cell and header passes here, so this is
+    where store text is made inert (no control characters reach the terminal; segments are
+    never parsed as markup)."""
     if width <= 0:
         return ""
     text = inert(text)
     length = cell_len(text)
     if length > width:
+        if middle:
+            return cut_middle(text, width)
         return set_cell_size(text, width - 1) + "…"
     if right:
         return " " * (width - length) + text
     return set_cell_size(text, width)
+
