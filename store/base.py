@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidValue, NotFound, ReadOnlyError
+from .logged_models import DatasetFilter, LoggedModel, LoggedModelImport, LoggedModelOrder
 from .model import PARENT_RUN_TAG, DatasetInput, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
 from .search import quote_value
 
@@ -400,6 +401,92 @@ class Store(ABC):
         return self.log_assessment(dataclasses.replace(
             assessment, trace_id=trace_id, name=old.name, span_id=old.span_id, kind="feedback",
             overrides=old.assessment_id, assessment_id=""))
+
+    # -- logged models (store.logged_models; mlflow-formats §1.11, §2.6, §3.8, §4.4) ----------
+    # Backends with logged-model storage set `supports_logged_models` and override these
+    # (store/<backend>/logged_models.py).
+
+    @property
+    def supports_logged_models(self) -> bool:
+        """True when this store can hold MLflow 3 logged models (False for SQL schemas older
+        than the logged_models tables)."""
+        return False
+
+    #: True when deleted logged models can be restored (MLflow's API has no restore: SQL and
+    #: file stores do it directly, a tracking server cannot).
+    can_restore_logged_models: bool = False
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        order_by: Sequence[LoggedModelOrder | Mapping[str, Any] | str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+        datasets: Sequence[DatasetFilter | Mapping[str, Any]] | None = None,
+    ) -> Page[LoggedModel]:
+        """Active logged models of the experiments matching MLflow's logged-model grammar
+        (store.search.logged_models), ordered by `order_by` (MLflow's dicts) then
+        `creation_timestamp DESC, model_id ASC`. Raises FilterSyntaxError, InvalidValue;
+        a store without logged models gives an empty page."""
+        from .search.logged_models import (
+            parse_datasets,
+            parse_logged_model_filter,
+            parse_logged_model_order_by,
+        )
+
+        parse_logged_model_filter(filter_string)
+        parse_logged_model_order_by(order_by)
+        parse_datasets(datasets)
+        return Page(())
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """The model with its params, tags and every metric point. A deleted model is
+        NotFound unless `allow_deleted` (as MLflow). Raises NotFound."""
+        raise NotFound(f"Logged model '{model_id}' not found")
+
+    def logged_models_of_run(self, run_id: str) -> list[LoggedModel]:
+        """Active models the run produced (`source_run_id`), in default order. Raises NotFound
+        for an unknown run."""
+        run = self.get_run(run_id)
+        if not self.supports_logged_models:
+            return []
+        out: list[LoggedModel] = []
+        token = None
+        while True:
+            page = self.search_logged_models(
+                [run.experiment_id], f"source_run_id = {quote_value(run.id)}", max_results=1000, page_token=token
+            )
+            out.extend(page.items)
+            token = page.next_page_token
+            if not token:
+                return out
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Soft-delete (lifecycle `deleted`, last update time bumped), as MLflow does."""
+        raise self._unsupported("Deleting logged models")
+
+    def restore_logged_model(self, model_id: str) -> None:
+        """Make a deleted model active again (see `can_restore_logged_models`)."""
+        raise self._unsupported("Restoring logged models")
+
+    def set_logged_model_tag(self, model_id: str, key: str, value: str) -> None:
+        """Set one tag (validated as MLflow validates tags). Raises NotFound."""
+        raise self._unsupported("Tagging logged models")
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Raises NotFound when the model has no such tag (as MLflow does)."""
+        raise self._unsupported("Deleting logged model tags")
+
+    def import_logged_model(
+        self, model: LoggedModel, experiment_id: str, run_ids: Mapping[str, str] | None = None
+    ) -> LoggedModelImport:
+        """Write a whole model (as any store's `get_logged_model` returns it) into
+        `experiment_id`: params, tags, metric points (their run ids re-pointed through
+        `run_ids`), status, source run. The model id is kept where the backend can choose ids
+        (SQL, file); a model already here is left alone. Points whose run is unknown here are
+        dropped and named in the result's `notes`."""
+        raise self._unsupported("Importing logged models")
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""

@@ -77,6 +77,7 @@ from .layout import (
     read_value,
     read_values,
 )
+from .logged_models import FileLoggedModels
 from .meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .metrics import LatestCache, read_columns, read_tail
 from .rundata import RunData, RunDataCache
@@ -103,7 +104,7 @@ class RunRef:
     experiment_path: str
 
 
-class FileStore(FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWrites, Store):
+class FileStore(FileLoggedModels, FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWrites, Store):
     """An `mlruns` directory opened from `file:///path`, `file:path` or a plain path."""
 
     def __init__(self, uri: str, read_only: bool = False):

@@ -94,6 +94,7 @@ _KNOWN: dict[str, dict[str, tuple[_ColumnType, bool]]] = {
 OPTIONAL_TABLES = (
     "datasets", "inputs", "input_tags", "trace_info", "trace_tags", "trace_request_metadata",
     "spans", "assessments", "logged_models", "workspaces",
+    "logged_model_params", "logged_model_tags", "logged_model_metrics",
 )
 
 
@@ -119,6 +120,9 @@ class Tables:
     assessments: sa.Table | None = None
     logged_models: sa.Table | None = None
     workspaces: sa.Table | None = None
+    logged_model_params: sa.Table | None = None
+    logged_model_tags: sa.Table | None = None
+    logged_model_metrics: sa.Table | None = None
 
     def has_column(self, table: str, column: str) -> bool:
         t = getattr(self, table, None)

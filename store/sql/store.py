@@ -53,6 +53,7 @@ from .filters import (
 from .groups import grouped_runs
 from .history import metric_history, metric_tail
 from .inputs import SqlInputs, read_run_inputs
+from .logged_models import SqlLoggedModels
 from .schema import Tables, build_tables, check_revision, missing_tables
 from .trace_writes import SqlTraceWrites
 from .traces import SqlTraces
@@ -63,7 +64,7 @@ _STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "de
 _SYSTEM_TAGS = frozenset((RUN_NAME_TAG, PARENT_RUN_TAG))
 
 
-class SqlStore(SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, Store):
+class SqlStore(SqlLoggedModels, SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, Store):
     """An MLflow SQL tracking database (SQLite, PostgreSQL, MySQL/MariaDB, SQL Server).
 
     Attributes shared with the mixins (store.sql_writes.SqlWrites, store.sql_traces.SqlTraces):
