@@ -462,6 +462,16 @@ class Store(ABC):
             if not token:
                 return out
 
+    def logged_model_artifact_repository(self, model: LoggedModel) -> ArtifactRepository:
+        """The repository holding the model's artifacts (its `artifact_location`), reached the
+        way this backend reaches run artifacts. Raises UnsupportedURI."""
+        stand_in = Run(
+            id=model.model_id, name=model.name, experiment_id=model.experiment_id, status="FINISHED",
+            user_id=None, start_time=None, end_time=None, lifecycle_stage="active",
+            artifact_uri=model.artifact_location,
+        )
+        return self.artifact_repository(stand_in)
+
     def delete_logged_model(self, model_id: str) -> None:
         """Soft-delete (lifecycle `deleted`, last update time bumped), as MLflow does."""
         raise self._unsupported("Deleting logged models")

@@ -99,6 +99,15 @@ class RestStore(RestLoggedModels, RestTraceWrites, RestTraces, RestAssessments, 
     def upload_artifact(self, run_id: str, path: str, chunks: Iterator[bytes]) -> int:
         """Upload one artifact file of the run through the server's artifact proxy (used by
         store.transfer); returns the bytes sent. Only `mlflow-artifacts:` roots can be written."""
+        self._check_writable()
+        return self._upload_under(self.get_run(run_id).artifact_uri or "", path, chunks)
+
+    def upload_logged_model_artifact(self, model_id: str, path: str, chunks: Iterator[bytes]) -> int:
+        """Upload one artifact file of the logged model (as upload_artifact does for runs)."""
+        self._check_writable()
+        return self._upload_under(self.get_logged_model(model_id).artifact_location or "", path, chunks)
+
+    def _upload_under(self, uri: str, path: str, chunks: Iterator[bytes]) -> int:
         from urllib.parse import quote, urlsplit
 
         import httpx
@@ -107,8 +116,6 @@ class RestStore(RestLoggedModels, RestTraceWrites, RestTraces, RestAssessments, 
         from ..artifacts.safety import clean_relative_path, join_under
         from ..errors import ReadOnlyError, StoreError
 
-        self._check_writable()
-        uri = self.get_run(run_id).artifact_uri or ""
         if not uri.startswith("mlflow-artifacts:") or urlsplit(uri).netloc:
             raise ReadOnlyError(
                 f"Cannot upload artifacts to {uri or 'a run without an artifact location'}: only the "

@@ -19,9 +19,11 @@ copy are the same code:
   symlinks in an export directory that point outside it (an import never uploads their
   targets).
 - Dataset inputs travel with their run (dataset fields and input tags, e.g. the
-  `mlflow.data.context`); a re-copy adds only the inputs the destination run lacks. Model inputs
-  and outputs name logged models, which are not copied: each is listed in the report's
-  `skipped`, never dropped silently.
+  `mlflow.data.context`); a re-copy adds only the inputs the destination run lacks. A run's
+  model inputs and outputs (its links to logged models) are not copied: each is listed in the
+  report's `skipped`, never dropped silently.
+- Logged models themselves follow their experiment's runs (store.transfer.models); one a
+  destination cannot take is named in `skipped` too.
 - Traces keep their ids everywhere (MLflow V3 ids are chosen by the writer): each store
   writes them with `Store.import_trace`; one already at the destination is skipped. What a
   destination cannot keep is listed in the report's warnings. Their assessments (feedback,
@@ -106,8 +108,10 @@ class TransferReport:
     artifact_files: int = 0
     artifact_bytes: int = 0
     traces: int = 0  # traces written (skipped ones already there are not counted)
+    logged_models: int = 0  # logged models written (ones already there are not counted)
     warnings: list[str] = field(default_factory=list)
-    #: what was left out, each named: unreadable source runs/experiments, refused files
+    #: what was left out, each named: unreadable source runs/experiments, refused files,
+    #: logged models the destination cannot take ("logged model 'name' (id): why")
     skipped: list[str] = field(default_factory=list)
     ids_kept: bool = True
 
@@ -635,6 +639,7 @@ class TransferOptions:
     experiment_name: str | None = None  # rename the (single) experiment at the destination
     artifacts: bool = True
     traces: bool = True  # copy the experiments' traces too (ids kept)
+    logged_models: bool = True  # copy the experiments' logged models too (store.transfer.models)
     workers: int = DEFAULT_WORKERS
     mapping_file: Path | None = None  # where to merge old→new ids (always when ids change)
 
@@ -726,6 +731,10 @@ def _run_plan(plan, source, sink, report, options, run_pool, file_pool, tick) ->
                 tick(outcome, run.id, exp.name)
         if options.traces and not options.run_ids:  # --runs: those runs and nothing else
             _copy_traces(source, sink, exp, dest_exp, report)
+        if options.logged_models and not options.run_ids:
+            from .models import copy_logged_models
+
+            copy_logged_models(source, sink, exp, dest_exp, report, options)
         try:
             sink.finish_experiment(dest_exp, exp)
         except StoreError as exc:
@@ -759,11 +768,12 @@ def _copy_run(source, sink, dest_exp: str, run: Run, existing: dict[str, Existin
 
 
 def _report_model_links(run: Run, report: TransferReport) -> None:
-    """Model inputs and outputs name logged models, which a copy does not carry: list each."""
+    """Model inputs and outputs link runs to logged models; the links are not carried (the
+    models are: store.transfer.models): list each."""
     for model in run.inputs.model_inputs:
-        report.skipped.append(f"run {run.id}: model input {model.model_id} (logged models are not copied)")
+        report.skipped.append(f"run {run.id}: model input {model.model_id} (run-model links are not copied)")
     for output in run.outputs.model_outputs:
-        report.skipped.append(f"run {run.id}: model output {output.model_id} (logged models are not copied)")
+        report.skipped.append(f"run {run.id}: model output {output.model_id} (run-model links are not copied)")
 
 
 def _copy_artifacts(source, sink, run, dest_id, dest_exp, report, options, pool) -> tuple[int, list[str]]:

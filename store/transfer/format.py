@@ -6,6 +6,8 @@
     DIR/experiments/<exp id>/runs/<run id>/metrics.csv    key,step,timestamp,value (every point)
     DIR/experiments/<exp id>/runs/<run id>/artifacts/...  the run's artifact files
     DIR/experiments/<exp id>/traces/<trace id>.json       a trace: info and spans
+    DIR/experiments/<exp id>/models/<model id>/model.json a logged model (store.transfer.models)
+    DIR/experiments/<exp id>/models/<model id>/artifacts/ its artifact files
 
 A run directory without run.json is incomplete (an interrupted export) and is redone on the
 next export. Metric values are written with Python's repr of a float, which round-trips

@@ -214,7 +214,8 @@ def test_get_equals_mlflow(store, mlflow_client, models):
 def test_metrics_keep_their_run_dataset_and_history(store, models, info):
     model = store.get_logged_model(models.ids["bert-small"])
     latest = model.latest_metrics
-    assert latest[("acc", *TRAIN)].value == 0.9 and latest[("acc", *TRAIN)].step == 1
+    assert latest[("acc", *TRAIN)].value == 0.9
+    assert [m.value for m in model.metrics if m.key == "acc" and m.dataset_name == TRAIN[0]] == [0.8, 0.9]
     assert latest[("acc", *EVAL)].value == 0.85
     assert model.metric_run_ids == (info.runs["beta-1"],)
     assert model.source_run_id == info.runs["beta-1"]

@@ -189,6 +189,10 @@ def _summary(report, destination: str, options) -> None:
     )
     if report.traces:
         print(f"{report.traces} trace{'s' if report.traces != 1 else ''} copied")
+    skipped_models = sum(1 for what in report.skipped if what.startswith("logged model "))
+    if report.logged_models or skipped_models:
+        say(f"{report.logged_models} logged model{'s' if report.logged_models != 1 else ''} copied, "
+            f"{skipped_models} skipped")
     if not report.ids_kept and options.mapping_file is not None:
         print(f"New run ids (the destination cannot keep them) are mapped in {options.mapping_file}")
     for run_id, reason in sorted(report.failed.items()):
