@@ -195,7 +195,8 @@ def test_export_directory_is_versioned_and_complete(exported, sqlite_backend):
     layout = ExportDir(out)
     exported_runs = {r for e in layout.experiment_ids() for r in layout.run_ids(e)}
     assert exported_runs == set(sqlite_backend.runs.values())
-    assert report.artifact_files == 12
+    assert report.artifact_files == 12 + 1  # the runs' files and the logged model's MLmodel
+    assert report.logged_models == len(sqlite_backend.logged_models.live)
 
 
 def test_round_trip_into_new_sqlite(exported, sqlite_backend, tmp_path):
