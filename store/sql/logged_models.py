@@ -278,6 +278,7 @@ class SqlLoggedModels(SqlHost):
         clauses: list = []
         for n, order in enumerate(full_order(orders)):
             key = metric_key(order)
+            col: sa.ColumnElement[Any]
             if key is None:
                 col = lm.c[_COLUMNS[order.field_name]]
             else:

@@ -11,11 +11,16 @@ import secrets
 
 import pytest
 
-
 from fixtures.data import BETA
 from fixtures.logged_models import DELETED_MODEL, MODEL_ARTIFACT
 from tracktui.store import open_store
-from tracktui.store.transfer import TransferOptions, copy_between, export_experiments, import_directory, open_destination
+from tracktui.store.transfer import (
+    TransferOptions,
+    copy_between,
+    export_experiments,
+    import_directory,
+    open_destination,
+)
 
 
 def _client(uri: str):
