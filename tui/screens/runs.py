@@ -74,6 +74,8 @@ class RunsScreen(RunListActions):
         Binding("C", "compare", "Compare", id="runs.compare"),
         # Traces of this experiment (screens/traces.py); T is tree/flat, hence ctrl+t.
         Binding("ctrl+t", "traces", "Traces", show=False, id="runs.traces"),
+        # MLflow 3 logged models of this experiment (screens/models.py).
+        Binding("L", "logged_models", "Logged models", show=False, id="runs.models"),
     ]
 
     def __init__(self, experiment: Experiment) -> None:
@@ -421,6 +423,11 @@ class RunsScreen(RunListActions):
         from .traces import TracesScreen
 
         self.app.push_screen(TracesScreen(self.experiment))
+
+    def action_logged_models(self) -> None:
+        from .models import ModelsScreen
+
+        self.app.push_screen(ModelsScreen(self.experiment))
 
     def action_compare(self) -> None:
         from .compare import CompareScreen
