@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from tracktui.store.errors import NotFound
 from tracktui.store.logged_models import LoggedModel
 
+from ..safe_text import inert, plain
 from ..widgets.status_bar import StatusBar
 from ..widgets.traces_table import format_time_ms, one_line
 from .models import MAX_NAME_LOOKUPS
@@ -49,7 +50,7 @@ class LoggedModelScreen(Screen):
         return cast("TrackApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Label(Text(f"Model {self.model_id}"), id="model-title", classes="screen-title")
+        yield Label(plain(f"Model {self.model_id}"), id="model-title", classes="screen-title")
         with VerticalScroll(id="model-body"):
             yield Static("Loading…", id="model-facts")
             yield Static("Linked runs (Enter opens)", classes="model-section")
@@ -87,7 +88,7 @@ class LoggedModelScreen(Screen):
 
     def _show(self, model: LoggedModel, names: dict[str, str]) -> None:
         self.model = model
-        self.query_one("#model-title", Label).update(Text(f"Model {model.name}"))
+        self.query_one("#model-title", Label).update(plain(f"Model {model.name}"))
         self.query_one("#model-facts", Static).update(_facts(model))
         runs = self.query_one("#model-runs", DataTable)
         runs.clear(columns=True)
@@ -96,21 +97,21 @@ class LoggedModelScreen(Screen):
         for rid in model.metric_run_ids:
             roles[rid] = "produced it, logged metrics" if rid in roles else "logged metrics"
         for rid, role in roles.items():
-            runs.add_row(Text(role), Text(one_line(names.get(rid, ""), 30)), Text(rid), key=rid)
+            runs.add_row(Text(role), one_line(names.get(rid, ""), 30), plain(rid), key=rid)
         metrics = self.query_one("#model-metrics", DataTable)
         metrics.clear(columns=True)
         metrics.add_columns("Metric", "Dataset", "Value", "Step", "Time", "Run")
         for (key, dataset, digest), m in sorted(model.latest_metrics.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2] or "")):
             label = f"{dataset} ({digest})" if dataset and digest else (dataset or "")
-            metrics.add_row(Text(key), Text(one_line(label, 30)), Text(f"{m.value:.6g}", justify="right"),
+            metrics.add_row(plain(key), one_line(label, 30), Text(f"{m.value:.6g}", justify="right"),
                             Text(str(m.step), justify="right"), Text(format_time_ms(m.timestamp)),
-                            Text(one_line(names.get(m.run_id or "", m.run_id or ""), 20)))
+                            one_line(names.get(m.run_id or "", m.run_id or ""), 20))
         for table_id, values in (("#model-params", model.params), ("#model-tags", model.tags)):
             table = self.query_one(table_id, DataTable)
             table.clear(columns=True)
             table.add_columns("Key", "Value")
             for k, v in sorted(values.items()):
-                table.add_row(Text(k), Text(one_line(v, 80)))
+                table.add_row(plain(k), one_line(v, 80))
 
     @on(DataTable.RowSelected, "#model-runs")
     def _open_run(self, event: DataTable.RowSelected) -> None:
@@ -132,7 +133,7 @@ def _facts(model: LoggedModel) -> Text:
     out = Text()
     for i, (label, value) in enumerate(rows):
         out.append(f"{label:>10}  ", style="dim")
-        out.append(value)
+        out.append(inert(value))
         if i < len(rows) - 1:
             out.append("\n")
     return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +20,7 @@ from tracktui.store.errors import FilterSyntaxError, NotFound, StoreError
 from tracktui.store.logged_models import LoggedModel
 from tracktui.store.model import Experiment, Page
 
+from ..safe_text import plain
 from ..widgets.filter_bar import FilterBar
 from ..widgets.models_table import ModelsTable
 from ..widgets.status_bar import StatusBar
@@ -141,7 +141,7 @@ class ModelsScreen(Screen):
         return False
 
     def _summary(self, text: str) -> None:
-        self.query_one("#models-summary", Static).update(Text(text))  # may quote store text
+        self.query_one("#models-summary", Static).update(plain(text))  # may quote store text
 
     def action_focus_filter(self) -> None:
         self.query_one(FilterBar).input.focus()

@@ -3,7 +3,7 @@
 A plain DataTable, as TracesTable: pages of models are small and rows are only appended. The
 key metrics are the (metric, dataset) pairs most models of the first page have, at most
 `METRIC_COLUMNS`, each cell the model's latest value there. Every cell is a `Text`: store
-values are data, never markup.
+values are data, never markup (tui/safe_text.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from textual.widgets import DataTable
 
 from tracktui.store.logged_models import LoggedModel
 
+from ..safe_text import plain
 from .traces_table import PREFETCH_ROWS, one_line
 
 METRIC_COLUMNS = 3
@@ -103,12 +104,12 @@ class ModelsTable(DataTable):
         for m in models:
             source = run_names.get(m.source_run_id or "", (m.source_run_id or "")[:8])
             self.add_row(
-                Text(one_line(m.name, 18)),
-                Text(m.status, style=failed if m.status == "FAILED" else ""),
-                Text(one_line(m.model_type or "", 11)),
-                Text(one_line(source, 14)),
+                one_line(m.name, 18),
+                plain(m.status, style=failed if m.status == "FAILED" else ""),
+                one_line(m.model_type or "", 11),
+                one_line(source, 14),
                 *(Text(format_value(latest_value(m, k, d)), justify="right") for k, d in self.metric_columns),
-                Text(one_line(tags_text(m.tags), 40)),
+                one_line(tags_text(m.tags), 40),
                 key=m.model_id,
             )
         self.models.extend(models)
