@@ -7,10 +7,8 @@ linked run opens it. Every store value is shown as `Text` (data, never markup).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -20,16 +18,15 @@ from textual.widgets import DataTable, Footer, Label, Static
 from tracktui.store.errors import NotFound
 from tracktui.store.logged_models import LoggedModel
 
+from ..app import TrackApp
 from ..safe_text import inert, plain
 from ..widgets.status_bar import StatusBar
 from ..widgets.traces_table import format_time_ms, one_line
 from .models import MAX_NAME_LOOKUPS
 
-if TYPE_CHECKING:
-    from ..app import TrackApp
-
 
 class LoggedModelScreen(Screen):
+    app = getters.app(TrackApp)
     AREA = "model"
     AUTO_FOCUS = "#model-runs"
     BINDINGS = [Binding("ctrl+r,f5", "reload", "Reload", show=False, id="model.reload")]
@@ -44,10 +41,6 @@ class LoggedModelScreen(Screen):
         super().__init__()
         self.model_id = model_id
         self.model: LoggedModel | None = None
-
-    @property
-    def track_app(self) -> TrackApp:
-        return cast("TrackApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Label(plain(f"Model {self.model_id}"), id="model-title", classes="screen-title")
@@ -71,7 +64,7 @@ class LoggedModelScreen(Screen):
         self.load()
 
     def load(self) -> None:
-        store, model_id = self.track_app.store, self.model_id
+        store, model_id = self.app.store, self.model_id
 
         def call() -> tuple[LoggedModel, dict[str, str]]:
             model = store.get_logged_model(model_id)
@@ -84,7 +77,7 @@ class LoggedModelScreen(Screen):
                         names[run_id] = "(gone)"
             return model, names
 
-        self.track_app.run_store_call(self, call, lambda result: self._show(*result), group="model")
+        self.app.run_store_call(self, call, lambda result: self._show(*result), group="model")
 
     def _show(self, model: LoggedModel, names: dict[str, str]) -> None:
         self.model = model

@@ -8,9 +8,7 @@ same worker (a few distinct runs per page; ids are shown past `MAX_NAME_LOOKUPS`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,13 +18,11 @@ from tracktui.store.errors import FilterSyntaxError, NotFound, StoreError
 from tracktui.store.logged_models import LoggedModel
 from tracktui.store.model import Experiment, Page
 
+from ..app import TrackApp
 from ..safe_text import plain
 from ..widgets.filter_bar import FilterBar
 from ..widgets.models_table import ModelsTable
 from ..widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from ..app import TrackApp
 
 PAGE_SIZE = 100
 MAX_NAME_LOOKUPS = 20
@@ -49,6 +45,8 @@ def run_names(store, models: list[LoggedModel], known: dict[str, str]) -> dict[s
 class ModelsScreen(Screen):
     """Logged models of one experiment, newest first; Enter opens one."""
 
+    app = getters.app(TrackApp)
+
     AREA = "models"
     AUTO_FOCUS = "ModelsTable"
     BINDINGS = [
@@ -67,10 +65,6 @@ class ModelsScreen(Screen):
         self._next_token: str | None = None
         self._loading = False
         self._generation = 0
-
-    @property
-    def track_app(self) -> TrackApp:
-        return cast("TrackApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Label(f"Logged models · {self.experiment.name}", id="models-title", classes="screen-title")
@@ -103,7 +97,7 @@ class ModelsScreen(Screen):
         self._fetch(self._generation, self._next_token)
 
     def _fetch(self, generation: int, token: str | None) -> None:
-        store, eid, text, known = self.track_app.store, self.experiment.id, self.filter_text, dict(self._names)
+        store, eid, text, known = self.app.store, self.experiment.id, self.filter_text, dict(self._names)
         if not store.supports_logged_models:
             self._loading = False
             self._summary("This store holds no logged models (they came with MLflow 3).")
@@ -113,7 +107,7 @@ class ModelsScreen(Screen):
             page = store.search_logged_models([eid], text or None, max_results=PAGE_SIZE, page_token=token)
             return page, run_names(store, list(page.items), known)
 
-        self.track_app.run_store_call(self, call, lambda result: self._loaded(generation, *result),
+        self.app.run_store_call(self, call, lambda result: self._loaded(generation, *result),
                                 group="models", on_error=self._failed)
 
     def _loaded(self, generation: int, page: Page[LoggedModel], names: dict[str, str]) -> None:
