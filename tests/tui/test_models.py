@@ -35,6 +35,16 @@ def make_model_app(uri: str, tmp_path: Path) -> TrackApp:
     return TrackApp(store, config=Config(path=tmp_path / "tracktui.json"))
 
 
+async def until_loaded(pilot, done, tries: int = 50) -> None:
+    """Settle until `done()` (a loaded page), so a slow machine cannot snapshot "Loading…"."""
+    for _ in range(tries):
+        await settle(pilot)
+        if done():
+            break
+        await pilot.pause(0.1)
+    await settle(pilot)
+
+
 async def open_models(pilot) -> ModelsTable:
     await settle(pilot)
     experiment = pilot.app.store.get_experiment_by_name("models")
@@ -119,7 +129,12 @@ def test_snapshot_models_list(snap_compare, model_store_uri, tmp_path, size):
     app = make_model_app(model_store_uri, tmp_path)
 
     async def run_before(pilot) -> None:
-        await open_models(pilot)
+        # Straight to the screen (test_l_lists_… covers the key): nothing else loads meanwhile.
+        await settle(pilot)
+        await pilot.app.push_screen(ModelsScreen(pilot.app.store.get_experiment_by_name("models")))
+        await until_loaded(pilot, lambda: len(pilot.app.screen.query_one(ModelsTable).models) == 4)
+        pilot.app.screen.query_one(ModelsTable).focus()  # focus settles the cursor's style
+        await settle(pilot)
 
     try:
         assert snap_compare(app, terminal_size=size, run_before=run_before)
@@ -134,7 +149,7 @@ def test_snapshot_model_detail(snap_compare, model_store_uri, tmp_path, size):
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.app.push_screen(LoggedModelScreen(MODEL_IDS["bert-small"]))
-        await settle(pilot)
+        await until_loaded(pilot, lambda: pilot.app.screen.model is not None)
 
     try:
         assert snap_compare(app, terminal_size=size, run_before=run_before)
