@@ -337,7 +337,7 @@ def test_dataset_inputs_travel_and_a_second_copy_adds_only_new_ones(sqlite_copy,
 
 
 def test_model_inputs_and_outputs_are_named_as_skipped(sqlite_copy, tmp_path):
-    """Logged models do not travel: the report names every link it could not carry."""
+    """Run-model links do not travel (the models do): the report names every link it could not carry."""
     from mlflow.entities import LoggedModelInput, LoggedModelOutput
 
     client = _client(sqlite_copy.uri)
@@ -351,8 +351,8 @@ def test_model_inputs_and_outputs_are_named_as_skipped(sqlite_copy, tmp_path):
         report = copy_between(src, dest)
     assert not report.failed and not report.ok  # what was skipped makes the copy incomplete
     assert sorted(report.skipped) == sorted([
-        f"run {run_id}: model output {model.model_id} (logged models are not copied)",
-        f"run {sqlite_copy.runs['no-data']}: model input {model.model_id} (logged models are not copied)",
+        f"run {run_id}: model output {model.model_id} (run-model links are not copied)",
+        f"run {sqlite_copy.runs['no-data']}: model input {model.model_id} (run-model links are not copied)",
     ])
     assert _datasets(_client(dest_uri).get_run(run_id)) == _datasets(client.get_run(run_id))
 
