@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
+from ..atomic import write_atomic
 from ..errors import InvalidValue, NotFound
 from ..logged_models import (
     STATUS_TO_INT,
@@ -39,7 +40,7 @@ from ..search.logged_models import (
     sort_logged_models,
 )
 from .layout import decode_value, is_safe_id, key_path
-from .meta import MetaError, dump_meta, parse_meta, read_bytes, write_atomic
+from .meta import MetaError, dump_meta, parse_meta, read_bytes
 from .writes import write_value
 
 if TYPE_CHECKING:

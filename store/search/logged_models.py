@@ -25,7 +25,7 @@ from ..errors import FilterSyntaxError, InvalidValue
 from ..logged_models import STATUS_TO_INT, DatasetFilter, LoggedModel, LoggedModelOrder
 from . import Comparison, Kind
 from .evaluate import compare_number, compare_string
-from .format import _quote_key, _string
+from .format import _quote_key, quote_value
 from .parser import NUMERIC_OPS, Parser
 
 STRING_ATTRIBUTES = ("name", "model_id", "model_type", "status", "source_run_id")
@@ -93,9 +93,9 @@ def format_logged_model_filter(comparisons: Iterable[Comparison]) -> str:
     for c in comparisons:
         ident = c.key if c.kind == "attribute" else f"{_PREFIX_OF[c.kind]}.{_quote_key(c.key)}"
         if isinstance(c.value, tuple):
-            parts.append(f"{ident} {c.op} (" + ", ".join(_string(v) for v in c.value) + ")")
+            parts.append(f"{ident} {c.op} (" + ", ".join(quote_value(v) for v in c.value) + ")")
         elif isinstance(c.value, str):
-            parts.append(f"{ident} {c.op} {_string(c.value)}")
+            parts.append(f"{ident} {c.op} {quote_value(c.value)}")
         else:
             parts.append(f"{ident} {c.op} {c.value!r}")
     return " AND ".join(parts)
