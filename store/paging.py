@@ -13,11 +13,18 @@ import json
 from .errors import InvalidValue
 
 
+#: The largest page MLflow serves of runs, experiments or traces (its SEARCH_MAX_RESULTS_THRESHOLD).
+MAX_RESULTS_LIMIT = 50_000
+
+
 def check_max_results(max_results: int) -> int:
-    """`max_results` if it is a positive integer (bools are not); else InvalidValue, on every
-    backend alike (a REST server's own cap is applied after this check)."""
+    """`max_results` if it is an integer from 1 to 50,000 (bools are not); else InvalidValue,
+    on every backend alike, as MLflow refuses a larger page on each of its stores (a REST
+    server's own smaller cap is applied after this check)."""
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
         raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+    if max_results > MAX_RESULTS_LIMIT:
+        raise InvalidValue(f"max_results must be at most {MAX_RESULTS_LIMIT}, got {max_results}")
     return max_results
 
 

@@ -70,3 +70,31 @@ def test_a_full_last_page_of_traces_has_a_token_where_mlflow_gives_one(store, ml
         if not token:
             break
     assert walked == [t.info.trace_id for t in everything]
+
+
+@pytest.mark.parametrize("max_results", [0, -1, 50_000, 50_001])
+@pytest.mark.parametrize("what", ["runs", "experiments", "traces"])
+def test_max_results_bounds_as_mlflow(store, mlflow_client, info, what, max_results):
+    """Above 50,000 MLflow refuses on every backend, and so does tracktui; 50,000 is answered.
+    A page size below 1 is refused on every backend (MLflow's SQL store answers 0 with an empty
+    page: docs/differences-from-mlflow.md)."""
+    alpha = info.experiments["alpha"]
+    ours = {
+        "runs": lambda: store.search_runs([alpha], max_results=max_results),
+        "experiments": lambda: store.search_experiments(max_results=max_results),
+        "traces": lambda: store.search_traces([alpha], max_results=max_results),
+    }[what]
+    theirs = {
+        "runs": lambda: mlflow_client.search_runs([alpha], max_results=max_results),
+        "experiments": lambda: mlflow_client.search_experiments(max_results=max_results),
+        "traces": lambda: mlflow_client.search_traces(locations=[alpha], max_results=max_results),
+    }[what]
+    if max_results < 1 or max_results > 50_000:
+        with pytest.raises(StoreError):
+            ours()
+        if max_results > 50_000:
+            assert _mlflow_answer(theirs)[0] == "refused"
+        return
+    verdict, answer = _mlflow_answer(theirs)
+    if verdict == "ok":  # (a server caps traces at 500 a page and refuses more)
+        assert len(ours()) == len(answer)

@@ -236,10 +236,18 @@ def test_filter_is_sent_canonical_with_page_token_and_one_request_per_page():
 
 
 def test_max_results_is_kept_within_the_servers_limit():
+    """MLflow's limit is 50,000 a page: asked for, it goes to the server; more is refused
+    before any request, as MLflow refuses it."""
+    from tracktui.store import InvalidValue
+
     with FakeServer(Reply(body={})) as server:
         store = open_rest(server.url)
-        store.search_experiments(max_results=10**6)
-        store.search_runs(["1"], max_results=10**6)
+        store.search_experiments(max_results=50_000)
+        store.search_runs(["1"], max_results=50_000)
+        for call in (lambda: store.search_experiments(max_results=10**6),
+                     lambda: store.search_runs(["1"], max_results=50_001)):
+            with pytest.raises(InvalidValue, match="at most 50000"):
+                call()
     assert [r.body["max_results"] for r in server.requests] == [50000, 50000]
 
 
