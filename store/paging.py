@@ -12,7 +12,6 @@ import json
 
 from .errors import InvalidValue
 
-
 #: The largest page MLflow serves of runs, experiments or traces (its SEARCH_MAX_RESULTS_THRESHOLD).
 MAX_RESULTS_LIMIT = 50_000
 
