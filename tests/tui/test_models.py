@@ -155,3 +155,21 @@ def test_snapshot_model_detail(snap_compare, model_store_uri, tmp_path, size):
         assert snap_compare(app, terminal_size=size, run_before=run_before)
     finally:
         app.store.close()
+
+
+async def test_a_model_link_on_the_run_overview_opens_the_model(model_store_uri, tmp_path):
+    """Enter on a logged model in a run's Datasets and models list opens that model."""
+    from tracktui.tui.widgets.run_inputs import RunInputsList
+
+    app = make_model_app(model_store_uri, tmp_path)
+    model_id = MODEL_IDS["bert-small"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.app.push_screen(RunScreen(TRAIN_RUN))
+        await settle(pilot)
+        pilot.app.screen.post_message(RunInputsList.OpenModel(model_id, True, 0))
+        await until_loaded(pilot, lambda: getattr(pilot.app.screen, "model", None) is not None)
+        screen = pilot.app.screen
+        assert isinstance(screen, LoggedModelScreen) and screen.model is not None
+        assert screen.model.model_id == model_id
+    app.store.close()

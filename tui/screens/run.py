@@ -287,9 +287,14 @@ class RunScreen(RunScreenActions):
 
     @on(RunInputsList.OpenModel)
     def _open_model(self, event: RunInputsList.OpenModel) -> None:
-        # No logged-model view yet: say which model it is, with its id to copy.
-        how = f"produced at step {event.step}" if event.produced else "used as input"
-        self.notify(inert(f"Logged model {event.model_id} ({how})"), title="Logged model", markup=False)
+        from .logged_model import LoggedModelScreen
+
+        if not self.app.store.supports_logged_models:
+            how = f"produced at step {event.step}" if event.produced else "used as input"
+            self.notify(inert(f"Logged model {event.model_id} ({how}); this store has no logged-model view"),
+                        title="Logged model", markup=False)
+            return
+        self.app.push_screen(LoggedModelScreen(event.model_id))
 
     # -- tabs ---------------------------------------------------------------------------------
 
