@@ -305,7 +305,11 @@ async def test_run_screen_renames_edits_tags_and_copies_the_highlighted_value(st
         app.screen.query_one("#rename-input").value = ""
         await type_text(pilot, "from-run-screen")
         await pilot.press("enter")
-        await settle(pilot)
+        for _ in range(50):  # the reload after the write is a worker: wait for it, not a fixed time
+            await settle(pilot)
+            if "from-run-screen" in text_of(screen, "#run-title"):
+                break
+            await pilot.pause(0.1)
         assert "from-run-screen" in text_of(screen, "#run-title")  # reloaded
         await pilot.press("t")
         await settle(pilot)
