@@ -38,3 +38,9 @@ def test_the_wheel_holds_tracktui_and_its_data_files(tmp_path):
     ddl = [n for n in names if n.startswith("tracktui/store/sql/ddl/") and n.endswith(".sql")]
     assert sorted(ddl) == sorted(f"tracktui/store/sql/ddl/{p.name}" for p in (ROOT / "store/sql/ddl").glob("*.sql"))
     assert ddl
+    # every module of store/ and tui/ is in it (a package missing from pyproject's list would
+    # work in an editable install and fail after `pip install .`)
+    sources = sorted(p.relative_to(ROOT).as_posix() for top in ("store", "tui") for p in (ROOT / top).rglob("*.py"))
+    assert [s for s in sources if f"tracktui/{s}" not in names] == []
+    styles = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tui").rglob("*.tcss"))
+    assert [s for s in styles if f"tracktui/{s}" not in names] == []
