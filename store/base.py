@@ -327,7 +327,7 @@ class Store(ABC):
                 repo, path, dest, progress=progress, overwrite=overwrite, cancel=cancel, workers=workers
             )
 
-    # -- traces (store.traces; docs/mlflow-formats.md §1.4, §2.4, §3.6, §5) ----------------------------
+    # -- traces (store.traces; docs/formats.md §1.4, §2.4, §3.6, §5) ----------------------------
     # Backends with trace storage set `supports_traces` and override these (store/*_traces.py).
 
     @property
@@ -376,7 +376,7 @@ class Store(ABC):
         (store.trace_writes). Raises InvalidValue for ids MLflow V3 cannot hold."""
         raise self._unsupported("Importing traces")
 
-    # -- assessments on traces (store.traces.assessments; docs/mlflow-formats.md §1.4a, §2.5, §3.7) ------
+    # -- assessments on traces (store.traces.assessments; docs/formats.md §1.4a, §2.5, §3.7) ------
 
     def log_assessment(self, assessment: Assessment) -> Assessment:
         """Add a feedback or expectation to its trace (`assessment.trace_id`), as MLflow's
@@ -402,7 +402,7 @@ class Store(ABC):
             assessment, trace_id=trace_id, name=old.name, span_id=old.span_id, kind="feedback",
             overrides=old.assessment_id, assessment_id=""))
 
-    # -- logged models (store.logged_models; mlflow-formats §1.11, §2.6, §3.8, §4.4) ----------
+    # -- logged models (store.logged_models; docs/logged-models.md) ----------
     # Backends with logged-model storage set `supports_logged_models` and override these
     # (store/<backend>/logged_models.py).
 

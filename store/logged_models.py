@@ -1,4 +1,4 @@
-"""MLflow 3's logged models as the store layer hands them upward (mlflow-formats §1.11, §2.6, §3.8).
+"""MLflow 3's logged models as the store layer hands them upward (docs/logged-models.md).
 
 A logged model is an experiment-level entity (`m-<32 hex>`), usually produced by a run
 (`source_run_id`), with its own params, tags, metrics and artifacts (under

@@ -1,5 +1,5 @@
 """Assessments in a file store: `<experiment>/traces/<trace_id>/assessments/<id>.yaml`, one
-protobuf-JSON document each (docs/mlflow-formats.md §2.5), as MLflow 3.17's file store writes them.
+protobuf-JSON document each (docs/formats.md §2.5), as MLflow 3.17's file store writes them.
 
 A mixin for FileStore. Logging writes the new file (atomically) after marking the overridden
 one invalid; deleting restores the overridden one, as MLflow's `delete_assessment` does.

@@ -1,4 +1,4 @@
-"""Logged models in a file store (mlflow-formats §2.6): a mixin for FileStore.
+"""Logged models in a file store (docs/logged-models.md): a mixin for FileStore.
 
 Layout: `<experiment>/models/<model_id>/meta.yaml` (status an integer; `lifecycle_stage` may
 be missing — MLflow's finalize rewrites the file without it — and then means active), one file

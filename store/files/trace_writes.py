@@ -1,5 +1,5 @@
 """`import_trace` for the file store: a mixin for FileStore, laid out as mlflow's FileStore
-writes a trace (docs/mlflow-formats.md §2.4):
+writes a trace (docs/formats.md §2.4):
 
     <experiment>/traces/<trace id>/trace_info.yaml      V3 TraceInfo without tags/metadata
     <experiment>/traces/<trace id>/tags/<key>           one file per tag

@@ -1,4 +1,4 @@
-"""Traces in a file store (docs/mlflow-formats.md §2.4): a mixin for FileStore.
+"""Traces in a file store (docs/formats.md §2.4): a mixin for FileStore.
 
 Layout: `<experiment>/traces/<trace_id>/` with `trace_info.yaml` (V3 TraceInfo, or V2 with
 `request_id`), one file per tag under `tags/` and per metadata key under `request_metadata/`,

@@ -1,4 +1,4 @@
-"""Assessments over a tracking server's REST API (docs/mlflow-formats.md §3.7): a mixin for RestStore.
+"""Assessments over a tracking server's REST API (docs/formats.md §3.7): a mixin for RestStore.
 
 Reads come with the trace (`trace_info.assessments` in the V3 JSON, decoded by
 store.traces.decode). Writes are MLflow's own endpoints: `POST /api/3.0/mlflow/traces/<id>/

@@ -1,4 +1,4 @@
-"""Logged models over a tracking server's REST API (mlflow-formats §3.8): a mixin for RestStore.
+"""Logged models over a tracking server's REST API (docs/logged-models.md): a mixin for RestStore.
 
 `/api/2.0/mlflow/logged-models`: `search` (POST, order_by as objects), `<id>` (GET, DELETE,
 PATCH to finalize), `<id>/tags` (PATCH) and `<id>/tags/<key>` (DELETE), `<id>/params`. Filters

@@ -69,7 +69,7 @@ class RestTraceWrites(RestHost):
 
 
 def trace_info_json(trace: Trace, experiment_id: str) -> dict[str, Any]:
-    """TraceInfoV3 as protobuf JSON (docs/mlflow-formats.md §3.6), without the location tags."""
+    """TraceInfoV3 as protobuf JSON (docs/formats.md §3.6), without the location tags."""
     info = trace.info
     seconds, millis = divmod(int(info.request_time), 1000)
     body: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""Traces over a tracking server's REST API (docs/mlflow-formats.md §3.6): a mixin for RestStore.
+"""Traces over a tracking server's REST API (docs/formats.md §3.6): a mixin for RestStore.
 
 MLflow 3 servers answer the V3 endpoints (`/api/3.0/mlflow/traces/...`); 2.x servers only the
 V2 ones (`/api/2.0/mlflow/traces...`) plus `get-trace-artifact` for the spans. Each call tries

@@ -3,7 +3,7 @@ evaluator the file store uses. The SQL backend compiles the same AST to SQL; the
 parses locally (so syntax errors show before a round trip) and should send
 `format_filter(...)` / `format_order_by(...)` of what it parsed, which MLflow always accepts.
 
-Grammar (see docs/mlflow-formats.md §4): `clause [AND clause]...`, no OR/NOT/parentheses. The parser
+Grammar (see docs/formats.md §4): `clause [AND clause]...`, no OR/NOT/parentheses. The parser
 (parser.py) accepts what MLflow 3.17 accepts, except a few sqlparse accidents listed
 in tests/store/test_search.py (DEVIATIONS): a dangling or missing AND is an error here,
 whitespace around order_by entries and SQL keywords as bare keys are fine here.

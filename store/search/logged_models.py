@@ -1,4 +1,4 @@
-"""MLflow's logged-model filter and order_by grammar (mlflow-formats §4.4), parsed locally.
+"""MLflow's logged-model filter and order_by grammar (docs/logged-models.md), parsed locally.
 
 The same scanner as runs (store.search.parser) with the namespaces MLflow 3.17's SQL store
 knows (`mlflow.utils.search_logged_model_utils`): exactly `attributes.`, `metrics.`,

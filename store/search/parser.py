@@ -2,7 +2,7 @@
 
 Why not sqlparse (what MLflow uses): we need the exact character position of every problem
 so the TUI can put a caret under it, and a guarantee that nothing but FilterSyntaxError
-escapes. The accepted language follows docs/mlflow-formats.md §4.1/§4.2 and MLflow 3.17's
+escapes. The accepted language follows docs/formats.md §4.1/§4.2 and MLflow 3.17's
 `SearchUtils` / `SearchExperimentsUtils` (checked by tests/store/test_search.py).
 
 Scanning is driven by the parser (scannerless), so what a character means depends on where

@@ -1,4 +1,4 @@
-"""Assessments in MLflow's `assessments` table (docs/mlflow-formats.md §1.4a): a mixin for SqlStore.
+"""Assessments in MLflow's `assessments` table (docs/formats.md §1.4a): a mixin for SqlStore.
 
 Reads attach every assessment of a page of traces in one query. Filters compile
 `feedback.<name>` / `expectation.<name>` to an EXISTS over valid assessments, as MLflow's SQL

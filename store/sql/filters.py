@@ -1,6 +1,6 @@
 """The search AST (store.search) compiled to SQLAlchemy Core, with MLflow's SQL semantics.
 
-Mirrors what mlflow's SQL store does (docs/mlflow-formats.md §4) so answers match MlflowClient on the same
+Mirrors what mlflow's SQL store does (docs/formats.md §4) so answers match MlflowClient on the same
 database: metric filters read `latest_metrics` (a NaN never matches, except `!=` which it
 always matches); `attributes.run_name` means the `mlflow.runName` tag; `LIKE`, `=`, `!=` and
 `IN` are case-sensitive on every dialect; `ILIKE` is `lower() LIKE lower()`. Ordering puts

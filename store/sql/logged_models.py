@@ -1,4 +1,4 @@
-"""Logged models in MLflow's SQL tables (mlflow-formats §1.11): a mixin for SqlStore.
+"""Logged models in MLflow's SQL tables (docs/logged-models.md): a mixin for SqlStore.
 
 `logged_models` holds one row per model (status as an integer, `lifecycle_stage`), with
 `logged_model_params`, `logged_model_tags` and `logged_model_metrics` (every point, with the

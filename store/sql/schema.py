@@ -1,6 +1,6 @@
 """MLflow's SQL tables as SQLAlchemy Core objects, built from the columns the database really has.
 
-MLflow's schema grew over many alembic revisions (docs/mlflow-formats.md §1.1): older stores lack columns
+MLflow's schema grew over many alembic revisions (docs/formats.md §1.1): older stores lack columns
 such as `runs.deleted_time` or `experiments.workspace` and tables such as `spans`. We look at
 the actual tables once when a store opens (one `get_multi_columns` round trip) and declare only
 what exists, with our own column types so every dialect hands back plain Python values (MySQL's
@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-#: Every alembic revision of MLflow 2.x/3.x up to 3.17.2's head, oldest first (docs/mlflow-formats.md §1.1).
+#: Every alembic revision of MLflow 2.x/3.x up to 3.17.2's head, oldest first (docs/formats.md §1.1).
 KNOWN_REVISIONS: tuple[str, ...] = (
     "451aebb31d03", "90e64c465722", "181f10493468", "df50e92ffc5e", "7ac759974ad8",
     "89d4b8295536", "2b4d017a5e9b", "cfd24bdc0731", "0a8213491aaa", "728d730b5ebd",

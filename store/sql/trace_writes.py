@@ -3,7 +3,7 @@
 One transaction writes the `trace_info` row, its `trace_tags` and `trace_request_metadata`
 rows and one `spans` row per span (content = the MLflow span dict), tagged
 `mlflow.trace.spansLocation=TRACKING_STORE`, so MLflow's own readers find the spans where its
-tracing would have put them (docs/mlflow-formats.md §1.4). On a schema with promoted columns (trace
+tracing would have put them (docs/formats.md §1.4). On a schema with promoted columns (trace
 name, session, token usage, cost) those four keys go into the columns, not the key/value
 tables. A schema without the `spans` table gets `traces.json` under the trace's artifact
 location instead (when that location is a local path).

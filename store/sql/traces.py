@@ -1,4 +1,4 @@
-"""Traces in MLflow's SQL tables (docs/mlflow-formats.md §1.4): a mixin for SqlStore.
+"""Traces in MLflow's SQL tables (docs/formats.md §1.4): a mixin for SqlStore.
 
 `trace_info` holds one row per trace; since revision 75868b020152 four well-known keys live in
 columns instead of `trace_tags`/`trace_request_metadata` (trace name, session, token usage,

@@ -1,4 +1,4 @@
-"""Traces as the store layer hands them upward: TraceInfo, Span, Trace (docs/mlflow-formats.md §5).
+"""Traces as the store layer hands them upward: TraceInfo, Span, Trace (docs/formats.md §5).
 
 Every backend decodes its own storage (SQL rows, file-store yaml, REST JSON) into these; the
 TUI reads only these. Times: `request_time`/`execution_duration` in epoch ms as MLflow keeps

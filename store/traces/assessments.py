@@ -1,7 +1,7 @@
 """Assessments on traces (feedback, expectations, issues) as the store hands them upward.
 
 MLflow keeps them in three shapes, decoded here into one `Assessment`: SQL rows (the
-`assessments` table, docs/mlflow-formats.md §1.4a: value/error/metadata as JSON text), and the
+`assessments` table, docs/formats.md §1.4a: value/error/metadata as JSON text), and the
 protobuf-JSON dict MLflow's file store writes to `assessments/<id>.yaml` and its REST API
 sends (`assessment_name`, `source`, `feedback`/`expectation`/`issue`, RFC3339 times).
 

@@ -1,6 +1,6 @@
 """Decoding MLflow's trace payloads into store.traces values, shared by every backend.
 
-Three span encodings exist (docs/mlflow-formats.md §5.3/§5.4):
+Three span encodings exist (docs/formats.md §5.3/§5.4):
 * the MLflow span dict (`spans.content`, `traces.json`, get-trace-artifact): base64 ids,
   attribute values JSON-encoded strings; older writers used hex ids (3.5.0) or the V2 shape
   (`context`, `parent_id`, `start_time`, `status_code`);

@@ -1,4 +1,4 @@
-"""MLflow's trace filter and order_by grammar (docs/mlflow-formats.md §4.3), parsed locally.
+"""MLflow's trace filter and order_by grammar (docs/formats.md §4.3), parsed locally.
 
 The same scanner as runs/experiments (store.search_parser) with the trace namespaces:
 `trace.`/`attribute(s).` or bare attributes, `tags.`/`tag.`, `metadata.`/`request_metadata.`,

@@ -6,7 +6,7 @@ and keeps its id: MLflow trace ids are `tr-<otel trace id>` and every backend st
 id it is given. What each backend rebuilds for itself: `mlflow.artifactLocation` (under the
 destination experiment) and `mlflow.trace.spansLocation` (where it put the spans).
 
-Spans are written back as MLflow span dicts (docs/mlflow-formats.md §5.3): base64 ids, attribute
+Spans are written back as MLflow span dicts (docs/formats.md §5.3): base64 ids, attribute
 values as JSON text. What store.traces.Span does not keep is not written: span links and
 OTel resource attributes (MLflow's fixtures and tracing decorators leave them empty).
 """
@@ -110,7 +110,7 @@ def plain_attributes(span: Span) -> dict[str, Any]:
 
 
 def span_dict(trace_id: str, span: Span) -> dict[str, Any]:
-    """The MLflow span dict (docs/mlflow-formats.md §5.3) of one span."""
+    """The MLflow span dict (docs/formats.md §5.3) of one span."""
     attrs = encoded_attributes(span)
     attrs.setdefault(REQUEST_ID_ATTRIBUTE, json.dumps(trace_id))
     return {

@@ -1,6 +1,6 @@
 """Span and TraceInfo encodings older writers used, which fresh fixture data cannot produce:
 V2 span dicts, the 3.5.0 hex-id dicts, a damaged `spans.content` row, V2 TraceInfo, and the
-timestamp/duration spellings of protobuf JSON (docs/mlflow-formats.md §3.1, §5.2–5.4). The current
+timestamp/duration spellings of protobuf JSON (docs/formats.md §3.1, §5.2–5.4). The current
 encodings are covered end to end by the contract suite against real mlflow data."""
 
 from __future__ import annotations
