@@ -16,14 +16,15 @@ from .errors import InvalidValue
 MAX_RESULTS_LIMIT = 50_000
 
 
-def check_max_results(max_results: int) -> int:
-    """`max_results` if it is an integer from 1 to 50,000 (bools are not); else InvalidValue,
-    on every backend alike, as MLflow refuses a larger page on each of its stores (a REST
-    server's own smaller cap is applied after this check)."""
+def check_max_results(max_results: int, limit: int | None = MAX_RESULTS_LIMIT) -> int:
+    """`max_results` if it is an integer from 1 to `limit` (bools are not; no upper bound when
+    `limit` is None); else InvalidValue, on every backend alike, as MLflow refuses a page of
+    runs, experiments or traces above 50,000 on each of its stores (a REST server's own smaller
+    cap is applied after this check)."""
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
         raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
-    if max_results > MAX_RESULTS_LIMIT:
-        raise InvalidValue(f"max_results must be at most {MAX_RESULTS_LIMIT}, got {max_results}")
+    if limit is not None and max_results > limit:
+        raise InvalidValue(f"max_results must be at most {limit}, got {max_results}")
     return max_results
 
 

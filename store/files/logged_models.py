@@ -31,7 +31,7 @@ from ..logged_models import (
     status_name,
 )
 from ..model import Page
-from ..paging import decode_page_token, encode_page_token
+from ..paging import check_max_results, decode_page_token, encode_page_token
 from ..search.logged_models import (
     logged_model_matches,
     parse_datasets,
@@ -73,8 +73,7 @@ class FileLoggedModels(FileHost):
         orders = parse_logged_model_order_by(order_by)
         wanted = parse_datasets(datasets)
         offset = decode_page_token(page_token)
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-            raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+        check_max_results(max_results, limit=None)  # (MLflow sets no page limit for models)
         found = []
         for eid in dict.fromkeys(str(e) for e in experiment_ids):
             exp_path = self._experiment_path(eid)

@@ -29,6 +29,7 @@ from ..logged_models import (
     status_name,
 )
 from ..model import Page
+from ..paging import check_max_results
 from ..search.logged_models import (
     format_logged_model_filter,
     logged_model_matches,
@@ -67,8 +68,7 @@ class RestLoggedModels(RestHost):
         comparisons = parse_logged_model_filter(filter_string)
         orders = parse_logged_model_order_by(order_by)
         wanted = parse_datasets(datasets)
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-            raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
+        check_max_results(max_results, limit=None)  # (MLflow sets no page limit for models)
         ids = [str(e) for e in experiment_ids]
         if not ids:
             return Page(())

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import validation as v
-from ..errors import InvalidValue, NotFound
+from ..errors import NotFound
 from ..logged_models import (
     STATUS_BY_INT,
     STATUS_TO_INT,
@@ -32,7 +32,7 @@ from ..logged_models import (
     metric_points,
 )
 from ..model import Page
-from ..paging import decode_page_token, encode_page_token
+from ..paging import check_max_results, decode_page_token, encode_page_token
 from ..search import Comparison
 from ..search.logged_models import (
     full_order,
@@ -81,7 +81,7 @@ class SqlLoggedModels(SqlHost):
         orders = parse_logged_model_order_by(order_by)
         wanted = parse_datasets(datasets)
         offset = decode_page_token(page_token)
-        _check_max_results(max_results)
+        check_max_results(max_results, limit=None)  # (MLflow sets no page limit for models)
         ids = [int(e) for e in experiment_ids if str(e).lstrip("-").isdigit()]
         if not self.supports_logged_models or not ids:
             return Page(())
@@ -356,10 +356,6 @@ def model_artifact_location(experiment_location: str, model_id: str) -> str:
     """`<experiment artifact_location>/models/<model_id>/artifacts`, as MLflow builds it."""
     return f"{experiment_location.rstrip('/')}/models/{model_id}/artifacts"
 
-
-def _check_max_results(max_results: object) -> None:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidValue(f"max_results must be a positive integer, got {max_results!r}")
 
 
 def _int(value: Any) -> int | None:
