@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidValue, NotFound, ReadOnlyError
 from .logged_models import DatasetFilter, LoggedModel, LoggedModelImport, LoggedModelOrder
 from .model import PARENT_RUN_TAG, DatasetInput, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
+from .registry import ModelVersion, Prompt, PromptVersion, RegisteredModel
 from .search import quote_value
 
 if TYPE_CHECKING:
@@ -497,6 +498,143 @@ class Store(ABC):
         (SQL, file); a model already here is left alone. Points whose run is unknown here are
         dropped and named in the result's `notes`."""
         raise self._unsupported("Importing logged models")
+
+    # -- model registry and prompt registry (store.registry; docs/formats.md §8) -----------
+    # Backends with a registry set `supports_model_registry` and override these
+    # (store/<backend>/registry.py). Prompts are registered models MLflow tags as prompts:
+    # the model calls leave them out and the prompt calls see only them, as MlflowClient's.
+
+    @property
+    def supports_model_registry(self) -> bool:
+        """True when this store holds a model registry (and so a prompt registry)."""
+        return False
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> Page[RegisteredModel]:
+        """Registered models (prompts left out) matching MLflow's registered-model grammar
+        (`name`, `tags.<key>` with =, !=, LIKE, ILIKE), ordered by `order_by` (`name`,
+        `last_updated_timestamp`, `creation_timestamp`, each ASC/DESC) then name ascending.
+        Raises FilterSyntaxError; a store without a registry gives an empty page."""
+        return Page(())
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """The model with its tags, aliases and latest versions. Raises NotFound."""
+        raise NotFound(f"Registered Model with name={name} not found")
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10_000,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> Page[ModelVersion]:
+        """Versions (of models, not prompts) matching MLflow's model-version grammar (`name`,
+        `version_number`, `run_id` with = and IN, `source_path`, `tags.<key>`), newest
+        first by default (`last_updated_timestamp DESC, name ASC, version_number DESC`).
+        Raises FilterSyntaxError."""
+        return Page(())
+
+    def get_model_version(self, name: str, version: str | int) -> ModelVersion:
+        """Raises NotFound (also for a deleted version)."""
+        raise NotFound(f"Model Version (name={name}, version={version}) not found")
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version the alias points at. Raises NotFound."""
+        raise NotFound(f"Registered model alias {alias} not found.")
+
+    def model_versions_of_run(self, run_id: str) -> list[ModelVersion]:
+        """Registered versions made from the run (`run_id`), newest first."""
+        if not self.supports_model_registry:
+            return []
+        out: list[ModelVersion] = []
+        token = None
+        while True:
+            page = self.search_model_versions(f"run_id = {quote_value(run_id)}", page_token=token)
+            out.extend(page.items)
+            token = page.next_page_token
+            if not token:
+                return out
+
+    def search_prompts(
+        self, filter_string: str | None = None, max_results: int = 100, page_token: str | None = None
+    ) -> Page[Prompt]:
+        """Prompts matching the registered-model grammar, by name. Raises FilterSyntaxError."""
+        return Page(())
+
+    def get_prompt(self, name: str) -> Prompt:
+        """Raises NotFound (also for a registered model that is not a prompt)."""
+        raise NotFound(f"Prompt '{name}' not found")
+
+    def search_prompt_versions(
+        self, name: str, max_results: int = 100, page_token: str | None = None
+    ) -> Page[PromptVersion]:
+        """The prompt's versions, newest (highest number) first. Raises NotFound."""
+        raise NotFound(f"Prompt '{name}' not found")
+
+    def get_prompt_version(self, name: str, version: str | int) -> PromptVersion:
+        """Raises NotFound."""
+        raise NotFound(f"Prompt (name={name}, version={version}) not found")
+
+    def get_prompt_version_by_alias(self, name: str, alias: str) -> PromptVersion:
+        """Raises NotFound."""
+        raise NotFound(f"Prompt alias {alias} not found")
+
+    # Registry writes: each as MLflow does it (last-update times bumped where MLflow bumps
+    # them), refused with ReadOnlyError on a read-only store. They serve prompts too (a
+    # prompt is a registered model), so moving a prompt's alias is `set_registered_model_alias`.
+
+    def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
+        """Point `alias` at `version` (moving it if it pointed elsewhere). Raises NotFound,
+        InvalidValue (alias names MLflow refuses: `latest`, `v<number>`)."""
+        raise self._unsupported("Setting model aliases")
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        raise self._unsupported("Deleting model aliases")
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        raise self._unsupported("Tagging registered models")
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        raise self._unsupported("Deleting registered model tags")
+
+    def set_model_version_tag(self, name: str, version: str | int, key: str, value: str) -> None:
+        raise self._unsupported("Tagging model versions")
+
+    def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
+        raise self._unsupported("Deleting model version tags")
+
+    def update_registered_model(self, name: str, description: str) -> None:
+        """Set the model's description."""
+        raise self._unsupported("Editing registered models")
+
+    def update_model_version(self, name: str, version: str | int, description: str) -> None:
+        """Set the version's description."""
+        raise self._unsupported("Editing model versions")
+
+    def rename_registered_model(self, name: str, new_name: str) -> None:
+        """Rename the model and everything that names it (versions, tags, aliases). Raises
+        NotFound, InvalidValue (name taken)."""
+        raise self._unsupported("Renaming registered models")
+
+    def transition_model_version_stage(
+        self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        """Move the version to a stage (deprecated in MLflow, still supported); with
+        `archive_existing_versions`, other versions in that stage become Archived."""
+        raise self._unsupported("Transitioning model version stages")
+
+    def delete_model_version(self, name: str, version: str | int) -> None:
+        """Delete the version for good (aliases pointing at it go too), as MLflow does."""
+        raise self._unsupported("Deleting model versions")
+
+    def delete_registered_model(self, name: str) -> None:
+        """Delete the model with all its versions, tags and aliases, for good."""
+        raise self._unsupported("Deleting registered models")
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""
