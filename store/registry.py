@@ -23,10 +23,15 @@ PROMPT_TYPE_TAG = "_mlflow_prompt_type"
 PROMPT_MODEL_CONFIG_TAG = "_mlflow_prompt_model_config"
 #: JSON text of the response format saved with a prompt version.
 PROMPT_RESPONSE_FORMAT_TAG = "_mlflow_prompt_response_format"
+#: The experiments a prompt was registered or used in, comma-wrapped (",0,3,"); MLflow's own.
+PROMPT_EXPERIMENT_IDS_TAG = "_mlflow_experiment_ids"
 #: Tags the prompt registry writes for itself; a prompt's user tags are the others.
-PROMPT_SYSTEM_TAGS = frozenset(
-    {IS_PROMPT_TAG, PROMPT_TEXT_TAG, PROMPT_TYPE_TAG, PROMPT_MODEL_CONFIG_TAG, PROMPT_RESPONSE_FORMAT_TAG}
-)
+PROMPT_SYSTEM_TAGS = frozenset({
+    IS_PROMPT_TAG, PROMPT_TEXT_TAG, PROMPT_TYPE_TAG, PROMPT_MODEL_CONFIG_TAG, PROMPT_RESPONSE_FORMAT_TAG,
+    PROMPT_EXPERIMENT_IDS_TAG,
+})
+#: A version's source naming an MLflow 3 logged model (`models:/m-<32 hex>`).
+LOGGED_MODEL_SOURCE = re.compile(r"models:/(m-[0-9a-f]{32})/?")
 
 #: Model version stages (deprecated in MLflow, still recorded and searchable).
 STAGES: tuple[str, ...] = ("None", "Staging", "Production", "Archived")
@@ -126,6 +131,13 @@ class PromptVersion:
     def uri(self) -> str:
         """`prompts:/name/3`, what `mlflow.genai.load_prompt` takes."""
         return f"prompts:/{self.name}/{self.version}"
+
+
+def model_id_from_source(source: str | None) -> str | None:
+    """The logged model a `models:/m-…` source names. MLflow's SQL tables keep no model id
+    (its file store and REST answers carry one), so this is how those stores find it."""
+    match = LOGGED_MODEL_SOURCE.fullmatch(source or "")
+    return match.group(1) if match else None
 
 
 def is_prompt(tags: Mapping[str, str]) -> bool:

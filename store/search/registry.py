@@ -79,16 +79,16 @@ def parse_model_version_order_by(items: Sequence[str] | None) -> tuple[OrderKey,
 
 
 def split_prompt_clauses(comparisons: Sequence[Comparison]) -> tuple[bool, tuple[Comparison, ...]]:
-    """(wants prompts, the other clauses). MLflow reads the first clause on the prompt tag:
-    `= 'true'` or `!= 'false'` asks for prompts (and stays a filter); anything else, or no
-    such clause, asks for models and every prompt-tag clause is dropped."""
+    """(wants prompts, the clauses not on the prompt tag). MLflow reads the first clause on
+    the prompt tag: `= 'true'` or `!= 'false'` asks for prompts; anything else, or no such
+    clause, asks for models. Either way the prompt-tag clauses then say nothing more."""
+    wants = False
     for c in comparisons:
         if c.kind == "tag" and c.key == IS_PROMPT_TAG:
             value = str(c.value).lower()
-            if (c.op == "=" and value == "true") or (c.op == "!=" and value == "false"):
-                return True, tuple(comparisons)
+            wants = (c.op == "=" and value == "true") or (c.op == "!=" and value == "false")
             break
-    return False, tuple(c for c in comparisons if not (c.kind == "tag" and c.key == IS_PROMPT_TAG))
+    return wants, tuple(c for c in comparisons if not (c.kind == "tag" and c.key == IS_PROMPT_TAG))
 
 
 def format_registry_filter(comparisons: Iterable[Comparison]) -> str:

@@ -88,6 +88,28 @@ _KNOWN: dict[str, dict[str, tuple[_ColumnType, bool]]] = {
         "step": (_BIG, False),
     },
     "input_tags": {"input_uuid": (_S(36), True), "name": (_S(255), True), "value": (_S(500), False)},
+    # the model registry (docs/formats.md §8.1); `workspace` only since MLflow 3.10
+    "registered_models": {
+        "name": (_S(256), True), "creation_time": (_BIG, False), "last_updated_time": (_BIG, False),
+        "description": (_S(5000), False), "workspace": (_S(63), True),
+    },
+    "registered_model_tags": {
+        "key": (_S(250), True), "value": (_TEXT, False), "name": (_S(256), True), "workspace": (_S(63), True),
+    },
+    "model_versions": {
+        "name": (_S(256), True), "version": (_INT, True), "creation_time": (_BIG, False),
+        "last_updated_time": (_BIG, False), "description": (_S(5000), False), "user_id": (_S(256), False),
+        "current_stage": (_S(20), False), "source": (_S(500), False), "run_id": (_S(32), False),
+        "status": (_S(20), False), "status_message": (_S(500), False), "run_link": (_S(500), False),
+        "storage_location": (_S(500), False), "workspace": (_S(63), True),
+    },
+    "model_version_tags": {
+        "key": (_S(250), True), "value": (_TEXT, False), "name": (_S(256), True), "version": (_INT, True),
+        "workspace": (_S(63), True),
+    },
+    "registered_model_aliases": {
+        "alias": (_S(256), True), "version": (_INT, False), "name": (_S(256), True), "workspace": (_S(63), True),
+    },
 }
 
 #: Tables other parts of tracktui may use when present (None on `Tables` when absent).
@@ -95,6 +117,8 @@ OPTIONAL_TABLES = (
     "datasets", "inputs", "input_tags", "trace_info", "trace_tags", "trace_request_metadata",
     "spans", "assessments", "logged_models", "workspaces",
     "logged_model_params", "logged_model_tags", "logged_model_metrics",
+    "registered_models", "registered_model_tags", "model_versions", "model_version_tags",
+    "registered_model_aliases",
 )
 
 
@@ -123,10 +147,24 @@ class Tables:
     logged_model_params: sa.Table | None = None
     logged_model_tags: sa.Table | None = None
     logged_model_metrics: sa.Table | None = None
+    registered_models: sa.Table | None = None
+    registered_model_tags: sa.Table | None = None
+    model_versions: sa.Table | None = None
+    model_version_tags: sa.Table | None = None
+    registered_model_aliases: sa.Table | None = None
 
     def has_column(self, table: str, column: str) -> bool:
         t = getattr(self, table, None)
         return t is not None and column in t.c
+
+    @property
+    def registry(self) -> RegistryTables | None:
+        """The model registry's tables, typed as present; None on schemas without them."""
+        found = (self.registered_models, self.registered_model_tags, self.model_versions,
+                 self.model_version_tags, self.registered_model_aliases)
+        if any(t is None for t in found):
+            return None
+        return RegistryTables(*found)  # type: ignore[arg-type]
 
     @property
     def traces(self) -> TraceTables | None:
@@ -144,6 +182,17 @@ class TraceTables:
     trace_tags: sa.Table
     trace_request_metadata: sa.Table
     spans: sa.Table | None
+
+
+@dataclass(frozen=True)
+class RegistryTables:
+    """The model registry's tables (aliases since MLflow 2.3, which every schema we read has)."""
+
+    registered_models: sa.Table
+    registered_model_tags: sa.Table
+    model_versions: sa.Table
+    model_version_tags: sa.Table
+    registered_model_aliases: sa.Table
 
 
 def missing_tables(present: set[str]) -> list[str]:
