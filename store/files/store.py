@@ -80,6 +80,7 @@ from .layout import (
 from .logged_models import FileLoggedModels
 from .meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .metrics import LatestCache, read_columns, read_tail
+from .registry import FileRegistry
 from .rundata import RunData, RunDataCache
 from .trace_writes import FileTraceWrites
 from .traces import FileTraces
@@ -104,7 +105,7 @@ class RunRef:
     experiment_path: str
 
 
-class FileStore(FileLoggedModels, FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWrites, Store):
+class FileStore(FileRegistry, FileLoggedModels, FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWrites, Store):
     """An `mlruns` directory opened from `file:///path`, `file:path` or a plain path."""
 
     def __init__(self, uri: str, read_only: bool = False):
