@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ..errors import NotFound
-from ..registry import ModelVersion, RegisteredModel, is_prompt
+from ..registry import ModelVersion, RegisteredModel, is_prompt, model_id_from_source
 from ..registry_reads import RegistryReads, latest_alias, version_number
 from ..search import Comparison, OrderKey
 from ..search.registry import (
@@ -176,7 +176,7 @@ def _read_version(folder: str, name: str, aliases: dict[str, str]) -> ModelVersi
         status=str(meta.get("status") or "READY"), status_message=_text(meta.get("status_message")),
         tags=_files(os.path.join(folder, "tags")),
         aliases=tuple(sorted(a for a, v in aliases.items() if v == number)),
-        model_id=_text(meta.get("model_id")) or None,
+        model_id=_text(meta.get("model_id")) or model_id_from_source(_text(meta.get("source"))),
     )
 
 
