@@ -34,6 +34,8 @@ else:
 
 API = "/api/2.0/mlflow"
 _PROMPTS_ONLY = Comparison("tag", IS_PROMPT_TAG, "=", "true")
+#: Model names per registered-models search when filling in aliases.
+_NAMES_PER_SEARCH = 100
 
 
 class RestRegistry(RegistryReads, RestHost):
@@ -57,7 +59,25 @@ class RestRegistry(RegistryReads, RestHost):
     ) -> tuple[list[ModelVersion], bool]:
         data = self._http.get(f"{API}/model-versions/search", _search_params(comparisons, prompts, order, offset, limit))
         versions = [model_version_from_json(v) for v in data.get("model_versions") or ()]
-        return versions, bool(data.get("next_page_token"))
+        return self._with_aliases(versions, prompts), bool(data.get("next_page_token"))
+
+    def _with_aliases(self, versions: list[ModelVersion], prompts: bool) -> list[ModelVersion]:
+        """Versions with their aliases: a SQL-backed server's search leaves them out, so the
+        models' aliases are read in one registered-models search per 100 names."""
+        if not versions or any(v.aliases for v in versions):
+            return versions
+        names = sorted({v.name for v in versions})
+        aliases: dict[str, Mapping[str, str]] = {}
+        by_name = (OrderKey("attribute", "name", True),)
+        for start in range(0, len(names), _NAMES_PER_SEARCH):
+            chunk = tuple(names[start:start + _NAMES_PER_SEARCH])
+            try:
+                models, _ = self._registry_models((Comparison("attribute", "name", "IN", chunk),), prompts, by_name,
+                                                  0, len(chunk))
+            except InvalidValue:  # a name no MLflow literal can hold: those versions go without
+                continue
+            aliases.update((m.name, m.aliases) for m in models)
+        return [_with_model_aliases(v, aliases.get(v.name, {})) for v in versions]
 
     # -- point reads --------------------------------------------------------------------------------
 
@@ -119,7 +139,8 @@ def model_version_from_json(data: Mapping[str, Any]) -> ModelVersion:
 
 
 def _with_model_aliases(version: ModelVersion, aliases: Mapping[str, str]) -> ModelVersion:
-    """Latest versions arrive without aliases; the model's aliases say which are theirs."""
+    """The version with the aliases its model points at it (latest versions, and versions a
+    SQL-backed server's search returns, arrive without them)."""
     own = tuple(sorted(a for a, v in aliases.items() if v == version.version))
     return dataclasses.replace(version, aliases=own)
 

@@ -10,6 +10,7 @@ reflected DOUBLE would otherwise yield Decimals).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -157,7 +158,7 @@ class Tables:
         t = getattr(self, table, None)
         return t is not None and column in t.c
 
-    @property
+    @cached_property
     def registry(self) -> RegistryTables | None:
         """The model registry's tables, typed as present; None on schemas without them."""
         found = (self.registered_models, self.registered_model_tags, self.model_versions,
