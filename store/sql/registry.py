@@ -159,10 +159,10 @@ class SqlRegistry(RegistryReads, SqlHost):
         return out
 
     def _aliases(self, conn: Connection, names: Sequence[str]) -> Aliases:
-        out: Aliases = defaultdict(dict)
-        for name, alias, number in sorted(self._by_names(conn, self._queries().aliases, names)):
-            out[name][alias] = str(number)
-        return out
+        pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for name, alias, number in self._by_names(conn, self._queries().aliases, names):
+            pairs[name].append((alias, str(number)))
+        return {name: dict(sorted(found)) for name, found in pairs.items()}
 
     def _version_tags(self, conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, str]]:
         """(name, version) → tags, for exactly those versions."""
