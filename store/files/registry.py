@@ -53,7 +53,7 @@ class FileRegistry(RegistryReads, FileHost):
     def _registry_models(
         self, comparisons: tuple[Comparison, ...], prompts: bool, order: tuple[OrderKey, ...], offset: int, limit: int
     ) -> tuple[list[RegisteredModel], bool]:
-        found = [m for m in self._all_models()
+        found = [m for m in self._registry_all_models()
                  if is_prompt(m.tags) == prompts and registered_model_matches(m, comparisons)]
         ordered = sort_registered_models(found, order)
         return ordered[offset:offset + limit], len(ordered) > offset + limit
@@ -62,9 +62,9 @@ class FileRegistry(RegistryReads, FileHost):
         self, comparisons: tuple[Comparison, ...], prompts: bool, order: tuple[OrderKey, ...], offset: int, limit: int
     ) -> tuple[list[ModelVersion], bool]:
         found = []
-        for name, folder in self._model_folders():
+        for name, folder in self._registry_model_folders():
             aliases = _aliases(folder)
-            for version in self._versions(folder, name, aliases):
+            for version in self._registry_live_versions(folder, name, aliases):
                 if is_prompt(version.tags) == prompts and model_version_matches(version, comparisons):
                     found.append(version)
         ordered = sort_model_versions(found, order)
@@ -73,15 +73,15 @@ class FileRegistry(RegistryReads, FileHost):
     # -- point reads --------------------------------------------------------------------------------
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        folder = self._model_folder(name)
-        model = self._read_model(name, folder) if folder else None
+        folder = self._registry_model_folder(name)
+        model = self._registry_read_model(name, folder) if folder else None
         if model is None:
             raise NotFound(f"Registered Model with name={name} not found")
         return model
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         number = version_number(version)
-        folder = self._model_folder(name)
+        folder = self._registry_model_folder(name)
         if folder is None:
             raise NotFound(f"Registered Model with name={name} not found")
         found = _read_version(os.path.join(folder, f"{VERSION_PREFIX}{number}"), name, _aliases(folder))
@@ -90,12 +90,12 @@ class FileRegistry(RegistryReads, FileHost):
         return found
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        folder = self._model_folder(name)
+        folder = self._registry_model_folder(name)
         if folder is None:
             raise NotFound(f"Registered Model with name={name} not found")
         aliases = _aliases(folder)
         if latest_alias(alias):
-            versions = self._versions(folder, name, aliases)
+            versions = self._registry_live_versions(folder, name, aliases)
             if not versions:
                 raise NotFound(f"Latest version not found for model {name}.")
             return max(versions, key=lambda v: int(v.version))
@@ -108,7 +108,7 @@ class FileRegistry(RegistryReads, FileHost):
     def _registry_root(self) -> str:
         return os.path.join(self.root, MODELS)
 
-    def _model_folders(self) -> list[tuple[str, str]]:
+    def _registry_model_folders(self) -> list[tuple[str, str]]:
         """(name, folder) of every registered model (names are folder names)."""
         root = self._registry_root()
         try:
@@ -120,21 +120,21 @@ class FileRegistry(RegistryReads, FileHost):
             return []
         return [(e.name, e.path) for e in entries if not e.name.startswith(".") and e.is_dir()]
 
-    def _model_folder(self, name: str) -> str | None:
+    def _registry_model_folder(self, name: str) -> str | None:
         folder = key_path(self._registry_root(), name) if name else None
         return folder if folder and os.path.isfile(os.path.join(folder, META)) else None
 
-    def _all_models(self) -> list[RegisteredModel]:
-        return [m for name, folder in self._model_folders() if (m := self._read_model(name, folder))]
+    def _registry_all_models(self) -> list[RegisteredModel]:
+        return [m for name, folder in self._registry_model_folders() if (m := self._registry_read_model(name, folder))]
 
-    def _read_model(self, name: str, folder: str) -> RegisteredModel | None:
+    def _registry_read_model(self, name: str, folder: str) -> RegisteredModel | None:
         try:
             meta = read_meta(os.path.join(folder, META))
         except MetaError as exc:
             self._warn(f"{folder}: {exc}")
             return None
         aliases = _aliases(folder)
-        versions = self._versions(folder, name, aliases)
+        versions = self._registry_live_versions(folder, name, aliases)
         latest: dict[str, ModelVersion] = {}
         for v in versions:  # the highest live version per stage, as MLflow's latest_versions
             if v.current_stage not in latest or int(v.version) > int(latest[v.current_stage].version):
@@ -146,7 +146,7 @@ class FileRegistry(RegistryReads, FileHost):
             aliases=aliases, latest_versions=tuple(sorted(latest.values(), key=lambda v: -int(v.version))),
         )
 
-    def _versions(self, folder: str, name: str, aliases: dict[str, str]) -> list[ModelVersion]:
+    def _registry_live_versions(self, folder: str, name: str, aliases: dict[str, str]) -> list[ModelVersion]:
         """The model's live versions."""
         try:
             entries = [e for e in os.scandir(folder) if e.name.startswith(VERSION_PREFIX) and e.is_dir()]

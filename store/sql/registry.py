@@ -53,18 +53,18 @@ class SqlRegistry(RegistryReads, SqlHost):
     def _registry_models(
         self, comparisons: tuple[Comparison, ...], prompts: bool, order: tuple[OrderKey, ...], offset: int, limit: int
     ) -> tuple[list[RegisteredModel], bool]:
-        q = self._queries()
+        q = self._registry_sql()
         with self._errors(), self.engine.connect() as conn:
             rows = conn.execute(q.models_page(comparisons, prompts, order), {"limit": limit + 1, "offset": offset}).all()
-            return self._build_models(conn, rows[:limit]), len(rows) > limit
+            return self._registered_models_of(conn, rows[:limit]), len(rows) > limit
 
     def _registry_versions(
         self, comparisons: tuple[Comparison, ...], prompts: bool, order: tuple[OrderKey, ...], offset: int, limit: int
     ) -> tuple[list[ModelVersion], bool]:
-        q = self._queries()
+        q = self._registry_sql()
         with self._errors(), self.engine.connect() as conn:
             rows = conn.execute(q.versions_page(comparisons, prompts, order), {"limit": limit + 1, "offset": offset}).all()
-            return self._build_versions(conn, rows[:limit]), len(rows) > limit
+            return self._model_versions_of(conn, rows[:limit]), len(rows) > limit
 
     # -- point reads --------------------------------------------------------------------------------
 
@@ -72,25 +72,25 @@ class SqlRegistry(RegistryReads, SqlHost):
         if not self.supports_model_registry:
             return super().get_registered_model(name)  # NotFound
         with self._errors(), self.engine.connect() as conn:
-            row = conn.execute(self._queries().model, {"name": name}).first()
+            row = conn.execute(self._registry_sql().model, {"name": name}).first()
             if row is None:
                 raise NotFound(f"Registered Model with name={name} not found")
-            return self._build_models(conn, [row])[0]
+            return self._registered_models_of(conn, [row])[0]
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         number = version_number(version)
         if not self.supports_model_registry:
             raise NotFound(f"Model Version (name={name}, version={number}) not found")
         with self._errors(), self.engine.connect() as conn:
-            row = conn.execute(self._queries().version, {"name": name, "version": number}).first()
+            row = conn.execute(self._registry_sql().version, {"name": name, "version": number}).first()
             if row is None:
                 raise NotFound(f"Model Version (name={name}, version={number}) not found")
-            return self._build_versions(conn, [row])[0]
+            return self._model_versions_of(conn, [row])[0]
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         if not self.supports_model_registry:
             raise NotFound(f"Registered Model with name={name} not found")
-        q = self._queries()
+        q = self._registry_sql()
         with self._errors(), self.engine.connect() as conn:
             if latest_alias(alias):
                 number = conn.execute(q.latest_number, {"name": name}).scalar()
@@ -103,28 +103,28 @@ class SqlRegistry(RegistryReads, SqlHost):
                 if latest_alias(alias):
                     raise NotFound(f"Latest version not found for model {name}.")
                 raise NotFound(f"Registered model alias {alias} not found.")
-            return self._build_versions(conn, [row])[0]
+            return self._model_versions_of(conn, [row])[0]
 
     # -- building values ----------------------------------------------------------------------------
 
-    def _queries(self) -> RegistryQueries:
+    def _registry_sql(self) -> RegistryQueries:
         if self._registry_queries is None:
             tables = self.tables.registry
             assert tables is not None, "callers check supports_model_registry first"
             self._registry_queries = RegistryQueries(tables, self.dialect)
         return self._registry_queries
 
-    def _build_models(self, conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
+    def _registered_models_of(self, conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
         """RegisteredModels for page rows: tags, aliases, latest version per stage (and their
         tags) in four queries for the whole page."""
-        q = self._queries()
+        q = self._registry_sql()
         names = [row.name for row in rows]
         tags: dict[str, dict[str, str]] = defaultdict(dict)
-        for name, key, value in self._by_names(conn, q.model_tags, names):
+        for name, key, value in self._rows_by_names(conn, q.model_tags, names):
             tags[name][key] = value
-        aliases = self._aliases(conn, names)
+        aliases = self._alias_map(conn, names)
         latest: dict[str, list[ModelVersion]] = defaultdict(list)
-        for version in self._build_versions(conn, self._by_names(conn, q.latest_versions, names), aliases):
+        for version in self._model_versions_of(conn, self._rows_by_names(conn, q.latest_versions, names), aliases):
             latest[version.name].append(version)
         return [RegisteredModel(
             name=row.name, creation_timestamp=row.creation_time, last_updated_timestamp=row.last_updated_time,
@@ -132,14 +132,14 @@ class SqlRegistry(RegistryReads, SqlHost):
             latest_versions=tuple(latest.get(row.name, ())),
         ) for row in rows]
 
-    def _build_versions(self, conn: Connection, rows: Sequence[Any], aliases: Aliases | None = None) -> list[ModelVersion]:
+    def _model_versions_of(self, conn: Connection, rows: Sequence[Any], aliases: Aliases | None = None) -> list[ModelVersion]:
         """ModelVersions for rows: the tags of exactly these versions in one query, and the
         models' aliases in another unless given."""
         if not rows:
             return []
         if aliases is None:
-            aliases = self._aliases(conn, sorted({row.name for row in rows}))
-        tags = self._version_tags(conn, [(row.name, row.version) for row in rows])
+            aliases = self._alias_map(conn, sorted({row.name for row in rows}))
+        tags = self._tags_of_versions(conn, [(row.name, row.version) for row in rows])
         by_version: dict[tuple[str, str], list[str]] = defaultdict(list)
         for name, pairs in aliases.items():
             for alias, number in pairs.items():
@@ -158,29 +158,29 @@ class SqlRegistry(RegistryReads, SqlHost):
             ))
         return out
 
-    def _aliases(self, conn: Connection, names: Sequence[str]) -> Aliases:
+    def _alias_map(self, conn: Connection, names: Sequence[str]) -> Aliases:
         pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for name, alias, number in self._by_names(conn, self._queries().aliases, names):
+        for name, alias, number in self._rows_by_names(conn, self._registry_sql().aliases, names):
             pairs[name].append((alias, str(number)))
         return {name: dict(sorted(found)) for name, found in pairs.items()}
 
-    def _version_tags(self, conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, str]]:
+    def _tags_of_versions(self, conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, str]]:
         """(name, version) → tags, for exactly those versions."""
         wanted = set(keys)
         numbers = sorted({number for _, number in wanted})
         out: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
-        for name, version, key, value in self._by_names(conn, self._queries().version_tags,
+        for name, version, key, value in self._rows_by_names(conn, self._registry_sql().version_tags,
                                                         sorted({n for n, _ in wanted}), numbers=numbers):
             if (name, version) in wanted:
                 out[(name, version)][key] = value
         return out
 
-    def _by_names(self, conn: Connection, stmt, names: Sequence[str], **params) -> list:
+    def _rows_by_names(self, conn: Connection, stmt, names: Sequence[str], **params) -> list:
         """The rows of a statement over `:names`, asked in slices of names."""
         if not names:
             return []
         if len(names) <= _NAMES_PER_QUERY:
-            return conn.execute(stmt, {"names": list(names), **params}).all()
+            return list(conn.execute(stmt, {"names": list(names), **params}).all())
         rows: list = []
         for start in range(0, len(names), _NAMES_PER_QUERY):
             rows += conn.execute(stmt, {"names": list(names[start:start + _NAMES_PER_QUERY]), **params}).all()

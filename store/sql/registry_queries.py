@@ -33,8 +33,10 @@ class RegistryQueries:
         self.t = tables
         self.dialect = dialect
         rm, mv, aliases = tables.registered_models, tables.model_versions, tables.registered_model_aliases
-        name, version, alias = sa.bindparam("name"), sa.bindparam("version"), sa.bindparam("alias")
-        names = sa.bindparam("names", expanding=True)
+        name: sa.BindParameter[str] = sa.bindparam("name")
+        version: sa.BindParameter[int] = sa.bindparam("version")
+        alias: sa.BindParameter[str] = sa.bindparam("alias")
+        names: sa.BindParameter[list[str]] = sa.bindparam("names", expanding=True)
         live = (mv.c.current_stage != DELETED_STAGE, *self.workspace(mv))
         self.model = sa.select(rm).where(rm.c.name == name, *self.workspace(rm))
         self.model_exists = sa.select(rm.c.name).where(rm.c.name == name, *self.workspace(rm))
