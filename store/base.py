@@ -516,10 +516,13 @@ class Store(ABC):
         order_by: Sequence[str] = (),
         page_token: str | None = None,
     ) -> Page[RegisteredModel]:
-        """Registered models (prompts left out) matching MLflow's registered-model grammar
-        (`name`, `tags.<key>` with =, !=, LIKE, ILIKE), ordered by `order_by` (`name`,
-        `last_updated_timestamp`, `creation_timestamp`, each ASC/DESC) then name ascending.
-        Raises FilterSyntaxError; a store without a registry gives an empty page."""
+        """Registered models (prompts left out, unless the filter asks for them with
+        ``tags.`mlflow.prompt.is_prompt` = 'true'``, as MLflow) matching MLflow's
+        registered-model grammar (`name` with =, !=, LIKE, ILIKE, IN, NOT IN; `tags.<key>` with
+        =, !=, LIKE, ILIKE), ordered by `order_by` (`name`, `last_updated_timestamp` or its alias
+        `timestamp`, `creation_timestamp`, each ASC/DESC) then name ascending. Raises
+        FilterSyntaxError, InvalidValue (max_results above 1000); a store without a registry
+        gives an empty page."""
         return Page(())
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -540,7 +543,8 @@ class Store(ABC):
         return Page(())
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
-        """Raises NotFound (also for a deleted version)."""
+        """Raises NotFound (also for a deleted version), InvalidValue for a version that is
+        not an integer (as MLflow)."""
         raise NotFound(f"Model Version (name={name}, version={version}) not found")
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:

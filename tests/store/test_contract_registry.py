@@ -20,7 +20,7 @@ import sqlite3
 import pytest
 
 from fixtures.registry import CHAT, CHAT_MESSAGES, CHURN, EMPTY, FRAUD, MODELS, PROMPTS, SUMMARIZE
-from tracktui.store import FilterSyntaxError, NotFound
+from tracktui.store import FilterSyntaxError, InvalidValue, NotFound
 from tracktui.store.registry import PROMPT_EXPERIMENT_IDS_TAG, PROMPT_SYSTEM_TAGS
 
 MODEL_FILTERS = [
@@ -209,6 +209,15 @@ def test_get_model_version_as_mlflow(store, client, registry, name):
 def test_search_carries_the_aliases_get_has(store):
     for v in store.search_model_versions().items:
         assert v.aliases == store.get_model_version(v.name, v.version).aliases
+
+
+def test_version_must_be_a_number(store, client):
+    from mlflow.exceptions import MlflowException
+
+    with pytest.raises(InvalidValue):
+        store.get_model_version(FRAUD, "three")
+    with pytest.raises(MlflowException):
+        client.get_model_version(FRAUD, "three")
 
 
 def test_deleted_and_missing_versions_not_found(store, registry):
