@@ -136,6 +136,25 @@ def test_registered_model_pages_as_mlflow(store, client):
     assert our_tokens == their_tokens
 
 
+def test_models_by_creation_time(store, backend_kind):
+    """MLflow's SQL store refuses `creation_timestamp` for models (its file store takes it);
+    tracktui orders by it on every store it reads directly. A server refuses it as MLflow's
+    SQL store does."""
+    if backend_kind == "rest":
+        with pytest.raises(InvalidValue):
+            store.search_registered_models(order_by=["creation_timestamp DESC"])
+        return
+    models = store.search_registered_models(order_by=["creation_timestamp DESC"]).items
+    assert [m.name for m in models] == [m.name for m in sorted(models, key=lambda m: -m.creation_timestamp)]
+    assert len({m.creation_timestamp for m in models}) == len(models)  # the order is decided
+
+
+def test_timestamp_is_last_update(store):
+    """`timestamp` (MLflow's SQL store's name, refused by its file store) is the last update."""
+    by_alias = store.search_registered_models(order_by=["timestamp DESC"]).items
+    assert by_alias == store.search_registered_models(order_by=["last_updated_timestamp DESC"]).items
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_get_registered_model_as_mlflow(store, client, name):
     assert our_model(store.get_registered_model(name)) == their_model(client.get_registered_model(name))
