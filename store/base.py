@@ -160,6 +160,23 @@ class Store(ABC):
         each bucket's min and max survive (spikes stay visible).
         Raises NotFound for an unknown run; an unknown key gives []."""
 
+    def get_metric_histories(
+        self, run_ids: Sequence[str], key: str, max_points: int
+    ) -> dict[str, list[MetricPoint]]:
+        """One metric's history for many runs at once, each as `get_metric_history(run_id, key,
+        max_points=max_points)` gives it (step order, downsampled keeping extremes): what a
+        page of sparklines needs. Every id asked for is in the result; a run without the key,
+        or unknown (deleted or purged since the page was read), maps to [] rather than failing
+        the whole page. This default asks run by run; SQL overrides it with one query for the
+        short histories."""
+        out: dict[str, list[MetricPoint]] = {}
+        for run_id in dict.fromkeys(run_ids):
+            try:
+                out[run_id] = self.get_metric_history(run_id, key, max_points=max_points)
+            except NotFound:
+                out[run_id] = []
+        return out
+
     def get_metric_tail(self, run_id: str, key: str, n: int, *, last_step: int | None = None) -> list[MetricPoint]:
         """The latest `n` points of the metric (greatest step, then timestamp), in step order:
         what a live board needs, at a cost that does not grow with the history (SQL: one index

@@ -51,6 +51,7 @@ from .filters import (
     run_order_clauses,
 )
 from .groups import grouped_runs
+from .histories import metric_histories
 from .history import metric_history, metric_tail
 from .inputs import SqlInputs, read_run_inputs
 from .logged_models import SqlLoggedModels
@@ -342,6 +343,13 @@ class SqlStore(SqlRegistry, SqlLoggedModels, SqlTraces, SqlAssessments, SqlTrace
                 if conn.execute(sa.select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first() is None:
                     raise not_found_run(run_id)
         return points
+
+    def get_metric_histories(
+        self, run_ids: Sequence[str], key: str, max_points: int
+    ) -> dict[str, list[MetricPoint]]:
+        """Short histories of all the runs in one query (store.sql.histories)."""
+        with self._errors(), self.engine.connect() as conn:
+            return metric_histories(conn, self.tables, self.dialect, run_ids, key, max_points)
 
     def get_metric_tail(self, run_id: str, key: str, n: int, *, last_step: int | None = None) -> list[MetricPoint]:
         with self._errors(), self.engine.connect() as conn:

@@ -29,6 +29,7 @@ from fixtures.data import (
 )
 from tracktui.store import FilterSyntaxError, InvalidValue, Keys, NotFound
 from tracktui.store.downsample import downsample_minmax
+from tracktui.store.sql import histories as sql_histories
 from tracktui.store.sql import history as sql_history
 
 MLFLOW_VIEW = {"active": 1, "deleted": 2, "all": 3}  # mlflow.entities.ViewType values
@@ -643,6 +644,28 @@ def test_downsampled_history_is_the_reference_downsampling(store, info, max_poin
         full = _by_step(store.get_metric_history(run_id, key))
         sampled = store.get_metric_history(run_id, key, max_points=max_points)
         assert points(sampled) == points(downsample_minmax(full, max_points))
+
+
+@pytest.mark.parametrize("max_points", [2, 16, 101, 5000])
+@pytest.mark.parametrize("short_limit", [sql_histories.SHORT_HISTORY, 0], ids=["one-query", "long-path"])
+def test_histories_of_many_runs_are_each_runs_downsampled_history(store, info, max_points, short_limit, monkeypatch):
+    """The sparkline batch gives every run what get_metric_history(max_points) gives it, an
+    unknown run and a run without the key map to [] (SQL: short histories in one query,
+    longer ones bucketed in the database; `short_limit` 0 sends every history the long way)."""
+    monkeypatch.setattr(sql_histories, "SHORT_HISTORY", short_limit)
+    unknown = "0" * 32
+    for key in ("loss", info.many_steps_key):
+        run_ids = [*info.runs.values(), info.many_steps_run, unknown]
+        batch = store.get_metric_histories(run_ids, key, max_points)
+        assert list(batch) == list(dict.fromkeys(run_ids))
+        assert batch[unknown] == []
+        for run_id in dict.fromkeys(run_ids[:-1]):
+            assert points(batch[run_id]) == points(store.get_metric_history(run_id, key, max_points=max_points)), run_id
+        assert any(batch.values()) and not all(batch.values())  # some runs have the key, some not
+
+
+def test_histories_of_no_runs(store, info):
+    assert store.get_metric_histories([], "loss", 16) == {}
 
 
 def test_downsampled_history_with_nan(store, info):
