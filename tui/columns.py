@@ -1,7 +1,9 @@
 """Runs-table columns: which value a column shows, how wide it is, and how the store sorts it.
 
 A column is named by a stable id a user's config can keep: `attr:<name>` for the built-in
-run attributes, `metrics:<key>`, `params:<key>` and `tags:<key>` for logged values.
+run attributes, `metrics:<key>`, `params:<key>` and `tags:<key>` for logged values, and
+`spark:<key>` for a metric's history drawn as a sparkline (the table draws it from the
+histories the runs screen fetches for the rows on screen; see tui/sparkline_cache.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ ATTRIBUTES: dict[str, tuple[str, int, str | None]] = {
     "datasets": ("Datasets", 24, None),  # MLflow cannot order by datasets (filter: dataset.*)
 }
 
+#: Cells of a sparkline column; the store downsamples each history to this many points.
+SPARKLINE_CELLS = 16
+
 DEFAULT_ATTRIBUTES = ("attr:status", "attr:name", "attr:start", "attr:duration", "attr:user")
 #: How many metrics the default column set shows ("key metrics"), besides system/ metrics.
 DEFAULT_METRIC_COUNT = 3
@@ -41,7 +46,7 @@ STATUS_GLYPHS = {
 @dataclass(frozen=True, slots=True)
 class Column:
     id: str
-    kind: str  # "attr", "metrics", "params" or "tags"
+    kind: str  # "attr", "metrics", "params", "tags" or "spark"
     key: str
     label: str
     width: int
@@ -51,10 +56,14 @@ class Column:
         """The store's order_by identifier for this column, or None when it cannot be sorted."""
         if self.kind == "attr":
             return ATTRIBUTES[self.key][2]
+        if self.kind == "spark":
+            return None  # a history has no order; its latest value (metrics:<key>) has
         return f"{self.kind}.{quote_key(self.key)}"
 
     def text(self, run: Run) -> str:
-        """The cell text for a run (untruncated)."""
+        """The cell text for a run (untruncated); a sparkline's text is drawn by the table."""
+        if self.kind == "spark":
+            return ""
         if self.kind == "metrics":
             point = run.metrics.get(self.key)
             return MISSING if point is None else format_metric_value(point.value)
@@ -73,8 +82,10 @@ def column(column_id: str) -> Column:
             raise ValueError(f"unknown run attribute column {key!r}")
         label, width, _ = ATTRIBUTES[key]
         return Column(column_id, kind, key, label, width)
-    if kind not in ("metrics", "params", "tags") or not key:
+    if kind not in ("metrics", "params", "tags", "spark") or not key:
         raise ValueError(f"bad column id {column_id!r}")
+    if kind == "spark":
+        return Column(column_id, kind, key, f"{key} ∿", SPARKLINE_CELLS)
     label = key
     width = max(8, min(len(label) + 1, 18))  # +1: room for the sort arrow
     return Column(column_id, kind, key, label, width)
@@ -86,12 +97,30 @@ def default_column_ids(keys: Keys) -> list[str]:
     return [*DEFAULT_ATTRIBUTES, *(f"metrics:{k}" for k in metrics)]
 
 
+def with_sparklines_beside_values(column_ids: list[str]) -> list[str]:
+    """The ids with each `spark:<key>` right after its `metrics:<key>` (added when missing):
+    a sparkline is read beside the latest value it ends at."""
+    sparks = [c for c in column_ids if c.startswith("spark:")]
+    out: list[str] = []
+    for cid in column_ids:
+        if cid in sparks:
+            continue
+        out.append(cid)
+        if cid.startswith("metrics:") and f"spark:{cid[8:]}" in sparks:
+            out.append(f"spark:{cid[8:]}")
+    for spark in sparks:
+        if spark not in out:
+            out += [f"metrics:{spark[6:]}", spark]
+    return out
+
+
 def keys_to_fetch(columns: list[Column]) -> Keys:
     """Only what the chosen columns show: `search_runs(include_keys=...)` loads nothing else.
 
-    `mlflow.parentRunId` is always fetched so the table knows which rows are children.
+    `mlflow.parentRunId` is always fetched so the table knows which rows are children; a
+    sparkline's latest value is fetched too (its step says when the sparkline is stale).
     """
-    metrics = tuple(c.key for c in columns if c.kind == "metrics")
+    metrics = tuple(dict.fromkeys(c.key for c in columns if c.kind in ("metrics", "spark")))
     params = tuple(c.key for c in columns if c.kind == "params")
     tags = tuple(dict.fromkeys([*(c.key for c in columns if c.kind == "tags"), "mlflow.parentRunId"]))
     return Keys(metrics=metrics, params=params, tags=tags)

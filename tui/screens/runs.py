@@ -13,24 +13,31 @@ until the new ones arrive, so a key pressed meanwhile still acts on the run it s
 While a loaded run is RUNNING, those runs are read again by id every few seconds (tui/live.py)
 and their rows updated in place: status, metrics and duration change, rows keep their place
 (ctrl+r reads the list again, with new runs and the new order).
+
+Sparkline columns (`spark:<key>`) are read for the rows on screen only: once the table stops
+moving for SPARKLINE_DEBOUNCE_S, one `get_metric_histories` per key for the visible runs whose
+line is not cached at their latest step (tui/sparkline_cache.py); a live refresh that brings a
+new step reads that run's line again.
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import Footer, Label
 
 from tracktui.store.errors import FilterSyntaxError, StoreError
-from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run, ViewType
+from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, MetricPoint, Page, Run, ViewType
 from tracktui.store.search import quote_value
 
 from ..actions import RunListActions
-from ..columns import Column, column, default_column_ids, keys_to_fetch
+from ..columns import SPARKLINE_CELLS, Column, column, default_column_ids, keys_to_fetch
 from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..safe_text import plain
+from ..sparkline_cache import SparklineCache
 from ..startup_probe import data_painted
 from ..widgets.column_chooser import ColumnChooser
 from ..widgets.cursor_anchor import CursorAnchor
@@ -48,6 +55,8 @@ MAX_CHILDREN = 1000
 PARENT_SCAN_PAGES = 5
 #: Runs read at most in one go when a reload keeps the cursor (the rest page in as usual).
 RELOAD_MAX = 5000
+#: Quiet time after scrolling before the visible rows' sparklines are read.
+SPARKLINE_DEBOUNCE_S = 0.15
 _ROOTS_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NULL"
 _CHILDREN_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NOT NULL"
 
@@ -100,6 +109,8 @@ class RunsScreen(RunListActions):
         self._anchor: CursorAnchor | None = None
         self._expanding: set[str] = set()
         self._live = LiveTimer(self, self._refresh_running, self._update_title)
+        self.sparklines = SparklineCache(SPARKLINE_CELLS)
+        self._sparkline_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(plain(self.experiment.name), id="runs-title", classes="screen-title")
@@ -118,6 +129,7 @@ class RunsScreen(RunListActions):
 
     def on_mount(self) -> None:
         self.table.marked = self.app.run_marks
+        self.table.sparklines = self.sparklines
         self.table.focus()
         self._restore_view()
         saved = self.app.config.columns_for(self.app.store.display_uri, self.experiment.id)
@@ -322,9 +334,38 @@ class RunsScreen(RunListActions):
             if generation == self._generation:
                 self.table.update_runs(runs)
                 self._watch_live()
+                self.read_sparklines()  # a new latest step: that run's line is read again
 
         self.app.run_store_call(self, lambda: fetch_runs(store, run_ids, [eid], include), done, group="live",
                                 on_error=self._live.stop_on_error)
+
+    def on_runs_table_viewport_moved(self, event: RunsTable.ViewportMoved) -> None:
+        if not any(c.kind == "spark" for c in self.columns):
+            return
+        if self._sparkline_timer is not None:
+            self._sparkline_timer.stop()
+        self._sparkline_timer = self.set_timer(SPARKLINE_DEBOUNCE_S, self.read_sparklines)
+
+    def read_sparklines(self) -> None:
+        """Read the sparklines the rows on screen show and the cache lacks (one store call
+        per key, for those runs only)."""
+        self._sparkline_timer = None
+        keys = [c.key for c in self.table.visible_columns() if c.kind == "spark"]
+        runs = [row.run for row in self.table.visible_rows()]
+        wanted = self.sparklines.missing(runs, keys)
+        if not wanted:
+            return
+        store, cache, by_id = self.app.store, self.sparklines, {run.id: run for run in runs}
+
+        def fetch() -> dict[str, dict[str, list[MetricPoint]]]:
+            return {key: store.get_metric_histories(ids, key, SPARKLINE_CELLS) for key, ids in wanted.items()}
+
+        def done(histories: dict[str, dict[str, list[MetricPoint]]]) -> None:
+            for key, by_run in histories.items():
+                cache.put([by_id[run_id] for run_id in by_run], key, by_run)
+            self.table.refresh()
+
+        self.app.run_store_call(self, fetch, done, group="sparklines")
 
     def on_runs_table_near_end(self, event: RunsTable.NearEnd) -> None:
         self._load_more()

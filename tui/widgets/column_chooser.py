@@ -2,7 +2,8 @@
 
 Type to narrow (an experiment may have 10,000 metric keys: only the first matches are listed),
 Down or Enter moves from the filter to the list, where space toggles, ctrl+s applies, Escape cancels. Dismisses with the chosen column ids in order
-(already-chosen columns keep their place, new ones are appended), or None.
+(already-chosen columns keep their place, new ones are appended; a metric's sparkline goes
+right after its latest value, which is added with it), or None.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from textual.widgets.selection_list import Selection
 
 from tracktui.store.model import Keys
 
-from ..columns import ATTRIBUTES
+from ..columns import ATTRIBUTES, with_sparklines_beside_values
 from ..filter_focus import focus_now
 from ..safe_text import plain
 
@@ -27,7 +28,7 @@ MAX_LISTED = 200
 def all_column_ids(keys: Keys) -> list[str]:
     return [
         *(f"attr:{name}" for name in ATTRIBUTES),
-        *(f"metrics:{k}" for k in keys.metrics),
+        *(cid for k in keys.metrics for cid in (f"metrics:{k}", f"spark:{k}")),
         *(f"params:{k}" for k in keys.params),
         *(f"tags:{k}" for k in keys.tags),
     ]
@@ -35,7 +36,7 @@ def all_column_ids(keys: Keys) -> list[str]:
 
 def describe(column_id: str) -> str:
     kind, _, key = column_id.partition(":")
-    label = {"attr": "attribute", "metrics": "metric", "params": "param", "tags": "tag"}[kind]
+    label = {"attr": "attribute", "metrics": "metric", "params": "param", "tags": "tag", "spark": "sparkline"}[kind]
     return f"{label:9} {ATTRIBUTES[key][0] or 'Status' if kind == 'attr' else key}"
 
 
@@ -99,7 +100,8 @@ class ColumnChooser(ModalScreen[list[str] | None]):
         self.query_one("#chooser-more", Label).update(f"{more} more keys match: type to narrow" if more > 0 else "")
 
     def action_apply(self) -> None:
-        self.dismiss([c for c in self._chosen if c in self._all] or list(self._defaults))
+        chosen = with_sparklines_beside_values([c for c in self._chosen if c in self._all])
+        self.dismiss(chosen or list(self._defaults))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -8,9 +8,10 @@ This widget holds one small `RunRow` per loaded run and renders a line on demand
 Columns are as wide as their widest loaded cell and are drawn whole or not at all
 (column_layout.py): `[`/`]` step through the columns after Name, which stays put.
 
-It only displays what the screen gives it (`set_columns`, `append_runs`, `insert_children`);
-when the cursor gets near the last loaded row it posts `NearEnd`, and the screen decides
-whether to fetch another page.
+It only displays what the screen gives it (`set_columns`, `append_runs`, `insert_children`,
+the `sparklines` the screen reads); when the cursor gets near the last loaded row it posts
+`NearEnd`, and the screen decides whether to fetch another page; when other rows come into
+view it posts `ViewportMoved`, and the screen reads the sparklines they show.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tracktui.store.model import Run
 
 from ..columns import Column
 from ..safe_text import inert
+from ..sparkline_cache import SparklineCache
 from .column_layout import MAX_COLUMN_WIDTH, Layout, Placed, lay_out
 from .cursor_anchor import CursorAnchor, anchor_at, landing
 from .run_format import MISSING, cut_middle
@@ -97,6 +99,7 @@ class RunsTable(ScrollView, can_focus=True):
         "runs-table--deleted",
         "runs-table--muted",
         "runs-table--sorted",
+        "runs-table--sparkline",
     }
 
     DEFAULT_CSS = """
@@ -129,6 +132,9 @@ class RunsTable(ScrollView, can_focus=True):
     class NearEnd(Message):
         """The cursor is within NEAR_END_ROWS of the last loaded row."""
 
+    class ViewportMoved(Message):
+        """Other rows (or columns) are on screen now: sparklines may need reading."""
+
     class HeaderClicked(Message):
         def __init__(self, column: Column) -> None:
             super().__init__()
@@ -151,6 +157,8 @@ class RunsTable(ScrollView, can_focus=True):
         self._base_style = Style()
         #: Ids of runs marked for comparison (set by the screen); shown with MARK_GLYPH.
         self.marked: Container[str] = ()
+        #: Sparkline lines of the `spark:` columns (read by the screen, drawn here).
+        self.sparklines: SparklineCache | None = None
 
     # -- what the screen calls -------------------------------------------------------------
 
@@ -248,6 +256,15 @@ class RunsTable(ScrollView, can_focus=True):
                 row.run = fresh[row.run.id]
         self.refresh()
 
+    def visible_rows(self) -> list[RunRow]:
+        """The rows on screen now (what sparklines are read for)."""
+        top = int(self.scroll_y)
+        return self.rows[top : top + self._body_height]
+
+    def visible_columns(self) -> list[Column]:
+        """The columns drawn now."""
+        return [placed.column for placed in self._current_layout().placed]
+
     @property
     def current(self) -> RunRow | None:
         if 0 <= self.cursor_row < len(self.rows):
@@ -312,6 +329,7 @@ class RunsTable(ScrollView, can_focus=True):
             self._first_column = layout.first + direction
             self._layout = None
             self.refresh()
+            self.post_message(self.ViewportMoved())
 
     @property
     def placed_columns(self) -> tuple[Placed, ...]:
@@ -360,10 +378,16 @@ class RunsTable(ScrollView, can_focus=True):
         if self.rows and new >= len(self.rows) - NEAR_END_ROWS:
             self.post_message(self.NearEnd())
 
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if int(old) != int(new):
+            self.post_message(self.ViewportMoved())
+
     def _resize(self) -> None:
         self._layout = None
         self.virtual_size = Size(0, len(self.rows) + 1)  # columns never scroll by cells
         self.refresh()
+        self.post_message(self.ViewportMoved())
 
     def _measure(self, rows: list[RunRow], reset: bool = False) -> None:
         """Grow each column's content width to fit `rows` (`reset`: start from the labels), as
@@ -375,7 +399,9 @@ class RunsTable(ScrollView, can_focus=True):
             width = widths.get(col.id)
             if width is None:
                 width = min(cell_len(inert(col.label)) + 1, MAX_LABEL_WIDTH) if col.label else 1
-            if col.id == "attr:name":
+            if col.kind == "spark":
+                width = max(width, col.width)
+            elif col.id == "attr:name":
                 for row in rows:
                     name = row.run.name or row.run.id[:8]
                     width = max(width, 2 * row.depth + 2 + cell_len(MARK_GLYPH) + cell_len(inert(name)))
@@ -492,6 +518,8 @@ class RunsTable(ScrollView, can_focus=True):
                 segments.append(Segment(_fit(col.text(run), width), status_style))
             elif col.id == "attr:name":
                 segments.extend(self._name_segments(row, width, base, muted))
+            elif col.kind == "spark":
+                segments.append(self._sparkline_segment(run, col.key, width, extra, muted))
             else:
                 text = col.text(run)
                 style = muted if text == MISSING else base
@@ -504,6 +532,15 @@ class RunsTable(ScrollView, can_focus=True):
                 cursor = self._styles[(name, "post")] = self.get_component_rich_style(name, partial=True)
             strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip
+
+    def _sparkline_segment(self, run: Run, key: str, width: int, extra: tuple[str, ...], muted: Style) -> Segment:
+        """The run's sparkline of `key`; `…` while it is being read, `—` without the metric."""
+        line = self.sparklines.line(run, key) if self.sparklines is not None else None
+        if line is None:
+            return Segment(_fit("…", width), muted)
+        if not line:
+            return Segment(_fit(MISSING, width), muted)
+        return Segment(_fit(line, width), self._style(*extra, "runs-table--sparkline"))
 
     def _name_segments(self, row: RunRow, width: int, base: Style, muted: Style) -> list[Segment]:
         if row.loading:
