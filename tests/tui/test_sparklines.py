@@ -141,3 +141,19 @@ async def test_a_running_runs_sparkline_gains_the_new_point(demo_store_uri, tmp_
         row = next(r for r in screen.table.rows if r.run.id == running.id)
         after = screen.sparklines.line(row.run, key)
         assert after != before and after.endswith(BLOCKS[-1])  # the new point tops the line
+
+
+def with_sparkline(experiment: str, key: str, column_steps: int):
+    async def run_before(pilot):
+        await open_experiment(pilot, experiment)
+        await add_sparkline(pilot, key)
+        await pilot.press(*["right_square_bracket"] * column_steps)
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: visible_lines_read(screen, key))
+
+    return run_before
+
+
+@pytest.mark.parametrize("size, steps", [((80, 24), 4), ((120, 40), 0)], ids=["80x24", "120x40"])
+def test_snapshot_sparkline_column(snap_compare, make_app, size, steps):
+    assert snap_compare(make_app(), terminal_size=size, run_before=with_sparkline("mnist", "val/loss", steps))
