@@ -1,4 +1,5 @@
-"""One run, in tabs: Overview, Params, Metrics, System, Tags, Artifacts, Traces.
+"""One run, in tabs: Overview, Params, Metrics, System, Tags, Artifacts, Traces; `G` shows all
+its metrics at once as a grid of charts (screens/charts.py).
 
 The screen owns every store call (thread workers through `app.run_store_call`, so a slow server
 never freezes the UI and failures become notifications) and hands the results to widgets that
@@ -74,6 +75,7 @@ class RunScreen(RunScreenActions):
             for n, (pane, title) in enumerate(TABS, start=1)
         ),
         Binding("p", "open_parent", "Open parent run", show=False, id="run.parent"),
+        Binding("G", "charts", "Charts grid", show=False, id="run.charts"),
         Binding("h", "toggle_system_tags", "Hide/show mlflow.* tags", show=False, id="run.toggle_tags"),
         Binding("ctrl+r,f5", "reload", "Reload", show=False, id="run.reload"),
     ]
@@ -378,6 +380,11 @@ class RunScreen(RunScreenActions):
         parent_id = parent_of(self.run) if self.run else None
         if parent_id:
             self.app.push_screen(RunScreen(parent_id))
+
+    def action_charts(self) -> None:
+        from .charts import RunChartsScreen
+
+        self.app.push_screen(RunChartsScreen(self.run_id))
 
     def action_toggle_system_tags(self) -> None:
         tags = self.query_one("#run-tags", KeyValueTable)
