@@ -184,9 +184,12 @@ class ChartsGrid(Widget, can_focus=True):
         if not self.is_mounted:
             return
         grid = self.query_one(Grid)
-        grid.styles.grid_size_columns, grid.styles.grid_size_rows = self.shape
-        grid.remove_children()
         keys = self.page_keys
+        columns = self.shape[0]
+        # A short last page (or a run with few metrics) gives its rows the whole height.
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_size_rows = max(1, min(self.shape[1], math.ceil(len(keys) / columns)))
+        grid.remove_children()
         self.cursor = max(0, min(self.cursor, len(keys) - 1))
         tiles = [ChartTile(key, self.latest.get(key)) for key in keys]
         grid.mount_all(tiles)
