@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tracktui.tui.screens.charts import RunChartsScreen
 from tracktui.tui.screens.compare import CompareScreen
 from tracktui.tui.screens.experiments import ExperimentsScreen
 from tracktui.tui.screens.plot import PlotScreen
@@ -15,6 +16,7 @@ from tracktui.tui.screens.run import RunScreen
 from tracktui.tui.screens.runs import RunsScreen
 from tracktui.tui.screens.trace import TraceScreen
 from tracktui.tui.screens.traces import TracesScreen
+from tracktui.tui.widgets.charts_grid import ChartsGrid
 from tracktui.tui.widgets.metrics_table import MetricsTable
 from tracktui.tui.widgets.params_table import KeyValueGrid
 from tracktui.tui.widgets.runs_table import RunsTable
@@ -23,11 +25,12 @@ from tracktui.tui.widgets.traces_table import TracesTable
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 OWNERS = [ExperimentsScreen, RunsScreen, RunsTable, RunScreen, MetricsTable, KeyValueGrid, PlotScreen,
-          CompareScreen, TracesScreen, TracesTable, TraceScreen, SpanTree]
+          CompareScreen, TracesScreen, TracesTable, TraceScreen, SpanTree, RunChartsScreen, ChartsGrid]
 #: Moving the cursor, covered by "arrows or j/k move" and the like.
 _MOVES = re.compile(r"cursor_|page_|scroll_(up|down)|^first$|^last$|^(previous|next)_tab$")
 _WRITTEN = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
-            "plus": "+", "minus": "-", "escape": "esc", "left": "←", "right": "→"}
+            "plus": "+", "minus": "-", "escape": "esc", "left": "←", "right": "→",
+            "pagedown": "PgDn", "pageup": "PgUp"}
 
 
 def keys_section() -> str:

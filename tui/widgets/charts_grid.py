@@ -98,10 +98,10 @@ class ChartsGrid(Widget, can_focus=True):
 
     BINDINGS = [
         Binding("enter", "choose", "Open plot", id="charts.open"),
-        Binding("left,h", "move(-1, 0)", "Left", show=False, id="charts.left"),
-        Binding("right,l", "move(1, 0)", "Right", show=False, id="charts.right"),
-        Binding("up,k", "move(0, -1)", "Up", show=False, id="charts.up"),
-        Binding("down,j", "move(0, 1)", "Down", show=False, id="charts.down"),
+        Binding("left,h", "cursor_left", "Left", show=False, id="charts.left"),
+        Binding("right,l", "cursor_right", "Right", show=False, id="charts.right"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="charts.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="charts.down"),
         Binding("pagedown,space", "page(1)", "Next page", key_display="PgDn", id="charts.next_page"),
         Binding("pageup", "page(-1)", "Previous page", key_display="PgUp", id="charts.previous_page"),
     ]
@@ -216,7 +216,19 @@ class ChartsGrid(Widget, can_focus=True):
             text = f"charts {first}–{last} of {len(self.keys)} · page {self.page + 1}/{self.page_count}{more} · Enter opens"
         self.query_one(".charts-grid--status", Label).update(text)
 
-    def action_move(self, dx: int, dy: int) -> None:
+    def action_cursor_left(self) -> None:
+        self._move(-1, 0)
+
+    def action_cursor_right(self) -> None:
+        self._move(1, 0)
+
+    def action_cursor_up(self) -> None:
+        self._move(0, -1)
+
+    def action_cursor_down(self) -> None:
+        self._move(0, 1)
+
+    def _move(self, dx: int, dy: int) -> None:
         columns = self.shape[0]
         target = self.cursor + dx + dy * columns
         count = len(self.page_keys)
