@@ -132,3 +132,32 @@ def test_snapshot_charts_grid(snap_compare, make_app, size):
         await open_charts(pilot, run.id)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_a_running_runs_charts_follow_new_points(demo_store_uri, tmp_path, monkeypatch):
+    from tracktui.tui import live
+
+    monkeypatch.setattr(live, "LIVE_REFRESH_S", 0.2)
+    uri = writable_copy(demo_store_uri, tmp_path)
+    client = mlflow_client(uri)
+    app = app_on_copy(uri, tmp_path)
+    exp = client.get_experiment_by_name("mnist-classifier")
+    running = client.search_runs([exp.experiment_id], "attributes.status = 'RUNNING'")[0]
+    async with app.run_test(size=(80, 24)) as pilot:
+        # no settle(): the live refresh keeps workers coming (and superseding each other)
+        await app.push_screen(RunChartsScreen(running.info.run_id))
+        grid = app.screen.query_one(ChartsGrid)
+        deadline = time.monotonic() + 15
+        while not (grid.tiles and grid.tiles[0].points):
+            assert time.monotonic() < deadline, "the charts never loaded"
+            await pilot.pause(0.1)
+        key = grid.page_keys[0]
+        tile = grid.tiles[0]
+        step = max(p.step for p in tile.points) + 1
+        client.log_metric(running.info.run_id, key, 42.5, step=step)
+        deadline = time.monotonic() + 15
+        while not (tile.points and tile.points[-1].step == step):
+            assert time.monotonic() < deadline, "the chart never got the new point"
+            await pilot.pause(0.1)
+        assert grid.tiles[0] is tile  # updated in place
+        assert "42.5" in str(tile.query_one("Label").render())

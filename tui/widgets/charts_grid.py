@@ -162,11 +162,19 @@ class ChartsGrid(Widget, can_focus=True):
         stale = [k for k, p in latest.items() if self.latest.get(k) != p]
         for key in stale:
             self.histories.pop(key, None)
+        same_keys = list(keys) == self.keys and bool(self.tiles)
         self.keys, self.latest = list(keys), dict(latest)
-        self.page = min(self.page, self.page_count - 1)
-        self._build_page()
+        if not same_keys:
+            self.page = min(self.page, self.page_count - 1)
+            self._build_page()
+            return
+        # A live refresh: the tiles stay (no flicker), only the changed charts are read again.
+        wanted = [k for k in self.page_keys if k not in self.histories]
+        if wanted:
+            self.post_message(self.HistoriesWanted(self, wanted))
 
     def show_history(self, key: str, points: list[MetricPoint]) -> None:
+        """Draw `key`'s chart (when its tile is on the page) and keep its history."""
         self.histories[key] = points
         for tile in self.tiles:
             if tile.key == key:
