@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from textual.worker import WorkerCancelled
+
 _TEXT = re.compile(r'<text [^>]*clip-path="url\(#[\w-]*?line-(\d+)\)"[^>]*>([^<]*)</text>')
 
 
@@ -14,7 +16,10 @@ async def settle(pilot, rounds: int = 3) -> None:
     quiet = 0
     for _ in range(200):
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive worker superseded by a newer one: keep waiting
+            pass
         await pilot.pause()
         busy = any(not w.is_finished for w in app.workers)
         quiet = 0 if busy else quiet + 1
