@@ -168,6 +168,15 @@ def faded(color: tuple[int, int, int] | str, background: tuple[int, int, int]) -
     return tuple(round(c + (b - c) * 0.65) for c, b in zip(color, background))  # type: ignore[return-value]
 
 
+def rich_color(color: tuple[int, int, int] | str) -> str:
+    """A palette colour as Rich spells it (plotext's `cyan+` is Rich's `bright_cyan`)."""
+    if not isinstance(color, str):
+        return "rgb({},{},{})".format(*color)
+    if color == "gray":
+        return "bright_black"
+    return f"bright_{color[:-1]}" if color.endswith("+") else color
+
+
 def next_smoothing(weight: float, direction: int) -> float:
     """The next weight of SMOOTHING_STEPS up (+1) or down (-1) from `weight`, clamped."""
     if direction > 0:
