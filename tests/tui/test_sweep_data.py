@@ -23,7 +23,7 @@ from tracktui.tui.sweep.loading import covers, keys_of, load_filtered
 from tracktui.tui.sweep.parallel import guess_direction, parallel_data
 from tracktui.tui.sweep.scatter import scatter_data, step_cursor
 
-SWEEP_KEYS = ["metrics:loss", "params:lr", "params:optimizer", "metrics:accuracy"]
+SWEEP_KEYS = ["metrics:loss", "metrics:val/loss", "params:lr", "params:optimizer", "metrics:accuracy"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -61,28 +61,31 @@ def test_loading_reads_every_matching_run_with_only_the_chosen_keys(alpha):
     assert not loaded.capped
     assert {r.id for r in loaded.runs} == set(theirs)  # children and the RUNNING run included
     for run in loaded.runs:
-        assert set(run.params) <= {"lr", "optimizer"} and set(run.metrics) <= {"loss", "accuracy"}
+        assert set(run.params) <= {"lr", "optimizer"} and set(run.metrics) <= {"loss", "val/loss", "accuracy"}
         assert dict(run.params) == {k: v for k, v in theirs[run.id].data.params.items() if k in ("lr", "optimizer")}
 
 
 def test_scatter_points_are_mlflows_values_and_the_left_out_runs_are_counted(alpha):
     loaded, theirs = alpha
-    data = scatter_data(loaded.runs, "params:lr", "metrics:loss")
+    data = scatter_data(loaded.runs, "params:lr", "metrics:val/loss")
     drawable = {rid for rid, r in theirs.items()
-                if "lr" in r.data.params and is_plottable(r.data.metrics.get("loss", math.nan))}
+                if "lr" in r.data.params and is_plottable(r.data.metrics.get("val/loss", math.nan))}
     assert {p.run.id for p in data.points} == drawable
-    # lr spans 0.001 … 10: a log x axis; loss spans less than three decades: linear y.
+    # lr spans 0.001 … 10: a log x axis; val/loss spans less than three decades: linear y.
     assert (data.x_scale.log, data.y_scale.log) == (True, False)
     for point in data.points:
         mlflow_run = theirs[point.run.id]
         assert point.x == pytest.approx(math.log10(mlflow_number(mlflow_run, "params:lr")), abs=1e-12)
-        assert point.y == mlflow_run.data.metrics["loss"]
+        assert point.y == mlflow_run.data.metrics["val/loss"]
+    # Each run left out is counted once, under its first reason: x, then y.
     without_lr = sum("lr" not in r.data.params for r in theirs.values())
-    without_loss = sum("loss" not in r.data.metrics for r in theirs.values())
-    nonfinite = sum(not is_plottable(r.data.metrics.get("loss", 0.0)) for r in theirs.values())
-    assert data.left_out == {"without params.lr": without_lr, "without metrics.loss": without_loss,
-                             "NaN/inf metrics.loss": nonfinite}
+    with_lr = [r.data.metrics for r in theirs.values() if "lr" in r.data.params]
+    without_loss = sum("val/loss" not in metrics for metrics in with_lr)
+    nonfinite = sum("val/loss" in metrics and not is_plottable(metrics["val/loss"]) for metrics in with_lr)
+    assert data.left_out == {"without params.lr": without_lr, "without metrics.val/loss": without_loss,
+                             "NaN/inf metrics.val/loss": nonfinite}
     assert without_lr and without_loss and nonfinite  # the fixture has each case
+    assert len(data.points) + sum(data.left_out.values()) == len(theirs)
     assert data.summary().startswith(f"{len(drawable)} of {len(theirs)} runs")
 
 

@@ -63,13 +63,21 @@ class Axis:
 
     `values`: run id → the number (numeric axis) or the category's index (categorical axis),
     for the runs with a drawable value. `categories` is empty on a numeric axis. `missing`
-    counts runs without the key, `nonfinite` runs whose value is NaN or ±inf."""
+    counts runs without the key; `nonfinite_ids` are the runs whose value is NaN or ±inf."""
 
     key: str
     values: dict[str, float] = field(default_factory=dict)
     categories: tuple[str, ...] = ()
     missing: int = 0
-    nonfinite: int = 0
+    nonfinite_ids: frozenset[str] = frozenset()
+
+    @property
+    def nonfinite(self) -> int:
+        return len(self.nonfinite_ids)
+
+    def why_missing(self, run_id: str) -> str:
+        """Why a run without a value here is not drawn: 'NaN/inf metrics.loss' or 'without params.lr'."""
+        return f"NaN/inf {self.label}" if run_id in self.nonfinite_ids else f"without {self.label}"
 
     @property
     def label(self) -> str:
@@ -110,11 +118,11 @@ def build_axis(runs: Sequence[Run], key: str) -> Axis:
     numbers = {rid: _number(v) for rid, v in present.items()}
     if all(n is not None for n in numbers.values()):
         finite = {rid: n for rid, n in numbers.items() if n is not None and is_plottable(n)}
-        return Axis(key, finite, (), missing, len(numbers) - len(finite))
+        return Axis(key, finite, (), missing, frozenset(numbers) - frozenset(finite))
     texts = {rid: str(v) for rid, v in present.items()}
     categories = tuple(sorted(set(texts.values()), key=natural_key))
     index = {c: float(i) for i, c in enumerate(categories)}
-    return Axis(key, {rid: index[t] for rid, t in texts.items()}, categories, missing, 0)
+    return Axis(key, {rid: index[t] for rid, t in texts.items()}, categories, missing)
 
 
 def _number(value: str | float) -> float | None:

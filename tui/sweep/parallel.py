@@ -15,7 +15,7 @@ from typing import Literal
 
 from tracktui.store.model import Run
 
-from .axes import Axis, Scale, build_axis, raw_value, scale_for
+from .axes import Axis, Scale, build_axis, scale_for
 
 Direction = Literal["min", "max"]
 #: Best runs highlighted by default, and at most (one palette colour each).
@@ -67,17 +67,16 @@ def parallel_data(
     direction = direction or guess_direction(metric_key)
     axes = tuple(build_axis(runs, key) for key in (*param_keys, metric_key))
     scales = tuple(scale_for(axis, axis.spans_decades) for axis in axes)
-    undrawable = [_undrawable(axis, runs) for axis in axes]
     left_out: dict[str, int] = {}
     lines = []
     for run in runs:
         ys: list[float] = []
-        for axis, scale, bad in zip(axes, scales, undrawable):
+        for axis, scale in zip(axes, scales):
             value = axis.values.get(run.id)
             position = None if value is None else scale.position(value)
             if position is None:
                 reason = (f"≤ 0 on the log {axis.label} axis" if value is not None
-                          else f"NaN/inf {axis.label}" if run.id in bad else f"without {axis.label}")
+                          else axis.why_missing(run.id))
                 left_out[reason] = left_out.get(reason, 0) + 1
                 break
             ys.append(position)
@@ -86,10 +85,3 @@ def parallel_data(
     sign = 1.0 if direction == "min" else -1.0
     lines.sort(key=lambda line: (sign * line.metric, line.run.display_name, line.run.id))
     return ParallelData(axes, scales, tuple(lines), min(best, len(lines)), direction, left_out, len(runs))
-
-
-def _undrawable(axis: Axis, runs: Sequence[Run]) -> set[str]:
-    """Ids of the runs that have the axis's key with a value that cannot be drawn (NaN, inf)."""
-    if not axis.nonfinite:
-        return set()
-    return {run.id for run in runs if run.id not in axis.values and raw_value(run, axis.key) is not None}

@@ -41,7 +41,8 @@ class ScatterData:
     x_scale: Scale
     y_scale: Scale
     points: tuple[ScatterPoint, ...]
-    #: Reasons runs are not drawn, each with its count: "without params.lr" → 12.
+    #: Why runs are not drawn, each with its count ("without params.lr" → 12); a run is
+    #: counted once, under the first reason (x, then y).
     left_out: dict[str, int]
     total: int
 
@@ -64,22 +65,19 @@ def scatter_data(
     x_scale, y_scale = scale_for(x, log_x), scale_for(y, log_y)
     groups = color_groups(runs, color_key) if color_key else None
     left_out: dict[str, int] = {}
-    for axis in (x, y):
-        _count(left_out, f"without {axis.label}", axis.missing)
-        _count(left_out, f"NaN/inf {axis.label}", axis.nonfinite)
     points = []
     for run in runs:
-        if run.id not in x.values or run.id not in y.values:
+        reason = next((axis.why_missing(run.id) for axis in (x, y) if run.id not in axis.values), None)
+        if reason is not None:
+            _count(left_out, reason, 1)
             continue
         vx, vy = x.values[run.id], y.values[run.id]
         nx, ny = x_scale.position(vx), y_scale.position(vy)
         if nx is None or ny is None:
             _count(left_out, f"≤ 0 on the log {'x' if nx is None else 'y'} axis", 1)
             continue
-        px = _plot_unit(vx, log_x)
-        py = _plot_unit(vy, log_y)
         group = groups.group_of.get(run.id, 0) if groups else 0
-        points.append(ScatterPoint(run, px, py, nx, ny, group))
+        points.append(ScatterPoint(run, _plot_unit(vx, log_x), _plot_unit(vy, log_y), nx, ny, group))
     points.sort(key=lambda p: (p.x, p.y, p.run.display_name, p.run.id))
     return ScatterData(x, y, groups, x_scale, y_scale, tuple(points), left_out, len(runs))
 
