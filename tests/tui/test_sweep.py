@@ -216,7 +216,7 @@ def test_snapshot_sweep_scatter(snap_compare, make_app, size):
     async def run_before(pilot):
         await open_sweep(pilot, "mnist-classifier")
         await pick(pilot, "c", "optim")
-        await pilot.press("right", "up")
+        await pilot.press("L", "right", "up")  # lr spans two decades: log x on request
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
