@@ -78,6 +78,17 @@ async def test_the_runs_screens_filter_narrows_the_sweep(make_app):
         assert "filter params.weight_decay = '0.0'" in str(screen.query_one("#sweep-title").render())
 
 
+async def test_a_filter_matching_more_than_the_cap_draws_the_newest_and_says_so(make_app, monkeypatch):
+    monkeypatch.setattr("tracktui.tui.screens.sweep.SWEEP_CAP", 5)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_sweep(pilot, "lr-sweep")
+        newest = app.store.search_runs([screen.experiment.id], max_results=5).items
+        assert screen.sweep.capped and [r.id for r in screen.sweep.runs] == [r.id for r in newest]
+        assert "the 5 newest runs (cap 5): narrow the filter for the rest" in str(
+            screen.query_one("#sweep-title").render())
+
+
 async def test_marked_runs_only_when_runs_are_marked(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

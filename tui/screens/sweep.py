@@ -167,13 +167,13 @@ class SweepScreen(Screen):
         self._generation += 1
         generation = self._generation
         store, eid, flt, view = self.app.store, self.experiment.id, self.filter_text, self.view
-        run_ids, experiment_ids = list(self.marked_ids), list(self.experiment_ids)
+        run_ids, experiment_ids, cap = list(self.marked_ids), list(self.experiment_ids), SWEEP_CAP
         self._set_title("loading…")
 
         def load() -> SweepRuns:
             if run_ids:
                 return load_marked(store, run_ids, experiment_ids, wanted)
-            return load_filtered(store, eid, flt, view, wanted)
+            return load_filtered(store, eid, flt, view, wanted, cap)
 
         def loaded(sweep: SweepRuns) -> None:
             if generation != self._generation:
