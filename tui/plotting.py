@@ -193,6 +193,16 @@ def format_value(value: float) -> str:
     return f"{value:.3e}"
 
 
+def fit_value(value: float, width: int) -> str:
+    """`value` rounded to the most significant digits (6 at most) that fit in `width` cells:
+    an axis label is rounded, never cut (`0.9…21` would read as another number)."""
+    for digits in range(6, 0, -1):
+        text = f"{value:.{digits}g}"
+        if len(text) <= width:
+            return text
+    return text
+
+
 def history_points_for(width_cells: int) -> int:
     """Points to ask the store for: two per character cell (braille draws 2 dots across)."""
     return max(64, 2 * width_cells)

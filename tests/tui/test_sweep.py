@@ -243,3 +243,32 @@ def test_snapshot_sweep_parallel(snap_compare, make_app, size):
         await pilot.press("down")
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_parallel_chart_draws_a_bounded_sample_of_the_other_runs():
+    from textual.app import App, ComposeResult
+
+    from tracktui.store.model import MetricPoint, Run
+    from tracktui.tui.widgets.parallel_chart import MAX_DIM_LINES, ParallelChart
+
+    runs = [Run(f"{i:032x}", f"trial-{i}", "1", "FINISHED", None, i, i + 1, "active", None,
+                params={"lr": str(10 ** (-4 + 4 * i / 2500)), "opt": ("adam", "sgd", "lamb")[i % 3]},
+                metrics={"loss": MetricPoint(1.0 + (i * 7919) % 2500 / 2500, 0, 0)}) for i in range(2500)]
+    data = parallel_data(runs, ["params:lr", "params:opt"], "metrics:loss", best=3)
+
+    class Host(App):
+        def compose(self) -> ComposeResult:
+            yield ParallelChart()
+
+    async with Host().run_test(size=(60, 20)) as pilot:
+        chart = pilot.app.query_one(ParallelChart)
+        chart.show(data, data.best[0].run.id)
+        await pilot.pause()
+        assert 0 < chart.dim_drawn <= MAX_DIM_LINES < len(data.lines) - 3
+        lines = chart.render().plain.splitlines()
+        assert "lr (log)" in lines[0] and "opt" in lines[0] and "loss" in lines[0]
+        assert "sgd" in lines[1] and "adam" in lines[-1]  # categories: last on top, first below
+        assert "lamb" in "".join(lines[2:-1])  # the middle one beside its axis
+        top_loss = max(line.metric for line in data.lines)
+        assert repr(top_loss) in lines[1]  # 1.9996: rounded to fit, never cut
+        assert any("\u2800" < ch <= "\u28ff" for ch in "".join(lines[2:-1]))

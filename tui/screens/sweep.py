@@ -193,7 +193,6 @@ class SweepScreen(Screen):
         if self.sweep is None or self.metric is None:
             return
         runs = self.sweep.runs
-        self._options()
         if self.x_key is not None:
             keep = self.scatter_chart.current
             self.scatter = scatter_data(runs, self.x_key, self.metric, self.color_key, self.log_x, self.log_y)
@@ -202,7 +201,7 @@ class SweepScreen(Screen):
             legend = self.query_one("#sweep-legend", Static)
             legend.update(self._legend(self.scatter))
             legend.display = self.color_key is not None
-            self._options()
+        self._options()
         self._draw_parallel()
 
     def _draw_parallel(self) -> None:
@@ -261,7 +260,8 @@ class SweepScreen(Screen):
             return
         metric = key_label(self.metric) if self.metric else "—"
         if self.query_one(TabbedContent).active == _PARALLEL:
-            parts = [f"axes {', '.join(key_label(k) for k in self.axes) or '—'}", f"metric {metric}"]
+            names = ", ".join(k.partition(":")[2] for k in self.axes)  # all params: no prefix needed
+            parts = [f"param axes {names or '—'}", f"metric {metric}"]
         else:
             parts = [f"y {metric}" + (" (log)" if self.scatter and self.scatter.y_scale.log else ""),
                      f"x {key_label(self.x_key) if self.x_key else '—'}"

@@ -18,9 +18,10 @@ from tracktui.store.model import Run
 from .axes import Axis, Scale, build_axis, scale_for
 
 Direction = Literal["min", "max"]
-#: Best runs highlighted by default, and at most (one palette colour each).
+#: Best runs highlighted by default, and at most (one palette colour each; the palette's
+#: eighth colour is the grey of the other runs).
 DEFAULT_BEST = 5
-MAX_BEST = 8
+MAX_BEST = 7
 #: Words in a metric's name meaning "lower is better".
 _LOWER_IS_BETTER = re.compile(r"loss|error|(^|[^a-z])(err|mse|mae|rmse|mape|smape|wer|cer|perplexity|ppl)([^a-z]|$)")
 

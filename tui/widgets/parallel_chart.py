@@ -12,6 +12,8 @@ evenly spread over their ranking, and the caption says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
@@ -19,9 +21,9 @@ from textual.color import Color
 from textual.widget import Widget
 
 from .. import plotting
-from ..plotting import format_value
+from ..plotting import fit_value
 from ..safe_text import inert
-from ..sweep.parallel import ParallelData
+from ..sweep.parallel import ParallelData, ParallelLine
 from .run_format import cut_middle
 
 #: Dim (not best) lines drawn at most.
@@ -55,9 +57,7 @@ class ParallelChart(Widget):
     @property
     def dim_drawn(self) -> int:
         """How many of the other (not best) runs are drawn."""
-        if self.data is None:
-            return 0
-        return min(MAX_DIM_LINES, len(self.data.lines) - self.data.best_count)
+        return 0 if self.data is None else len(_dim_lines(self.data))
 
     def render(self) -> RenderResult:
         key = (self._version, self.size, self.app.theme)
@@ -76,9 +76,7 @@ class ParallelChart(Widget):
         for column in columns:
             canvas.vertical(2 * column, _AXIS)
         best = data.best_count
-        others = data.lines[best:]
-        stride = max(1, -(-len(others) // MAX_DIM_LINES))
-        layers: list[tuple[tuple[float, ...], int]] = [(line.ys, _DIM) for line in others[::stride]]
+        layers: list[tuple[tuple[float, ...], int]] = [(line.ys, _DIM) for line in _dim_lines(data)]
         layers += [(line.ys, _AXIS + best - rank) for rank, line in enumerate(data.lines[:best])]
         top = _AXIS + best + 1
         layers += [(line.ys, top) for line in data.lines if line.run.id == self.selected]
@@ -86,31 +84,11 @@ class ParallelChart(Widget):
             points = [(2 * c, round((1.0 - y) * (4 * rows - 1))) for c, y in zip(columns, ys)]
             for (x0, y0), (x1, y1) in zip(points, points[1:]):
                 canvas.line(x0, y0, x1, y1, layer)
-        styles = self._styles(best, top)
-        grid = canvas.cells(styles)
+        selected_rank = next((rank for rank, line in enumerate(data.best) if line.run.id == self.selected), None)
+        styles = self._styles(best, top, selected_rank)
         text_rows = [[(" ", Style())] * width for _ in range(height)]
-        text_rows[2:2 + rows] = grid
-        label = Style(bold=True)
-        muted = Style(dim=True)
-        spacing = (columns[1] - columns[0]) if len(columns) > 1 else width
-        for axis, scale, column in zip(data.axes, data.scales, columns):
-            name = axis.label.partition(".")[2] + (" (log)" if scale.log else "")
-            _put(text_rows[0], column, cut_middle(inert(name), max(3, spacing - 1)), label, width)
-            if axis.categories:
-                top_text, bottom_text = axis.categories[-1] or "(empty)", axis.categories[0] or "(empty)"
-            else:
-                top_text, bottom_text = format_value(scale.value_at(1.0)), format_value(scale.value_at(0.0))
-            room = max(3, spacing - 1)
-            _put(text_rows[1], column, cut_middle(inert(top_text), room), muted, width)
-            if scale.hi != scale.lo or axis.categories:
-                _put(text_rows[height - 1], column, cut_middle(inert(bottom_text), room), muted, width)
-            if axis.categories and 2 < len(axis.categories) <= rows:  # the middle ones, beside the axis
-                for index, category in enumerate(axis.categories[1:-1], 1):
-                    row = 2 + round((1.0 - scale.position(index)) * (rows - 1))  # type: ignore[operator]
-                    text = cut_middle(inert(category or "(empty)"), max(3, spacing - 2))
-                    for offset, char in enumerate(text):
-                        if column + 1 + offset < width:
-                            text_rows[row][column + 1 + offset] = (char, muted)
+        text_rows[2:2 + rows] = canvas.cells(styles)
+        _label_axes(text_rows, data, columns, rows)
         out = Text(no_wrap=True, overflow="crop")
         for index, cells in enumerate(text_rows):
             if index:
@@ -119,14 +97,13 @@ class ParallelChart(Widget):
                 out.append(char, style)
         return out
 
-    def _styles(self, best: int, top: int) -> dict[int, Style]:
-        """Style of each layer: dim runs, axes, the best runs (palette colours), the selection."""
+    def _styles(self, best: int, top: int, selected_rank: int | None) -> dict[int, Style]:
+        """Style of each layer: dim runs, axes, the best runs (palette colours), the selection
+        (bold, in its palette colour when it is a best run, else in the accent colour)."""
         colors = getattr(self.app.console, "color_system", None) or "truecolor"
         styles = {_DIM: Style(dim=True), _AXIS: Style(color=self._theme_color("foreground-muted", "#808080"))}
         for rank in range(best):
             styles[_AXIS + best - rank] = Style(color=plotting.rich_color(plotting.style_for(rank, colors).color))
-        selected_rank = next((i for i, line in enumerate(self.data.lines[:best])  # type: ignore[union-attr]
-                              if line.run.id == self.selected), None)
         accent = self._theme_color("accent", "#ffa62b")
         styles[top] = (Style(color=plotting.rich_color(plotting.style_for(selected_rank, colors).color), bold=True)
                        if selected_rank is not None else Style(color=accent, bold=True))
@@ -135,6 +112,39 @@ class ParallelChart(Widget):
     def _theme_color(self, name: str, fallback: str) -> str:
         color = Color.parse(self.app.theme_variables.get(name, fallback))
         return color.hex6 if color.a > 0 else fallback
+
+
+def _dim_lines(data: ParallelData) -> Sequence[ParallelLine]:
+    """The other (not best) runs drawn: all, or MAX_DIM_LINES of them spread over the ranking."""
+    others = data.lines[data.best_count:]
+    return others[:: max(1, -(-len(others) // MAX_DIM_LINES))]
+
+
+def _label_axes(text_rows: list[list[tuple[str, Style]]], data: ParallelData, columns: list[int], rows: int) -> None:
+    """Each axis's name on the top row, its top and bottom values above and below it, and a
+    categorical axis's other categories beside it at their height."""
+    width, height = len(text_rows[0]), len(text_rows)
+    label, muted = Style(bold=True), Style(dim=True)
+    spacing = (columns[1] - columns[0]) if len(columns) > 1 else width
+    room = max(3, spacing - 1)
+    for axis, scale, column in zip(data.axes, data.scales, columns):
+        name = axis.label.partition(".")[2] + (" (log)" if scale.log else "")
+        _put(text_rows[0], column, cut_middle(inert(name), room), label, width)
+        if axis.categories:
+            top_text = cut_middle(inert(axis.categories[-1] or "(empty)"), room)
+            bottom_text = cut_middle(inert(axis.categories[0] or "(empty)"), room)
+        else:
+            top_text, bottom_text = fit_value(scale.value_at(1.0), room), fit_value(scale.value_at(0.0), room)
+        _put(text_rows[1], column, top_text, muted, width)
+        if scale.hi != scale.lo:  # one value (or category) only: named once, above
+            _put(text_rows[height - 1], column, bottom_text, muted, width)
+        if axis.categories and 2 < len(axis.categories) <= rows:
+            for index, category in enumerate(axis.categories[1:-1], 1):
+                row = 2 + round((1.0 - (scale.position(index) or 0.0)) * (rows - 1))
+                text = cut_middle(inert(category or "(empty)"), max(3, spacing - 2))
+                for offset, char in enumerate(text):
+                    if column + 1 + offset < width:
+                        text_rows[row][column + 1 + offset] = (char, muted)
 
 
 def _axis_columns(count: int, width: int) -> list[int]:

@@ -97,7 +97,8 @@ class SweepScatter(PlotextPlot, can_focus=True):
     def render(self) -> RenderResult:
         key = (self._version, self.size, self.app.theme)
         if self._built is None or self._built[0] != key:
-            self._built = (key, super().render() if self.current is not None else Text("No points to draw."))
+            empty = "" if self.data is None else "No run has a value on both axes."
+            self._built = (key, super().render() if self.current is not None else Text(empty))
         return self._built[1]
 
     def replot(self) -> None:
