@@ -96,13 +96,9 @@ class Axis:
         positive = [v for v in self.values.values() if v > 0]
         return len(positive) >= 2 and max(positive) >= min(positive) * 10**LOG_DECADES
 
-    def label_of(self, position: float) -> str:
-        """The category at `position` on a categorical axis, else the number, short."""
-        if self.categories:
-            return self.categories[int(position)] or "(empty)"
-        from ..plotting import format_value
-
-        return format_value(position)
+    def category(self, position: float) -> str:
+        """The name of the category at `position` on a categorical axis ('(empty)' for '')."""
+        return self.categories[int(position)] or "(empty)"
 
 
 def build_axis(runs: Sequence[Run], key: str) -> Axis:

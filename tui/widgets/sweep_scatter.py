@@ -136,7 +136,7 @@ def _axis_ticks(plt, axis: Axis, scale: Scale, which: str, width: int) -> None:
     if axis.categories:
         ticks = [float(i) for i in range(len(axis.categories))]
         room = max(3, (width - 10) // max(1, len(ticks)) - 1) if which == "x" else 12
-        labels = [cut_middle(inert(axis.label_of(t)), room) for t in ticks]
+        labels = [cut_middle(inert(axis.category(t)), room) for t in ticks]
         if which == "x" and len(ticks) > (width - 10) // 4:  # too many to name: every k-th
             step = math.ceil(len(ticks) / ((width - 10) // 4))
             ticks, labels = ticks[::step], labels[::step]
@@ -144,12 +144,7 @@ def _axis_ticks(plt, axis: Axis, scale: Scale, which: str, width: int) -> None:
         ticks, labels = plotting.log_ticks(scale.lo, scale.hi)
     else:
         ticks, labels = [], []
-    lo, hi = scale.lo, scale.hi
-    if hi == lo:
-        lo, hi = lo - (0.5 if axis.categories or scale.log else max(abs(lo) * 0.1, 0.5)), hi + (
-            0.5 if axis.categories or scale.log else max(abs(hi) * 0.1, 0.5))
-    elif axis.categories:
-        lo, hi = lo - 0.5, hi + 0.5
+    lo, hi = _padded(scale, bool(axis.categories))
     if which == "x":
         plt.xlim(lo, hi)
         if ticks:
@@ -158,3 +153,15 @@ def _axis_ticks(plt, axis: Axis, scale: Scale, which: str, width: int) -> None:
         plt.ylim(lo, hi)
         if ticks:
             plt.yticks(ticks, labels)
+
+
+def _padded(scale: Scale, categorical: bool) -> tuple[float, float]:
+    """Axis limits: half a step beyond the first and last category, and room around a single
+    value, so no point sits on the frame."""
+    lo, hi = scale.lo, scale.hi
+    if categorical:
+        return lo - 0.5, hi + 0.5
+    if hi == lo:
+        pad = 0.5 if scale.log else max(abs(lo) * 0.1, 0.5)
+        return lo - pad, hi + pad
+    return lo, hi
