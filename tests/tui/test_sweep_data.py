@@ -188,3 +188,14 @@ def test_cursor_moves_to_the_nearest_point_in_the_arrows_direction(alpha):
     assert step_cursor(points, start, "left") == start  # nothing further left
     top = max(range(len(points)), key=lambda i: (points[i].ny, i))
     assert step_cursor(points, top, "up") == top
+
+
+def test_more_categories_than_colours_share_the_last_colour():
+    from tracktui.store.model import Run
+
+    runs = [Run(f"{i:032x}", f"r{i}", "1", "FINISHED", None, i, None, "active", None,
+                params={"model": f"m{i % 9}"} if i < 18 else {}) for i in range(20)]
+    groups = color_groups(runs, "params:model")
+    assert groups.labels == ("(none)", "m0", "m1", "m2", "m3", "m4", "m5", "3 more values")
+    assert groups.counts() == [2, 2, 2, 2, 2, 2, 2, 6]
+    assert max(groups.group_of.values()) == 7  # seven colours and the grey of "(none)"

@@ -16,9 +16,10 @@ from tracktui.store.model import Run
 from ..plotting import format_value
 from .axes import build_axis, key_label, scale_for
 
-#: Categories coloured one each at most (the Okabe-Ito palette's size); more are binned by
-#: their first characters' order, the last colour taking "the rest".
-MAX_CATEGORIES = 8
+#: Categories coloured one each at most: the Okabe-Ito palette's colours but its grey, which
+#: is "(none)". With more, the first ones (in natural order) keep theirs and the last colour
+#: takes "N more values".
+MAX_CATEGORIES = 7
 #: Bins of a numeric colour key.
 NUMERIC_BINS = 5
 NONE = "(none)"
