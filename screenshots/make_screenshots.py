@@ -61,6 +61,21 @@ async def shoot(uri: str, size: tuple[int, int], config_dir: Path) -> list[str]:
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("U")  # clear the marks
+        await pilot.press("v")  # sweep charts of every mnist run
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await type_text(pilot, "optim")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("L")  # lr spans two decades: log x on request
+        await settle(pilot)
+        save("sweep-scatter")
+        await pilot.press("2")
+        await settle(pilot)
+        save("sweep-parallel")
+        await pilot.press("escape")
+        await settle(pilot)
         await pilot.press("slash")
         await type_text(pilot, "metrics.`val/loss` < 'low'")
         await pilot.press("enter")

@@ -168,6 +168,15 @@ def faded(color: tuple[int, int, int] | str, background: tuple[int, int, int]) -
     return tuple(round(c + (b - c) * 0.65) for c, b in zip(color, background))  # type: ignore[return-value]
 
 
+def rich_color(color: tuple[int, int, int] | str) -> str:
+    """A palette colour as Rich spells it (plotext's `cyan+` is Rich's `bright_cyan`)."""
+    if not isinstance(color, str):
+        return "rgb({},{},{})".format(*color)
+    if color == "gray":
+        return "bright_black"
+    return f"bright_{color[:-1]}" if color.endswith("+") else color
+
+
 def next_smoothing(weight: float, direction: int) -> float:
     """The next weight of SMOOTHING_STEPS up (+1) or down (-1) from `weight`, clamped."""
     if direction > 0:
@@ -182,6 +191,16 @@ def format_value(value: float) -> str:
     if value == 0 or 1e-3 <= abs(value) < 1e5:
         return f"{value:.4g}"
     return f"{value:.3e}"
+
+
+def fit_value(value: float, width: int) -> str:
+    """`value` rounded to the most significant digits (6 at most) that fit in `width` cells:
+    an axis label is rounded, never cut (`0.9…21` would read as another number)."""
+    for digits in range(6, 0, -1):
+        text = f"{value:.{digits}g}"
+        if len(text) <= width:
+            return text
+    return text
 
 
 def history_points_for(width_cells: int) -> int:

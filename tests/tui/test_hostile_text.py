@@ -23,7 +23,7 @@ from hostile_store import (
     SECOND_EXPERIMENT,
     create_hostile_store,
 )
-from pilot_helpers import settle
+from pilot_helpers import settle, type_text
 
 from tracktui.store import open_store
 from tracktui.store.errors import StoreError
@@ -39,11 +39,13 @@ from tracktui.tui.screens.rename import RenameScreen
 from tracktui.tui.screens.run import RunScreen
 from tracktui.tui.screens.runs import RunsScreen
 from tracktui.tui.screens.span import SpanScreen
+from tracktui.tui.screens.sweep import SweepScreen
 from tracktui.tui.screens.tag_editor import TagEditor
 from tracktui.tui.screens.trace import TraceScreen
 from tracktui.tui.screens.traces import TracesScreen
 from tracktui.tui.widgets.artifact_browser import ArtifactBrowser
 from tracktui.tui.widgets.column_chooser import ColumnChooser
+from tracktui.tui.widgets.key_picker import KeyPicker
 from tracktui.tui.widgets.sort_picker import SortPicker
 
 pytestmark = pytest.mark.anyio
@@ -134,6 +136,31 @@ async def test_runs_table_column_chooser_sort_picker_and_copy_menu(hostile, tmp_
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         assert_inert(app, "Copy…")
+
+
+async def test_sweep_charts_pickers_and_panels(hostile, tmp_path):
+    uri, ids = hostile
+    app = app_on(uri, tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_hostile_experiment(pilot, ids["experiment"])
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, SweepScreen)
+        # the hostile `lr` is a category: named on the x axis and, whole, in the run's panel
+        assert_inert(app, inert(EXPERIMENT), "[@click=app.quit]x[/] run", "␛]2;pwned␇", inert(HOSTILE)[:60])
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, KeyPicker)
+        assert_inert(app, "metric    [/INST]m␛]52;c;UFdORUQ=␇")
+        await pilot.press("escape", "c")
+        await settle(pilot)
+        await type_text(pilot, "bold")
+        await pilot.press("enter")  # colour by the hostile tag key
+        await settle(pilot)
+        assert_inert(app, "tags.[bold]t␇: ")
+        await pilot.press("2")
+        await settle(pilot)
+        assert_inert(app, "[@click=app.quit]x[/] run", "[/INST] [/]")
 
 
 async def test_every_run_tab_artifact_preview_and_csv(hostile, tmp_path):

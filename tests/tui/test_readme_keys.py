@@ -14,6 +14,7 @@ from tracktui.tui.screens.experiments import ExperimentsScreen
 from tracktui.tui.screens.plot import PlotScreen
 from tracktui.tui.screens.run import RunScreen
 from tracktui.tui.screens.runs import RunsScreen
+from tracktui.tui.screens.sweep import SweepScreen
 from tracktui.tui.screens.trace import TraceScreen
 from tracktui.tui.screens.traces import TracesScreen
 from tracktui.tui.widgets.charts_grid import ChartsGrid
@@ -21,11 +22,16 @@ from tracktui.tui.widgets.metrics_table import MetricsTable
 from tracktui.tui.widgets.params_table import KeyValueGrid
 from tracktui.tui.widgets.runs_table import RunsTable
 from tracktui.tui.widgets.span_waterfall import SpanTree
+from tracktui.tui.widgets.sweep_scatter import SweepScatter
 from tracktui.tui.widgets.traces_table import TracesTable
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 OWNERS = [ExperimentsScreen, RunsScreen, RunsTable, RunScreen, MetricsTable, KeyValueGrid, PlotScreen,
+<<<<<<< HEAD
           CompareScreen, TracesScreen, TracesTable, TraceScreen, SpanTree, RunChartsScreen, ChartsGrid]
+=======
+          CompareScreen, SweepScreen, SweepScatter, TracesScreen, TracesTable, TraceScreen, SpanTree]
+>>>>>>> sweepcharts
 #: Moving the cursor, covered by "arrows or j/k move" and the like.
 _MOVES = re.compile(r"cursor_|page_|scroll_(up|down)|^first$|^last$|^(previous|next)_tab$")
 _WRITTEN = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",

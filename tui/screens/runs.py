@@ -85,6 +85,8 @@ class RunsScreen(RunListActions):
         Binding("ctrl+t", "traces", "Traces", show=False, id="runs.traces"),
         # MLflow 3 logged models of this experiment (screens/models.py).
         Binding("L", "logged_models", "Logged models", show=False, id="runs.models"),
+        # Sweep charts of the filtered (or marked) runs: scatter and parallel coordinates.
+        Binding("v", "sweep_charts", "Sweep charts", show=False, id="runs.sweep"),
     ]
 
     def __init__(self, experiment: Experiment) -> None:
@@ -469,6 +471,12 @@ class RunsScreen(RunListActions):
         from .models import ModelsScreen
 
         self.app.push_screen(ModelsScreen(self.experiment))
+
+    def action_sweep_charts(self) -> None:
+        from .sweep import SweepScreen
+
+        self.app.push_screen(SweepScreen(self.experiment, self.filter_text, self.lifecycle_view,
+                                         self.app.run_marks.runs))
 
     def action_compare(self) -> None:
         from .compare import CompareScreen

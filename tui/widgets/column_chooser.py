@@ -25,10 +25,11 @@ from ..safe_text import plain
 MAX_LISTED = 200
 
 
-def all_column_ids(keys: Keys) -> list[str]:
+def all_column_ids(keys: Keys, attributes: bool = True) -> list[str]:
     return [
-        *(f"attr:{name}" for name in ATTRIBUTES),
-        *(cid for k in keys.metrics for cid in (f"metrics:{k}", f"spark:{k}")),
+        *(f"attr:{name}" for name in ATTRIBUTES if attributes),
+        # A metric's sparkline is a runs-table column, not a key (sweep axes leave it out).
+        *(cid for k in keys.metrics for cid in ((f"metrics:{k}", f"spark:{k}") if attributes else (f"metrics:{k}",))),
         *(f"params:{k}" for k in keys.params),
         *(f"tags:{k}" for k in keys.tags),
     ]
@@ -50,15 +51,19 @@ class ColumnChooser(ModalScreen[list[str] | None]):
         Binding("down", "focus_list", "To the list", show=False, id="columns.to_list"),
     ]
 
-    def __init__(self, keys: Keys, chosen: list[str], defaults: list[str]) -> None:
+    def __init__(self, keys: Keys, chosen: list[str], defaults: list[str], *, title: str = "Columns",
+                 attributes: bool = True) -> None:
+        """`title` names what is chosen; `attributes` False offers only the keys, no attributes
+        or sparklines (sweep axes)."""
         super().__init__()
-        self._all = all_column_ids(keys)
+        self._title = title
+        self._all = all_column_ids(keys, attributes)
         self._chosen = list(chosen)
         self._defaults = list(defaults)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="chooser"):
-            yield Label("Columns · space toggles · ctrl+s applies · esc cancels", id="chooser-title")
+            yield Label(plain(f"{self._title} · space toggles · ctrl+s applies · esc cancels"), id="chooser-title")
             yield Input(placeholder="filter keys", id="chooser-filter", select_on_focus=False)
             yield SelectionList[str](id="chooser-list")
             yield Label("", id="chooser-more")

@@ -235,7 +235,7 @@ class MetricPlot(Vertical):
         text = Text()
         style = plotting.style_for(index, colors)
         glyph = "━━" if style.marker == "braille" else f"{style.marker}{style.marker}"
-        text.append(f"{glyph} ", style=_rich_color(style.color))
+        text.append(f"{glyph} ", style=plotting.rich_color(style.color))
         ext = plotting.extremes(series)
         value = "no finite values" if ext is None else plotting.format_value(ext.last[1])
         label = inert(line.label)
@@ -274,15 +274,6 @@ def _cut_middle(label: str, width: int) -> str:
         return label
     head = (width - 1) // 2
     return f"{label[:head]}…{label[len(label) - (width - 1 - head):]}"
-
-
-def _rich_color(color: tuple[int, int, int] | str) -> str:
-    """A series colour as Rich spells it (plotext's `cyan+` is Rich's `bright_cyan`)."""
-    if not isinstance(color, str):
-        return "rgb({},{},{})".format(*color)
-    if color == "gray":
-        return "bright_black"
-    return f"bright_{color[:-1]}" if color.endswith("+") else color
 
 
 def _in_plot_units(ext: plotting.Extremes, log_y: bool) -> plotting.Extremes:
