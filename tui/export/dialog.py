@@ -59,9 +59,9 @@ class ExportDialog(ModalScreen[bool]):
         border: thick $primary 60%; background: $surface;
     }
     ExportDialog .export-title { text-style: bold; margin-bottom: 1; }
-    ExportDialog .export-label { width: 8; padding-top: 1; color: $text-muted; }
-    ExportDialog Horizontal { height: auto; }
-    ExportDialog RadioSet { layout: horizontal; width: 1fr; }
+    ExportDialog .export-label { width: 8; color: $text-muted; }
+    ExportDialog Horizontal { height: auto; margin-bottom: 1; }
+    ExportDialog RadioSet { layout: horizontal; width: 1fr; border: none; padding: 0; }
     ExportDialog Input { width: 1fr; }
     ExportDialog #export-status { color: $text-muted; height: auto; margin-top: 1; }
     ExportDialog #export-buttons { align-horizontal: right; margin-top: 1; }
@@ -94,11 +94,11 @@ class ExportDialog(ModalScreen[bool]):
                     yield RadioButton("Clipboard (OSC 52)")
             with Horizontal():
                 yield Static("File", classes="export-label")
-                yield Input(f"{self.file_stem}.csv", id="export-path", select_on_focus=False)
+                yield Input(f"{self.file_stem}.csv", id="export-path", select_on_focus=False, compact=True)
             yield Static("tab moves · enter in the file box or Export writes · esc cancels", id="export-status")
             with Horizontal(id="export-buttons"):
-                yield Button("Export", id="export-go", variant="primary")
-                yield Button("Cancel", id="export-cancel")
+                yield Button("Export", id="export-go", variant="primary", compact=True)
+                yield Button("Cancel", id="export-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#export-format", RadioSet).focus()

@@ -87,7 +87,7 @@ class RunsScreen(RunListActions):
         # MLflow 3 logged models of this experiment (screens/models.py).
         Binding("L", "logged_models", "Logged models", show=False, id="runs.models"),
         # Group rows (g/G are first/last in the table): b for "by", a for the aggregates.
-        Binding("b", "group_by", "Group by", id="runs.group_by"),
+        Binding("b", "group_by", "Group by", show=False, id="runs.group_by"),
         Binding("a", "choose_aggregates", "Aggregates", show=False, id="runs.aggregates"),
         Binding("e", "export", "Export", show=False, id="runs.export"),
     ]
