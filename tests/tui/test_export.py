@@ -184,3 +184,37 @@ def test_snapshot_export_dialog(snap_compare, make_app, size):
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+async def test_esc_during_an_export_writes_nothing(make_app, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from tracktui.tui import abandonable
+    from tracktui.tui.export import tables
+
+    release = threading.Event()
+    every_run = tables.every_run
+
+    def slow_every_run(*args):
+        release.wait(10)
+        return every_run(*args)
+
+    monkeypatch.setattr(tables, "every_run", slow_every_run)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, EXPERIMENT)
+        await pilot.press("e", "tab", "tab", "ctrl+a", "ctrl+k")
+        await type_text(pilot, str(tmp_path / "never.csv"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Exporting" in str(app.screen.query_one("#export-status").render())
+        await pilot.press("escape")
+        release.set()
+        for _ in range(100):
+            if not abandonable._running:
+                break
+            time.sleep(0.05)
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportDialog)
+    assert not (tmp_path / "never.csv").exists()

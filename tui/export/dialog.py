@@ -78,6 +78,8 @@ class ExportDialog(ModalScreen[bool]):
         self.produce = produce
         self.unit = unit
         self.busy = False
+        #: Set by esc: a running export stops before it writes (its worker thread reads this).
+        self.cancelled = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -166,11 +168,14 @@ class ExportDialog(ModalScreen[bool]):
         self._status("Exporting…")
 
         def progress(count: int) -> None:
-            self.app.call_from_thread(self._status, f"Exporting… {count:,} {self.unit} read")
+            if not self.cancelled:
+                self.app.call_from_thread(self._status, f"Exporting… {count:,} {self.unit} read")
 
         def work() -> tuple[int, str]:
             table = produce(progress)
             text = render(table, fmt)
+            if self.cancelled:  # esc meanwhile: nothing is written
+                return 0, ""
             if path is not None:
                 try:
                     write_atomic(path, text.encode("utf-8"))
@@ -195,7 +200,9 @@ class ExportDialog(ModalScreen[bool]):
         self.app.run_store_call(self, work, done, group="export", on_error=failed)
 
     def _status(self, text: str) -> None:
-        self.query_one("#export-status", Static).update(plain(text))
+        if self.is_attached:
+            self.query_one("#export-status", Static).update(plain(text))
 
     def action_cancel(self) -> None:
-        self.dismiss(False)  # a running export is dropped with the dialog (workers end with their node)
+        self.cancelled = True
+        self.dismiss(False)
