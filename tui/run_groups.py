@@ -11,8 +11,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tracktui.store.base import Store
+from tracktui.store.batching import chunked
 from tracktui.store.groups import PARENT, parse_group_by
-from tracktui.store.model import PARENT_RUN_TAG, RunGroup
+from tracktui.store.model import PARENT_RUN_TAG, Keys, RunGroup
 from tracktui.store.search import quote_value
 
 from .columns import Column, quote_key
@@ -20,8 +22,8 @@ from .columns import Column, quote_key
 #: The aggregates a metric column cycles through (`count` is the group's run count column).
 COLUMN_AGGREGATES = ("mean", "min", "max", "last")
 DEFAULT_AGGREGATE = "mean"
-#: How the group of runs without the key is shown, as MLflow's UI does.
-NONE_GROUP = "(none)"
+#: Parent run ids looked up per search when naming the groups of a parent grouping.
+IDS_PER_SEARCH = 200
 
 
 @dataclass(slots=True)
@@ -70,6 +72,19 @@ class Grouping:
         numbered = [(n, g) for g in groups if (n := number(g)) is not None]
         numbered.sort(key=lambda item: item[0], reverse=not self.sort_ascending)
         return [g for _, g in numbered] + [g for g in groups if number(g) is None]
+
+
+def parent_names(store: Store, experiment_id: str, groups: Sequence[RunGroup]) -> dict[str, str]:
+    """Run id → display name of the groups' parent runs found in the experiment (deleted ones
+    too); a parent that is elsewhere or gone is left out and shows as its id. In a worker."""
+    ids = [g.value for g in groups if g.value is not None]
+    names: dict[str, str] = {}
+    for chunk in chunked(ids, IDS_PER_SEARCH):
+        quoted = ", ".join(quote_value(run_id) for run_id in chunk)
+        page = store.search_runs([experiment_id], f"attributes.run_id IN ({quoted})", [], "all", len(chunk),
+                                 None, Keys())
+        names.update((run.id, run.display_name) for run in page.items)
+    return names
 
 
 def group_key_choices(params: Sequence[str], tags: Sequence[str]) -> list[tuple[str, str]]:

@@ -197,7 +197,13 @@ async def test_the_group_of_runs_without_the_key_and_parent_grouping(make_app, d
         assert all("trials" not in row.run.params for row in table(app).run_rows)
         assert len(table(app).run_rows) == none.group.run_count
         await group_by(pilot, "parent")
-        assert any(g.group.value is not None and g.group.run_count > 1 for g in table(app).groups)
+        parents = [g for g in table(app).groups if g.group.value is not None]
+        assert parents and all(g.group.run_count > 1 for g in parents)
+        client = mlflow_client(demo_store_uri)
+        text = "\n".join(screen_lines(app))
+        for row in parents:
+            name = client.get_run(row.group.value).info.run_name
+            assert f"{name} ({row.group.value[:8]}) · {row.group.run_count} runs" in text
 
 
 def test_run_filter_joins_the_user_filter_with_the_group_value():

@@ -30,6 +30,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Label
 
 from tracktui.store.errors import FilterSyntaxError, StoreError
+from tracktui.store.groups import PARENT
 from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, Page, Run, RunGroup, ViewType
 from tracktui.store.search import quote_value
 
@@ -38,7 +39,7 @@ from ..columns import Column, column, default_column_ids, keys_to_fetch
 from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
-from ..run_groups import Grouping, group_key_choices
+from ..run_groups import Grouping, group_key_choices, parent_names
 from ..safe_text import plain
 from ..startup_probe import data_painted
 from ..widgets.column_chooser import ColumnChooser
@@ -213,12 +214,17 @@ class RunsScreen(RunListActions):
         store, eid, view, filter_string = self.app.store, self.experiment.id, self.lifecycle_view, self.filter_text
         pairs = grouping.pairs(self.columns)
 
-        def done(groups: list[RunGroup]) -> None:
+        def read() -> tuple[list[RunGroup], dict[str, str]]:
+            groups = store.group_runs([eid], grouping.by, pairs, filter_string, view)
+            return groups, parent_names(store, eid, groups) if grouping.by == PARENT else {}
+
+        def done(result: tuple[list[RunGroup], dict[str, str]]) -> None:
             if generation != self._generation:
                 return
+            groups, names = result
             self._loading_first = False
             self.groups = groups
-            self.table.show_groups(grouping.sorted_groups(groups, self.columns), dict(pairs))
+            self.table.show_groups(grouping.sorted_groups(groups, self.columns), dict(pairs), names)
             self.table.empty_text = "No runs match." if self.filter_text else "No runs in this experiment."
             self.query_one(FilterBar).clear_error()
             if self._anchor is not None:
@@ -229,8 +235,7 @@ class RunsScreen(RunListActions):
                 self._restore_cursor()
             self._watch_live()
 
-        self.app.run_store_call(self, lambda: store.group_runs([eid], grouping.by, pairs, filter_string, view),
-                                done, group="runs", on_error=self._query_failed)
+        self.app.run_store_call(self, read, done, group="runs", on_error=self._query_failed)
         self._count(generation)
 
     def _load_group_runs(self, row: GroupRow, more: bool = False) -> None:
@@ -511,6 +516,8 @@ class RunsScreen(RunListActions):
 
     def action_toggle_mark(self) -> None:
         row = self.table.current
+        if row is None and self.table.current_row is not None:
+            self.notify("m marks runs: space shows this group's runs.", timeout=3)
         if row is not None:
             self.app.run_marks.toggle(row.run, self.experiment.name)
             self.table.action_cursor_down()

@@ -36,6 +36,7 @@ from textual.strip import Strip
 
 from tracktui.store.model import Run, RunGroup
 
+from ..cli.table_formats import NONE_GROUP
 from ..columns import Column
 from ..safe_text import inert
 from .column_layout import MAX_COLUMN_WIDTH, Layout, Placed, lay_out
@@ -57,8 +58,6 @@ _STATUS_CLASSES = {
 MARK_GLYPH = "◆ "
 #: A header label longer than this is shortened (its values still set the column's width).
 MAX_LABEL_WIDTH = 18
-#: Shown for the group of runs without the group key, as MLflow's UI does.
-NONE_GROUP = "(none)"
 
 
 @dataclass(slots=True)
@@ -87,6 +86,8 @@ class GroupRow:
     expanded: bool = False
     loading: bool = False
     next_token: str | None = None
+    #: The parent run's name when grouped by parent run (the value is its id).
+    name: str | None = None
 
     @property
     def row_id(self) -> str:
@@ -97,6 +98,8 @@ class GroupRow:
     def title(self) -> str:
         runs = self.group.run_count
         value = NONE_GROUP if self.group.value is None else self.group.value
+        if self.name is not None:
+            value = f"{self.name} ({value[:8]})"
         return f"{value} · {runs:,} {'run' if runs == 1 else 'runs'}"
 
 
@@ -224,10 +227,13 @@ class RunsTable(ScrollView, can_focus=True):
         self.scroll_to(0, 0, animate=False)
         self._resize()
 
-    def show_groups(self, groups: list[RunGroup], aggregates: dict[str, str]) -> None:
-        """Replace the rows by one collapsed row per group; metric columns show `aggregates`."""
+    def show_groups(self, groups: list[RunGroup], aggregates: dict[str, str],
+                    names: dict[str, str] | None = None) -> None:
+        """Replace the rows by one collapsed row per group; metric columns show `aggregates`;
+        `names`: group value → the name shown with it (a parent run's name)."""
         self.aggregates = dict(aggregates)
-        self.rows = [GroupRow(group) for group in groups]
+        names = names or {}
+        self.rows = [GroupRow(group, name=names.get(group.value or "")) for group in groups]
         self._measure(self.rows, reset=True)
         self.cursor_row = 0
         self._resize()
