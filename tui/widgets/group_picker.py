@@ -40,7 +40,8 @@ class GroupPicker(ModalScreen[str | None]):
             for i, (value, label) in enumerate(self._choices)
         ]
         with Vertical(id="group-picker", classes="picker"):
-            yield Label("Group runs by (the store groups every matching run, not just the loaded page)")
+            yield Label("Group runs by (the store groups every matching run, not just the loaded page; "
+                        "then a picks each metric column's aggregate)")
             yield OptionList(*options, id="group-options")
 
     def on_mount(self) -> None:
