@@ -254,7 +254,7 @@ class RunListActions(WriteActionsScreen):
         user is told when they are why the highlighted run is acted on instead.
         """
         marks = self.app.run_marks
-        in_view = {row.run.id for row in self.table.rows}
+        in_view = {row.run.id for row in self.table.run_rows}
         marked_here = [run for run in marks.runs if run.id in in_view]
         if marked_here:
             return marked_here

@@ -27,11 +27,8 @@ from tracktui.tui.widgets.traces_table import TracesTable
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 OWNERS = [ExperimentsScreen, RunsScreen, RunsTable, RunScreen, MetricsTable, KeyValueGrid, PlotScreen,
-<<<<<<< HEAD
-          CompareScreen, TracesScreen, TracesTable, TraceScreen, SpanTree, RunChartsScreen, ChartsGrid]
-=======
-          CompareScreen, SweepScreen, SweepScatter, TracesScreen, TracesTable, TraceScreen, SpanTree]
->>>>>>> sweepcharts
+          CompareScreen, SweepScreen, SweepScatter, TracesScreen, TracesTable, TraceScreen, SpanTree,
+          RunChartsScreen, ChartsGrid]
 #: Moving the cursor, covered by "arrows or j/k move" and the like.
 _MOVES = re.compile(r"cursor_|page_|scroll_(up|down)|^first$|^last$|^(previous|next)_tab$")
 _WRITTEN = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",

@@ -47,14 +47,16 @@ def print_table(columns: Sequence[Column], rows: Sequence[Sequence[object]], fmt
     return 0
 
 
-def write_table(columns: Sequence[Column], rows: Sequence[Sequence[object]], fmt: str, out: TextIO) -> None:
-    """Write `rows` (one value per column: str, int, float or None) to `out` as `fmt`."""
+def write_table(columns: Sequence[Column], rows: Sequence[Sequence[object]], fmt: str, out: TextIO,
+                *, exact: bool = False) -> None:
+    """Write `rows` (one value per column: str, int, float or None) to `out` as `fmt`.
+    `exact`: Markdown writes floats whole (repr) instead of six significant digits."""
     if fmt == "csv":
         _write_csv(columns, rows, out)
     elif fmt == "json":
         _write_json(columns, rows, out)
     elif fmt == "markdown":
-        _write_markdown(columns, rows, out)
+        _write_markdown(columns, rows, out, exact=exact)
     elif fmt == "table":
         _write_rich(columns, rows, out)
     else:
@@ -99,14 +101,14 @@ def _write_plain(columns, rows, out: TextIO) -> None:
         out.write("\t".join(_shown(v, c.kind, exact=True) for c, v in zip(columns, row)) + "\n")
 
 
-def _write_markdown(columns, rows, out: TextIO) -> None:
+def _write_markdown(columns, rows, out: TextIO, *, exact: bool = False) -> None:
     def cell(text: str) -> str:
         return text.replace("\\", "\\\\").replace("|", "\\|")
 
     out.write("| " + " | ".join(cell(inert(c.name)) for c in columns) + " |\n")
     out.write("|" + "|".join("---:" if c.kind == "number" else "---" for c in columns) + "|\n")
     for row in rows:
-        out.write("| " + " | ".join(cell(_shown(v, c.kind, exact=False)) for c, v in zip(columns, row)) + " |\n")
+        out.write("| " + " | ".join(cell(_shown(v, c.kind, exact=exact)) for c, v in zip(columns, row)) + " |\n")
 
 
 def _write_rich(columns, rows, out: TextIO) -> None:

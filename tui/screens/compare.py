@@ -86,6 +86,7 @@ class CompareScreen(PlotView, Screen):
         Binding("i", "toggle_identical", "Identical rows", id="compare.identical"),
         Binding("p", "pick_metrics", "Pick metrics", show=False, id="compare.pick_metrics"),
         Binding("P", "pick_runs", "Pick charted runs", show=False, id="compare.pick_runs"),
+        Binding("e", "export", "Export diff", show=False, id="compare.export"),
         *VIEW_BINDINGS,
     ]
 
@@ -295,6 +296,23 @@ class CompareScreen(PlotView, Screen):
         if self.hide_identical:
             summary += f" · identical rows hidden (i) · {shown} shown"
         self.query_one("#compare-diff-summary", Label).update(summary)
+
+    def action_export(self) -> None:
+        """Export the diff table as shown (identical rows left out while hidden), values whole."""
+        from ..export import tables
+        from ..export.dialog import ExportDialog, default_file_stem
+
+        if not self.runs:
+            self.notify("The runs are still loading.", timeout=3)
+            return
+        runs = list(self.runs)
+        keys = [key for key, _ in self._rows if not self.hide_identical or key in self.differing_rows]
+        title = f"Export the diff table: {len(keys):,} rows × {len(runs):,} runs"
+        if self.hide_identical:
+            title += " (identical rows hidden, as shown)"
+        stem = default_file_stem("compare", f"{len(runs)}-runs")
+        self.action_show_tab("compare-diff")
+        self.app.push_screen(ExportDialog(title, stem, lambda progress: tables.diff_table(runs, keys)))
 
     def action_toggle_identical(self) -> None:
         self.hide_identical = not self.hide_identical

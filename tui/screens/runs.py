@@ -18,9 +18,17 @@ Sparkline columns (`spark:<key>`) are read for the rows on screen only: once the
 moving for SPARKLINE_DEBOUNCE_S, one `get_metric_histories` per key for the visible runs whose
 line is not cached at their latest step (tui/sparkline_cache.py); a live refresh that brings a
 new step reads that run's line again.
+
+Grouped (`b`), the table shows one row per group from `Store.group_runs` over every run the
+filter matches (one GROUP BY on SQL stores), never over a loaded page; expanding a group reads
+its runs a page at a time with the group's value added to the filter. Sorting then orders the
+groups by the aggregate a metric column shows; a refresh, a filter or an aggregate change
+reads the groups again with the cursor and the expanded groups kept.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,7 +36,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Label
 
 from tracktui.store.errors import FilterSyntaxError, StoreError
-from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, MetricPoint, Page, Run, ViewType
+from tracktui.store.groups import PARENT
+from tracktui.store.model import PARENT_RUN_TAG, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
 from tracktui.store.search import quote_value
 
 from ..actions import RunListActions
@@ -36,6 +45,7 @@ from ..columns import SPARKLINE_CELLS, Column, column, default_column_ids, keys_
 from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
+from ..run_groups import Grouping, group_key_choices, parent_names
 from ..safe_text import plain
 from ..sparkline_cache import SparklineCache
 from ..startup_probe import data_painted
@@ -43,7 +53,8 @@ from ..widgets.column_chooser import ColumnChooser
 from ..widgets.cursor_anchor import CursorAnchor
 from ..widgets.filter_bar import FilterBar
 from ..widgets.filter_suggester import FilterWordSuggester
-from ..widgets.runs_table import RunsTable
+from ..widgets.group_picker import NO_GROUPING, AggregatePicker, GroupPicker
+from ..widgets.runs_table import GroupRow, RunRow, RunsTable
 from ..widgets.sort_picker import SortPicker
 from ..widgets.status_bar import StatusBar
 
@@ -87,6 +98,10 @@ class RunsScreen(RunListActions):
         Binding("L", "logged_models", "Logged models", show=False, id="runs.models"),
         # Sweep charts of the filtered (or marked) runs: scatter and parallel coordinates.
         Binding("v", "sweep_charts", "Sweep charts", show=False, id="runs.sweep"),
+        # Group rows (g/G are first/last in the table): b for "by", a for the aggregates.
+        Binding("b", "group_by", "Group by", show=False, id="runs.group_by"),
+        Binding("a", "choose_aggregates", "Aggregates", show=False, id="runs.aggregates"),
+        Binding("e", "export", "Export", show=False, id="runs.export"),
     ]
 
     def __init__(self, experiment: Experiment) -> None:
@@ -100,6 +115,9 @@ class RunsScreen(RunListActions):
         # A deleted experiment's runs are deleted with it: show them rather than nothing.
         self.lifecycle_view: ViewType = "all" if experiment.lifecycle_stage == "deleted" else "active"
         self.nested = True
+        #: Set while the table shows groups (b), else None.
+        self.grouping: Grouping | None = None
+        self.groups: list[RunGroup] = []
         self.total: int | None = None
         self._generation = 0
         self._next_token: str | None = None
@@ -167,6 +185,9 @@ class RunsScreen(RunListActions):
 
         `keep_cursor`: the old rows stay until the new ones arrive, at least as many are read,
         and the cursor goes back to its run (see the module docstring)."""
+        if self.grouping is not None:
+            self._query_groups(self.grouping, keep_cursor)
+            return
         self._generation += 1
         generation = self._generation
         self._next_token = None
@@ -191,6 +212,84 @@ class RunsScreen(RunListActions):
             self._scan_parents(generation)
         self._count(generation)
 
+    def _query_groups(self, grouping: Grouping, keep_cursor: bool) -> None:
+        """Read the groups of every run matching the filter; re-expand the anchored groups."""
+        self._generation += 1
+        generation = self._generation
+        self._next_token = None
+        self._loading_more = False
+        self._loading_first = True
+        self._anchor = self.table.cursor_anchor() if keep_cursor else None
+        self._expanding = set()
+        self.table.sort_column, self.table.sort_ascending = grouping.sort_column, grouping.sort_ascending
+        if self._anchor is None:
+            self.table.clear("Grouping runs…")
+        self._update_title()
+        store, eid, view, filter_string = self.app.store, self.experiment.id, self.lifecycle_view, self.filter_text
+        pairs = grouping.pairs(self.columns)
+
+        def read() -> tuple[list[RunGroup], dict[str, str]]:
+            groups = store.group_runs([eid], grouping.by, pairs, filter_string, view)
+            return groups, parent_names(store, eid, groups) if grouping.by == PARENT else {}
+
+        def done(result: tuple[list[RunGroup], dict[str, str]]) -> None:
+            if generation != self._generation:
+                return
+            groups, names = result
+            self._loading_first = False
+            self.groups = groups
+            self.table.show_groups(grouping.sorted_groups(groups, self.columns), dict(pairs), names)
+            self.table.empty_text = "No runs match." if self.filter_text else "No runs in this experiment."
+            self.query_one(FilterBar).clear_error()
+            if self._anchor is not None:
+                for row in self.table.start_expanding(self._anchor.expanded):
+                    if isinstance(row, GroupRow):
+                        self._expanding.add(row.row_id)
+                        self._load_group_runs(row)
+                self._restore_cursor()
+            self._watch_live()
+
+        self.app.run_store_call(self, read, done, group="runs", on_error=self._query_failed)
+        self._count(generation)
+
+    def _load_group_runs(self, row: GroupRow, more: bool = False) -> None:
+        """A page of the group's runs (the next one with `more`), shown under its row."""
+        grouping = self.grouping
+        if grouping is None:
+            return
+        generation, store, eid, group_id = self._generation, self.app.store, self.experiment.id, row.row_id
+        filter_string = grouping.run_filter(self.filter_text, row.group.value)
+        order_by, view, include = self._order_by(), self.lifecycle_view, keys_to_fetch(self.columns)
+        token = row.next_token if more else None
+        row.loading = True
+
+        def page() -> Page[Run]:
+            return store.search_runs([eid], filter_string, order_by, view, PAGE_SIZE, token, include)
+
+        def done(result: Page[Run]) -> None:
+            if generation != self._generation:
+                return
+            self.table.insert_group_runs(group_id, list(result.items), result.next_page_token)
+            self._watch_live()
+            if group_id in self._expanding:
+                self._expanding.discard(group_id)
+                self._restore_cursor()
+
+        def failed(error: StoreError) -> bool:
+            self.table.expand_failed(group_id)
+            if generation == self._generation:
+                self._expanding.discard(group_id)
+                self._restore_cursor()
+            return False
+
+        self.app.run_store_call(self, page, done, group=f"group-{group_id}", on_error=failed)
+
+    def on_runs_table_group_expand_requested(self, event: RunsTable.GroupExpandRequested) -> None:
+        self._load_group_runs(event.row)
+
+    def on_runs_table_group_near_end(self, event: RunsTable.GroupNearEnd) -> None:
+        self._load_group_runs(event.row, more=True)
+
     def _page_loaded(self, generation: int, page: Page[Run]) -> None:
         if generation != self._generation:
             return
@@ -208,8 +307,9 @@ class RunsScreen(RunListActions):
             self.query_one(FilterBar).clear_error()
             if self._anchor is not None:
                 for row in self.table.start_expanding(self._anchor.expanded):
-                    self._expanding.add(row.run.id)
-                    self._load_children(row.run.id)
+                    if isinstance(row, RunRow):
+                        self._expanding.add(row.run.id)
+                        self._load_children(row.run.id)
                 self._restore_cursor()
         self._watch_live()
 
@@ -317,7 +417,7 @@ class RunsScreen(RunListActions):
 
     def _watch_live(self) -> None:
         """Refresh by itself while a loaded run is running; the title says so."""
-        self._live.set(any(row.run.status == RUNNING for row in self.table.rows))
+        self._live.set(any(row.run.status == RUNNING for row in self.table.run_rows))
         self._update_title()
 
     def _refresh_running(self) -> None:
@@ -326,7 +426,7 @@ class RunsScreen(RunListActions):
 
         if self.app.screen is not self:  # covered by another screen: caught up on resume
             return
-        run_ids = [row.run.id for row in self.table.rows if row.run.status == RUNNING]
+        run_ids = [row.run.id for row in self.table.run_rows if row.run.status == RUNNING]
         if not run_ids:
             self._watch_live()
             return
@@ -384,7 +484,7 @@ class RunsScreen(RunListActions):
         self.filter_text = event.text
         focus_now(self.table)
         self._remember_view()
-        self.query_runs()
+        self.query_runs(keep_cursor=self.grouping is not None)  # a group keeps its place
 
     def on_filter_bar_left(self, event: FilterBar.Left) -> None:
         focus_now(self.table)
@@ -422,9 +522,19 @@ class RunsScreen(RunListActions):
             if column_id:
                 self._sort_by(column_id)
 
-        self.app.push_screen(SortPicker(self.columns, self.sort_column, self.sort_ascending), picked)
+        if self.grouping is not None:
+            columns = [c for c in self.columns if c.kind == "metrics" or c.id == "attr:name"]
+            picker = SortPicker(columns, self.grouping.sort_column, self.grouping.sort_ascending,
+                                title="Sort groups by a metric column's aggregate, or by value (Name)")
+        else:
+            picker = SortPicker(self.columns, self.sort_column, self.sort_ascending)
+        self.app.push_screen(picker, picked)
 
     def action_reverse_sort(self) -> None:
+        if self.grouping is not None:
+            self.grouping.sort_ascending = not self.grouping.sort_ascending
+            self.reload_runs()
+            return
         if self.sort_column is None:
             self.sort_column, self.sort_ascending = "attr:start", False
         self.sort_ascending = not self.sort_ascending
@@ -449,13 +559,15 @@ class RunsScreen(RunListActions):
 
     def action_toggle_mark(self) -> None:
         row = self.table.current
+        if row is None and self.table.current_row is not None:
+            self.notify("m marks runs: space shows this group's runs.", timeout=3)
         if row is not None:
             self.app.run_marks.toggle(row.run, self.experiment.name)
             self.table.action_cursor_down()
             self._marks_changed()
 
     def action_mark_all(self) -> None:
-        self.app.run_marks.mark_all((row.run for row in self.table.rows), self.experiment.name)
+        self.app.run_marks.mark_all((row.run for row in self.table.run_rows), self.experiment.name)
         self._marks_changed()
 
     def action_clear_marks(self) -> None:
@@ -487,6 +599,70 @@ class RunsScreen(RunListActions):
             return
         self.app.push_screen(CompareScreen([r.id for r in runs], [r.experiment_id for r in runs]))
 
+    def action_group_by(self) -> None:
+        keys = self.keys
+        if keys is None:
+            self.notify("Still reading the experiment's keys; try again in a moment.", timeout=3)
+            return
+
+        def picked(by: str | None) -> None:
+            current = self.grouping.by if self.grouping else NO_GROUPING
+            if by is None or by == current:
+                return
+            aggregates = self.grouping.aggregates if self.grouping else {}
+            self.grouping = Grouping(by, aggregates) if by != NO_GROUPING else None
+            self.query_runs()
+
+        choices = group_key_choices(keys.params, keys.tags)
+        self.app.push_screen(GroupPicker(choices, self.grouping.by if self.grouping else None), picked)
+
+    def action_choose_aggregates(self) -> None:
+        grouping = self.grouping
+        if grouping is None:
+            self.notify("Aggregates apply to groups: b groups the runs first.", severity="warning", timeout=3)
+            return
+        metrics = [c.key for c in self.columns if c.kind == "metrics"]
+        if not metrics:
+            self.notify("No metric column to aggregate: c chooses columns.", severity="warning", timeout=3)
+            return
+
+        def chosen(aggregates: dict[str, str] | None) -> None:
+            if aggregates and any(grouping.aggregate_of(m) != a for m, a in aggregates.items()):
+                grouping.aggregates.update(aggregates)
+                self.reload_runs()
+
+        self.app.push_screen(AggregatePicker(metrics, grouping.aggregates), chosen)
+
+    def action_export(self) -> None:
+        """Export what the table shows: every matching run (all pages, this order, these
+        columns), or the groups with the aggregates shown."""
+        from ..export import tables
+        from ..export.dialog import ExportDialog, Produce, default_file_stem
+
+        columns, grouping = list(self.columns), self.grouping
+        produce: Produce
+        if grouping is not None:
+            shown = [row.group for row in self.table.groups]
+            aggregates = {c.key: grouping.aggregate_of(c.key) for c in columns if c.kind == "metrics"}
+            title = f"Export the {len(shown):,} groups by {grouping.label}, with the aggregates shown"
+            stem = default_file_stem("groups", self.experiment.name)
+
+            def produce(progress: Callable[[int], None]) -> tables.Table:
+                return tables.groups_table(grouping.by, columns, aggregates, shown)
+        else:
+            store, eid, filter_string = self.app.store, self.experiment.id, self.filter_text
+            _, order_by, view, include = self._query()
+            title = "Export every run matching the filter, in this order, with these columns"
+            if not filter_string and self.nested:
+                title += " (child runs included)"
+            stem = default_file_stem("runs", self.experiment.name)
+
+            def produce(progress: Callable[[int], None]) -> tables.Table:
+                return tables.runs_table(columns, tables.every_run(store, eid, filter_string, order_by, view,
+                                                                   include, progress))
+
+        self.app.push_screen(ExportDialog(title, stem, produce, unit="runs"))
+
     def _marks_changed(self) -> None:
         self.table.refresh()
         self._update_title()
@@ -495,6 +671,9 @@ class RunsScreen(RunListActions):
 
     def _sort_by(self, column_id: str) -> None:
         col = column(column_id)
+        if self.grouping is not None:
+            self._sort_groups_by(self.grouping, column_id)
+            return
         if col.order_by is None:
             self.notify(f"The store cannot sort by {col.label.lower() or 'this column'}.", severity="warning")
             return
@@ -506,6 +685,19 @@ class RunsScreen(RunListActions):
             self.sort_ascending = col.kind == "attr" and col.key in ("name", "user", "status")
         self._remember_view()
         self.query_runs()
+
+    def _sort_groups_by(self, grouping: Grouping, column_id: str) -> None:
+        """Groups sort by the aggregate a metric column shows, or by value (the Name column)."""
+        col = column(column_id)
+        if col.kind != "metrics" and col.id != "attr:name":
+            self.notify("Groups sort by a metric column's aggregate, or by value (Name).",
+                        severity="warning", timeout=3)
+            return
+        if column_id == grouping.sort_column:
+            grouping.sort_ascending = not grouping.sort_ascending
+        else:
+            grouping.sort_column, grouping.sort_ascending = column_id, col.kind != "metrics"
+        self.reload_runs()
 
     def _restore_view(self) -> None:
         """The filter and sort this experiment's list had when the user last left it."""
@@ -558,7 +750,11 @@ class RunsScreen(RunListActions):
             parts.append("loading…")
             self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))
             return
-        if self.total is not None and not self.filter_text and not self.nested:
+        if self.grouping is not None:
+            runs = sum(group.run_count for group in self.groups)
+            parts.append(f"{len(self.groups):,} {'group' if len(self.groups) == 1 else 'groups'} "
+                         f"by {self.grouping.label} · {runs:,} {_runs(runs)}")
+        elif self.total is not None and not self.filter_text and not self.nested:
             parts.append(f"{loaded:,} of {self.total:,} {_runs(self.total)}")
         elif self.total is not None and not self.filter_text:
             parts.append(f"{loaded:,} top-level {_runs(loaded)} loaded · {self.total:,} in all")
@@ -568,7 +764,7 @@ class RunsScreen(RunListActions):
             parts.append("more below" if not self._loading_more else "loading more…")
         if self.lifecycle_view == "all":
             parts.append("incl. deleted")
-        if self.filter_text or not self.nested:
+        if self.grouping is None and (self.filter_text or not self.nested):
             parts.append("flat")
         if self.app.run_marks:
             parts.append(f"{len(self.app.run_marks)} marked")

@@ -12,11 +12,16 @@ It only displays what the screen gives it (`set_columns`, `append_runs`, `insert
 the `sparklines` the screen reads); when the cursor gets near the last loaded row it posts
 `NearEnd`, and the screen decides whether to fetch another page; when other rows come into
 view it posts `ViewportMoved`, and the screen reads the sparklines they show.
+
+Grouped (`show_groups`), the top-level rows are `GroupRow`s: the group's value and run count in
+the Name column, each metric column's aggregate (named in its header) in that column; Space or
+Enter on a group posts `GroupExpandRequested` and the screen inserts the group's runs under it
+(`insert_group_runs`, a page at a time: `GroupNearEnd` asks for the next).
 """
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -30,14 +35,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tracktui.store.model import Run
+from tracktui.store.model import Run, RunGroup
 
+from ..cli.table_formats import NONE_GROUP
 from ..columns import Column
 from ..safe_text import inert
 from ..sparkline_cache import SparklineCache
 from .column_layout import MAX_COLUMN_WIDTH, Layout, Placed, lay_out
 from .cursor_anchor import CursorAnchor, anchor_at, landing
-from .run_format import MISSING, cut_middle
+from .run_format import MISSING, cut_middle, format_metric_value
 
 #: Post NearEnd when the cursor is this close to the last loaded row.
 NEAR_END_ROWS = 60
@@ -68,7 +74,42 @@ class RunRow:
     expanded: bool = False
     has_children: bool | None = None
     loading: bool = False
+    #: The group this run is listed under (grouped table), else None.
+    group: GroupRow | None = None
 
+
+@dataclass(slots=True, eq=False)
+class GroupRow:
+    """One group of a grouped table: its value, run count and aggregates (`RunGroup`), and
+    whether its runs are shown. `next_token`: more of its runs can be loaded."""
+
+    group: RunGroup
+    depth: int = 0
+    expanded: bool = False
+    loading: bool = False
+    next_token: str | None = None
+    #: The parent run's name when grouped by parent run (the value is its id).
+    name: str | None = None
+
+    @property
+    def row_id(self) -> str:
+        """An id no run id can equal (the cursor anchor keys rows by id)."""
+        return "group:" + ("\0" if self.group.value is None else self.group.value)
+
+    @property
+    def title(self) -> str:
+        runs = self.group.run_count
+        value = NONE_GROUP if self.group.value is None else self.group.value
+        if self.name is not None:
+            value = f"{self.name} ({value[:8]})"
+        return f"{value} · {runs:,} {'run' if runs == 1 else 'runs'}"
+
+
+Row = RunRow | GroupRow
+
+
+def row_id(row: Row) -> str:
+    return row.run.id if isinstance(row, RunRow) else row.row_id
 
 class RunsTable(ScrollView, can_focus=True):
     """Runs as rows, chosen columns as cells; status colours come from the theme (app.tcss)."""
@@ -100,6 +141,7 @@ class RunsTable(ScrollView, can_focus=True):
         "runs-table--muted",
         "runs-table--sorted",
         "runs-table--sparkline",
+        "runs-table--group",
     }
 
     DEFAULT_CSS = """
@@ -134,6 +176,19 @@ class RunsTable(ScrollView, can_focus=True):
 
     class ViewportMoved(Message):
         """Other rows (or columns) are on screen now: sparklines may need reading."""
+    class GroupExpandRequested(Message):
+        """The user wants this group's runs shown; the screen fetches the first page."""
+
+        def __init__(self, row: GroupRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class GroupNearEnd(Message):
+        """The cursor reached the last loaded run of a group that has more."""
+
+        def __init__(self, row: GroupRow) -> None:
+            super().__init__()
+            self.row = row
 
     class HeaderClicked(Message):
         def __init__(self, column: Column) -> None:
@@ -142,7 +197,9 @@ class RunsTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[RunRow] = []
+        self.rows: list[Row] = []
+        #: Grouped table: metric key → the aggregate its column shows on group rows.
+        self.aggregates: dict[str, str] | None = None
         self.columns: list[Column] = []
         self.sort_column: str | None = None
         self.sort_ascending = True
@@ -170,15 +227,57 @@ class RunsTable(ScrollView, can_focus=True):
 
     def clear(self, empty_text: str = "No runs.") -> None:
         self.rows = []
+        self.aggregates = None
         self.empty_text = empty_text
         self._measure(self.rows, reset=True)
         self.cursor_row = 0
         self.scroll_to(0, 0, animate=False)
         self._resize()
 
+    def show_groups(self, groups: list[RunGroup], aggregates: dict[str, str],
+                    names: dict[str, str] | None = None) -> None:
+        """Replace the rows by one collapsed row per group; metric columns show `aggregates`;
+        `names`: group value → the name shown with it (a parent run's name)."""
+        self.aggregates = dict(aggregates)
+        names = names or {}
+        self.rows = [GroupRow(group, name=names.get(group.value or "")) for group in groups]
+        self._measure(self.rows, reset=True)
+        self.cursor_row = 0
+        self._resize()
+
+    def insert_group_runs(self, group_id: str, runs: list[Run], next_token: str | None) -> None:
+        """Show `runs` under the group (after the runs already shown), if it is still loaded."""
+        index = self._index_of(group_id)
+        if index is None:
+            return
+        group = self.rows[index]
+        assert isinstance(group, GroupRow)
+        group.loading = False
+        group.expanded = True
+        group.next_token = next_token
+        end = index + 1
+        while end < len(self.rows) and self.rows[end].depth > group.depth:
+            end += 1
+        new = [RunRow(run, depth=group.depth + 1, group=group) for run in runs]
+        self.rows[end:end] = new
+        self._measure(new)
+        if self.cursor_row >= end:
+            self.cursor_row += len(new)
+        self._resize()
+
+    @property
+    def run_rows(self) -> list[RunRow]:
+        """The rows that are runs (every row, unless grouped)."""
+        return [row for row in self.rows if isinstance(row, RunRow)]
+
+    @property
+    def groups(self) -> list[GroupRow]:
+        return [row for row in self.rows if isinstance(row, GroupRow)]
+
     def append_runs(self, runs: list[Run], children_of: set[str] | None = None) -> None:
         """Add top-level runs at the end; `children_of` names runs known to have children."""
         had_rows = bool(self.rows)
+        self.aggregates = None
         known = children_of or set()
         new = [RunRow(run, has_children=(run.id in known) if children_of is not None else None) for run in runs]
         self.rows.extend(new)
@@ -189,7 +288,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     def mark_parents(self, parent_ids: set[str], complete: bool) -> None:
         """Record which loaded runs have children (`complete`: the rest have none)."""
-        for row in self.rows:
+        for row in self.run_rows:
             if row.depth == 0 and row.run.id in parent_ids:
                 row.has_children = True
             elif row.depth == 0 and complete and not row.expanded:
@@ -202,6 +301,7 @@ class RunsTable(ScrollView, can_focus=True):
         if index is None:
             return
         parent = self.rows[index]
+        assert isinstance(parent, RunRow)
         parent.loading = False
         parent.has_children = bool(children)
         parent.expanded = bool(children)
@@ -221,16 +321,16 @@ class RunsTable(ScrollView, can_focus=True):
 
     def cursor_anchor(self) -> CursorAnchor | None:
         """The cursor's place, for `restore` after the rows are reloaded (None: no rows)."""
-        if self.current is None:
+        if self.current_row is None:
             return None
-        expanded = frozenset(r.run.id for r in self.rows if r.expanded)
-        ids = [r.run.id for r in self.rows]
+        expanded = frozenset(row_id(r) for r in self.rows if r.expanded)
+        ids = [row_id(r) for r in self.rows]
         return anchor_at(ids, self.cursor_row, self.cursor_row - int(self.scroll_y), expanded)
 
     def restore(self, anchor: CursorAnchor) -> bool:
         """Put the cursor back on the anchored run, at the same line on screen; if that run is
         no longer loaded, on its nearest neighbour that is. True when the run itself was found."""
-        target = landing(anchor, {r.run.id for r in self.rows})
+        target = landing(anchor, {row_id(r) for r in self.rows})
         index = self._index_of(target) if target is not None else None
         if index is None:
             return False
@@ -238,10 +338,10 @@ class RunsTable(ScrollView, can_focus=True):
         self.scroll_to(y=max(0, index - min(anchor.screen_line, self._body_height - 1)), animate=False)
         return target == anchor.item_id
 
-    def start_expanding(self, run_ids: frozenset[str]) -> list[RunRow]:
-        """Mark the loaded, collapsed top-level rows among `run_ids` as loading their children
-        (the screen fetches them, as for Space); returns those rows."""
-        rows = [r for r in self.rows if r.depth == 0 and r.run.id in run_ids and not r.expanded]
+    def start_expanding(self, row_ids: frozenset[str]) -> list[Row]:
+        """Mark the loaded, collapsed top-level rows among `row_ids` as loading their children
+        or runs (the screen fetches them, as for Space); returns those rows."""
+        rows = [r for r in self.rows if r.depth == 0 and row_id(r) in row_ids and not r.expanded]
         for row in rows:
             row.loading = True
         self.refresh()
@@ -251,15 +351,15 @@ class RunsTable(ScrollView, can_focus=True):
         """Replace the loaded rows' runs by these newer copies (same ids), in place: the rows,
         their order, the cursor and the scroll position stay."""
         fresh = {run.id: run for run in runs}
-        for row in self.rows:
+        for row in self.run_rows:
             if row.run.id in fresh:
                 row.run = fresh[row.run.id]
         self.refresh()
 
     def visible_rows(self) -> list[RunRow]:
-        """The rows on screen now (what sparklines are read for)."""
+        """The run rows on screen now (what sparklines are read for; group rows have none)."""
         top = int(self.scroll_y)
-        return self.rows[top : top + self._body_height]
+        return [row for row in self.rows[top : top + self._body_height] if isinstance(row, RunRow)]
 
     def visible_columns(self) -> list[Column]:
         """The columns drawn now."""
@@ -267,6 +367,12 @@ class RunsTable(ScrollView, can_focus=True):
 
     @property
     def current(self) -> RunRow | None:
+        """The run under the cursor (None on a group row or an empty table)."""
+        row = self.current_row
+        return row if isinstance(row, RunRow) else None
+
+    @property
+    def current_row(self) -> Row | None:
         if 0 <= self.cursor_row < len(self.rows):
             return self.rows[self.cursor_row]
         return None
@@ -296,11 +402,17 @@ class RunsTable(ScrollView, can_focus=True):
         self._move(len(self.rows) - 1)
 
     def action_choose(self) -> None:
-        if self.current is not None:
-            self.post_message(self.Chosen(self.current))
+        row = self.current_row
+        if isinstance(row, GroupRow):
+            self.action_expand()
+        elif row is not None:
+            self.post_message(self.Chosen(row))
 
     def action_expand(self) -> None:
-        row = self.current
+        row = self.current_row
+        if isinstance(row, GroupRow):
+            self._toggle_group(row)
+            return
         if row is None or row.depth > 0 and not row.has_children:
             return
         if row.expanded:
@@ -310,8 +422,16 @@ class RunsTable(ScrollView, can_focus=True):
             self.refresh()
             self.post_message(self.ExpandRequested(row))
 
+    def _toggle_group(self, row: GroupRow) -> None:
+        if row.expanded:
+            self._collapse(self.cursor_row)
+        elif not row.loading:
+            row.loading = True
+            self.refresh()
+            self.post_message(self.GroupExpandRequested(row))
+
     def action_collapse(self) -> None:
-        row = self.current
+        row = self.current_row
         if row is None:
             return
         if row.expanded:
@@ -347,8 +467,9 @@ class RunsTable(ScrollView, can_focus=True):
     def _body_height(self) -> int:
         return max(1, self.size.height - 1)
 
-    def _index_of(self, run_id: str) -> int | None:
-        return next((i for i, row in enumerate(self.rows) if row.run.id == run_id), None)
+    def _index_of(self, id_: str) -> int | None:
+        """Index of the row of this run id (or GroupRow.row_id)."""
+        return next((i for i, row in enumerate(self.rows) if row_id(row) == id_), None)
 
     def _collapse(self, index: int) -> None:
         row = self.rows[index]
@@ -357,6 +478,8 @@ class RunsTable(ScrollView, can_focus=True):
             end += 1
         del self.rows[index + 1 : end]
         row.expanded = False
+        if isinstance(row, GroupRow):
+            row.next_token = None  # expanding again reads from the first page
         if self.cursor_row > index:
             self.cursor_row = index
         self._resize()
@@ -375,13 +498,20 @@ class RunsTable(ScrollView, can_focus=True):
             self.scroll_to(y=new - self._body_height + 1, animate=False)
         self.refresh()
         self.post_message(self.Highlighted(self.current))
-        if self.rows and new >= len(self.rows) - NEAR_END_ROWS:
+        if self.aggregates is not None:
+            row = self.current
+            group = row.group if row is not None else None
+            if group is not None and group.next_token and not group.loading and self._last_of_group(new):
+                self.post_message(self.GroupNearEnd(group))
+        elif self.rows and new >= len(self.rows) - NEAR_END_ROWS:
             self.post_message(self.NearEnd())
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         if int(old) != int(new):
             self.post_message(self.ViewportMoved())
+    def _last_of_group(self, index: int) -> bool:
+        return index + 1 >= len(self.rows) or self.rows[index + 1].depth < self.rows[index].depth
 
     def _resize(self) -> None:
         self._layout = None
@@ -389,7 +519,20 @@ class RunsTable(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.ViewportMoved())
 
-    def _measure(self, rows: list[RunRow], reset: bool = False) -> None:
+    def header_label(self, col: Column) -> str:
+        """A column's header: grouped, metric columns name their aggregate (`mean acc`)."""
+        if self.aggregates is not None and col.kind == "metrics":
+            return f"{self.aggregates.get(col.key, 'mean')} {col.label}"
+        return col.label
+
+    def group_cell(self, row: GroupRow, col: Column) -> str:
+        """A group row's cell: the aggregate in metric columns, blank elsewhere."""
+        if col.kind != "metrics" or self.aggregates is None:
+            return ""
+        value = row.group.aggregates.get((col.key, self.aggregates.get(col.key, "mean")))
+        return MISSING if value is None else format_metric_value(value)
+
+    def _measure(self, rows: Sequence[Row], reset: bool = False) -> None:
         """Grow each column's content width to fit `rows` (`reset`: start from the labels), as
         drawn: control characters in store text are shown as several cells (safe_text.inert)."""
         widths = self._widths
@@ -397,17 +540,19 @@ class RunsTable(ScrollView, can_focus=True):
             widths.clear()
         for col in self.columns:
             width = widths.get(col.id)
+            label = self.header_label(col)
             if width is None:
-                width = min(cell_len(inert(col.label)) + 1, MAX_LABEL_WIDTH) if col.label else 1
+                width = min(cell_len(inert(label)) + 1, MAX_LABEL_WIDTH) if label else 1
             if col.kind == "spark":
                 width = max(width, col.width)
             elif col.id == "attr:name":
                 for row in rows:
-                    name = row.run.name or row.run.id[:8]
+                    name = (row.run.name or row.run.id[:8]) if isinstance(row, RunRow) else row.title
                     width = max(width, 2 * row.depth + 2 + cell_len(MARK_GLYPH) + cell_len(inert(name)))
             elif col.id != "attr:status":
                 for row in rows:
-                    width = max(width, min(cell_len(inert(col.text(row.run))), MAX_COLUMN_WIDTH))
+                    text = col.text(row.run) if isinstance(row, RunRow) else self.group_cell(row, col)
+                    width = max(width, min(cell_len(inert(text)), MAX_COLUMN_WIDTH))
             widths[col.id] = width
         self._layout = None
 
@@ -474,7 +619,11 @@ class RunsTable(ScrollView, can_focus=True):
         else:
             index = scroll_y + y - 1
             if index < len(self.rows):
-                strip = self._row_strip(self.rows[index], index == self.cursor_row)
+                row = self.rows[index]
+                if isinstance(row, GroupRow):
+                    strip = self._group_strip(row, index == self.cursor_row)
+                else:
+                    strip = self._row_strip(row, index == self.cursor_row)
             elif index == 0 and not self.rows:
                 strip = Strip([Segment(self.empty_text, self._style("runs-table--muted"))])
             else:
@@ -488,7 +637,7 @@ class RunsTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         for i, placed in enumerate(layout.placed):
             col = placed.column
-            label = col.label
+            label = self.header_label(col)
             style = header
             if col.id == self.sort_column:
                 label = f"{'▲' if self.sort_ascending else '▼'}{label}"
@@ -524,7 +673,27 @@ class RunsTable(ScrollView, can_focus=True):
                 text = col.text(run)
                 style = muted if text == MISSING else base
                 segments.append(Segment(_fit(text, width, right=col.kind == "metrics"), style))
-        strip = Strip(segments).extend_cell_length(self.size.width, base)
+        return self._with_cursor(Strip(segments).extend_cell_length(self.size.width, base), is_cursor)
+
+    def _group_strip(self, row: GroupRow, is_cursor: bool) -> Strip:
+        base = self._style("runs-table--group")
+        muted = self._style("runs-table--group", "runs-table--muted")
+        segments: list[Segment] = []
+        for i, placed in enumerate(self._current_layout().placed):
+            col, width = placed.column, placed.width
+            if i:
+                segments.append(Segment(" ", base))
+            if col.id == "attr:name":
+                marker = "… " if row.loading else "▾ " if row.expanded else "▸ "
+                segments.append(Segment(_fit(marker, min(2, width)), muted))
+                segments.append(Segment(_fit(row.title, width - min(2, width), middle=True), base))
+            else:
+                text = self.group_cell(row, col)
+                segments.append(Segment(_fit(text, width, right=col.kind == "metrics"),
+                                        muted if text == MISSING else base))
+        return self._with_cursor(Strip(segments).extend_cell_length(self.size.width, base), is_cursor)
+
+    def _with_cursor(self, strip: Strip, is_cursor: bool) -> Strip:
         if is_cursor:
             name = "runs-table--cursor" if self.has_focus else "runs-table--cursor-blurred"
             cursor = self._styles.get((name, "post"))

@@ -21,8 +21,10 @@ class SortPicker(ModalScreen[str | None]):
     AREA = "sort"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="sort.cancel")]
 
-    def __init__(self, columns: list[Column], current: str | None, ascending: bool) -> None:
+    def __init__(self, columns: list[Column], current: str | None, ascending: bool,
+                 title: str = "Sort runs by (the store sorts every run, not just the loaded page)") -> None:
         super().__init__()
+        self._title = title
         self._columns = [c for c in columns if c.order_by]
         self._current = current
         self._ascending = ascending
@@ -37,7 +39,7 @@ class SortPicker(ModalScreen[str | None]):
                 label += "  (now " + ("ascending" if self._ascending else "descending") + ", pick to flip)"
             options.append(Option(plain(label), id=col.id))
         with Vertical(id="sort-picker"):
-            yield Label("Sort runs by (the store sorts every run, not just the loaded page)")
+            yield Label(self._title)
             yield OptionList(*options, id="sort-options")
 
     def on_mount(self) -> None:
