@@ -320,3 +320,62 @@ def test_read_only_store_refuses_every_registry_write(w):
     m = model(w, name)
     assert (aliases(w, name), m.tags, m.description) == ({}, {}, "made by mlflow")
     assert version(w, name, 1).current_stage == "None"
+
+
+# -- import (the transfer's primitive) ----------------------------------------------------------
+
+
+def _imported(name: str, run_id: str, source: str):
+    from tracktui.store.registry import ModelVersion, RegisteredModel
+
+    model = RegisteredModel(name=name, creation_timestamp=1_600_000_000_000, last_updated_timestamp=1_600_000_500_000,
+                            description=DESCRIPTION, tags={"team": "vision", "k.with dot": "✓"},
+                            aliases={"champion": "3", "old": "1", "lost": "2"})
+    versions = [
+        ModelVersion(name=name, version=n, creation_timestamp=1_600_000_000_000 + int(n),
+                     last_updated_timestamp=1_600_000_100_000 + int(n), description=f"v{n}\nline",
+                     current_stage=stage, source=source, run_id=run_id, tags={"n": n})
+        for n, stage in (("1", "Archived"), ("3", "Production"))  # 2 was deleted at the source
+    ]
+    return model, versions
+
+
+def test_import_keeps_numbers_and_is_incremental(w):
+    requires(w.store, "import_registered_model")
+    name = f"imp-{uuid.uuid4().hex[:10]}"
+    run = w.client.create_run(w.client.create_experiment(f"regw-{uuid.uuid4().hex[:10]}"))
+    model, versions = _imported(name, run.info.run_id, f"{run.info.artifact_uri}/model")
+    result = w.store.import_registered_model(model, versions[:1])
+    assert result.created and result.versions == {"1": "1"}
+    again = w.store.import_registered_model(model, versions)  # a re-run adds only what is missing
+    assert not again.created and again.versions == {"3": "3"}
+    assert any("lost" in note for note in result.notes + again.notes)  # its version is not here
+    assert w.store.import_registered_model(model, versions).versions == {}
+    got = model_read = w.client.get_registered_model(name)
+    assert (model_read.description, model_read.tags) == (DESCRIPTION, model.tags)
+    assert aliases(w, name) == {"champion": "3", "old": "1"}
+    found = {str(v.version): v for v in w.client.search_model_versions(f"name = '{name}'")}
+    assert sorted(found) == ["1", "3"]
+    for v in versions:
+        mine = found[v.version]
+        assert (mine.description, mine.current_stage, mine.run_id, mine.tags) == (
+            v.description, v.current_stage, v.run_id, dict(v.tags))
+        if w.kind != "rest":  # a server chooses its own times
+            assert (mine.creation_timestamp, mine.last_updated_timestamp) == (
+                v.creation_timestamp, v.last_updated_timestamp)
+    if w.kind != "rest":
+        assert (got.creation_timestamp, got.last_updated_timestamp) == (1_600_000_000_000, 1_600_000_500_000)
+    source = f"{run.info.artifact_uri}/model"
+    assert str(w.client.create_model_version(name, source, run.info.run_id).version) == "4"
+
+
+def test_import_refused_on_a_read_only_store(w):
+    requires(w.store, "import_registered_model")
+    model, versions = _imported(f"imp-{uuid.uuid4().hex[:10]}", "0" * 32, "s3://b/m")
+    read_only = open_store(w.uri, read_only=True)
+    try:
+        with pytest.raises(ReadOnlyError):
+            read_only.import_registered_model(model, versions)
+    finally:
+        read_only.close()
+    assert w.client.search_registered_models(f"name = '{model.name}'") == []
