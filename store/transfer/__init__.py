@@ -647,7 +647,9 @@ class TransferOptions:
     artifacts: bool = True
     traces: bool = True  # copy the experiments' traces too (ids kept)
     logged_models: bool = True  # copy the experiments' logged models too (store.transfer.models)
-    registry: bool = True  # copy registered models and prompts too (store.transfer.registry)
+    #: registered models and prompts: "all", "related" (registered from the copied runs),
+    #: "none", or "auto": all when no experiment is named, else none (store.transfer.registry)
+    registry: str = "auto"
     workers: int = DEFAULT_WORKERS
     mapping_file: Path | None = None  # where to merge old→new ids (always when ids change)
 
@@ -692,7 +694,7 @@ def transfer(source, sink, options: TransferOptions | None = None,
         raise
     run_pool.shutdown()
     file_pool.shutdown()
-    if options.registry and not options.run_ids:  # --runs: those runs and nothing else
+    if options.registry != "none" and not options.run_ids:  # --runs: those runs and nothing else
         from .registry import copy_registry
 
         copy_registry(source, sink, report, options, {r.id: r.artifact_uri or "" for _, runs in plan for r in runs})

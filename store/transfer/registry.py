@@ -9,9 +9,11 @@ destination run. SQL and file stores keep version numbers and times; a server nu
 itself (store.rest.registry_writes keeps the numbers where it can), and every number that
 changed is recorded in `report.version_numbers` ("name/old" → new) and the warnings.
 
-What travels: with no experiment selected, the whole registry (models and prompts); with a
-selection, the models with a version made from a copied run (prompts stay behind: they belong
-to no experiment). With `--runs`, nothing. Incremental: a model already at the destination gets
+What travels (`TransferOptions.registry`): "all" is the whole registry, models and prompts;
+"related" the models with a version made from a copied run (prompts belong to no experiment);
+"none" nothing; "auto" (the default) is "all" when every experiment is copied and "none" when
+experiments are named — as mlflow-export-import's export-all carries models and its
+export-experiment does not. With `--runs`, nothing. Incremental: a model already at the destination gets
 only the versions and aliases it lacks. A model a destination cannot take is named in
 `report.skipped`. Export directories hold `registry/<name>/model.json`.
 """
@@ -36,12 +38,15 @@ _PAGE = 1000
 def copy_registry(source, sink, report, options, artifact_uris: dict[str, str]) -> None:
     """Copy the registry (module docstring); `artifact_uris` maps each copied source run id to
     its artifact URI at the source."""
+    mode = registry_mode(options)
+    if mode == "none":
+        return
     try:
         entries = list(_registry_of(source))
     except StoreError as exc:
         report.warnings.append(f"registry not read: {exc.message}")
         return
-    if options.experiments:
+    if mode == "related":
         entries = [(m, vs) for m, vs in entries
                    if not is_prompt(m.tags) and any(v.run_id in artifact_uris for v in vs)]
     if not entries:
@@ -66,6 +71,13 @@ def copy_registry(source, sink, report, options, artifact_uris: dict[str, str]) 
             if old != new:
                 report.version_numbers[f"{model.name}/{old}"] = new
         report.warnings.extend(result.notes)
+
+
+def registry_mode(options) -> str:
+    """"all", "related" or "none": what `options.registry` asks for, "auto" resolved."""
+    if options.registry == "auto":
+        return "none" if options.experiments else "all"
+    return options.registry
 
 
 # -- export directory format --------------------------------------------------------------------

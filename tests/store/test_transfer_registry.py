@@ -143,12 +143,23 @@ def test_export_then_import_carries_the_registry(sqlite_backend, tmp_path, file_
     _same_registry(sqlite_backend.uri, dest_uri, times=True)
 
 
-def test_an_experiment_selection_takes_only_models_of_its_runs(sqlite_backend, tmp_path):
+def test_named_experiments_take_no_registry_unless_asked(sqlite_backend, tmp_path):
     dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
     with open_store(sqlite_backend.uri) as src, open_destination(dest_uri) as dest:
         report = copy_between(src, dest, TransferOptions(experiments=[BETA]))
+    assert report.ok and report.registered_models == 0
+    assert _client(dest_uri).search_registered_models() == []
+
+
+def test_related_takes_only_the_models_of_the_copied_runs(sqlite_backend, tmp_path):
+    dest_uri = f"sqlite:///{tmp_path / 'dest.db'}"
+    with open_store(sqlite_backend.uri) as src, open_destination(dest_uri) as dest:
+        report = copy_between(src, dest, TransferOptions(experiments=[BETA], registry="related"))
     assert report.ok
     copied = {m.name for m in _client(dest_uri).search_registered_models()}
     expected = {v.name for v in _client(sqlite_backend.uri).search_model_versions() if v.run_id in report.run_ids}
     assert copied == expected and CHURN in copied
+    not_copied = {v.run_id for v in _client(sqlite_backend.uri).search_model_versions()
+                  if v.name in copied and v.run_id and v.run_id not in report.run_ids}
+    assert all(any(run in w for w in report.warnings) for run in not_copied)  # named, kept as is
     assert _client(dest_uri).search_prompts() == []  # prompts belong to no experiment
