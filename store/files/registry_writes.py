@@ -43,7 +43,7 @@ class FileRegistryWrites(FileHost):
 
     def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
         self._check_writable()
-        folder = self._model_folder(name)
+        folder = self._writable_model_folder(name)
         rv.validate_alias(alias)
         number = rv.validate_version(version)
         self._live_version_meta(name, number)
@@ -52,7 +52,7 @@ class FileRegistryWrites(FileHost):
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         self._check_writable()
-        folder = self._model_folder(name)
+        folder = self._writable_model_folder(name)
         if not alias:
             raise InvalidValue("Registered model alias name cannot be empty.")
         if _remove(os.path.join(folder, ALIASES), alias):
@@ -61,13 +61,13 @@ class FileRegistryWrites(FileHost):
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         self._check_writable()
         rv.validate_tag(key, value)
-        folder = self._model_folder(name)
+        folder = self._writable_model_folder(name)
         write_value(os.path.join(folder, TAGS), key, value)
         self._touch_model(folder)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         self._check_writable()
-        folder = self._model_folder(name)
+        folder = self._writable_model_folder(name)
         if _remove(os.path.join(folder, TAGS), key):
             self._touch_model(folder)
 
@@ -76,17 +76,17 @@ class FileRegistryWrites(FileHost):
         rv.validate_tag(key, value)
         path, _meta = self._live_version_meta(name, rv.validate_version(version))
         write_value(os.path.join(os.path.dirname(path), TAGS), key, value)
-        self._touch_model(self._model_folder(name))
+        self._touch_model(self._writable_model_folder(name))
 
     def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
         self._check_writable()
         path, _meta = self._live_version_meta(name, rv.validate_version(version))
         if _remove(os.path.join(os.path.dirname(path), TAGS), key):
-            self._touch_model(self._model_folder(name))
+            self._touch_model(self._writable_model_folder(name))
 
     def update_registered_model(self, name: str, description: str) -> None:
         self._check_writable()
-        folder = self._model_folder(name)
+        folder = self._writable_model_folder(name)
         self._write_model_meta(folder, {"description": description, "last_updated_timestamp": _now_ms()})
 
     def update_model_version(self, name: str, version: str | int, description: str) -> None:
@@ -96,7 +96,7 @@ class FileRegistryWrites(FileHost):
 
     def rename_registered_model(self, name: str, new_name: str) -> None:
         self._check_writable()
-        folder = self._model_folder(name)
+        folder = self._writable_model_folder(name)
         rv.validate_model_name(new_name, "new_name")
         _refuse_percent(new_name)
         target = os.path.join(self.root, MODELS, new_name)
@@ -114,7 +114,7 @@ class FileRegistryWrites(FileHost):
         self._check_writable()
         canonical = rv.canonical_stage(stage, archive_existing_versions)
         number = rv.validate_version(version)
-        folder = self._model_folder(name)
+        folder = self._writable_model_folder(name)
         path, meta = self._live_version_meta(name, number)
         now = _now_ms()
         if archive_existing_versions:
@@ -124,13 +124,12 @@ class FileRegistryWrites(FileHost):
         meta = {**meta, "current_stage": canonical, "last_updated_timestamp": now}
         _write_meta(path, meta)
         self._touch_model(folder, now)
-        return _version_from_meta(meta, _values(os.path.join(os.path.dirname(path), TAGS)),
-                                  tuple(a for a, n in self._aliases(folder).items() if n == str(number)))
+        return self.get_model_version(name, number)
 
     def delete_model_version(self, name: str, version: str | int) -> None:
         self._check_writable()
         number = rv.validate_version(version)
-        folder = self._model_folder(name)
+        folder = self._writable_model_folder(name)
         path, meta = self._live_version_meta(name, number)
         now = _now_ms()
         _write_meta(path, {**meta, "current_stage": rv.STAGE_DELETED_INTERNAL, "last_updated_timestamp": now})
@@ -141,7 +140,7 @@ class FileRegistryWrites(FileHost):
 
     def delete_registered_model(self, name: str) -> None:
         self._check_writable()
-        shutil.rmtree(self._model_folder(name))
+        shutil.rmtree(self._writable_model_folder(name))
 
     # -- import (store.transfer) ----------------------------------------------------------------
 
@@ -194,7 +193,7 @@ class FileRegistryWrites(FileHost):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _model_folder(self, name: str) -> str:
+    def _writable_model_folder(self, name: str) -> str:
         """The model's folder. Raises InvalidValue for a bad name, NotFound for a missing model."""
         rv.validate_model_name(name)
         folder = os.path.join(self.root, MODELS, name)
@@ -204,7 +203,7 @@ class FileRegistryWrites(FileHost):
 
     def _live_version_meta(self, name: str, number: int) -> tuple[str, dict[str, Any]]:
         """(meta.yaml path, meta) of a version that is not deleted. Raises NotFound."""
-        path = os.path.join(self._model_folder(name), f"version-{number}", META)
+        path = os.path.join(self._writable_model_folder(name), f"version-{number}", META)
         try:
             meta = read_meta(path)
         except MetaError:
@@ -241,17 +240,6 @@ def _version_meta(name: str, v: ModelVersion) -> dict[str, Any]:
         "status_message": v.status_message, "storage_location": v.source, "user_id": v.user_id,
         "version": int(v.version), "workspace": "default",
     }
-
-
-def _version_from_meta(meta: Mapping[str, Any], tags: Mapping[str, str], aliases: tuple[str, ...]) -> ModelVersion:
-    return ModelVersion(
-        name=str(meta.get("name")), version=str(meta.get("version")),
-        creation_timestamp=meta.get("creation_timestamp"), last_updated_timestamp=meta.get("last_updated_timestamp"),
-        description=meta.get("description"), user_id=meta.get("user_id"),
-        current_stage=meta.get("current_stage") or "None", source=meta.get("source"), run_id=meta.get("run_id"),
-        run_link=meta.get("run_link"), status=meta.get("status") or "READY", status_message=meta.get("status_message"),
-        tags=dict(tags), aliases=tuple(sorted(aliases)), model_id=meta.get("model_id"),
-    )
 
 
 def _version_metas(folder: str) -> list[tuple[str, dict[str, Any]]]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .. import registry_validation as rv
 from ..errors import InvalidValue, NotFound
 from ..registry import ModelVersion, RegisteredModel, RegistryImport
+from .registry import model_version_from_json
 
 if TYPE_CHECKING:
     from .host import RestHost
@@ -102,7 +103,7 @@ class RestRegistryWrites(RestHost):
             "name": name, "version": str(number), "stage": canonical,
             "archive_existing_versions": archive_existing_versions,
         })
-        return version_from_json(data.get("model_version") or {})
+        return model_version_from_json(data.get("model_version") or {})
 
     def delete_model_version(self, name: str, version: str | int) -> None:
         self._check_writable()
@@ -181,21 +182,6 @@ class RestRegistryWrites(RestHost):
         if v.current_stage not in ("None", "", None):
             self.transition_model_version_stage(name, got, v.current_stage)
         return got
-
-
-def version_from_json(data: Mapping[str, Any]) -> ModelVersion:
-    """A `model_version` object of MLflow's REST answers."""
-    return ModelVersion(
-        name=str(data.get("name", "")), version=str(data.get("version", "")),
-        creation_timestamp=_int(data.get("creation_timestamp")),
-        last_updated_timestamp=_int(data.get("last_updated_timestamp")),
-        description=data.get("description"), user_id=data.get("user_id") or None,
-        current_stage=data.get("current_stage") or "None", source=data.get("source"),
-        run_id=data.get("run_id") or None, run_link=data.get("run_link") or None,
-        status=data.get("status") or "READY", status_message=data.get("status_message") or None,
-        tags={t.get("key", ""): t.get("value", "") for t in data.get("tags") or ()},
-        aliases=tuple(data.get("aliases") or ()), model_id=data.get("model_id") or None,
-    )
 
 
 def _key_values(tags: Mapping[str, str]) -> list[dict[str, str]]:

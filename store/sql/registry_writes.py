@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from sqlalchemy.engine import Connection
 from .. import registry_validation as rv
 from ..errors import InvalidValue, NotFound
 from ..registry import ModelVersion, RegisteredModel, RegistryImport
+from .schema import RegistryTables
 
 if TYPE_CHECKING:
     from .host import SqlHost
@@ -39,20 +39,6 @@ _REDACTED = {
 _WORKSPACE = "default"
 
 
-@dataclass(frozen=True)
-class RegistryTables:
-    """The five registry tables, on a schema that has them."""
-
-    models: sa.Table
-    model_tags: sa.Table
-    versions: sa.Table
-    version_tags: sa.Table
-    aliases: sa.Table
-
-    def all(self) -> tuple[sa.Table, ...]:
-        return (self.models, self.model_tags, self.versions, self.version_tags, self.aliases)
-
-
 class SqlRegistryWrites(SqlHost):
     """Mixin for SqlStore (what it uses of the store: host.SqlHost)."""
 
@@ -61,11 +47,11 @@ class SqlRegistryWrites(SqlHost):
         rv.validate_model_name(name)
         rv.validate_alias(alias)
         number = rv.validate_version(version)
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._live_version(conn, name, number)
-            self._upsert(conn, t.aliases, {"name": name, "alias": alias}, {"version": number})
+            self._upsert(conn, t.registered_model_aliases, {"name": name, "alias": alias}, {"version": number})
 
         self._registry_transaction(work)
 
@@ -74,11 +60,11 @@ class SqlRegistryWrites(SqlHost):
         rv.validate_model_name(name)
         if not alias:
             raise InvalidValue("Registered model alias name cannot be empty.")
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._model_row(conn, name)
-            conn.execute(sa.delete(t.aliases).where(*self._of(t.aliases, name), t.aliases.c.alias == alias))
+            conn.execute(sa.delete(t.registered_model_aliases).where(*self._of(t.registered_model_aliases, name), t.registered_model_aliases.c.alias == alias))
 
         self._registry_transaction(work)
 
@@ -86,22 +72,22 @@ class SqlRegistryWrites(SqlHost):
         self._check_writable()
         rv.validate_model_name(name)
         rv.validate_tag(key, value)
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._model_row(conn, name)
-            self._upsert(conn, t.model_tags, {"name": name, "key": key}, {"value": value})
+            self._upsert(conn, t.registered_model_tags, {"name": name, "key": key}, {"value": value})
 
         self._registry_transaction(work)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         self._check_writable()
         rv.validate_model_name(name)
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._model_row(conn, name)
-            conn.execute(sa.delete(t.model_tags).where(*self._of(t.model_tags, name), t.model_tags.c["key"] == key))
+            conn.execute(sa.delete(t.registered_model_tags).where(*self._of(t.registered_model_tags, name), t.registered_model_tags.c["key"] == key))
 
         self._registry_transaction(work)
 
@@ -110,11 +96,11 @@ class SqlRegistryWrites(SqlHost):
         rv.validate_model_name(name)
         number = rv.validate_version(version)
         rv.validate_tag(key, value)
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._live_version(conn, name, number)
-            self._upsert(conn, t.version_tags, {"name": name, "version": number, "key": key}, {"value": value})
+            self._upsert(conn, t.model_version_tags, {"name": name, "version": number, "key": key}, {"value": value})
 
         self._registry_transaction(work)
 
@@ -122,8 +108,8 @@ class SqlRegistryWrites(SqlHost):
         self._check_writable()
         rv.validate_model_name(name)
         number = rv.validate_version(version)
-        t = self._registry()
-        vt = t.version_tags
+        t = self._write_tables()
+        vt = t.model_version_tags
 
         def work(conn: Connection) -> None:
             self._live_version(conn, name, number)
@@ -134,11 +120,11 @@ class SqlRegistryWrites(SqlHost):
     def update_registered_model(self, name: str, description: str) -> None:
         self._check_writable()
         rv.validate_model_name(name)
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._model_row(conn, name)
-            conn.execute(sa.update(t.models).where(*self._of(t.models, name)).values(
+            conn.execute(sa.update(t.registered_models).where(*self._of(t.registered_models, name)).values(
                 description=description, last_updated_time=_now_ms()))
 
         self._registry_transaction(work)
@@ -147,11 +133,11 @@ class SqlRegistryWrites(SqlHost):
         self._check_writable()
         rv.validate_model_name(name)
         number = rv.validate_version(version)
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._live_version(conn, name, number)
-            conn.execute(sa.update(t.versions).where(*self._of(t.versions, name), t.versions.c.version == number)
+            conn.execute(sa.update(t.model_versions).where(*self._of(t.model_versions, name), t.model_versions.c.version == number)
                          .values(description=description, last_updated_time=_now_ms()))
 
         self._registry_transaction(work)
@@ -160,19 +146,19 @@ class SqlRegistryWrites(SqlHost):
         self._check_writable()
         rv.validate_model_name(name)
         rv.validate_model_name(new_name, "new_name")
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._model_row(conn, name)
             if new_name != name and self._find_model(conn, new_name) is not None:
                 raise InvalidValue(f"Registered Model (name={new_name}) already exists.")
             now = _now_ms()
-            conn.execute(sa.update(t.models).where(*self._of(t.models, name))
+            conn.execute(sa.update(t.registered_models).where(*self._of(t.registered_models, name))
                          .values(name=new_name, last_updated_time=now))
-            conn.execute(sa.update(t.versions).where(*self._of(t.versions, name))
+            conn.execute(sa.update(t.model_versions).where(*self._of(t.model_versions, name))
                          .values(name=new_name, last_updated_time=now))
-            conn.execute(sa.update(t.versions).where(*self._of(t.versions, new_name)).values(last_updated_time=now))
-            for child in (t.model_tags, t.version_tags, t.aliases):
+            conn.execute(sa.update(t.model_versions).where(*self._of(t.model_versions, new_name)).values(last_updated_time=now))
+            for child in (t.registered_model_tags, t.model_version_tags, t.registered_model_aliases):
                 conn.execute(sa.update(child).where(*self._of(child, name)).values(name=new_name))
 
         self._registry_transaction(work)
@@ -184,10 +170,10 @@ class SqlRegistryWrites(SqlHost):
         rv.validate_model_name(name)
         number = rv.validate_version(version)
         canonical = rv.canonical_stage(stage, archive_existing_versions)
-        t = self._registry()
-        mv = t.versions
+        t = self._write_tables()
+        mv = t.model_versions
 
-        def work(conn: Connection) -> ModelVersion:
+        def work(conn: Connection) -> None:
             now = _now_ms()
             self._live_version(conn, name, number)
             if archive_existing_versions:
@@ -196,23 +182,23 @@ class SqlRegistryWrites(SqlHost):
                              .values(current_stage="Archived", last_updated_time=now))
             conn.execute(sa.update(mv).where(*self._of(mv, name), mv.c.version == number)
                          .values(current_stage=canonical, last_updated_time=now))
-            conn.execute(sa.update(t.models).where(*self._of(t.models, name)).values(last_updated_time=now))
-            return self._read_version(conn, name, number)
+            conn.execute(sa.update(t.registered_models).where(*self._of(t.registered_models, name)).values(last_updated_time=now))
 
-        return self._registry_transaction(work)
+        self._registry_transaction(work)
+        return self.get_model_version(name, number)
 
     def delete_model_version(self, name: str, version: str | int) -> None:
         self._check_writable()
         rv.validate_model_name(name)
         number = rv.validate_version(version)
-        t = self._registry()
-        mv = t.versions
+        t = self._write_tables()
+        mv = t.model_versions
 
         def work(conn: Connection) -> None:
             self._live_version(conn, name, number)
             now = _now_ms()
-            conn.execute(sa.update(t.models).where(*self._of(t.models, name)).values(last_updated_time=now))
-            conn.execute(sa.delete(t.aliases).where(*self._of(t.aliases, name), t.aliases.c.version == number))
+            conn.execute(sa.update(t.registered_models).where(*self._of(t.registered_models, name)).values(last_updated_time=now))
+            conn.execute(sa.delete(t.registered_model_aliases).where(*self._of(t.registered_model_aliases, name), t.registered_model_aliases.c.version == number))
             conn.execute(sa.update(mv).where(*self._of(mv, name), mv.c.version == number).values(
                 current_stage=rv.STAGE_DELETED_INTERNAL, last_updated_time=now, **_REDACTED))
 
@@ -221,11 +207,11 @@ class SqlRegistryWrites(SqlHost):
     def delete_registered_model(self, name: str) -> None:
         self._check_writable()
         rv.validate_model_name(name)
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> None:
             self._model_row(conn, name)
-            for table in (t.aliases, t.version_tags, t.versions, t.model_tags, t.models):  # children first
+            for table in (t.registered_model_aliases, t.model_version_tags, t.model_versions, t.registered_model_tags, t.registered_models):  # children first
                 conn.execute(sa.delete(table).where(*self._of(table, name)))
 
         self._registry_transaction(work)
@@ -242,28 +228,28 @@ class SqlRegistryWrites(SqlHost):
         for version in versions:
             for key, value in version.tags.items():
                 rv.validate_tag(key, value)
-        t = self._registry()
+        t = self._write_tables()
 
         def work(conn: Connection) -> RegistryImport:
             created = self._find_model(conn, model.name) is None
             if created:
-                self._insert(conn, t.models, name=model.name, creation_time=model.creation_timestamp,
+                self._insert(conn, t.registered_models, name=model.name, creation_time=model.creation_timestamp,
                              last_updated_time=model.last_updated_timestamp, description=model.description)
                 for key, value in model.tags.items():
-                    self._insert(conn, t.model_tags, name=model.name, key=key, value=value)
-            taken = set(conn.execute(sa.select(t.versions.c.version).where(*self._of(t.versions, model.name))).scalars())
+                    self._insert(conn, t.registered_model_tags, name=model.name, key=key, value=value)
+            taken = set(conn.execute(sa.select(t.model_versions.c.version).where(*self._of(t.model_versions, model.name))).scalars())
             numbers: dict[str, str] = {}
             for version in sorted(versions, key=lambda mv: int(mv.version)):
                 number = int(version.version)
                 if number in taken:
                     continue
-                self._insert(conn, t.versions, **_version_row(model.name, version, number))
+                self._insert(conn, t.model_versions, **_version_row(model.name, version, number))
                 for key, value in version.tags.items():
-                    self._insert(conn, t.version_tags, name=model.name, version=number, key=key, value=value)
+                    self._insert(conn, t.model_version_tags, name=model.name, version=number, key=key, value=value)
                 numbers[version.version] = version.version
                 taken.add(number)
             live = self._live_numbers(conn, model.name)
-            have = {a for (a,) in conn.execute(sa.select(t.aliases.c.alias).where(*self._of(t.aliases, model.name)))}
+            have = {a for (a,) in conn.execute(sa.select(t.registered_model_aliases.c.alias).where(*self._of(t.registered_model_aliases, model.name)))}
             notes = []
             for alias, target in model.aliases.items():
                 if alias in have:
@@ -271,20 +257,18 @@ class SqlRegistryWrites(SqlHost):
                 if int(target) not in live:
                     notes.append(f"alias {alias} of {model.name}: version {target} is not here")
                     continue
-                self._insert(conn, t.aliases, name=model.name, alias=alias, version=int(target))
+                self._insert(conn, t.registered_model_aliases, name=model.name, alias=alias, version=int(target))
             return RegistryImport(model.name, created, numbers, tuple(notes))
 
         return self._registry_transaction(work)
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _registry(self) -> RegistryTables:
-        tb = self.tables
-        found = (tb.registered_models, tb.registered_model_tags, tb.model_versions, tb.model_version_tags,
-                 tb.registered_model_aliases)
-        if any(table is None for table in found):
+    def _write_tables(self) -> RegistryTables:
+        tables = self.tables.registry
+        if tables is None:
             raise self._unsupported("The model registry (this schema predates it)")
-        return RegistryTables(*found)  # type: ignore[arg-type]  # None ruled out above
+        return tables
 
     def _registry_transaction(self, work):
         with self._errors():
@@ -298,7 +282,7 @@ class SqlRegistryWrites(SqlHost):
         return clauses
 
     def _find_model(self, conn: Connection, name: str) -> Any:
-        models = self._registry().models
+        models = self._write_tables().registered_models
         return conn.execute(sa.select(models.c.name).where(*self._of(models, name))).first()
 
     def _model_row(self, conn: Connection, name: str) -> None:
@@ -311,7 +295,7 @@ class SqlRegistryWrites(SqlHost):
             raise NotFound(f"Model Version (name={name}, version={number}) not found")
 
     def _live_numbers(self, conn: Connection, name: str, only: int | None = None) -> set[int]:
-        mv = self._registry().versions
+        mv = self._write_tables().model_versions
         stmt = sa.select(mv.c.version).where(*self._of(mv, name), mv.c.current_stage != rv.STAGE_DELETED_INTERNAL)
         if only is not None:
             stmt = stmt.where(mv.c.version == only)
@@ -327,23 +311,6 @@ class SqlRegistryWrites(SqlHost):
         where = [*self._of(table, key["name"]), *(table.c[k] == v for k, v in key.items() if k != "name")]
         if conn.execute(sa.update(table).where(*where).values(**values)).rowcount == 0:
             self._insert(conn, table, **key, **values)
-
-    def _read_version(self, conn: Connection, name: str, number: int) -> ModelVersion:
-        """The version as it is now (within the write's transaction)."""
-        t = self._registry()
-        row = conn.execute(sa.select(t.versions).where(*self._of(t.versions, name), t.versions.c.version == number)).one()
-        vt, al = t.version_tags, t.aliases
-        tags = {k: val for k, val in conn.execute(
-            sa.select(vt.c["key"], vt.c["value"]).where(*self._of(vt, name), vt.c.version == number))}
-        aliases = sorted(conn.execute(sa.select(al.c.alias).where(*self._of(al, name), al.c.version == number)).scalars())
-        m = row._mapping
-        return ModelVersion(
-            name=m["name"], version=str(m["version"]), creation_timestamp=_int(m["creation_time"]),
-            last_updated_timestamp=_int(m["last_updated_time"]), description=m["description"],
-            user_id=m["user_id"], current_stage=m["current_stage"] or "None", source=m["source"],
-            run_id=m["run_id"] or None, run_link=m["run_link"] or None, status=m["status"] or "READY",
-            status_message=m["status_message"], tags=tags, aliases=tuple(aliases), model_id=m.get("model_id"),
-        )
 
 
 def _version_row(name: str, version: ModelVersion, number: int) -> dict[str, Any]:
