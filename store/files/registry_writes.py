@@ -156,9 +156,9 @@ class FileRegistryWrites(FileHost):
             for key, value in v.tags.items():
                 rv.validate_tag(key, value)
         folder = os.path.join(self.root, MODELS, model.name)
-        created = not os.path.isdir(folder)
+        created = not os.path.isfile(os.path.join(folder, META))  # meta.yaml is written last
         if created:
-            os.makedirs(folder)
+            os.makedirs(folder, exist_ok=True)
             for key, value in model.tags.items():
                 write_value(os.path.join(folder, TAGS), key, value)
             _write_meta(os.path.join(folder, META), {
@@ -169,9 +169,9 @@ class FileRegistryWrites(FileHost):
         numbers: dict[str, str] = {}
         for v in sorted(versions, key=lambda mv: int(mv.version)):
             vfolder = os.path.join(folder, f"version-{int(v.version)}")
-            if os.path.isdir(vfolder):
+            if os.path.isfile(os.path.join(vfolder, META)):
                 continue
-            os.makedirs(vfolder)
+            os.makedirs(vfolder, exist_ok=True)
             for key, value in v.tags.items():
                 write_value(os.path.join(vfolder, TAGS), key, value)
             _write_meta(os.path.join(vfolder, META), _version_meta(model.name, v))

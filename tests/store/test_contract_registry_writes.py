@@ -71,6 +71,8 @@ def test_set_alias_then_move_it_promotes(w):
     assert aliases(w, name) == {"champion": "2"}
     assert version(w, name, 2).aliases == ["champion"] and version(w, name, 1).aliases == []
     assert str(w.client.get_model_version_by_alias(name, "champion").version) == "2"
+    assert w.store.get_registered_model(name).aliases == {"champion": "2"}  # our own reads see it
+    assert w.store.get_model_version_by_alias(name, "champion").version == "2"
 
 
 def test_delete_alias(w):
@@ -127,7 +129,7 @@ def test_model_tags_set_overwrite_delete(w):
     w.store.delete_registered_model_tag(name, "team")
     w.store.delete_registered_model_tag(name, "absent")
     after = model(w, name)
-    assert after.tags == {"note": DESCRIPTION}
+    assert after.tags == {"note": DESCRIPTION} == dict(w.store.get_registered_model(name).tags)
     if w.kind == "file":  # MLflow's file store bumps the model's time; its SQL store does not
         assert after.last_updated_timestamp > before
     else:
