@@ -167,8 +167,13 @@ class FileRegistryWrites(FileHost):
                 "last_updated_timestamp": model.last_updated_timestamp, "name": model.name, "workspace": "default",
             })
         numbers: dict[str, str] = {}
+        notes = []
+        deleted = {str(m.get("version")) for _p, m in _version_metas(folder)
+                   if m.get("current_stage") == rv.STAGE_DELETED_INTERNAL}
         for v in sorted(versions, key=lambda mv: int(mv.version)):
             vfolder = os.path.join(folder, f"version-{int(v.version)}")
+            if str(int(v.version)) in deleted:
+                notes.append(f"{model.name} version {v.version}: deleted here, so not copied")
             if os.path.isfile(os.path.join(vfolder, META)):
                 continue
             os.makedirs(vfolder, exist_ok=True)
@@ -179,7 +184,6 @@ class FileRegistryWrites(FileHost):
         live = {str(m.get("version")) for _p, m in _version_metas(folder)
                 if m.get("current_stage") != rv.STAGE_DELETED_INTERNAL}
         have = self._aliases(folder)
-        notes = []
         for alias, target in model.aliases.items():
             if alias in have:
                 continue

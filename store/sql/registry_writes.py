@@ -238,9 +238,13 @@ class SqlRegistryWrites(SqlHost):
                 for key, value in model.tags.items():
                     self._insert(conn, t.registered_model_tags, name=model.name, key=key, value=value)
             taken = set(conn.execute(sa.select(t.model_versions.c.version).where(*self._of(t.model_versions, model.name))).scalars())
+            deleted = taken - self._live_numbers(conn, model.name)
             numbers: dict[str, str] = {}
+            notes = []
             for version in sorted(versions, key=lambda mv: int(mv.version)):
                 number = int(version.version)
+                if number in deleted:
+                    notes.append(f"{model.name} version {number}: deleted here, so not copied")
                 if number in taken:
                     continue
                 self._insert(conn, t.model_versions, **_version_row(model.name, version, number))
@@ -250,7 +254,6 @@ class SqlRegistryWrites(SqlHost):
                 taken.add(number)
             live = self._live_numbers(conn, model.name)
             have = {a for (a,) in conn.execute(sa.select(t.registered_model_aliases.c.alias).where(*self._of(t.registered_model_aliases, model.name)))}
-            notes = []
             for alias, target in model.aliases.items():
                 if alias in have:
                     continue

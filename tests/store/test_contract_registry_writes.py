@@ -373,6 +373,12 @@ def test_import_keeps_numbers_and_is_incremental(w):
         assert (got.creation_timestamp, got.last_updated_timestamp) == (1_600_000_000_000, 1_600_000_500_000)
     source = f"{run.info.artifact_uri}/model"
     assert str(w.client.create_model_version(name, source, run.info.run_id).version) == "4"
+    w.client.delete_model_version(name, "3")  # deleted here: a re-run says so instead of reviving it
+    last = w.store.import_registered_model(model, versions)
+    if w.kind == "rest":  # a server cannot take number 3 back: the version comes in under a new one
+        assert last.versions == {"3": "5"} and any("version 3 is version 5" in n for n in last.notes)
+    else:
+        assert last.versions == {} and any("version 3: deleted here" in n for n in last.notes)
 
 
 def test_import_refused_on_a_read_only_store(w):
