@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidValue, NotFound, ReadOnlyError
 from .logged_models import DatasetFilter, LoggedModel, LoggedModelImport, LoggedModelOrder
 from .model import PARENT_RUN_TAG, DatasetInput, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
-from .registry import ModelVersion, Prompt, PromptVersion, RegisteredModel
+from .registry import ModelVersion, Prompt, PromptVersion, RegisteredModel, RegistryImport
 from .search import quote_value
 
 if TYPE_CHECKING:
@@ -656,6 +656,16 @@ class Store(ABC):
     def delete_registered_model(self, name: str) -> None:
         """Delete the model with all its versions, tags and aliases, for good."""
         raise self._unsupported("Deleting registered models")
+
+    def import_registered_model(self, model: RegisteredModel, versions: Sequence[ModelVersion]) -> RegistryImport:
+        """Write a registered model (or prompt) as another store holds it: its description,
+        tags and times, the `versions` (run ids and sources already pointing where they should
+        here) with their tags, and its aliases. Incremental: a model already here keeps what
+        it has and gets the versions and aliases it lacks. Version numbers and times are kept
+        where the backend can choose them (SQL, file); a server numbers versions itself, so
+        the result maps each number there to the number here. An alias whose version is not
+        here is named in the result's `notes`."""
+        raise self._unsupported("Importing registered models")
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""

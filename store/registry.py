@@ -170,3 +170,15 @@ def prompt_version_from_model_version(version: ModelVersion) -> PromptVersion:
         creation_timestamp=version.creation_timestamp, last_updated_timestamp=version.last_updated_timestamp,
         user_id=version.user_id, tags=user_tags(tags), aliases=version.aliases,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryImport:
+    """What `Store.import_registered_model` did: the model's name here, whether the model was
+    created now (False: it was here, only missing versions and aliases were added), each
+    version written now (its number there → its number here), and what could not be kept."""
+
+    name: str
+    created: bool
+    versions: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()

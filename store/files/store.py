@@ -81,6 +81,7 @@ from .logged_models import FileLoggedModels
 from .meta import MetaError, as_id, as_millis, parse_meta, run_status
 from .metrics import LatestCache, read_columns, read_tail
 from .registry import FileRegistry
+from .registry_writes import FileRegistryWrites
 from .rundata import RunData, RunDataCache
 from .trace_writes import FileTraceWrites
 from .traces import FileTraces
@@ -105,7 +106,7 @@ class RunRef:
     experiment_path: str
 
 
-class FileStore(FileRegistry, FileLoggedModels, FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWrites, Store):
+class FileStore(FileRegistry, FileRegistryWrites, FileLoggedModels, FileTraces, FileAssessments, FileTraceWrites, FileInputs, FileWrites, Store):
     """An `mlruns` directory opened from `file:///path`, `file:path` or a plain path."""
 
     def __init__(self, uri: str, read_only: bool = False):

@@ -33,6 +33,7 @@ from .decode import VIEW_TYPE, experiment_from_json, metric_point, run_from_json
 from .inputs import RestInputs
 from .logged_models import RestLoggedModels
 from .registry import RestRegistry
+from .registry_writes import RestRegistryWrites
 from .trace_writes import RestTraceWrites
 from .traces import RestTraces
 from .transport import RestTransport, TransportSettings
@@ -53,7 +54,7 @@ HISTORY_PAGE = 25000
 SCAN_PAGE = 5000
 
 
-class RestStore(RestRegistry, RestLoggedModels, RestTraceWrites, RestTraces, RestAssessments, RestInputs, RestWrites, Store):
+class RestStore(RestRegistry, RestRegistryWrites, RestLoggedModels, RestTraceWrites, RestTraces, RestAssessments, RestInputs, RestWrites, Store):
     """An MLflow tracking server at `http(s)://host[:port][/static-prefix]`.
 
     Timeouts and retries come from MLflow's environment variables unless given here (tests

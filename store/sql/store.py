@@ -56,6 +56,7 @@ from .history import metric_history, metric_tail
 from .inputs import SqlInputs, read_run_inputs
 from .logged_models import SqlLoggedModels
 from .registry import SqlRegistry
+from .registry_writes import SqlRegistryWrites
 from .schema import Tables, build_tables, check_revision, missing_tables
 from .trace_writes import SqlTraceWrites
 from .traces import SqlTraces
@@ -66,7 +67,7 @@ _STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "de
 _SYSTEM_TAGS = frozenset((RUN_NAME_TAG, PARENT_RUN_TAG))
 
 
-class SqlStore(SqlRegistry, SqlLoggedModels, SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, Store):
+class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAssessments, SqlTraceWrites, SqlInputs, SqlWrites, Store):
     """An MLflow SQL tracking database (SQLite, PostgreSQL, MySQL/MariaDB, SQL Server).
 
     Attributes shared with the mixins (store.sql_writes.SqlWrites, store.sql_traces.SqlTraces):

@@ -24,6 +24,8 @@ copy are the same code:
   report's `skipped`, never dropped silently.
 - Logged models themselves follow their experiment's runs (store.transfer.models); one a
   destination cannot take is named in `skipped` too.
+- The model and prompt registry follows the experiments (store.transfer.registry): versions
+  re-linked to the copied runs, numbers kept where the destination allows, else recorded.
 - Traces keep their ids everywhere (MLflow V3 ids are chosen by the writer): each store
   writes them with `Store.import_trace`; one already at the destination is skipped. What a
   destination cannot keep is listed in the report's warnings. Their assessments (feedback,
@@ -109,6 +111,11 @@ class TransferReport:
     artifact_bytes: int = 0
     traces: int = 0  # traces written (skipped ones already there are not counted)
     logged_models: int = 0  # logged models written (ones already there are not counted)
+    logged_model_ids: dict[str, str] = field(default_factory=dict)  # source id -> destination id
+    registered_models: int = 0  # registered models and prompts created (store.transfer.registry)
+    model_versions: int = 0  # their versions written (ones already there are not counted)
+    #: "model name/version there" -> version here, for each version whose number changed
+    version_numbers: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: what was left out, each named: unreadable source runs/experiments, refused files,
     #: logged models the destination cannot take ("logged model 'name' (id): why")
@@ -640,6 +647,9 @@ class TransferOptions:
     artifacts: bool = True
     traces: bool = True  # copy the experiments' traces too (ids kept)
     logged_models: bool = True  # copy the experiments' logged models too (store.transfer.models)
+    #: registered models and prompts: "all", "related" (registered from the copied runs),
+    #: "none", or "auto": all when no experiment is named, else none (store.transfer.registry)
+    registry: str = "auto"
     workers: int = DEFAULT_WORKERS
     mapping_file: Path | None = None  # where to merge old→new ids (always when ids change)
 
@@ -684,6 +694,10 @@ def transfer(source, sink, options: TransferOptions | None = None,
         raise
     run_pool.shutdown()
     file_pool.shutdown()
+    if options.registry != "none" and not options.run_ids:  # --runs: those runs and nothing else
+        from .registry import copy_registry
+
+        copy_registry(source, sink, report, options, {r.id: r.artifact_uri or "" for _, runs in plan for r in runs})
     report.skipped[:0] = source.skipped()  # read while planning and copying: listed first
     if options.mapping_file is not None and (report.run_ids or report.experiments):
         _merge_mapping(options.mapping_file, source.description, sink.description, report)

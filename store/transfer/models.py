@@ -44,6 +44,7 @@ def copy_logged_models(source, sink, exp, dest_exp: str, report, options) -> Non
             continue
         try:
             result = _import(sink, model, dest_exp, report.run_ids)
+            report.logged_model_ids[model.model_id] = result.model_id
             report.warnings.extend(result.notes)
             if result.created:
                 report.logged_models += 1

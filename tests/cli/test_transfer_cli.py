@@ -145,3 +145,21 @@ def test_when_every_run_fails_the_summary_says_nothing_was_copied(sqlite_backend
     result = tracktui("copy", "--from", sqlite_backend.uri, "--to", f"sqlite:///{tmp_path / 'd.db'}", "--runs", "0" * 32)
     assert result.returncode == 1
     assert result.stderr.strip() == "tracktui: 1 run(s) failed; nothing was copied"
+
+
+def test_copy_carries_the_registry_and_says_so(sqlite_backend, tmp_path):
+    import mlflow
+
+    dest = f"sqlite:///{tmp_path / 'all.db'}"
+    result = tracktui("copy", "--from", sqlite_backend.uri, "--to", dest)
+    assert result.returncode == 0, result.stderr
+    assert "5 registered models or prompts and 8 versions copied, 0 skipped" in result.stdout
+    names = {m.name for m in mlflow.MlflowClient(dest).search_registered_models()}
+    assert names == set(sqlite_backend.registry.models)
+    again = tracktui("copy", "--from", sqlite_backend.uri, "--to", dest)
+    assert "registered model" not in again.stdout  # nothing new to say
+
+    bare = f"sqlite:///{tmp_path / 'bare.db'}"
+    result = tracktui("copy", "--from", sqlite_backend.uri, "--to", bare, "--registry", "none", "alpha")
+    assert result.returncode == 0 and "registered model" not in result.stdout
+    assert mlflow.MlflowClient(bare).search_registered_models() == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures.backends import BACKENDS, require_backend_module
+from fixtures.private_stores import Private, make_private
 
 
 @pytest.fixture(params=BACKENDS)
@@ -40,3 +41,23 @@ def mlflow_client(backend_kind, backend_uri, monkeypatch):
     if backend_kind == "file":
         monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     return mlflow.MlflowClient(backend_uri[0])
+
+
+@pytest.fixture(scope="module")
+def _privates():
+    made: dict[str, Private] = {}
+    yield made
+    for private in made.values():
+        private.close()
+
+
+@pytest.fixture
+def w(backend_kind, _privates, tmp_path_factory, request, monkeypatch) -> Private:
+    """The module's private store for this backend (built on first use). The test runs in the
+    store's folder: mlflow puts a SQL store's artifacts under ./mlruns of the cwd."""
+    if backend_kind == "file":
+        monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    if backend_kind not in _privates:
+        _privates[backend_kind] = make_private(backend_kind, tmp_path_factory.mktemp(f"w-{backend_kind}"), request)
+    monkeypatch.chdir(_privates[backend_kind].home)
+    return _privates[backend_kind]

@@ -19,18 +19,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from fixtures.backends import (
-    MYSQL_ENV,
-    POSTGRES_ENV,
-    create_database,
-    require_backend_module,
-)
+from fixtures.backends import require_backend_module
+from fixtures.private_stores import Private, make_private
 from tracktui.store import open_store
 from tracktui.store.base import Store
 from tracktui.store.errors import InvalidValue, NotFound, ReadOnlyError
@@ -41,79 +35,6 @@ MAX_DOUBLE = 1.7976931348623157e308
 
 
 # -- private stores ----------------------------------------------------------------------------
-
-
-@dataclass
-class Private:
-    """A store only this module writes to: its URI, tracktui's store on it, mlflow's client."""
-
-    kind: str
-    uri: str
-    store: Store
-    client: object
-    home: Path
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
-
-    def close(self) -> None:
-        self.store.close()
-        for cleanup in reversed(self.cleanups):
-            cleanup()
-
-
-def _make_private(kind: str, tmp: Path, request) -> Private:
-    import mlflow
-
-    require_backend_module(kind)
-    cleanups: list[Callable[[], None]] = []
-    if kind == "sqlite":
-        from tracktui.store.sql.init import initialize_sqlite_store
-
-        uri = initialize_sqlite_store(tmp / "mlflow.db")
-    elif kind in ("postgres", "mysql"):
-        env = POSTGRES_ENV if kind == "postgres" else MYSQL_ENV
-        server = os.environ.get(env, "").strip()
-        if not server:
-            pytest.skip(f"{env} is not set: the {kind} write contract did NOT run")
-        uri, drop = create_database(server, prefix="tracktui_write")
-        cleanups.append(drop)
-        old = os.getcwd()
-        os.chdir(tmp)  # mlflow's default artifact root is ./mlruns of the cwd
-        try:
-            mlflow.MlflowClient(uri).search_experiments()  # mlflow creates its schema
-        finally:
-            os.chdir(old)
-    elif kind == "file":
-        uri = (tmp / "mlruns").as_uri()
-        mlflow.MlflowClient(uri).search_experiments()  # mlflow creates the Default experiment
-    else:  # rest: a private server per module is too slow; only experiments made here are used
-        uri = request.getfixturevalue("tracking_server_url")
-    try:
-        opened = open_store(uri)
-    except BaseException:
-        for cleanup in cleanups:
-            cleanup()
-        raise
-    return Private(kind, uri, opened, mlflow.MlflowClient(uri), tmp, cleanups)
-
-
-@pytest.fixture(scope="module")
-def _privates():
-    made: dict[str, Private] = {}
-    yield made
-    for private in made.values():
-        private.close()
-
-
-@pytest.fixture
-def w(backend_kind, _privates, tmp_path_factory, request, monkeypatch) -> Private:
-    """The module's private store for this backend (built on first use). The test runs in the
-    store's folder: mlflow puts a SQL store's artifacts under ./mlruns of the cwd."""
-    if backend_kind == "file":
-        monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    if backend_kind not in _privates:
-        _privates[backend_kind] = _make_private(backend_kind, tmp_path_factory.mktemp(f"w-{backend_kind}"), request)
-    monkeypatch.chdir(_privates[backend_kind].home)
-    return _privates[backend_kind]
 
 
 def requires(store: Store, *methods: str) -> None:
@@ -704,7 +625,7 @@ def purge_store(backend_kind, tmp_path, request, monkeypatch):
     if backend_kind == "file":
         monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     monkeypatch.chdir(tmp_path)
-    private = _make_private(backend_kind, tmp_path, request)
+    private = make_private(backend_kind, tmp_path, request)
     requires(private.store, "purge_deleted_runs")
     yield private
     private.close()

@@ -25,6 +25,8 @@ from .output import EXIT_INTERRUPTED, LiveProgress, fail, say
 
 EXIT_RUNS_FAILED = 1
 DEFAULT_ID_MAP = "tracktui-id-map.json"
+#: What `--registry` takes (store.transfer.registry).
+REGISTRY_CHOICES = ("auto", "all", "related", "none")
 
 
 #: (one-line summary, description) of each subcommand, for `tracktui --help` and `tracktui X --help`.
@@ -52,6 +54,10 @@ def add_arguments(command: str, parser: argparse.ArgumentParser) -> None:
     {"export": _export_arguments, "import": _import_arguments, "copy": _copy_arguments}[command](parser)
     parser.add_argument("--workers", type=int, default=None, help="runs and artifact files copied at the same time (default: 4)")
     parser.add_argument("--no-artifacts", action="store_true", help="copy metadata and metrics only")
+    parser.add_argument(
+        "--registry", choices=REGISTRY_CHOICES, default="auto",
+        help="registered models and prompts to copy: all, related (the models registered from the copied "
+             "runs), none, or auto (default: all when no experiment is named, else none)")
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -124,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         since=since,
         experiment_name=getattr(args, "experiment_name", None),
         artifacts=not args.no_artifacts,
+        registry=args.registry,
         workers=args.workers or DEFAULT_WORKERS,
     )
     opened = []
@@ -193,6 +200,13 @@ def _summary(report, destination: str, options) -> None:
     if report.logged_models or skipped_models:
         say(f"{report.logged_models} logged model{'s' if report.logged_models != 1 else ''} copied, "
             f"{skipped_models} skipped")
+    skipped_registry = sum(1 for what in report.skipped if what.startswith(("registered model ", "prompt ")))
+    if report.registered_models or report.model_versions or skipped_registry:
+        say(f"{report.registered_models} registered model{'s' if report.registered_models != 1 else ''} or prompt"
+            f"{'s' if report.registered_models != 1 else ''} and {report.model_versions} version"
+            f"{'s' if report.model_versions != 1 else ''} copied, {skipped_registry} skipped")
+    for old, new in sorted(report.version_numbers.items()):
+        say(f"  version {old} is version {new} at the destination")
     if not report.ids_kept and options.mapping_file is not None:
         print(f"New run ids (the destination cannot keep them) are mapped in {options.mapping_file}")
     for run_id, reason in sorted(report.failed.items()):
