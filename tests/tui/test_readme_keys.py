@@ -11,7 +11,10 @@ import pytest
 from tracktui.tui.screens.charts import RunChartsScreen
 from tracktui.tui.screens.compare import CompareScreen
 from tracktui.tui.screens.experiments import ExperimentsScreen
+from tracktui.tui.screens.model_versions import ModelVersionsScreen
 from tracktui.tui.screens.plot import PlotScreen
+from tracktui.tui.screens.prompt import PromptScreen
+from tracktui.tui.screens.registry import PromptsScreen, RegisteredModelsScreen
 from tracktui.tui.screens.run import RunScreen
 from tracktui.tui.screens.runs import RunsScreen
 from tracktui.tui.screens.sweep import SweepScreen
@@ -28,7 +31,7 @@ from tracktui.tui.widgets.traces_table import TracesTable
 README = Path(__file__).resolve().parents[2] / "README.md"
 OWNERS = [ExperimentsScreen, RunsScreen, RunsTable, RunScreen, MetricsTable, KeyValueGrid, PlotScreen,
           CompareScreen, SweepScreen, SweepScatter, TracesScreen, TracesTable, TraceScreen, SpanTree,
-          RunChartsScreen, ChartsGrid]
+          RunChartsScreen, ChartsGrid, RegisteredModelsScreen, ModelVersionsScreen, PromptsScreen, PromptScreen]
 #: Moving the cursor, covered by "arrows or j/k move" and the like.
 _MOVES = re.compile(r"cursor_|page_|scroll_(up|down)|^first$|^last$|^(previous|next)_tab$")
 _WRITTEN = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",

@@ -45,6 +45,9 @@ class ExperimentsScreen(ExperimentActions):
         # d deletes, u restores, r renames, y copies (tui/actions.py); D shows deleted ones.
         Binding("D", "toggle_deleted", "Deleted", id="experiments.deleted"),
         Binding("w", "watch", "Watch running runs", show=False, id="experiments.watch"),
+        # The model registry and the prompt registry (screens/registry.py).
+        Binding("M", "registered_models", "Registered models", show=False, id="experiments.registry"),
+        Binding("P", "prompts", "Prompts", show=False, id="experiments.prompts"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="experiments.refresh"),
     ]
 
@@ -211,6 +214,16 @@ class ExperimentsScreen(ExperimentActions):
         from .watch import WatchScreen
 
         self.app.push_screen(WatchScreen())
+
+    def action_registered_models(self) -> None:
+        from .registry import RegisteredModelsScreen
+
+        self.app.push_screen(RegisteredModelsScreen())
+
+    def action_prompts(self) -> None:
+        from .registry import PromptsScreen
+
+        self.app.push_screen(PromptsScreen())
 
     def action_toggle_deleted(self) -> None:
         self.show_deleted = not self.show_deleted

@@ -32,8 +32,10 @@ class RenameScreen(ModalScreen["str | None"]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="rename.cancel")]
 
-    def __init__(self, title: str, current: str, validate: Callable[[str], object]) -> None:
+    def __init__(self, title: str, current: str, validate: Callable[[str], object],
+                 hint: str = "enter renames · esc cancels") -> None:
         super().__init__()
+        self.hint = hint
         self.title_text = title
         self.current = current
         self.validate = validate
@@ -44,7 +46,7 @@ class RenameScreen(ModalScreen["str | None"]):
             # An Input draws its value raw: the name is shown inert; left as shown, it is unchanged.
             yield Input(inert(self.current), id="rename-input", select_on_focus=True)
             yield Static("", id="rename-error", classes="rename-error", markup=False)
-            yield Static("enter renames · esc cancels", classes="rename-hint")
+            yield Static(self.hint, classes="rename-hint", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
