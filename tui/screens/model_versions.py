@@ -110,14 +110,15 @@ class ModelVersionsScreen(Screen):
     ModelVersionsScreen > #versions-summary { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, focus_version: str | None = None) -> None:
+        """`focus_version`: put the cursor on that version once loaded."""
         super().__init__()
         self.model_name = name
         self.model: RegisteredModel | None = None
         self.versions: list[ModelVersion] = []
         self.run_names: dict[str, str] = {}
         self.marked: set[str] = set()
-        self._keep: str | None = None
+        self._keep: str | None = focus_version
 
     def compose(self) -> ComposeResult:
         yield Label(plain(f"Registered model · {self.model_name}"), classes="screen-title")
@@ -133,11 +134,12 @@ class ModelVersionsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.table
+        keep = self._keep
         for key, label, width in (("mark", " ", 1), ("version", "Version", 7), ("aliases", "Aliases", 18),
                                   ("stage", "Stage", 10), ("status", "Status", 8), ("run", "Source run", 18),
                                   ("created", "Created", 16), ("description", "Description", None)):
             table.add_column(label, key=key, width=width)
-        self.load()
+        self.load(keep)
 
     def load(self, keep: str | None = None) -> None:
         """(Re)load the model and its versions; the cursor goes back to version `keep`."""

@@ -37,7 +37,7 @@ from ..widgets.artifact_browser import ArtifactBrowser
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
 from ..widgets.params_table import KeyValueTable
 from ..widgets.run_inputs import RunInputsList
-from ..widgets.run_overview import RunOverview
+from ..widgets.run_overview import RegisteredVersionsList, RunOverview
 from ..widgets.status_bar import StatusBar
 
 #: MLflow's system-metrics monitor logs under this prefix; those get their own tab.
@@ -170,6 +170,15 @@ class RunScreen(RunScreenActions):
 
         self.app.run_store_call(self, fetch, show, group="relatives", on_error=failed)
 
+    def load_registered(self, run: Run) -> None:
+        """The registry versions made from the run, listed on the overview (none: hidden)."""
+        store = self.app.store
+        if not store.supports_model_registry:
+            return
+        overview = self.query_one(RunOverview)
+        self.app.run_store_call(self, lambda: store.model_versions_of_run(run.id), overview.show_registered,
+                                group="registered", on_error=lambda _error: True)  # an extra, never an alarm
+
     def load_histories(self, table: MetricsTable, keys: Sequence[str]) -> None:
         """Fetch downsampled histories for `keys`, handing each to the table as it arrives.
 
@@ -223,6 +232,7 @@ class RunScreen(RunScreenActions):
         self.query_one(ArtifactBrowser).show_uri(run.artifact_uri)
         self._set_loading(False)
         self.load_relatives(run)
+        self.load_registered(run)
         self._focus_active_pane()
         self._watch_live()
 
@@ -280,6 +290,12 @@ class RunScreen(RunScreenActions):
     @on(RunOverview.OpenRun)
     def _open_related(self, event: RunOverview.OpenRun) -> None:
         self.app.push_screen(RunScreen(event.run_id))
+
+    @on(RegisteredVersionsList.OpenRegisteredModel)
+    def _open_registered(self, event: RegisteredVersionsList.OpenRegisteredModel) -> None:
+        from .model_versions import ModelVersionsScreen
+
+        self.app.push_screen(ModelVersionsScreen(event.name, focus_version=event.version))
 
     @on(RunInputsList.OpenDataset)
     def _open_dataset(self, event: RunInputsList.OpenDataset) -> None:

@@ -8,6 +8,7 @@ Choosing a related run posts `OpenRun`; the screen decides how to open it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tracktui.store.model import NOTE_TAG, Run
+from tracktui.store.registry import ModelVersion
 
 from ..safe_text import inert, plain
 from .run_format import MISSING, format_duration, format_time
@@ -76,6 +78,7 @@ class RunOverview(VerticalScroll):
     RunOverview > #overview-no-relatives { color: $text-muted; }
     RunOverview > #overview-inputs { height: auto; max-height: 8; text-wrap: nowrap; text-overflow: ellipsis; }
     RunOverview > #overview-no-inputs { color: $text-muted; }
+    RunOverview > #overview-registered { height: auto; max-height: 6; }
     RunOverview > #overview-description { padding: 0; }
     """
 
@@ -97,12 +100,17 @@ class RunOverview(VerticalScroll):
         yield Static("Datasets and models", id="overview-inputs-heading", classes="overview-heading")
         yield Static("No dataset inputs or logged models.", id="overview-no-inputs", markup=False)
         yield RunInputsList(id="overview-inputs", compact=True)
+        # Shown only when the run has registered versions (filled by `show_registered`).
+        yield Static("Registered model versions", id="overview-registered-heading", classes="overview-heading")
+        yield RegisteredVersionsList(id="overview-registered", compact=True)
         yield Static("Description", id="overview-description-heading", classes="overview-heading")
         yield Markdown("", id="overview-description")
 
     def on_mount(self) -> None:
         self.query_one(RelatedRuns).display = False
         self.query_one(RunInputsList).display = False
+        self.query_one("#overview-registered-heading").display = False
+        self.query_one(RegisteredVersionsList).display = False
         self.query_one("#overview-description-heading").display = False
         self.query_one("#overview-description").display = False
 
@@ -173,6 +181,15 @@ class RunOverview(VerticalScroll):
         if has_any:
             related.highlighted = 0
 
+    def show_registered(self, versions: Sequence[ModelVersion]) -> None:
+        """List the registry versions made from the run (hidden when there are none)."""
+        listed = self.query_one(RegisteredVersionsList)
+        listed.show_versions(versions)
+        count = len(versions)
+        heading = self.query_one("#overview-registered-heading", Static)
+        heading.update(f"Registered as {count} model version{'s' if count != 1 else ''} (Enter opens the model)")
+        heading.display = listed.display = count > 0
+
     def show_relatives_failed(self, message: str) -> None:
         placeholder = self.query_one("#overview-no-relatives", Static)
         placeholder.display = True
@@ -217,6 +234,39 @@ class RelatedRuns(OptionList):
         overview = next((a for a in self.ancestors if isinstance(a, RunOverview)), None)
         if overview is not None:
             (overview.scroll_down if direction > 0 else overview.scroll_up)(animate=False)
+
+
+class RegisteredVersionsList(OptionList):
+    """Registry versions made from the run: `name v3 @champion (Production)`; Enter posts
+    `OpenRegisteredModel` with the model's name."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="registered_versions.cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="registered_versions.cursor_up"),
+    ]
+
+    class OpenRegisteredModel(Message):
+        def __init__(self, name: str, version: str) -> None:
+            super().__init__()
+            self.name = name
+            self.version = version
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._versions: list[ModelVersion] = []
+
+    def show_versions(self, versions: Sequence[ModelVersion]) -> None:
+        self.clear_options()
+        self._versions = list(versions)
+        for v in self._versions:
+            aliases = "".join(f" @{a}" for a in sorted(v.aliases))
+            stage = f" ({v.current_stage})" if v.current_stage not in ("None", "") else ""
+            self.add_option(Option(plain(f"{v.name} v{v.version}{aliases}{stage}")))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        version = self._versions[event.option_index]
+        self.post_message(self.OpenRegisteredModel(version.name, version.version))
 
 
 def _run_label(run: Run) -> str:
