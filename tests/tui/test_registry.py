@@ -381,3 +381,25 @@ def test_snapshot_prompt_diff(snap_compare, registry_dir, tmp_path, size):
         assert snap_compare(app, terminal_size=size, run_before=run_before)
     finally:
         app.store.close()
+
+
+async def test_y_offers_the_version_and_alias_uris(registry_dir, tmp_path):
+    from tracktui.tui.screens.copy_menu import CopyMenu
+
+    app = make_app(f"sqlite:///{registry_dir / 'mlflow.db'}", tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_versions(pilot)
+        await pilot.press("down", "y")  # v2
+        await until(pilot, lambda: isinstance(pilot.app.screen, CopyMenu))
+        texts = [text for _letter, _what, text in pilot.app.screen.choices]
+        assert texts[:2] == ["models:/bert-classifier/2", "models:/bert-classifier@champion"]
+        assert B_RUN in texts
+        await pilot.press("escape")
+        await pilot.app.push_screen(PromptScreen("summarize"))
+        await until(pilot, lambda: len(pilot.app.screen.versions) == 2)
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(pilot.app.screen, CopyMenu))
+        texts = [text for _letter, _what, text in pilot.app.screen.choices]
+        assert texts[:2] == ["prompts:/summarize/2", "prompts:/summarize@production"]
+        assert SUMMARIZE_V2 in texts
+    app.store.close()
