@@ -47,8 +47,9 @@ def highlighted_template(text: str) -> Text:
 
 
 def word_diff(old: str, new: str) -> Text:
-    """`new` with the words it adds in ADDED_STYLE and the words of `old` it drops, struck
-    through in REMOVED_STYLE, in place. Whitespace is kept as written."""
+    """`new` with the words it adds as `{+added+}` in ADDED_STYLE and the words of `old` it
+    drops as `[-removed-]` in REMOVED_STYLE, in place (git's --word-diff markers, so the diff
+    reads right without colour too). Whitespace is kept as written."""
     a = _TOKENS.findall(inert(old, multiline=True))
     b = _TOKENS.findall(inert(new, multiline=True))
     out = Text()
@@ -56,10 +57,17 @@ def word_diff(old: str, new: str) -> Text:
         if op == "equal":
             out.append("".join(b[j1:j2]))
             continue
-        if op in ("delete", "replace"):
-            out.append("".join(a[i1:i2]), style=REMOVED_STYLE)
-        if op in ("insert", "replace"):
-            out.append("".join(b[j1:j2]), style=ADDED_STYLE)
+        removed, added = "".join(a[i1:i2]).strip(), "".join(b[j1:j2])
+        if removed:
+            out.append(f"[-{removed}-]", style=REMOVED_STYLE)
+        core = added.strip()
+        if not core:
+            out.append(added)  # only whitespace changed: show the new spacing as it is
+            continue
+        start = added.index(core)
+        out.append(added[:start])
+        out.append(f"{{+{core}+}}", style=ADDED_STYLE)
+        out.append(added[start + len(core):])
     return out
 
 

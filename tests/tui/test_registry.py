@@ -97,6 +97,7 @@ def test_word_diff_marks_added_and_removed_words_and_keeps_the_new_text():
     removed = "".join(diff.plain[s.start:s.end] for s in diff.spans if "strike" in str(s.style))
     assert "article" in kept_and_added and "audience" in kept_and_added
     assert "text" in removed and "article" not in removed
+    assert diff.plain.startswith("Summarize the following [-text-]{+article+} in {+exactly+} ")
     assert diff_counts(SUMMARIZE_V1, SUMMARIZE_V2) == (8, 2)
     assert diff_counts(SUMMARIZE_V2, SUMMARIZE_V2) == (0, 0)
 

@@ -22,9 +22,9 @@ from .traces_table import PREFETCH_ROWS, one_line
 _COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("name", "Name", 24),
     ("latest", "Latest", 6),
-    ("aliases", "Aliases", 20),
+    ("aliases", "Aliases", None),
     ("updated", "Last update", 16),
-    ("tags", "Tags", 24),
+    ("tags", "Tags", None),
     ("description", "Description", None),
 )
 
@@ -93,9 +93,9 @@ class RegistryTable(DataTable):
             self.add_row(
                 one_line(item.name, 24),
                 Text(f"v{item.latest_version}" if item.latest_version else "—", justify="right"),
-                one_line(aliases_text(item.aliases), 20),
+                one_line(aliases_text(item.aliases), 60),
                 one_line(format_start(item.last_updated_timestamp), 16),
-                one_line(tags_text(item.tags), 24),
+                one_line(tags_text(item.tags), 40),
                 one_line(first_line(item.description), 60),
                 key=item.name,
             )
