@@ -245,7 +245,7 @@ async def test_moving_an_alias_promotes_a_version(writable_uri, tmp_path):
         await until(pilot, lambda: screen.model is not None and "champion" not in screen.model.aliases)
     app.store.close()
     mlflow_client = client(writable_uri)
-    assert mlflow_client.get_registered_model("bert-classifier").aliases == {"challenger": "3"}
+    assert mlflow_client.get_registered_model("bert-classifier").aliases == {"challenger": 3}
 
 
 async def test_a_bad_alias_is_refused_inline(writable_uri, tmp_path):
@@ -308,8 +308,8 @@ async def test_delete_version_names_its_aliases_then_the_cursor_stays_put(writab
         assert [v.version for v in screen.versions] == ["3", "1"]
     app.store.close()
     mlflow_client = client(writable_uri)
-    assert sorted(v.version for v in mlflow_client.search_model_versions("name = 'bert-classifier'")) == ["1", "3"]
-    assert mlflow_client.get_registered_model("bert-classifier").aliases == {"challenger": "3"}
+    assert sorted(int(v.version) for v in mlflow_client.search_model_versions("name = 'bert-classifier'")) == [1, 3]
+    assert mlflow_client.get_registered_model("bert-classifier").aliases == {"challenger": 3}
 
 
 async def test_rename_and_delete_a_registered_model_from_the_list(writable_uri, tmp_path):
