@@ -47,6 +47,7 @@ class DemoSummary:
     experiments: dict[str, str] = field(default_factory=dict)  # name → id
     runs: int = 0
     traces: int = 0
+    registered: int = 0  # registered models and prompts
 
 
 def default_demo_dir() -> Path:
@@ -127,6 +128,7 @@ class _DemoWriter:
                 for i in range(count):
                     make(exp_id, i, count)
         self._traces()
+        self._registry()
         self._experiment("scratch")  # an experiment with no runs
         old = self._experiment("old-baselines")
         for i in range(3):
@@ -345,6 +347,19 @@ class _DemoWriter:
         start = self._finished_bert_runs[-1][1] + 60 * _MINUTE
         self.summary.traces = write_demo_traces(self.store, self.summary.experiments["text-sentiment-bert"],
                                                 runs, start, self._seed)
+
+    def _registry(self) -> None:
+        """The last three finished BERT runs as versions of a registered model, and two prompts
+        (tui/demo_registry.py), from two hours after the last of them."""
+        from .demo_registry import write_demo_registry
+
+        if not self._finished_bert_runs:
+            return
+        self.progress("registry: registering models and prompts")
+        chosen = self._finished_bert_runs[-3:]
+        start = chosen[-1][1] + 120 * _MINUTE
+        self.summary.registered = write_demo_registry(
+            self.store, [run_id for run_id, _start in chosen], self._artifact_uris, start)
 
     def _forecast(self, exp_id: str, index: int, count: int = 0) -> None:
         rng = self.rng
