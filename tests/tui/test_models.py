@@ -86,7 +86,7 @@ async def test_filter_narrows_and_a_bad_filter_shows_its_error(model_store_uri, 
         await type_text(pilot, "params.lr > 1")
         await pilot.press("enter")
         await settle(pilot)
-        assert pilot.app.screen.query_one("#models-filter").has_class("-error")
+        assert pilot.app.screen.query_one("#list-filter").has_class("-error")
     app.store.close()
 
 

@@ -133,7 +133,7 @@ async def test_filter_narrows_and_a_bad_filter_shows_its_error(registry_dir, tmp
         await pilot.press("slash", "ctrl+u")
         await type_text(pilot, "params.lr = 1")
         await pilot.press("enter")
-        await until(pilot, lambda: pilot.app.screen.query_one("#registry-filter").has_class("-error"))
+        await until(pilot, lambda: pilot.app.screen.query_one("#list-filter").has_class("-error"))
     app.store.close()
 
 

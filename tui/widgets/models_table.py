@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 from tracktui.store.logged_models import LoggedModel
 
 from ..safe_text import plain
+from .paged_table import NeedMore
 from .traces_table import PREFETCH_ROWS, one_line
 
 METRIC_COLUMNS = 3
@@ -78,9 +79,6 @@ class ModelsTable(DataTable):
             super().__init__()
             self.model_id = model_id
 
-    class NeedMore(Message):
-        """The cursor is near the last loaded row: load the next page if there is one."""
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.models: list[LoggedModel] = []
@@ -115,6 +113,10 @@ class ModelsTable(DataTable):
         self.models.extend(models)
 
     @property
+    def items(self) -> list[LoggedModel]:
+        return self.models
+
+    @property
     def current(self) -> LoggedModel | None:
         if not self.models or not 0 <= self.cursor_row < len(self.models):
             return None
@@ -127,4 +129,4 @@ class ModelsTable(DataTable):
     def watch_cursor_coordinate(self, old, new) -> None:
         super().watch_cursor_coordinate(old, new)
         if self.models and new.row >= len(self.models) - PREFETCH_ROWS:
-            self.post_message(self.NeedMore())
+            self.post_message(NeedMore())

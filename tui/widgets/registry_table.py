@@ -17,6 +17,7 @@ from textual.widgets import DataTable
 from tracktui.store.registry import Prompt, RegisteredModel
 
 from ..columns import format_start
+from .paged_table import NeedMore
 from .traces_table import PREFETCH_ROWS, one_line
 
 _COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -70,9 +71,6 @@ class RegistryTable(DataTable):
             super().__init__()
             self.name = name
 
-    class NeedMore(Message):
-        """The cursor is near the last loaded row: load the next page if there is one."""
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.items: list[RegisteredModel | Prompt] = []
@@ -83,7 +81,7 @@ class RegistryTable(DataTable):
         self.items = []
         self._names = set()
 
-    def append(self, items: Sequence[RegisteredModel | Prompt]) -> None:
+    def append(self, items: Sequence[RegisteredModel | Prompt], _extra: object = None) -> None:
         if not self.columns:
             for key, label, width in _COLUMNS:
                 self.add_column(label, width=width, key=key)
@@ -115,4 +113,4 @@ class RegistryTable(DataTable):
     def watch_cursor_coordinate(self, old, new) -> None:
         super().watch_cursor_coordinate(old, new)
         if self.items and new.row >= len(self.items) - PREFETCH_ROWS:
-            self.post_message(self.NeedMore())
+            self.post_message(NeedMore())
