@@ -126,7 +126,7 @@ async def shoot(uri: str, size: tuple[int, int], config_dir: Path) -> list[str]:
         await pilot.press("e")  # the first error: where it began
         await settle(pilot)
         save("trace")
-        while len(app.screen_stack) > 2:  # back to the experiments list
+        while type(app.screen).__name__ != "ExperimentsScreen":  # back to the experiments list
             await pilot.press("escape")
             await settle(pilot)
         await pilot.press("M", "enter")  # the registered model's versions
@@ -134,7 +134,7 @@ async def shoot(uri: str, size: tuple[int, int], config_dir: Path) -> list[str]:
         save("model-versions")
         await pilot.press("escape", "escape", "P")
         await settle(pilot)
-        await pilot.press("down", "enter")  # review-summary: v1 as the diff base, v2 selected
+        await pilot.press("enter")  # review-summary: v1 as the diff base, v2 selected
         await settle(pilot)
         await pilot.press("down", "m", "up")
         await settle(pilot)

@@ -136,7 +136,7 @@ class ModelVersionsScreen(Screen):
         table = self.table
         keep = self._keep
         for key, label, width in (("mark", " ", 1), ("version", "Version", 7), ("aliases", "Aliases", 18),
-                                  ("stage", "Stage", 10), ("status", "Status", 8), ("run", "Source run", 18),
+                                  ("stage", "Stage", 10), ("status", "Status", 8), ("run", "Source run", None),
                                   ("created", "Created", 16), ("description", "Description", None)):
             table.add_column(label, key=key, width=width)
         self.load(keep)
@@ -167,7 +167,7 @@ class ModelVersionsScreen(Screen):
                 one_line(version_aliases_text(v.aliases), 18),
                 plain(v.current_stage),
                 plain(v.status),
-                one_line(run, 18),
+                one_line(run, 40),
                 plain(format_start(v.creation_timestamp)),
                 one_line(first_line(v.description), 60),
                 key=v.version,
