@@ -573,6 +573,20 @@ class RunScreenActions(WriteActionsScreen):
         self.app.run_store_call(self, lambda: store.read_artifact_head(run_id, path), browser.show_preview,
                                 group="artifact-preview", on_error=failed)
 
+    def on_artifact_browser_image_wanted(self, event: ArtifactBrowser.ImageWanted) -> None:
+        from .image_decode import NotShown, fetch_display_image
+        from .widgets.artifact_browser import ArtifactBrowser
+
+        browser, store, run_id, path = self.query_one(ArtifactBrowser), self.app.store, self.run_id, event.path
+        size, box = event.size, event.box
+
+        def failed(error: StoreError) -> bool:
+            browser.show_image(NotShown(path, f"Cannot read it: {error.message}"))
+            return True
+
+        self.app.run_store_call(self, lambda: fetch_display_image(store, run_id, path, size, box), browser.show_image,
+                                group="artifact-image", on_error=failed)
+
 
 # -- shared flows -------------------------------------------------------------------------------
 
