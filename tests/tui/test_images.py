@@ -41,3 +41,86 @@ async def test_jpeg_artifact_previews_inline_fitted_to_the_pane(image_run, tmp_p
         assert width == view.size.width or height == view.size.height
         assert abs(width / (height * 2) - 400 / 300) < 0.1
         assert width <= view.size.width and height <= view.size.height
+
+
+async def open_images_tab(pilot, run_id: str):
+    from tracktui.tui.screens.run import RunScreen
+    from tracktui.tui.widgets.logged_images import LoggedImagesPanel
+
+    await pilot.app.push_screen(RunScreen(run_id))
+    await settle(pilot)
+    await pilot.press("8")
+    await settle(pilot)
+    return pilot.app.screen.query_one(LoggedImagesPanel)
+
+
+def head_and_slider(panel) -> tuple[str, str]:
+    return str(panel.query_one(".images-head").render()), str(panel.query_one(".images-slider").render())
+
+
+async def test_images_tab_groups_by_key_and_steps_through(image_run, tmp_path):
+    app = app_on_copy(image_run.uri, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = await open_images_tab(pilot, image_run.run_id)
+        assert app.screen.active_tab == "images"
+        keys = panel.query_one("#images-keys")
+        assert [str(keys.get_option_at_index(i).prompt) for i in range(keys.option_count)] == [
+            "confusion  3 steps", "samples/pred  2 steps"]
+        assert head_and_slider(panel)[0] == "confusion · step 0"
+        assert head_and_slider(panel)[1].endswith("1 of 3")
+        shown, _picture = shown_picture(panel.query_one(ImageView))
+        assert (shown.format, shown.width, shown.height) == ("png", 64, 48)
+        assert shown.picture.getpixel((2, 2)) == (220, 40, 40)  # step 0's top-left quadrant
+        await pilot.press("full_stop")
+        await settle(pilot)
+        assert head_and_slider(panel)[0] == "confusion · step 1"
+        assert panel.query_one(ImageView).shown.picture.getpixel((2, 2)) == (40, 200, 60)
+        await pilot.press("right", "right")  # stops at the last step
+        await settle(pilot)
+        assert head_and_slider(panel)[0] == "confusion · step 2" and head_and_slider(panel)[1].endswith("3 of 3")
+        await pilot.press("comma")
+        await settle(pilot)
+        assert head_and_slider(panel)[0] == "confusion · step 1"
+        await pilot.press("down")  # samples/pred has steps 0 and 3: step 1 → the one before, 0
+        await settle(pilot)
+        assert head_and_slider(panel)[0] == "samples/pred · step 0"
+        await pilot.press("left", "right")
+        await settle(pilot)
+        assert head_and_slider(panel)[0] == "samples/pred · step 3"
+        image = panel.current
+        assert image.path.startswith("images/samples~pred+step+3+") and image.path.endswith(".png")
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("p")
+        assert app.clipboard == image.path
+        await pilot.press("D")
+        await settle(pilot)
+        from tracktui.tui.screens.download import DownloadScreen
+
+        assert isinstance(app.screen, DownloadScreen)
+        app.screen.query_one("#download-dest").value = str(tmp_path / "got")
+        await pilot.press("enter")
+        await settle(pilot)
+    landed = tmp_path / "got" / image.path
+    from PIL import Image
+
+    with Image.open(landed) as picture:
+        assert picture.size == (64, 48)
+
+
+async def test_images_tab_is_hidden_for_runs_without_logged_images(image_run, tmp_path):
+    from tracktui.tui.screens.run import RunScreen
+
+    app = app_on_copy(image_run.uri, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        exp = app.store.get_experiment_by_name("mnist-classifier")
+        run_id = app.store.search_runs([exp.id], max_results=1).items[0].id
+        await pilot.app.push_screen(RunScreen(run_id))
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        assert app.screen.active_tab == "overview"
+        assert [n.message for n in app._notifications][-1].startswith("This run has no images logged")
+        await pilot.press("left_square_bracket")  # wraps past the hidden tab to Traces
+        await settle(pilot)
+        assert app.screen.active_tab == "traces"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 from textual.containers import Vertical
 from textual.widget import Widget
@@ -36,11 +37,11 @@ def probe_terminal() -> None:
         pass
 
 
-def picture_widget_class() -> type[Widget]:
+def picture_widget_class() -> Callable[..., Widget]:
     """The textual-image widget for this terminal (or the one `TRACKTUI_IMAGE_RENDERER` names)."""
     from textual_image import widget as images
 
-    chosen: dict[str, type[Widget]] = {
+    chosen: dict[str, Callable[..., Widget]] = {
         "kitty": images.TGPImage, "tgp": images.TGPImage, "sixel": images.SixelImage,
         "halfcell": images.HalfcellImage, "unicode": images.UnicodeImage,
     }
