@@ -124,3 +124,47 @@ async def test_images_tab_is_hidden_for_runs_without_logged_images(image_run, tm
         await pilot.press("left_square_bracket")  # wraps past the hidden tab to Traces
         await settle(pilot)
         assert app.screen.active_tab == "traces"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_inline_image_preview(snap_compare, image_run, tmp_path, size):
+    async def run_before(pilot):
+        browser = await open_artifacts(pilot, image_run.run_id)
+        node_for(browser, "plots").expand()
+        await settle(pilot)
+        await highlight(pilot, browser, "plots/photo.jpg")
+        browser.query_one(".artifact-uri").update("/images/<run>/artifacts")  # the temp path varies
+
+    assert snap_compare(app_on_copy(image_run.uri, tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_images_tab(snap_compare, image_run, tmp_path, size):
+    async def run_before(pilot):
+        await open_images_tab(pilot, image_run.run_id)
+        await pilot.press("full_stop")
+        await settle(pilot)
+
+    assert snap_compare(app_on_copy(image_run.uri, tmp_path), terminal_size=size, run_before=run_before)
+
+
+async def test_too_big_images_are_not_read_and_broken_ones_say_so(image_run, tmp_path, monkeypatch):
+    from tracktui.tui import image_decode
+
+    monkeypatch.setattr(image_decode, "IMAGE_READ_CAP", 4096)
+    app = app_on_copy(image_run.uri, tmp_path)
+    reads: list[str] = []
+    read = app.store.read_artifact_bytes
+    monkeypatch.setattr(app.store, "read_artifact_bytes", lambda run_id, path, limit: reads.append(path) or read(
+        run_id, path, limit))
+    async with app.run_test(size=(120, 40)) as pilot:
+        browser = await open_artifacts(pilot, image_run.run_id)
+        node_for(browser, "plots").expand()
+        await settle(pilot)
+        await highlight(pilot, browser, "plots/photo.jpg")  # 4.3 KiB, listed with its size
+        message = str(browser.query_one("#artifact-image .image-message").render())
+        assert message == "Too big to preview (4.3 KiB; the limit is 4.0 KiB). Press D to download it."
+        await highlight(pilot, browser, "plots/fake.png")
+        message = str(browser.query_one("#artifact-image .image-message").render())
+        assert message.startswith("Cannot decode this image:")
+    assert reads == ["plots/fake.png"]

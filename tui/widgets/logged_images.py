@@ -41,9 +41,8 @@ class LoggedImagesPanel(Horizontal):
 
     DEFAULT_CSS = """
     LoggedImagesPanel { height: 1fr; }
-    LoggedImagesPanel ImageKeyList { width: 1fr; min-width: 16; max-width: 36; border: none;
-        border-right: solid $panel; }
-    LoggedImagesPanel #images-right { width: 3fr; padding: 0 1; }
+    LoggedImagesPanel ImageKeyList { width: 30; max-width: 40%; border: none; border-right: solid $panel; }
+    LoggedImagesPanel #images-right { width: 1fr; padding: 0 1; }
     LoggedImagesPanel .images-head { color: $text-muted; text-style: bold; height: 1; }
     LoggedImagesPanel .images-slider { height: 1; }
     LoggedImagesPanel .images-caption { color: $text-muted; height: 1; }
@@ -66,6 +65,7 @@ class LoggedImagesPanel(Horizontal):
         self.images: dict[str, list[LoggedImage]] = {}
         self.key: str | None = None
         self.index = 0
+        self._requested: str | None = None
 
     def compose(self) -> ComposeResult:
         yield ImageKeyList(id="images-keys")
@@ -134,9 +134,19 @@ class LoggedImagesPanel(Horizontal):
         self.query_one(".images-head", Static).update(plain(f"{key} · step {image.step}"))
         self.query_one(".images-slider", Static).update(_slider(index, len(steps), steps[0].step, steps[-1].step))
         self.query_one(".images-caption", Static).update("")
-        view = self.query_one(ImageView)
-        view.show_message("decoding…")
-        right = self.query_one("#images-right").content_size
+        self.query_one(ImageView).show_message("decoding…")
+        self._requested = None
+        self._request()
+
+    def on_resize(self) -> None:
+        self._request()  # the tab just became visible: now the picture's size is known
+
+    def _request(self) -> None:
+        """Ask for the chosen picture, once, and only while the tab is on screen."""
+        image, right = self.current, self.query_one("#images-right").content_size
+        if image is None or right.width == 0 or self._requested == image.path:
+            return
+        self._requested = image.path
         self.post_message(self.ImageWanted(image.path, pixel_box(right.width, right.height - 3)))
 
 
