@@ -66,7 +66,6 @@ class ArtifactBrowser(Vertical):
     ArtifactBrowser .preview-head { color: $text-muted; text-style: bold; }
     ArtifactBrowser #artifact-preview-table { height: auto; max-height: 100%; }
     ArtifactBrowser #artifact-preview-text { height: auto; }
-    ArtifactBrowser.showing-image #artifact-preview-body { height: auto; }
     """
 
     class ListingWanted(Message):
@@ -218,7 +217,9 @@ class ArtifactBrowser(Vertical):
 
     def _ask_for_image(self, preview: ArtifactPreview) -> None:
         view = self.query_one("#artifact-image", ImageView)
-        self.add_class("showing-image")  # the text above takes its lines, the picture the rest
+        # the text above takes its lines, the picture the rest (a style on one widget: a class
+        # on the browser would restyle the whole tree)
+        self.query_one("#artifact-preview-body").styles.height = "auto"
         view.display = True
         view.show_message("decoding…")
         pane = self.query_one("#artifact-preview").content_size
@@ -236,8 +237,10 @@ class ArtifactBrowser(Vertical):
             view.show_image(result)
 
     def _hide_image(self) -> None:
-        self.remove_class("showing-image")
-        self.query_one("#artifact-image", ImageView).display = False
+        view = self.query_one("#artifact-image", ImageView)
+        if view.display:
+            view.display = False
+            self.query_one("#artifact-preview-body").styles.height = "1fr"
 
     def show_preview_failed(self, path: str, message: str) -> None:
         if path == self._previewed:

@@ -57,8 +57,15 @@ def cell_pixels() -> tuple[int, int]:
 
 
 def pixel_box(columns: int, rows: int) -> tuple[int, int]:
-    """The pixels that fill `columns` × `rows` cells (what a worker should decode to)."""
-    width, height = cell_pixels()
+    """The pixels that fill `columns` × `rows` cells (what a worker should decode to): a half
+    block shows 1 × 2 pixels a cell, so decoding to more only costs time (bench/bench_images.py)."""
+    from textual_image import widget as images
+
+    renderer = picture_widget_class()
+    if renderer in (images.HalfcellImage, images.UnicodeImage):
+        width, height = 1, 2
+    else:
+        width, height = cell_pixels()
     return max(columns, 8) * width, max(rows, 4) * height
 
 
