@@ -168,3 +168,55 @@ async def test_too_big_images_are_not_read_and_broken_ones_say_so(image_run, tmp
         message = str(browser.query_one("#artifact-image .image-message").render())
         assert message.startswith("Cannot decode this image:")
     assert reads == ["plots/fake.png"]
+
+
+async def open_compare_images(pilot, run_ids):
+    from tracktui.tui.screens.compare import CompareScreen
+    from tracktui.tui.widgets.compare_images import CompareImages
+
+    await pilot.app.push_screen(CompareScreen(run_ids))
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+    return pilot.app.screen.query_one(CompareImages)
+
+
+def top_left_colours(panel, count: int) -> list:
+    return [panel.query_one(f"#compare-image-{i}", ImageView).shown.picture.getpixel((2, 2)) for i in range(count)]
+
+
+async def test_compare_shows_the_same_key_and_step_side_by_side(image_run, tmp_path):
+    app = app_on_copy(image_run.uri, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = await open_compare_images(pilot, [image_run.run_id, image_run.other_run_id])
+        assert app.screen.query_one("#compare-tabs").active == "compare-images"
+        assert [name for _id, name in panel.runs] == ["vision-a", "vision-b"]
+        assert str(panel.query_one(".images-head").render()) == "confusion · step 0"
+        # vision-b logged each step with the colours of the next one (see image_store.py)
+        assert top_left_colours(panel, 2) == [(220, 40, 40), (40, 200, 60)]
+        await pilot.press("full_stop")
+        await settle(pilot)
+        assert str(panel.query_one(".images-head").render()) == "confusion · step 1"
+        assert top_left_colours(panel, 2) == [(40, 200, 60), (40, 80, 230)]
+        await pilot.press("down", "right")  # samples/pred: steps 0 and 3
+        await settle(pilot)
+        assert str(panel.query_one(".images-head").render()) == "samples/pred · step 3"
+        assert [panel.image_of(run_id).step for run_id, _ in panel.runs] == [3, 3]
+
+
+async def test_compare_without_logged_images_has_no_images_tab(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        exp = app.store.get_experiment_by_name("mnist-classifier")
+        run_ids = [r.id for r in app.store.search_runs([exp.id], max_results=2).items]
+        await open_compare_images(pilot, run_ids)
+        assert app.screen.query_one("#compare-tabs").active == "compare-charts"
+        assert [n.message for n in app._notifications][-1].startswith("None of these runs logged images")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_compare_images(snap_compare, image_run, tmp_path, size):
+    async def run_before(pilot):
+        await open_compare_images(pilot, [image_run.run_id, image_run.other_run_id])
+
+    assert snap_compare(app_on_copy(image_run.uri, tmp_path), terminal_size=size, run_before=run_before)

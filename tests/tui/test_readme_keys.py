@@ -18,6 +18,7 @@ from tracktui.tui.screens.sweep import SweepScreen
 from tracktui.tui.screens.trace import TraceScreen
 from tracktui.tui.screens.traces import TracesScreen
 from tracktui.tui.widgets.charts_grid import ChartsGrid
+from tracktui.tui.widgets.compare_images import CompareImages
 from tracktui.tui.widgets.logged_images import LoggedImagesPanel
 from tracktui.tui.widgets.metrics_table import MetricsTable
 from tracktui.tui.widgets.params_table import KeyValueGrid
@@ -29,7 +30,7 @@ from tracktui.tui.widgets.traces_table import TracesTable
 README = Path(__file__).resolve().parents[2] / "README.md"
 OWNERS = [ExperimentsScreen, RunsScreen, RunsTable, RunScreen, MetricsTable, KeyValueGrid, PlotScreen,
           CompareScreen, SweepScreen, SweepScatter, TracesScreen, TracesTable, TraceScreen, SpanTree,
-          RunChartsScreen, ChartsGrid, LoggedImagesPanel]
+          RunChartsScreen, ChartsGrid, LoggedImagesPanel, CompareImages]
 #: Moving the cursor, covered by "arrows or j/k move" and the like.
 _MOVES = re.compile(r"cursor_|page_|scroll_(up|down)|^first$|^last$|^(previous|next)_tab$")
 _WRITTEN = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",

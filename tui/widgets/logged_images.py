@@ -85,7 +85,7 @@ class LoggedImagesPanel(Horizontal):
         self.images = images
         keys = self.query_one(ImageKeyList)
         keys.clear_options()
-        keys.add_options([Option(_key_label(key, len(steps)), id=key) for key, steps in images.items()])
+        keys.add_options([Option(key_label(key, len(steps)), id=key) for key, steps in images.items()])
         if images:
             keys.highlighted = 0
             self._choose(next(iter(images)), 0)
@@ -132,7 +132,7 @@ class LoggedImagesPanel(Horizontal):
         image = self.images[key][index]
         steps = self.images[key]
         self.query_one(".images-head", Static).update(plain(f"{key} · step {image.step}"))
-        self.query_one(".images-slider", Static).update(_slider(index, len(steps), steps[0].step, steps[-1].step))
+        self.query_one(".images-slider", Static).update(slider(index, len(steps), steps[0].step, steps[-1].step))
         self.query_one(".images-caption", Static).update("")
         self.query_one(ImageView).show_message("decoding…")
         self._requested = None
@@ -150,7 +150,7 @@ class LoggedImagesPanel(Horizontal):
         self.post_message(self.ImageWanted(image.path, pixel_box(right.width, right.height - 3)))
 
 
-def _key_label(key: str, steps: int) -> Text:
+def key_label(key: str, steps: int) -> Text:
     return Text.assemble(plain(key), (f"  {steps} step{'s' if steps != 1 else ''}", "dim"))
 
 
@@ -165,7 +165,7 @@ def _index_of_step(images: list[LoggedImage], step: int | None) -> int:
     return max(0, position - 1)
 
 
-def _slider(index: int, count: int, first: int, last: int) -> Text:
+def slider(index: int, count: int, first: int, last: int) -> Text:
     """`0 ━━━━●━━━━━ 9   3 of 10`: where the shown step sits among the key's steps."""
     track = SLIDER_WIDTH
     at = 0 if count <= 1 else round(index * (track - 1) / (count - 1))
