@@ -220,3 +220,12 @@ def test_snapshot_compare_images(snap_compare, image_run, tmp_path, size):
         await open_compare_images(pilot, [image_run.run_id, image_run.other_run_id])
 
     assert snap_compare(app_on_copy(image_run.uri, tmp_path), terminal_size=size, run_before=run_before)
+
+
+def test_only_terminals_that_draw_pictures_are_asked():
+    from tracktui.tui.widgets.image_view import _names_a_graphics_terminal
+
+    assert _names_a_graphics_terminal({"TERM": "xterm-kitty"})
+    assert _names_a_graphics_terminal({"TERM": "xterm-256color", "TERM_PROGRAM": "WezTerm"})
+    assert not _names_a_graphics_terminal({"TERM": "xterm-256color"})  # half blocks, nothing asked
+    assert not _names_a_graphics_terminal({"TERM": "xterm-kitty", "TMUX": "/tmp/tmux-0/default,1,0"})

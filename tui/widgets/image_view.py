@@ -3,8 +3,12 @@
 textual-image draws with the Kitty graphics protocol or Sixel where the terminal answers for
 them, and with Unicode half blocks (two pixels a cell, 24-bit colour) everywhere else, SSH and
 tmux included. It must ask the terminal before Textual owns it: `probe_terminal()` runs in the
-CLI just before the app starts. `TRACKTUI_IMAGE_RENDERER` (auto, kitty, sixel, halfcell,
-unicode) overrides the choice; tests use `halfcell` for deterministic snapshots.
+CLI just before the app starts. Asking costs start-up time (numpy's import, and up to 0.1 s per
+question a terminal leaves unanswered), so by default it asks only terminals whose environment
+names one that draws pictures (kitty, WezTerm, iTerm2, foot, Konsole, …, outside tmux); the
+rest get half blocks at no cost. `TRACKTUI_IMAGE_RENDERER` overrides: `probe` always asks,
+`kitty`, `sixel`, `halfcell` or `unicode` force a renderer; tests use `halfcell` for
+deterministic snapshots.
 
 The widget only displays: the screen decodes in a worker (tui/image_decode.py), asking
 `pixel_box()` for the size to decode to, and hands the result to `show_image`.
@@ -24,17 +28,39 @@ from ..image_decode import DisplayImage
 from ..safe_text import plain
 
 RENDERER_ENV = "TRACKTUI_IMAGE_RENDERER"
+#: Environment variables (name → values, None for any) set by terminals that draw pictures.
+_GRAPHICS_TERMINALS: dict[str, tuple[str, ...] | None] = {
+    "KITTY_WINDOW_ID": None, "KONSOLE_VERSION": None, "WEZTERM_EXECUTABLE": None,
+    "TERM_PROGRAM": ("WezTerm", "iTerm.app", "ghostty", "mintty", "rio"),
+    "TERM": ("xterm-kitty", "foot", "foot-extra", "mlterm", "wezterm", "xterm-ghostty", "contour"),
+}
+_probed = False
 
 
 def probe_terminal() -> None:
     """Let textual-image ask the terminal for its graphics protocols and cell size (only possible
-    before Textual reads stdin). Skipped when not on a terminal or when a renderer is forced."""
-    if sys.__stdout__ is None or not sys.__stdout__.isatty() or os.environ.get(RENDERER_ENV, "auto") != "auto":
+    before Textual reads stdin): with `probe`, or `auto` on a terminal known to draw pictures."""
+    global _probed
+    choice = _choice()
+    if sys.__stdout__ is None or not sys.__stdout__.isatty() or choice not in ("auto", "probe"):
+        return
+    if choice == "auto" and not _names_a_graphics_terminal(os.environ):
         return
     try:
         import textual_image.widget  # noqa: F401 - the import asks the terminal
-    except Exception:  # noqa: BLE001 - a terminal that answers oddly gets half blocks later
-        pass
+    except Exception:  # noqa: BLE001 - a terminal that answers oddly gets half blocks
+        return
+    _probed = True
+
+
+def _names_a_graphics_terminal(env) -> bool:
+    if env.get("TMUX"):  # tmux passes neither protocol through by default
+        return False
+    return any(name in env and (values is None or env[name] in values) for name, values in _GRAPHICS_TERMINALS.items())
+
+
+def _choice() -> str:
+    return os.environ.get(RENDERER_ENV, "auto").strip().lower()
 
 
 def picture_widget_class() -> Callable[..., Widget]:
@@ -45,7 +71,8 @@ def picture_widget_class() -> Callable[..., Widget]:
         "kitty": images.TGPImage, "tgp": images.TGPImage, "sixel": images.SixelImage,
         "halfcell": images.HalfcellImage, "unicode": images.UnicodeImage,
     }
-    return chosen.get(os.environ.get(RENDERER_ENV, "auto").strip().lower(), images.Image)
+    # textual-image's own choice only after it asked the terminal; else half blocks
+    return chosen.get(_choice(), images.Image if _probed else images.HalfcellImage)
 
 
 def cell_pixels() -> tuple[int, int]:
