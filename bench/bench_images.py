@@ -7,7 +7,8 @@ so both sides share the machine's load:
   * TUI: the run's Artifacts tab open in a headless app (120x40, half-block renderer); the
     cursor moves onto the PNG (`down`, which is what selects a file for preview) and the clock
     stops when the decoded picture has been drawn (`call_after_refresh` after it is shown);
-  * tracktui's store path alone: `read_artifact_bytes` (capped) + decode and shrink to the pane;
+  * tracktui's store path alone: `read_artifact_bytes` (capped) + decode and shrink to 1000 × 700
+    pixels (what a Sixel/Kitty pane of that size takes; half blocks take far fewer);
   * mlflow: `MlflowClient.download_artifacts` + `PIL.Image.open(...).load()`.
 Prints medians (wall and CPU), the ratio TUI / mlflow, and the process's peak RSS before and
 after the previews. Target: < 300 ms from key to painted preview on a local store.
@@ -70,7 +71,7 @@ def main() -> None:
     print(f"{'':46} {'wall ms':>9} {'cpu ms':>9} {'first ms':>9}")
     for label, samples in (("TUI: down -> a text file's preview painted", text),
                            ("TUI: down -> half-block preview painted", tui),
-                           ("tracktui store: capped read + decode to pane", store_path),
+                           ("tracktui store: read + decode to 1000x700 px", store_path),
                            ("mlflow: download_artifacts + PIL load", theirs)):
         print(f"{label:46} {ms(samples[1:], 0):9.1f} {ms(samples[1:], 1):9.1f} {samples[0][0] * 1000:9.1f}")
     print(f"TUI / mlflow (wall): {ratio(ms(tui[1:], 0), ms(theirs[1:], 0))}   "

@@ -273,7 +273,10 @@ def test_progress_updates_are_rate_limited(case, tmp_path, monkeypatch):
     events = []
     case.store.download_artifacts(case.run_id, "", tmp_path, progress=events.append)
     assert len(events) == 2
-    assert (events[-1].files_done, events[-1].done) == (12, len(artifact_blob()) + 1529)
+    logged = [e for e in case.store.list_artifacts(case.run_id, "images") if e.name != "tiny.png"]
+    assert len(logged) == 2 * len(LOGGED_IMAGES)  # log_image writes a PNG and a webp thumbnail
+    assert (events[-1].files_done, events[-1].done) == (
+        12 + len(logged), len(artifact_blob()) + 1529 + sum(e.size for e in logged))
 
 
 def test_download_directory_with_progress(case, tmp_path):
