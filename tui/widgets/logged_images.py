@@ -82,7 +82,7 @@ class LoggedImagesPanel(Horizontal):
 
     def show_images(self, images: dict[str, list[LoggedImage]]) -> None:
         """The run's logged images by key (as store.list_logged_images returns them)."""
-        self.images = images
+        self.images, self.key, self.index = images, None, 0  # a reload may bring other files
         keys = self.query_one(ImageKeyList)
         keys.clear_options()
         keys.add_options([Option(key_label(key, len(steps)), id=key) for key, steps in images.items()])
