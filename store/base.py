@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .artifacts import ArtifactEntry, ArtifactPreview, ArtifactRepository
+    from .artifacts.logged_images import LoggedImage
     from .traces import Assessment, Trace, TraceInfo
     from .traces.writes import TraceImport
 
@@ -327,6 +328,19 @@ class Store(ABC):
         with self.artifact_repository(self.get_run(run_id)) as repo:
             head, size = repo.read_head(path, limit)
         return build_preview(path, head, size, limit)
+
+    def read_artifact_bytes(self, run_id: str, path: str, limit: int) -> tuple[bytes, int | None]:
+        """The first `limit` bytes of file `path` and its whole size (None when the store does not
+        say). Image previews read this way so a huge file is never read whole. Raises NotFound."""
+        with self.artifact_repository(self.get_run(run_id)) as repo:
+            return repo.read_head(path, limit)
+
+    def list_logged_images(self, run_id: str) -> dict[str, list[LoggedImage]]:
+        """Images logged with `log_image(key=…, step=…)`, by key, each key's sorted by step
+        (store.artifacts.logged_images). One listing of `images/`; {} when there is none."""
+        from .artifacts.logged_images import IMAGES_FOLDER, logged_images
+
+        return logged_images(self.list_artifacts(run_id, IMAGES_FOLDER))
 
     def download_artifacts(
         self, run_id: str, path: str, dest, progress=None, overwrite: bool = False, cancel=None,

@@ -40,8 +40,10 @@ from .clipboard import copy_text
 from .safe_text import inert
 
 if TYPE_CHECKING:
+    from .image_decode import DisplayImage, NotShown
     from .screens.tag_editor import TagChanges
     from .widgets.artifact_browser import ArtifactBrowser
+    from .widgets.logged_images import LoggedImagesPanel
     from .widgets.runs_table import RunsTable
 
 #: Seconds the undo notification shows, and for which ctrl+z undoes the delete.
@@ -503,6 +505,7 @@ class RunScreenActions(WriteActionsScreen):
 
     def action_copy(self) -> None:
         from .widgets.artifact_browser import ArtifactBrowser
+        from .widgets.logged_images import LoggedImagesPanel
         from .widgets.params_table import KeyValueTable
 
         choices: list[tuple[str, str, str | None]] = []
@@ -513,6 +516,12 @@ class RunScreenActions(WriteActionsScreen):
             if selected is not None:
                 choices.append(("a", f"artifact URI of {selected.path}", browser.uri_of(selected.path)))
                 choices.append(("p", "artifact path", selected.path))
+        elif tab == "images":
+            image = self.query_one(LoggedImagesPanel).current
+            if image is not None:
+                uri = self.run.artifact_uri.rstrip("/") + "/" + image.path if self.run and self.run.artifact_uri else None
+                choices.append(("p", "artifact path", image.path))
+                choices.append(("a", f"artifact URI of {image.path}", uri))
         elif tab in ("params", "tags"):
             item = self.query_one(f"#run-{tab}", KeyValueTable).highlighted_item
             if item is not None:
@@ -524,17 +533,21 @@ class RunScreenActions(WriteActionsScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "download":
-            return self.active_tab == "artifacts"
+            return self.active_tab in ("artifacts", "images")
         return super().check_action(action, parameters)
 
     def action_download(self) -> None:
         from .screens.download import DownloadScreen
-        from .widgets.artifact_browser import ArtifactBrowser
+        from .widgets.artifact_browser import ArtifactBrowser, NodeData
+        from .widgets.logged_images import LoggedImagesPanel
 
-        if self.active_tab != "artifacts":
+        if self.active_tab == "images":
+            image = self.query_one(LoggedImagesPanel).current
+            selected = NodeData(image.path, False) if image is not None else None
+        elif self.active_tab == "artifacts":
+            selected = self.query_one(ArtifactBrowser).selected
+        else:
             return
-        browser = self.query_one(ArtifactBrowser)
-        selected = browser.selected
         if selected is None:
             self.notify("Select a file or folder in the tree first.", severity="warning", timeout=3)
             return
@@ -572,6 +585,30 @@ class RunScreenActions(WriteActionsScreen):
 
         self.app.run_store_call(self, lambda: store.read_artifact_head(run_id, path), browser.show_preview,
                                 group="artifact-preview", on_error=failed)
+
+    def on_artifact_browser_image_wanted(self, event: ArtifactBrowser.ImageWanted) -> None:
+        from .widgets.artifact_browser import ArtifactBrowser
+
+        self._decode_image(event.path, event.size, event.box, self.query_one(ArtifactBrowser).show_image, "artifact")
+
+    def on_logged_images_panel_image_wanted(self, event: LoggedImagesPanel.ImageWanted) -> None:
+        from .widgets.logged_images import LoggedImagesPanel
+
+        self._decode_image(event.path, None, event.box, self.query_one(LoggedImagesPanel).show_image, "logged")
+
+    def _decode_image(self, path: str, size: int | None, box: tuple[int, int],
+                      deliver: Callable[[DisplayImage | NotShown], None], area: str) -> None:
+        """Read (capped) and decode artifact `path` in a worker; `deliver` gets the picture."""
+        from .image_decode import NotShown, fetch_display_image
+
+        store, run_id = self.app.store, self.run_id
+
+        def failed(error: StoreError) -> bool:
+            deliver(NotShown(path, f"Cannot read it: {error.message}"))
+            return True
+
+        self.app.run_store_call(self, lambda: fetch_display_image(store, run_id, path, size, box), deliver,
+                                group=f"{area}-image", on_error=failed)
 
 
 # -- shared flows -------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_download_everything(sqlite_run, tmp_path):
     result = tracktui("download", run_id, "-o", str(tmp_path / "out"), "--uri", uri)
     assert result.returncode == 0, result.stderr
     dest = (tmp_path / "out").resolve()
-    assert result.stdout.strip() == f"Downloaded 12 files (1.5 MiB) to {dest}"
+    assert result.stdout.strip() == f"Downloaded 20 files (1.5 MiB) to {dest}"
     assert _tree(dest) == _source_tree(uri, run_id)
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
 

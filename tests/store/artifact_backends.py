@@ -90,4 +90,6 @@ def build_s3_store(tmp: Path, server: S3Server) -> tuple[str, str]:
         exp = client.create_experiment("s3 artifacts", artifact_location="s3://tracktui-test/prefix")
         run_id = client.create_run(exp, run_name=ARTIFACT_RUN).info.run_id
         log_fixture_artifacts(client, run_id)
+        other = client.create_run(exp, run_name="no images").info.run_id  # a run without log_image images
+        client.log_text(other, "no pictures here\n", "notes.txt")
     return uri, run_id

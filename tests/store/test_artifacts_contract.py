@@ -23,6 +23,7 @@ from fixtures.data import (
     ARTIFACT_DICT,
     ARTIFACT_RUN,
     ARTIFACT_TEXT,
+    LOGGED_IMAGES,
     MLMODEL,
     PNG_SIZE,
     artifact_blob,
@@ -172,6 +173,45 @@ def test_preview_image_dimensions(case):
     assert (preview.image.format, preview.image.width, preview.image.height) == ("png", *PNG_SIZE)
 
 
+# -- images logged with log_image(key=…, step=…) ---------------------------------------------
+
+
+def test_logged_images_by_key_and_step(case, mlflow_client, tmp_path):
+    """Keys, steps and timestamps as logged; each path is a PNG of the logged size whose bytes
+    are what mlflow downloads; the thumbnails are MLflow's webp files; tiny.png (a plain
+    artifact in the same folder) is not one of them."""
+    logged = case.store.list_logged_images(case.run_id)
+    expected: dict[str, list[tuple[int, int]]] = {}
+    for key, step, timestamp, _size in LOGGED_IMAGES:
+        expected.setdefault(key, []).append((step, timestamp))
+    assert {key: [(i.step, i.timestamp) for i in images] for key, images in logged.items()} == expected
+    assert list(logged) == sorted(expected)
+    mlflow_files = {f.path for f in mlflow_client.list_artifacts(case.run_id, "images")}
+    sizes = {(key, step): size for key, step, _ts, size in LOGGED_IMAGES}
+    for images in logged.values():
+        for image in images:
+            assert image.path in mlflow_files and image.thumbnail_path in mlflow_files
+            assert image.thumbnail_path.endswith("+compressed.webp")
+            head, size = case.store.read_artifact_bytes(case.run_id, image.path, 1 << 20)
+            assert size == len(head)
+            assert head == Path(mlflow_client.download_artifacts(case.run_id, image.path, str(tmp_path))).read_bytes()
+            preview = case.store.read_artifact_head(case.run_id, image.path)
+            assert (preview.image.format, preview.image.width, preview.image.height) == (
+                "png", *sizes[(image.key, image.step)])
+
+
+def test_read_artifact_bytes_is_bounded(case):
+    head, size = case.store.read_artifact_bytes(case.run_id, "blob.bin", 4096)
+    assert head == artifact_blob()[:4096] and size == len(artifact_blob())
+
+
+def test_logged_images_of_a_run_without_them_are_none(case):
+    other = next(e for e in case.store.search_runs(
+        [case.store.get_run(case.run_id).experiment_id], max_results=100).items
+        if e.id != case.run_id)
+    assert case.store.list_logged_images(other.id) == {}
+
+
 def test_preview_binary_is_refused_with_size(case):
     preview = case.store.read_artifact_head(case.run_id, "model/model.bin")
     assert preview.kind == "binary" and preview.text is None and preview.size == 1024
@@ -233,7 +273,10 @@ def test_progress_updates_are_rate_limited(case, tmp_path, monkeypatch):
     events = []
     case.store.download_artifacts(case.run_id, "", tmp_path, progress=events.append)
     assert len(events) == 2
-    assert (events[-1].files_done, events[-1].done) == (12, len(artifact_blob()) + 1529)
+    logged = [e for e in case.store.list_artifacts(case.run_id, "images") if e.name != "tiny.png"]
+    assert len(logged) == 2 * len(LOGGED_IMAGES)  # log_image writes a PNG and a webp thumbnail
+    assert (events[-1].files_done, events[-1].done) == (
+        12 + len(logged), len(artifact_blob()) + 1529 + sum(e.size for e in logged))
 
 
 def test_download_directory_with_progress(case, tmp_path):

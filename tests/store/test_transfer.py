@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import backends
-from fixtures.data import ARTIFACT_RUN
+from fixtures.data import ARTIFACT_RUN, LOGGED_IMAGES
 from tracktui.store import open_store
 from tracktui.store.errors import InvalidValue
 from tracktui.store.transfer import (
@@ -195,7 +195,7 @@ def test_export_directory_is_versioned_and_complete(exported, sqlite_backend):
     layout = ExportDir(out)
     exported_runs = {r for e in layout.experiment_ids() for r in layout.run_ids(e)}
     assert exported_runs == set(sqlite_backend.runs.values())
-    assert report.artifact_files == 12 + 1  # the runs' files and the logged model's MLmodel
+    assert report.artifact_files == 12 + 2 * len(LOGGED_IMAGES) + 1  # the runs' files (log_image writes two each) and the logged model's MLmodel
     assert report.logged_models == len(sqlite_backend.logged_models.live)
 
 

@@ -35,9 +35,10 @@ def demo_store_uri(tmp_path_factory) -> str:
 
 @pytest.fixture(autouse=True)
 def _utc_and_private_config(monkeypatch, tmp_path):
-    """Same clock rendering everywhere; never read or write the user's real config."""
+    """Same clock and image rendering everywhere; never read or write the user's real config."""
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("TRACKTUI_IMAGE_RENDERER", "halfcell")  # deterministic pictures, any terminal
     time.tzset()
     yield
     monkeypatch.undo()

@@ -21,6 +21,8 @@ from tracktui.tui.screens.sweep import SweepScreen
 from tracktui.tui.screens.trace import TraceScreen
 from tracktui.tui.screens.traces import TracesScreen
 from tracktui.tui.widgets.charts_grid import ChartsGrid
+from tracktui.tui.widgets.compare_images import CompareImages
+from tracktui.tui.widgets.logged_images import LoggedImagesPanel
 from tracktui.tui.widgets.metrics_table import MetricsTable
 from tracktui.tui.widgets.params_table import KeyValueGrid
 from tracktui.tui.widgets.runs_table import RunsTable
@@ -31,12 +33,13 @@ from tracktui.tui.widgets.traces_table import TracesTable
 README = Path(__file__).resolve().parents[2] / "README.md"
 OWNERS = [ExperimentsScreen, RunsScreen, RunsTable, RunScreen, MetricsTable, KeyValueGrid, PlotScreen,
           CompareScreen, SweepScreen, SweepScatter, TracesScreen, TracesTable, TraceScreen, SpanTree,
-          RunChartsScreen, ChartsGrid, RegisteredModelsScreen, ModelVersionsScreen, PromptsScreen, PromptScreen]
+          RunChartsScreen, ChartsGrid, RegisteredModelsScreen, ModelVersionsScreen, PromptsScreen, PromptScreen,
+          LoggedImagesPanel, CompareImages]
 #: Moving the cursor, covered by "arrows or j/k move" and the like.
 _MOVES = re.compile(r"cursor_|page_|scroll_(up|down)|^first$|^last$|^(previous|next)_tab$")
 _WRITTEN = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
             "plus": "+", "minus": "-", "escape": "esc", "left": "←", "right": "→",
-            "pagedown": "PgDn", "pageup": "PgUp"}
+            "pagedown": "PgDn", "pageup": "PgUp", "comma": ",", "full_stop": "."}
 
 
 def keys_section() -> str:
@@ -48,7 +51,7 @@ def keys_section() -> str:
 def test_readme_lists_every_key(owner):
     section = keys_section()
     documented = set(re.findall(r"`([^`]+)`", section))
-    documented |= {str(d) for d in range(1, 8)}  # "`1`–`7` tabs"
+    documented |= {str(d) for d in range(1, 9)}  # "`1`–`8` tabs"
     documented |= {k for entry in documented for k in entry.split()}  # "`x l + - w`"
     missing = []
     for binding in owner.BINDINGS:

@@ -122,12 +122,13 @@ async def test_number_keys_and_brackets_switch_tabs(sqlite_store, sqlite_backend
         screen = await open_run(pilot, sqlite_backend.runs["baseline"])
         assert screen.active_tab == "overview"
         seen = []
-        for key in "2345671":
+        for key in "23456781":
             await pilot.press(key)
             seen.append(screen.active_tab)
-        assert seen == ["params", "metrics", "system", "tags", "artifacts", "traces", "overview"]
+        # the baseline run logged images with log_image(key, step): it has the Images tab
+        assert seen == ["params", "metrics", "system", "tags", "artifacts", "traces", "images", "overview"]
         await pilot.press("left_square_bracket")
-        assert screen.active_tab == "traces"
+        assert screen.active_tab == "images"
         await pilot.press("right_square_bracket", "right_square_bracket")
         assert screen.active_tab == "params"
         assert isinstance(pilot.app.focused.parent, KeyValueTable)  # keys act on the tab's table

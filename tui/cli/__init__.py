@@ -171,7 +171,9 @@ def run_app(app, **run_options) -> int:
     unhandled exception ended it (Textual has printed the traceback), after saying on stderr
     which delete was still waiting for ctrl+z and how to restore it by hand."""
     from ..actions import undo_left_behind
+    from ..widgets.image_view import probe_terminal
 
+    probe_terminal()  # graphics protocols can only be asked about before Textual owns the terminal
     app.run(**run_options)
     if not app.return_code:
         return 0

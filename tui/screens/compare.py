@@ -1,4 +1,5 @@
-"""CompareScreen: marked runs side by side — metric overlays and a diff table.
+"""CompareScreen: marked runs side by side — metric overlays, a diff table, and (when runs
+logged images with `log_image(key=…, step=…)`) the same image key and step for each run.
 
 Charts: one MetricPlot per chosen metric, one colour per run (the same run keeps its colour
 in every chart), at most CHART_RUNS runs overlaid (a picker chooses which): more lines than
@@ -48,6 +49,7 @@ from .. import plotting
 from ..app import TrackApp
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..safe_text import inert, plain
+from ..widgets.compare_images import IMAGE_RUNS, CompareImages
 from ..widgets.metric_plot import MetricPlot, PlotLine
 from ..widgets.run_format import MISSING, format_metric_value
 from ..widgets.status_bar import StatusBar
@@ -83,6 +85,7 @@ class CompareScreen(PlotView, Screen):
     BINDINGS = [
         Binding("1", "show_tab('compare-charts')", "Charts", show=False, id="compare.charts"),
         Binding("2", "show_tab('compare-diff')", "Diff table", show=False, id="compare.diff"),
+        Binding("3", "show_tab('compare-images')", "Images", show=False, id="compare.images"),
         Binding("i", "toggle_identical", "Identical rows", id="compare.identical"),
         Binding("p", "pick_metrics", "Pick metrics", show=False, id="compare.pick_metrics"),
         Binding("P", "pick_runs", "Pick charted runs", show=False, id="compare.pick_runs"),
@@ -123,6 +126,8 @@ class CompareScreen(PlotView, Screen):
             with TabPane("2 Diff", id="compare-diff"):
                 yield Label("", id="compare-diff-summary")
                 yield DataTable(id="compare-diff-table", zebra_stripes=True, cursor_type="row")
+            with TabPane("3 Images", id="compare-images"):
+                yield CompareImages(id="compare-images-panel")
         yield StatusBar()
         yield Footer(compact=True, show_command_palette=False)
 
@@ -131,6 +136,7 @@ class CompareScreen(PlotView, Screen):
         return self.query_one("#compare-diff-table", DataTable)
 
     def on_mount(self) -> None:
+        self.query_one(TabbedContent).hide_tab("compare-images")  # until a run proves to have some
         self._view_changed()
         store, run_ids, experiment_ids = self.app.store, list(self.run_ids), list(self.experiment_ids)
         self.query_one("#compare-title", Label).update(Content(f"Compare {len(run_ids)} runs · loading…"))
@@ -140,6 +146,7 @@ class CompareScreen(PlotView, Screen):
     def _runs_loaded(self, runs: list[Run]) -> None:
         self.runs = runs
         self._watch_live()
+        self.load_logged_images()
         keys = sorted({k for r in runs for k in r.metrics}, key=str.lower)
         common = [k for k in keys if all(k in r.metrics for r in runs)]
         self.chosen_metrics = (common or keys)[:DEFAULT_METRICS]
@@ -321,7 +328,53 @@ class CompareScreen(PlotView, Screen):
     # -- navigation -----------------------------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        tabs = self.query_one(TabbedContent)
+        if not tabs.get_tab(tab).display:
+            self.notify("None of these runs logged images with log_image(key=…, step=…).", timeout=3)
+            return
+        tabs.active = tab
+        if tab == "compare-images":
+            self.query_one(CompareImages).focus_keys()
+
+    # -- images ---------------------------------------------------------------------------------
+
+    def load_logged_images(self) -> None:
+        """List the logged images of the charted runs; the first IMAGE_RUNS runs with some are
+        shown side by side, and the Images tab appears only then."""
+        store, runs = self.app.store, [(r.id, r.display_name) for r in self.runs[:CHART_RUNS]]
+
+        def fetch() -> dict[str, dict]:
+            found = {}
+            for run_id, _name in runs:
+                images = store.list_logged_images(run_id)
+                if images:
+                    found[run_id] = images
+            return found
+
+        def show(found: dict[str, dict]) -> None:
+            if not found:
+                return
+            shown = [(run_id, name) for run_id, name in runs if run_id in found][:IMAGE_RUNS]
+            self.query_one(TabbedContent).show_tab("compare-images")
+            self.call_later(self.query_one(CompareImages).show_runs_images, shown, found, len(found))
+
+        # a run whose artifacts cannot be read simply has no pictures here
+        self.app.run_store_call(self, fetch, show, group="logged-images", on_error=lambda _error: True)
+
+    @on(CompareImages.ImageWanted)
+    def _image_wanted(self, event: CompareImages.ImageWanted) -> None:
+        from ..image_decode import NotShown, fetch_display_image
+
+        store, run_id, path, box = self.app.store, event.run_id, event.path, event.box
+        panel = self.query_one(CompareImages)
+
+        def failed(error: StoreError) -> bool:
+            panel.show_image(run_id, NotShown(path, f"Cannot read it: {error.message}"))
+            return True
+
+        self.app.run_store_call(self, lambda: fetch_display_image(store, run_id, path, None, box),
+                                lambda result: panel.show_image(run_id, result), group=f"compare-image-{run_id}",
+                                on_error=failed)
 
     def action_pick_metrics(self) -> None:
         self._focus_picker("#compare-metric-picker")

@@ -1,5 +1,5 @@
-"""One run, in tabs: Overview, Params, Metrics, System, Tags, Artifacts, Traces; `G` shows all
-its metrics at once as a grid of charts (screens/charts.py).
+"""One run, in tabs: Overview, Params, Metrics, System, Tags, Artifacts, Traces, Images; `G`
+shows all its metrics at once as a grid of charts (screens/charts.py).
 
 The screen owns every store call (thread workers through `app.run_store_call`, so a slow server
 never freezes the UI and failures become notifications) and hands the results to widgets that
@@ -9,6 +9,9 @@ took.
 While the run is RUNNING the screen reads it again every few seconds (tui/live.py) and updates
 the tabs in place: overview status and times, latest metrics and their sparklines, system
 metrics, changed params and tags; cursors, scroll and filters stay. The title says `live ↻`.
+
+The Images tab appears only for runs with images logged by `log_image(key=…, step=…)` (one
+listing of `images/` when the run opens).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from ..filter_focus import filter_binding, filter_key_enabled
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..safe_text import inert, plain
 from ..widgets.artifact_browser import ArtifactBrowser
+from ..widgets.logged_images import LoggedImagesPanel
 from ..widgets.metrics_table import SPARKLINE_WIDTH, MetricsPanel, MetricsTable
 from ..widgets.params_table import KeyValueTable
 from ..widgets.run_inputs import RunInputsList
@@ -54,6 +58,7 @@ TABS: tuple[tuple[str, str], ...] = (
     ("tags", "Tags"),
     ("artifacts", "Artifacts"),
     ("traces", "Traces"),
+    ("images", "Images"),
 )
 
 
@@ -121,8 +126,11 @@ class RunScreen(RunScreenActions):
             from .traces import TracesView
 
             yield TracesView(run_id=self.run_id, id="run-traces")
+        elif pane_id == "images":
+            yield LoggedImagesPanel(id="run-images")
 
     def on_mount(self) -> None:
+        self.query_one(TabbedContent).hide_tab("images")  # until the run proves to have some
         self.load_run()
 
     # -- loading: every store call runs in a thread worker via the app's one store-call path --
@@ -233,8 +241,26 @@ class RunScreen(RunScreenActions):
         self._set_loading(False)
         self.load_relatives(run)
         self.load_registered(run)
+        self.load_logged_images()
         self._focus_active_pane()
         self._watch_live()
+
+    def load_logged_images(self) -> None:
+        """List the run's logged images; the Images tab shows only when there are some."""
+        store, run_id = self.app.store, self.run_id
+
+        def show(images: dict) -> None:
+            tabs = self.query_one(TabbedContent)
+            if images:
+                tabs.show_tab("images")
+            else:
+                tabs.hide_tab("images")
+            self.query_one(LoggedImagesPanel).show_images(images)
+
+        # no artifact access (a proxied store opened from its database) must not cost a
+        # notification on every run opened: the Artifacts tab explains it
+        self.app.run_store_call(self, lambda: store.list_logged_images(run_id), show, group="logged-images",
+                                on_error=lambda _error: True)
 
     def _show_title(self) -> None:
         run = self.run
@@ -321,7 +347,11 @@ class RunScreen(RunScreenActions):
         return self.query_one(TabbedContent).active
 
     def action_show_tab(self, pane_id: str) -> None:
-        self.query_one(TabbedContent).active = pane_id
+        tabs = self.query_one(TabbedContent)
+        if tabs.get_tab(pane_id).display:
+            tabs.active = pane_id
+        elif pane_id == "images":
+            self.notify("This run has no images logged with log_image(key=…, step=…).", timeout=3)
 
     def action_next_tab(self) -> None:
         self._step_tab(+1)
@@ -330,7 +360,8 @@ class RunScreen(RunScreenActions):
         self._step_tab(-1)
 
     def _step_tab(self, delta: int) -> None:
-        ids = [pane_id for pane_id, _ in TABS]
+        tabs = self.query_one(TabbedContent)
+        ids = [pane_id for pane_id, _ in TABS if tabs.get_tab(pane_id).display]
         index = ids.index(self.active_tab) if self.active_tab in ids else 0
         self.action_show_tab(ids[(index + delta) % len(ids)])
 
@@ -358,6 +389,8 @@ class RunScreen(RunScreenActions):
             (related if related.display else inputs if inputs.display else overview).focus(scroll_visible=False)
         elif tab == "artifacts":
             self.query_one(ArtifactBrowser).focus_tree()
+        elif tab == "images":
+            self.query_one(LoggedImagesPanel).focus_keys()
         else:  # nothing to focus: don't leave it in a hidden pane, which would switch back to it
             self.set_focus(None)
 

@@ -3,8 +3,9 @@
 The tree asks for one directory level at a time (`ListingWanted`) when a folder is first
 expanded, and for a preview (`PreviewWanted`) when a file is highlighted; the screen makes the
 store calls (`list_artifacts`, `read_artifact_head`) and hands the results back. Text, JSON,
-YAML and MLmodel files show highlighted, CSV/TSV as a table, images as format and size in
-pixels; binary files are refused with their size.
+YAML and MLmodel files show highlighted, CSV/TSV as a table; images show their format and size
+in pixels, then the picture itself (`ImageWanted`: the screen decodes it in a worker, see
+tui/image_decode.py); binary files are refused with their size.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from textual.widgets.tree import TreeNode
 
 from tracktui.store.artifacts.base import ArtifactEntry, ArtifactPreview
 
+from ..image_decode import DisplayImage, NotShown
 from ..safe_text import inert, plain
 from ..sizes import human_size
+from .image_view import ImageView, pixel_box
 from .run_format import MISSING
 
 #: Languages for Textual's highlighter, by preview kind.
@@ -62,6 +65,7 @@ class ArtifactBrowser(Vertical):
     ArtifactBrowser #artifact-preview { width: 3fr; padding: 0 1; }
     ArtifactBrowser .preview-head { color: $text-muted; text-style: bold; }
     ArtifactBrowser #artifact-preview-table { height: auto; max-height: 100%; }
+    ArtifactBrowser #artifact-preview-text { height: auto; }
     """
 
     class ListingWanted(Message):
@@ -76,6 +80,13 @@ class ArtifactBrowser(Vertical):
             super().__init__()
             self.path = path
 
+    class ImageWanted(Message):
+        """Image `path` (of `size` bytes when known) should be decoded to fit `box` pixels."""
+
+        def __init__(self, path: str, size: int | None, box: tuple[int, int]) -> None:
+            super().__init__()
+            self.path, self.size, self.box = path, size, box
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.artifact_uri: str | None = None
@@ -88,15 +99,18 @@ class ArtifactBrowser(Vertical):
         yield Static(MISSING, classes="artifact-uri", markup=False)
         with Horizontal():
             yield ArtifactTree("artifacts", NodeData("", True), id="artifact-tree")
-            with VerticalScroll(id="artifact-preview"):
+            with Vertical(id="artifact-preview"):
                 yield Static("", id="artifact-preview-head", classes="preview-head", markup=False)
-                yield Static("Select a file to preview it.", id="artifact-preview-text")
-                yield DataTable(id="artifact-preview-table", show_cursor=False, zebra_stripes=True)
+                with VerticalScroll(id="artifact-preview-body"):
+                    yield Static("Select a file to preview it.", id="artifact-preview-text")
+                    yield DataTable(id="artifact-preview-table", show_cursor=False, zebra_stripes=True)
+                yield ImageView(id="artifact-image")
 
     def on_mount(self) -> None:
         self.artifact_tree.show_root = False
         self.artifact_tree.guide_depth = 2
         self.query_one("#artifact-preview-table", DataTable).display = False
+        self._hide_image()
 
     @property
     def artifact_tree(self) -> ArtifactTree:
@@ -160,6 +174,7 @@ class ArtifactBrowser(Vertical):
 
     def _show_failure(self, path: str, message: str) -> None:
         self._previewed = None
+        self._hide_image()
         self.query_one("#artifact-preview-table", DataTable).display = False
         self._head(f"{path}/" if path else "Artifacts")
         text = self.query_one("#artifact-preview-text", Static)
@@ -177,6 +192,7 @@ class ArtifactBrowser(Vertical):
         table = self.query_one("#artifact-preview-table", DataTable)
         table.display = False
         text.display = True
+        self._hide_image()
         if preview.kind in ("csv", "tsv") and preview.rows:
             text.display = False
             table.display = True
@@ -191,6 +207,7 @@ class ArtifactBrowser(Vertical):
             dims = f"{image.width} × {image.height} px" if image.width and image.height else "size unknown"
             text.update(plain(f"{image.format.upper()} image, {dims}, {_human(preview.size)}.\nPress D to download it.",
                               multiline=True))
+            self._ask_for_image(preview)
         elif preview.kind == "binary" or preview.text is None:
             # The store's note already names the size; say it once.
             reason = preview.note or f"Not previewed: binary file ({_human(preview.size)})"
@@ -198,8 +215,36 @@ class ArtifactBrowser(Vertical):
         else:
             text.update(highlight(inert(preview.text, multiline=True), language=_language(preview), path=preview.path))
 
+    def _ask_for_image(self, preview: ArtifactPreview) -> None:
+        view = self.query_one("#artifact-image", ImageView)
+        # the text above takes its lines, the picture the rest (a style on one widget: a class
+        # on the browser would restyle the whole tree)
+        self.query_one("#artifact-preview-body").styles.height = "auto"
+        view.display = True
+        view.show_message("decoding…")
+        pane = self.query_one("#artifact-preview").content_size
+        # below the head line and the two lines of text above the picture
+        self.post_message(self.ImageWanted(preview.path, preview.size, pixel_box(pane.width, pane.height - 3)))
+
+    def show_image(self, result: DisplayImage | NotShown) -> None:
+        """The decoded picture (or why there is none) for the file still highlighted."""
+        if result.path != self._previewed:
+            return
+        view = self.query_one("#artifact-image", ImageView)
+        if isinstance(result, NotShown):
+            view.show_message(result.reason)
+        else:
+            view.show_image(result)
+
+    def _hide_image(self) -> None:
+        view = self.query_one("#artifact-image", ImageView)
+        if view.display:
+            view.display = False
+            self.query_one("#artifact-preview-body").styles.height = "1fr"
+
     def show_preview_failed(self, path: str, message: str) -> None:
         if path == self._previewed:
+            self._hide_image()
             self.query_one("#artifact-preview-table", DataTable).display = False
             text = self.query_one("#artifact-preview-text", Static)
             text.display = True
@@ -234,6 +279,7 @@ class ArtifactBrowser(Vertical):
             return
         if data.is_dir:
             self._previewed = None
+            self._hide_image()
             self.query_one("#artifact-preview-table", DataTable).display = False
             self._head(f"{data.path}/")
             text = self.query_one("#artifact-preview-text", Static)
