@@ -56,7 +56,7 @@ def refresh(store):
     return read_board(store, None, (), int(time.time() * 1000))
 
 
-def sql_row(uri: str, repeat: int) -> tuple[str, float, int, int]:
+def sql_row(uri: str, repeat: int, label: str = "SQLite (direct)") -> tuple[str, float, int, int]:
     with open_store(uri, read_only=True) as store:
         queries = 0
 
@@ -70,7 +70,7 @@ def sql_row(uri: str, repeat: int) -> tuple[str, float, int, int]:
         refresh(store)
         per_refresh = queries
         timing = measure(lambda: refresh(store), repeat)
-        return "SQLite (direct)", timing.wall, per_refresh, len(board.running)
+        return label, timing.wall, per_refresh, len(board.running)
 
 
 def rest_row(url: str, repeat: int) -> tuple[str, float, int, int]:
