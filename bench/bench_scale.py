@@ -48,6 +48,7 @@ from tracktui.store.paging import encode_page_token  # noqa: E402
 from tracktui.tui.screens.runs import PAGE_SIZE  # noqa: E402
 from tracktui.tui.screens.traces import ORDER_BY as TRACE_ORDER  # noqa: E402
 from tracktui.tui.screens.traces import PAGE_SIZE as TRACE_PAGE  # noqa: E402
+from tracktui.tui.watch.board import MAX_RUNS, RUNNING_FILTER  # noqa: E402
 
 SORT = ("metrics.m0 DESC",)
 FILTER = "params.p1 = 'adam' and metrics.m1 > 0.5"
@@ -248,7 +249,20 @@ def hot_queries(info: ScaleStore) -> list[tuple[str, Callable]]:
         ("group-by", lambda s: s.group_runs([eid], GROUP[0], GROUP[1])),
         ("trace page", lambda s: s.search_traces([tid], "", TRACE_PAGE, None, TRACE_ORDER)),
         ("trace span filter", lambda s: s.search_traces([tid], SPAN_FILTER, TRACE_PAGE, None, TRACE_ORDER)),
+        ("page 250,000 runs deep", lambda s: s.search_runs([eid], max_results=PAGE_SIZE,
+                                                           page_token=encode_page_token(DEEP_OFFSET))),
+        ("watch board's running runs", lambda s: s.search_runs([str(i) for i in range(1, 21)], RUNNING_FILTER,
+                                                               max_results=MAX_RUNS)),
     ]
+
+
+#: Indexes MLflow's schema lacks, each with the hot queries it is for (docs/scale.md). Only
+#: ever created inside a transaction that is rolled back: the bench store keeps MLflow's schema.
+WHAT_IF = (
+    ("CREATE INDEX what_if_runs_experiment ON runs (experiment_id, lifecycle_stage, start_time DESC, run_uuid)",
+     ("first page", "page 250,000 runs deep", "counts per experiment", "sort by metric", "group-by")),
+    ("CREATE INDEX what_if_runs_status ON runs (status)", ("watch board's running runs",)),
+)
 
 
 def captured_statement(store, call) -> str:
@@ -275,13 +289,48 @@ def captured_statement(store, call) -> str:
 
 def explain_postgres(info: ScaleStore) -> str:
     out = [f"#### PostgreSQL ({_server_version(info.uri)}), `EXPLAIN (ANALYZE, BUFFERS)` — {_stamp()}\n"]
+    statements = {}
     with open_store(info.uri, read_only=True) as store:
         for label, call in hot_queries(info):
-            sql = captured_statement(store, call)
+            statements[label] = sql = captured_statement(store, call)
             with store.engine.connect() as conn:
                 plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql.replace("%", "%%"))]
             out.append(f"**{label}**\n\n```\n{_summary(plan)}\n```\n")
+    out.append(what_if_postgres(info, statements))
     return "\n".join(out)
+
+
+def what_if_postgres(info: ScaleStore, statements: dict[str, str]) -> str:
+    """Execution time of the hot queries without and with each index of WHAT_IF, the index
+    created in a transaction that is rolled back (PostgreSQL's DDL is transactional)."""
+    engine = sa.create_engine(info.uri, poolclass=sa.pool.NullPool)
+    out = [f"#### What an index buys (PostgreSQL, created and rolled back) — {_stamp()}\n",
+           "| index | query | without | with | plan with it |", "|---|---|---|---|---|"]
+    try:
+        for ddl, labels in WHAT_IF:
+            before = {label: _execution(engine.connect(), statements[label]) for label in labels}
+            with engine.connect() as conn:
+                conn.exec_driver_sql(ddl)
+                conn.exec_driver_sql("ANALYZE runs")
+                for label in labels:
+                    ms, top = _execution(conn, statements[label], with_plan=True)
+                    out.append(f"| `{ddl.split(' ON ')[1]}` | {label} | {before[label][0]:.0f} ms | {ms:.0f} ms "
+                               f"| {top} |")
+                conn.rollback()
+    finally:
+        engine.dispose()
+    return "\n".join(out) + "\n"
+
+
+def _execution(conn, sql: str, with_plan: bool = False):
+    """(Execution time in ms from EXPLAIN ANALYZE, the plan's scan nodes); closes `conn`
+    unless `with_plan` (the caller's transaction)."""
+    plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN ANALYZE " + sql.replace("%", "%%"))]
+    if not with_plan:
+        conn.close()
+    ms = float(next(line for line in plan if line.startswith("Execution Time")).split()[2])
+    scans = [line.strip().lstrip("-> ").split("  (")[0] for line in plan if " Scan " in line or "Scan on" in line]
+    return ms, "; ".join(dict.fromkeys(scans))
 
 
 def explain_mariadb(info: ScaleStore) -> str:
@@ -305,7 +354,7 @@ def _summary(plan: list[str]) -> str:
     keep = []
     for n, line in enumerate(plan):
         text = line.strip()
-        if text.startswith(("Buffers:", "I/O Timings:")) and n > 1:
+        if text.startswith(("Buffers:", "I/O Timings:")) and n > 1 or text == "Planning:":
             continue
         if text.startswith(("Rows Removed by", "Heap Blocks", "Worker ", "Sort Method", "Memory Usage")):
             continue
