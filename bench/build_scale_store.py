@@ -23,6 +23,7 @@ import io
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -339,9 +340,25 @@ class MariaDBLoader:
 
     def __init__(self, uri: str):
         self.engine = sa.create_engine(uri, poolclass=sa.pool.NullPool, connect_args={"local_infile": True})
+        self.rebuild: list[str] = []
 
     def before_bulk(self, tables: list[str]) -> None:
-        pass
+        """Drop the secondary indexes of the big tables (and the foreign keys that need them),
+        to be added back by finish() exactly as `SHOW CREATE TABLE` showed them: with a small
+        buffer pool, updating a (run_uuid) index at random cost more than the rows."""
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("SET foreign_key_checks = 0")
+            for table in tables:
+                if table not in PRIMARY_KEY_ORDER:
+                    continue
+                ddl = conn.exec_driver_sql(f"SHOW CREATE TABLE {table}").one()[1]
+                keys = re.findall(r"^\s*(KEY `\w+` \(.*\)),?$", ddl, re.M)
+                foreign = re.findall(r"^\s*(CONSTRAINT `(\w+)` FOREIGN KEY .*?),?$", ddl, re.M)
+                drops = [f"DROP FOREIGN KEY `{name}`" for _, name in foreign]
+                drops += [f"DROP INDEX {key.split()[1]}" for key in keys]
+                conn.exec_driver_sql(f"ALTER TABLE {table} " + ", ".join(drops))
+                adds = [f"ADD {key}" for key in keys] + [f"ADD {clause}" for clause, _ in foreign]
+                self.rebuild.append(f"ALTER TABLE {table} " + ", ".join(adds))
 
     def load(self, table: str, columns: tuple[str, ...], lines: Iterator[str]) -> None:
         if table in PRIMARY_KEY_ORDER:
@@ -363,6 +380,9 @@ class MariaDBLoader:
 
     def finish(self) -> None:
         with self.engine.connect() as conn:
+            conn.exec_driver_sql("SET foreign_key_checks = 0")  # the rows are known to fit
+            for statement in self.rebuild:
+                conn.exec_driver_sql(statement)
             conn.exec_driver_sql(f"ALTER TABLE experiments AUTO_INCREMENT = {N_EXPERIMENTS + 1}")
             for table in ("experiments", "runs", "params", "tags", "metrics", "latest_metrics", "trace_info",
                           "trace_tags", "trace_request_metadata", "spans"):
