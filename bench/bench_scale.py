@@ -305,7 +305,8 @@ def explain_postgres(info: ScaleStore) -> str:
 def what_if_postgres(info: ScaleStore, statements: dict[str, str]) -> str:
     """Execution time of the hot queries without and with each index of WHAT_IF, the index
     created in a transaction that is rolled back (PostgreSQL's DDL is transactional)."""
-    engine = sa.create_engine(info.uri, poolclass=sa.pool.NullPool)
+    # tracktui's own session settings, but writable (the index is created, then rolled back)
+    engine = sa.create_engine(info.uri, poolclass=sa.pool.NullPool, connect_args={"options": "-c jit=off"})
     out = [f"#### What an index buys (PostgreSQL, created and rolled back) — {_stamp()}\n",
            "| index | query | without | with | plan with it |", "|---|---|---|---|---|"]
     try:
