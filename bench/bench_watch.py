@@ -4,12 +4,13 @@ REST transport's `request`, wrapped) it costs.
 
 The store is built here with tracktui's own writes: `--running` RUNNING runs with a
 `--points`-point loss history each and `--finished` finished runs of 10 points around them,
-in one experiment. The 1M-run store of the scale issue does not exist yet: this measures the
-same refresh on what can be built in a minute, and the query count is what stays flat (one
-search filtered on status, one tail per running run). Then a real `mlflow server` serves a copy
+in one experiment: what can be built in a minute; the query count is what stays flat (one
+search filtered on status, one tail per running run). `--url` measures an existing store
+instead, e.g. the 1M-run scale store (build_scale_store.py; bench_scale.py runs both). Then a real `mlflow server` serves a copy
 of the same SQLite file and the refresh is counted over REST. Not a test: run it by hand.
 
     python bench/bench_watch.py [--running 50] [--finished 2000] [--points 5000] [--repeat 5]
+    python bench/bench_watch.py --url postgresql+psycopg2://postgres@127.0.0.1:5432/tracktui_scale
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def refresh(store):
     return read_board(store, None, (), int(time.time() * 1000))
 
 
-def sql_row(uri: str, repeat: int) -> tuple[str, float, int, int]:
+def sql_row(uri: str, repeat: int, label: str = "SQLite (direct)") -> tuple[str, float, int, int]:
     with open_store(uri, read_only=True) as store:
         queries = 0
 
@@ -70,7 +71,7 @@ def sql_row(uri: str, repeat: int) -> tuple[str, float, int, int]:
         refresh(store)
         per_refresh = queries
         timing = measure(lambda: refresh(store), repeat)
-        return "SQLite (direct)", timing.wall, per_refresh, len(board.running)
+        return label, timing.wall, per_refresh, len(board.running)
 
 
 def rest_row(url: str, repeat: int) -> tuple[str, float, int, int]:
@@ -100,7 +101,16 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-server", action="store_true", help="measure the direct store only")
+    parser.add_argument("--url", help="measure this store instead of building one (a SQL URL or a server's "
+                                      "http URL; e.g. build_scale_store.py's)")
     args = parser.parse_args()
+    if args.url:
+        if args.url.startswith(("http://", "https://")):
+            rows = [rest_row(args.url, args.repeat)]
+        else:
+            rows = [sql_row(args.url, args.repeat, f"{args.url.split(':')[0].split('+')[0]} (direct)")]
+        print_rows(rows, args.repeat)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as tmp:
         t0 = time.perf_counter()
         uri = build(Path(tmp) / "mlflow.db", args.running, args.finished, args.points)
@@ -116,7 +126,11 @@ def main() -> None:
             finally:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
-    print(f"\none board refresh (median of {args.repeat}; {load()})")
+    print_rows(rows, args.repeat)
+
+
+def print_rows(rows: list[tuple[str, float, int, int]], repeat: int) -> None:
+    print(f"\none board refresh (median of {repeat}; {load()})")
     print(f"{'store':<22} {'running':>8} {'ms':>9} {'queries/requests':>17}")
     for name, wall, calls, running in rows:
         print(f"{name:<22} {running:>8} {wall * 1000:>9.1f} {calls:>17}")

@@ -112,7 +112,7 @@ async def main():
         while not app.screen.query("ExperimentsTable") or app.screen.query_one("ExperimentsTable").row_count < 1:
             await pilot.pause(0.01)
         table = app.screen.query_one("ExperimentsTable")
-        row = [str(table.get_row_at(i)[0]) for i in range(table.row_count)].index("bench")
+        row = [str(table.get_row_at(i)[0]) for i in range(table.row_count)].index({experiment!r})
         table.move_cursor(row=row)
         await pilot.press("enter")
         while not app.screen.query(RunsTable) or not app.screen.query_one(RunsTable).rows:
@@ -144,8 +144,10 @@ asyncio.run(main())
 """
 
 
-def measure(uri: str, scroll: bool) -> dict:
-    code = CHILD.format(root=str(ROOT), helpers=str(ROOT / "tests" / "tui"), uri=uri, scroll=scroll)
+def measure(uri: str, scroll: bool, experiment: str = "bench") -> dict:
+    """Run the child on `uri`, opening the experiment named `experiment`; its JSON result."""
+    code = CHILD.format(root=str(ROOT), helpers=str(ROOT / "tests" / "tui"), uri=uri, scroll=scroll,
+                        experiment=experiment)
     env = {**os.environ, "TZ": "UTC"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if result.returncode != 0:

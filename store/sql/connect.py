@@ -9,7 +9,7 @@ for a connection, then fails clearly, rather than opening dozens), a ping before
 connection is reused (the server may have closed it), a statement timeout where the dialect has
 one (`TRACKTUI_SQL_STATEMENT_TIMEOUT` seconds, default 60, 0 = none: a runaway filter never
 holds locks or a connection for minutes) and, on PostgreSQL, read-only sessions whose write
-transactions say `READ WRITE` (store/sql/transactions.py).
+transactions say `READ WRITE` (store/sql/transactions.py) and no JIT compilation.
 """
 
 from __future__ import annotations
@@ -123,10 +123,16 @@ def statement_timeout_s() -> float:
 
 
 def _postgresql_session_options(timeout_s: float) -> str:
-    """libpq `options`: every statement is cancelled after the timeout, and transactions are
-    read-only unless a write transaction asks for READ WRITE: set once per connection, so the
-    read path pays nothing."""
-    options = "-c default_transaction_read_only=on"
+    """libpq `options`: every statement is cancelled after the timeout, transactions are
+    read-only unless a write transaction asks for READ WRITE, and JIT compilation is off: set
+    once per connection, so the read path pays nothing.
+
+    JIT: PostgreSQL compiles a query whose cost estimate passes `jit_above_cost`, as a scan of
+    a large `runs`/`params`/`latest_metrics` does; tracktui runs each query once, so the
+    compile is not paid back. On the 1M-run bench store (bench_scale.py --explain; load 17 on 2
+    cores) the group-by over 500k runs compiled for 4.9 s and took 22.1 s with JIT, 19.3-19.6 s
+    without; a metric-sorted page compiled for 0.15 s and was within the noise either way."""
+    options = "-c default_transaction_read_only=on -c jit=off"
     if timeout_s:
         options += f" -c statement_timeout={max(1, round(timeout_s * 1000))}"
     return options

@@ -54,6 +54,7 @@ from .groups import grouped_runs
 from .histories import metric_histories
 from .history import metric_history, metric_tail
 from .inputs import SqlInputs, read_run_inputs
+from .keys import used_keys_query
 from .logged_models import SqlLoggedModels
 from .registry import SqlRegistry
 from .registry_writes import SqlRegistryWrites
@@ -277,17 +278,7 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
         out = []
         with self._errors(), self.engine.connect() as conn:
             for table in (t.latest_metrics, t.params, t.tags):
-                # Distinct keys come cheaply off the (key, run_uuid) primary key; each is then
-                # checked for one run in the experiments, instead of joining every row to runs.
-                keys = sa.select(table.c.key).distinct().subquery("k")
-                x = table.alias("x")
-                in_experiments = (
-                    sa.select(sa.literal(1))
-                    .select_from(x.join(t.runs, t.runs.c.run_uuid == x.c.run_uuid))
-                    .where(x.c.key == keys.c.key, t.runs.c.experiment_id.in_(ids))
-                    .exists()
-                )
-                stmt = sa.select(keys.c.key).where(in_experiments)
+                stmt = used_keys_query(table, t.runs, ids, self.dialect)
                 out.append(tuple(sorted(k for (k,) in conn.execute(stmt))))
         return Keys(metrics=out[0], params=out[1], tags=out[2])
 

@@ -58,6 +58,16 @@ def test_a_query_past_the_statement_timeout_is_cancelled_with_a_clear_message(se
         assert store.get_experiment("0").name == "Default"
 
 
+def test_postgresql_sessions_do_not_jit_compile(postgres_backend):
+    """A query costly enough for PostgreSQL's JIT (jit_above_cost) runs without it: the
+    compile cost seconds on large stores and is never paid back (store/sql/connect.py)."""
+    with SqlStore(postgres_backend.uri) as store, store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+        conn.exec_driver_sql("SET LOCAL jit_above_cost = 0")  # every query qualifies
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN ANALYZE SELECT count(*) FROM runs"))
+        assert "JIT" not in plan
+
+
 def test_without_a_timeout_a_slow_query_finishes(server_uri, monkeypatch):
     monkeypatch.setenv(connect.STATEMENT_TIMEOUT_ENV, "0")
     with SqlStore(server_uri) as store, store.engine.connect() as conn:
