@@ -193,6 +193,23 @@ class Store(ABC):
         history = self.get_metric_history(run_id, key)
         return sorted(history, key=_step_order)[-n:]
 
+    def get_metric_tails(
+        self, requests: Sequence[tuple[str, str, int | None]], n: int
+    ) -> dict[tuple[str, str], list[MetricPoint]]:
+        """`get_metric_tail(run_id, key, n, last_step=last_step)` of every (run id, key, last
+        step) in `requests` at once: what one refresh of a live board needs. Every (run id,
+        key) asked for is in the result; an unknown run or key maps to [] rather than failing
+        the board. This default asks one by one; SQL overrides it with one statement."""
+        out: dict[tuple[str, str], list[MetricPoint]] = {}
+        for run_id, key, last_step in requests:
+            if (run_id, key) in out:
+                continue
+            try:
+                out[run_id, key] = self.get_metric_tail(run_id, key, n, last_step=last_step)
+            except NotFound:
+                out[run_id, key] = []
+        return out
+
     # -- writes -----------------------------------------------------------------------------
     # Backends override these; the defaults refuse clearly. Every write calls
     # `_check_writable()` first and validates (store.validation) before touching anything.

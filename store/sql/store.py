@@ -52,7 +52,7 @@ from .filters import (
 )
 from .groups import grouped_runs
 from .histories import metric_histories
-from .history import metric_history, metric_tail
+from .history import metric_history, metric_tail, metric_tails
 from .inputs import SqlInputs, read_run_inputs
 from .keys import used_keys_query
 from .logged_models import SqlLoggedModels
@@ -351,6 +351,16 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
                 if conn.execute(sa.select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first() is None:
                     raise not_found_run(run_id)
         return points
+
+    def get_metric_tails(
+        self, requests: Sequence[tuple[str, str, int | None]], n: int
+    ) -> dict[tuple[str, str], list[MetricPoint]]:
+        """Every tail in one statement (store.sql.history.metric_tails); unknown runs give []."""
+        pairs = list(dict.fromkeys((run_id, key) for run_id, key, _last in requests))
+        if n <= 0 or not pairs:
+            return {pair: [] for pair in pairs}
+        with self._errors(), self.engine.connect() as conn:
+            return metric_tails(conn, self.tables, pairs, n)
 
     # -- helpers -------------------------------------------------------------------------------
 

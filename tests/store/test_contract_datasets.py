@@ -10,7 +10,7 @@ or an oversized dataset before writing anything.
 from __future__ import annotations
 
 import pytest
-from test_contract_write import _privates, fresh_experiment, fresh_runs, requires, w  # noqa: F401 (fixtures)
+from test_contract_write import fresh_experiment, fresh_runs, requires
 
 from fixtures.data import ALPHA, BETA, EVAL_DATASET, RUN_DATASETS, TRAIN_DATASET, UNICODE_EXP
 from tracktui.store import InvalidValue, NotFound

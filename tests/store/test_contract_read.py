@@ -786,6 +786,19 @@ def test_metric_tail_of_nothing(store, info):
     assert store.get_metric_tail(run_id, "loss", 0) == []
 
 
+@pytest.mark.parametrize("n", [1, 10, MANY_STEPS + 5])
+def test_metric_tails_are_each_runs_tail_in_one_call(store, info, n):
+    """What the watch board reads: every pair as get_metric_tail gives it; an unknown run or
+    key is [] instead of failing the board."""
+    pairs = [(info.many_steps_run, info.many_steps_key), (info.runs["nan-loss"], "loss"),
+             (info.runs["baseline"], "no such metric"), ("0" * 32, "loss")]
+    tails = store.get_metric_tails([(run_id, key, None) for run_id, key in pairs], n)
+    assert set(tails) == set(pairs)
+    for run_id, key in pairs[:2]:
+        assert points(tails[run_id, key]) == points(store.get_metric_tail(run_id, key, n)), (key, n)
+    assert tails[pairs[2]] == [] and tails[pairs[3]] == []
+
+
 def test_metric_tail_unknown_run_raises_not_found(store):
     with pytest.raises(NotFound):
         store.get_metric_tail("0" * 32, "loss", 5)

@@ -2,9 +2,10 @@
 
 Cost stays flat however big the store: one experiments listing (only when watching all of
 them), one search for RUNNING runs (the runs table's status filter, never the whole table), one
-`get_metric_tail` of `TAIL_POINTS` points per running run for its charted metric (SQL: a
-backwards index range read; file store: the file's end; REST: one get-history-bulk-interval
-request for the steps up to the latest one, which the search gave), and one `get_run` per run that stopped running since the last refresh. Everything else
+`get_metric_tails` of `TAIL_POINTS` points of each running run's charted metric (SQL: one
+statement of backwards index range reads; file store: each file's end; REST: one
+get-history-bulk-interval request per run for the steps up to the latest one, which the search
+gave), and one `get_run` per run that stopped running since the last refresh. Everything else
 (NaN checks, system figures, last logging time) comes from the latest metrics the search
 already returns.
 """
@@ -87,11 +88,14 @@ def read_board(
     if ids:
         runs = list(store.search_runs(ids, RUNNING_FILTER, max_results=MAX_RUNS).items)
         calls += 1
+    keys = {run.id: chosen_metric(run.metrics, metric) for run in runs}
+    asked = [(run.id, key, run.metrics[key].step) for run in runs if (key := keys[run.id]) is not None]
+    tails = store.get_metric_tails(asked, TAIL_POINTS) if asked else {}
+    calls += 1 if asked else 0
     running = []
     for run in runs:
-        key = chosen_metric(run.metrics, metric)
-        tail = tuple(store.get_metric_tail(run.id, key, TAIL_POINTS, last_step=run.metrics[key].step)) if key else ()
-        calls += 1 if key else 0
+        key = keys[run.id]
+        tail = tuple(tails.get((run.id, key), ())) if key else ()
         running.append(run_state(run, names.get(run.experiment_id, run.experiment_id), key, tail, now_ms))
     seen = {r.id for r in runs}
     stopped = []
