@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidValue, NotFound, ReadOnlyError
 from .logged_models import DatasetFilter, LoggedModel, LoggedModelImport, LoggedModelOrder
 from .model import PARENT_RUN_TAG, DatasetInput, Experiment, Keys, MetricPoint, Page, Run, RunGroup, ViewType
+from .paging import every_item
 from .registry import ModelVersion, Prompt, PromptVersion, RegisteredModel, RegistryImport
 from .search import quote_value
 
@@ -104,20 +105,9 @@ class Store(ABC):
     def get_child_runs(self, run_id: str, view: ViewType = "all") -> list[Run]:
         """Runs whose `mlflow.parentRunId` tag names this run, in default order."""
         parent = self.get_run(run_id)
-        out: list[Run] = []
-        token = None
-        while True:
-            page = self.search_runs(
-                [parent.experiment_id],
-                f"tags.`{PARENT_RUN_TAG}` = {quote_value(run_id)}",
-                view=view,
-                max_results=1000,
-                page_token=token,
-            )
-            out.extend(page.items)
-            token = page.next_page_token
-            if not token:
-                return out
+        wanted = f"tags.`{PARENT_RUN_TAG}` = {quote_value(run_id)}"
+        return every_item(lambda token: self.search_runs(
+            [parent.experiment_id], wanted, view=view, max_results=1000, page_token=token))
 
     @abstractmethod
     def list_keys(self, experiment_ids: Sequence[str]) -> Keys:
@@ -500,16 +490,9 @@ class Store(ABC):
         run = self.get_run(run_id)
         if not self.supports_logged_models:
             return []
-        out: list[LoggedModel] = []
-        token = None
-        while True:
-            page = self.search_logged_models(
-                [run.experiment_id], f"source_run_id = {quote_value(run.id)}", max_results=1000, page_token=token
-            )
-            out.extend(page.items)
-            token = page.next_page_token
-            if not token:
-                return out
+        wanted = f"source_run_id = {quote_value(run.id)}"
+        return every_item(lambda token: self.search_logged_models(
+            [run.experiment_id], wanted, max_results=1000, page_token=token))
 
     def logged_model_artifact_repository(self, model: LoggedModel) -> ArtifactRepository:
         """The repository holding the model's artifacts (its `artifact_location`), reached the
@@ -603,14 +586,8 @@ class Store(ABC):
         """Registered versions made from the run (`run_id`), newest first."""
         if not self.supports_model_registry:
             return []
-        out: list[ModelVersion] = []
-        token = None
-        while True:
-            page = self.search_model_versions(f"run_id = {quote_value(run_id)}", page_token=token)
-            out.extend(page.items)
-            token = page.next_page_token
-            if not token:
-                return out
+        wanted = f"run_id = {quote_value(run_id)}"
+        return every_item(lambda token: self.search_model_versions(wanted, page_token=token))
 
     def search_prompts(
         self, filter_string: str | None = None, max_results: int = 100, page_token: str | None = None

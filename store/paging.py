@@ -9,8 +9,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import InvalidValue
+
+if TYPE_CHECKING:
+    from .model import Page
+
+T = TypeVar("T")
 
 #: The largest page MLflow serves of runs, experiments or traces (its SEARCH_MAX_RESULTS_THRESHOLD).
 MAX_RESULTS_LIMIT = 50_000
@@ -59,3 +66,17 @@ def decode_page_token(token: str | bytes | None) -> int:
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InvalidValue(f"Invalid page token {shown!r}: no non-negative offset; {hint}")
     return offset
+
+
+def every_item(fetch: Callable[[str | None], Page[T]], limit: int | None = None) -> list[T]:
+    """Every item of a paged search: `fetch(token)` is called with None, then with each next
+    page token, until there is none (or `limit` items are in hand)."""
+    items: list[T] = []
+    token: str | None = None
+    while limit is None or len(items) < limit:
+        page = fetch(token)
+        items.extend(page.items)
+        token = page.next_page_token
+        if not token:
+            break
+    return items if limit is None else items[:limit]

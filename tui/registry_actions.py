@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from textual.widget import Widget
 
 from tracktui.store.errors import InvalidValue
+from tracktui.store.paging import every_item
 from tracktui.store.registry import STAGES, ModelVersion, RegisteredModel
 from tracktui.store.search import quote_value
 from tracktui.store.validation import validate_key
@@ -237,14 +238,8 @@ def delete_registered_model(node: Widget, name: str, after: Callable[[], None]) 
 
     def gather() -> tuple[RegisteredModel, list[ModelVersion]]:
         model = store.get_registered_model(name)
-        versions: list[ModelVersion] = []
-        token = None
-        while True:
-            page = store.search_model_versions(f"name = {quote_value(name)}", page_token=token)
-            versions.extend(page.items)
-            token = page.next_page_token
-            if not token:
-                return model, versions
+        wanted = f"name = {quote_value(name)}"
+        return model, every_item(lambda token: store.search_model_versions(wanted, page_token=token))
 
     def ask(found: tuple[RegisteredModel, list[ModelVersion]]) -> None:
         model, versions = found

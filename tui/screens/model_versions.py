@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from tracktui.store.base import Store
 from tracktui.store.errors import NotFound, StoreError
+from tracktui.store.paging import every_item
 from tracktui.store.registry import ModelVersion, RegisteredModel
 from tracktui.store.search import quote_value
 
@@ -50,15 +51,9 @@ MARK = "●"
 
 def all_versions(store: Store, name: str) -> list[ModelVersion]:
     """Every version of the model, newest (highest number) first (a store call)."""
-    versions: list[ModelVersion] = []
-    token = None
-    while len(versions) < MAX_VERSIONS:
-        page = store.search_model_versions(f"name = {quote_value(name)}", page_token=token)
-        versions.extend(v for v in page.items if v.name == name)
-        token = page.next_page_token
-        if not token:
-            break
-    return sorted(versions, key=lambda v: int(v.version), reverse=True)
+    wanted = f"name = {quote_value(name)}"
+    versions = every_item(lambda token: store.search_model_versions(wanted, page_token=token), MAX_VERSIONS)
+    return sorted((v for v in versions if v.name == name), key=lambda v: int(v.version), reverse=True)
 
 
 def source_run_names(store: Store, versions: list[ModelVersion]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from tracktui.store.errors import StoreError
+from tracktui.store.paging import every_item
 from tracktui.store.registry import Prompt, PromptVersion
 
 from ..actions import open_copy_menu
@@ -98,14 +99,7 @@ class PromptScreen(Screen):
 
         def call() -> tuple[Prompt, list[PromptVersion]]:
             prompt = store.get_prompt(name)
-            versions: list[PromptVersion] = []
-            token = None
-            while len(versions) < MAX_VERSIONS:
-                page = store.search_prompt_versions(name, page_token=token)
-                versions.extend(page.items)
-                token = page.next_page_token
-                if not token:
-                    break
+            versions = every_item(lambda token: store.search_prompt_versions(name, page_token=token), MAX_VERSIONS)
             return prompt, sorted(versions, key=lambda v: int(v.version), reverse=True)
 
         self.app.run_store_call(self, call, self._loaded, group="prompt", on_error=self._failed)
