@@ -349,6 +349,23 @@ class Store(ABC):
 
         return logged_images(self.list_artifacts(run_id, IMAGES_FOLDER))
 
+    def read_artifact_tail(self, run_id: str, path: str, limit: int = 256 * 1024) -> ArtifactPreview:
+        """A typed preview of the last `limit` bytes of file `path`, from its first whole line
+        (`from_end`): a growing log opens at its end without reading the rest. A store that
+        cannot fetch the end alone (a server ignoring Range requests) gives the head instead,
+        with `note` saying so. Raises NotFound."""
+        from .artifacts.base import RangesNotSupported
+        from .artifacts.preview import build_preview, build_tail_preview
+
+        with self.artifact_repository(self.get_run(run_id)) as repo:
+            try:
+                tail, size = repo.read_tail(path, limit)
+            except RangesNotSupported as exc:
+                head, size = repo.read_head(path, limit)
+                preview = build_preview(path, head, size, limit)
+                return dataclasses.replace(preview, note=f"{exc}: showing the start of the file, not its end")
+        return build_tail_preview(path, tail, size, limit)
+
     def download_artifacts(
         self, run_id: str, path: str, dest, progress=None, overwrite: bool = False, cancel=None,
         workers: int | None = None,

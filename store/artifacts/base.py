@@ -47,7 +47,8 @@ class ArtifactPreview:
 
     `text` holds the (possibly truncated) text for text-like kinds; `rows` the parsed table for
     csv/tsv; `image` the dimensions for images. Binary files carry only `size` and `note`.
-    `truncated` is True when the file is longer than what was read.
+    `truncated` is True when the file is longer than what was read. A tail preview
+    (`from_end`) holds the file's last bytes, starting at a whole line.
     """
 
     path: str
@@ -58,6 +59,8 @@ class ArtifactPreview:
     rows: tuple[tuple[str, ...], ...] | None = None
     image: ImageInfo | None = None
     note: str | None = None
+    #: True when `text` is the end of the file (a tail read) rather than its start.
+    from_end: bool = False
 
 
 class RangesNotSupported(Exception):
@@ -124,6 +127,12 @@ class ArtifactRepository(ABC):
                 if len(buf) >= limit:
                     break
             return bytes(buf[:limit]), stream.size
+
+    def read_tail(self, path: str, limit: int = PREVIEW_LIMIT) -> tuple[bytes, int | None]:
+        """At most `limit` bytes from the end of file `path`, and the file's full size (or None
+        when unknown), reading no more than that. Raises RangesNotSupported when this store
+        cannot fetch the end alone (the caller shows the head instead), NotFound."""
+        raise RangesNotSupported(f"{type(self).__name__} cannot fetch the end of a file alone")
 
     def close(self) -> None:
         """Release connections this repository opened itself. Safe to call twice."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import NotFound, StoreError, UnsafePath
-from .base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, ArtifactStream
+from .base import CHUNK_SIZE, PREVIEW_LIMIT, ArtifactEntry, ArtifactRepository, ArtifactStream
 from .safety import clean_relative_path, local_within
 
 
@@ -65,6 +65,11 @@ class LocalArtifactRepository(ArtifactRepository):
         except OSError as exc:
             raise StoreError(f"Cannot read artifact {path!r}: {exc.strerror or exc}") from None
 
+    def read_tail(self, path: str, limit: int = PREVIEW_LIMIT) -> tuple[bytes, int | None]:
+        with self.open(path) as stream:
+            assert isinstance(stream, _FileStream)
+            return stream.read_last(limit), stream.size
+
 
 class _FileStream(ArtifactStream):
     def __init__(self, handle):
@@ -74,6 +79,11 @@ class _FileStream(ArtifactStream):
     def chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         while chunk := self._handle.read(chunk_size):
             yield chunk
+
+    def read_last(self, limit: int) -> bytes:
+        """The last `limit` bytes: one seek, so a 1 GiB log costs what its tail costs."""
+        self._handle.seek(max(0, (self.size or 0) - limit))
+        return self._handle.read(limit)
 
     def close(self) -> None:
         self._handle.close()

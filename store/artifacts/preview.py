@@ -45,6 +45,26 @@ def build_preview(path: str, head: bytes, size: int | None, limit: int) -> Artif
     return ArtifactPreview(path, "text", size, truncated, text=text)
 
 
+def build_tail_preview(path: str, tail: bytes, size: int | None, limit: int) -> ArtifactPreview:
+    """The typed preview of `path` from its last bytes `tail` (at most `limit` were asked for):
+    text from the first whole line on, highlighted by extension; never parsed as a table or
+    pretty-printed, since the start is missing. A tail that is the whole file is a head."""
+    if size is not None and size <= len(tail):
+        return build_preview(path, tail, size, limit)
+    newline = tail.find(b"\n")
+    body = tail[newline + 1:] if 0 <= newline < len(tail) - 1 else tail
+    text = _decode_tail(body)
+    if text is None:
+        return ArtifactPreview(
+            path, "binary", size, True, from_end=True,
+            note=f"Binary file ({_human(size if size is not None else len(tail))}): no preview",
+        )
+    name = path.rsplit("/", 1)[-1]
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    kind: PreviewKind = "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else "text"
+    return ArtifactPreview(path, kind, size, True, text=text, from_end=True)
+
+
 def image_info(head: bytes) -> ImageInfo | None:
     """Format and dimensions of a PNG, JPEG, GIF, BMP or WebP image from its header bytes."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -112,6 +132,20 @@ def _decode_text(head: bytes, truncated: bool) -> str | None:
             except UnicodeDecodeError:
                 return None
         return None
+
+
+def _decode_tail(tail: bytes) -> str | None:
+    """UTF-8 text whose first character may have been cut (up to 3 continuation bytes), or None."""
+    if b"\x00" in tail:
+        return None
+    for skip in range(4):
+        if skip < len(tail) and 0x80 <= tail[skip] < 0xC0:
+            continue  # a continuation byte: part of a character that began before the tail
+        try:
+            return tail[skip:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
 
 
 def _pretty_json(text: str, truncated: bool) -> str:

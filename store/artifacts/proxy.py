@@ -23,6 +23,7 @@ from ..rest.transport import RestTransport, TransportSettings, TrickleGuard, sam
 from ..uris import mask_uri
 from .base import (
     CHUNK_SIZE,
+    PREVIEW_LIMIT,
     ArtifactEntry,
     ArtifactRepository,
     ArtifactStream,
@@ -81,6 +82,10 @@ class ProxyArtifactRepository(ArtifactRepository):
             raise RangesNotSupported(f"{self._http.display_uri} ignored a Range request")
         return stream
 
+    def read_tail(self, path: str, limit: int = PREVIEW_LIMIT) -> tuple[bytes, int | None]:
+        path = clean_relative_path(path)
+        return read_tail_over_http(self._http, f"{PROXY_API}/{quote(join_under(self.root, path), safe='/')}", None, limit)
+
     def _transport_stream(self, url_path: str, headers: dict | None = None) -> HttpStream:
         """A download through the transport, at most TRANSPORT_DOWNLOADS at once: the download
         engine runs up to 40 threads, and httpcore's pool (1.0.9) can close a connection it
@@ -104,14 +109,18 @@ class ProxyArtifactRepository(ArtifactRepository):
 class HttpStream(ArtifactStream):
     """A streamed GET through a RestTransport; transport failures mid-body become Unreachable."""
 
-    def __init__(self, transport: RestTransport, url_path: str, params: dict | None = None, headers: dict | None = None):
+    def __init__(self, transport: RestTransport, url_path: str, params: dict | None = None, headers: dict | None = None,
+                 *, also_accept: tuple[int, ...] = ()):
         self._http = transport
         self._stack = contextlib.ExitStack()
-        self._response = self._stack.enter_context(transport.stream(url_path, params, headers))
+        self._response = self._stack.enter_context(transport.stream(url_path, params, headers, also_accept=also_accept))
         self.status = self._response.status_code
         length = self._response.headers.get("Content-Length")
         encoded = self._response.headers.get("Content-Encoding", "identity") != "identity"
         self.size = int(length) if length and length.isdigit() and not encoded else None
+        #: The whole file's size from a 206 answer's `Content-Range: bytes a-b/total`.
+        total = self._response.headers.get("Content-Range", "").rpartition("/")[2]
+        self.complete_size = int(total) if total.isdigit() else None
 
     def chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         guard = TrickleGuard(self._http.settings.timeout, f"The download from {self._http.display_uri}")
@@ -141,6 +150,34 @@ class HttpStream(ArtifactStream):
             on_close, self.on_close = self.on_close, None
             if on_close is not None:
                 on_close()
+
+
+def read_tail_over_http(
+    transport: RestTransport, url_path: str, params: dict | None, limit: int
+) -> tuple[bytes, int | None]:
+    """The last `limit` bytes of the file at `url_path` with a suffix Range request, and its
+    size. MLflow's server answers Range requests on both artifact routes (Flask's `send_file`
+    and `make_conditional`), but Werkzeug refuses (416) a suffix longer than the file, which
+    RFC 9110 §14.1.2 serves whole: then the file is shorter than `limit` and a plain GET reads
+    it. A server answering 200 instead raises RangesNotSupported, after reading none of the body."""
+    limit = max(limit, 1)
+    with HttpStream(transport, url_path, params, headers={"Range": f"bytes=-{limit}"}, also_accept=(416,)) as stream:
+        if stream.status == 206:
+            return _read_at_most(stream, limit), stream.complete_size
+        if stream.status != 416:
+            raise RangesNotSupported(f"{transport.display_uri} ignored a Range request")
+    with HttpStream(transport, url_path, params) as whole:
+        data = _read_at_most(whole, limit)
+        return data, whole.size if whole.size is not None else len(data)
+
+
+def _read_at_most(stream: ArtifactStream, limit: int) -> bytes:
+    buf = bytearray()
+    for chunk in stream.chunks(min(limit, CHUNK_SIZE)):
+        buf += chunk
+        if len(buf) >= limit:
+            break
+    return bytes(buf[:limit])
 
 
 def for_mlflow_artifacts_uri(

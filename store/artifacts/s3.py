@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from ..errors import AuthFailed, NotFound, StoreError, Unreachable, UnsupportedURI
-from .base import CHUNK_SIZE, ArtifactEntry, ArtifactRepository, ArtifactStream
+from .base import CHUNK_SIZE, PREVIEW_LIMIT, ArtifactEntry, ArtifactRepository, ArtifactStream
 from .safety import child_of, clean_relative_path, join_under
 
 INSTALL_HINT = "pip install 'tracktui[s3]' (boto3)"
@@ -72,6 +72,21 @@ class S3ArtifactRepository(ArtifactRepository):
             lambda: self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(limit, 1) - 1}"), key
         )
         data = answer["Body"].read()[:limit]
+        total = answer.get("ContentRange", "").rpartition("/")[2]
+        return data, int(total) if total.isdigit() else int(answer.get("ContentLength") or len(data))
+
+    def read_tail(self, path: str, limit: int = PREVIEW_LIMIT) -> tuple[bytes, int | None]:
+        path = clean_relative_path(path)
+        key = join_under(self.prefix, path)
+        try:
+            answer = self._call(
+                lambda: self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=-{max(limit, 1)}"), key
+            )
+        except StoreError as exc:
+            if "InvalidRange" not in exc.message:
+                raise
+            return b"", 0  # S3 refuses any range of an empty object
+        data = answer["Body"].read()[-limit:] if limit else b""
         total = answer.get("ContentRange", "").rpartition("/")[2]
         return data, int(total) if total.isdigit() else int(answer.get("ContentLength") or len(data))
 

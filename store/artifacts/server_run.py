@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from ..errors import StoreError, UnsafePath
 from ..rest.transport import RestTransport, ServerError
-from .base import ArtifactEntry, ArtifactRepository, ArtifactStream
-from .proxy import HttpStream, int_or_none
+from .base import PREVIEW_LIMIT, ArtifactEntry, ArtifactRepository, ArtifactStream
+from .proxy import HttpStream, int_or_none, read_tail_over_http
 from .safety import child_of, clean_relative_path
 
 LIST_API = "/api/2.0/mlflow/artifacts/list"
@@ -56,6 +56,11 @@ class ServerRunArtifactRepository(ArtifactRepository):
         path = clean_relative_path(path)
         with self._hinted():
             return HttpStream(self._http, GET_ARTIFACT, {"path": path, "run_uuid": self.run_id})
+
+    def read_tail(self, path: str, limit: int = PREVIEW_LIMIT) -> tuple[bytes, int | None]:
+        path = clean_relative_path(path)
+        with self._hinted():
+            return read_tail_over_http(self._http, GET_ARTIFACT, {"path": path, "run_uuid": self.run_id}, limit)
 
     @contextlib.contextmanager
     def _hinted(self) -> Iterator[None]:

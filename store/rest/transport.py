@@ -254,10 +254,11 @@ class RestTransport:
 
     @contextlib.contextmanager
     def stream(
-        self, path: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+        self, path: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+        *, also_accept: tuple[int, ...] = (),
     ) -> Iterator[httpx.Response]:
         """GET `path` without reading the body (artifact downloads): yields the 200 (or, for a
-        Range request, 206) response.
+        Range request, 206) response, or one whose status is in `also_accept`.
 
         Connection failures and transient statuses are retried as in `request`; any other answer
         raises the matching StoreError. Errors while reading the body are the caller's."""
@@ -282,7 +283,7 @@ class RestTransport:
                     f"{_after(attempt)}: {self._scrub(_describe(exc))}"
                 ) from None
             self._answered = True
-            if response.status_code in (200, 206):
+            if response.status_code in (200, 206) or response.status_code in also_accept:
                 try:
                     yield response
                 finally:

@@ -235,6 +235,36 @@ def test_preview_missing_file(case):
         case.store.read_artifact_head(case.run_id, "no-such-file.txt")
 
 
+# -- tails: the end of a file, fetched alone -----------------------------------------------------
+
+
+def test_tail_starts_at_a_whole_line(case):
+    tail = case.store.read_artifact_tail(case.run_id, "data/table.csv", limit=15)
+    assert ARTIFACT_CSV.encode()[-15:] == b",0.8\n2,0.3,0.9\n"  # the fetched bytes begin mid-line
+    assert (tail.kind, tail.text, tail.from_end, tail.truncated) == ("text", "2,0.3,0.9\n", True, True)
+    assert tail.size == len(ARTIFACT_CSV) and tail.note is None  # a real Range read, no fallback
+
+
+def test_tail_of_a_big_file_is_its_last_bytes(case):
+    from tracktui.store.artifacts.preview import build_tail_preview
+
+    blob = artifact_blob()
+    with case.store.artifact_repository(case.store.get_run(case.run_id)) as repo:
+        data, size = repo.read_tail("blob.bin", 4096)
+    assert (data, size) == (blob[-4096:], len(blob))
+    assert build_tail_preview("blob.bin", data, size, 4096).kind in ("binary", "text")
+
+
+def test_tail_longer_than_the_file_is_the_whole_file(case):
+    whole = case.store.read_artifact_tail(case.run_id, "notes/ünï file.txt", limit=4096)
+    assert (whole.text, whole.truncated, whole.from_end) == ("unicode name ✓\n", False, False)
+
+
+def test_tail_of_a_missing_file(case):
+    with pytest.raises(NotFound):
+        case.store.read_artifact_tail(case.run_id, "no-such-file.txt")
+
+
 # -- downloads --------------------------------------------------------------------------------
 
 
