@@ -20,21 +20,24 @@ from tracktui.tui.screens.runs import RunsScreen
 from tracktui.tui.screens.sweep import SweepScreen
 from tracktui.tui.screens.trace import TraceScreen
 from tracktui.tui.screens.traces import TracesScreen
+from tracktui.tui.screens.value_viewer import ValueViewer
 from tracktui.tui.widgets.charts_grid import ChartsGrid
 from tracktui.tui.widgets.compare_images import CompareImages
 from tracktui.tui.widgets.logged_images import LoggedImagesPanel
 from tracktui.tui.widgets.metrics_table import MetricsTable
 from tracktui.tui.widgets.params_table import KeyValueGrid
 from tracktui.tui.widgets.runs_table import RunsTable
+from tracktui.tui.widgets.searchable_text import SearchableText
 from tracktui.tui.widgets.span_waterfall import SpanTree
 from tracktui.tui.widgets.sweep_scatter import SweepScatter
 from tracktui.tui.widgets.traces_table import TracesTable
+from tracktui.tui.widgets.value_tree import ValueTree
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 OWNERS = [ExperimentsScreen, RunsScreen, RunsTable, RunScreen, MetricsTable, KeyValueGrid, PlotScreen,
           CompareScreen, SweepScreen, SweepScatter, TracesScreen, TracesTable, TraceScreen, SpanTree,
           RunChartsScreen, ChartsGrid, RegisteredModelsScreen, ModelVersionsScreen, PromptsScreen, PromptScreen,
-          LoggedImagesPanel, CompareImages]
+          LoggedImagesPanel, CompareImages, ValueViewer, SearchableText, ValueTree]
 #: Moving the cursor, covered by "arrows or j/k move" and the like.
 _MOVES = re.compile(r"cursor_|page_|scroll_(up|down)|^first$|^last$|^(previous|next)_tab$")
 _WRITTEN = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",

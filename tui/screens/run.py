@@ -313,6 +313,12 @@ class RunScreen(RunScreenActions):
 
         self.app.push_screen(PlotScreen(self.run_id, event.keys))
 
+    @on(KeyValueTable.OpenValue)
+    def _open_value(self, event: KeyValueTable.OpenValue) -> None:
+        from .value_viewer import ValueViewer
+
+        self.app.push_screen(ValueViewer(event.noun, event.key, event.value))
+
     @on(RunOverview.OpenRun)
     def _open_related(self, event: RunOverview.OpenRun) -> None:
         self.app.push_screen(RunScreen(event.run_id))

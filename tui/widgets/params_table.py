@@ -1,7 +1,8 @@
 """A searchable key/value table: a run's params, or its tags (optionally without `mlflow.*`).
 
 It only displays what it is given; typing in the filter box narrows the rows to keys or values
-containing the text (case-insensitive).
+containing the text (case-insensitive). `enter` or `v` on a row posts `OpenValue`: the screen
+shows the value whole (values are cut to the table's width here).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from rich.cells import cell_len, set_cell_size
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
@@ -37,6 +39,13 @@ class KeyValueTable(Vertical):
     }
     KeyValueTable > DataTable { height: 1fr; }
     """
+
+    class OpenValue(Message):
+        """The user asked to read the value of `key` whole."""
+
+        def __init__(self, noun: str, key: str, value: str) -> None:
+            super().__init__()
+            self.noun, self.key, self.value = noun, key, value
 
     filter_text: reactive[str] = reactive("", init=False)
     #: When true, keys starting with `hidden_prefix` are left out.
@@ -109,6 +118,15 @@ class KeyValueTable(Vertical):
         self.focus_table()
 
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.open_highlighted()
+
+    def open_highlighted(self) -> None:
+        item = self.highlighted_item
+        if item is not None:
+            self.post_message(self.OpenValue(self.noun.removesuffix("s"), *item))
+
     def watch_filter_text(self) -> None:
         self._refill()
 
@@ -172,7 +190,13 @@ class KeyValueGrid(DataTable):
         Binding("j", "cursor_down", "Down", show=False, id="key_values.cursor_down"),
         Binding("k", "cursor_up", "Up", show=False, id="key_values.cursor_up"),
         Binding("c", "copy_value", "Copy value", id="key_values.copy_value"),
+        Binding("v", "view_value", "View value", id="key_values.view_value"),
     ]
+
+    def action_view_value(self) -> None:
+        owner = self.parent
+        if isinstance(owner, KeyValueTable):
+            owner.open_highlighted()
 
     def action_copy_value(self) -> None:
         owner = self.parent
