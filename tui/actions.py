@@ -27,7 +27,7 @@ from textual.widget import Widget
 
 from tracktui.store.base import Store
 from tracktui.store.errors import PermissionDenied, ReadOnlyError, StoreError
-from tracktui.store.model import Experiment, Run
+from tracktui.store.model import NOTE_TAG, Experiment, Run
 from tracktui.store.validation import (
     validate_experiment_name,
     validate_experiment_tag,
@@ -53,6 +53,7 @@ UNDO_SECONDS = 20
 WRITE_ACTIONS = {
     "delete_runs", "restore_runs", "edit_tags", "rename_run",
     "delete_experiment", "restore_experiment", "rename_experiment", "edit_experiment_tags", "undo",
+    "edit_description", "edit_experiment_description",
 }
 
 
@@ -120,6 +121,25 @@ def edit_tags(node: Widget, subject: str, tag_sets: Sequence[Mapping[str, str]],
         write_in_worker(node, lambda: write_changes(changes), done, "tags")
 
     node.app.push_screen(TagEditor(subject, tag_sets, validate), apply)
+
+
+def edit_description(node: Widget, subject: str, current: str, write: Callable[[str], None],
+                     after: Callable[[], None], validate: Callable[[str, str], None]) -> None:
+    """Open the description editor on `current`; on save, `write(text)` runs in a worker, then
+    the user is told and `after()` runs."""
+    from .screens.description_editor import DescriptionEditor
+
+    def apply(text: str | None) -> None:
+        if text is None:
+            return
+
+        def done(_: object) -> None:
+            node.notify(f"Saved the description of {subject}", timeout=4, markup=False)
+            after()
+
+        write_in_worker(node, lambda: write(text), done, "description")
+
+    node.app.push_screen(DescriptionEditor(subject, current, validate), apply)
 
 
 def open_copy_menu(node: Widget, choices: Sequence[tuple[str, str, str | None]]) -> None:
@@ -368,6 +388,7 @@ class ExperimentActions(WriteActionsScreen):
         Binding("u", "restore_experiment", "Restore experiment", show=False, id="experiments.restore"),
         Binding("r", "rename_experiment", "Rename experiment", show=False, id="experiments.rename"),
         Binding("t", "edit_experiment_tags", "Edit tags", show=False, id="experiments.tags"),
+        Binding("e", "edit_experiment_description", "Edit description", show=False, id="experiments.description"),
         Binding("y", "copy", "Copy…", show=False, id="experiments.copy"),
     ]
 
@@ -466,6 +487,22 @@ class ExperimentActions(WriteActionsScreen):
 
         self.app.run_store_call(self, lambda: store.get_experiment(exp_id), edit, group="tags-fetch")
 
+    def action_edit_experiment_description(self) -> None:
+        """Fetch the experiment afresh, edit its `mlflow.note.content` tag, write it back."""
+        if not self._guard("edit_experiment_description"):
+            return
+        exp = self.current_experiment
+        if exp is None:
+            return
+        store, exp_id = self.app.store, exp.id
+
+        def edit(current: Experiment) -> None:
+            edit_description(self, f"experiment '{current.name}'", current.tags.get(NOTE_TAG, ""),
+                             lambda text: store.set_experiment_tag(exp_id, NOTE_TAG, text), self.load,
+                             validate_experiment_tag)
+
+        self.app.run_store_call(self, lambda: store.get_experiment(exp_id), edit, group="description-fetch")
+
     def action_copy(self) -> None:
         exp = self.current_experiment
         if exp is not None:
@@ -490,6 +527,7 @@ class RunScreenActions(WriteActionsScreen):
 
     BINDINGS = [
         Binding("t", "edit_tags", "Edit tags", show=False, id="run.tags"),
+        Binding("e", "edit_description", "Edit description", show=False, id="run.description"),
         Binding("r", "rename_run", "Rename run", show=False, id="run.rename"),
         Binding("y", "copy", "Copy…", id="run.copy"),
         Binding("D", "download", "Download", id="run.download"),  # Artifacts tab only
@@ -498,6 +536,18 @@ class RunScreenActions(WriteActionsScreen):
     def action_edit_tags(self) -> None:
         if self._guard("edit_tags"):
             open_tag_editor(self, [self.run_id], after=self.load_run)
+
+    def action_edit_description(self) -> None:
+        """Fetch the run afresh (its note may have changed), edit `mlflow.note.content`, save."""
+        if not self._guard("edit_description"):
+            return
+        store, run_id = self.app.store, self.run_id
+
+        def edit(run: Run) -> None:
+            edit_description(self, f"run '{run.display_name}'", run.tags.get(NOTE_TAG, ""),
+                             lambda text: store.set_tag(run_id, NOTE_TAG, text), self.load_run, validate_run_tag)
+
+        self.app.run_store_call(self, lambda: store.get_run(run_id), edit, group="description-fetch")
 
     def action_rename_run(self) -> None:
         if self._guard("rename_run") and self.run is not None:

@@ -28,7 +28,7 @@ from fixtures.private_stores import Private, make_private
 from tracktui.store import open_store
 from tracktui.store.base import Store
 from tracktui.store.errors import InvalidValue, NotFound, ReadOnlyError
-from tracktui.store.model import Dataset, DatasetInput, MetricPoint
+from tracktui.store.model import NOTE_TAG, Dataset, DatasetInput, MetricPoint
 
 SQL_KINDS = ("sqlite", "postgres", "mysql")
 MAX_DOUBLE = 1.7976931348623157e308
@@ -332,6 +332,29 @@ def test_set_tags_on_many_runs_and_delete_tag(w):
     assert w.client.get_run(b).data.tags["stage"] == "review"
     with pytest.raises(NotFound):
         w.store.delete_tag(a, "stage")
+
+
+#: Descriptions as people write them: Markdown over many lines, unicode, tabs, CRLF line ends
+#: (pasted from Windows), surrounding blanks and a trailing newline, which MLflow keeps as sent.
+DESCRIPTIONS = (
+    "# Sweep ✓\n\n* lr: 1e-4\n* ünïcode — 日本語 😀\n\n```python\nfit(x)\n```\n",
+    "  leading and trailing blanks \t\n\n",
+    "windows\r\nline ends\r\n",
+    "x" * 7999 + "\n",
+)
+
+
+@pytest.mark.parametrize("text", DESCRIPTIONS, ids=["markdown", "blanks", "crlf", "at-the-limit"])
+def test_descriptions_read_back_byte_for_byte(w, text):
+    """A run's and an experiment's description (the `mlflow.note.content` tag, as MLflow's UI
+    writes it) written by tracktui, read back by MlflowClient unchanged."""
+    requires(w.store, "set_tags", "set_experiment_tag")
+    eid = fresh_experiment(w)
+    (run_id,) = fresh_runs(w, eid, 1)
+    w.store.set_tag(run_id, NOTE_TAG, text)
+    w.store.set_experiment_tag(eid, NOTE_TAG, text)
+    assert w.client.get_run(run_id).data.tags[NOTE_TAG].encode() == text.encode()
+    assert w.client.get_experiment(eid).tags[NOTE_TAG].encode() == text.encode()
 
 
 def test_failed_set_tags_leaves_every_run_as_it_was(w):
