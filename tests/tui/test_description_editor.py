@@ -146,3 +146,29 @@ def test_editor_snapshot(snap_compare, make_app, size):
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+async def test_the_tag_editor_edits_multi_line_values_in_the_multi_line_editor(make_app):
+    from tracktui.tui.screens.tag_editor import TagEditor
+
+    config = "layers:\n  - 64\n  - 32\n"
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tags = TagEditor("run 'x'", [{"a": "b", "config": config, NOTE_TAG: DESCRIPTION}])
+        await pilot.app.push_screen(tags)
+        await settle(pilot)
+        await pilot.press("down", "enter")  # config: its lines stay lines
+        await settle(pilot)
+        lines = pilot.app.screen
+        assert isinstance(lines, DescriptionEditor) and lines.text == config
+        assert "Tag config of run 'x'" in str(lines.query_one(".description-title").render())
+        lines.query_one("TextArea").text = config + "  - 16\n"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is tags and tags.changes.set == {"config": config + "  - 16\n"}
+        await pilot.press("down", "enter")  # the description
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, DescriptionEditor) and pilot.app.screen.text == DESCRIPTION
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is tags and NOTE_TAG not in tags.changes.set

@@ -55,11 +55,14 @@ class DescriptionEditor(ModalScreen["str | None"]):
 
     layout_mode: reactive[str] = reactive("both", init=False)
 
-    def __init__(self, subject: str, current: str, validate: Callable[[str, str], None]) -> None:
+    def __init__(self, subject: str, current: str, validate: Callable[[str, str], None], *,
+                 key: str = NOTE_TAG) -> None:
         """`current` is the stored description ('' for none); `validate(key, value)` raises the
-        store's error for a value it would refuse."""
+        store's error for a value it would refuse. Another `key` edits any multi-line tag
+        value (the tag editor opens it for those)."""
         super().__init__()
         self.subject = subject
+        self.key = key
         self.current = current
         self.validate = validate
         # The editor draws its text raw, so it gets the inert text; left as loaded, it stands
@@ -69,7 +72,8 @@ class DescriptionEditor(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(plain(f"Description of {self.subject}"), classes="description-title")
+            title = f"Description of {self.subject}" if self.key == NOTE_TAG else f"Tag {self.key} of {self.subject}"
+            yield Static(plain(title), classes="description-title")
             with Horizontal():
                 yield TextArea(self.loaded, id="description-text", soft_wrap=True, tab_behavior="focus",
                                show_line_numbers=False)
@@ -80,8 +84,9 @@ class DescriptionEditor(ModalScreen["str | None"]):
             if self.loaded != self.current.replace("\r\n", "\n"):
                 warning = "It holds control characters, shown as ␛, ␇…; saved unchanged, they are kept."
             yield Static(warning, classes="description-warning", markup=False)
-            yield Static(f"Markdown · saved to the {NOTE_TAG} tag, as MLflow's UI does · ctrl+s saves · "
-                         "ctrl+t preview beside/only/off · esc cancels", classes="description-hint", markup=False)
+            saved = f"saved to the {NOTE_TAG} tag, as MLflow's UI does" if self.key == NOTE_TAG else "kept exactly as typed"
+            yield Static(plain(f"Markdown · {saved} · ctrl+s {'saves' if self.key == NOTE_TAG else 'stages it'} · "
+                               "ctrl+t preview beside/only/off · esc cancels"), classes="description-hint")
 
     def on_mount(self) -> None:
         self.layout_mode = "both" if self.app.size.width >= SIDE_BY_SIDE_WIDTH else "edit"
@@ -125,7 +130,7 @@ class DescriptionEditor(ModalScreen["str | None"]):
             self.dismiss(None)  # unchanged: nothing to write
             return
         try:
-            self.validate(NOTE_TAG, text)
+            self.validate(self.key, text)
         except StoreError as exc:
             self.query_one("#description-error", Static).update(plain(exc.message))
             return

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from tracktui.store.errors import StoreError
+from tracktui.store.model import NOTE_TAG
 from tracktui.store.validation import reserved_tag_warning, validate_run_tag
 
 from ..safe_text import inert, plain
@@ -147,6 +148,9 @@ class TagEditor(ModalScreen["TagChanges | None"]):
         if key is None:
             return
         value = self.changes.set.get(key, self.original.get(key))
+        if value is not None and (key == NOTE_TAG or "\n" in value or "\r" in value):
+            self._edit_lines(key, value)
+            return
         # Inputs draw their value raw, so they get the inert text; left as shown, it stands
         # for the stored key/value (see `stage`).
         self._shown = {inert(key or ""): key or "", inert(value or ""): value or ""}
@@ -154,6 +158,17 @@ class TagEditor(ModalScreen["TagChanges | None"]):
         value_input = self.query_one("#tag-value", Input)
         value_input.value = inert(value or "")
         value_input.focus()
+
+    def _edit_lines(self, key: str, value: str) -> None:
+        """A multi-line value (a description, a config) in a multi-line editor: a one-line input
+        would run its lines together. Saving there stages it here."""
+        from .description_editor import DescriptionEditor
+
+        def staged(text: str | None) -> None:
+            if text is not None:
+                self._stage(key, text)
+
+        self.app.push_screen(DescriptionEditor(self.subject, value, self.validate, key=key), staged)
 
     def action_add_tag(self) -> None:
         self._shown = {}
@@ -177,7 +192,9 @@ class TagEditor(ModalScreen["TagChanges | None"]):
         """Check the key/value inputs as the store would; stage them, or show why not."""
         key = self.query_one("#tag-key", Input).value.strip()
         value = self.query_one("#tag-value", Input).value
-        key, value = self._shown.get(key, key), self._shown.get(value, value)
+        return self._stage(self._shown.get(key, key), self._shown.get(value, value))
+
+    def _stage(self, key: str, value: str) -> bool:
         try:
             self.validate(key, value)
         except StoreError as exc:
