@@ -633,7 +633,8 @@ class RunScreenActions(WriteActionsScreen):
             browser.show_preview_failed(path, error.message)
             return True
 
-        self.app.run_store_call(self, lambda: store.read_artifact_head(run_id, path), browser.show_preview,
+        read = store.read_artifact_tail if event.from_end else store.read_artifact_head
+        self.app.run_store_call(self, lambda: read(run_id, path), browser.show_preview,
                                 group="artifact-preview", on_error=failed)
 
     def on_artifact_browser_image_wanted(self, event: ArtifactBrowser.ImageWanted) -> None:

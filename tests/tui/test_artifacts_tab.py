@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from action_helpers import app_on_copy, writable_copy
-from pilot_helpers import settle
+from pilot_helpers import settle, type_text
 
 from tracktui.store import open_store
 from tracktui.store.artifacts.local import local_path_of
@@ -57,7 +57,7 @@ async def highlight(pilot, browser: ArtifactBrowser, path: str) -> None:
 
 
 def preview_text(browser: ArtifactBrowser) -> str:
-    return str(browser.query_one("#artifact-preview-text").render())
+    return str(browser.preview_text.body.render())
 
 
 async def test_tree_lists_one_level_and_loads_folders_on_expand(store_copy, model_run, tmp_path):
@@ -259,3 +259,88 @@ async def test_proxied_artifacts_opened_from_the_database_say_what_to_do(store_c
         assert f"mlflow-artifacts:/served/{run.id}/artifacts" in text
         assert text.endswith("Open the server's URI instead: tracktui http://host:port")
         assert "A folder" not in text
+
+
+TRAIN_PY = '''"""Fine-tune and report the loss."""
+
+import math
+
+
+def fit(epochs: int) -> float:
+    loss = 1.0
+    for epoch in range(epochs):
+        loss = loss * 0.9  # the loss falls
+        print(f"epoch {epoch}: loss {loss:.3f}")
+    return math.log(loss)
+'''
+
+
+@pytest.fixture
+def text_run(store_copy, tmp_path) -> tuple[str, Path]:
+    """A run of its own (artifacts in this test's directory) with a training log bigger than
+    one preview read and a Python file."""
+    from tracktui.store.artifacts.base import PREVIEW_LIMIT
+
+    with open_store(store_copy) as store:
+        exp = store.create_experiment("texts", artifact_location=(tmp_path / "texts").as_uri())
+        run = store.create_run(exp, name="with-logs")
+        store.update_run(run.id, status="FINISHED", end_time=run.start_time + 1000)  # not live: a still picture
+    root = local_path_of(run.artifact_uri)
+    root.mkdir(parents=True)
+    lines, size = [], 0
+    while size <= 2 * PREVIEW_LIMIT:
+        lines.append(f"step {len(lines):06d} loss {1 / (len(lines) + 1):.6f}\n")
+        size += len(lines[-1])
+    (root / "train.log").write_text("".join(lines))
+    (root / "train.py").write_text(TRAIN_PY)
+    return run.id, root
+
+
+async def test_a_big_log_opens_at_its_end(store_copy, text_run, tmp_path):
+    run_id, root = text_run
+    last = (root / "train.log").read_text().splitlines()[-1]
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "train.log")
+        head = str(browser.query_one("#artifact-preview-head").render())
+        assert "train.log · text" in head and "its end only" in head
+        shown = preview_text(browser)
+        assert shown.startswith("step ") and shown.endswith(last) and not shown.startswith("step 000000")
+        scroll = browser.preview_text.query_one("ScrollableContainer")
+        assert scroll.scroll_y == scroll.max_scroll_y > 0  # the last lines are on screen
+
+
+async def test_slash_searches_the_preview_and_n_N_walk_the_matches(store_copy, text_run, tmp_path):
+    run_id, _root = text_run
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "train.py")
+        await pilot.press("slash")
+        await type_text(pilot, "loss")
+        await pilot.press("enter")
+        text = browser.preview_text
+        assert text.match_count == 8 and text.current_line == 0
+        await pilot.press("n")
+        assert text.current_line == 6
+        await pilot.press("N", "N")
+        assert text.current_line == 10  # wrapped to the last match
+        await pilot.press("slash", "escape")  # esc in the search box closes it, not the screen
+        assert isinstance(app.screen, RunScreen) and not text.query_one(".search-row").has_class("-open")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_highlighted_python_with_search(snap_compare, store_copy, text_run, tmp_path, size):
+    run_id, _root = text_run
+
+    async def run_before(pilot):
+        browser = await open_artifacts(pilot, run_id)
+        await highlight(pilot, browser, "train.py")
+        browser.query_one(".artifact-uri").update("/demo/texts/<run>/artifacts")  # the temp path varies
+        await pilot.press("slash")
+        await type_text(pilot, "loss")
+        await pilot.press("enter", "n")
+        await settle(pilot)
+
+    assert snap_compare(app_on_copy(store_copy, tmp_path), terminal_size=size, run_before=run_before)

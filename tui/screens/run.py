@@ -418,11 +418,15 @@ class RunScreen(RunScreenActions):
             self.notify("This run has no artifact URI.", severity="warning", timeout=2)
 
     def action_search(self) -> None:
-        """Focus the filter box of the tab; from tabs without one, Params'."""
+        """Focus the filter box of the tab (the Artifacts tab: search the preview); from tabs
+        without one, Params'."""
         if self.active_tab == "traces":
             from .traces import TracesView
 
             self.query_one("#run-traces", TracesView).focus_filter()
+            return
+        if self.active_tab == "artifacts":
+            self.query_one(ArtifactBrowser).search_preview()
             return
         tab = self.active_tab if self.active_tab in ("params", "tags", "metrics", "system") else "params"
         self.action_show_tab(tab)  # its TabActivated leaves focus in the filter (_tab_activated)

@@ -2,10 +2,11 @@
 
 The tree asks for one directory level at a time (`ListingWanted`) when a folder is first
 expanded, and for a preview (`PreviewWanted`) when a file is highlighted; the screen makes the
-store calls (`list_artifacts`, `read_artifact_head`) and hands the results back. Text, JSON,
-YAML and MLmodel files show highlighted, CSV/TSV as a table; images show their format and size
-in pixels, then the picture itself (`ImageWanted`: the screen decodes it in a worker, see
-tui/image_decode.py); binary files are refused with their size.
+store calls (`list_artifacts`, `read_artifact_head`, `read_artifact_tail`) and hands the
+results back. Text, JSON, YAML and MLmodel files show highlighted and searchable (`/`, `n`/`N`),
+CSV/TSV as a table; images show their format and size in pixels, then the picture itself
+(`ImageWanted`: the screen decodes it in a worker, see tui/image_decode.py); binary files are
+refused with their size. Logs open at their end: the store reads only the tail of a big one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.highlight import highlight
 from textual.message import Message
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
@@ -24,15 +24,19 @@ from textual.widgets.tree import TreeNode
 from tracktui.store.artifacts.base import ArtifactEntry, ArtifactPreview
 
 from ..image_decode import DisplayImage, NotShown
-from ..safe_text import inert, plain
+from ..safe_text import plain
 from ..sizes import human_size
 from .image_view import ImageView, pixel_box
 from .run_format import MISSING
+from .searchable_text import SearchableText
 
 #: Languages for Textual's highlighter, by preview kind.
 _LANGUAGE = {"json": "json", "yaml": "yaml", "mlmodel": "yaml"}
 #: CSV rows shown in the preview table (the store reads only the file's head anyway).
 MAX_TABLE_ROWS = 500
+#: Files that grow at the end: previewed from their tail.
+LOG_SUFFIXES = (".log", ".out", ".err")
+LOG_NAMES = ("stdout", "stderr", "stdout.txt", "stderr.txt")
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,8 @@ class ArtifactBrowser(Vertical):
     ArtifactBrowser #artifact-preview { width: 3fr; padding: 0 1; }
     ArtifactBrowser .preview-head { color: $text-muted; text-style: bold; }
     ArtifactBrowser #artifact-preview-table { height: auto; max-height: 100%; }
-    ArtifactBrowser #artifact-preview-text { height: auto; }
+    ArtifactBrowser #artifact-preview-text { height: 1fr; }
+    ArtifactBrowser #artifact-preview-text.-message { height: auto; }
     """
 
     class ListingWanted(Message):
@@ -76,9 +81,12 @@ class ArtifactBrowser(Vertical):
             self.path = path
 
     class PreviewWanted(Message):
-        def __init__(self, path: str) -> None:
+        """File `path` needs a preview: of its end when `from_end` (a log)."""
+
+        def __init__(self, path: str, from_end: bool = False) -> None:
             super().__init__()
             self.path = path
+            self.from_end = from_end
 
     class ImageWanted(Message):
         """Image `path` (of `size` bytes when known) should be decoded to fit `box` pixels."""
@@ -102,11 +110,12 @@ class ArtifactBrowser(Vertical):
             with Vertical(id="artifact-preview"):
                 yield Static("", id="artifact-preview-head", classes="preview-head", markup=False)
                 with VerticalScroll(id="artifact-preview-body"):
-                    yield Static("Select a file to preview it.", id="artifact-preview-text")
+                    yield SearchableText(id="artifact-preview-text")
                     yield DataTable(id="artifact-preview-table", show_cursor=False, zebra_stripes=True)
                 yield ImageView(id="artifact-image")
 
     def on_mount(self) -> None:
+        self.preview_text.show_message("Select a file to preview it.")
         self.artifact_tree.show_root = False
         self.artifact_tree.guide_depth = 2
         self.query_one("#artifact-preview-table", DataTable).display = False
@@ -116,9 +125,17 @@ class ArtifactBrowser(Vertical):
     def artifact_tree(self) -> ArtifactTree:
         return self.query_one(ArtifactTree)
 
+    @property
+    def preview_text(self) -> SearchableText:
+        return self.query_one("#artifact-preview-text", SearchableText)
+
     def focus_tree(self) -> None:
         """The tab's keys act on the tree."""
         self.artifact_tree.focus()
+
+    def search_preview(self) -> None:
+        """`/` on the tab: search the previewed text."""
+        self.preview_text.open_search()
 
     # -- what the screen hands us -------------------------------------------------------------
 
@@ -177,18 +194,20 @@ class ArtifactBrowser(Vertical):
         self._hide_image()
         self.query_one("#artifact-preview-table", DataTable).display = False
         self._head(f"{path}/" if path else "Artifacts")
-        text = self.query_one("#artifact-preview-text", Static)
+        text = self.preview_text
         text.display = True
-        text.update(plain(f"Cannot list this folder: {message}", multiline=True))
+        text.show_message(plain(f"Cannot list this folder: {message}", multiline=True))
 
     def show_preview(self, preview: ArtifactPreview) -> None:
         if preview.path != self._previewed:
             return  # the user moved on
         head = f"{preview.path} · {preview.kind} · {_human(preview.size)}"
         if preview.truncated:
-            head += " · first part only"
+            head += " · its end only" if preview.from_end else " · first part only"
+        if preview.note and preview.kind != "binary":
+            head += f" · {preview.note}"
         self._head(head)
-        text = self.query_one("#artifact-preview-text", Static)
+        text = self.preview_text
         table = self.query_one("#artifact-preview-table", DataTable)
         table.display = False
         text.display = True
@@ -205,15 +224,17 @@ class ArtifactBrowser(Vertical):
         elif preview.kind == "image" and preview.image:
             image = preview.image
             dims = f"{image.width} × {image.height} px" if image.width and image.height else "size unknown"
-            text.update(plain(f"{image.format.upper()} image, {dims}, {_human(preview.size)}.\nPress D to download it.",
-                              multiline=True))
+            text.show_message(plain(f"{image.format.upper()} image, {dims}, {_human(preview.size)}.\nPress D to download it.",
+                                    multiline=True))
             self._ask_for_image(preview)
         elif preview.kind == "binary" or preview.text is None:
             # The store's note already names the size; say it once.
             reason = preview.note or f"Not previewed: binary file ({_human(preview.size)})"
-            text.update(plain(f"{reason}.\nPress D to download it.", multiline=True))
+            text.show_message(plain(f"{reason}.\nPress D to download it.", multiline=True))
         else:
-            text.update(highlight(inert(preview.text, multiline=True), language=_language(preview), path=preview.path))
+            text.show(preview.text, language=_language(preview), path=preview.path)
+            if preview.from_end:
+                text.scroll_to_end()
 
     def _ask_for_image(self, preview: ArtifactPreview) -> None:
         view = self.query_one("#artifact-image", ImageView)
@@ -246,9 +267,9 @@ class ArtifactBrowser(Vertical):
         if path == self._previewed:
             self._hide_image()
             self.query_one("#artifact-preview-table", DataTable).display = False
-            text = self.query_one("#artifact-preview-text", Static)
+            text = self.preview_text
             text.display = True
-            text.update(plain(f"Cannot preview: {message}", multiline=True))
+            text.show_message(plain(f"Cannot preview: {message}", multiline=True))
 
     # -- the selection --------------------------------------------------------------------------
 
@@ -282,17 +303,23 @@ class ArtifactBrowser(Vertical):
             self._hide_image()
             self.query_one("#artifact-preview-table", DataTable).display = False
             self._head(f"{data.path}/")
-            text = self.query_one("#artifact-preview-text", Static)
+            text = self.preview_text
             text.display = True
-            text.update("A folder: enter opens it; D downloads it.")
+            text.show_message("A folder: enter opens it; D downloads it.")
             return
         if data.path != self._previewed:
             self._previewed = data.path
             self._head(f"{data.path} · loading…")
-            self.post_message(self.PreviewWanted(data.path))
+            self.post_message(self.PreviewWanted(data.path, from_end=opens_at_end(data.path)))
 
     def _head(self, text: str) -> None:
         self.query_one("#artifact-preview-head", Static).update(plain(text))
+
+
+def opens_at_end(path: str) -> bool:
+    """A log (by its name): what matters in it is at the end, where it grows."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.endswith(LOG_SUFFIXES) or name in LOG_NAMES
 
 
 def _language(preview: ArtifactPreview) -> str | None:

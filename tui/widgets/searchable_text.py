@@ -32,6 +32,9 @@ class SearchableText(Vertical):
     SearchableText { height: 1fr; }
     SearchableText > ScrollableContainer { height: 1fr; }
     SearchableText > ScrollableContainer > Static { width: auto; text-wrap: nowrap; text-overflow: clip; }
+    SearchableText > ScrollableContainer > Static.-message { width: 1fr; text-wrap: wrap; }
+    SearchableText.-message { height: auto; }
+    SearchableText.-message > ScrollableContainer { height: auto; }
     SearchableText > .search-row { height: auto; display: none; }
     SearchableText > .search-row.-open { display: block; }
     SearchableText > .search-row > Input { width: 1fr; }
@@ -68,14 +71,26 @@ class SearchableText(Vertical):
         """Display `text` (store text: made inert here), highlighted for `language` (None: by
         the file name in `path`). The search, if any, applies to the new text."""
         self._text = inert(text, multiline=True)
+        self.body.remove_class("-message")
+        self.remove_class("-message")
         self._base = highlight(self._text, language=language, path=path)
+        scroll = self.query_one(ScrollableContainer)
+        scroll.anchor(False)
+        scroll.scroll_home(animate=False, immediate=True)  # now: a deferred one would release the anchor
         self._find(keep_position=True)
 
     def show_message(self, message: Text | str) -> None:
         """A note instead of a text (a binary file, an error): not searchable."""
         self._text, self._matches, self._current = "", [], -1
         self._base = message if isinstance(message, Text) else plain(message, multiline=True)
+        self.body.add_class("-message")
+        self.add_class("-message")  # as tall as the note: an image preview goes below it
         self.body.update(self._base)
+        self.query_one(ScrollableContainer).scroll_home(animate=False)
+
+    def scroll_to_end(self) -> None:
+        """Show the last lines (a log's tail)."""
+        self.query_one(ScrollableContainer).anchor()  # at the bottom once laid out, until the user scrolls
 
     def open_search(self) -> None:
         self.query_one(".search-row").add_class("-open")

@@ -62,8 +62,8 @@ class ValueTree(Tree[None]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
-        Binding("E", "expand_all", "Expand all", id="value_tree.expand_all"),
-        Binding("z", "collapse_all", "Collapse all", id="value_tree.collapse_all"),
+        Binding("E", "expand_all", "Expand all", show=False, id="value_tree.expand_all"),
+        Binding("z", "collapse_all", "Collapse all", show=False, id="value_tree.collapse_all"),
     ]
 
     def show(self, data: Any) -> None:
