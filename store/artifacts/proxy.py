@@ -156,12 +156,12 @@ def read_tail_over_http(
     transport: RestTransport, url_path: str, params: dict | None, limit: int
 ) -> tuple[bytes, int | None]:
     """The last `limit` bytes of the file at `url_path` with a suffix Range request, and its
-    size. MLflow's server answers Range requests on both artifact routes (Flask's `send_file`
-    and `make_conditional`), but Werkzeug refuses (416) a suffix longer than the file, which
-    RFC 9110 §14.1.2 serves whole: then the file is shorter than `limit` and a plain GET reads
-    it. A server answering 200 instead raises RangesNotSupported, after reading none of the body."""
+    size. MLflow's server answers Range requests on both artifact routes, but Werkzeug refuses
+    (416) a suffix longer than the file (docs/formats.md §3.5): then the file is shorter than
+    `limit` and a plain GET reads it. A server answering 200 instead raises RangesNotSupported, after reading none of the body."""
     limit = max(limit, 1)
-    with HttpStream(transport, url_path, params, headers={"Range": f"bytes=-{limit}"}, also_accept=(416,)) as stream:
+    stream = HttpStream(transport, url_path, params, headers={"Range": f"bytes=-{limit}"}, also_accept=(416,))
+    with stream:
         if stream.status == 206:
             return _read_at_most(stream, limit), stream.complete_size
         if stream.status != 416:

@@ -118,18 +118,26 @@ async def test_a_too_long_description_stays_in_the_editor_with_the_reason(store_
 
 
 async def test_read_only_store_refuses_with_the_reason(make_app):
+    def refused() -> list[str]:
+        """The read-only warnings shown since the last call (each shows for 6 s only)."""
+        shown = [n.message for n in app._notifications if n.title == "Read-only store"]
+        app.clear_notifications()
+        return shown
+
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("e")  # on the experiments screen
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        assert refused() == ["Writes are disabled: the store was opened read-only"]
         await open_experiment(pilot, "mnist")
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("e")  # on a run
         await settle(pilot)
         assert isinstance(app.screen, RunScreen)
-        warnings = [n for n in app._notifications if n.title == "Read-only store"]
-        assert len(warnings) == 2 and "opened read-only" in warnings[0].message
+        assert refused() == ["Writes are disabled: the store was opened read-only"]
 
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

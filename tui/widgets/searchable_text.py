@@ -49,7 +49,7 @@ class SearchableText(Vertical):
         Binding("N", "previous_match", "Previous match", show=False, id="text.previous"),
     ]
 
-    query: reactive[str] = reactive("", init=False)
+    search_text: reactive[str] = reactive("", init=False)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -127,7 +127,7 @@ class SearchableText(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.query = event.value
+        self.search_text = event.value
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -141,13 +141,13 @@ class SearchableText(Vertical):
             self.query_one(".search-row").remove_class("-open")
             self.focus_text()
 
-    def watch_query(self) -> None:
+    def watch_search_text(self) -> None:
         self._find(keep_position=False)
 
     # -- finding --------------------------------------------------------------------------------
 
     def _find(self, *, keep_position: bool) -> None:
-        needle = self.query.casefold()
+        needle = self.search_text.casefold()
         self._matches = []
         if needle:
             haystack = self._text.casefold()
@@ -157,10 +157,10 @@ class SearchableText(Vertical):
                     self._matches.append(start)
                     start = haystack.find(needle, start + max(1, len(needle)))
             else:
-                start = self._text.find(self.query)
+                start = self._text.find(self.search_text)
                 while start >= 0:
                     self._matches.append(start)
-                    start = self._text.find(self.query, start + max(1, len(self.query)))
+                    start = self._text.find(self.search_text, start + max(1, len(self.search_text)))
         if not self._matches:
             self._current = -1
         elif not keep_position or self._current < 0:
@@ -171,7 +171,7 @@ class SearchableText(Vertical):
 
     def _step(self, delta: int) -> None:
         if not self._matches:
-            if not self.query:
+            if not self.search_text:
                 self.open_search()
             return
         self._current = (self._current + delta) % len(self._matches)
@@ -179,7 +179,7 @@ class SearchableText(Vertical):
 
     def _draw(self) -> None:
         text = self._base
-        size = len(self.query)
+        size = len(self.search_text)
         if self._matches and isinstance(text, Content):
             match_style = self._style("searchable-text--match")
             for start in self._matches[:MAX_HIGHLIGHTED]:
@@ -195,7 +195,7 @@ class SearchableText(Vertical):
         return Style.from_rich_style(self.get_component_rich_style(component, partial=True))
 
     def _count_label(self) -> str:
-        if not self.query:
+        if not self.search_text:
             return ""
         if not self._matches:
             return "no match"
@@ -211,5 +211,5 @@ class SearchableText(Vertical):
         height, width = scroll.scrollable_content_region.height, scroll.scrollable_content_region.width
         visible = scroll.scroll_y <= line < scroll.scroll_y + height
         y = scroll.scroll_y if visible else max(0, line - height // 2)
-        x = 0 if column + len(self.query) < width else column - width // 2
+        x = 0 if column + len(self.search_text) < width else column - width // 2
         scroll.scroll_to(x=x, y=y, animate=False)
