@@ -80,6 +80,10 @@ async def test_json_opens_as_a_foldable_tree_and_t_shows_the_text(make_app):
         assert str(model.label) == "model {2}" and model.is_expanded
         layers = model.children[1]
         assert str(layers.label) == "layers [2]" and not layers.is_expanded  # deeper levels folded
+        await pilot.press("down", "down", "down", "right")  # → on a folded node opens it
+        assert layers.is_expanded
+        await pilot.press("left")
+        assert not layers.is_expanded
         await pilot.press("E")
         assert layers.is_expanded and layers.children[0].is_expanded
         await pilot.press("z")

@@ -20,6 +20,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ..safe_text import plain
+from .tree_folding import TreeFolding
 
 #: Levels unfolded when the tree opens.
 OPEN_DEPTH = 2
@@ -56,12 +57,15 @@ def parse_structured(value: str) -> Structured | None:
     return None
 
 
-class ValueTree(Tree[None]):
-    """A JSON/YAML value's structure: containers fold (`space`/`enter`), scalars show inline."""
+class ValueTree(TreeFolding, Tree[None]):
+    """A JSON/YAML value's structure: containers fold (`space`/`enter`, `→`/`←` as in the span
+    trees), scalars show inline."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="value_tree.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="value_tree.up"),
+        Binding("right,l", "expand", "Expand", show=False, id="value_tree.expand"),
+        Binding("left,h", "collapse", "Collapse / to parent", show=False, id="value_tree.collapse"),
         Binding("E", "expand_all", "Expand all", show=False, id="value_tree.expand_all"),
         Binding("z", "collapse_all", "Collapse all", show=False, id="value_tree.collapse_all"),
     ]
