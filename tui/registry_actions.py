@@ -16,31 +16,14 @@ from textual.widget import Widget
 from tracktui.store.errors import InvalidValue
 from tracktui.store.paging import every_item
 from tracktui.store.registry import STAGES, ModelVersion, RegisteredModel
+from tracktui.store.registry_validation import validate_alias, validate_model_name, validate_tag
 from tracktui.store.search import quote_value
-from tracktui.store.validation import validate_key
 
 from .actions import edit_tags, open_copy_menu, plural, refuse_if_read_only, track_app, write_in_worker
 from .safe_text import inert
 
-#: Alias names MLflow refuses: they would shadow `models:/name/latest` and `models:/name/v3`.
-_RESERVED_ALIAS = "latest"
-
-
-def validate_alias(alias: str) -> None:
-    """Raise InvalidValue for an alias MLflow would refuse (the store checks again)."""
-    if not alias:
-        raise InvalidValue("An alias needs a name.")
-    if alias.lower() == _RESERVED_ALIAS or (alias[:1].lower() == "v" and alias[1:].isdigit()):
-        raise InvalidValue(f"'{alias}' is reserved: MLflow refuses 'latest' and 'v<number>' as aliases.")
-    if len(alias) > 255 or not all(c.isalnum() or c in "_-" for c in alias):
-        raise InvalidValue("An alias is up to 255 letters, digits, '_' or '-'.")
-
-
-def validate_registry_tag(key: str, value: str) -> None:
-    validate_key(key, "tag key")
-    if len(value) > 5000:
-        raise InvalidValue("A registered model tag value is at most 5000 characters.")
-
+#: The registry's description columns (registered_models, model_versions) hold 5,000 characters.
+MAX_DESCRIPTION_LENGTH = 5000
 
 def _write(node: Widget, call: Callable[[], object], message: str, after: Callable[[], None]) -> None:
     """Run the write in a worker; when it is done, say `message` and call `after()`."""
@@ -68,12 +51,7 @@ def rename_registered_model(node: Widget, name: str, after: Callable[[str], None
             _write(node, lambda: store.rename_registered_model(name, new),
                    f"Renamed {inert(name)} to {inert(new)}", lambda: after(new))
 
-    node.app.push_screen(RenameScreen(f"Rename registered model {name}", name, _validate_model_name), chosen)
-
-
-def _validate_model_name(name: str) -> None:
-    if not name:
-        raise InvalidValue("A registered model needs a name.")
+    node.app.push_screen(RenameScreen(f"Rename registered model {name}", name, validate_model_name), chosen)
 
 
 def edit_model_tags(node: Widget, model: RegisteredModel, after: Callable[[], None]) -> None:
@@ -87,7 +65,7 @@ def edit_model_tags(node: Widget, model: RegisteredModel, after: Callable[[], No
         for key in changes.delete:
             store.delete_registered_model_tag(model.name, key)
 
-    edit_tags(node, f"registered model {model.name}", [model.tags], write, after, validate_registry_tag)
+    edit_tags(node, f"registered model {model.name}", [model.tags], write, after, validate_tag)
 
 
 def edit_version_tags(node: Widget, version: ModelVersion, after: Callable[[], None]) -> None:
@@ -102,20 +80,26 @@ def edit_version_tags(node: Widget, version: ModelVersion, after: Callable[[], N
             store.delete_model_version_tag(version.name, version.version, key)
 
     edit_tags(node, f"{version.name} version {version.version}", [version.tags], write, after,
-              validate_registry_tag)
+              validate_tag)
 
 
 def _edit_description(node: Widget, subject: str, current: str | None, save: Callable[[str], None],
                       after: Callable[[], None]) -> None:
     if not _writable(node):
         return
-    from .screens.registry_description import RegistryDescriptionEditor
+    from .screens.description_editor import DescriptionEditor
 
     def chosen(text: str | None) -> None:
         if text is not None:
             _write(node, lambda: save(text), f"Saved the description of {inert(subject)}", after)
 
-    node.app.push_screen(RegistryDescriptionEditor(subject, current), chosen)
+    node.app.push_screen(DescriptionEditor(subject, current or "", _validate_description), chosen)
+
+
+def _validate_description(_key: str, text: str) -> None:
+    """MLflow keeps registry descriptions in a 5,000-character column."""
+    if len(text) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidValue(f"A description is at most {MAX_DESCRIPTION_LENGTH:,} characters ({len(text):,} now).")
 
 
 def edit_model_description(node: Widget, model: RegisteredModel, after: Callable[[], None]) -> None:
