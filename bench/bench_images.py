@@ -122,7 +122,7 @@ def time_tui(uri: str, run_id: str, profiler=None) -> tuple[tuple[float, float],
             text = browser.query_one("#artifact-preview-text")
             t0, c0 = time.perf_counter(), cpu_time()
             await pilot.press("down")
-            await wait_for(pilot, lambda: "baseline" in str(text.render()))
+            await wait_for(pilot, lambda: "baseline" in str(text.body.render()))
             await painted(app)
             baseline = time.perf_counter() - t0, cpu_time() - c0
             await app.workers.wait_for_complete()
