@@ -382,7 +382,7 @@ def test_local_artifact_path_is_read_directly_once_the_user_opts_in(tmp_path, mo
 
 @pytest.mark.parametrize("announce", [True, False])
 def test_artifact_longer_than_listed_fails_and_leaves_no_file(tmp_path, announce):
-    sent_at_most = 32 << 20
+    sent_at_most = 64 << 20
 
     def flood():
         for _ in range(sent_at_most >> 16):
@@ -400,7 +400,10 @@ def test_artifact_longer_than_listed_fails_and_leaves_no_file(tmp_path, announce
             download(repo, "", tmp_path)
         repo.close()
     assert _files_under(tmp_path) == []
-    assert server.bytes_streamed < 8 << 20
+    # Stopped reading early, not at the end of the flood. The bound leaves room for what the
+    # kernel takes into loopback socket buffers before the client closes (tcp_rmem autotunes
+    # up to 32 MiB here): 8 MiB was crossed now and then by buffering alone.
+    assert server.bytes_streamed < 16 << 20
 
 
 def test_artifact_shorter_than_listed_fails_and_leaves_no_file(tmp_path):
