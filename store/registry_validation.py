@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 
 from . import validation as v
 from .errors import InvalidValue
-from .registry import STAGES
+from .registry import STAGES, ModelVersion, RegisteredModel
 
 MAX_ALIAS_LENGTH = 255
 MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
@@ -64,6 +65,17 @@ def validate_tag(key: object, value: object) -> None:
         raise InvalidValue(f"Tag value must be a string, got {type(value).__name__}")
     if len(value) > MAX_REGISTRY_TAG_VALUE_LENGTH:
         raise InvalidValue(f"value of tag {key!r} exceeds the maximum length of {MAX_REGISTRY_TAG_VALUE_LENGTH}")
+
+
+def validate_import(model: RegisteredModel, versions: Sequence[ModelVersion]) -> None:
+    """What `import_registered_model` checks before writing anything: the model's name and
+    every tag of the model and its versions."""
+    validate_model_name(model.name)
+    for key, value in model.tags.items():
+        validate_tag(key, value)
+    for version in versions:
+        for key, value in version.tags.items():
+            validate_tag(key, value)
 
 
 def validate_version(version: object) -> int:

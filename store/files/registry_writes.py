@@ -150,11 +150,7 @@ class FileRegistryWrites(FileHost):
         self._check_writable()
         rv.validate_model_name(model.name)
         _refuse_percent(model.name)
-        for key, value in model.tags.items():
-            rv.validate_tag(key, value)
-        for v in versions:
-            for key, value in v.tags.items():
-                rv.validate_tag(key, value)
+        rv.validate_import(model, versions)
         folder = os.path.join(self.root, MODELS, model.name)
         created = not os.path.isfile(os.path.join(folder, META))  # meta.yaml is written last
         if created:

@@ -122,12 +122,7 @@ class RestRegistryWrites(RestHost):
         self, model: RegisteredModel, versions: Sequence[ModelVersion]
     ) -> RegistryImport:
         self._check_writable()
-        rv.validate_model_name(model.name)
-        for key, value in model.tags.items():
-            rv.validate_tag(key, value)
-        for v in versions:
-            for key, value in v.tags.items():
-                rv.validate_tag(key, value)
+        rv.validate_import(model, versions)
         name = model.name
         created = False
         try:

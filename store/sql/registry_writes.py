@@ -222,12 +222,7 @@ class SqlRegistryWrites(SqlHost):
         self, model: RegisteredModel, versions: Sequence[ModelVersion]
     ) -> RegistryImport:
         self._check_writable()
-        rv.validate_model_name(model.name)
-        for key, value in model.tags.items():
-            rv.validate_tag(key, value)
-        for version in versions:
-            for key, value in version.tags.items():
-                rv.validate_tag(key, value)
+        rv.validate_import(model, versions)
         t = self._write_tables()
 
         def work(conn: Connection) -> RegistryImport:
