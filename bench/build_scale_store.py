@@ -6,7 +6,9 @@ the rest shrinking; per run 20 params, 8 tags, 10 metrics with their latest valu
 and `latest_metrics`); every 200th run has 100-step histories instead of one point; 10% of the
 runs are nested (`mlflow.parentRunId`), 2% deleted, 50 of the first experiment RUNNING (the
 watch board's). Experiment 2 also holds `--traces` traces (default 200,000) of 3 spans each,
-spans in the `spans` table. Rows are generated from fixed seeds, so a rebuild is identical.
+spans in the `spans` table. Artifact locations are `s3://tracktui-scale/…` (no objects: bench_scale.py
+serves the bucket with moto and uploads the artifacts it reads). Rows are generated from fixed
+seeds, so a rebuild is identical.
 
 Reusable: the database is named after its size (`tracktui_scale` for the defaults) and a
 second call only counts its runs and traces; a database whose counts are off (a build cut
@@ -51,7 +53,9 @@ SPANS_PER_TRACE = 3
 TRACE_EXPERIMENT = 2
 BASE_TIME = 1_750_000_000_000
 CHUNK_ROWS = 200_000
-ARTIFACT_ROOT = Path(__file__).resolve().parent / ".data" / "scale-artifacts"
+#: Artifacts live in S3 (bench_scale.py serves the bucket with moto and uploads what it reads).
+ARTIFACT_BUCKET = "tracktui-scale"
+ARTIFACT_ROOT = f"s3://{ARTIFACT_BUCKET}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ class Plan:
 
     def experiments(self) -> Iterator[str]:
         for e in range(1, N_EXPERIMENTS + 1):
-            yield f"{e}\tscale-{e:02d}\t{ARTIFACT_ROOT / str(e)}\tactive\t{BASE_TIME}\t{BASE_TIME}\n"
+            yield f"{e}\tscale-{e:02d}\t{ARTIFACT_ROOT}/{e}\tactive\t{BASE_TIME}\t{BASE_TIME}\n"
 
     def experiment_tags(self) -> Iterator[str]:
         for e in range(1, N_EXPERIMENTS + 1):
@@ -146,7 +150,7 @@ class Plan:
             deleted = i % DELETED_EVERY == 7 and status != "RUNNING"
             stage, deleted_time = ("deleted", str(start + 86_400_000)) if deleted else ("active", NULL)
             yield (f"{run_id}\trun-{i}\tLOCAL\ttrain.py\t\tuser{i % 7}\t{status}\t{start}\t{end}\t\t{stage}\t"
-                   f"{ARTIFACT_ROOT / str(e)}/{run_id}/artifacts\t{e}\t{deleted_time}\n")
+                   f"{ARTIFACT_ROOT}/{e}/{run_id}/artifacts\t{e}\t{deleted_time}\n")
 
     def params(self) -> Iterator[str]:
         rng = random.Random(2)
@@ -216,7 +220,7 @@ class Plan:
     def trace_tags(self) -> Iterator[str]:
         for _, hex_id in self.trace_ids():
             yield f"mlflow.trace.spansLocation\tTRACKING_STORE\ttr-{hex_id}\n"
-            yield (f"mlflow.artifactLocation\t{ARTIFACT_ROOT / str(TRACE_EXPERIMENT)}/traces/tr-{hex_id}/artifacts"
+            yield (f"mlflow.artifactLocation\t{ARTIFACT_ROOT}/{TRACE_EXPERIMENT}/traces/tr-{hex_id}/artifacts"
                    f"\ttr-{hex_id}\n")
 
     def trace_metadata(self) -> Iterator[str]:
@@ -418,7 +422,9 @@ def _complete(uri: str, n_runs: int, n_traces: int) -> bool:
             experiments = conn.exec_driver_sql("SELECT count(*) FROM experiments WHERE experiment_id > 0").scalar()
             latest = sa.table("latest_metrics", sa.column("key"))  # `key` is reserved in MySQL: quoted
             metrics = conn.execute(sa.select(sa.func.count()).where(latest.c.key == "m9")).scalar()
-            return (runs, traces, experiments, metrics) == (n_runs, n_traces, N_EXPERIMENTS, n_runs)
+            location = conn.exec_driver_sql("SELECT artifact_location FROM experiments WHERE experiment_id = 1").scalar()
+            return ((runs, traces, experiments, metrics) == (n_runs, n_traces, N_EXPERIMENTS, n_runs)
+                    and location == f"{ARTIFACT_ROOT}/1")
     except sa.exc.SQLAlchemyError:
         return False
     finally:
