@@ -206,11 +206,9 @@ class RunsScreen(RunListActions):
         def first_page() -> Page[Run]:
             return store.search_runs([eid], filter_string, order_by, view, size, None, include)
 
+        self.total = None
         self.app.run_store_call(self, first_page, lambda page: self._page_loaded(generation, page),
                                 group="runs", on_error=self._query_failed)
-        if self.nested and not self.filter_text:
-            self._scan_parents(generation)
-        self._count(generation)
 
     def _query_groups(self, grouping: Grouping, keep_cursor: bool) -> None:
         """Read the groups of every run matching the filter; re-expand the anchored groups."""
@@ -304,6 +302,11 @@ class RunsScreen(RunListActions):
         if first:
             self.table.empty_text = "No runs match." if self.filter_text else "No runs in this experiment."
             data_painted(self.app)
+            # Only now: on a big experiment each is a scan of `runs` that would compete with
+            # the first page for the database's (and a small machine's) cores.
+            if self.nested and not self.filter_text:
+                self._scan_parents(generation)
+            self._count(generation)
             self.query_one(FilterBar).clear_error()
             if self._anchor is not None:
                 for row in self.table.start_expanding(self._anchor.expanded):
