@@ -266,11 +266,13 @@ def hot_queries(info: ScaleStore) -> list[tuple[str, Callable]]:
 #: Indexes MLflow's schema lacks, each with the hot queries it is for (docs/scale.md). Only
 #: ever created inside a transaction that is rolled back: the bench store keeps MLflow's schema.
 RUNS_INDEX = "CREATE INDEX what_if_runs_experiment ON runs (experiment_id, lifecycle_stage, start_time DESC, run_uuid)"
+LATEST_COVERING = "CREATE INDEX what_if_latest_covering ON latest_metrics (key, run_uuid) INCLUDE (value, is_nan)"
 WHAT_IF = (
     ((RUNS_INDEX,), ("first page", "page 250,000 runs deep", "counts per experiment", "sort by metric")),
     (("CREATE INDEX what_if_runs_status ON runs (status)",), ("watch board's running runs",)),
-    ((RUNS_INDEX, "CREATE INDEX what_if_latest_covering ON latest_metrics (key, run_uuid) INCLUDE (value, is_nan)"),
-     ("sort by metric", "group-by")),
+    ((RUNS_INDEX, LATEST_COVERING), ("sort by metric", "group-by")),
+    ((RUNS_INDEX, LATEST_COVERING, "CREATE INDEX what_if_params_covering ON params (key, run_uuid) INCLUDE (value)"),
+     ("group-by",)),
 )
 
 
