@@ -422,11 +422,13 @@ def print_server(rows) -> None:
 def print_s3(setup: str, rows: list[S3Row]) -> None:
     print("artifacts in S3 (moto), direct PostgreSQL store: tracktui vs MlflowClient, same process and environment")
     print(setup)
-    print("| measurement | tracktui wall / CPU | MlflowClient wall / CPU | tracktui / MlflowClient | load |")
+    print("| measurement | tracktui wall / CPU / moto CPU | MlflowClient wall / CPU / moto CPU "
+          "| tracktui / MlflowClient (wall) | load |")
     print("|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row.label} | {_ms(row.ours.wall)} / {_ms(row.ours.cpu)} | {_ms(row.theirs.wall)} / "
-              f"{_ms(row.theirs.cpu)} | {ratio(row.ours.wall, row.theirs.wall).strip()} | {row.load} |")
+        print(f"| {row.label} | {_ms(row.ours.wall)} / {_ms(row.ours.cpu)} / {_ms(row.ours_server_cpu)} "
+              f"| {_ms(row.theirs.wall)} / {_ms(row.theirs.cpu)} / {_ms(row.theirs_server_cpu)} "
+              f"| {ratio(row.ours.wall, row.theirs.wall).strip()} | {row.load} |")
     print()
 
 

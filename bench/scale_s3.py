@@ -6,7 +6,8 @@ The scale store names `s3://tracktui-scale/<experiment>/<run>/artifacts` for eve
 experiment get theirs uploaded here with boto3 (moto keeps them in memory only). Both clients
 then run in this process with the environment MLflow reads (MLFLOW_S3_ENDPOINT_URL, AWS_*),
 through the public calls the TUI makes (list_artifacts, read_artifact_head/_tail,
-download_artifacts), each call starting from the run id as the TUI's does.
+download_artifacts), each call starting from the run id as the TUI's does; listings are
+compared entry by entry and every download byte by byte with what was uploaded.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class S3Row:
     label: str
     ours: Timing
     theirs: Timing
+    ours_server_cpu: float  # moto's CPU seconds per call, mean over the warm-up and the samples
+    theirs_server_cpu: float
     load: str
 
 
@@ -63,7 +66,7 @@ def s3_rows(info: ScaleStore, repeat: int, load: Callable[[], str]) -> tuple[str
                      f"{time.perf_counter() - started:.1f} s to the first two runs of the "
                      f"{info.runs // 2:,}-run experiment ({model_run.id}: model/, {LOG}, small files; "
                      f"{many_run.id}: {MANY}/ of {MANY_FILES:,} files)")
-            rows = _measure(store, info.uri, model_run.id, many_run.id, scratch, repeat, load)
+            rows = _measure(store, server, info.uri, model_run.id, many_run.id, scratch, repeat, load)
         return setup, rows
     finally:
         server.stop()
@@ -75,7 +78,7 @@ def s3_rows(info: ScaleStore, repeat: int, load: Callable[[], str]) -> tuple[str
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _measure(store, uri: str, model_run: str, many_run: str, scratch: Path, repeat: int,
+def _measure(store, server: MotoS3, uri: str, model_run: str, many_run: str, scratch: Path, repeat: int,
              load: Callable[[], str]) -> list[S3Row]:
     import mlflow
 
@@ -83,49 +86,59 @@ def _measure(store, uri: str, model_run: str, many_run: str, scratch: Path, repe
     log = model_run_files()[LOG]
     model = {path: data for path, data in model_run_files().items() if path.startswith(f"{MODEL}/")}
 
+    made: list[Path] = []
+
     def fresh() -> str:
-        return tempfile.mkdtemp(dir=scratch)
+        made.append(Path(tempfile.mkdtemp(dir=scratch)))
+        return str(made[-1])
 
     _check_listing(store.list_artifacts(model_run), client.list_artifacts(model_run))
     _check_listing(store.list_artifacts(many_run, MANY), client.list_artifacts(many_run, MANY))
-    head = store.read_artifact_head(model_run, LOG)
-    tail = store.read_artifact_tail(model_run, LOG)
+    head = store.read_artifact_head(model_run, LOG, PREVIEW)
+    tail = store.read_artifact_tail(model_run, LOG, PREVIEW)
     if head.size != len(log) or not log.startswith(head.text.encode()) or not log.endswith(tail.text.encode()):
         raise SystemExit(f"tracktui's preview of {LOG} does not match the uploaded bytes")
-    if Path(client.download_artifacts(model_run, LOG, fresh())).read_bytes() != log:
-        raise SystemExit(f"MlflowClient's download of {LOG} does not match the uploaded bytes")
-    ours_dir, theirs_dir = fresh(), fresh()
-    store.download_artifacts(model_run, MODEL, ours_dir)
-    client.download_artifacts(model_run, MODEL, theirs_dir)
-    if not (_tree(Path(ours_dir)) == _tree(Path(theirs_dir)) == _digests(model)):
-        raise SystemExit(f"the downloads of {MODEL}/ differ (tracktui, MlflowClient, uploaded)")
 
     n_root = len(store.list_artifacts(model_run))
+    only_log = {LOG.rpartition("/")[2]: log}  # MlflowClient saves a file under its name, not its path
     cases = [
         (f"list the run's artifact root ({n_root} entries)",
-         lambda: store.list_artifacts(model_run), lambda: client.list_artifacts(model_run)),
+         lambda: store.list_artifacts(model_run), lambda: client.list_artifacts(model_run), None),
         (f"list {MANY}/ ({MANY_FILES:,} files)",
-         lambda: store.list_artifacts(many_run, MANY), lambda: client.list_artifacts(many_run, MANY)),
+         lambda: store.list_artifacts(many_run, MANY), lambda: client.list_artifacts(many_run, MANY), None),
         (f"preview {LOG} ({len(log) >> 20} MiB): read_artifact_head ({PREVIEW >> 10} KiB) vs downloading it",
          lambda: store.read_artifact_head(model_run, LOG, PREVIEW),
-         lambda: client.download_artifacts(model_run, LOG, fresh())),
+         lambda: client.download_artifacts(model_run, LOG, fresh()), only_log),
         (f"preview {LOG}: read_artifact_tail (a log opens at its end) vs downloading it",
          lambda: store.read_artifact_tail(model_run, LOG, PREVIEW),
-         lambda: client.download_artifacts(model_run, LOG, fresh())),
+         lambda: client.download_artifacts(model_run, LOG, fresh()), only_log),
         (f"download {MODEL}/ ({len(model)} files, {sum(map(len, model.values())) / 2**20:.1f} MiB)",
          lambda: store.download_artifacts(model_run, MODEL, fresh()),
-         lambda: client.download_artifacts(model_run, MODEL, fresh())),
+         lambda: client.download_artifacts(model_run, MODEL, fresh()), model),
         (f"download {MANY}/ ({MANY_FILES:,} files)",
          lambda: store.download_artifacts(many_run, MANY, fresh()),
-         lambda: client.download_artifacts(many_run, MANY, fresh())),
+         lambda: client.download_artifacts(many_run, MANY, fresh()), many_files()),
     ]
     rows = []
-    for label, ours, theirs in cases:
-        ours_t = measure(ours, repeat)
-        theirs_t = measure(theirs, repeat)
-        rows.append(S3Row(label, ours_t, theirs_t, load()))
+    for label, ours, theirs, expected in cases:
+        ours_t, ours_server = _with_server_cpu(server, ours, repeat)
+        theirs_t, theirs_server = _with_server_cpu(server, theirs, repeat)
+        rows.append(S3Row(label, ours_t, theirs_t, ours_server, theirs_server, load()))
+        if expected is not None:
+            digests = _digests(expected)
+            wrong = [folder for folder in made if _tree(folder) != digests]
+            if wrong:
+                raise SystemExit(f"{label}: {len(wrong)} of {len(made)} downloads differ from the uploaded bytes")
+        made.clear()
         _empty(scratch)
     return rows
+
+
+def _with_server_cpu(server: MotoS3, call: Callable[[], object], repeat: int) -> tuple[Timing, float]:
+    """measure(call, repeat) and moto's CPU seconds per call (its warm-up included)."""
+    before = server.cpu_seconds()
+    timing = measure(call, repeat)
+    return timing, (server.cpu_seconds() - before) / (max(repeat, 1) + 1)
 
 
 def _check_listing(ours, theirs) -> None:
