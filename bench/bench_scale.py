@@ -14,12 +14,18 @@ Tables printed (each row with the load average when it was measured):
 - the watch board: one refresh of 50 RUNNING runs, direct and over the server, with the number
   of SQL queries / HTTP requests (bench_watch.py's counters);
 - with `--scroll`, the TUI scrolled to the end of the 500k-run experiment: RSS (tui_runs.py's
-  child process).
+  child process);
+- artifacts in S3 (scale_s3.py): moto's server started (moto_s3.py), the first two runs of the
+  500k-run experiment given a model folder, a 4 MiB log, small files and a folder of 2,000
+  files; tracktui vs MlflowClient on the direct PostgreSQL store listing a run's root and the
+  2,000-file folder, previewing the log (vs MlflowClient downloading it), downloading the model
+  folder and the 2,000 files (byte-checked), with each side's CPU and moto's, and the ratio.
 `--explain` instead prints the query plans of the hot queries (PostgreSQL `EXPLAIN (ANALYZE,
 BUFFERS)`, MariaDB `EXPLAIN`) and rewrites the plans section of bench/README.md with them.
 Not a test: run it by hand, after `build_scale_store.py` for both backends.
 
-    python bench/bench_scale.py [--repeat 5] [--only direct,mariadb,server,board,tui] [--scroll] [--explain]
+    python bench/bench_scale.py [--repeat 5] [--only direct,mariadb,server,board,tui,s3] [--scroll] [--explain]
+        [--runs N --traces N]  (a smaller build_scale_store.py store)
 """
 
 from __future__ import annotations
