@@ -14,12 +14,18 @@ Tables printed (each row with the load average when it was measured):
 - the watch board: one refresh of 50 RUNNING runs, direct and over the server, with the number
   of SQL queries / HTTP requests (bench_watch.py's counters);
 - with `--scroll`, the TUI scrolled to the end of the 500k-run experiment: RSS (tui_runs.py's
-  child process).
+  child process);
+- artifacts in S3 (scale_s3.py): moto's server started (moto_s3.py), the first two runs of the
+  500k-run experiment given a model folder, a 4 MiB log, small files and a folder of 2,000
+  files; tracktui vs MlflowClient on the direct PostgreSQL store listing a run's root and the
+  2,000-file folder, previewing the log (vs MlflowClient downloading it), downloading the model
+  folder and the 2,000 files (byte-checked), with each side's CPU and moto's, and the ratio.
 `--explain` instead prints the query plans of the hot queries (PostgreSQL `EXPLAIN (ANALYZE,
 BUFFERS)`, MariaDB `EXPLAIN`) and rewrites the plans section of bench/README.md with them.
 Not a test: run it by hand, after `build_scale_store.py` for both backends.
 
-    python bench/bench_scale.py [--repeat 5] [--only direct,mariadb,server,board,tui] [--scroll] [--explain]
+    python bench/bench_scale.py [--repeat 5] [--only direct,mariadb,server,board,tui,s3] [--scroll] [--explain]
+        [--runs N --traces N]  (a smaller build_scale_store.py store)
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from bench_rest import start_server  # noqa: E402
 from bench_startup import compile_package, launch  # noqa: E402
 from bench_watch import rest_row, sql_row  # noqa: E402
 from build_scale_store import ScaleStore, build  # noqa: E402
+from scale_s3 import S3Row, s3_rows  # noqa: E402
 from timing import load, measure, ratio  # noqa: E402
 
 from tracktui.store import open_store  # noqa: E402
@@ -72,7 +79,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--traces", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--only", default="direct,mariadb,server,board,tui")
+    parser.add_argument("--only", default="direct,mariadb,server,board,tui,s3")
     parser.add_argument("--scroll", action="store_true", help="also scroll the TUI to the end of 500k runs (slow)")
     parser.add_argument("--explain", action="store_true", help="print the hot queries' plans into bench/README.md")
     args = parser.parse_args()
@@ -90,6 +97,8 @@ def main() -> None:
         print_rows("direct MariaDB", direct_rows(build("mariadb", args.runs, args.traces), args.repeat))
     if "tui" in only:
         print_rows("the TUI on PostgreSQL", tui_rows(pg, args.repeat, args.scroll))
+    if "s3" in only:
+        print_s3(*s3_rows(pg, args.repeat, _load))
     if "server" in only or "board" in only:
         process, url = start_server(pg.uri)
         try:
@@ -415,6 +424,19 @@ def print_server(rows) -> None:
         shown_ui = _ms(ui) if ui is not None else "—"
         shown_ratio = ratio(ours, theirs).strip() if theirs is not None else "—"
         print(f"| {label} | {_ms(ours)} | {shown_theirs} | {shown_ui} | {shown_ratio} | {when} |")
+    print()
+
+
+def print_s3(setup: str, rows: list[S3Row]) -> None:
+    print("artifacts in S3 (moto), direct PostgreSQL store: tracktui vs MlflowClient, same process and environment")
+    print(setup)
+    print("| measurement | tracktui wall / CPU / moto CPU | MlflowClient wall / CPU / moto CPU "
+          "| tracktui / MlflowClient (wall) | load |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row.label} | {_ms(row.ours.wall)} / {_ms(row.ours.cpu)} / {_ms(row.ours_server_cpu)} "
+              f"| {_ms(row.theirs.wall)} / {_ms(row.theirs.cpu)} / {_ms(row.theirs_server_cpu)} "
+              f"| {ratio(row.ours.wall, row.theirs.wall).strip()} | {row.load} |")
     print()
 
 

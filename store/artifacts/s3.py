@@ -3,12 +3,21 @@
 Configuration is MLflow's: boto3's usual credential chain (AWS_* variables, ~/.aws, instance
 roles), `MLFLOW_S3_ENDPOINT_URL` for a non-AWS endpoint and `MLFLOW_S3_IGNORE_TLS` to skip
 certificate checks.
+
+A boto3 client costs 80-250 ms of CPU to create (it loads S3's service model), more than a
+listing or a preview read itself (bench_scale.py's s3 part: a run's root listed in 124 ms with
+a client per call, 28 ms shared): repositories share one client per configuration, made again
+when the configuration changes and at least every CLIENT_REUSE_SECONDS (a changed ~/.aws file
+is read then).
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import AuthFailed, NotFound, StoreError, Unreachable, UnsupportedURI
@@ -16,6 +25,10 @@ from .base import CHUNK_SIZE, PREVIEW_LIMIT, ArtifactEntry, ArtifactRepository, 
 from .safety import child_of, clean_relative_path, join_under
 
 INSTALL_HINT = "pip install 'tracktui[s3]' (boto3)"
+CLIENT_REUSE_SECONDS = 600
+MAX_CLIENTS = 8
+_clients: dict[tuple, Any] = {}
+_clients_lock = threading.Lock()
 
 
 class S3ArtifactRepository(ArtifactRepository):
@@ -30,15 +43,8 @@ class S3ArtifactRepository(ArtifactRepository):
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
         self.display_uri = uri
-        endpoint = os.environ.get("MLFLOW_S3_ENDPOINT_URL") or None
-        verify = os.environ.get("MLFLOW_S3_IGNORE_TLS", "").lower() not in ("true", "1")
         self._botocore = botocore.exceptions
-        self._client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=endpoint,
-            verify=verify,
-            config=botocore.config.Config(max_pool_connections=32, retries={"max_attempts": 3}),
-        )
+        self._client = _shared_client(boto3, botocore.config)
 
     def list(self, path: str = "") -> list[ArtifactEntry]:
         path = clean_relative_path(path)
@@ -91,7 +97,7 @@ class S3ArtifactRepository(ArtifactRepository):
         return data, int(total) if total.isdigit() else int(answer.get("ContentLength") or len(data))
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing to release: the client is shared (_shared_client) and thread-safe."""
 
     def _relative(self, key: str, parent: str) -> str:
         prefix = f"{self.prefix}/" if self.prefix else ""
@@ -126,6 +132,33 @@ class S3ArtifactRepository(ArtifactRepository):
             raise Unreachable(f"Cannot reach the S3 endpoint for {self.display_uri}: {type(exc).__name__}") from None
         except exc_mod.BotoCoreError as exc:
             raise StoreError(f"S3 failed on s3://{self.bucket}/{key}: {type(exc).__name__}") from None
+
+
+def _shared_client(boto3, botocore_config) -> Any:
+    """The S3 client for the current configuration: MLFLOW_S3_ENDPOINT_URL, MLFLOW_S3_IGNORE_TLS
+    and every AWS_* variable (credentials, profile, region, config files), within the current
+    CLIENT_REUSE_SECONDS window. boto3 clients are thread-safe; their creation is serialized.
+    A replaced client is dropped, not closed: a download may still be reading through it."""
+    endpoint = os.environ.get("MLFLOW_S3_ENDPOINT_URL") or None
+    verify = os.environ.get("MLFLOW_S3_IGNORE_TLS", "").lower() not in ("true", "1")
+    window = int(time.time() // CLIENT_REUSE_SECONDS)
+    aws = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    key = (endpoint, verify, aws, window)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = boto3.session.Session().client(
+                "s3",
+                endpoint_url=endpoint,
+                verify=verify,
+                config=botocore_config.Config(max_pool_connections=32, retries={"max_attempts": 3}),
+            )
+            for old in [k for k in _clients if k[3] != window]:
+                del _clients[old]
+            while len(_clients) >= MAX_CLIENTS:
+                del _clients[next(iter(_clients))]  # the oldest configuration
+            _clients[key] = client
+        return client
 
 
 class _BodyStream(ArtifactStream):

@@ -480,6 +480,31 @@ def test_s3_without_boto3_names_the_extra(monkeypatch):
         repository_for("s3://bucket/prefix")
 
 
+def test_s3_repositories_share_one_client_per_configuration(s3_case, monkeypatch):
+    """A boto3 client costs more to create than a listing (bench_scale.py's s3 part), so
+    repositories share one, still usable after another repository closed; a changed endpoint
+    or AWS_* variable gets a client of its own."""
+    from fixtures.backends import free_port
+    from tracktui.store.artifacts import repository_for
+    from tracktui.store.errors import Unreachable
+
+    uri = s3_case.store.get_run(s3_case.run_id).artifact_uri
+    with repository_for(uri) as first:
+        pass
+    with repository_for(uri) as second:
+        assert second._client is first._client
+        assert "hello.txt" in {e.path for e in second.list()}
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "another-key")
+    with repository_for(uri) as other_key:
+        assert other_key._client is not first._client
+    monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    with repository_for(uri) as elsewhere, pytest.raises(Unreachable):
+        elsewhere.list()
+    monkeypatch.undo()
+    with repository_for(uri) as again:
+        assert again._client is first._client and again.read_head("hello.txt")[0] == ARTIFACT_TEXT
+
+
 def test_proxy_uri_needs_a_tracking_server():
     from tracktui.store.artifacts import repository_for
     from tracktui.store.errors import UnsupportedURI
