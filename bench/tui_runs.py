@@ -1,13 +1,18 @@
-"""TUI benchmark: time to the first painted runs table, and memory after scrolling 100k runs.
+"""TUI benchmark: time to the first painted runs table, and memory after scrolling N runs.
 
-    python bench/tui_runs.py [--runs 100000] [--wide-runs 1000] [--wide-keys 10000] [--skip-scroll]
+    python bench/tui_runs.py [--runs 100000] [--shape small|scale] [--wide-runs 1000]
+                             [--wide-keys 10000] [--skip-scroll] [--skip-paint]
 
 Builds (once, cached in bench/.data/) two SQLite stores with tracktui's own schema:
-- `tui_runs.db`: one experiment of N runs (3 latest metrics, 2 params, name/user tags each);
+- `tui_runs_N.db` (`--shape small`): one experiment of N runs (3 latest metrics, 2 params,
+  name/user tags each); `tui_scale_N.db` (`--shape scale`): one experiment of N runs shaped
+  like the scale store's (bench/build_scale_store.py): 20 params, 8 tags, 10 metrics per run,
+  every 200th with 100-step histories, 10% nested, 2% deleted, the newest 50 RUNNING;
 - `tui_wide.db`: one experiment of 1k runs whose runs carry 10,000 distinct metric keys.
 Then, each in a fresh child process (so imports count), measures from process start until
 the runs table has painted its first page, and finally scrolls the big experiment to its
-end (the cursor at the last loaded row fetches the next page) and reports RSS (VmRSS/VmHWM).
+end with the default columns (the cursor at the last loaded row fetches the next page) and
+reports RSS (VmRSS/VmHWM) and what each loaded run added to VmRSS since the first page.
 The app runs headless (Textual's test driver) at 120x40. Wall time depends on machine load,
 so the process's CPU time (user+system) at first paint is printed next to it.
 """
@@ -22,6 +27,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,20 +36,75 @@ BASE_TIME = 1_760_000_000_000
 
 
 def build_runs(path: Path, n_runs: int) -> None:
-    _build(path, n_runs, lambda i, rng: [(k, rng.random()) for k in ("loss", "acc", "lr")])
+    def rows(i: int, run_id: str, rng: random.Random) -> RunRows:
+        t = BASE_TIME + i * 1000
+        name = f"run-{i:06d}"
+        run = (run_id, name, "bench", "FINISHED", t, t + 60_000, "active")
+        tags = [("mlflow.runName", name), ("mlflow.user", "bench")]
+        params = [("optimizer", rng.choice(("sgd", "adam"))), ("batch", str(rng.choice((32, 64))))]
+        latest = [(k, rng.random(), t, 0) for k in ("loss", "acc", "lr")]
+        return run, tags, params, latest, latest
+
+    _build(path, n_runs, rows)
 
 
 def build_wide(path: Path, n_runs: int, n_keys: int) -> None:
     per_run = max(1, n_keys * 10 // n_runs)  # every key used by ~10 runs
 
-    def metrics(i, rng):
+    def rows(i: int, run_id: str, rng: random.Random) -> RunRows:
+        t = BASE_TIME + i * 1000
+        name = f"run-{i:06d}"
         first = (i * per_run) % n_keys
-        return [(f"metric_{(first + j) % n_keys:05d}", rng.random()) for j in range(per_run)]
+        latest = [(f"metric_{(first + j) % n_keys:05d}", rng.random(), t, 0) for j in range(per_run)]
+        return (run_id, name, "bench", "FINISHED", t, t + 60_000, "active"), \
+            [("mlflow.runName", name), ("mlflow.user", "bench")], [], latest, latest
 
-    _build(path, n_runs, metrics)
+    _build(path, n_runs, rows)
 
 
-def _build(path: Path, n_runs: int, metrics_of) -> None:
+# The scale store's per-run shape (bench/build_scale_store.py's Plan), in one experiment.
+SCALE_PARAMS, SCALE_METRICS, SCALE_RUNNING = 20, 10, 50
+SCALE_HISTORY_EVERY, SCALE_HISTORY_STEPS, SCALE_NESTED_EVERY, SCALE_DELETED_EVERY = 200, 100, 10, 50
+
+
+def build_scale(path: Path, n_runs: int) -> None:
+    last_root: list[str] = []
+
+    def rows(i: int, run_id: str, rng: random.Random) -> RunRows:
+        start = BASE_TIME + i * 1000
+        running = i >= n_runs - SCALE_RUNNING
+        status = "RUNNING" if running else rng.choice(("FINISHED", "FINISHED", "FINISHED", "FAILED", "KILLED"))
+        end = None if running else start + rng.randint(1000, 3_600_000)
+        stage = "deleted" if i % SCALE_DELETED_EVERY == 7 and not running else "active"
+        name, user = f"run-{i}", f"user{i % 7}"
+        params = [("p0", f"g{rng.randrange(100)}"), ("p1", rng.choice(("adam", "sgd", "rmsprop"))),
+                  ("p2", str(rng.choice((16, 32, 64, 128, 256))))]
+        params += [(f"p{j}", f"{rng.random():.6g}") for j in range(3, SCALE_PARAMS)]
+        tags = [("mlflow.runName", name), ("mlflow.user", user), ("mlflow.source.name", "train.py"),
+                ("mlflow.source.type", "LOCAL"), ("mlflow.source.git.commit", f"{rng.getrandbits(160):040x}"),
+                ("team", rng.choice(("vision", "nlp", "speech", "rl"))), ("dataset", f"ds-{rng.randrange(30)}"),
+                ("stage", rng.choice(("dev", "staging", "prod")))]
+        if i % SCALE_NESTED_EVERY == 3 and last_root:
+            tags.append(("mlflow.parentRunId", last_root[0]))
+        else:
+            last_root[:] = [run_id]
+        steps = SCALE_HISTORY_STEPS if i % SCALE_HISTORY_EVERY == 0 else 1
+        latest, points = [], []
+        for k in range(SCALE_METRICS):
+            base = rng.random()
+            points += [(f"m{k}", base + s * 0.01, start + s * 1000, s) for s in range(steps)]
+            latest.append(points[-1])
+        return (run_id, name, user, status, start, end, stage), tags, params, latest, points
+
+    _build(path, n_runs, rows)
+
+
+#: (run_id, name, user, status, start, end, lifecycle_stage), tags, params, latest metrics,
+#: metric points; a metric is (key, value, timestamp, step).
+RunRows = tuple[tuple, list[tuple[str, str]], list[tuple[str, str]], list[tuple], list[tuple]]
+
+
+def _build(path: Path, n_runs: int, rows_of: Callable[[int, str, random.Random], RunRows]) -> None:
     if path.exists():
         return
     sys.path.insert(0, str(ROOT))
@@ -51,28 +112,28 @@ def _build(path: Path, n_runs: int, metrics_of) -> None:
 
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
-    initialize_sqlite_store(tmp, artifact_root=str(path.parent / "artifacts"))
+    artifacts = path.parent / "artifacts"
+    initialize_sqlite_store(tmp, artifact_root=str(artifacts))
     con = sqlite3.connect(tmp)
     con.execute("PRAGMA synchronous=OFF")
     con.execute(
         "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)"
-        " VALUES ('bench', ?, 'active', ?, ?)", (str(path.parent / "artifacts"), BASE_TIME, BASE_TIME))
+        " VALUES ('bench', ?, 'active', ?, ?)", (str(artifacts), BASE_TIME, BASE_TIME))
     exp_id = con.execute("SELECT experiment_id FROM experiments WHERE name = 'bench'").fetchone()[0]
     rng = random.Random(1)
     chunk = 5000
-    for start in range(0, n_runs, chunk):
+    for first in range(0, n_runs, chunk):
         runs, tags, params, latest, points = [], [], [], [], []
-        for i in range(start, min(n_runs, start + chunk)):
+        for i in range(first, min(n_runs, first + chunk)):
             run_id = f"{rng.getrandbits(128):032x}"
-            t = BASE_TIME + i * 1000
-            name = f"run-{i:06d}"
-            runs.append((run_id, name, "UNKNOWN", "", "", "bench", "FINISHED", t, t + 60_000, "", "active",
-                         f"{path.parent}/artifacts/{run_id}/artifacts", exp_id))
-            tags += [("mlflow.runName", name, run_id), ("mlflow.user", "bench", run_id)]
-            params += [("optimizer", rng.choice(("sgd", "adam")), run_id), ("batch", str(rng.choice((32, 64))), run_id)]
-            for key, value in metrics_of(i, rng):
-                latest.append((key, value, t, run_id, 0, 0))
-                points.append((key, value, t, run_id, 0, 0))
+            (_, name, user, status, start, end, stage), run_tags, run_params, run_latest, run_points = \
+                rows_of(i, run_id, rng)
+            runs.append((run_id, name, "UNKNOWN", "", "", user, status, start, end, "", stage,
+                         f"{artifacts}/{run_id}/artifacts", exp_id))
+            tags += [(k, v, run_id) for k, v in run_tags]
+            params += [(k, v, run_id) for k, v in run_params]
+            latest += [(k, v, t, run_id, s, 0) for k, v, t, s in run_latest]
+            points += [(k, v, t, run_id, s, 0) for k, v, t, s in run_points]
         con.executemany(
             "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status,"
             " start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id)"
@@ -84,6 +145,17 @@ def _build(path: Path, n_runs: int, metrics_of) -> None:
     con.commit()
     con.close()
     tmp.rename(path)
+
+
+def top_level_runs(path: Path) -> int:
+    """Rows the table shows at the end with the default view: active runs without a parent."""
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(
+            "SELECT COUNT(*) FROM runs WHERE lifecycle_stage = 'active' AND run_uuid NOT IN"
+            " (SELECT run_uuid FROM tags WHERE key = 'mlflow.parentRunId')").fetchone()[0]
+    finally:
+        con.close()
 
 
 # -- the measuring child process -------------------------------------------------------------------
@@ -125,18 +197,23 @@ async def main():
         if {scroll!r}:
             t0 = time.perf_counter()
             runs = app.screen.query_one(RunsTable)
-            total = store.count_runs(app.screen.experiment.id)
-            worst = 0.0
-            while len(runs.rows) < total:
+            out["first_page_rows"] = len(runs.rows)
+            worst, pages = 0.0, 0
+            while len(runs.rows) < {expected!r}:
                 before = len(runs.rows)
                 t1 = time.perf_counter()
                 await pilot.press("G")
                 while len(runs.rows) == before:
                     await pilot.pause(0.005)
                 worst = max(worst, time.perf_counter() - t1)
+                pages += 1
+            await pilot.pause()
             out["scrolled_rows"] = len(runs.rows)
+            out["pages"] = pages
             out["scroll_to_end_s"] = round(time.perf_counter() - t0, 1)
             out["slowest_page_s"] = round(worst, 3)
+            times = os.times()
+            out["cpu_s"] = round(times.user + times.system, 1)
             out.update({{f"{{k}}_mb": v for k, v in rss().items()}})
     store.close()
     print(json.dumps(out))
@@ -144,10 +221,11 @@ asyncio.run(main())
 """
 
 
-def measure(uri: str, scroll: bool, experiment: str = "bench") -> dict:
-    """Run the child on `uri`, opening the experiment named `experiment`; its JSON result."""
+def measure(uri: str, scroll: bool, experiment: str = "bench", expected: int = 0) -> dict:
+    """Run the child on `uri`, opening the experiment named `experiment` (and, with `scroll`,
+    going down until `expected` rows are loaded); its JSON result."""
     code = CHILD.format(root=str(ROOT), helpers=str(ROOT / "tests" / "tui"), uri=uri, scroll=scroll,
-                        experiment=experiment)
+                        experiment=experiment, expected=expected)
     env = {**os.environ, "TZ": "UTC"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if result.returncode != 0:
@@ -158,28 +236,38 @@ def measure(uri: str, scroll: bool, experiment: str = "bench") -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--shape", choices=("small", "scale"), default="small")
     parser.add_argument("--wide-runs", type=int, default=1_000)
     parser.add_argument("--wide-keys", type=int, default=10_000)
     parser.add_argument("--skip-scroll", action="store_true")
+    parser.add_argument("--skip-paint", action="store_true", help="only scroll (no first-paint timings)")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
-    big = DATA / f"tui_runs_{args.runs}.db"
+    big = DATA / (f"tui_runs_{args.runs}.db" if args.shape == "small" else f"tui_scale_{args.runs}.db")
     wide = DATA / f"tui_wide_{args.wide_runs}x{args.wide_keys}.db"
     t0 = time.perf_counter()
-    build_runs(big, args.runs)
-    build_wide(wide, args.wide_runs, args.wide_keys)
+    (build_runs if args.shape == "small" else build_scale)(big, args.runs)
+    if not args.skip_paint:
+        build_wide(wide, args.wide_runs, args.wide_keys)
     print(f"stores ready in {time.perf_counter() - t0:.1f}s")
-    narrow = measure(f"sqlite:///{big}", scroll=False)
-    print(f"{args.runs:,}-run experiment: first painted runs table {narrow['first_paint_s']:.2f}s from process start"
-          f" ({narrow['first_paint_cpu_s']:.2f}s CPU; target < 1.5s), RSS {narrow['rss_after_first_page_mb']} MB")
-    wide_result = measure(f"sqlite:///{wide}", scroll=False)
-    print(f"{args.wide_runs:,} runs x {args.wide_keys:,} metric keys: first painted runs table"
-          f" {wide_result['first_paint_s']:.2f}s ({wide_result['first_paint_cpu_s']:.2f}s CPU; target < 1.5s)")
+    if not args.skip_paint:
+        narrow = measure(f"sqlite:///{big}", scroll=False)
+        print(f"{args.runs:,}-run experiment: first painted runs table {narrow['first_paint_s']:.2f}s from process"
+              f" start ({narrow['first_paint_cpu_s']:.2f}s CPU; target < 1.5s),"
+              f" RSS {narrow['rss_after_first_page_mb']} MB")
+        wide_result = measure(f"sqlite:///{wide}", scroll=False)
+        print(f"{args.wide_runs:,} runs x {args.wide_keys:,} metric keys: first painted runs table"
+              f" {wide_result['first_paint_s']:.2f}s ({wide_result['first_paint_cpu_s']:.2f}s CPU; target < 1.5s)")
     if not args.skip_scroll:
-        scrolled = measure(f"sqlite:///{big}", scroll=True)
-        print(f"scrolled to the end of {scrolled['scrolled_rows']:,} runs in {scrolled['scroll_to_end_s']}s"
-              f" (slowest page {scrolled['slowest_page_s']}s): RSS {scrolled['VmRSS_mb']} MB,"
-              f" peak {scrolled['VmHWM_mb']} MB (target < 300 MB)")
+        expected = top_level_runs(big)
+        s = measure(f"sqlite:///{big}", scroll=True, expected=expected)
+        added = (s["VmRSS_mb"] - s["rss_after_first_page_mb"]) * 2**20 / (s["scrolled_rows"] - s["first_page_rows"])
+        print(f"{args.shape} shape: scrolled to the end of {s['scrolled_rows']:,} top-level runs in"
+              f" {s['pages']:,} pages, {s['scroll_to_end_s']}s ({s['cpu_s']}s CPU; slowest page"
+              f" {s['slowest_page_s']}s): RSS {s['VmRSS_mb']} MB, peak {s['VmHWM_mb']} MB (target < 300 MB);"
+              f" {s['rss_after_first_page_mb']} MB after the first page, {added:,.0f} bytes per loaded run")
+        print(json.dumps(s))
+    print("load average: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0
 
 
