@@ -147,15 +147,20 @@ def _build(path: Path, n_runs: int, rows_of: Callable[[int, str, random.Random],
     tmp.rename(path)
 
 
-def top_level_runs(path: Path) -> int:
-    """Rows the table shows at the end with the default view: active runs without a parent."""
-    con = sqlite3.connect(path)
+def top_level_runs(uri: str, experiment: str) -> int:
+    """Rows the table shows at the end with the default view: the experiment's active runs
+    without a parent (SQLAlchemy URI of a SQL store)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(uri)
     try:
-        return con.execute(
-            "SELECT COUNT(*) FROM runs WHERE lifecycle_stage = 'active' AND run_uuid NOT IN"
-            " (SELECT run_uuid FROM tags WHERE key = 'mlflow.parentRunId')").fetchone()[0]
+        with engine.connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT COUNT(*) FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id"
+                " WHERE e.name = :name AND r.lifecycle_stage = 'active' AND NOT EXISTS (SELECT 1 FROM tags t"
+                " WHERE t.run_uuid = r.run_uuid AND t.key = 'mlflow.parentRunId')"), {"name": experiment}).scalar_one()
     finally:
-        con.close()
+        engine.dispose()
 
 
 # -- the measuring child process -------------------------------------------------------------------
@@ -221,9 +226,12 @@ asyncio.run(main())
 """
 
 
-def measure(uri: str, scroll: bool, experiment: str = "bench", expected: int = 0) -> dict:
+def measure(uri: str, scroll: bool, experiment: str = "bench", expected: int | None = None) -> dict:
     """Run the child on `uri`, opening the experiment named `experiment` (and, with `scroll`,
-    going down until `expected` rows are loaded); its JSON result."""
+    going down until `expected` rows are loaded: by default its top-level active runs); its
+    JSON result."""
+    if scroll and expected is None:
+        expected = top_level_runs(uri, experiment)
     code = CHILD.format(root=str(ROOT), helpers=str(ROOT / "tests" / "tui"), uri=uri, scroll=scroll,
                         experiment=experiment, expected=expected)
     env = {**os.environ, "TZ": "UTC"}
@@ -259,8 +267,7 @@ def main() -> int:
         print(f"{args.wide_runs:,} runs x {args.wide_keys:,} metric keys: first painted runs table"
               f" {wide_result['first_paint_s']:.2f}s ({wide_result['first_paint_cpu_s']:.2f}s CPU; target < 1.5s)")
     if not args.skip_scroll:
-        expected = top_level_runs(big)
-        s = measure(f"sqlite:///{big}", scroll=True, expected=expected)
+        s = measure(f"sqlite:///{big}", scroll=True)
         added = (s["VmRSS_mb"] - s["rss_after_first_page_mb"]) * 2**20 / (s["scrolled_rows"] - s["first_page_rows"])
         print(f"{args.shape} shape: scrolled to the end of {s['scrolled_rows']:,} top-level runs in"
               f" {s['pages']:,} pages, {s['scroll_to_end_s']}s ({s['cpu_s']}s CPU; slowest page"
