@@ -236,6 +236,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     class Slimmed(Message):
         """Rows far from the screen dropped their runs (`whole_rows` is smaller)."""
+
     class GroupExpandRequested(Message):
         """The user wants this group's runs shown; the screen fetches the first page."""
 
@@ -629,6 +630,7 @@ class RunsTable(ScrollView, can_focus=True):
         super().watch_scroll_y(old, new)
         if int(old) != int(new):
             self.post_message(self.ViewportMoved())
+
     def _forget_rows(self) -> None:
         """Bookkeeping of rows no longer shown: after `rows` was replaced."""
         self._whole = {row for row in self.rows if isinstance(row, RunRow) and row.run is not None}
