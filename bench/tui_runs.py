@@ -1,7 +1,7 @@
 """TUI benchmark: time to the first painted runs table, and memory after scrolling N runs.
 
     python bench/tui_runs.py [--runs 100000] [--shape small|scale] [--wide-runs 1000]
-                             [--wide-keys 10000] [--skip-scroll] [--skip-paint]
+                             [--wide-keys 10000] [--skip-scroll] [--skip-paint] [--max-page N]
 
 Builds (once, cached in bench/.data/) two SQLite stores with tracktui's own schema:
 - `tui_runs_N.db` (`--shape small`): one experiment of N runs (3 latest metrics, 2 params,
@@ -12,7 +12,8 @@ Builds (once, cached in bench/.data/) two SQLite stores with tracktui's own sche
 Then, each in a fresh child process (so imports count), measures from process start until
 the runs table has painted its first page, and finally scrolls the big experiment to its
 end with the default columns (the cursor at the last loaded row fetches the next page) and
-reports RSS (VmRSS/VmHWM) and what each loaded run added to VmRSS since the first page.
+reports RSS (VmRSS/VmHWM) and what each loaded run added to VmRSS since the first page
+(`--max-page 200` keeps every page at 200 runs: what growing pages buy).
 The app runs headless (Textual's test driver) at 120x40. Wall time depends on machine load,
 so the process's CPU time (user+system) at first paint is printed next to it.
 """
@@ -181,6 +182,9 @@ from tracktui.tui.app import TrackApp
 from tracktui.tui.config import Config
 from tracktui.tui.widgets.runs_table import RunsTable
 from pilot_helpers import settle
+if {max_page!r} is not None:
+    import tracktui.tui.screens.runs as runs_screen
+    runs_screen.MAX_PAGE_SIZE = {max_page!r}
 async def main():
     out = {{}}
     store = open_store({uri!r}, read_only=True)
@@ -226,14 +230,15 @@ asyncio.run(main())
 """
 
 
-def measure(uri: str, scroll: bool, experiment: str = "bench", expected: int | None = None) -> dict:
+def measure(uri: str, scroll: bool, experiment: str = "bench", expected: int | None = None,
+            max_page: int | None = None) -> dict:
     """Run the child on `uri`, opening the experiment named `experiment` (and, with `scroll`,
-    going down until `expected` rows are loaded: by default its top-level active runs); its
-    JSON result."""
+    going down until `expected` rows are loaded: by default its top-level active runs;
+    `max_page`: instead of screens/runs.py's MAX_PAGE_SIZE); its JSON result."""
     if scroll and expected is None:
         expected = top_level_runs(uri, experiment)
     code = CHILD.format(root=str(ROOT), helpers=str(ROOT / "tests" / "tui"), uri=uri, scroll=scroll,
-                        experiment=experiment, expected=expected)
+                        experiment=experiment, expected=expected, max_page=max_page)
     env = {**os.environ, "TZ": "UTC"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if result.returncode != 0:
@@ -249,6 +254,7 @@ def main() -> int:
     parser.add_argument("--wide-keys", type=int, default=10_000)
     parser.add_argument("--skip-scroll", action="store_true")
     parser.add_argument("--skip-paint", action="store_true", help="only scroll (no first-paint timings)")
+    parser.add_argument("--max-page", type=int, help="pages grow to this many runs (default: the app's MAX_PAGE_SIZE)")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     big = DATA / (f"tui_runs_{args.runs}.db" if args.shape == "small" else f"tui_scale_{args.runs}.db")
@@ -267,7 +273,7 @@ def main() -> int:
         print(f"{args.wide_runs:,} runs x {args.wide_keys:,} metric keys: first painted runs table"
               f" {wide_result['first_paint_s']:.2f}s ({wide_result['first_paint_cpu_s']:.2f}s CPU; target < 1.5s)")
     if not args.skip_scroll:
-        s = measure(f"sqlite:///{big}", scroll=True)
+        s = measure(f"sqlite:///{big}", scroll=True, max_page=args.max_page)
         added = (s["VmRSS_mb"] - s["rss_after_first_page_mb"]) * 2**20 / (s["scrolled_rows"] - s["first_page_rows"])
         print(f"{args.shape} shape: scrolled to the end of {s['scrolled_rows']:,} top-level runs in"
               f" {s['pages']:,} pages, {s['scroll_to_end_s']}s ({s['cpu_s']}s CPU; slowest page"
