@@ -246,6 +246,49 @@ def measure(uri: str, scroll: bool, experiment: str = "bench", expected: int | N
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def heap_per_row(uri: str, rows: int = 5000) -> dict[str, float]:
+    """Python heap (tracemalloc) one run row holds, read as the runs screen reads a page (the
+    default columns' keys): whole, slimmed, and slimmed without interning status and stage."""
+    import gc
+    import tracemalloc
+
+    import tracktui.tui.widgets.runs_table as runs_table
+    from tracktui.store import open_store
+    from tracktui.store.model import PARENT_RUN_TAG
+    from tracktui.store.paging import encode_page_token
+    from tracktui.tui.columns import column, default_column_ids, keys_to_fetch
+
+    store = open_store(uri, read_only=True)
+    eid = store.search_experiments("name = 'bench'").items[0].id
+    include = keys_to_fetch([column(c) for c in default_column_ids(store.list_keys([eid]))])
+    roots = f"tags.`{PARENT_RUN_TAG}` IS NULL"
+    store.search_runs([eid], roots, [], "active", rows, None, include)  # warm caches
+    out: dict[str, float] = {}
+    interning = runs_table.intern
+    try:
+        for interned in (True, False):
+            runs_table.intern = interning if interned else (lambda text: text)
+            gc.collect()
+            tracemalloc.start()
+            page = store.search_runs([eid], roots, [], "active", rows, encode_page_token(rows), include)
+            table_rows = [runs_table.RunRow.of(run) for run in page.items]
+            del page
+            gc.collect()
+            whole = tracemalloc.get_traced_memory()[0]
+            for row in table_rows:
+                row.run = None
+            gc.collect()
+            slimmed = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+            out.setdefault("whole", whole / len(table_rows))
+            out["slimmed" if interned else "slimmed, not interned"] = slimmed / len(table_rows)
+            del table_rows
+    finally:
+        runs_table.intern = interning
+        store.close()
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100_000)
@@ -255,6 +298,7 @@ def main() -> int:
     parser.add_argument("--skip-scroll", action="store_true")
     parser.add_argument("--skip-paint", action="store_true", help="only scroll (no first-paint timings)")
     parser.add_argument("--max-page", type=int, help="pages grow to this many runs (default: the app's MAX_PAGE_SIZE)")
+    parser.add_argument("--heap", action="store_true", help="also the Python heap of one whole and one slimmed row")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     big = DATA / (f"tui_runs_{args.runs}.db" if args.shape == "small" else f"tui_scale_{args.runs}.db")
@@ -280,6 +324,9 @@ def main() -> int:
               f" {s['slowest_page_s']}s): RSS {s['VmRSS_mb']} MB, peak {s['VmHWM_mb']} MB (target < 300 MB);"
               f" {s['rss_after_first_page_mb']} MB after the first page, {added:,.0f} bytes per loaded run")
         print(json.dumps(s))
+    if args.heap:
+        heap = heap_per_row(f"sqlite:///{big}")
+        print("Python heap per run row: " + ", ".join(f"{what} {size:,.0f} bytes" for what, size in heap.items()))
     print("load average: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0
 
