@@ -13,7 +13,7 @@ import threading
 
 import pytest
 from action_helpers import app_on_copy, writable_copy
-from pilot_helpers import open_experiment, screen_lines, settle
+from pilot_helpers import open_experiment, settle
 
 from tracktui.store import open_store
 from tracktui.tui.columns import keys_to_fetch
@@ -61,9 +61,9 @@ def table(app) -> RunsTable:
 
 
 def table_lines(app) -> list[str]:
-    """The table's lines on screen, without its scrollbar (block elements)."""
-    region = table(app).region
-    return [re.sub("[\u2580-\u259f]", "", line) for line in screen_lines(app)[region.y : region.y + region.height]]
+    """The lines the table draws now (header first), as text."""
+    t = table(app)
+    return [t.render_line(y).text for y in range(t.size.height)]
 
 
 def whole_within_reach(t: RunsTable) -> bool:
@@ -303,3 +303,34 @@ async def test_a_purged_run_shows_as_not_found_never_as_values(demo_store_uri, t
         rest = line.split(GONE_PREFIX + gone.display_name, 1)[1]
         assert not re.search(r"[0-9]", rest) and READING not in rest  # blank cells, no value
         assert all(row.run is not None for row in t.rows[: t.size.height - 1] if row is not gone)
+
+
+async def test_sparklines_of_slimmed_rows_come_back_with_their_runs(make_app):
+    app = make_app()
+    key = "val/loss"
+    experiment = app.store.search_experiments("name = 'mnist-classifier'").items[0]
+    app.config.set_columns_for(app.store.display_uri, experiment.id,
+                               ["attr:status", "attr:name", f"metrics:{key}", f"spark:{key}"])
+    async with app.run_test(size=(120, 12)) as pilot:
+        gate = Gate(app.store)
+        await open_experiment(pilot, "mnist")
+        t, cache = table(app), app.screen.sparklines
+        shown = [row for row in t.visible_rows()]
+        drawn = {row.id: cache.line(row.run, key) for row in shown}
+        assert all(drawn.values())  # every run on screen logged the metric: a line each
+        first_lines = table_lines(app)
+        await pilot.press("G")
+        await settle(pilot)
+        assert all(row.run is None for row in shown)
+        gate.close()
+        await pilot.press("g")
+        for _ in range(3):
+            await pilot.pause()
+        lines = table_lines(app)
+        for i, row in enumerate(t.rows[: t.size.height - 1]):
+            if row.run is None:
+                assert_placeholder(lines[1 + i], row)  # no sparkline, no value: `…`
+        gate.open.set()
+        await settle(pilot)
+        assert {row.id: cache.line(row.run, key) for row in t.visible_rows()} == drawn
+        assert table_lines(app) == first_lines
