@@ -276,7 +276,7 @@ class RunListActions(WriteActionsScreen):
         user is told when they are why the highlighted run is acted on instead.
         """
         marks = self.app.run_marks
-        in_view = {row.run.id for row in self.table.run_rows}
+        in_view = {row.id for row in self.table.run_rows}
         marked_here = [run for run in marks.runs if run.id in in_view]
         if marked_here:
             return marked_here
@@ -284,7 +284,7 @@ class RunListActions(WriteActionsScreen):
         if len(marks):
             self.notify(f"No marked run is in this list ({marks.summary()}): acting on the highlighted run.",
                         title="Marks are elsewhere", timeout=5)
-        return [row.run] if row is not None else []
+        return [row.stub(self.experiment.id)] if row is not None else []
 
     def _where(self, runs: Sequence[Run]) -> str:
         ids = {r.experiment_id for r in runs}
@@ -355,14 +355,21 @@ class RunListActions(WriteActionsScreen):
             return
         row = self.table.current
         if row is not None:
-            open_rename_run(self, row.run, after=self.reload_runs)
+            open_rename_run(self, row.stub(self.experiment.id), after=self.reload_runs)
 
     def action_copy(self) -> None:
         row = self.table.current
         if row is None:
             return
-        run = row.run
-        open_copy_menu(self, run_copy_choices(run))
+        if row.run is not None:
+            open_copy_menu(self, run_copy_choices(row.run))
+            return
+        store, run_id = self.app.store, row.id  # slimmed (runs_table.py): its artifact URI is not kept
+
+        def read(run: Run) -> None:
+            open_copy_menu(self, run_copy_choices(run))
+
+        self.app.run_store_call(self, lambda: store.get_run(run_id), read, group="copy")
 
 
 class ExperimentActions(WriteActionsScreen):

@@ -345,3 +345,23 @@ async def test_sort_by_a_metric_column(make_app):
         assert values[: len(numbers)] == numbers  # NaN after the numbers, as MLflow orders them
         header = table(app)._header_strip().text
         assert "▼val/loss" in header
+
+
+async def test_pages_grow_while_the_user_keeps_going_down(make_app, monkeypatch):
+    monkeypatch.setattr(runs_module, "PAGE_SIZE", 3)
+    monkeypatch.setattr(runs_module, "GROW_AFTER_PAGES", 2)
+    monkeypatch.setattr(runs_module, "MAX_PAGE_SIZE", 7)
+    monkeypatch.setattr("tracktui.tui.widgets.runs_table.NEAR_END_ROWS", 1)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_experiment(pilot, "mnist")
+        total = app.store.count_runs(app.screen.experiment.id)
+        sizes = [len(table(app).rows)]
+        while sizes[-1] < total:
+            await pilot.press("G")
+            await settle(pilot)
+            sizes.append(len(table(app).rows))
+        assert sizes[:4] == [3, 6, 13, 20]  # two pages of 3, then pages of 7
+        assert sizes[-1] == total == len({row.id for row in table(app).rows})
+        starts = [row.run.start_time for row in table(app).rows]
+        assert starts == sorted(starts, reverse=True)

@@ -40,14 +40,13 @@ from textual.widgets import (
 )
 
 from tracktui.store.base import Store
-from tracktui.store.batching import chunked
 from tracktui.store.errors import StoreError
-from tracktui.store.model import Keys, MetricPoint, Run
-from tracktui.store.search import quote_value
+from tracktui.store.model import MetricPoint, Run
 
 from .. import plotting
 from ..app import TrackApp
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
+from ..runs_by_id import fetch_runs
 from ..safe_text import inert, plain
 from ..widgets.compare_images import IMAGE_RUNS, CompareImages
 from ..widgets.metric_plot import MetricPlot, PlotLine
@@ -400,28 +399,6 @@ def diff_rows(runs: Sequence[Run]) -> list[tuple[str, list[str]]]:
         for k in metrics
     ]
     return rows
-
-
-#: Run ids per `attributes.run_id IN (...)` search.
-RUNS_PER_SEARCH = 200
-
-
-def fetch_runs(store: Store, run_ids: Sequence[str], experiment_ids: Sequence[str],
-               include: Keys | None = None) -> list[Run]:
-    """Full runs (all params and latest metrics, or only the `include` keys) in the order of
-    `run_ids`. Runs in a worker.
-
-    With their experiments known, one search per RUNS_PER_SEARCH ids (20x faster than 200
-    `get_run` calls on SQLite); any id the searches miss is read with `get_run`, which raises
-    NotFound for a run that no longer exists."""
-    found: dict[str, Run] = {}
-    if experiment_ids:
-        for chunk in chunked(run_ids, RUNS_PER_SEARCH):
-            quoted = ", ".join(quote_value(rid) for rid in chunk)
-            page = store.search_runs(list(experiment_ids), f"attributes.run_id IN ({quoted})", [], "all", len(chunk),
-                                     None, include)
-            found.update((run.id, run) for run in page.items)
-    return [found[rid] if rid in found else store.get_run(rid) for rid in run_ids]
 
 
 def fetch_overlays(

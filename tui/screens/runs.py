@@ -46,6 +46,7 @@ from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..run_groups import Grouping, group_key_choices, parent_names
+from ..runs_by_id import RUNS_PER_SEARCH, fetch_runs, search_by_ids
 from ..safe_text import plain
 from ..sparkline_cache import SparklineCache
 from ..startup_probe import data_painted
@@ -60,6 +61,12 @@ from ..widgets.status_bar import StatusBar
 
 #: Runs fetched per request; the next page is asked for when the cursor nears the end.
 PAGE_SIZE = 200
+#: Once the user has gone down through GROW_AFTER_PAGES pages, pages are this big: deep in a
+#: huge experiment a page query costs about the same whatever its size (SQLite sorts every
+#: matching run for each page: ~0.2 s CPU at 100k runs for 200 or 1,000 of them), so fewer,
+#: larger pages reach the end sooner (bench/README.md, tui_runs.py). The first paint is unchanged.
+MAX_PAGE_SIZE = 1000
+GROW_AFTER_PAGES = 5
 #: Child runs shown under one parent (a larger sweep: use a filter on the parent id).
 MAX_CHILDREN = 1000
 #: Pages of child-run ids read to learn which runs have children (the rest show on expand).
@@ -131,6 +138,7 @@ class RunsScreen(RunListActions):
         self._live = LiveTimer(self, self._refresh_running, self._update_title)
         self.sparklines = SparklineCache(SPARKLINE_CELLS)
         self._sparkline_timer: Timer | None = None
+        self._reading_slimmed = False
 
     def compose(self) -> ComposeResult:
         yield Label(plain(self.experiment.name), id="runs-title", classes="screen-title")
@@ -311,8 +319,8 @@ class RunsScreen(RunListActions):
             if self._anchor is not None:
                 for row in self.table.start_expanding(self._anchor.expanded):
                     if isinstance(row, RunRow):
-                        self._expanding.add(row.run.id)
-                        self._load_children(row.run.id)
+                        self._expanding.add(row.id)
+                        self._load_children(row.id)
                 self._restore_cursor()
         self._watch_live()
 
@@ -340,8 +348,10 @@ class RunsScreen(RunListActions):
         generation, token = self._generation, self._next_token
         store, eid, (filter_string, order_by, view, include) = self.app.store, self.experiment.id, self._query()
 
+        size = MAX_PAGE_SIZE if self.table.top_level_count >= GROW_AFTER_PAGES * PAGE_SIZE else PAGE_SIZE
+
         def next_page() -> Page[Run]:
-            return store.search_runs([eid], filter_string, order_by, view, PAGE_SIZE, token, include)
+            return store.search_runs([eid], filter_string, order_by, view, size, token, include)
 
         def failed(error: StoreError) -> bool:
             self._next_token = None  # stop asking on every keypress; ctrl+r retries
@@ -388,7 +398,7 @@ class RunsScreen(RunListActions):
         self.app.run_store_call(self, lambda: store.count_runs(eid, view), done, group="count")
 
     def on_runs_table_expand_requested(self, event: RunsTable.ExpandRequested) -> None:
-        self._load_children(event.row.run.id)
+        self._load_children(event.row.id)
 
     def _load_children(self, parent_id: str) -> None:
         generation, store, eid = self._generation, self.app.store, self.experiment.id
@@ -419,17 +429,16 @@ class RunsScreen(RunListActions):
         self.app.run_store_call(self, children, done, group=f"children-{parent_id}", on_error=failed)
 
     def _watch_live(self) -> None:
-        """Refresh by itself while a loaded run is running; the title says so."""
-        self._live.set(any(row.run.status == RUNNING for row in self.table.run_rows))
+        """Refresh by itself while a run near the screen is running (slimmed rows are read
+        again when they come back into view); the title says so."""
+        self._live.set(any(row.status == RUNNING for row in self.table.whole_rows))
         self._update_title()
 
     def _refresh_running(self) -> None:
         """Read the running rows' runs again (by id) and update those rows in place."""
-        from .compare import fetch_runs
-
         if self.app.screen is not self:  # covered by another screen: caught up on resume
             return
-        run_ids = [row.run.id for row in self.table.run_rows if row.run.status == RUNNING]
+        run_ids = [row.id for row in self.table.whole_rows if row.status == RUNNING]
         if not run_ids:
             self._watch_live()
             return
@@ -444,19 +453,54 @@ class RunsScreen(RunListActions):
         self.app.run_store_call(self, lambda: fetch_runs(store, run_ids, [eid], include), done, group="live",
                                 on_error=self._live.stop_on_error)
 
+    def on_runs_table_slimmed(self, event: RunsTable.Slimmed) -> None:
+        self._watch_live()  # running runs far away are read again when they come back
+
     def on_runs_table_viewport_moved(self, event: RunsTable.ViewportMoved) -> None:
+        self._read_slimmed_rows()
+        self._sparklines_soon()
+
+    def _sparklines_soon(self) -> None:
         if not any(c.kind == "spark" for c in self.columns):
             return
         if self._sparkline_timer is not None:
             self._sparkline_timer.stop()
         self._sparkline_timer = self.set_timer(SPARKLINE_DEBOUNCE_S, self.read_sparklines)
 
+    def _read_slimmed_rows(self) -> None:
+        """Read again (one search by id, in a worker) the slimmed rows coming into view; one
+        read at a time, the next one asked for when it is done (the view may have moved on)."""
+        if self._reading_slimmed:
+            return
+        rows = self.table.slimmed_rows_near_view(RUNS_PER_SEARCH)
+        if not rows:
+            return
+        self._reading_slimmed = True
+        generation, store, eid, include = self._generation, self.app.store, self.experiment.id, keys_to_fetch(self.columns)
+        run_ids = [row.id for row in rows]
+
+        def done(found: dict[str, Run]) -> None:
+            self._reading_slimmed = False
+            if generation != self._generation:
+                return
+            self.table.fill_rows(rows, found)
+            self._watch_live()
+            self._sparklines_soon()
+            self._read_slimmed_rows()
+
+        def failed(error: StoreError) -> bool:
+            self._reading_slimmed = False  # read again when the view next moves
+            return False
+
+        self.app.run_store_call(self, lambda: search_by_ids(store, run_ids, [eid], include), done,
+                                group="slimmed", on_error=failed)
+
     def read_sparklines(self) -> None:
         """Read the sparklines the rows on screen show and the cache lacks (one store call
         per key, for those runs only)."""
         self._sparkline_timer = None
         keys = [c.key for c in self.table.visible_columns() if c.kind == "spark"]
-        runs = [row.run for row in self.table.visible_rows()]
+        runs = [row.run for row in self.table.visible_rows() if row.run is not None]  # slimmed: read later
         wanted = self.sparklines.missing(runs, keys)
         if not wanted:
             return
@@ -478,7 +522,7 @@ class RunsScreen(RunListActions):
     def on_runs_table_chosen(self, event: RunsTable.Chosen) -> None:
         from .run import RunScreen
 
-        self.app.push_screen(RunScreen(event.row.run.id))
+        self.app.push_screen(RunScreen(event.row.id))
 
     def on_runs_table_header_clicked(self, event: RunsTable.HeaderClicked) -> None:
         self._sort_by(event.column.id)
@@ -565,12 +609,13 @@ class RunsScreen(RunListActions):
         if row is None and self.table.current_row is not None:
             self.notify("m marks runs: space shows this group's runs.", timeout=3)
         if row is not None:
-            self.app.run_marks.toggle(row.run, self.experiment.name)
+            self.app.run_marks.toggle(row.stub(self.experiment.id), self.experiment.name)
             self.table.action_cursor_down()
             self._marks_changed()
 
     def action_mark_all(self) -> None:
-        self.app.run_marks.mark_all((row.run for row in self.table.run_rows), self.experiment.name)
+        self.app.run_marks.mark_all((row.stub(self.experiment.id) for row in self.table.run_rows),
+                                    self.experiment.name)
         self._marks_changed()
 
     def action_clear_marks(self) -> None:

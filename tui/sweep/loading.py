@@ -62,6 +62,6 @@ def load_filtered(
 
 def load_marked(store: Store, run_ids: Sequence[str], experiment_ids: Sequence[str], include: Keys) -> SweepRuns:
     """The marked runs (of any experiments), in the order they were marked."""
-    from ..screens.compare import fetch_runs
+    from ..runs_by_id import fetch_runs
 
     return SweepRuns(tuple(fetch_runs(store, run_ids, experiment_ids, include)))

@@ -13,6 +13,12 @@ the `sparklines` the screen reads); when the cursor gets near the last loaded ro
 `NearEnd`, and the screen decides whether to fetch another page; when other rows come into
 view it posts `ViewportMoved`, and the screen reads the sparklines they show.
 
+Memory stays bounded however far the user scrolls: rows more than SLIM_DISTANCE rows from the
+screen and the cursor are slimmed (their `Run` dropped; the row keeps id, name, status and its
+place in the tree). A slimmed row is drawn as its name with every cell `…`; when slimmed rows
+come near the screen, the screen reads their runs again by id (`slimmed_rows_near_view`) and
+gives them back (`fill_rows`).
+
 Grouped (`show_groups`), the top-level rows are `GroupRow`s: the group's value and run count in
 the Name column, each metric column's aggregate (named in its header) in that column; Space or
 Enter on a group posts `GroupExpandRequested` and the screen inserts the group's runs under it
@@ -21,8 +27,11 @@ Enter on a group posts `GroupExpandRequested` and the screen inserts the group's
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
+from sys import intern
+from typing import TypeGuard
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -35,7 +44,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tracktui.store.model import Run, RunGroup
+from tracktui.store.model import RUN_NAME_TAG, Run, RunGroup
 
 from ..cli.table_formats import NONE_GROUP
 from ..columns import Column
@@ -47,6 +56,12 @@ from .run_format import MISSING, cut_middle, format_metric_value
 
 #: Post NearEnd when the cursor is this close to the last loaded row.
 NEAR_END_ROWS = 60
+#: Rows kept whole on each side of the screen and of the cursor; rows further away are slimmed
+#: (`RunRow.run` dropped) once more than 3x this many are whole. With the default columns a
+#: whole row costs ~1.6 KB more than a slimmed one (bench/README.md, tui_runs.py): up to 6,000
+#: whole rows are ~10 MB, while 2,000 rows is 50 screens of PageUp before a placeholder shows,
+#: and more than any page the screen reads at once (PAGE_SIZE, MAX_PAGE_SIZE in screens/runs.py).
+SLIM_DISTANCE = 2000
 _STATUS_CLASSES = {
     "FINISHED": "runs-table--finished",
     "FAILED": "runs-table--failed",
@@ -60,22 +75,64 @@ _STATUS_CLASSES = {
 MARK_GLYPH = "◆ "
 #: A header label longer than this is shortened (its values still set the column's width).
 MAX_LABEL_WIDTH = 18
+#: Every cell of a slimmed row while its run is read again (as a sparkline being read).
+READING = "…"
+#: Before the name of a slimmed row whose run is no longer in the store (its cells are blank).
+GONE_PREFIX = "(not found) "
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class RunRow:
-    """One visible line: a run, its depth in the tree and whether its children are shown.
+    """One line: a run, its depth in the tree and whether its children are shown.
 
-    `has_children` is None while unknown (the screen may learn it later).
+    `run` is None while the row is slimmed (far from the screen, see SLIM_DISTANCE): the row
+    then keeps only what the tree, the marks and a placeholder line need (id, name, status,
+    lifecycle stage, parent); `has_children` is None while unknown (the screen may learn it
+    later). Rows compare by identity (a set of rows is a set of lines).
     """
 
-    run: Run
+    run: Run | None
+    id: str
+    #: The run's name, else its `mlflow.runName` tag, else "" (see `display_name`).
+    name: str
+    status: str
+    lifecycle_stage: str
+    parent_run_id: str | None
     depth: int = 0
     expanded: bool = False
     has_children: bool | None = None
     loading: bool = False
     #: The group this run is listed under (grouped table), else None.
     group: GroupRow | None = None
+
+    @classmethod
+    def of(cls, run: Run, depth: int = 0, has_children: bool | None = None,
+           group: GroupRow | None = None) -> RunRow:
+        row = cls(run, run.id, "", "", "", None, depth, has_children=has_children, group=group)
+        row.fill(run)
+        return row
+
+    def fill(self, run: Run) -> None:
+        """Show `run` (a newer or whole copy of this row's run)."""
+        self.run = run
+        self.name = run.name or run.tags.get(RUN_NAME_TAG) or ""
+        # Interned: a slimmed row keeps these, and each run read holds its own copy.
+        self.status, self.lifecycle_stage = intern(run.status), intern(run.lifecycle_stage)
+        self.parent_run_id = run.parent_run_id
+
+    @property
+    def display_name(self) -> str:
+        """As `Run.display_name`, also while slimmed."""
+        return self.name or self.id[:8]
+
+    def stub(self, experiment_id: str) -> Run:
+        """The run, or while slimmed a Run holding only what the row kept (id, name, status,
+        lifecycle stage, parent; no times, params, metrics or tags): enough to mark, open,
+        rename, delete or restore it, never to show its values."""
+        if self.run is not None:
+            return self.run
+        return Run(self.id, self.name, experiment_id, self.status, None, None, None, self.lifecycle_stage, None,
+                   self.parent_run_id)
 
 
 @dataclass(slots=True, eq=False)
@@ -109,7 +166,7 @@ Row = RunRow | GroupRow
 
 
 def row_id(row: Row) -> str:
-    return row.run.id if isinstance(row, RunRow) else row.row_id
+    return row.id if isinstance(row, RunRow) else row.row_id
 
 class RunsTable(ScrollView, can_focus=True):
     """Runs as rows, chosen columns as cells; status colours come from the theme (app.tcss)."""
@@ -175,7 +232,11 @@ class RunsTable(ScrollView, can_focus=True):
         """The cursor is within NEAR_END_ROWS of the last loaded row."""
 
     class ViewportMoved(Message):
-        """Other rows (or columns) are on screen now: sparklines may need reading."""
+        """Other rows (or columns) are on screen now: sparklines (or slimmed rows) may need reading."""
+
+    class Slimmed(Message):
+        """Rows far from the screen dropped their runs (`whole_rows` is smaller)."""
+
     class GroupExpandRequested(Message):
         """The user wants this group's runs shown; the screen fetches the first page."""
 
@@ -216,6 +277,13 @@ class RunsTable(ScrollView, can_focus=True):
         self.marked: Container[str] = ()
         #: Sparkline lines of the `spark:` columns (read by the screen, drawn here).
         self.sparklines: SparklineCache | None = None
+        #: The rows holding their run (not slimmed); rows far from view are slimmed from here.
+        self._whole: set[RunRow] = set()
+        self._slim_scheduled = False
+        #: Ids of slimmed rows whose run a re-read did not find (purged since it was listed).
+        self._gone: set[str] = set()
+        #: Rows below depth 0 (children, runs in groups): top_level_count without a scan.
+        self._nested = 0
 
     # -- what the screen calls -------------------------------------------------------------
 
@@ -227,6 +295,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     def clear(self, empty_text: str = "No runs.") -> None:
         self.rows = []
+        self._forget_rows()
         self.aggregates = None
         self.empty_text = empty_text
         self._measure(self.rows, reset=True)
@@ -241,6 +310,7 @@ class RunsTable(ScrollView, can_focus=True):
         self.aggregates = dict(aggregates)
         names = names or {}
         self.rows = [GroupRow(group, name=names.get(group.value or "")) for group in groups]
+        self._forget_rows()
         self._measure(self.rows, reset=True)
         self.cursor_row = 0
         self._resize()
@@ -258,9 +328,11 @@ class RunsTable(ScrollView, can_focus=True):
         end = index + 1
         while end < len(self.rows) and self.rows[end].depth > group.depth:
             end += 1
-        new = [RunRow(run, depth=group.depth + 1, group=group) for run in runs]
+        new = [RunRow.of(run, depth=group.depth + 1, group=group) for run in runs]
         self.rows[end:end] = new
+        self._nested += len(new)
         self._measure(new)
+        self._keep_whole(new)
         if self.cursor_row >= end:
             self.cursor_row += len(new)
         self._resize()
@@ -279,9 +351,10 @@ class RunsTable(ScrollView, can_focus=True):
         had_rows = bool(self.rows)
         self.aggregates = None
         known = children_of or set()
-        new = [RunRow(run, has_children=(run.id in known) if children_of is not None else None) for run in runs]
+        new = [RunRow.of(run, has_children=(run.id in known) if children_of is not None else None) for run in runs]
         self.rows.extend(new)
         self._measure(new)
+        self._keep_whole(new)
         self._resize()
         if not had_rows:
             self.cursor_row = 0
@@ -289,7 +362,7 @@ class RunsTable(ScrollView, can_focus=True):
     def mark_parents(self, parent_ids: set[str], complete: bool) -> None:
         """Record which loaded runs have children (`complete`: the rest have none)."""
         for row in self.run_rows:
-            if row.depth == 0 and row.run.id in parent_ids:
+            if row.depth == 0 and row.id in parent_ids:
                 row.has_children = True
             elif row.depth == 0 and complete and not row.expanded:
                 row.has_children = False
@@ -305,9 +378,11 @@ class RunsTable(ScrollView, can_focus=True):
         parent.loading = False
         parent.has_children = bool(children)
         parent.expanded = bool(children)
-        new = [RunRow(run, depth=parent.depth + 1) for run in children]
+        new = [RunRow.of(run, depth=parent.depth + 1) for run in children]
         self.rows[index + 1 : index + 1] = new
+        self._nested += len(new)
         self._measure(new)
+        self._keep_whole(new)
         if self.cursor_row > index:
             self.cursor_row += len(new)
         self._resize()
@@ -348,18 +423,60 @@ class RunsTable(ScrollView, can_focus=True):
         return rows
 
     def update_runs(self, runs: list[Run]) -> None:
-        """Replace the loaded rows' runs by these newer copies (same ids), in place: the rows,
-        their order, the cursor and the scroll position stay."""
+        """Replace the whole rows' runs by these newer copies (same ids), in place: the rows,
+        their order, the cursor and the scroll position stay (slimmed rows are read again
+        when they come back into view)."""
         fresh = {run.id: run for run in runs}
-        for row in self.run_rows:
-            if row.run.id in fresh:
-                row.run = fresh[row.run.id]
+        for row in self._whole:
+            if row.id in fresh:
+                row.fill(fresh[row.id])
+        self.refresh()
+
+    @property
+    def whole_rows(self) -> list[RunRow]:
+        """The run rows holding their run (not slimmed), in no particular order."""
+        return list(self._whole)
+
+    def slimmed_rows_near_view(self, limit: int) -> list[RunRow]:
+        """Slimmed rows to read again: none unless one is within a screen of the screen; then
+        up to `limit` of them, those on screen first, then the nearest below and above (never
+        further than SLIM_DISTANCE, which would be slimmed again at once)."""
+        top, height = int(self.scroll_y), self._body_height
+        if not any(self._needs_run(row) for row in self.rows[max(0, top - height) : top + 2 * height]):
+            return []
+        reach = min(limit, SLIM_DISTANCE)
+        on_screen = [row for row in self.rows[top : top + height] if self._needs_run(row)]
+        below = [row for row in self.rows[top + height : top + height + reach] if self._needs_run(row)]
+        above = [row for row in self.rows[max(0, top - reach) : top] if self._needs_run(row)][::-1]
+        nearest = [row for pair in zip_longest(below, above) for row in pair if row is not None]
+        return (on_screen + nearest)[:limit]
+
+    def fill_rows(self, rows: Sequence[RunRow], found: Mapping[str, Run]) -> None:
+        """Give slimmed rows their runs read again (`found`: by id); a row whose run is not
+        found was purged meanwhile and is shown as gone."""
+        filled, gone = [], []
+        for row in rows:
+            run = found.get(row.id)
+            if row.run is not None:
+                continue
+            if run is None:
+                self._gone.add(row.id)
+                gone.append(row)
+            else:
+                row.fill(run)
+                filled.append(row)
+        self._measure(filled + gone)
+        self._keep_whole(filled)
         self.refresh()
 
     def visible_rows(self) -> list[RunRow]:
         """The run rows on screen now (what sparklines are read for; group rows have none)."""
         top = int(self.scroll_y)
         return [row for row in self.rows[top : top + self._body_height] if isinstance(row, RunRow)]
+
+    def is_gone(self, row: RunRow) -> bool:
+        """True for a slimmed row whose run was not found when read again."""
+        return row.run is None and row.id in self._gone
 
     def visible_columns(self) -> list[Column]:
         """The columns drawn now."""
@@ -379,7 +496,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     @property
     def top_level_count(self) -> int:
-        return sum(1 for row in self.rows if row.depth == 0)
+        return len(self.rows) - self._nested
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -476,7 +593,10 @@ class RunsTable(ScrollView, can_focus=True):
         end = index + 1
         while end < len(self.rows) and self.rows[end].depth > row.depth:
             end += 1
+        removed = self.rows[index + 1 : end]
         del self.rows[index + 1 : end]
+        self._nested -= len(removed)
+        self._whole.difference_update(r for r in removed if isinstance(r, RunRow))
         row.expanded = False
         if isinstance(row, GroupRow):
             row.next_token = None  # expanding again reads from the first page
@@ -510,6 +630,40 @@ class RunsTable(ScrollView, can_focus=True):
         super().watch_scroll_y(old, new)
         if int(old) != int(new):
             self.post_message(self.ViewportMoved())
+
+    def _forget_rows(self) -> None:
+        """Bookkeeping of rows no longer shown: after `rows` was replaced."""
+        self._whole = {row for row in self.rows if isinstance(row, RunRow) and row.run is not None}
+        self._gone = set()
+        self._nested = sum(1 for row in self.rows if row.depth > 0)
+
+    def _needs_run(self, row: Row) -> TypeGuard[RunRow]:
+        """A slimmed run row whose run may still be found."""
+        return isinstance(row, RunRow) and row.run is None and row.id not in self._gone
+
+    def _keep_whole(self, rows: list[RunRow]) -> None:
+        """Count `rows` as whole; once too many rows are, slim the far ones (after the caller
+        has put the cursor where it goes, e.g. back on its run after a reload)."""
+        self._whole.update(rows)
+        if len(self._whole) > 3 * SLIM_DISTANCE and not self._slim_scheduled:
+            self._slim_scheduled = True
+            self.call_later(self._slim_far_rows)
+
+    def _slim_far_rows(self) -> None:
+        """Drop the run of every row more than SLIM_DISTANCE rows from the screen and from the
+        cursor (the row keeps what its placeholder line needs; see RunRow)."""
+        self._slim_scheduled = False
+        top = int(self.scroll_y)
+        first = max(0, min(top, self.cursor_row) - SLIM_DISTANCE)
+        end = max(top + self._body_height, self.cursor_row + 1) + SLIM_DISTANCE
+        near = set(self.rows[first:end])
+        far = [row for row in self._whole if row not in near]
+        for row in far:
+            row.run = None
+        self._whole.difference_update(far)
+        if far:
+            self.post_message(self.Slimmed())
+
     def _last_of_group(self, index: int) -> bool:
         return index + 1 >= len(self.rows) or self.rows[index + 1].depth < self.rows[index].depth
 
@@ -547,11 +701,16 @@ class RunsTable(ScrollView, can_focus=True):
                 width = max(width, col.width)
             elif col.id == "attr:name":
                 for row in rows:
-                    name = (row.run.name or row.run.id[:8]) if isinstance(row, RunRow) else row.title
+                    name = self._shown_name(row) if isinstance(row, RunRow) else row.title
                     width = max(width, 2 * row.depth + 2 + cell_len(MARK_GLYPH) + cell_len(inert(name)))
             elif col.id != "attr:status":
                 for row in rows:
-                    text = col.text(row.run) if isinstance(row, RunRow) else self.group_cell(row, col)
+                    if isinstance(row, RunRow):
+                        if row.run is None:
+                            continue  # slimmed: measured when it was read
+                        text = col.text(row.run)
+                    else:
+                        text = self.group_cell(row, col)
                     width = max(width, min(cell_len(inert(text)), MAX_COLUMN_WIDTH))
             widths[col.id] = width
         self._layout = None
@@ -654,19 +813,23 @@ class RunsTable(ScrollView, can_focus=True):
 
     def _row_strip(self, row: RunRow, is_cursor: bool) -> Strip:
         run = row.run
-        extra = ("runs-table--deleted",) if run.lifecycle_stage == "deleted" else ()
+        extra = ("runs-table--deleted",) if row.lifecycle_stage == "deleted" else ()
         base = self._style(*extra)
         muted = self._style(*extra, "runs-table--muted")
-        status_style = self._style(*extra, _STATUS_CLASSES.get(run.status, "runs-table--muted"))
+        status_style = self._style(*extra, _STATUS_CLASSES.get(row.status, "runs-table--muted"))
+        # A slimmed row's cells say they are being read (or nothing, once its run is gone).
+        placeholder = "" if self.is_gone(row) else READING
         segments: list[Segment] = []
         for i, placed in enumerate(self._current_layout().placed):
             col, width = placed.column, placed.width
             if i:
                 segments.append(Segment(" ", base))
-            if col.id == "attr:status":
-                segments.append(Segment(_fit(col.text(run), width), status_style))
-            elif col.id == "attr:name":
+            if col.id == "attr:name":
                 segments.extend(self._name_segments(row, width, base, muted))
+            elif run is None:
+                segments.append(Segment(_fit(placeholder, width, right=col.kind == "metrics"), muted))
+            elif col.id == "attr:status":
+                segments.append(Segment(_fit(col.text(run), width), status_style))
             elif col.kind == "spark":
                 segments.append(self._sparkline_segment(run, col.key, width, extra, muted))
             else:
@@ -711,6 +874,9 @@ class RunsTable(ScrollView, can_focus=True):
             return Segment(_fit(MISSING, width), muted)
         return Segment(_fit(line, width), self._style(*extra, "runs-table--sparkline"))
 
+    def _shown_name(self, row: RunRow) -> str:
+        return GONE_PREFIX + row.display_name if self.is_gone(row) else row.display_name
+
     def _name_segments(self, row: RunRow, width: int, base: Style, muted: Style) -> list[Segment]:
         if row.loading:
             marker = "… "
@@ -718,13 +884,13 @@ class RunsTable(ScrollView, can_focus=True):
             marker = "▾ "
         elif row.has_children:
             marker = "▸ "
-        elif row.depth > 0 or row.run.parent_run_id:
+        elif row.depth > 0 or row.parent_run_id:
             marker = "↳ "
         else:
             marker = "  "
         prefix = "  " * row.depth + marker
-        name = row.run.display_name
-        if row.run.id in self.marked:
+        name = self._shown_name(row)
+        if row.id in self.marked:
             name = MARK_GLYPH + name
         prefix = _fit(prefix, min(cell_len(prefix), width))
         # Cut in the middle: runs of a sweep often differ only at the end of their names.
