@@ -27,6 +27,7 @@ from .abandonable import Abandoned, call_abandonable
 from .commands import ActionsProvider
 from .config import Config
 from .marks import RunMarks
+from .prefetch import Prefetch
 from .safe_text import inert
 
 if TYPE_CHECKING:
@@ -57,11 +58,14 @@ class TrackApp(App[None]):
     ]
 
     def __init__(
-        self, store: Store, *, config: Config | None = None, open_experiment: Experiment | None = None
+        self, store: Store, *, config: Config | None = None, open_experiment: Experiment | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
-        """`open_experiment`: start on that experiment's runs (esc goes to the experiments)."""
+        """`open_experiment`: start on that experiment's runs (esc goes to the experiments);
+        `prefetch`: its first store calls, already under way (prefetch.py)."""
         super().__init__()
         self.store = store
+        self.prefetch = prefetch if prefetch is not None else Prefetch()
         self._open_experiment = open_experiment
         self._warnings_shown: set[str] = set()
         self.config = config if config is not None else Config.load()

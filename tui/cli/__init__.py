@@ -150,15 +150,20 @@ def _open(uri: str | None, *, read_only: bool, experiment: str | None = None) ->
             store.close()
             return fail(f"no experiment named or numbered {experiment!r} in {store.display_uri}")
     from ..abandonable import finish_pending
-    from ..app import TrackApp
+    from ..config import Config
+    from ..prefetch import Prefetch, prefetch_runs
     from .preflight import why_not_usable
 
     if (reason := why_not_usable(store, uri)) is not None:
         store.close()
         return fail(reason)
+    config = Config.load()
+    # the database starts on the runs screen's first queries while the app imports and starts
+    prefetch = prefetch_runs(store, opening, config) if opening is not None else Prefetch()
+    from ..app import TrackApp
 
     try:
-        return run_app(TrackApp(store, open_experiment=opening))
+        return run_app(TrackApp(store, config=config, open_experiment=opening, prefetch=prefetch))
     finally:
         # a call stuck on a silent server must not hold the process (quit must quit); a
         # write still finishing gets a moment

@@ -45,6 +45,7 @@ from ..columns import SPARKLINE_CELLS, Column, column, default_column_ids, keys_
 from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
+from ..prefetch import CHILDREN_ONLY, PAGE_SIZE, ROOTS_ONLY
 from ..run_groups import Grouping, group_key_choices, parent_names
 from ..runs_by_id import RUNS_PER_SEARCH, fetch_runs, search_by_ids
 from ..safe_text import plain
@@ -59,8 +60,6 @@ from ..widgets.runs_table import GroupRow, RunRow, RunsTable
 from ..widgets.sort_picker import SortPicker
 from ..widgets.status_bar import StatusBar
 
-#: Runs fetched per request; the next page is asked for when the cursor nears the end.
-PAGE_SIZE = 200
 #: Once the user has gone down through GROW_AFTER_PAGES pages, pages are this big: deep in a
 #: huge experiment a page query costs about the same whatever its size (SQLite sorts every
 #: matching run for each page: ~0.2 s CPU at 100k runs for 200 or 1,000 of them), so fewer,
@@ -75,8 +74,6 @@ PARENT_SCAN_PAGES = 5
 RELOAD_MAX = 5000
 #: Quiet time after scrolling before the visible rows' sparklines are read.
 SPARKLINE_DEBOUNCE_S = 0.15
-_ROOTS_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NULL"
-_CHILDREN_ONLY = f"tags.`{PARENT_RUN_TAG}` IS NOT NULL"
 
 
 class RunsScreen(RunListActions):
@@ -182,7 +179,8 @@ class RunsScreen(RunListActions):
 
         if then_query:
             self.table.clear("Loading runs…")
-        self.app.run_store_call(self, lambda: store.list_keys([eid]), done, group="keys")
+        call = self.app.prefetch.take(("list_keys", eid)) or (lambda: store.list_keys([eid]))
+        self.app.run_store_call(self, call, done, group="keys")
 
     def reload_runs(self) -> None:
         """Query again, keeping the cursor on the same run (or its neighbour when it left)."""
@@ -214,8 +212,9 @@ class RunsScreen(RunListActions):
         def first_page() -> Page[Run]:
             return store.search_runs([eid], filter_string, order_by, view, size, None, include)
 
+        prefetched = self.app.prefetch.take(("search_runs", eid, filter_string, tuple(order_by), view, size, include))
         self.total = None
-        self.app.run_store_call(self, first_page, lambda page: self._page_loaded(generation, page),
+        self.app.run_store_call(self, prefetched or first_page, lambda page: self._page_loaded(generation, page),
                                 group="runs", on_error=self._query_failed)
 
     def _query_groups(self, grouping: Grouping, keep_cursor: bool) -> None:
@@ -371,7 +370,7 @@ class RunsScreen(RunListActions):
             parents: set[str] = set()
             token = None
             for _ in range(PARENT_SCAN_PAGES):
-                page = store.search_runs([eid], _CHILDREN_ONLY, (), view, 1000, token, Keys(tags=(PARENT_RUN_TAG,)))
+                page = store.search_runs([eid], CHILDREN_ONLY, (), view, 1000, token, Keys(tags=(PARENT_RUN_TAG,)))
                 parents.update(r.parent_run_id or r.tags.get(PARENT_RUN_TAG, "") for r in page.items)
                 token = page.next_page_token
                 if not token:
@@ -783,7 +782,7 @@ class RunsScreen(RunListActions):
     def _filter_string(self) -> str:
         if self.filter_text:
             return self.filter_text
-        return _ROOTS_ONLY if self.nested else ""
+        return ROOTS_ONLY if self.nested else ""
 
     def _order_by(self) -> list[str]:
         if self.sort_column is None:
