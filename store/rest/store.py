@@ -66,6 +66,9 @@ class RestStore(RestRegistry, RestRegistryWrites, RestLoggedModels, RestTraceWri
     and the TUI pass small values to stay responsive).
     """
 
+    #: No count endpoint: a count is a series of one-run searches (count_runs).
+    counting_is_costly = True
+
     def __init__(
         self,
         uri: str,
@@ -412,7 +415,8 @@ class RestStore(RestRegistry, RestRegistryWrites, RestLoggedModels, RestTraceWri
 
     def _probe(self, experiment_id: str, view: ViewType, offset: int) -> tuple[bool, bool]:
         """(a run exists at `offset`, another follows it)."""
-        data = self._search_runs_raw([experiment_id], "", (), view, 1, _offset_token(offset))
+        token = _offset_token(offset) if offset else None  # MLflow refuses {"offset": 0}
+        data = self._search_runs_raw([experiment_id], "", (), view, 1, token)
         return bool(data.get("runs")), bool(data.get("next_page_token"))
 
 
