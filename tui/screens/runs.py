@@ -768,10 +768,9 @@ class RunsScreen(RunListActions):
             parts.append(f"{len(self.groups):,} {'group' if len(self.groups) == 1 else 'groups'} "
                          f"by {self.grouping.label} · {runs:,} {_runs(runs)}")
         elif self.total is not None and not self.filter_text and not self.nested:
-            parts.append(f"{loaded:,} of {format_count(self.total, self.total_limit)} {_runs(self.total)}")
+            parts.append(f"{loaded:,} of {self._total_text(loaded)} {_runs(self.total)}")
         elif self.total is not None and not self.filter_text:
-            parts.append(f"{loaded:,} top-level {_runs(loaded)} loaded · "
-                         f"{format_count(self.total, self.total_limit)} in all")
+            parts.append(f"{loaded:,} top-level {_runs(loaded)} loaded · {self._total_text(loaded)} in all")
         else:
             parts.append(f"{loaded:,} {_runs(loaded)} loaded")
         if self._next_token:
@@ -785,6 +784,15 @@ class RunsScreen(RunListActions):
         if self._live.on:
             parts.append(LIVE_LABEL)
         self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))
+
+
+    def _total_text(self, loaded: int) -> str:
+        """The run count as known: exact, or past its bound "10,000+", or, once more runs than
+        the bound are loaded, "10,200+" (never "10,200 of 10,000+")."""
+        total, limit = self.total or 0, self.total_limit
+        if limit is None or total <= limit:
+            return format_count(total, limit)
+        return f"{max(limit, loaded):,}+"
 
 
 def _runs(count: int) -> str:
