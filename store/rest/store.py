@@ -57,6 +57,10 @@ SCAN_PAGE = 5000
 #: server; a server with one worker serves them one by one anyway, and more in flight would
 #: only queue ahead of whatever the user asks for next.
 COUNT_THREADS = 2
+#: How much further each galloping count probe reaches than the last. Passing n takes
+#: log_8(n) probes and leaves a range a few probes longer to bisect than doubling would: about
+#: log_8(n) + log2(n) probes in all instead of 2·log2(n) (a 500k-run count ~29 instead of ~37).
+GALLOP = 8
 
 
 class RestStore(RestRegistry, RestRegistryWrites, RestLoggedModels, RestTraceWrites, RestTraces, RestAssessments, RestInputs, RestWrites, Store):
@@ -230,10 +234,11 @@ class RestStore(RestRegistry, RestRegistryWrites, RestLoggedModels, RestTraceWri
     def count_runs(self, experiment_id: str, view: ViewType = "active", at_most: int | None = None) -> int:
         """The API has no count endpoint. Cheapest way found: probe offsets with one-run pages
         (the server runs OFFSET/LIMIT in SQL; a page also says whether a run follows it),
-        galloping then bisecting — about 2·log2(n) tiny requests instead of downloading every
-        run. Each is still a full query on the server (on PostgreSQL a scan of every run), so
-        with `at_most` the first probe is at offset at_most - 1: one request tells "more than
-        at_most" for a big experiment, a smaller one pays that request more.
+        galloping (GALLOP) then bisecting — about log8(n) + log2(n) tiny requests instead of
+        downloading every run. Each is still a full query on the server (on PostgreSQL a scan
+        of every run), so with `at_most` the first probe is at offset at_most - 1: one request
+        tells "more than at_most" for a big experiment; a smaller one pays that request more
+        (at most ~18 in all under 10,000 runs).
         MLflow calls its offset page token unstable, so the format is checked on the first
         count and, if it differs, runs are counted by paging through them."""
         at_most = check_at_most(at_most)
@@ -270,7 +275,7 @@ class RestStore(RestRegistry, RestRegistryWrites, RestLoggedModels, RestTraceWri
             if not exists:
                 high = probe
                 break
-            low, step = probe + 1, step * 2
+            low, step = probe + 1, step * GALLOP
         while high - low > 1:  # then bisect
             probe = (low + high) // 2
             exists, more = self._probe(eid, view, probe)
