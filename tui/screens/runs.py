@@ -785,7 +785,6 @@ class RunsScreen(RunListActions):
             parts.append(LIVE_LABEL)
         self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))
 
-
     def _total_text(self, loaded: int) -> str:
         """The run count as known: exact, or past its bound "10,000+", or, once more runs than
         the bound are loaded, "10,200+" (never "10,200 of 10,000+")."""
