@@ -10,7 +10,9 @@ Tables printed (each row with the load average when it was measured):
 - direct MariaDB (the same 1M-run build): first page, sorted page, count;
 - over `mlflow server` (PostgreSQL behind it): tracktui's RestStore vs MlflowClient vs the web
   UI's own request (the body its runs page POSTs to `ajax-api/2.0/mlflow/runs/search`), same
-  endpoint and page size, with the ratio;
+  endpoint and page size, with the ratio; then run counts (no count endpoint: offset probes),
+  the largest experiment's exact and bounded (the TUI's COUNT_CAP) and every experiment's
+  bounded one at a time, each with the requests it took;
 - the watch board: one refresh of 50 RUNNING runs, direct and over the server, with the number
   of SQL queries / HTTP requests (bench_watch.py's counters);
 - with `--scroll`, the TUI scrolled to the end of the 500k-run experiment: RSS (tui_runs.py's
@@ -51,7 +53,9 @@ from scale_s3 import S3Row, s3_rows  # noqa: E402
 from timing import load, measure, ratio  # noqa: E402
 
 from tracktui.store import open_store  # noqa: E402
+from tracktui.store.base import Store  # noqa: E402
 from tracktui.store.paging import encode_page_token  # noqa: E402
+from tracktui.tui.run_counts import COUNT_CAP  # noqa: E402
 from tracktui.tui.screens.runs import PAGE_SIZE  # noqa: E402
 from tracktui.tui.screens.traces import ORDER_BY as TRACE_ORDER  # noqa: E402
 from tracktui.tui.screens.traces import PAGE_SIZE as TRACE_PAGE  # noqa: E402
@@ -231,13 +235,48 @@ def server_rows(info: ScaleStore, url: str, repeat: int) -> list[tuple[str, floa
             theirs_t = measure(theirs, repeat).wall
             ui_t = measure(ui, repeat).wall if ui else None
             out.append((label, ours_t, theirs_t, ui_t, _load()))
-        # No count endpoint: RestStore probes offsets (~2·log2(n) one-run searches), each a
-        # server query as deep as its offset; measured once, on the largest experiment only.
-        count = measure(lambda: store.count_runs(eid), 1, warmup=False)
-        out.append((f"run count of the {info.runs // 2:,}-run experiment (offset probes)", count.wall, None, None,
-                    _load()))
     http.close()
+    out += count_rows(info, url)
     return out
+
+
+def count_rows(info: ScaleStore, url: str) -> list[tuple[str, float, float | None, float | None, str]]:
+    """No count endpoint: RestStore probes offsets with one-run searches, each a server query.
+    The exact count of the largest experiment (~2·log2(n) probes) beside the bounded one the
+    TUI asks for over REST (COUNT_CAP; a store's first count, so its token check included),
+    and the experiments screen's bounded counts of every experiment, one at a time. Measured
+    once each, with the requests they took."""
+    out = []
+    eid = info.largest_experiment_id
+    with open_store(url, read_only=True) as store:
+        ids = [e.id for e in store.search_experiments(max_results=1000).items]
+    cases: list[tuple[str, Callable[[Store], object]]] = [
+        (f"run count of the {info.runs // 2:,}-run experiment, exact (offset probes)",
+         lambda store: store.count_runs(eid)),
+        (f"the same, bounded at {COUNT_CAP:,} (as the TUI asks over REST)",
+         lambda store: store.count_runs(eid, at_most=COUNT_CAP)),
+        (f"bounded counts of all {len(ids)} experiments, one at a time (experiments screen)",
+         lambda store: [store.count_runs(i, at_most=COUNT_CAP) for i in ids]),
+    ]
+    for label, call in cases:
+        with open_store(url, read_only=True) as store:
+            requests = count_requests(store)
+            timing = measure(lambda call=call, store=store: call(store), 1, warmup=False)
+            out.append((f"{label}: {requests[0]} requests", timing.wall, None, None, _load()))
+    return out
+
+
+def count_requests(store) -> list[int]:
+    """A counter of the HTTP requests `store` (a RestStore) sends from now on."""
+    transport, sent = store._http, [0]
+    send = transport.request
+
+    def counted(*args, **kwargs):
+        sent[0] += 1
+        return send(*args, **kwargs)
+
+    transport.request = counted
+    return sent
 
 
 def print_board(uri: str, url: str, repeat: int) -> None:

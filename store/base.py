@@ -37,6 +37,10 @@ class Store(ABC):
     read_only_reason: str | None = None
     #: Warnings about the store a user should see (unknown schema revision, skipped files...).
     warnings: tuple[str, ...] = ()
+    #: Whether a run count costs the backend more than one query. True over REST: the API has
+    #: no count endpoint, so a count is a series of one-run searches, each a full query on the
+    #: server. A caller that only shows a count then asks for a bounded one (`at_most`).
+    counting_is_costly: bool = False
 
     @property
     def read_only(self) -> bool:
@@ -114,14 +118,17 @@ class Store(ABC):
         """Distinct metric, param and tag keys over the experiments' runs, sorted."""
 
     @abstractmethod
-    def count_runs(self, experiment_id: str, view: ViewType = "active") -> int:
-        """Number of runs in the experiment, cheaply."""
+    def count_runs(self, experiment_id: str, view: ViewType = "active", at_most: int | None = None) -> int:
+        """Number of runs in the experiment. With `at_most`, a count above it comes back as
+        `at_most + 1`, meaning "more than at_most" (store.counts), and a backend that counts by
+        probing stops there. Raises InvalidValue for a negative `at_most`."""
 
     def count_runs_by_experiment(
-        self, experiment_ids: Sequence[str], view: ViewType = "active"
+        self, experiment_ids: Sequence[str], view: ViewType = "active", at_most: int | None = None
     ) -> dict[str, int]:
-        """Run counts for many experiments; backends override with one grouped query."""
-        return {eid: self.count_runs(eid, view) for eid in experiment_ids}
+        """`count_runs` of each experiment (same `at_most`); backends override with one
+        grouped query."""
+        return {eid: self.count_runs(eid, view, at_most) for eid in experiment_ids}
 
     def group_runs(
         self,

@@ -7,6 +7,7 @@ results are dropped, and every failure goes through `report_error` (one notifica
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +20,7 @@ from textual.signal import Signal
 from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
+from tracktui.store import interrupt
 from tracktui.store.base import Store
 from tracktui.store.errors import StoreError
 from tracktui.store.model import Experiment
@@ -132,6 +134,7 @@ class TrackApp(App[None]):
         loading: Widget | None = None,
         on_error: Callable[[StoreError], bool] | None = None,
         exclusive: bool = True,
+        interruptible: bool = False,
     ) -> Worker[None]:
         """Run `call()` (a store call) in a thread worker owned by `node`.
 
@@ -140,9 +143,16 @@ class TrackApp(App[None]):
         loading indicator over that widget meanwhile (it takes focus away, so don't pass the
         widget the user is typing into). Failures go to `on_error` first (True: handled there),
         else become one notification carrying the StoreError's message.
+        `interruptible` (reads only): once the worker is cancelled the call sends no further
+        request (store.interrupt), instead of finishing unseen in the background.
         """
         if loading is not None:
             loading.loading = True
+        stop = threading.Event()
+
+        def interruptible_call() -> Any:
+            with interrupt.interruptible(stop):
+                return call()
 
         def finish(result: Any, error: BaseException | None, worker: Worker) -> None:
             if worker.is_cancelled:
@@ -158,8 +168,10 @@ class TrackApp(App[None]):
         def in_thread() -> None:
             worker = get_current_worker()
             try:
-                result, error = call_abandonable(call, lambda: worker.is_cancelled), None
+                result, error = call_abandonable(interruptible_call if interruptible else call,
+                                                 lambda: worker.is_cancelled), None
             except Abandoned:
+                stop.set()
                 return
             except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
                 result, error = None, exc

@@ -29,6 +29,7 @@ from itertools import islice
 from urllib.parse import unquote, urlsplit
 
 from ..base import Store, not_found_experiment, not_found_run
+from ..counts import capped, check_at_most
 from ..downsample import minmax_indices
 from ..errors import InvalidValue, NotFound, StoreError
 from ..model import (
@@ -511,18 +512,20 @@ class FileStore(FileRegistry, FileRegistryWrites, FileLoggedModels, FileTraces, 
         self._warn_all(problems)
         return Keys(tuple(sorted(metrics)), tuple(sorted(params)), tuple(sorted(tags)))
 
-    def count_runs(self, experiment_id: str, view: ViewType = "active") -> int:
+    def count_runs(self, experiment_id: str, view: ViewType = "active", at_most: int | None = None) -> int:
         _check_view(view)
-        return len(self._list_runs([experiment_id], view))
+        check_at_most(at_most)
+        return capped(len(self._list_runs([experiment_id], view)), at_most)
 
     def count_runs_by_experiment(
-        self, experiment_ids: Sequence[str], view: ViewType = "active"
+        self, experiment_ids: Sequence[str], view: ViewType = "active", at_most: int | None = None
     ) -> dict[str, int]:
         _check_view(view)
+        check_at_most(at_most)
         counts = {str(e): 0 for e in experiment_ids}
         for ref in self._list_runs(list(counts), view):
             counts[ref.run.experiment_id] += 1
-        return counts
+        return {eid: capped(n, at_most) for eid, n in counts.items()}
 
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None

@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
+from .. import interrupt
 from ..errors import (
     AuthFailed,
     HostNotAllowed,
@@ -210,10 +211,12 @@ class RestTransport:
         json_body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict:
-        """Send with retries; return the JSON object. Raises the StoreError matching the answer."""
+        """Send with retries; return the JSON object. Raises the StoreError matching the answer,
+        or Interrupted, sending nothing more, once the caller abandoned the call (store.interrupt)."""
         url = self.base_url + path
         attempt = 0
         while True:
+            interrupt.check()
             wait: float | None = None
             try:
                 request = self._client.build_request(

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from ..base import Store, not_found_experiment, not_found_run
 from ..batching import chunked
+from ..counts import capped, check_at_most
 from ..errors import InvalidValue, SchemaError
 from ..model import (
     NO_INPUTS,
@@ -282,12 +283,14 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
                 out.append(tuple(sorted(k for (k,) in conn.execute(stmt))))
         return Keys(metrics=out[0], params=out[1], tags=out[2])
 
-    def count_runs(self, experiment_id: str, view: ViewType = "active") -> int:
-        return self.count_runs_by_experiment([experiment_id], view).get(str(experiment_id), 0)
+    def count_runs(self, experiment_id: str, view: ViewType = "active", at_most: int | None = None) -> int:
+        return self.count_runs_by_experiment([experiment_id], view, at_most).get(str(experiment_id), 0)
 
     def count_runs_by_experiment(
-        self, experiment_ids: Sequence[str], view: ViewType = "active"
+        self, experiment_ids: Sequence[str], view: ViewType = "active", at_most: int | None = None
     ) -> dict[str, int]:
+        """One GROUP BY for all of them, counted exactly and capped (one scan either way)."""
+        check_at_most(at_most)
         runs = self.tables.runs
         ids = _int_ids(experiment_ids)
         counts = {str(eid): 0 for eid in experiment_ids}
@@ -300,7 +303,7 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
         )
         with self._errors(), self.engine.connect() as conn:
             for eid, n in conn.execute(stmt):
-                counts[str(eid)] = n
+                counts[str(eid)] = capped(n, at_most)
         return counts
 
     def group_runs(

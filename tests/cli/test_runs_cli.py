@@ -165,3 +165,34 @@ def test_headless_commands_never_load_textual():
             "build_parser(); print('textual' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_experiments_over_a_server_print_a_bounded_count_as_n_plus(tracking_server_url, monkeypatch, capsys):
+    """No count endpoint there: counts stop at the bound (patched to 2 here) and a larger one
+    is printed as `2+`, a string even in JSON; --exact-counts counts on."""
+    import argparse
+    import uuid
+
+    import mlflow
+
+    from tracktui.tui import run_counts
+    from tracktui.tui.cli import experiments
+
+    monkeypatch.setattr(run_counts, "COUNT_CAP", 2)
+    client = mlflow.MlflowClient(tracking_server_url)
+    name = f"cli-count-{uuid.uuid4().hex[:8]}"
+    experiment_id = client.create_experiment(name)
+    for _ in range(3):
+        client.set_terminated(client.create_run(experiment_id).info.run_id)
+    capsys.readouterr()  # mlflow's "View run" lines
+
+    def runs_of(*extra: str):
+        parser = argparse.ArgumentParser()
+        experiments.add_arguments(parser)
+        args = parser.parse_args(["--uri", tracking_server_url, "--filter", f"name = '{name}'", *extra])
+        assert experiments.run(args) == 0
+        return capsys.readouterr().out
+
+    assert json.loads(runs_of("--format", "json"))[0]["runs"] == "2+"
+    assert list(csv.DictReader(io.StringIO(runs_of("--format", "csv"))))[0]["runs"] == "2+"
+    assert json.loads(runs_of("--format", "json", "--exact-counts"))[0]["runs"] == 3

@@ -571,6 +571,31 @@ def test_count_runs_matches_mlflow(store, mlflow_client, info, view):
     assert store.count_runs_by_experiment(list(counts), view) == counts
 
 
+@pytest.mark.parametrize("view", ["active", "all"])
+def test_bounded_count_is_exact_up_to_the_bound_then_one_more(store, info, view, backend_kind):
+    """`at_most=N`: the count when it is at most N, else N + 1 ("more than N"), on every
+    backend alike (SQL and files count and cap; REST stops probing)."""
+    exact = store.count_runs_by_experiment(list(info.experiments.values()), view)
+    for name, eid in info.experiments.items():
+        n = exact[eid]
+        for at_most in sorted({0, 1, 2, 5, max(n - 1, 0), n, n + 1}):
+            assert store.count_runs(eid, view, at_most=at_most) == min(n, at_most + 1), (name, at_most)
+    for at_most in (0, 2, 10):
+        assert store.count_runs_by_experiment(list(exact), view, at_most=at_most) == {
+            eid: min(n, at_most + 1) for eid, n in exact.items()
+        }
+    assert store.counting_is_costly is (backend_kind == "rest")  # no count endpoint there
+
+
+def test_bounded_count_refuses_a_negative_bound(store, info):
+    eid = info.experiments[ALPHA]
+    for call in (lambda: store.count_runs(eid, at_most=-1),
+                 lambda: store.count_runs_by_experiment([eid], at_most=-1),
+                 lambda: store.count_runs_by_experiment([], at_most=-1)):
+        with pytest.raises(InvalidValue, match="at_most"):
+            call()
+
+
 # -- metric history -------------------------------------------------------------------------------
 
 

@@ -40,6 +40,8 @@ def runs_server(total: int, opaque_tokens: bool = False):
     def script(n, req):
         body = req.body or {}
         token = body.get("page_token")
+        if token and not opaque_tokens and offset_of(token) == 0:  # as MLflow's SearchUtils does
+            return Reply(status=400, body={"error_code": "INVALID_PARAMETER_VALUE", "message": "Invalid page token"})
         start = opaque[token] if opaque_tokens and token else offset_of(token)
         end = min(total, start + body["max_results"])
         page = {"runs": [run_json(f"{i:032x}", f"r{i}") for i in range(start, end)]}
@@ -61,6 +63,72 @@ def test_count_runs_probes_with_one_run_pages(total):
         assert open_rest(server.url).count_runs("1") == total
     assert all(r.body["max_results"] == 1 for r in server.requests)
     assert len(server.requests) <= 2 * math.log2(total + 2) + 2
+
+
+@pytest.mark.parametrize("total", [0, 1, 2, 3, 9, 10, 11, 12, 100, 4097])
+@pytest.mark.parametrize("at_most", [0, 1, 10, 1000])
+def test_bounded_count_stops_probing_at_the_bound(total, at_most):
+    """More than `at_most` runs: two requests on a store's first count (the first page, whose
+    token shows offsets, then the probe at at_most - 1), one afterwards; fewer: exact, in
+    about as many probes as an exact count plus that one."""
+    with FakeServer(runs_server(total)) as server:
+        store = open_rest(server.url)
+        first = store.count_runs("1", at_most=at_most)
+        on_first = len(server.requests)
+        again = store.count_runs("1", at_most=at_most)
+        on_again = len(server.requests) - on_first
+    assert first == again == min(total, at_most + 1)
+    assert all(r.body["max_results"] == 1 for r in server.requests)
+    if total > at_most:
+        assert (on_first, on_again) == ((1, 1) if at_most <= 1 else (2, 1))
+        assert offset_of(server.requests[-1].body.get("page_token")) == max(at_most - 1, 0)
+    else:
+        assert on_again <= 2 * math.log2(total + 2) + 3
+
+
+def test_bounded_counts_of_many_experiments_two_at_a_time():
+    """Each probe is a query on the server: at most COUNT_THREADS (2) wait there at once."""
+    import threading
+    import time
+
+    totals = {"1": 0, "2": 5, "3": 50_000, "4": 300, "5": 7, "6": 40}
+    scripts = {eid: runs_server(n) for eid, n in totals.items()}
+    lock, in_flight, most = threading.Lock(), [0], [0]
+
+    def script(n, req):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.02)
+        with lock:
+            in_flight[0] -= 1
+        return scripts[req.body["experiment_ids"][0]](n, req)
+
+    with FakeServer(script) as server:
+        counts = open_rest(server.url).count_runs_by_experiment(list(totals), at_most=100)
+    assert counts == {eid: min(n, 101) for eid, n in totals.items()}
+    assert max(r.body["max_results"] for r in server.requests) == 1
+    assert most[0] == 2
+
+
+def test_an_interrupted_count_sends_no_further_request():
+    """The caller abandons the count (store.interrupt): the probe under way is the last one."""
+    import threading
+
+    from tracktui.store.interrupt import Interrupted, interruptible
+
+    stop = threading.Event()
+    script = runs_server(100_000)
+
+    def stop_after_third(n, req):
+        if n == 2:
+            stop.set()
+        return script(n, req)
+
+    with FakeServer(stop_after_third) as server, interruptible(stop):
+        with pytest.raises(Interrupted):
+            open_rest(server.url).count_runs("1")
+    assert len(server.requests) == 3
 
 
 def test_count_runs_falls_back_to_paging_when_tokens_are_not_offsets():

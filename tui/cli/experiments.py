@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..run_counts import COUNT_CAP, count_limit
 from .table_formats import FORMATS, Column, print_table
 
 SUMMARY = "print the experiments (with run counts) as a table, CSV, JSON or Markdown"
 DESCRIPTION = (
     "Print the experiments matching an MLflow experiment filter, newest first, with how many "
-    "active runs each holds. Output: a table on a terminal, tab-separated plain text when piped, or "
-    "CSV, JSON, Markdown with --format."
+    "active runs each holds. Over a tracking server, which has no count endpoint, a count stops "
+    f"at {COUNT_CAP:,} and a larger one is printed as {COUNT_CAP}+ (a string in JSON); --exact-counts "
+    "counts on. "
+    "Output: a table on a terminal, tab-separated plain text when piped, or CSV, JSON, Markdown "
+    "with --format."
 )
 COLUMNS = (
     Column("experiment_id"), Column("name"), Column("runs", "number"), Column("lifecycle_stage"),
@@ -28,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--view", choices=("active", "deleted", "all"), default="active", help="which experiments (default: active)")
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="output format (default: table on a terminal, plain tab-separated text otherwise)")
+    parser.add_argument("--exact-counts", action="store_true",
+                        help="count every run even over a tracking server (there each count is a series "
+                             f"of searches; without this, counts stop at {COUNT_CAP:,})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,14 +54,21 @@ def run(args: argparse.Namespace) -> int:
                 token = page.next_page_token
                 if not token:
                     break
-            counts = store.count_runs_by_experiment([e.id for e in experiments])  # active runs
+            at_most = None if args.exact_counts else count_limit(store)
+            counts = store.count_runs_by_experiment([e.id for e in experiments], "active", at_most)
     except FilterSyntaxError as exc:
         return fail_filter(exc)
     except StoreError as exc:
         return fail(exc.message)
     rows = [
-        [e.id, e.name, counts.get(e.id, 0), e.lifecycle_stage, e.creation_time, e.last_update_time,
-         e.artifact_location]
+        [e.id, e.name, _count_value(counts.get(e.id, 0), at_most), e.lifecycle_stage, e.creation_time,
+         e.last_update_time, e.artifact_location]
         for e in experiments
     ]
     return print_table(COLUMNS, rows, fmt)
+
+
+def _count_value(count: int, at_most: int | None) -> int | str:
+    """The count, or "10000+" past a bound of 10,000: text in every format (JSON included), so no
+    script reads it as an exact number. No thousands separator, as the other numbers here."""
+    return f"{at_most}+" if at_most is not None and count > at_most else count

@@ -1,7 +1,11 @@
 """ExperimentsScreen: every experiment with its run count; `/` filters, Enter opens its runs.
 
 Experiments are few (hundreds at most), so they load once and filter locally as you type;
-run counts arrive afterwards from one grouped count query, so the list paints first.
+run counts arrive afterwards, so the list paints first: from one grouped count query, or, where
+counting is costly (a tracking server: each count is a series of searches, each a query on the
+server), bounded (tui/run_counts.py) and one experiment at a time in list order, so the rows on
+screen come first; that counting stops while another screen covers this one (its in-flight
+count sends no further request) and goes on when the list is shown again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from tracktui.store.model import Experiment, ViewType
 from ..actions import ExperimentActions
 from ..columns import format_start
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
+from ..run_counts import count_limit, format_count
 from ..safe_text import plain
 from ..startup_probe import data_painted
 from ..widgets.cursor_anchor import anchor_at, landing
@@ -58,9 +63,13 @@ class ExperimentsScreen(ExperimentActions):
         self.show_deleted = False
         self.experiments: list[Experiment] = []
         self.counts: dict[str, int] = {}
+        #: The bound the counts were asked with (None: exact), for showing them.
+        self.count_limit: int | None = None
         self._open_first = open_first
         self._load_pending = False  # the list waits until the runs opened at start close
         self._covered = False
+        self._suspended = False
+        self._counting: str | None = None  # the experiment whose costly count is under way
 
     def compose(self) -> ComposeResult:
         yield Label("Experiments", id="experiments-title", classes="screen-title")
@@ -88,13 +97,18 @@ class ExperimentsScreen(ExperimentActions):
         self._open_first = None
 
     def on_screen_suspend(self) -> None:
-        self._covered = True
+        self._covered = self._suspended = True
+        if self.app.store.counting_is_costly:
+            self._stop_counting()
 
     def on_screen_resume(self) -> None:
+        self._suspended = False
         # the resume Textual sends at start comes before the runs screen covers this one
         if self._load_pending and self._covered:
             self._load_pending = False
             self.load()
+        elif self.experiments:
+            self._count_next()
 
     # -- data --------------------------------------------------------------------------------
 
@@ -126,10 +140,43 @@ class ExperimentsScreen(ExperimentActions):
         self.experiments = experiments
         self._fill()
         data_painted(self.app)
-        ids = [e.id for e in experiments]
         store = self.app.store
+        self.count_limit = count_limit(store)
+        if store.counting_is_costly:
+            self._count_next()
+            return
+        ids = [e.id for e in experiments]
         if ids:
             self.app.run_store_call(self, lambda: store.count_runs_by_experiment(ids), self._counted, group="counts")
+
+    def _count_next(self) -> None:
+        """Costly counting: the first experiment not yet counted, rows on screen (top down)
+        before the others; when it is counted, the next. Nothing while covered."""
+        if self._suspended or self._counting is not None or not self.app.store.counting_is_costly:
+            return
+        table = self.query_one(ExperimentsTable)
+        order = [key.value or "" for key in table.rows] + [e.id for e in self.experiments]
+        eid = next((i for i in order if i not in self.counts), None)
+        if eid is None:
+            return
+        store, at_most = self.app.store, self.count_limit
+
+        def counted(count: int) -> None:
+            self._counting = None
+            self._counted({**self.counts, eid: count})
+            self._count_next()
+
+        def failed(error: StoreError) -> bool:
+            self._counting = None  # the chain stops here; showing the list again retries
+            return False
+
+        self._counting = eid
+        self.app.run_store_call(self, lambda: store.count_runs(eid, "active", at_most), counted,
+                                group="counts", on_error=failed, interruptible=True)
+
+    def _stop_counting(self) -> None:
+        self.workers.cancel_group(self, "counts")  # an interruptible call sends no further probe
+        self._counting = None
 
     def _counted(self, counts: dict[str, int]) -> None:
         self.counts = counts
@@ -137,7 +184,8 @@ class ExperimentsScreen(ExperimentActions):
         for row_key in table.rows:
             if row_key.value in counts:
                 # the column was sized for "…": let it grow (else 100,000 shows as `100,`)
-                table.update_cell(row_key, "runs", _count_text(counts[row_key.value]), update_width=True)
+                text = _count_text(counts[row_key.value], self.count_limit)
+                table.update_cell(row_key, "runs", text, update_width=True)
 
     def _fill(self) -> None:
         table = self.query_one(ExperimentsTable)
@@ -149,7 +197,8 @@ class ExperimentsScreen(ExperimentActions):
         for exp in shown:
             deleted = exp.lifecycle_stage == "deleted"
             name = plain(exp.name + (" (deleted)" if deleted else ""), style="strike" if deleted else "")
-            count = _count_text(self.counts[exp.id]) if exp.id in self.counts else Text("…", justify="right")
+            count = (_count_text(self.counts[exp.id], self.count_limit) if exp.id in self.counts
+                     else Text("…", justify="right"))
             table.add_row(name, plain(exp.id), count, format_start(exp.last_update_time), _tags_text(exp), key=exp.id)
         # After a rename, delete or restore the cursor stays on its experiment (or the next one).
         target = landing(anchor, {e.id for e in shown}) if anchor is not None else None
@@ -231,6 +280,7 @@ class ExperimentsScreen(ExperimentActions):
         self.load()
 
     def action_refresh(self) -> None:
+        self._stop_counting()
         self.counts = {}
         self.load()
 
@@ -239,8 +289,8 @@ def _haystack(exp: Experiment) -> str:
     return " ".join([exp.name, exp.id, *(f"{k}={v}" for k, v in exp.tags.items())]).lower()
 
 
-def _count_text(count: int) -> Text:
-    return Text(f"{count:,}", justify="right")
+def _count_text(count: int, at_most: int | None) -> Text:
+    return Text(format_count(count, at_most), justify="right")
 
 
 def _tags_text(exp: Experiment) -> Text:

@@ -46,6 +46,7 @@ from ..config import RunsView
 from ..filter_focus import filter_binding, filter_key_enabled, focus_now
 from ..live import LIVE_LABEL, RUNNING, LiveTimer
 from ..prefetch import CHILDREN_ONLY, PAGE_SIZE, ROOTS_ONLY
+from ..run_counts import count_limit, format_count
 from ..run_groups import Grouping, group_key_choices, parent_names
 from ..runs_by_id import RUNS_PER_SEARCH, fetch_runs, search_by_ids
 from ..safe_text import plain
@@ -123,6 +124,8 @@ class RunsScreen(RunListActions):
         self.grouping: Grouping | None = None
         self.groups: list[RunGroup] = []
         self.total: int | None = None
+        #: The bound `total` was counted with (None: exact), for showing it.
+        self.total_limit: int | None = None
         self._generation = 0
         self._next_token: str | None = None
         self._loading_more = False
@@ -386,15 +389,22 @@ class RunsScreen(RunListActions):
         self.app.run_store_call(self, scan, done, group="parents")
 
     def _count(self, generation: int) -> None:
+        """The experiment's run count for the title, which shows it unfiltered and ungrouped
+        only (so it is not asked for otherwise); bounded where counting is costly."""
+        self.total = None
+        if self.filter_text or self.grouping is not None:
+            self.workers.cancel_group(self, "count")
+            return
         store, eid, view = self.app.store, self.experiment.id, self.lifecycle_view
+        at_most = self.total_limit = count_limit(store)
 
         def done(total: int) -> None:
             if generation == self._generation:
                 self.total = total
                 self._update_title()
 
-        self.total = None
-        self.app.run_store_call(self, lambda: store.count_runs(eid, view), done, group="count")
+        self.app.run_store_call(self, lambda: store.count_runs(eid, view, at_most), done, group="count",
+                                interruptible=True)
 
     def on_runs_table_expand_requested(self, event: RunsTable.ExpandRequested) -> None:
         self._load_children(event.row.id)
@@ -802,9 +812,9 @@ class RunsScreen(RunListActions):
             parts.append(f"{len(self.groups):,} {'group' if len(self.groups) == 1 else 'groups'} "
                          f"by {self.grouping.label} · {runs:,} {_runs(runs)}")
         elif self.total is not None and not self.filter_text and not self.nested:
-            parts.append(f"{loaded:,} of {self.total:,} {_runs(self.total)}")
+            parts.append(f"{loaded:,} of {self._total_text(loaded)} {_runs(self.total)}")
         elif self.total is not None and not self.filter_text:
-            parts.append(f"{loaded:,} top-level {_runs(loaded)} loaded · {self.total:,} in all")
+            parts.append(f"{loaded:,} top-level {_runs(loaded)} loaded · {self._total_text(loaded)} in all")
         else:
             parts.append(f"{loaded:,} {_runs(loaded)} loaded")
         if self._next_token:
@@ -818,6 +828,14 @@ class RunsScreen(RunListActions):
         if self._live.on:
             parts.append(LIVE_LABEL)
         self.query_one("#runs-title", Label).update(plain(" · ".join(parts)))
+
+    def _total_text(self, loaded: int) -> str:
+        """The run count as known: exact, or past its bound "10,000+", or, once more runs than
+        the bound are loaded, "10,200+" (never "10,200 of 10,000+")."""
+        total, limit = self.total or 0, self.total_limit
+        if limit is None or total <= limit:
+            return format_count(total, limit)
+        return f"{max(limit, loaded):,}+"
 
 
 def _runs(count: int) -> str:
