@@ -59,6 +59,7 @@ from .keys import used_keys_query
 from .logged_models import SqlLoggedModels
 from .registry import SqlRegistry
 from .registry_writes import SqlRegistryWrites
+from .roots import is_roots_only, roots_page
 from .schema import Tables, build_tables, check_revision, missing_tables
 from .trace_writes import SqlTraceWrites
 from .traces import SqlTraces
@@ -221,21 +222,21 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
             return Page(())
         source, order = run_order_clauses(order_keys, t, self.dialect)
         # The page query sorts narrow rows (ids only); the run rows come by id afterwards.
-        stmt = (
+        unfiltered = (
             sa.select(runs.c.run_uuid)
             .select_from(source)
-            .where(
-                runs.c.experiment_id.in_(ids),
-                *self._stage_filter(runs, view),
-                *run_filter_clauses(comparisons, t, self.dialect, filter_string or ""),
-            )
+            .where(runs.c.experiment_id.in_(ids), *self._stage_filter(runs, view))
             .order_by(*order)
-            .offset(offset)
         )
+        stmt = unfiltered.where(*run_filter_clauses(comparisons, t, self.dialect, filter_string or "")).offset(offset)
         if max_results is not None:
             stmt = stmt.limit(check_max_results(max_results) + 1)
         with self._errors(), self.engine.connect() as conn:
-            page_ids = [run_uuid for (run_uuid,) in _raw_rows(conn, stmt)]
+            page: list[str] | None = None
+            if max_results is not None and is_roots_only(comparisons):
+                page = roots_page(lambda n: [run_uuid for (run_uuid,) in _raw_rows(conn, unfiltered.limit(n))],
+                                  conn, t.tags, self.dialect, offset, max_results + 1)
+            page_ids = page if page is not None else [run_uuid for (run_uuid,) in _raw_rows(conn, stmt)]
             more = max_results is not None and len(page_ids) > max_results
             if more:
                 page_ids = page_ids[:max_results]

@@ -31,11 +31,14 @@ from tracktui.store import FilterSyntaxError, InvalidValue, Keys, NotFound
 from tracktui.store.downsample import downsample_minmax
 from tracktui.store.sql import histories as sql_histories
 from tracktui.store.sql import history as sql_history
+from tracktui.store.sql import roots as sql_roots
 
 MLFLOW_VIEW = {"active": 1, "deleted": 2, "all": 3}  # mlflow.entities.ViewType values
 BIG = 1000
 
 # -- normalisers: mlflow objects and tracktui objects to one comparable shape -----------------
+
+TOP_LEVEL = "tags.`mlflow.parentRunId` IS NULL"
 
 
 def _num(value):
@@ -292,7 +295,8 @@ def test_search_runs_view_matches_mlflow(store, mlflow_client, info, view):
 
 @pytest.mark.parametrize(
     "filter_string, order_by",
-    [("", []), ("", ["metrics.loss DESC"]), ("params.lr != '0.5'", ["params.lr", "run_name"])],
+    [("", []), ("", ["metrics.loss DESC"]), ("params.lr != '0.5'", ["params.lr", "run_name"]),
+     (TOP_LEVEL, []), (TOP_LEVEL, ["metrics.loss DESC"])],
 )
 def test_paging_by_three_equals_one_big_page(store, mlflow_client, info, filter_string, order_by):
     exps = [info.experiments[ALPHA], info.experiments[BETA]]
@@ -314,6 +318,25 @@ def test_paging_by_three_equals_one_big_page(store, mlflow_client, info, filter_
     assert pages >= len(big) // 3
     theirs = mlflow_client.search_runs(exps, filter_string, max_results=BIG, order_by=order_by)
     assert [r.id for r in walked] == [r.info.run_id for r in theirs]
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 5])
+def test_top_level_pages_read_in_small_batches_match_mlflow(store, mlflow_client, info, monkeypatch, page_size):
+    """The tree's filter, with the SQL store's candidates read a few at a time (store/sql/roots.py:
+    the children among them dropped, more read when too few remain): pages as MlflowClient's."""
+    monkeypatch.setattr(sql_roots, "MIN_CANDIDATES", 1)
+    exps = [info.experiments[ALPHA], info.experiments[BETA]]
+    walked, token = [], None
+    while True:
+        page = store.search_runs(exps, TOP_LEVEL, order_by=["attributes.start_time ASC"], max_results=page_size,
+                                 page_token=token)
+        walked.extend(r.id for r in page)
+        token = page.next_page_token
+        if not token:
+            break
+    theirs = mlflow_client.search_runs(exps, TOP_LEVEL, max_results=BIG, order_by=["attributes.start_time ASC"])
+    assert walked == [r.info.run_id for r in theirs]
+    assert info.parent_run in walked and not set(info.child_runs) & set(walked)
 
 
 def test_search_runs_max_results_limits_page(store, info):
