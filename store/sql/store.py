@@ -58,6 +58,7 @@ from .keys import used_keys_query
 from .logged_models import SqlLoggedModels
 from .registry import SqlRegistry
 from .registry_writes import SqlRegistryWrites
+from .runs_path import RunsPath
 from .schema import Tables, build_tables, check_revision, missing_tables
 from .trace_writes import SqlTraceWrites
 from .traces import SqlTraces
@@ -101,6 +102,8 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
         if not read_only and reason is None and self.dialect == "sqlite":
             with self._errors():
                 reason = sqlite_write_refusal(self.engine)
+        #: MySQL/MariaDB: whether a query walks the experiment index or reads `runs` once.
+        self._runs_path = RunsPath(self.tables.runs) if self.dialect == "mysql" else None
         if read_only:
             self.read_only_reason = "the store was opened read-only"
         else:
@@ -234,6 +237,7 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
         if max_results is not None:
             stmt = stmt.limit(check_max_results(max_results) + 1)
         with self._errors(), self.engine.connect() as conn:
+            stmt = self._read_path(conn, stmt, ids)
             page_ids = [run_uuid for (run_uuid,) in _raw_rows(conn, stmt)]
             more = max_results is not None and len(page_ids) > max_results
             if more:
@@ -299,7 +303,7 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
             .group_by(runs.c.experiment_id)
         )
         with self._errors(), self.engine.connect() as conn:
-            for eid, n in conn.execute(stmt):
+            for eid, n in conn.execute(self._read_path(conn, stmt, ids)):
                 counts[str(eid)] = n
         return counts
 
@@ -363,6 +367,13 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
             return metric_tails(conn, self.tables, pairs, n)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _read_path(self, conn, stmt, experiment_ids: list[int]):
+        """On MySQL/MariaDB, `stmt` over the runs of these experiments with the access path
+        store.sql.runs_path chooses; elsewhere unchanged."""
+        if self._runs_path is None:
+            return stmt
+        return self._runs_path.hinted(conn, stmt, experiment_ids)
 
     def _run_rows(self, conn, run_ids: list[str]) -> list:
         """The `runs` rows of these ids, in the order of `run_ids`."""
