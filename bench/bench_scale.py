@@ -26,6 +26,7 @@ backend's part (the other's stays). Only the stores `--only` needs are opened (a
 Not a test: run it by hand, after `build_scale_store.py` for both backends.
 
     python bench/bench_scale.py [--repeat 5] [--only direct,mariadb,server,board,tui] [--scroll] [--explain] [--what-if]
+                                [--mariadb-uri URI]
 """
 
 from __future__ import annotations
@@ -85,9 +86,14 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the hot queries' plans into bench/README.md")
     parser.add_argument("--what-if", action="store_true",
                         help="MariaDB: also time the calls with docs/scale.md's runs index (created, then dropped)")
+    parser.add_argument("--mariadb-uri", help="measure this copy of the MariaDB scale store instead (another "
+                        "server, say one with a larger buffer pool); used as it is, never built")
     args = parser.parse_args()
     only = set(args.only.split(","))
     stores: dict[str, ScaleStore] = {}
+
+    if args.mariadb_uri:
+        stores["mariadb"] = ScaleStore(args.mariadb_uri, args.runs, args.traces, "1", "2")
 
     def store(backend: str) -> ScaleStore:  # only the stores asked for are opened (or built)
         if backend not in stores:

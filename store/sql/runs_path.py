@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 #: A pass over `runs` is chosen when the experiments hold at least this share of its rows...
-SCAN_SHARE = 0.05
+SCAN_SHARE = 0.1
 #: ...and at least this many runs: below it a walk of the index costs little whatever the table.
 MIN_SCAN_RUNS = 20_000
 #: The alias of the bounded count's subquery (bench_scale.py tells the probes from the query).
