@@ -514,7 +514,8 @@ def _execution(conn, sql: str, with_plan: bool = False):
 
 def explain_mariadb(info: ScaleStore) -> str:
     """MariaDB's `ANALYZE FORMAT=JSON` of the hot runs queries (it runs them), one line per
-    table: access type, index, rows read, time, and the pages the engine touched."""
+    table: access type, index, rows read, time, the pages the engine touched and how many of
+    them it read from disk (not in the buffer pool)."""
     out = [f"#### MariaDB ({_server_version(info.uri)}), `ANALYZE FORMAT=JSON`, summed up — {_stamp()}\n"]
     small = str(N_EXPERIMENTS)
     queries = hot_queries(info)[:4] + [
@@ -541,9 +542,11 @@ def _analyzed(document: dict) -> list[str]:
             if isinstance(table, dict) and "table_name" in table:
                 t = table
                 ms = t.get("r_table_time_ms", 0) + t.get("r_other_time_ms", 0)
-                pages = t.get("r_engine_stats", {}).get("pages_accessed", 0)
+                stats = t.get("r_engine_stats", {})
+                pages, reads = stats.get("pages_accessed", 0), stats.get("pages_read_count", 0)
                 lines.append(f"{t['table_name']:<16} {t.get('access_type', ''):<7} key={t.get('key')} "
-                             f"loops={t.get('r_loops')} rows={t.get('r_rows')} {ms:.0f} ms pages={pages}")
+                             f"loops={t.get('r_loops')} rows={t.get('r_rows')} {ms:.0f} ms "
+                             f"pages={pages} read from disk={reads}")
             for key, value in node.items():
                 if key == "filesort":
                     lines.append(f"filesort {value.get('r_total_time_ms', 0):.0f} ms "
