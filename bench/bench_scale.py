@@ -183,27 +183,33 @@ def direct_rows(info: ScaleStore, repeat: int, with_traces: bool = False, experi
     return rows
 
 
-#: Experiments of the scale store from the largest to the smallest (build_scale_store.py's sizes).
-PATH_EXPERIMENTS = ("1", "2", "5", "10", "15", "20")
+#: Sets of the scale store's experiments (build_scale_store.py's sizes: 1 holds half the runs,
+#: 20 the fewest): single experiments from the largest to the smallest, then several at once.
+PATH_EXPERIMENTS = (("1",), ("2",), ("5",), ("10",), ("15",), ("20",), ("2", "3"),
+                    tuple(str(e) for e in range(2, 10)), tuple(str(e) for e in range(1, N_EXPERIMENTS + 1)))
 
 
 def path_rows(info: ScaleStore, repeat: int) -> list[tuple[str, ...]]:
-    """Per experiment size, the page query (default order) and the count query alone, through
-    the experiment index and in one pass over `runs`, and the path store/sql/runs_path.py takes."""
+    """Per set of experiments, the page query (default order) and the count query alone,
+    through the experiment index and in one pass over `runs`, and the path
+    store/sql/runs_path.py takes."""
     rows = []
     with open_store(info.uri, read_only=True) as store:
-        counts = store.count_runs_by_experiment(list(PATH_EXPERIMENTS), view="all")
-        total = sum(store.count_runs_by_experiment([str(e) for e in range(1, N_EXPERIMENTS + 1)], view="all").values())
-        for eid in PATH_EXPERIMENTS:
+        every = [str(e) for e in range(1, N_EXPERIMENTS + 1)]
+        sizes = store.count_runs_by_experiment(every, view="all")
+        total = sum(sizes.values())
+        for ids in PATH_EXPERIMENTS:
+            runs = sum(sizes[e] for e in ids)
             timed = []
             for path in ("walk", "pass"):
                 with forced_path(path):
-                    page = captured_statement(store, lambda s, eid=eid: s.search_runs([eid], max_results=PAGE_SIZE))
-                    count = captured_statement(store, lambda s, eid=eid: s.count_runs(eid))
+                    page = captured_statement(store, lambda s, ids=ids: s.search_runs(list(ids), max_results=PAGE_SIZE))
+                    count = captured_statement(store, lambda s, ids=ids: s.count_runs_by_experiment(list(ids)))
                 timed += [measure(lambda sql=sql: _run_raw(store, sql), repeat).wall for sql in (page, count)]
             with store.engine.connect() as conn:
-                chosen = "pass" if store._runs_path.large_share(conn, [int(eid)]) else "walk"
-            rows.append((eid, f"{counts[eid]:,}", f"{counts[eid] / total:.1%}", _ms(timed[0]), _ms(timed[2]),
+                chosen = "pass" if store._runs_path.large_share(conn, [int(e) for e in ids]) else "walk"
+            label = ids[0] if len(ids) == 1 else ("all" if len(ids) == N_EXPERIMENTS else f"{ids[0]}–{ids[-1]}")
+            rows.append((label, f"{runs:,}", f"{runs / total:.1%}", _ms(timed[0]), _ms(timed[2]),
                          _ms(timed[1]), _ms(timed[3]), chosen, _load()))
     return rows
 
@@ -225,7 +231,7 @@ class forced_path:
 def print_paths(rows) -> None:
     print("MariaDB: the page query (default order) and the count query alone, through the (experiment_id) "
           "index (walk) and in one pass over runs (pass); `chosen` is store/sql/runs_path.py's choice")
-    print("| experiment | runs | share | page, walk | page, pass | count, walk | count, pass | chosen | load |")
+    print("| experiments | runs | share | page, walk | page, pass | count, walk | count, pass | chosen | load |")
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
