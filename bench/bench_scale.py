@@ -7,7 +7,11 @@ Tables printed (each row with the load average when it was measured):
   250,000 runs deep), sort by a metric, a param + metric filter, the run counts of all 20
   experiments, group-by of a param with a metric mean over 500k runs, the trace list of the
   200k-trace experiment and a span filter on it; targets beside them;
-- direct MariaDB (the same 1M-run build): first page, sorted page, count;
+- direct MariaDB (the same 1M-run build): pages, sort, filter and counts of the largest and of
+  the smallest experiment; the page and count queries alone through MLflow's `(experiment_id)`
+  index and in one pass over `runs`, per experiment size (store/sql/runs_path.py chooses);
+  with `--what-if`, the same calls with docs/scale.md's runs index, created for the measurement
+  and dropped after it;
 - over `mlflow server` (PostgreSQL behind it): tracktui's RestStore vs MlflowClient vs the web
   UI's own request (the body its runs page POSTs to `ajax-api/2.0/mlflow/runs/search`), same
   endpoint and page size, with the ratio; then run counts (no count endpoint: offset probes),
@@ -23,16 +27,19 @@ Tables printed (each row with the load average when it was measured):
   2,000-file folder, previewing the log (vs MlflowClient downloading it), downloading the model
   folder and the 2,000 files (byte-checked), with each side's CPU and moto's, and the ratio.
 `--explain` instead prints the query plans of the hot queries (PostgreSQL `EXPLAIN (ANALYZE,
-BUFFERS)`, MariaDB `EXPLAIN`) and rewrites the plans section of bench/README.md with them.
+BUFFERS)`, MariaDB `ANALYZE FORMAT=JSON`, summed up) and rewrites the plans section of
+bench/README.md with them: both backends', or with `--only direct` / `--only mariadb` one
+backend's part (the other's stays). Only the stores `--only` needs are opened (and built).
 Not a test: run it by hand, after `build_scale_store.py` for both backends.
 
     python bench/bench_scale.py [--repeat 5] [--only direct,mariadb,server,board,tui,s3] [--scroll] [--explain]
-        [--runs N --traces N]  (a smaller build_scale_store.py store)
+                                [--what-if] [--mariadb-uri URI] [--runs N --traces N]  (a smaller store)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -48,13 +55,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_rest import start_server  # noqa: E402
 from bench_startup import compile_package, launch  # noqa: E402
 from bench_watch import rest_row, sql_row  # noqa: E402
-from build_scale_store import ScaleStore, build  # noqa: E402
+from build_scale_store import N_EXPERIMENTS, ScaleStore, build  # noqa: E402
 from scale_s3 import S3Row, s3_rows  # noqa: E402
 from timing import load, measure, ratio  # noqa: E402
 
 from tracktui.store import open_store  # noqa: E402
 from tracktui.store.base import Store  # noqa: E402
 from tracktui.store.paging import encode_page_token  # noqa: E402
+from tracktui.store.sql import runs_path  # noqa: E402
 from tracktui.tui.run_counts import COUNT_CAP  # noqa: E402
 from tracktui.tui.screens.runs import PAGE_SIZE  # noqa: E402
 from tracktui.tui.screens.traces import ORDER_BY as TRACE_ORDER  # noqa: E402
@@ -86,24 +94,46 @@ def main() -> None:
     parser.add_argument("--only", default="direct,mariadb,server,board,tui,s3")
     parser.add_argument("--scroll", action="store_true", help="also scroll the TUI to the end of 500k runs (slow)")
     parser.add_argument("--explain", action="store_true", help="print the hot queries' plans into bench/README.md")
+    parser.add_argument("--what-if", action="store_true",
+                        help="MariaDB: also time the calls with docs/scale.md's runs index (created, then dropped)")
+    parser.add_argument("--mariadb-uri", help="measure this copy of the MariaDB scale store instead (another "
+                        "server, say one with a larger buffer pool); used as it is, never built")
     args = parser.parse_args()
-    pg = build("postgres", args.runs, args.traces)
     only = set(args.only.split(","))
+    stores: dict[str, ScaleStore] = {}
+
+    if args.mariadb_uri:
+        stores["mariadb"] = ScaleStore(args.mariadb_uri, args.runs, args.traces, "1", "2")
+
+    def store(backend: str) -> ScaleStore:  # only the stores asked for are opened (or built)
+        if backend not in stores:
+            stores[backend] = build(backend, args.runs, args.traces)
+        return stores[backend]
+
     if args.explain:
-        maria = build("mariadb", args.runs, args.traces)
-        write_plans(PLANS_HEADER + explain_postgres(pg) + "\n\n" + explain_mariadb(maria))
+        postgres = explain_postgres(store("postgres")) if "direct" in only else None
+        mariadb = explain_mariadb(store("mariadb")) if "mariadb" in only else None
+        write_plans(postgres, mariadb)
         return
-    print(f"scale store: {pg.runs:,} runs in 20 experiments (the largest {pg.runs // 2:,}), {pg.traces:,} traces; "
-          f"median of {args.repeat} after a warm-up\n")
+    sizes = f"{args.runs:,} runs in {N_EXPERIMENTS} experiments (the largest {args.runs // 2:,}), {args.traces:,} traces"
+    print(f"scale store: {sizes}; median of {args.repeat} after a warm-up\n")
     if "direct" in only:
-        print_rows("direct PostgreSQL", direct_rows(pg, args.repeat, with_traces=True))
+        print_rows("direct PostgreSQL", direct_rows(store("postgres"), args.repeat, with_traces=True))
     if "mariadb" in only:
-        print_rows("direct MariaDB", direct_rows(build("mariadb", args.runs, args.traces), args.repeat))
+        maria = store("mariadb")
+        print_rows(f"direct MariaDB, the largest experiment ({maria.largest_experiment_id})",
+                   direct_rows(maria, args.repeat))
+        print_rows(f"direct MariaDB, the smallest experiment ({N_EXPERIMENTS})",
+                   direct_rows(maria, args.repeat, experiment=str(N_EXPERIMENTS)))
+        print_paths(path_rows(maria, args.repeat))
+        if args.what_if:
+            print_what_if(what_if_mariadb(maria, args.repeat))
     if "tui" in only:
-        print_rows("the TUI on PostgreSQL", tui_rows(pg, args.repeat, args.scroll))
+        print_rows("the TUI on PostgreSQL", tui_rows(store("postgres"), args.repeat, args.scroll))
     if "s3" in only:
-        print_s3(*s3_rows(pg, args.repeat, _load))
+        print_s3(*s3_rows(store("postgres"), args.repeat, _load))
     if "server" in only or "board" in only:
+        pg = store("postgres")
         process, url = start_server(pg.uri)
         try:
             if "server" in only:
@@ -120,23 +150,33 @@ def main() -> None:
 Row = tuple[str, str, str, str, str, str]  # measurement, wall, cpu, its first statement alone, target, load
 
 
-def direct_rows(info: ScaleStore, repeat: int, with_traces: bool = False) -> list[Row]:
-    eid = info.largest_experiment_id
+def direct_rows(info: ScaleStore, repeat: int, with_traces: bool = False, experiment: str | None = None) -> list[Row]:
+    """The views of one experiment (the largest unless `experiment`): pages, sort, filter, and
+    the counts of all experiments (the largest) or of this one (another: the runs screen's title)."""
+    eid = experiment or info.largest_experiment_id
+    largest = eid == info.largest_experiment_id
     rows: list[Row] = []
     with open_store(info.uri, read_only=True) as store:
         first = store.search_runs([eid], max_results=PAGE_SIZE)
         token = first.next_page_token
         deep = encode_page_token(DEEP_OFFSET)  # tokens are offsets (store/paging.py)
         ids = [e.id for e in store.search_experiments(max_results=1000).items]
+        size = "" if largest else f" of {store.count_runs(eid):,}"
         cases: list[tuple[str, Callable[[], object], float | None]] = [
-            (f"first page ({PAGE_SIZE} runs)", lambda: store.search_runs([eid], max_results=PAGE_SIZE), 0.3),
+            (f"first page ({PAGE_SIZE} runs{size})", lambda: store.search_runs([eid], max_results=PAGE_SIZE), 0.3),
             ("next page (the second)", lambda: store.search_runs([eid], max_results=PAGE_SIZE, page_token=token), 0.3),
-            (f"a page {DEEP_OFFSET:,} runs deep", lambda: store.search_runs([eid], max_results=PAGE_SIZE,
-                                                                           page_token=deep), None),
+        ]
+        if largest:
+            cases.append((f"a page {DEEP_OFFSET:,} runs deep",
+                          lambda: store.search_runs([eid], max_results=PAGE_SIZE, page_token=deep), None))
+        cases += [
             (f"sorted by {SORT[0]}", lambda: store.search_runs([eid], order_by=SORT, max_results=PAGE_SIZE), 0.3),
             (f"filter {FILTER}", lambda: store.search_runs([eid], FILTER, max_results=PAGE_SIZE), 0.3),
-            (f"run counts of all {len(ids)} experiments", lambda: store.count_runs_by_experiment(ids), 0.3),
         ]
+        if largest:
+            cases.append((f"run counts of all {len(ids)} experiments", lambda: store.count_runs_by_experiment(ids), 0.3))
+        else:
+            cases.append(("run count of this experiment", lambda: store.count_runs(eid), 0.3))
         if with_traces:
             tid = info.trace_experiment_id
             cases += [
@@ -153,6 +193,137 @@ def direct_rows(info: ScaleStore, repeat: int, with_traces: bool = False) -> lis
             rows.append((label, _ms(timing.wall), _ms(timing.cpu), _ms(floor.wall), _verdict(timing.wall, target),
                          _load()))
     return rows
+
+
+#: Sets of the scale store's experiments (build_scale_store.py's sizes: 1 holds half the runs,
+#: 20 the fewest): single experiments from the largest to the smallest, then several at once.
+PATH_EXPERIMENTS = (("1",), ("2",), ("5",), ("10",), ("15",), ("20",), ("2", "3"),
+                    tuple(str(e) for e in range(2, 10)), tuple(str(e) for e in range(1, N_EXPERIMENTS + 1)))
+
+
+def path_rows(info: ScaleStore, repeat: int) -> list[tuple[str, ...]]:
+    """Per set of experiments, the page query (default order) and the count query alone,
+    through the experiment index and in one pass over `runs`, and the path
+    store/sql/runs_path.py takes."""
+    rows = []
+    with open_store(info.uri, read_only=True) as store:
+        every = [str(e) for e in range(1, N_EXPERIMENTS + 1)]
+        sizes = store.count_runs_by_experiment(every, view="all")
+        total = sum(sizes.values())
+        for ids in PATH_EXPERIMENTS:
+            runs = sum(sizes[e] for e in ids)
+            timed = []
+            for path in ("walk", "pass"):
+                with forced_path(path):
+                    page = captured_statement(store, lambda s, ids=ids: s.search_runs(list(ids), max_results=PAGE_SIZE))
+                    count = captured_statement(store, lambda s, ids=ids: s.count_runs_by_experiment(list(ids)))
+                timed += [measure(lambda sql=sql: _run_raw(store, sql), repeat).wall for sql in (page, count)]
+            with store.engine.connect() as conn:
+                chosen = "pass" if store._runs_path.large_share(conn, [int(e) for e in ids]) else "walk"
+            label = ids[0] if len(ids) == 1 else ("all" if len(ids) == N_EXPERIMENTS else f"{ids[0]}–{ids[-1]}")
+            rows.append((label, f"{runs:,}", f"{runs / total:.1%}", _ms(timed[0]), _ms(timed[2]),
+                         _ms(timed[1]), _ms(timed[3]), chosen, _load()))
+    return rows
+
+
+class forced_path:
+    """Within it, store/sql/runs_path.py takes `path` ("walk" or "pass") for every query."""
+
+    def __init__(self, path: str):
+        self.bound = 1 if path == "pass" else 10**12
+
+    def __enter__(self):
+        self.saved = runs_path.MIN_SCAN_RUNS, runs_path.SCAN_SHARE
+        runs_path.MIN_SCAN_RUNS, runs_path.SCAN_SHARE = self.bound, 0.0
+
+    def __exit__(self, *exc):
+        runs_path.MIN_SCAN_RUNS, runs_path.SCAN_SHARE = self.saved
+
+
+def print_paths(rows) -> None:
+    print("MariaDB: the page query (default order) and the count query alone, through the (experiment_id) "
+          "index (walk) and in one pass over runs (pass); `chosen` is store/sql/runs_path.py's choice")
+    print("| experiments | runs | share | page, walk | page, pass | count, walk | count, pass | chosen | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+
+
+#: docs/scale.md's runs index, for MariaDB/MySQL (10.8+ keeps DESC); a name no store has.
+MARIADB_WHAT_IF = (
+    "CREATE INDEX what_if_runs_experiment ON runs (experiment_id, lifecycle_stage, start_time DESC, run_uuid)"
+)
+
+
+def what_if_mariadb(info: ScaleStore, repeat: int) -> list[tuple[str, ...]]:
+    """The hot calls' wall time without and with MARIADB_WHAT_IF. MariaDB's DDL is not
+    transactional: the index is created for the measurement and removed after it, even when the
+    measurement fails, and the table must then read as before (`SHOW CREATE TABLE`)."""
+    engine = sa.create_engine(info.uri, poolclass=sa.pool.NullPool)
+    small = str(N_EXPERIMENTS)
+    calls = [(label, call) for label, call in hot_queries(info)[:4]] + [
+        (f"first page of experiment {small}", lambda s: s.search_runs([small], max_results=PAGE_SIZE)),
+        (f"run count of experiment {small}", lambda s: s.count_runs(small)),
+    ]
+
+    def timings() -> list[float]:
+        with open_store(info.uri, read_only=True) as store:
+            return [measure(lambda call=call: call(store), repeat).wall for _, call in calls]
+
+    with engine.connect() as conn:
+        schema = _create_table(conn)
+    if "what_if_" in schema:
+        raise SystemExit("runs has a what_if_ index left by an interrupted run: see restore_runs_schema()")
+    try:
+        before = timings()
+        with engine.connect() as conn:
+            started = time.perf_counter()
+            conn.exec_driver_sql(MARIADB_WHAT_IF + " ALGORITHM=INPLACE")
+            built = time.perf_counter() - started
+        after = timings()
+    finally:
+        with engine.connect() as conn:
+            restore_runs_schema(conn, schema)
+        engine.dispose()
+    index = MARIADB_WHAT_IF.split(" ON ", 1)[1]
+    return [(f"`{index}` (built in {built:.0f} s)", label, _ms(b), _ms(a), _load())
+            for (label, _), b, a in zip(calls, before, after)]
+
+
+def restore_runs_schema(conn, schema: str) -> None:
+    """Drop MARIADB_WHAT_IF's index. Creating it made InnoDB drop the foreign key's own
+    `(experiment_id)` index, silently (the new index serves the key): then the key is dropped
+    and added back unnamed, as MLflow created it, which makes the server generate that index
+    again under its old name — in place, with key checks off (the rows are unchanged), so the
+    table is not rebuilt. Raises if `SHOW CREATE TABLE runs` then differs from `schema`."""
+    name = MARIADB_WHAT_IF.split()[2]
+    now = _create_table(conn)
+    if f"KEY `{name}`" in now:
+        foreign = re.search(r"CONSTRAINT `(\w+)` (FOREIGN KEY \(`experiment_id`\) .*?),?$", schema, re.M)
+        if foreign and re.search(r"KEY `\w+` \(`experiment_id`\)", schema) and not re.search(
+                r"KEY `\w+` \(`experiment_id`\)", now):
+            conn.exec_driver_sql("SET foreign_key_checks = 0")
+            conn.exec_driver_sql(f"ALTER TABLE runs DROP FOREIGN KEY `{foreign.group(1)}`, ALGORITHM=INPLACE")
+            conn.exec_driver_sql(f"ALTER TABLE runs DROP INDEX `{name}`, ADD {foreign.group(2)}, ALGORITHM=INPLACE")
+            conn.exec_driver_sql("SET foreign_key_checks = 1")
+        else:
+            conn.exec_driver_sql(f"DROP INDEX `{name}` ON runs")
+    if _create_table(conn) != schema:
+        raise SystemExit(f"runs does not read as before the measurement:\n{_create_table(conn)}")
+
+
+def _create_table(conn) -> str:
+    return conn.exec_driver_sql("SHOW CREATE TABLE runs").one()[1]
+
+
+def print_what_if(rows) -> None:
+    print("MariaDB: what an index buys (tracktui's calls, wall; the index created, measured, dropped)")
+    print("| index | call | without | with | load |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
 
 
 def _run_raw(store, sql: str) -> None:
@@ -325,8 +496,8 @@ WHAT_IF = (
 
 
 def captured_statement(store, call) -> str:
-    """The first SQL statement `call(store)` runs (the hot one: the page, count or group query),
-    with its parameters inlined."""
+    """The first SQL statement `call(store)` runs besides the access-path probes (the hot one:
+    the page, count or group query), with its parameters inlined."""
     seen: list[tuple[str, object]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
@@ -337,7 +508,9 @@ def captured_statement(store, call) -> str:
         call(store)
     finally:
         sa.event.remove(store.engine, "before_cursor_execute", capture)
-    statement, parameters = seen[0]
+    # store/sql/runs_path.py's probes (MySQL/MariaDB) come first: the hot one is the next
+    statement, parameters = next((st, p) for st, p in seen
+                                 if "information_schema" not in st and runs_path.PROBE not in st)
     with store.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         cursor = raw.cursor()
@@ -395,18 +568,51 @@ def _execution(conn, sql: str, with_plan: bool = False):
 
 
 def explain_mariadb(info: ScaleStore) -> str:
-    out = [f"#### MariaDB ({_server_version(info.uri)}), `EXPLAIN` — {_stamp()}\n"]
+    """MariaDB's `ANALYZE FORMAT=JSON` of the hot runs queries (it runs them), one line per
+    table: access type, index, rows read, time, the pages the engine touched and how many of
+    them it read from disk (not in the buffer pool)."""
+    out = [f"#### MariaDB ({_server_version(info.uri)}), `ANALYZE FORMAT=JSON`, summed up — {_stamp()}\n"]
+    small = str(N_EXPERIMENTS)
+    queries = hot_queries(info)[:4] + [
+        (f"first page of experiment {small}", lambda s: s.search_runs([small], max_results=PAGE_SIZE)),
+    ]
     with open_store(info.uri, read_only=True) as store:
-        for label, call in hot_queries(info)[:4]:
+        for label, call in queries:
             sql = captured_statement(store, call)
             with store.engine.connect() as conn:
-                result = conn.exec_driver_sql("EXPLAIN " + sql.replace("%", "%%"))
-                names = list(result.keys())
-                rows = [dict(zip(names, r)) for r in result]
-            lines = [f"{r['id']} {r['select_type']:<18} {r['table'] or '':<14} {r['type'] or '':<7} "
-                     f"key={r['key']} rows={r['rows']} {r['Extra'] or ''}" for r in rows]
-            out.append(f"**{label}**\n\n```\n" + "\n".join(lines) + "\n```\n")
+                document = conn.exec_driver_sql("ANALYZE FORMAT=JSON " + sql.replace("%", "%%")).scalar()
+            hint = " (IGNORE INDEX: one pass over runs)" if "IGNORE INDEX" in sql else ""
+            out.append(f"**{label}**{hint}\n\n```\n" + "\n".join(_analyzed(json.loads(document))) + "\n```\n")
     return "\n".join(out)
+
+
+def _analyzed(document: dict) -> list[str]:
+    """The total time, then each table's access as `table type key rows=… time=… pages=…`."""
+    block = document["query_block"]
+    lines = [f"total {block.get('r_total_time_ms', 0):.0f} ms"]
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            table = node.get("table")
+            if isinstance(table, dict) and "table_name" in table:
+                t = table
+                ms = t.get("r_table_time_ms", 0) + t.get("r_other_time_ms", 0)
+                stats = t.get("r_engine_stats", {})
+                pages, reads = stats.get("pages_accessed", 0), stats.get("pages_read_count", 0)
+                lines.append(f"{t['table_name']:<16} {t.get('access_type', ''):<7} key={t.get('key')} "
+                             f"loops={t.get('r_loops')} rows={t.get('r_rows')} {ms:.0f} ms "
+                             f"pages={pages} read from disk={reads}")
+            for key, value in node.items():
+                if key == "filesort":
+                    lines.append(f"filesort {value.get('r_total_time_ms', 0):.0f} ms "
+                                 f"(priority queue: {value.get('r_used_priority_queue')})")
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(block)
+    return lines
 
 
 def _summary(plan: list[str]) -> str:
@@ -423,8 +629,21 @@ def _summary(plan: list[str]) -> str:
     return "\n".join(keep)
 
 
-def write_plans(text: str) -> None:
+MARIADB_PLANS = "#### MariaDB ("
+
+
+def write_plans(postgres: str | None, mariadb: str | None) -> None:
+    """Replace the plans block of bench/README.md; a backend given as None keeps its part."""
     readme = README.read_text()
+    old = ""
+    if PLANS_BEGIN in readme:
+        old = readme.split(PLANS_BEGIN, 1)[1].split(PLANS_END, 1)[0].strip()
+    old_pg, _, old_maria = old.partition(MARIADB_PLANS)
+    if postgres is None:
+        postgres = old_pg.removeprefix(PLANS_HEADER.strip()).strip()
+    if mariadb is None:
+        mariadb = MARIADB_PLANS + old_maria if old_maria else ""
+    text = PLANS_HEADER + postgres.strip() + "\n\n" + mariadb.strip()
     block = f"{PLANS_BEGIN}\n{text}\n{PLANS_END}"
     if PLANS_BEGIN in readme:
         readme = re.sub(re.escape(PLANS_BEGIN) + ".*?" + re.escape(PLANS_END), lambda _: block, readme, flags=re.S)

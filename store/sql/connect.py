@@ -102,8 +102,8 @@ def create_engine(uri: str) -> tuple[sa.Engine, str]:
         ) from None
     if dialect == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-    elif dialect == "mysql" and statement_timeout_s():
-        sa.event.listen(engine, "connect", _mysql_statement_timeout)
+    elif dialect == "mysql":
+        sa.event.listen(engine, "connect", _mysql_session)
     return engine, dialect
 
 
@@ -138,17 +138,27 @@ def _postgresql_session_options(timeout_s: float) -> str:
     return options
 
 
-def _mysql_statement_timeout(dbapi_connection, _record) -> None:
-    """MariaDB's `max_statement_time` (seconds, every statement) or MySQL's
-    `max_execution_time` (milliseconds, SELECTs only), once per new connection."""
+def _mysql_session(dbapi_connection, _record) -> None:
+    """Once per new connection: MariaDB's `max_statement_time` (seconds, every statement) or
+    MySQL's `max_execution_time` (milliseconds, SELECTs only); on MySQL 8 also table statistics
+    read from the engine rather than a cache up to a day old (store/sql/runs_path.py sizes
+    `runs` with them)."""
     timeout_s = statement_timeout_s()
     server = str(dbapi_connection.get_server_info())
+    mariadb = "mariadb" in server.lower()
     cursor = dbapi_connection.cursor()
-    if "mariadb" in server.lower():
+    if timeout_s and mariadb:
         cursor.execute(f"SET SESSION max_statement_time = {timeout_s:.3f}")
-    else:
+    elif timeout_s:
         cursor.execute(f"SET SESSION max_execution_time = {max(1, round(timeout_s * 1000))}")
+    if not mariadb and _major_version(server) >= 8:
+        cursor.execute("SET SESSION information_schema_stats_expiry = 0")
     cursor.close()
+
+
+def _major_version(server: str) -> int:
+    match = re.match(r"\d+", server)
+    return int(match.group()) if match else 0
 
 
 #: For a URI without a driver: the installed driver to use, in order of preference. mlflow's

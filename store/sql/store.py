@@ -60,6 +60,7 @@ from .logged_models import SqlLoggedModels
 from .registry import SqlRegistry
 from .registry_writes import SqlRegistryWrites
 from .roots import is_roots_only, roots_page
+from .runs_path import RunsPath
 from .schema import Tables, build_tables, check_revision, missing_tables
 from .trace_writes import SqlTraceWrites
 from .traces import SqlTraces
@@ -103,6 +104,8 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
         if not read_only and reason is None and self.dialect == "sqlite":
             with self._errors():
                 reason = sqlite_write_refusal(self.engine)
+        #: MySQL/MariaDB: whether a query walks the experiment index or reads `runs` once.
+        self._runs_path = RunsPath(self.tables.runs) if self.dialect == "mysql" else None
         if read_only:
             self.read_only_reason = "the store was opened read-only"
         else:
@@ -234,9 +237,12 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
         with self._errors(), self.engine.connect() as conn:
             page: list[str] | None = None
             if max_results is not None and is_roots_only(comparisons):
-                page = roots_page(lambda n: [run_uuid for (run_uuid,) in _raw_rows(conn, unfiltered.limit(n))],
+                candidates = self._read_path(conn, unfiltered, ids)
+                page = roots_page(lambda n: [run_uuid for (run_uuid,) in _raw_rows(conn, candidates.limit(n))],
                                   conn, t.tags, self.dialect, offset, max_results + 1)
-            page_ids = page if page is not None else [run_uuid for (run_uuid,) in _raw_rows(conn, stmt)]
+            if page is None:
+                page = [run_uuid for (run_uuid,) in _raw_rows(conn, self._read_path(conn, stmt, ids))]
+            page_ids = page
             more = max_results is not None and len(page_ids) > max_results
             if more:
                 page_ids = page_ids[:max_results]
@@ -303,7 +309,7 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
             .group_by(runs.c.experiment_id)
         )
         with self._errors(), self.engine.connect() as conn:
-            for eid, n in conn.execute(stmt):
+            for eid, n in conn.execute(self._read_path(conn, stmt, ids)):
                 counts[str(eid)] = capped(n, at_most)
         return counts
 
@@ -367,6 +373,13 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
             return metric_tails(conn, self.tables, pairs, n)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _read_path(self, conn, stmt, experiment_ids: list[int]):
+        """On MySQL/MariaDB, `stmt` over the runs of these experiments with the access path
+        store.sql.runs_path chooses; elsewhere unchanged."""
+        if self._runs_path is None:
+            return stmt
+        return self._runs_path.hinted(conn, stmt, experiment_ids)
 
     def _run_rows(self, conn, run_ids: list[str]) -> list:
         """The `runs` rows of these ids, in the order of `run_ids`."""

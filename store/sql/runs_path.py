@@ -1,0 +1,80 @@
+"""How a query over the runs of some experiments reaches them on MySQL/MariaDB: through MLflow's
+`(experiment_id)` index, or in one pass over `runs`.
+
+InnoDB's `(experiment_id)` index (the one its foreign key made) holds run ids only: walking it
+costs one primary-key lookup per run, in random order. When the experiments hold a large share
+of the table, those lookups touch nearly every page of `runs`, and again and again once the
+table outgrows the buffer pool; one pass over the table in primary-key order reads each page
+once, and the probes a query then makes into `latest_metrics`, `params` or `tags` by
+`(key, run_uuid)` arrive in their clustered order too. MariaDB 10.11's optimizer walks the index
+even for half of the table (bench/README.md, "bench_scale.py"), so for a large share the query
+says `IGNORE INDEX`; for a small one the walk stays, which is right there (docs/scale.md,
+"MySQL and MariaDB").
+The choice changes the plan only: the rows and their order are the same either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+#: A pass over `runs` is chosen when the experiments hold at least this share of its rows...
+#: On the 1M-run bench store with a 128 MB buffer pool (bench_scale.py --only mariadb, "walk
+#: vs one pass") a pass costs ~2-2.5 s at any share; one experiment of 5% walks in 1.8 s, two
+#: of 9.7% together in 3.1 s (each walk reads the pages anew), one of 50% in 3.5 s. With the
+#: tables in the buffer pool the walk wins up to ~20%, but there both cost under 0.4 s.
+SCAN_SHARE = 0.06
+#: ...and at least this many runs: below it a walk of the index costs little whatever the table.
+MIN_SCAN_RUNS = 20_000
+#: The alias of the bounded count's subquery (bench_scale.py tells the probes from the query).
+PROBE = "experiment_runs_probe"
+
+
+class RunsPath:
+    """The access path to the runs of some experiments, chosen per query (one store's)."""
+
+    def __init__(self, runs: sa.Table):
+        self.runs = runs
+        self._indexes: tuple[str, ...] | None = None
+
+    def hinted(self, conn: sa.Connection, stmt, experiment_ids: Sequence[int]):
+        """`stmt` (reading `runs` filtered on `experiment_ids`) told to skip the experiment
+        index when the experiments hold a large share of `runs`, else unchanged."""
+        indexes = self.experiment_indexes(conn)
+        if not indexes or not self.large_share(conn, experiment_ids):
+            return stmt
+        names = ", ".join(_quoted(name) for name in indexes)
+        return stmt.with_hint(self.runs, f"IGNORE INDEX ({names})", dialect_name="mysql")
+
+    def experiment_indexes(self, conn: sa.Connection) -> tuple[str, ...]:
+        """`runs`' indexes on `experiment_id` alone (read once). A wider index an administrator
+        added, e.g. docs/scale.md's `(experiment_id, lifecycle_stage, start_time, run_uuid)`,
+        is not among them: it answers a page without a lookup per run, and stays usable."""
+        if self._indexes is None:
+            rows = conn.exec_driver_sql(
+                "SELECT index_name, count(*), max(column_name) FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() AND table_name = 'runs' GROUP BY index_name"
+            ).all()
+            self._indexes = tuple(sorted(
+                name for name, columns, column in rows if columns == 1 and column.lower() == "experiment_id"
+            ))
+        return self._indexes
+
+    def large_share(self, conn: sa.Connection, experiment_ids: Sequence[int]) -> bool:
+        """Whether the experiments hold at least max(MIN_SCAN_RUNS, SCAN_SHARE of `runs`) runs:
+        the table's size is the engine's estimate, the experiments' runs are counted off the
+        index up to that bound (an index-only read of at most `bound` entries)."""
+        estimate = conn.exec_driver_sql(
+            "SELECT table_rows FROM information_schema.tables "
+            "WHERE table_schema = DATABASE() AND table_name = 'runs'"
+        ).scalar()
+        bound = max(MIN_SCAN_RUNS, int((estimate or 0) * SCAN_SHARE))
+        runs = self.runs
+        some = sa.select(sa.literal(1)).where(runs.c.experiment_id.in_(list(experiment_ids))).limit(bound)
+        found = conn.execute(sa.select(sa.func.count()).select_from(some.subquery(PROBE))).scalar() or 0
+        return found >= bound
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
