@@ -63,8 +63,8 @@ from tracktui.store import open_store  # noqa: E402
 from tracktui.store.base import Store  # noqa: E402
 from tracktui.store.paging import encode_page_token  # noqa: E402
 from tracktui.store.sql import runs_path  # noqa: E402
+from tracktui.tui.prefetch import PAGE_SIZE, ROOTS_ONLY  # noqa: E402
 from tracktui.tui.run_counts import COUNT_CAP  # noqa: E402
-from tracktui.tui.screens.runs import PAGE_SIZE  # noqa: E402
 from tracktui.tui.screens.traces import ORDER_BY as TRACE_ORDER  # noqa: E402
 from tracktui.tui.screens.traces import PAGE_SIZE as TRACE_PAGE  # noqa: E402
 from tracktui.tui.watch.board import MAX_RUNS, RUNNING_FILTER  # noqa: E402
@@ -165,6 +165,8 @@ def direct_rows(info: ScaleStore, repeat: int, with_traces: bool = False, experi
         cases: list[tuple[str, Callable[[], object], float | None]] = [
             (f"first page ({PAGE_SIZE} runs{size})", lambda: store.search_runs([eid], max_results=PAGE_SIZE), 0.3),
             ("next page (the second)", lambda: store.search_runs([eid], max_results=PAGE_SIZE, page_token=token), 0.3),
+            ("first page of the tree (top-level runs: the runs screen's first query)",
+             lambda: store.search_runs([eid], ROOTS_ONLY, max_results=PAGE_SIZE), 0.3),
         ]
         if largest:
             cases.append((f"a page {DEEP_OFFSET:,} runs deep",
