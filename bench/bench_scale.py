@@ -207,7 +207,8 @@ def path_rows(info: ScaleStore, repeat: int) -> list[tuple[str, ...]]:
                     count = captured_statement(store, lambda s, ids=ids: s.count_runs_by_experiment(list(ids)))
                 timed += [measure(lambda sql=sql: _run_raw(store, sql), repeat).wall for sql in (page, count)]
             with store.engine.connect() as conn:
-                chosen = "pass" if store._runs_path.large_share(conn, [int(e) for e in ids]) else "walk"
+                estimate, _ = store._runs_path.table(conn)
+                chosen = "pass" if store._runs_path.large_share(conn, [int(e) for e in ids], estimate) else "walk"
             label = ids[0] if len(ids) == 1 else ("all" if len(ids) == N_EXPERIMENTS else f"{ids[0]}–{ids[-1]}")
             rows.append((label, f"{runs:,}", f"{runs / total:.1%}", _ms(timed[0]), _ms(timed[2]),
                          _ms(timed[1]), _ms(timed[3]), chosen, _load()))
