@@ -7,6 +7,9 @@
 - the values of a page of 200 runs (params, latest metrics, tags): the three queries one after
   the other on one connection (tracktui) vs at once on three; a new page each time (runs of
   the largest experiment in a shuffled order), so the pool holds none of it beforehand;
+- the sorted page (metrics.m0 DESC) and the filtered page (bench_scale.py's): tracktui's
+  statements through the foreign key's index (MariaDB's own plan) and over one pass (what
+  store/sql/runs_path.py picks for the 500k-run experiment);
 - the page sorted by a metric: the outer join over one pass (tracktui) vs MariaDB's hash join
   (`join_cache_level = 4`, join buffer for the whole experiment) and batched key access
   (`join_cache_level = 6`, `mrr`), session settings, and vs the metric read by scalar
@@ -84,6 +87,8 @@ def main() -> None:
         _row("counts of all experiments", shape, seconds)
     for shape, seconds in data_rows(connect, args.repeat):
         _row(f"values of a page of {PAGE} runs", shape, seconds)
+    for query, shape, seconds in path_rows(args.uri, connect, args.repeat):
+        _row(query, shape, seconds)
     for shape, seconds in sort_rows(connect, args.repeat):
         _row("page sorted by metrics.m0 DESC", shape, seconds)
 
@@ -168,6 +173,28 @@ def _one_after_another(conn, queries: list[str]) -> None:
 
 def _at_once(pool, conns: list, queries: list[str]) -> None:
     list(pool.map(_run, conns, queries))
+
+
+def path_rows(uri: str, connect, repeat: int):
+    """tracktui's sorted and filtered page statements, walked and in one pass."""
+    from bench_scale import FILTER, SORT, captured_statement, forced_path
+
+    from tracktui.store import open_store
+
+    calls = (("page sorted by metrics.m0 DESC", lambda s: s.search_runs([str(LARGEST)], order_by=SORT,
+                                                                          max_results=PAGE)),
+             (f"page filtered by {FILTER}", lambda s: s.search_runs([str(LARGEST)], FILTER, max_results=PAGE)))
+    with open_store(uri, read_only=True) as store:
+        for label, call in calls:
+            for path, shape in (("walk", "the foreign key's index walked (MariaDB's own plan)"),
+                                ("pass", "one pass over runs (tracktui)")):
+                with forced_path(path):
+                    sql = captured_statement(store, call)
+                conn = connect()
+                try:
+                    yield label, shape, _median([_timed(_run, conn, sql) for _ in range(repeat)])
+                finally:
+                    conn.close()
 
 
 def sort_rows(connect, repeat: int):

@@ -221,7 +221,8 @@ def path_rows(info: ScaleStore, repeat: int) -> list[tuple[str, ...]]:
                     count = captured_statement(store, lambda s, ids=ids: s.count_runs_by_experiment(list(ids)))
                 timed += [measure(lambda sql=sql: _run_raw(store, sql), repeat).wall for sql in (page, count)]
             with store.engine.connect() as conn:
-                chosen = "pass" if store._runs_path.large_share(conn, [int(e) for e in ids]) else "walk"
+                estimate, _ = store._runs_path.table(conn)
+                chosen = "pass" if store._runs_path.large_share(conn, [int(e) for e in ids], estimate) else "walk"
             label = ids[0] if len(ids) == 1 else ("all" if len(ids) == N_EXPERIMENTS else f"{ids[0]}–{ids[-1]}")
             rows.append((label, f"{runs:,}", f"{runs / total:.1%}", _ms(timed[0]), _ms(timed[2]),
                          _ms(timed[1]), _ms(timed[3]), chosen, _load()))
@@ -582,10 +583,19 @@ def explain_mariadb(info: ScaleStore) -> str:
         for label, call in queries:
             sql = captured_statement(store, call)
             with store.engine.connect() as conn:
+                ahead = _read_ahead(conn)
                 document = conn.exec_driver_sql("ANALYZE FORMAT=JSON " + sql.replace("%", "%%")).scalar()
+                ahead = _read_ahead(conn) - ahead
             hint = " (IGNORE INDEX: one pass over runs)" if "IGNORE INDEX" in sql else ""
-            out.append(f"**{label}**{hint}\n\n```\n" + "\n".join(_analyzed(json.loads(document))) + "\n```\n")
+            lines = [*_analyzed(json.loads(document)), f"pages read ahead (the whole server's, meanwhile): {ahead}"]
+            out.append(f"**{label}**{hint}\n\n```\n" + "\n".join(lines) + "\n```\n")
     return "\n".join(out)
+
+
+def _read_ahead(conn) -> int:
+    """Pages InnoDB has read ahead (in whole extents, asynchronously) since the server started."""
+    row = conn.exec_driver_sql("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_read_ahead'").one()
+    return int(row[1])
 
 
 def _analyzed(document: dict) -> list[str]:

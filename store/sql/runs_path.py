@@ -31,45 +31,48 @@ MIN_SCAN_RUNS = 20_000
 PROBE = "experiment_runs_probe"
 
 
+#: The engine's row estimate of `runs`, with each of its indexes on `experiment_id` alone (one
+#: row with a NULL name when there is none).
+_TABLE_SQL = (
+    "SELECT t.table_rows, s.index_name FROM information_schema.tables AS t LEFT JOIN ("
+    "SELECT index_name FROM information_schema.statistics "
+    "WHERE table_schema = DATABASE() AND table_name = 'runs' "
+    "GROUP BY index_name HAVING count(*) = 1 AND max(column_name) = 'experiment_id') AS s ON 1 = 1 "
+    "WHERE t.table_schema = DATABASE() AND t.table_name = 'runs'"
+)
+
+
 class RunsPath:
     """The access path to the runs of some experiments, chosen per query (one store's)."""
 
     def __init__(self, runs: sa.Table):
         self.runs = runs
-        self._indexes: tuple[str, ...] | None = None
 
     def hinted(self, conn: sa.Connection, stmt, experiment_ids: Sequence[int]):
         """`stmt` (reading `runs` filtered on `experiment_ids`) told to skip the experiment
         index when the experiments hold a large share of `runs`, else unchanged."""
-        indexes = self.experiment_indexes(conn)
-        if not indexes or not self.large_share(conn, experiment_ids):
+        estimate, indexes = self.table(conn)
+        if not indexes or not self.large_share(conn, experiment_ids, estimate):
             return stmt
         names = ", ".join(_quoted(name) for name in indexes)
         return stmt.with_hint(self.runs, f"IGNORE INDEX ({names})", dialect_name="mysql")
 
-    def experiment_indexes(self, conn: sa.Connection) -> tuple[str, ...]:
-        """`runs`' indexes on `experiment_id` alone (read once). A wider index an administrator
-        added, e.g. docs/scale.md's `(experiment_id, lifecycle_stage, start_time, run_uuid)`,
-        is not among them: it answers a page without a lookup per run, and stays usable."""
-        if self._indexes is None:
-            rows = conn.exec_driver_sql(
-                "SELECT index_name, count(*), max(column_name) FROM information_schema.statistics "
-                "WHERE table_schema = DATABASE() AND table_name = 'runs' GROUP BY index_name"
-            ).all()
-            self._indexes = tuple(sorted(
-                name for name, columns, column in rows if columns == 1 and column.lower() == "experiment_id"
-            ))
-        return self._indexes
+    def table(self, conn: sa.Connection) -> tuple[int, tuple[str, ...]]:
+        """The engine's row estimate of `runs` and its indexes on `experiment_id` alone, read
+        for each query: a hint naming an index that is gone is an error, and adding an index
+        that leads with `experiment_id` makes InnoDB drop the foreign key's (docs/scale.md).
+        A wider index, e.g. docs/scale.md's `(experiment_id, lifecycle_stage, start_time,
+        run_uuid)`, is not among them: it answers a page without a lookup per run, and stays
+        usable."""
+        rows = conn.exec_driver_sql(_TABLE_SQL).all()
+        estimate = int(rows[0][0] or 0) if rows else 0
+        return estimate, tuple(sorted(name for _, name in rows if name))
 
-    def large_share(self, conn: sa.Connection, experiment_ids: Sequence[int]) -> bool:
-        """Whether the experiments hold at least max(MIN_SCAN_RUNS, SCAN_SHARE of `runs`) runs:
-        the table's size is the engine's estimate, the experiments' runs are counted off the
-        index up to that bound (an index-only read of at most `bound` entries)."""
-        estimate = conn.exec_driver_sql(
-            "SELECT table_rows FROM information_schema.tables "
-            "WHERE table_schema = DATABASE() AND table_name = 'runs'"
-        ).scalar()
-        bound = max(MIN_SCAN_RUNS, int((estimate or 0) * SCAN_SHARE))
+    def large_share(self, conn: sa.Connection, experiment_ids: Sequence[int], estimate: int) -> bool:
+        """Whether the experiments hold at least max(MIN_SCAN_RUNS, SCAN_SHARE × `estimate`)
+        runs, counted off the index up to that bound (an index-only read of at most that many
+        entries)."""
+        bound = max(MIN_SCAN_RUNS, int(estimate * SCAN_SHARE))
         runs = self.runs
         some = sa.select(sa.literal(1)).where(runs.c.experiment_id.in_(list(experiment_ids))).limit(bound)
         found = conn.execute(sa.select(sa.func.count()).select_from(some.subquery(PROBE))).scalar() or 0

@@ -53,9 +53,11 @@ def _runs(page) -> list[dict]:
     return [our_run(r) for r in page]
 
 
-def test_the_experiment_index_is_found(store):
+def test_the_foreign_keys_index_is_found_with_the_tables_size(store, info):
     with store.engine.connect() as conn:
-        assert runs_path.RunsPath(store.tables.runs).experiment_indexes(conn)
+        estimate, indexes = runs_path.RunsPath(store.tables.runs).table(conn)
+    assert indexes == ("experiment_id",)  # the name InnoDB gives the index of MLflow's key
+    assert estimate >= 0
 
 
 @pytest.mark.parametrize("filter_template", RUN_FILTERS, ids=_ids)
@@ -109,9 +111,42 @@ def test_a_large_share_reads_the_table_and_a_small_one_walks_the_index(store, in
         n = conn.execute(sa.select(sa.func.count()).where(store.tables.runs.c.experiment_id == alpha)).scalar()
         monkeypatch.setattr(runs_path, "SCAN_SHARE", 0.0)
         monkeypatch.setattr(runs_path, "MIN_SCAN_RUNS", n)
-        assert path.large_share(conn, [alpha])
+        assert path.large_share(conn, [alpha], estimate=10 * n)
         monkeypatch.setattr(runs_path, "MIN_SCAN_RUNS", n + 1)
-        assert not path.large_share(conn, [alpha])
+        assert not path.large_share(conn, [alpha], estimate=10 * n)
         monkeypatch.setattr(runs_path, "MIN_SCAN_RUNS", 1)
-        monkeypatch.setattr(runs_path, "SCAN_SHARE", 1e9)  # a share the table cannot hold
-        assert not path.large_share(conn, [alpha])
+        monkeypatch.setattr(runs_path, "SCAN_SHARE", 0.1)
+        assert path.large_share(conn, [alpha], estimate=10 * n)
+        assert not path.large_share(conn, [alpha], estimate=10 * n + 10)
+
+
+@pytest.fixture(scope="module")
+def private(tmp_path_factory, request):
+    """A MariaDB/MySQL store of this module's own (its schema is changed), with 6 runs."""
+    from fixtures.private_stores import make_private
+
+    made = make_private("mysql", tmp_path_factory.mktemp("runs-path"), request)
+    experiment = made.client.create_experiment("runs-path")
+    for n in range(6):
+        made.client.create_run(experiment, run_name=f"run-{n}", start_time=1_700_000_000_000 + n)
+    yield made, experiment
+    made.close()
+
+
+def test_an_index_an_administrator_adds_replaces_the_foreign_keys_and_breaks_nothing(private, monkeypatch):
+    """docs/scale.md's runs index makes InnoDB drop the foreign key's `(experiment_id)`
+    index; a store already open must not name the dropped index in a hint (an error), and
+    leaves the new index to the optimizer."""
+    made, experiment = private
+    store = made.store
+    monkeypatch.setattr(runs_path, "MIN_SCAN_RUNS", 1)
+    monkeypatch.setattr(runs_path, "SCAN_SHARE", 0.0)
+    before = [r.id for r in store.search_runs([experiment])]
+    assert len(before) == 6
+    with store.engine.connect() as conn:
+        assert store._runs_path.table(conn)[1] == ("experiment_id",)
+        conn.exec_driver_sql(
+            "CREATE INDEX runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC, run_uuid)")
+        assert store._runs_path.table(conn)[1] == ()  # InnoDB dropped the key's own index
+    assert [r.id for r in store.search_runs([experiment])] == before
+    assert store.count_runs(experiment) == 6
