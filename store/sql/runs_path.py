@@ -21,9 +21,10 @@ import sqlalchemy as sa
 
 #: A pass over `runs` is chosen when the experiments hold at least this share of its rows...
 #: On the 1M-run bench store with a 128 MB buffer pool (bench_scale.py --only mariadb, "walk
-#: vs one pass") a pass costs ~2-2.5 s at any share; one experiment of 5% walks in 1.8 s, two
-#: of 9.7% together in 3.1 s (each walk reads the pages anew), one of 50% in 3.5 s. With the
-#: tables in the buffer pool the walk wins up to ~20%, but there both cost under 0.4 s.
+#: vs one pass") a pass costs 1.7-3.1 s at any share; one experiment of 5% walks in 2.0 s, two
+#: of 9.7% together in 3.1 s (each walk reads the pages anew), one of 50% in 3.2 s. With the
+#: tables in the buffer pool (a 3 GB copy) the walk wins up to ~20%, but there both cost under
+#: 0.9 s.
 SCAN_SHARE = 0.06
 #: ...and at least this many runs: below it a walk of the index costs little whatever the table.
 MIN_SCAN_RUNS = 20_000
