@@ -131,9 +131,9 @@ class HttpStream(ArtifactStream):
             for piece in self._response.iter_bytes():
                 guard.received(len(piece))
                 buffer += piece
-                if len(buffer) >= chunk_size:
-                    yield bytes(buffer)
-                    buffer.clear()
+                while len(buffer) >= chunk_size:  # one read can bring several chunks' worth
+                    yield bytes(buffer[:chunk_size])
+                    del buffer[:chunk_size]
             if buffer:
                 yield bytes(buffer)
         except httpx.HTTPError as exc:
