@@ -235,14 +235,13 @@ class SqlStore(SqlRegistry, SqlRegistryWrites, SqlLoggedModels, SqlTraces, SqlAs
         if max_results is not None:
             stmt = stmt.limit(check_max_results(max_results) + 1)
         with self._errors(), self.engine.connect() as conn:
-            page: list[str] | None = None
+            page_ids: list[str] | None = None
             if max_results is not None and is_roots_only(comparisons):
                 candidates = self._read_path(conn, unfiltered, ids)
-                page = roots_page(lambda n: [run_uuid for (run_uuid,) in _raw_rows(conn, candidates.limit(n))],
-                                  conn, t.tags, self.dialect, offset, max_results + 1)
-            if page is None:
-                page = [run_uuid for (run_uuid,) in _raw_rows(conn, self._read_path(conn, stmt, ids))]
-            page_ids = page
+                page_ids = roots_page(lambda n: [run_uuid for (run_uuid,) in _raw_rows(conn, candidates.limit(n))],
+                                      conn, t.tags, self.dialect, offset, max_results + 1)
+            if page_ids is None:  # not the tree's filter, or deeper than roots.py reads candidates
+                page_ids = [run_uuid for (run_uuid,) in _raw_rows(conn, self._read_path(conn, stmt, ids))]
             more = max_results is not None and len(page_ids) > max_results
             if more:
                 page_ids = page_ids[:max_results]
