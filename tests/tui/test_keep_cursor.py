@@ -150,6 +150,38 @@ async def test_deep_in_a_long_list_the_cursor_stays_at_its_line(store_copy, tmp_
         assert table.cursor_row - int(table.scroll_y) == line
 
 
+async def test_a_refresh_deeper_than_one_read_keeps_the_cursor_then_delete_acts_on_it(
+        store_copy, tmp_path, monkeypatch):
+    """More runs loaded than a reload reads in one call (RELOAD_MAX, patched small): the reload
+    reads on until it reaches the cursor's run, so the cursor stays, and the next `d` deletes
+    the run it was on, not the first one."""
+    monkeypatch.setattr("tracktui.tui.screens.runs.PAGE_SIZE", 5)
+    monkeypatch.setattr("tracktui.tui.screens.runs.RELOAD_MAX", 4)
+    client = mlflow_client(store_copy)
+    app = app_on_copy(store_copy, tmp_path)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await open_experiment(pilot, "mnist")
+        await pilot.press("T")  # flat: every run
+        await settle(pilot)
+        table = app.screen.table
+        for _ in range(15):
+            await pilot.press("j")
+            await settle(pilot)  # each page of 5 arrives before the cursor moves on
+        loaded = table.top_level_count
+        run_id, row, line = current_id(app), table.cursor_row, table.cursor_row - int(table.scroll_y)
+        assert row == 15 and loaded > row + 1
+        following = ids(app)[row + 1]
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert (current_id(app), table.cursor_row, table.cursor_row - int(table.scroll_y)) == (run_id, row, line)
+        assert table.top_level_count >= row + 1
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert client.get_run(run_id).info.lifecycle_stage == "deleted"
+        assert client.get_run(ids(app)[0]).info.lifecycle_stage == "active"
+        assert current_id(app) == following
+
+
 async def test_experiments_rename_and_delete_keep_the_cursor(store_copy, tmp_path):
     client = mlflow_client(store_copy)
     app = app_on_copy(store_copy, tmp_path)

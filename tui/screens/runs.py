@@ -71,7 +71,8 @@ GROW_AFTER_PAGES = 5
 MAX_CHILDREN = 1000
 #: Pages of child-run ids read to learn which runs have children (the rest show on expand).
 PARENT_SCAN_PAGES = 5
-#: Runs read at most in one go when a reload keeps the cursor (the rest page in as usual).
+#: Runs read at most in one call when a reload keeps the cursor: a reload deeper than this
+#: reads in calls of this size until it holds the cursor's run or as many runs as were loaded.
 RELOAD_MAX = 5000
 #: Quiet time after scrolling before the visible rows' sparklines are read.
 SPARKLINE_DEBOUNCE_S = 0.15
@@ -135,6 +136,9 @@ class RunsScreen(RunListActions):
         #: Set by reload_runs until the cursor is back on its run (or the reload is over).
         self._anchor: CursorAnchor | None = None
         self._expanding: set[str] = set()
+        #: A reload's runs read so far, and how many top-level runs were loaded before it.
+        self._reloaded: list[Run] = []
+        self._reload_want = 0
         self._live = LiveTimer(self, self._refresh_running, self._update_title)
         self.sparklines = SparklineCache(SPARKLINE_CELLS)
         self._sparkline_timer: Timer | None = None
@@ -205,7 +209,8 @@ class RunsScreen(RunListActions):
         self._parents, self._parents_complete = set(), False
         self._anchor = self.table.cursor_anchor() if keep_cursor else None
         self._expanding = set()
-        size = min(max(PAGE_SIZE, self.table.top_level_count), RELOAD_MAX) if self._anchor else PAGE_SIZE
+        self._reloaded, self._reload_want = [], self.table.top_level_count if self._anchor else 0
+        size = min(max(PAGE_SIZE, self._reload_want), RELOAD_MAX) if self._anchor else PAGE_SIZE
         self.table.sort_column, self.table.sort_ascending = self.sort_column, self.sort_ascending
         if self._anchor is None:
             self.table.clear("Loading runs…")
@@ -302,6 +307,10 @@ class RunsScreen(RunListActions):
         if generation != self._generation:
             return
         first = self._loading_first
+        if first and self._anchor is not None:
+            page = self._reload_page(generation, page)
+            if page is None:
+                return
         self._loading_more = self._loading_first = False
         self._next_token = page.next_page_token
         if first and self._anchor is not None:
@@ -325,6 +334,26 @@ class RunsScreen(RunListActions):
                         self._load_children(row.id)
                 self._restore_cursor()
         self._watch_live()
+
+    def _reload_page(self, generation: int, page: Page[Run]) -> Page[Run] | None:
+        """A reload's runs so far as one page once it holds the cursor's run or as many runs as
+        were loaded (or the list ended); else None, and the next RELOAD_MAX runs are asked for.
+        The old rows stay on screen meanwhile: a key pressed still acts on the run it shows."""
+        self._reloaded.extend(page.items)
+        anchor_id = self._anchor.item_id if self._anchor is not None else None
+        found = any(run.id == anchor_id for run in page.items)
+        if found or len(self._reloaded) >= self._reload_want or not page.next_page_token:
+            whole, self._reloaded = Page(tuple(self._reloaded), page.next_page_token), []
+            return whole
+        store, eid, (filter_string, order_by, view, include) = self.app.store, self.experiment.id, self._query()
+        token = page.next_page_token
+
+        def next_chunk() -> Page[Run]:
+            return store.search_runs([eid], filter_string, order_by, view, RELOAD_MAX, token, include)
+
+        self.app.run_store_call(self, next_chunk, lambda more: self._page_loaded(generation, more),
+                                group="runs", on_error=self._query_failed)
+        return None
 
     def _restore_cursor(self) -> None:
         """Back on the anchored run; done once it is found or no expansion is still coming."""
