@@ -1,5 +1,5 @@
 """What a user would want kept between sessions: per experiment the runs table's chosen columns,
-filter and sort; the theme.
+filter, sort and grouping; the theme.
 
 Stored as JSON in `config.json` in the user's config folder (tui/user_dirs.py: on Linux
 `$XDG_CONFIG_HOME/tracktui`, default `~/.config/tracktui`).
@@ -19,23 +19,53 @@ from tracktui.store.uris import mask_uri
 from .user_dirs import config_dir
 
 
-@dataclass
+@dataclass(frozen=True)
+class GroupingView:
+    """A saved grouping (tui/run_groups.py): the group key (`params.<key>`, `tags.<key>`,
+    `parent`), the aggregate chosen per metric, and the groups' order."""
+
+    by: str
+    aggregates: tuple[tuple[str, str], ...] = ()
+    sort_column: str | None = None
+    sort_ascending: bool = True
+
+    @classmethod
+    def from_json(cls, data: object) -> GroupingView | None:
+        if not isinstance(data, dict) or not isinstance(data.get("by"), str):
+            return None
+        raw = data.get("aggregates")
+        aggregates = tuple((str(k), v) for k, v in (raw.items() if isinstance(raw, dict) else ()) if isinstance(v, str))
+        sort = data.get("sort")
+        return cls(data["by"], aggregates, sort if isinstance(sort, str) else None, data.get("ascending") is not False)
+
+    def to_json(self) -> dict[str, object]:
+        return {"by": self.by, "aggregates": dict(self.aggregates), "sort": self.sort_column,
+                "ascending": self.sort_ascending}
+
+
+@dataclass(frozen=True)
 class RunsView:
-    """The runs list's filter (MLflow syntax) and sort (a column id, None: the store's order)."""
+    """The runs list's filter (MLflow syntax), sort (a column id, None: the store's order) and
+    grouping (None: runs, not groups)."""
 
     filter: str = ""
     sort_column: str | None = None
     sort_ascending: bool = True
+    grouping: GroupingView | None = None
 
     @classmethod
     def from_json(cls, data: object) -> RunsView | None:
         if not isinstance(data, dict):
             return None
         sort = data.get("sort")
-        return cls(str(data.get("filter") or ""), sort if isinstance(sort, str) else None, data.get("ascending") is not False)
+        return cls(str(data.get("filter") or ""), sort if isinstance(sort, str) else None,
+                   data.get("ascending") is not False, GroupingView.from_json(data.get("grouping")))
 
     def to_json(self) -> dict[str, object]:
-        return {"filter": self.filter, "sort": self.sort_column, "ascending": self.sort_ascending}
+        saved: dict[str, object] = {"filter": self.filter, "sort": self.sort_column, "ascending": self.sort_ascending}
+        if self.grouping is not None:
+            saved["grouping"] = self.grouping.to_json()
+        return saved
 
 
 @dataclass

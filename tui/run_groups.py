@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 
 from tracktui.store.base import Store
 from tracktui.store.batching import chunked
+from tracktui.store.errors import StoreError
 from tracktui.store.groups import PARENT, parse_group_by
 from tracktui.store.model import PARENT_RUN_TAG, Keys, RunGroup
 from tracktui.store.search import quote_value
 
 from .columns import Column, quote_key
+from .config import GroupingView
 
 #: The aggregates a metric column cycles through (`count` is the group's run count column).
 COLUMN_AGGREGATES = ("mean", "min", "max", "last")
@@ -36,6 +38,20 @@ class Grouping:
     #: Column the groups are ordered by (None: by group value), and the direction.
     sort_column: str | None = None
     sort_ascending: bool = True
+
+    @classmethod
+    def saved(cls, view: GroupingView) -> Grouping | None:
+        """The grouping a config file kept, or None when its key no longer parses (the file
+        was edited, or written by another version); unknown aggregates fall back to the default."""
+        try:
+            parse_group_by(view.by)
+        except StoreError:
+            return None
+        aggregates = {metric: how for metric, how in view.aggregates if how in COLUMN_AGGREGATES}
+        return cls(view.by, aggregates, view.sort_column, view.sort_ascending)
+
+    def to_view(self) -> GroupingView:
+        return GroupingView(self.by, tuple(self.aggregates.items()), self.sort_column, self.sort_ascending)
 
     def aggregate_of(self, metric: str) -> str:
         return self.aggregates.get(metric, DEFAULT_AGGREGATE)

@@ -11,6 +11,7 @@ from action_helpers import mlflow_client
 from pilot_helpers import open_experiment, screen_lines, settle, type_text
 
 import tracktui.tui.screens.runs as runs_module
+from tracktui.tui.config import Config, GroupingView
 from tracktui.tui.run_groups import Grouping
 from tracktui.tui.widgets.group_picker import AggregatePicker, GroupPicker
 from tracktui.tui.widgets.runs_table import GroupRow, RunRow, RunsTable
@@ -165,6 +166,47 @@ async def test_aggregate_picker_steps_one_column(make_app, demo_store_uri):
         for row in table(app).groups:
             assert row.group.aggregates[(METRIC, "max")] == aggregate(expected[row.group.value], METRIC, "max")
         assert "max val/loss" in "\n".join(screen_lines(app))
+
+
+async def test_the_grouping_is_kept_for_the_experiment_across_screens_and_sessions(make_app, tmp_path):
+    """b, a and the group sort are saved with the experiment's filter and sort (tui/config.py):
+    leaving the experiment, or quitting, and opening it again shows the same groups."""
+    config_path = tmp_path / "kept.json"
+    app = make_app(config=Config(path=config_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_grouped(pilot)
+        app.screen.action_choose_aggregates()
+        await settle(pilot)
+        app.screen.query_one("OptionList").highlighted = app.screen._metrics.index(METRIC)
+        await pilot.press("enter", "escape")  # mean → min
+        await settle(pilot)
+        app.screen._sort_by(f"metrics:{METRIC}")
+        await settle(pilot)
+        shown = [g.group.value for g in table(app).groups]
+        await pilot.press("escape")  # back to the experiments
+        await settle(pilot)
+        await open_experiment(pilot, EXPERIMENT)
+        kept = app.screen.grouping
+        assert (kept.by, kept.aggregate_of(METRIC), kept.sort_column, kept.sort_ascending) == (
+            "params.lr", "min", f"metrics:{METRIC}", False)
+        assert [g.group.value for g in table(app).groups] == shown
+    again = make_app(config=Config.load(config_path))
+    async with again.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, EXPERIMENT)
+        assert again.screen.grouping == kept
+        assert [g.group.value for g in table(again).groups] == shown
+        assert f"min {METRIC}" in "\n".join(screen_lines(again))
+        await group_by(pilot, "")  # ungrouped is kept too
+    last = make_app(config=Config.load(config_path))
+    async with last.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, EXPERIMENT)
+        assert last.screen.grouping is None and all(isinstance(row, RunRow) for row in table(last).rows)
+
+
+def test_a_saved_grouping_whose_key_no_longer_parses_is_dropped():
+    assert Grouping.saved(GroupingView("metrics.loss")) is None
+    assert Grouping.saved(GroupingView("params.`unclosed")) is None
+    assert Grouping.saved(GroupingView("parent", (("m", "median"), ("n", "max")))) == Grouping("parent", {"n": "max"})
 
 
 async def test_a_large_group_pages_its_runs(make_app, monkeypatch, demo_store_uri):

@@ -308,9 +308,10 @@ class RunsScreen(RunListActions):
             return
         first = self._loading_first
         if first and self._anchor is not None:
-            page = self._reload_page(generation, page)
-            if page is None:
+            whole = self._reload_page(generation, page)
+            if whole is None:
                 return
+            page = whole
         self._loading_more = self._loading_first = False
         self._next_token = page.next_page_token
         if first and self._anchor is not None:
@@ -618,6 +619,7 @@ class RunsScreen(RunListActions):
     def action_reverse_sort(self) -> None:
         if self.grouping is not None:
             self.grouping.sort_ascending = not self.grouping.sort_ascending
+            self._remember_view()
             self.reload_runs()
             return
         if self.sort_column is None:
@@ -697,6 +699,7 @@ class RunsScreen(RunListActions):
                 return
             aggregates = self.grouping.aggregates if self.grouping else {}
             self.grouping = Grouping(by, aggregates) if by != NO_GROUPING else None
+            self._remember_view()
             self.query_runs()
 
         choices = group_key_choices(keys.params, keys.tags)
@@ -715,6 +718,7 @@ class RunsScreen(RunListActions):
         def chosen(aggregates: dict[str, str] | None) -> None:
             if aggregates and any(grouping.aggregate_of(m) != a for m, a in aggregates.items()):
                 grouping.aggregates.update(aggregates)
+                self._remember_view()
                 self.reload_runs()
 
         self.app.push_screen(AggregatePicker(metrics, grouping.aggregates), chosen)
@@ -783,11 +787,13 @@ class RunsScreen(RunListActions):
             grouping.sort_ascending = not grouping.sort_ascending
         else:
             grouping.sort_column, grouping.sort_ascending = column_id, col.kind != "metrics"
+        self._remember_view()
         self.reload_runs()
 
     def _restore_view(self) -> None:
-        """The filter and sort this experiment's list had when the user last left it."""
+        """The filter, sort and grouping this experiment's list had when the user last left it."""
         view = self.app.config.runs_view_for(self.app.store.display_uri, self.experiment.id)
+        self.grouping = Grouping.saved(view.grouping) if view.grouping is not None else None
         self.filter_text = view.filter
         self.query_one(FilterBar).input.value = view.filter
         try:
@@ -798,7 +804,8 @@ class RunsScreen(RunListActions):
             self.sort_column, self.sort_ascending = view.sort_column, view.sort_ascending
 
     def _remember_view(self) -> None:
-        view = RunsView(self.filter_text, self.sort_column, self.sort_ascending)
+        grouping = self.grouping.to_view() if self.grouping is not None else None
+        view = RunsView(self.filter_text, self.sort_column, self.sort_ascending, grouping)
         self.app.config.set_runs_view_for(self.app.store.display_uri, self.experiment.id, view)
         problem = self.app.config.save()
         if problem:
