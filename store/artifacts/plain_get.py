@@ -172,9 +172,9 @@ class PlainStream(ArtifactStream):
                     break
                 guard.received(len(piece))
                 buffer += piece
-                if len(buffer) >= chunk_size:
-                    yield bytes(buffer)
-                    buffer.clear()
+                while len(buffer) >= chunk_size:  # two reads can bring more than a chunk's worth
+                    yield bytes(buffer[:chunk_size])
+                    del buffer[:chunk_size]
             if buffer:
                 yield bytes(buffer)
         except (OSError, http.client.HTTPException) as exc:

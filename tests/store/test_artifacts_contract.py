@@ -255,6 +255,19 @@ def test_tail_of_a_big_file_is_its_last_bytes(case):
     assert build_tail_preview("blob.bin", data, size, 4096).kind in ("binary", "text")
 
 
+@pytest.mark.parametrize("chunk_size", [100_000, 1_000_000])
+def test_a_stream_hands_out_chunks_of_chunk_size(case, chunk_size):
+    """Every chunk but the last is exactly `chunk_size` bytes, however the reads arrive: a
+    download's progress moves chunk by chunk (one 1.5 MB chunk was the whole blob, with no
+    update between its start and end)."""
+    blob = artifact_blob()
+    with case.store.artifact_repository(case.store.get_run(case.run_id)) as repo, \
+            repo.open_for_download("blob.bin") as stream:
+        chunks = list(stream.chunks(chunk_size))
+    assert b"".join(chunks) == blob
+    assert all(len(chunk) == chunk_size for chunk in chunks[:-1]) and 0 < len(chunks[-1]) <= chunk_size
+
+
 def test_tail_longer_than_the_file_is_the_whole_file(case):
     whole = case.store.read_artifact_tail(case.run_id, "notes/ünï file.txt", limit=4096)
     assert (whole.text, whole.truncated, whole.from_end) == ("unicode name ✓\n", False, False)

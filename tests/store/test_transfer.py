@@ -452,6 +452,25 @@ def test_export_writes_every_trace_with_its_spans(exported, sqlite_backend):
         assert sorted(s["name"] for s in data["spans"]) == sorted(s.name for s in trace.data.spans)
 
 
+def _until_mlflow_has(uri: str, trace_id: str, seconds: float = 20) -> None:
+    """Wait until MlflowClient reads the trace back with its spans, so the copy starts from a
+    store that holds it (once, under load in CI, the copy that followed found no new trace);
+    if mlflow never writes it, say so: then the copy is not what failed."""
+    import time
+
+    client = _client(uri)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if client.get_trace(trace_id).data.spans:
+                return
+        except Exception:  # not there yet
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"mlflow did not write trace {trace_id} to {uri} within {seconds:.0f} s")
+        time.sleep(0.05)
+
+
 def test_a_second_copy_takes_only_new_traces(sqlite_copy, tmp_path):
     from fixtures.traces import log_wide_trace
 
@@ -462,6 +481,7 @@ def test_a_second_copy_takes_only_new_traces(sqlite_copy, tmp_path):
         first = copy_between(src, dest, options)
         assert first.traces == len(sqlite_copy.traces.ids)
         added = log_wide_trace(sqlite_copy.uri, alpha, 60)  # a 60-span trace logged by mlflow later
+        _until_mlflow_has(sqlite_copy.uri, added)
         second = copy_between(src, dest, options)
         third = copy_between(src, dest, options)
     assert (second.traces, third.traces) == (1, 0)
