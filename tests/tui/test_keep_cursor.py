@@ -35,6 +35,14 @@ def current_id(app) -> str:
     return app.screen.table.current.run.id
 
 
+async def open_flat(pilot, experiment: str):
+    """The experiment's runs as a flat list (T: every run, nested ones too); its table."""
+    await open_experiment(pilot, experiment)
+    await pilot.press("T")
+    await settle(pilot)
+    return pilot.app.screen.table
+
+
 async def rename_then_delete(pilot, new_name: str) -> None:
     """`r`, the new name, Enter; then `d` `y` at once, as a user would type it."""
     await pilot.press("r")
@@ -137,10 +145,7 @@ async def test_refresh_keeps_the_cursor_line_on_screen_and_expanded_parents(stor
 async def test_deep_in_a_long_list_the_cursor_stays_at_its_line(store_copy, tmp_path):
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 24)) as pilot:
-        await open_experiment(pilot, "mnist")
-        await pilot.press("T")  # flat: every run
-        await settle(pilot)
-        table = app.screen.table
+        table = await open_flat(pilot, "mnist")
         await pilot.press(*["j"] * 25)
         run_id, line = current_id(app), table.cursor_row - int(table.scroll_y)
         assert table.scroll_y > 0
@@ -160,10 +165,7 @@ async def test_a_refresh_deeper_than_one_read_keeps_the_cursor_then_delete_acts_
     client = mlflow_client(store_copy)
     app = app_on_copy(store_copy, tmp_path)
     async with app.run_test(size=(120, 24)) as pilot:
-        await open_experiment(pilot, "mnist")
-        await pilot.press("T")  # flat: every run
-        await settle(pilot)
-        table = app.screen.table
+        table = await open_flat(pilot, "mnist")
         for _ in range(15):
             await pilot.press("j")
             await settle(pilot)  # each page of 5 arrives before the cursor moves on
