@@ -163,9 +163,11 @@ def direct_rows(info: ScaleStore, repeat: int, with_traces: bool = False, experi
         ids = [e.id for e in store.search_experiments(max_results=1000).items]
         size = "" if largest else f" of {store.count_runs(eid):,}"
         cases: list[tuple[str, Callable[[], object], float | None]] = [
+            ("the keys its runs use (the runs screen's first query; SQL alone: the metrics' of three)",
+             lambda: store.list_keys([eid]), 0.3),
             (f"first page ({PAGE_SIZE} runs{size})", lambda: store.search_runs([eid], max_results=PAGE_SIZE), 0.3),
             ("next page (the second)", lambda: store.search_runs([eid], max_results=PAGE_SIZE, page_token=token), 0.3),
-            ("first page of the tree (top-level runs: the runs screen's first query)",
+            ("first page of the tree (top-level runs: the runs screen's first page)",
              lambda: store.search_runs([eid], ROOTS_ONLY, max_results=PAGE_SIZE), 0.3),
         ]
         if largest:
