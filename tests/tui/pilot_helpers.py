@@ -1,4 +1,4 @@
-"""Driving the app in pilot tests: wait for workers, type text, open an experiment."""
+"""Driving the app in pilot tests: wait for workers, type text, open an experiment, group its runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import html
 import re
 
 from textual.worker import WorkerCancelled
+
+from tracktui.tui.widgets.group_picker import GroupPicker
 
 _TEXT = re.compile(r'<text [^>]*clip-path="url\(#[\w-]*?line-(\d+)\)"[^>]*>([^<]*)</text>')
 
@@ -68,3 +70,14 @@ def screen_lines(app) -> list[str]:
     for line, text in _TEXT.findall(app.export_screenshot()):
         lines[int(line)] = lines.get(int(line), "") + html.unescape(text).replace("\xa0", " ")
     return [lines.get(i, "") for i in range(app.size.height)]
+
+
+async def group_by(pilot, by: str) -> None:
+    """b, then the picker's entry for `by` (params.lr, parent, or "" for no grouping)."""
+    await pilot.press("b")
+    await settle(pilot)
+    picker = pilot.app.screen
+    assert isinstance(picker, GroupPicker)
+    picker.query_one("OptionList").highlighted = [value for value, _ in picker._choices].index(by)
+    await pilot.press("enter")
+    await settle(pilot)

@@ -8,12 +8,12 @@ import statistics
 
 import pytest
 from action_helpers import mlflow_client
-from pilot_helpers import open_experiment, screen_lines, settle, type_text
+from pilot_helpers import group_by, open_experiment, screen_lines, settle, type_text
 
 import tracktui.tui.screens.runs as runs_module
 from tracktui.tui.config import Config, GroupingView
 from tracktui.tui.run_groups import Grouping
-from tracktui.tui.widgets.group_picker import AggregatePicker, GroupPicker
+from tracktui.tui.widgets.group_picker import AggregatePicker
 from tracktui.tui.widgets.runs_table import GroupRow, RunRow, RunsTable
 
 pytestmark = pytest.mark.anyio
@@ -45,17 +45,6 @@ def aggregate(runs, metric: str, how: str) -> float:
     if how == "mean":
         return statistics.fmean(v for v in values if math.isfinite(v))
     return max(v for v in values if not math.isnan(v))
-
-
-async def group_by(pilot, by: str) -> None:
-    """b, then the picker's entry for `by` (params.lr, parent, or "" for no grouping)."""
-    await pilot.press("b")
-    await settle(pilot)
-    picker = pilot.app.screen
-    assert isinstance(picker, GroupPicker)
-    picker.query_one("OptionList").highlighted = [value for value, _ in picker._choices].index(by)
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 async def open_grouped(pilot, by: str = "params.lr") -> None:

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 from action_helpers import app_on_copy, writable_copy
-from pilot_helpers import open_experiment, settle
+from pilot_helpers import group_by, open_experiment, settle
 
 from tracktui.store import open_store
 from tracktui.tui.columns import keys_to_fetch
@@ -22,7 +22,6 @@ from tracktui.tui.runs_by_id import search_by_ids
 from tracktui.tui.screens.compare import CompareScreen
 from tracktui.tui.screens.copy_menu import CopyMenu
 from tracktui.tui.screens.run import RunScreen
-from tracktui.tui.widgets.group_picker import GroupPicker
 from tracktui.tui.widgets.runs_table import GONE_PREFIX, MARK_GLYPH, READING, GroupRow, RunRow, RunsTable
 
 pytestmark = pytest.mark.anyio
@@ -254,13 +253,7 @@ async def test_grouped_runs_are_slimmed_and_read_again(make_app):
     app = make_app()
     async with app.run_test(size=(120, 12)) as pilot:
         await open_experiment(pilot, "mnist")
-        await pilot.press("b")
-        await settle(pilot)
-        picker = app.screen
-        assert isinstance(picker, GroupPicker)
-        picker.query_one("OptionList").highlighted = [value for value, _ in picker._choices].index("params.optimizer")
-        await pilot.press("enter")
-        await settle(pilot)
+        await group_by(pilot, "params.optimizer")
         t = table(app)
         assert all(isinstance(row, GroupRow) for row in t.rows)
         for index in range(len(t.rows) - 1, -1, -1):  # expand every group, last first
